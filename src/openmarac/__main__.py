@@ -1,0 +1,20 @@
+"""The `openmarac` command: Django's management commands, with hyphenated names
+accepted for the project's own (`openmarac verify-audit` runs `verify_audit`)."""
+
+import os
+import sys
+
+
+def main(argv=None):
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    if len(argv) > 1 and "-" in argv[1] and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
+    argv[0] = "openmarac"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Maracs, agencies, the people who use OpenMarac and the roles they hold."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Marac(models.Model):
+    """One local area's conference, with the local settings its rules use."""
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        FORTNIGHTLY = "fortnightly", "Fortnightly"
+        MONTHLY = "monthly", "Monthly"
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    visible_high_risk_threshold = models.PositiveSmallIntegerField(
+        default=14, help_text="Number of “yes” answers on the risk checklist that makes a case visible high risk."
+    )
+    escalation_incident_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="Police-reported incidents within the escalation window that meet the escalation criterion."
+    )
+    escalation_window_months = models.PositiveSmallIntegerField(default=12)
+    repeat_window_months = models.PositiveSmallIntegerField(
+        default=12, help_text="A further incident within this many months of the last referral makes a repeat."
+    )
+    case_list_lead_days = models.PositiveSmallIntegerField(
+        default=8, help_text="Days before the meeting that the case list goes to agencies."
+    )
+    minutes_per_case = models.PositiveSmallIntegerField(default=10)
+    meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
+    adult_female_population = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
+    )
+    is_active = models.BooleanField(default=True)
+    agencies = models.ManyToManyField("Agency", through="MaracAgency", related_name="maracs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Marac"
+
+    def __str__(self):
+        return self.name
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", "Police"
+    IDVA = "idva", "Idva service"
+    HOUSING = "housing", "Housing"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children’s social care"
+    PROBATION = "probation", "Probation"
+    HEALTH = "health", "Health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    EDUCATION = "education", "Education"
+    CAMHS = "camhs", "CAMHS"
+    YOUTH_OFFENDING = "youth_offending", "Youth offending"
+    REFUGE = "refuge", "Refuge"
+    SPECIALIST_BY_AND_FOR = "specialist_by_and_for", "Specialist by-and-for service"
+    SEXUAL_VIOLENCE = "sexual_violence", "Sexual violence service"
+    PERPETRATOR_PROGRAMME = "perpetrator_programme", "Perpetrator programme"
+    FIRE = "fire", "Fire service"
+    OTHER = "other", "Other"
+
+
+# The agencies that should attend every meeting (DOMAIN.md, "Core agencies").
+CORE_AGENCY_KINDS = frozenset(
+    {
+        AgencyKind.POLICE,
+        AgencyKind.IDVA,
+        AgencyKind.HOUSING,
+        AgencyKind.CHILDRENS_SOCIAL_CARE,
+        AgencyKind.PROBATION,
+        AgencyKind.HEALTH,
+        AgencyKind.MENTAL_HEALTH,
+        AgencyKind.SUBSTANCE_MISUSE,
+        AgencyKind.ADULT_SOCIAL_CARE,
+    }
+)
+
+
+class Agency(models.Model):
+    """An organisation (a police force, a housing provider…). One agency can take part
+    in several Maracs of the same deployment; users belong to exactly one agency."""
+
+    name = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=32, choices=AgencyKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self):
+        return self.name
+
+
+class MaracAgency(models.Model):
+    """An agency's place in one Marac: whether it is a core agency there."""
+
+    marac = models.ForeignKey(Marac, on_delete=models.CASCADE, related_name="agency_links")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="marac_links")
+    is_core = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["marac", "agency"], name="unique_agency_per_marac")]
+        ordering = ["agency__name"]
+
+    def __str__(self):
+        return f"{self.agency} in {self.marac}"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_system_admin", True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser):
+    """A person who signs in. Roles are held per Marac through Membership; the system
+    administrator flag grants user and settings management, never case content."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=150, blank=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    is_system_admin = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_email_ignoring_case")]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Coordinator"
+    CHAIR = "chair", "Chair"
+    REPRESENTATIVE = "representative", "Agency representative"
+    IDVA = "idva", "Idva"
+    REFERRER = "referrer", "Referrer"
+    GOVERNANCE = "governance", "Governance"
+
+
+class Membership(models.Model):
+    """A role a user holds in one Marac. A user may hold several."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    marac = models.ForeignKey(Marac, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "marac", "role"], name="unique_role_per_user_marac")]
+        indexes = [models.Index(fields=["user", "is_active"])]
+        ordering = ["marac__name", "role"]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} in {self.marac}"

@@ -1,0 +1,147 @@
+"""Signing in (password, then TOTP), signing out, invitations and password reset."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from openmarac.audit import services as audit
+
+from . import mfa
+from .forms import GovukPasswordResetForm, GovukSetPasswordForm, MfaCodeForm, SignInForm
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def mfa_verify(request):
+    """Second step of sign-in. A user without a confirmed device is sent to set one up."""
+    if request.user.is_verified():
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    device = mfa.confirmed_device(request.user)
+    if device is None:
+        return redirect("accounts:mfa-setup")
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, _ = device.verify_is_allowed()
+        if allowed and device.verify_token(form.cleaned_data["code"]):
+            otp_login(request, device)
+            audit.record(action=audit.Action.SIGNED_IN, request=request, obj=request.user, summary="Second factor accepted")
+            return redirect(_next_url(request))
+        audit.record(action=audit.Action.MFA_FAILED, request=request, obj=request.user)
+        form.add_error(
+            "code",
+            "That code was not accepted. Wait for a new code and try again."
+            if allowed
+            else "Too many wrong codes. Wait a minute, then try again.",
+        )
+    return render(request, "accounts/mfa_verify.html", {"form": form, "demo_code": _demo_code(device)})
+
+
+@login_required
+def mfa_setup(request):
+    if mfa.confirmed_device(request.user):
+        return redirect("accounts:mfa-verify")
+    device = mfa.pending_device(request.user)
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                otp_login(request, device)
+                audit.record(action=audit.Action.MFA_ENROLLED, request=request, obj=request.user)
+            messages.success(request, "Your authenticator app is set up. You will need a code from it each time you sign in.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        audit.record(action=audit.Action.MFA_FAILED, request=request, obj=request.user, summary="During set-up")
+        form.add_error("code", "That code was not accepted. Check the app shows OpenMarac and try the newest code.")
+    context = {
+        "form": form,
+        "qr_code": mfa.qr_code_data_uri(device),
+        "secret": mfa.secret_for_typing(device),
+        "demo_code": _demo_code(device),
+    }
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+def _demo_code(device):
+    return mfa.current_code(device) if settings.OPENMARAC_DEMO_SHOW_MFA_CODE else None
+
+
+def _next_url(request):
+    target = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return settings.LOGIN_REDIRECT_URL
+
+
+@require_POST
+def sign_out(request):
+    auth_views.logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+def accept_invitation(request, uidb64, token):
+    """An invited person chooses a password; MFA set-up follows their first sign-in."""
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    form = GovukSetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record(action=audit.Action.CHANGED, actor=user, request=request, obj=user, summary="Password set from invitation")
+        messages.success(request, "Your password is set. Sign in to set up your authenticator app.")
+        return redirect("accounts:sign-in")
+    return render(request, "accounts/accept_invitation.html", {"form": form, "invited": user})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = GovukPasswordResetForm
+    success_url = reverse_lazy("accounts:password-reset-sent")
+
+    def get_extra_email_context(self):
+        # Links are built from the configured address, never the request's Host header.
+        return {"base_url": settings.OPENMARAC_BASE_URL}
+
+    def form_valid(self, form):
+        self.extra_email_context = self.get_extra_email_context()
+        return super().form_valid(form)
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    # A reset never signs the user in: they still need their second factor.
+    post_reset_login = False
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = GovukSetPasswordForm
+    success_url = reverse_lazy("accounts:sign-in")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(action=audit.Action.CHANGED, actor=form.user, request=self.request, obj=form.user, summary="Password reset")
+        messages.success(self.request, "Your password has been changed. Sign in with it and a code from your authenticator app.")
+        return response

@@ -1,0 +1,91 @@
+"""The one path by which anything is written to the audit trail."""
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import GENESIS_HASH, AuditEvent
+
+Action = AuditEvent.Action
+
+# Any constant: it names the lock that serialises appends to the chain on PostgreSQL.
+_CHAIN_LOCK_ID = 7_311_962
+
+
+def record(*, action, actor=None, request=None, obj=None, record_type="", record_id="", marac=None, summary="", reason=""):
+    """Append one event. `obj` (a model instance) fills in the record type and id."""
+    if obj is not None:
+        record_type = record_type or obj._meta.label_lower
+        record_id = record_id or str(obj.pk)
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor=actor,
+        actor_label=actor.email if actor else "",
+        agency_label=str(actor.agency) if actor and actor.agency_id else "",
+        role_label=_roles_label(actor, marac),
+        action=action,
+        record_type=record_type,
+        record_id=str(record_id),
+        marac=marac,
+        summary=summary[:500],
+        reason=reason,
+        ip_address=_client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        last = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
+        event.previous_hash = last or GENESIS_HASH
+        event.row_hash = event.compute_hash()
+        event.save()
+    return event
+
+
+def _roles_label(actor, marac):
+    if actor is None:
+        return ""
+    from openmarac.access import policy
+
+    if marac is not None:
+        roles = sorted(policy.roles_in(actor, marac))
+    else:
+        roles = sorted({m.role for m in policy.active_memberships(actor)})
+    if actor.is_system_admin:
+        roles.append("system_admin")
+    return ", ".join(roles)
+
+
+def _client_ip(request):
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    first_break_id: int | None = None
+    problem: str = ""
+
+    @property
+    def whole(self):
+        return self.first_break_id is None
+
+
+def verify_chain(*, chunk_size=2000):
+    """Recompute every row's hash in order; report the first row where the chain breaks."""
+    expected_previous = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
+        if event.previous_hash != expected_previous:
+            return ChainReport(checked, event.id, "its link to the row before does not match (a row was removed or changed)")
+        if event.compute_hash() != event.row_hash:
+            return ChainReport(checked, event.id, "its content does not match its hash (the row was changed)")
+        expected_previous = event.row_hash
+        checked += 1
+    return ChainReport(checked)

@@ -1,0 +1,23 @@
+"""Production: every secret from the environment, HTTPS only, no demo shortcuts."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import OPENMARAC_DEMO_SHOW_MFA_CODE, SECRET_KEY
+
+if not SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a random value of at least 50 characters.")
+if OPENMARAC_DEMO_SHOW_MFA_CODE:
+    raise ImproperlyConfigured(
+        "OPENMARAC_DEMO_SHOW_MFA_CODE is a demo-only setting and must not be set in production."
+    )
+
+DEBUG = False
+SECURE_SSL_REDIRECT = True
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -1,0 +1,9 @@
+"""Test settings: same middleware and security as production, fast hashing."""
+
+from .dev import *  # noqa: F403
+
+SECRET_KEY = "test-only-not-secret-" + "x" * 40
+OPENMARAC_DEMO_SHOW_MFA_CODE = False
+# Argon2 is slow by design; tests hash many passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("openmarac.core.urls")),
+    path("", include("openmarac.accounts.urls")),
+]
+
+handler400 = "openmarac.core.views.bad_request"
+handler403 = "openmarac.core.views.permission_denied"
+handler404 = "openmarac.core.views.page_not_found"
+# handler500 stays Django's default: it renders templates/500.html with no context,
+# so nothing about the request can leak into it.

@@ -1,0 +1,45 @@
+"""Forms rendered with GOV.UK Design System classes (templates/includes/field.html)."""
+
+from django import forms
+
+_WIDGET_CLASSES = [
+    (forms.CheckboxSelectMultiple, "govuk-checkboxes__input"),
+    (forms.RadioSelect, "govuk-radios__input"),
+    (forms.CheckboxInput, "govuk-checkboxes__input"),
+    (forms.Textarea, "govuk-textarea"),
+    (forms.Select, "govuk-select"),
+    (forms.widgets.Input, "govuk-input"),
+]
+_ERROR_SUFFIX = {"govuk-input": "govuk-input--error", "govuk-textarea": "govuk-textarea--error", "govuk-select": "govuk-select--error"}
+
+
+class GovukFormMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
+            existing = field.widget.attrs.get("class", "")
+            field.widget.attrs["class"] = f"{base} {existing}".strip()
+        for name, field in self.fields.items():
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
+
+    def full_clean(self):
+        super().full_clean()
+        # Mark fields in error so the input is outlined in red, as GOV.UK users expect.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                base = widget.attrs.get("class", "").split(" ")[0]
+                if base in _ERROR_SUFFIX:
+                    widget.attrs["class"] += " " + _ERROR_SUFFIX[base]
+                hint = widget.attrs.get("aria-describedby", "")
+                widget.attrs["aria-describedby"] = f"{hint} {self[name].auto_id}-error".strip()
+
+
+class GovukForm(GovukFormMixin, forms.Form):
+    pass
+
+
+class GovukModelForm(GovukFormMixin, forms.ModelForm):
+    pass

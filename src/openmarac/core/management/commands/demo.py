@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from openmarac.synthetic.accounts import DEMO_PASSWORD, demo_deployment
+
+
+class Command(BaseCommand):
+    help = "Create the demo Marac, its agencies and one account per role; print the accounts."
+
+    def handle(self, *args, **options):
+        if not settings.OPENMARAC_DEMO_SHOW_MFA_CODE:
+            raise CommandError("Demo data is only for a demo deployment (OPENMARAC_DEMO_SHOW_MFA_CODE must be on).")
+        marac, accounts = demo_deployment()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {marac.name}."))
+        self.stdout.write(f"\nSign in at {settings.OPENMARAC_BASE_URL}/sign-in/ with any of these (password: {DEMO_PASSWORD}):\n")
+        width = max(len(a.email) for a in accounts)
+        for account in accounts:
+            self.stdout.write(f"  {account.email.ljust(width)}  {account.role}")
+        self.stdout.write("\nThe demo shows the current authenticator code on the sign-in page, so no phone is needed.\n")

@@ -1,0 +1,28 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from openmarac.access import policy
+
+from .selectors import home_panels
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "core/home.html",
+        {"panels": home_panels(user=request.user), "is_system_admin": policy.is_system_admin(request.user)},
+    )
+
+
+def page_not_found(request, exception):
+    return render(request, "errors/404.html", status=404)
+
+
+def permission_denied(request, exception):
+    # Treated as not found: a refusal must not confirm that the record exists.
+    return render(request, "errors/404.html", status=404)
+
+
+def bad_request(request, exception):
+    return render(request, "errors/400.html", status=400)

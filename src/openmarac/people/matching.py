@@ -1,0 +1,555 @@
+"""Person matching for repeat and duplicate detection.
+
+On every new referral the victim and each perpetrator are compared with the
+people already known to the Marac. This module is the pure-Python engine for
+that: it knows nothing about Django or the database.
+
+How it is used:
+
+1. ``blocking_keys(facts)`` gives a small set of strings for a person. The web
+   app stores them in an indexed table (person_id, key) and, for a new
+   referral, fetches candidates with ``WHERE key IN (...)``. That keeps a
+   lookup to a few hundred people however large the Marac gets.
+2. ``rank(query, candidates)`` scores each candidate with
+   ``score_candidate`` and returns the best few, each with a score from 0 to
+   100, a label ("likely" or "possible") and the reasons in plain English.
+
+Nothing here merges records: a person decides.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, lru_cache
+from importlib import resources
+
+import jellyfish
+from rapidfuzz.distance import OSA
+
+__all__ = [
+    "BlockingIndex",
+    "LIKELY_THRESHOLD",
+    "Match",
+    "POSSIBLE_THRESHOLD",
+    "PersonFacts",
+    "blocking_keys",
+    "dob_relation",
+    "given_name_equivalents",
+    "normalise_name",
+    "normalise_postcode",
+    "normalise_uk_phone",
+    "rank",
+    "score_candidate",
+]
+
+
+# --- Scoring weights ---------------------------------------------------------
+# Points for each piece of evidence. Full agreement on name, date of birth,
+# phone and postcode adds up to exactly 100, so the score reads as a percentage.
+# Names and date of birth carry most of the weight because they are what
+# agencies record most reliably; phones and addresses change often in domestic
+# abuse cases (victims move, perpetrators change numbers) and are shared within
+# a household, so they only add supporting evidence.
+SURNAME_SAME = 30
+SURNAME_SOUNDS_ALIKE = 24  # Smith/Smyth, Thompson/Thomson
+SURNAME_SPELT_SIMILARLY = 20  # one typing slip, e.g. Jnoes/Jones
+SURNAME_SHARES_PART = 20  # one half of a double-barrelled surname
+GIVEN_SAME = 20
+GIVEN_KNOWN_EQUIVALENT = 17  # Bill/William, from data/nicknames.csv
+GIVEN_SIMILAR = 14  # one typing slip, or goes by a middle name
+GIVEN_INITIAL = 8  # "J" against "John": consistent but weak
+# Two full given names that have nothing in common are evidence *against*:
+# twins share surname, date of birth, address and often a phone, and must not
+# come out as "likely".
+GIVEN_DIFFERENT = -15
+NAMES_SWAPPED = 40  # given name and surname entered the wrong way round
+DOB_SAME = 30
+DOB_NEAR = 20  # one digit wrong, or day and month swapped
+# A known, clearly different date of birth is strong evidence of a different
+# person who happens to share a common name.
+DOB_DIFFERENT = -20
+PHONE_SAME = 12
+POSTCODE_SAME = 8
+
+# --- Labels ------------------------------------------------------------------
+# "likely" needs, for example, the same name and date of birth with at most one
+# small slip (a nickname, a sound-alike surname, one wrong digit in the date of
+# birth), or the same name plus phone and postcode when the date of birth is
+# unknown. Same surname and date of birth with a different given name (twins)
+# stays below it, as does a common name with a different date of birth.
+LIKELY_THRESHOLD = 70
+# "possible" is worth a coordinator's look: at least a full name match with no
+# contradicting date of birth (50), or a surname plus date of birth (60), or a
+# given name plus date of birth (50). Date of birth alone (30) or surname and
+# postcode alone (38) are too common to show.
+POSSIBLE_THRESHOLD = 40
+
+LIKELY = "likely"
+POSSIBLE = "possible"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What we know about one person, as entered (normalising happens here).
+
+    ``names`` holds (given, family) pairs: the first is the main name, the
+    rest are aliases (previous surnames, "known as" names).
+    """
+
+    names: tuple[tuple[str, str], ...]
+    date_of_birth: date | None = None
+    phones: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The result of comparing a query person with one candidate."""
+
+    score: float  # 0 to 100
+    label: str | None  # "likely", "possible" or None (not worth showing)
+    reasons: list[str]
+
+
+# --- Normalising -------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"['\u2019\u2018`\u02bc]")
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+@lru_cache(maxsize=200_000)
+def normalise_name(s: str | None) -> tuple[str, ...]:
+    """Split a name into comparable tokens.
+
+    Casefolds, strips accents (Zoë -> zoe), drops apostrophes so O'Brien and
+    OBrien agree, and treats hyphens and other punctuation as spaces so each
+    half of a double-barrelled name is its own token:
+    "O'Brien-Smith" -> ("obrien", "smith").
+    """
+    if not s:
+        return ()
+    decomposed = unicodedata.normalize("NFKD", s)
+    without_accents = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = _APOSTROPHES.sub("", without_accents.casefold())
+    return tuple(_NOT_LETTERS.sub(" ", text).split())
+
+
+def normalise_uk_phone(s: str | None) -> str | None:
+    """Return a UK number in national format digits ("07700900123").
+
+    Accepts +44, 0044, 44, "+44 (0)", spaces, dashes and brackets. A number
+    from another country is kept as "+" and its digits so it still compares
+    equal with itself. Returns None for anything that is not a plausible
+    number, so that junk ("unknown", "n/a") never counts as a shared phone.
+    """
+    if not s:
+        return None
+    text = s.strip().replace("(0)", "")
+    international = text.startswith("+")
+    digits = re.sub(r"\D", "", text)
+    if not international and digits.startswith("00"):
+        digits, international = digits[2:], True
+    if international:
+        if not digits.startswith("44"):
+            return "+" + digits if 8 <= len(digits) <= 15 else None
+        national = digits[2:]
+    elif digits.startswith("44") and len(digits) == 12:
+        national = digits[2:]  # "447700900123": +44 without the plus
+    else:
+        national = digits
+    if national.startswith("0"):
+        national = national[1:]  # trunk prefix, also "+44 07700 ..."
+    # UK numbers have 9 or 10 digits after the leading 0.
+    if len(national) not in (9, 10):
+        return None
+    return "0" + national
+
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(s: str | None) -> str | None:
+    """Return a UK postcode as "SW1A 1AA", or None if it is not one.
+
+    Returning None for "NFA" (no fixed abode), "unknown" and the like matters:
+    otherwise every homeless victim would share a "postcode".
+    """
+    if not s:
+        return None
+    compact = re.sub(r"\s+", "", s).upper()
+    m = _POSTCODE.match(compact)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+# --- Given-name equivalents ----------------------------------------------------
+
+
+@cache
+def _nickname_groups() -> dict[str, frozenset[str]]:
+    """Map each known given name to the canonical names it can stand for.
+
+    A short form can belong to several groups (Alex: Alexander, Alexandra;
+    Chris: Christopher, Christine, Christina), so the value is a set.
+    """
+    groups: dict[str, set[str]] = {}
+    path = resources.files("openmarac.people") / "data" / "nicknames.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            canonical = " ".join(normalise_name(row["canonical"]))
+            names = [canonical] + [" ".join(normalise_name(v)) for v in row["variants"].split("|")]
+            for name in names:
+                if name:
+                    groups.setdefault(name, set()).add(canonical)
+    return {name: frozenset(canonicals) for name, canonicals in groups.items()}
+
+
+@cache
+def _group_members() -> dict[str, frozenset[str]]:
+    """Map each canonical name to every name in its group, itself included."""
+    members: dict[str, set[str]] = {}
+    for name, canonicals in _nickname_groups().items():
+        for canonical in canonicals:
+            members.setdefault(canonical, set()).add(name)
+    return {canonical: frozenset(names) for canonical, names in members.items()}
+
+
+def _canonical_given(first_name: str) -> frozenset[str]:
+    """The canonical names a (normalised) given name can stand for."""
+    return _nickname_groups().get(first_name, frozenset((first_name,)))
+
+
+def given_name_equivalents(name: str) -> frozenset[str]:
+    """Every given name treated as the same as ``name``, normalised.
+
+    given_name_equivalents("Bill") contains "william", "will", "liam" and
+    "bill" itself. A name not in the data file is equivalent only to itself.
+    """
+    tokens = normalise_name(name)
+    if not tokens:
+        return frozenset()
+    first = tokens[0]
+    members = _group_members()
+    result = {first}
+    for canonical in _canonical_given(first):
+        result |= members.get(canonical, frozenset())
+    return frozenset(result)
+
+
+# --- Sound-alike surnames ----------------------------------------------------
+
+# Spellings that metaphone treats differently but that sound the same in
+# British English. Applied before metaphone so that Thompson/Thomson,
+# Khan/Kahn and Chloe/Cloe get the same code.
+_SOUND_REWRITES = (
+    (re.compile(r"th"), "t"),  # Thomson, Smith/Smit: "th" is usually /t/ or close
+    (re.compile(r"mp(?=[st])"), "m"),  # Thompson, Simpson: the p is silent
+    (re.compile(r"kh"), "k"),  # Khan/Kahn
+    (re.compile(r"^ch(?=[lr])"), "k"),  # Christie, Chloe
+    (re.compile(r"^wr"), "r"),
+    (re.compile(r"^kn"), "n"),
+)
+
+
+@lru_cache(maxsize=200_000)
+def _sound_key(word: str) -> str:
+    """A phonetic code for one normalised word (letters only)."""
+    for pattern, replacement in _SOUND_REWRITES:
+        word = pattern.sub(replacement, word)
+    return jellyfish.metaphone(word) or word
+
+
+def _spelt_similarly(a: str, b: str) -> bool:
+    """One typing slip (a letter wrong, missing, extra or two swapped).
+
+    Only for names of five letters or more: among short names one slip turns
+    one real name into another (Hall/Hill, Bell/Ball).
+    """
+    return min(len(a), len(b)) >= 5 and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+# --- Comparing names -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """A (given, family) pair with everything comparisons need, computed once."""
+
+    given_tokens: tuple[str, ...]
+    family_tokens: tuple[str, ...]
+    given: str  # first given name, what people are called
+    given_all: str  # all given names joined, for the swapped-names check
+    family: str  # family tokens joined: "obriensmith"
+    family_sounds: frozenset[str]  # whole surname and, if double-barrelled, each part
+    canonical_given: frozenset[str]
+
+
+@lru_cache(maxsize=200_000)
+def _name(given: str, family: str) -> _Name:
+    given_tokens = normalise_name(given)
+    family_tokens = normalise_name(family)
+    family_joined = "".join(family_tokens)
+    sounds = {_sound_key(family_joined)} if family_joined else set()
+    if len(family_tokens) > 1:
+        sounds |= {_sound_key(t) for t in family_tokens}
+    first = given_tokens[0] if given_tokens else ""
+    return _Name(
+        given_tokens=given_tokens,
+        family_tokens=family_tokens,
+        given=first,
+        given_all="".join(given_tokens),
+        family=family_joined,
+        family_sounds=frozenset(sounds),
+        canonical_given=_canonical_given(first) if first else frozenset(),
+    )
+
+
+def _compare_family(a: _Name, b: _Name) -> tuple[int, str | None]:
+    if not a.family or not b.family:
+        return 0, None
+    if a.family == b.family:
+        return SURNAME_SAME, "same surname"
+    if _sound_key(a.family) == _sound_key(b.family):
+        return SURNAME_SOUNDS_ALIKE, "surname sounds alike"
+    if _spelt_similarly(a.family, b.family):
+        return SURNAME_SPELT_SIMILARLY, "surname spelt similarly"
+    if set(a.family_tokens) & set(b.family_tokens):
+        return SURNAME_SHARES_PART, "surname shares a part (double-barrelled)"
+    # A different surname is not held against anyone: surnames change with
+    # marriage and separation, which is common among Marac victims.
+    return 0, None
+
+
+def _compare_given(a: _Name, b: _Name) -> tuple[int, str | None]:
+    if not a.given or not b.given:
+        return 0, None
+    if a.given == b.given:
+        return GIVEN_SAME, "same given name"
+    if len(a.given) == 1 or len(b.given) == 1:
+        if a.given[0] == b.given[0]:
+            return GIVEN_INITIAL, "same first initial"
+        return GIVEN_DIFFERENT, "different given name"
+    if a.canonical_given & b.canonical_given:
+        pair = f"{a.given.title()}/{b.given.title()}"
+        return GIVEN_KNOWN_EQUIVALENT, f"given name is a known short form ({pair})"
+    if _spelt_similarly(a.given, b.given):
+        return GIVEN_SIMILAR, "given name spelt similarly"
+    if a.given in b.given_tokens or b.given in a.given_tokens:
+        return GIVEN_SIMILAR, "given name matches a middle name"
+    return GIVEN_DIFFERENT, "different given name"
+
+
+def _compare_names(a: _Name, b: _Name) -> tuple[int, list[str]]:
+    given_points, given_reason = _compare_given(a, b)
+    family_points, family_reason = _compare_family(a, b)
+    points = given_points + family_points
+    reasons = [r for r in (given_reason, family_reason) if r]
+    swapped = (
+        a.given_all and a.family and a.given_all != a.family
+        and a.given_all == b.family and a.family == b.given_all
+    )
+    if swapped and NAMES_SWAPPED > points:
+        return NAMES_SWAPPED, ["given name and surname swapped"]
+    return points, reasons
+
+
+# --- Dates of birth -------------------------------------------------------------
+
+
+def dob_relation(a: date | None, b: date | None) -> str | None:
+    """How two dates of birth relate, allowing for the usual slips.
+
+    Returns "same", "day_month_swapped" (3/4/1990 against 4/3/1990: UK and US
+    order mixed up), "one_digit" (one digit of DDMMYYYY mistyped) or None
+    (unknown, or too different). A swap always changes an even number of
+    digits, so the two slips never overlap.
+    """
+    if a is None or b is None:
+        return None
+    if a == b:
+        return "same"
+    if a.year == b.year and a.day == b.month and a.month == b.day:
+        return "day_month_swapped"
+    digits_a, digits_b = f"{a:%Y%m%d}", f"{b:%Y%m%d}"
+    if sum(x != y for x, y in zip(digits_a, digits_b)) == 1:
+        return "one_digit"
+    return None
+
+
+def _swapped_dob(d: date) -> date | None:
+    if d.day <= 12 and d.day != d.month:
+        return date(d.year, d.day, d.month)
+    return None
+
+
+# --- Blocking keys ----------------------------------------------------------------
+
+
+def blocking_keys(facts: PersonFacts) -> set[str]:
+    """Keys under which a person is filed, and looked up.
+
+    Two people can only be compared if they share at least one key, so the
+    keys are chosen so that each single slip we allow for still leaves one key
+    in common, while each key is shared by only a few people:
+
+    - ``fy:<surname sound>:<birth year>`` catches a wrong digit in the day or
+      month, and day and month swapped, when the surname sounds the same.
+    - ``fd:<surname sound>:<MMDD>`` catches a wrong digit in the year.
+    - ``fg:<surname sound>:<canonical given name>`` catches the same name (or a
+      nickname: Bill and William both give "william") whatever the date of
+      birth, including when it is unknown.
+    - ``dob:<date>`` (and the date with day and month swapped) catches a
+      surname that is misspelt, changed by marriage or not recorded.
+    - ``ph:<phone>`` catches the same phone number whatever the names.
+    - ``pc:<postcode>:<given initial>`` catches the same address and a
+      consistent given name.
+
+    Every name, aliases included, gets its name keys.
+    """
+    keys: set[str] = set()
+    dob = facts.date_of_birth
+    postcodes = {p for p in map(normalise_postcode, facts.postcodes) if p}
+    for given, family in facts.names:
+        name = _name(given, family)
+        for sound in name.family_sounds:
+            if dob is not None:
+                keys.add(f"fy:{sound}:{dob.year}")
+                keys.add(f"fd:{sound}:{dob:%m%d}")
+            for canonical in name.canonical_given:
+                keys.add(f"fg:{sound}:{canonical}")
+        if name.given:
+            initials = {c[0] for c in name.canonical_given} | {name.given[0]}
+            for postcode in postcodes:
+                for initial in initials:
+                    keys.add(f"pc:{postcode}:{initial}")
+    if dob is not None:
+        keys.add(f"dob:{dob.isoformat()}")
+        swapped = _swapped_dob(dob)
+        if swapped is not None:
+            # Filed under both orders, so a swapped date finds the true one
+            # whichever record has it the wrong way round.
+            keys.add(f"dob:{swapped.isoformat()}")
+    for phone in map(normalise_uk_phone, facts.phones):
+        if phone:
+            keys.add(f"ph:{phone}")
+    return keys
+
+
+class BlockingIndex:
+    """In-memory stand-in for the (person_id, key) table, indexed on key.
+
+    Used by tests and the benchmark; the web app does the same with
+    ``SELECT person_id FROM ... WHERE key IN (...)``.
+    """
+
+    def __init__(self) -> None:
+        self._ids_by_key: dict[str, list[Hashable]] = {}
+        self._count = 0
+
+    def add(self, person_id: Hashable, facts: PersonFacts) -> None:
+        for key in blocking_keys(facts):
+            self._ids_by_key.setdefault(key, []).append(person_id)
+        self._count += 1
+
+    def candidates(self, facts: PersonFacts) -> set[Hashable]:
+        """Ids of everyone sharing at least one blocking key with ``facts``."""
+        found: set[Hashable] = set()
+        for key in blocking_keys(facts):
+            found.update(self._ids_by_key.get(key, ()))
+        return found
+
+    def __len__(self) -> int:
+        return self._count
+
+
+# --- Scoring --------------------------------------------------------------------
+
+
+def score_candidate(query: PersonFacts, candidate: PersonFacts) -> Match:
+    """Score how likely ``candidate`` is the same person as ``query``.
+
+    Every name of one is compared with every name of the other (aliases
+    included) and the best pair counts. The score is the same whichever way
+    round the two are passed; only the wording of reasons may differ.
+    """
+    points = 0
+    reasons: list[str] = []
+
+    best: tuple[int, list[str]] | None = None
+    via_alias = False
+    for i, (q_given, q_family) in enumerate(query.names):
+        q_name = _name(q_given, q_family)
+        for j, (c_given, c_family) in enumerate(candidate.names):
+            pair = _compare_names(q_name, _name(c_given, c_family))
+            # Strictly greater: on a tie the main names win, so "matches an
+            # alias" is only said when an alias really did better.
+            if best is None or pair[0] > best[0]:
+                best = pair
+                via_alias = (i, j) != (0, 0)
+    if best is not None:
+        points += best[0]
+        reasons += best[1]
+
+    relation = dob_relation(query.date_of_birth, candidate.date_of_birth)
+    if relation == "same":
+        points += DOB_SAME
+        reasons.append("same date of birth")
+    elif relation == "one_digit":
+        points += DOB_NEAR
+        reasons.append("date of birth differs by one digit")
+    elif relation == "day_month_swapped":
+        points += DOB_NEAR
+        reasons.append("date of birth has day and month swapped")
+    elif query.date_of_birth is not None and candidate.date_of_birth is not None:
+        points += DOB_DIFFERENT
+        reasons.append("different date of birth")
+
+    if _normalised_set(query.phones, normalise_uk_phone) & _normalised_set(
+        candidate.phones, normalise_uk_phone
+    ):
+        points += PHONE_SAME
+        reasons.append("same phone number")
+    if _normalised_set(query.postcodes, normalise_postcode) & _normalised_set(
+        candidate.postcodes, normalise_postcode
+    ):
+        points += POSTCODE_SAME
+        reasons.append("same postcode")
+
+    if via_alias and best is not None and best[0] > 0:
+        reasons.append("matches an alias")
+
+    score = float(max(0, min(100, points)))
+    if score >= LIKELY_THRESHOLD:
+        label = LIKELY
+    elif score >= POSSIBLE_THRESHOLD:
+        label = POSSIBLE
+    else:
+        label = None
+    return Match(score=score, label=label, reasons=reasons)
+
+
+def _normalised_set(values: Iterable[str], normalise) -> set[str]:
+    return {n for n in map(normalise, values) if n}
+
+
+def rank(
+    query: PersonFacts,
+    candidates: Iterable[tuple[Hashable, PersonFacts]],
+    limit: int = 5,
+) -> list[tuple[Hashable, Match]]:
+    """Score candidates and return the best ``limit`` worth showing.
+
+    Returns (person_id, Match) pairs, highest score first, leaving out those
+    below POSSIBLE_THRESHOLD. Equal scores keep the order they came in.
+    """
+    scored = []
+    for person_id, facts in candidates:
+        match = score_candidate(query, facts)
+        if match.label is not None:
+            scored.append((person_id, match))
+    scored.sort(key=lambda pair: -pair[1].score)
+    return scored[:limit]
