@@ -374,10 +374,14 @@ def dob_relation(a: date | None, b: date | None) -> str | None:
         return "same"
     if a.year == b.year and a.day == b.month and a.month == b.day:
         return "day_month_swapped"
-    digits_a, digits_b = f"{a:%Y%m%d}", f"{b:%Y%m%d}"
-    if sum(x != y for x, y in zip(digits_a, digits_b)) == 1:
+    if sum(x != y for x, y in zip(_dob_digits(a), _dob_digits(b))) == 1:
         return "one_digit"
     return None
+
+
+def _dob_digits(d: date) -> str:
+    # Not strftime: "%Y" is not zero-padded before the year 1000 on Linux.
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
 def _swapped_dob(d: date) -> date | None:
@@ -402,6 +406,9 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
     - ``fg:<surname sound>:<canonical given name>`` catches the same name (or a
       nickname: Bill and William both give "william") whatever the date of
       birth, including when it is unknown.
+    - ``fp:<canonical given name>:<first three letters of surname>`` and
+      ``fs:...:<last three letters>`` catch a misspelt surname that no longer
+      sounds the same when there is no date of birth to fall back on.
     - ``dob:<date>`` (and the date with day and month swapped) catches a
       surname that is misspelt, changed by marriage or not recorded.
     - ``ph:<phone>`` catches the same phone number whatever the names.
@@ -421,6 +428,13 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
                 keys.add(f"fd:{sound}:{dob:%m%d}")
             for canonical in name.canonical_given:
                 keys.add(f"fg:{sound}:{canonical}")
+        if len(name.family) >= 4:
+            # A misspelt surname whose sound changes (Weston/Westpn) when the
+            # date of birth is unknown, as it often is for perpetrators: one
+            # typing slip leaves the start or the end of the surname intact.
+            for canonical in name.canonical_given:
+                keys.add(f"fp:{canonical}:{name.family[:3]}")
+                keys.add(f"fs:{canonical}:{name.family[-3:]}")
         if name.given:
             initials = {c[0] for c in name.canonical_given} | {name.given[0]}
             for postcode in postcodes:

@@ -1,0 +1,70 @@
+import os
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from openmarac.accounts.models import Role
+
+from .factories import MaracFactory, TOTPDeviceFactory, UserFactory, member
+
+# Every role a test may act as, for permission tests parametrised over roles.
+ROLES = [role.value for role in Role]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgresql` exercise PostgreSQL-only features (the audit trigger).
+    They are deselected, not skipped, on SQLite: CI runs the suite on both databases
+    and treats any skip as a failure."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    kept, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgresql") else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # A skipped test proves nothing; CI (and OPENMARAC_FAIL_ON_SKIP=1) fails on one.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and reporter.stats.get("skipped") and (os.environ.get("CI") or os.environ.get("OPENMARAC_FAIL_ON_SKIP")):
+        reporter.write_line("FAILED: tests were skipped; a skip counts as a failure here.", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def marac(db):
+    return MaracFactory(name="Northshire Marac", slug="northshire")
+
+
+@pytest.fixture
+def other_marac(db):
+    return MaracFactory(name="Southvale Marac", slug="southvale")
+
+
+@pytest.fixture
+def make_member(marac):
+    def make(role, target_marac=None, **kwargs):
+        return member(target_marac or marac, role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def system_admin(db):
+    user = UserFactory(is_system_admin=True, agency=None)
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+def sign_in(client, user):
+    """Sign in past both factors, as the browser would after entering a code."""
+    client.force_login(user)
+    device = user.totpdevice_set.filter(confirmed=True).first()
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -1,0 +1,79 @@
+"""factory_boy factories for the tests (Faker en_GB)."""
+
+import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from openmarac.accounts.models import Agency, AgencyKind, Marac, MaracAgency, Membership, Role, User
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class MaracFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Marac
+
+    name = factory.Sequence(lambda n: f"Area {n} Marac")
+    slug = factory.Sequence(lambda n: f"area-{n}")
+    adult_female_population = 150_000
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.HOUSING
+
+
+class MaracAgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaracAgency
+
+    marac = factory.SubFactory(MaracFactory)
+    agency = factory.SubFactory(AgencyFactory)
+    is_core = True
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@agency.example")
+    full_name = factory.Faker("name", locale="en_GB")
+    job_title = factory.Faker("job", locale="en_GB")
+    agency = factory.SubFactory(AgencyFactory)
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    marac = factory.SubFactory(MaracFactory)
+    role = Role.REPRESENTATIVE
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TOTPDevice
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True
+
+
+def member(marac, role, *, agency_kind=AgencyKind.HOUSING, **user_fields):
+    """A user of an agency taking part in `marac`, holding `role` there, with MFA set up."""
+    link = MaracAgency.objects.filter(marac=marac, agency__kind=agency_kind).select_related("agency").first()
+    agency = link.agency if link else MaracAgencyFactory(marac=marac, agency__kind=agency_kind).agency
+    user = UserFactory(agency=agency, **user_fields)
+    MembershipFactory(user=user, marac=marac, role=role)
+    TOTPDeviceFactory(user=user)
+    return user

@@ -1,0 +1,142 @@
+"""Every URL, every kind of user: who gets the page, who gets 404.
+
+The table below must name every URL the project serves; a new URL fails
+`test_every_url_is_in_the_table` until its access is decided here."""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from openmarac.accounts.models import Role
+
+from .conftest import sign_in
+from .factories import MaracAgencyFactory, UserFactory, member
+
+SIGNED_IN = {r.value for r in Role} | {"system_admin", "other_coordinator"}
+COORDINATION = {"coordinator", "system_admin"}
+
+# url name -> actors who get 200 on GET; everyone else signed in gets 404.
+PROTECTED = {
+    "core:home": SIGNED_IN,
+    "accounts:maracs": {"system_admin"},
+    "accounts:marac-create": {"system_admin"},
+    "accounts:members": COORDINATION,
+    "accounts:invite": COORDINATION,
+    "accounts:member": COORDINATION,
+    "accounts:agencies": COORDINATION,
+    "accounts:agency-add": COORDINATION,
+    "accounts:agency-edit": COORDINATION,
+    "accounts:marac-settings": COORDINATION,
+}
+# Pages for signing in: reachable without a session; expected status for anonymous GET.
+PUBLIC = {
+    "accounts:sign-in": 200,
+    "accounts:password-reset": 200,
+    "accounts:password-reset-sent": 200,
+    "accounts:password-reset-confirm": 200,  # shows "this link has expired"
+    "accounts:accept-invitation": 400,  # an invalid link
+}
+# The second sign-in step, for a user who has given a password but not yet a code.
+MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup"}
+POST_ONLY = {"accounts:sign-out"}
+
+ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
+
+
+def _url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _url_names(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield namespace + pattern.name
+
+
+def test_every_url_is_in_the_table():
+    known = set(PROTECTED) | set(PUBLIC) | MFA_STEP | POST_ONLY
+    assert set(_url_names()) - known == set()
+
+
+@pytest.fixture
+def world(marac, other_marac):
+    link = MaracAgencyFactory(marac=marac)
+    users = {role.value: member(marac, role) for role in Role}
+    users["other_coordinator"] = member(other_marac, Role.COORDINATOR)
+    admin = UserFactory(is_system_admin=True, agency=None)
+    admin.totpdevice_set.create(name="app", confirmed=True)
+    users["system_admin"] = admin
+    users["password_only"] = member(marac, Role.COORDINATOR)
+    kwargs = {
+        "accounts:members": {"slug": marac.slug},
+        "accounts:invite": {"slug": marac.slug},
+        "accounts:member": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk},
+        "accounts:agencies": {"slug": marac.slug},
+        "accounts:agency-add": {"slug": marac.slug},
+        "accounts:agency-edit": {"slug": marac.slug, "pk": link.pk},
+        "accounts:marac-settings": {"slug": marac.slug},
+        "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "set-password"},
+        "accounts:accept-invitation": {"uidb64": "MQ", "token": "abc-def"},
+    }
+    return users, kwargs
+
+
+def _client_for(actor, users):
+    client = Client()
+    if actor == "anonymous":
+        return client
+    if actor == "password_only":
+        client.force_login(users[actor])
+        return client
+    return sign_in(client, users[actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("url_name", sorted(PROTECTED))
+def test_protected_pages(world, url_name, actor):
+    users, kwargs = world
+    url = reverse(url_name, kwargs=kwargs.get(url_name))
+    response = _client_for(actor, users).get(url)
+    if actor == "anonymous":
+        assert response.status_code == 302 and response.url.startswith(reverse("accounts:sign-in"))
+    elif actor == "password_only":
+        assert response.status_code == 302 and response.url == reverse("accounts:mfa-verify")
+    elif actor in PROTECTED[url_name]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404
+        assert b"Page not found" in response.content
+
+
+@pytest.mark.parametrize("url_name", sorted(PUBLIC))
+def test_public_pages(world, url_name):
+    users, kwargs = world
+    response = Client().get(reverse(url_name, kwargs=kwargs.get(url_name)))
+    assert response.status_code == PUBLIC[url_name]
+
+
+@pytest.mark.parametrize("url_name", sorted(MFA_STEP))
+def test_mfa_step_needs_a_password_first(world, url_name):
+    users, _ = world
+    assert Client().get(reverse(url_name)).status_code == 302
+    client = _client_for("password_only", users)
+    response = client.get(reverse(url_name))
+    # A user with a device is shown the code page; set-up sends them back to it.
+    assert response.status_code == (200 if url_name == "accounts:mfa-verify" else 302)
+
+
+def test_sign_out_is_post_only(world):
+    users, _ = world
+    client = _client_for("chair", users)
+    assert client.get(reverse("accounts:sign-out")).status_code == 405
+
+
+@pytest.mark.parametrize("actor", ["chair", "other_coordinator", "referrer"])
+def test_refused_management_posts_change_nothing(world, actor):
+    users, kwargs = world
+    target = users["referrer"].memberships.get()
+    client = _client_for(actor, users)
+    response = client.post(reverse("accounts:member", kwargs=kwargs["accounts:member"]), {"action": "deactivate"})
+    assert response.status_code == 404
+    target.refresh_from_db()
+    assert target.is_active
