@@ -10,8 +10,10 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
     from django.core.management import execute_from_command_line
 
-    if len(argv) > 1 and "-" in argv[1] and not argv[1].startswith("-"):
-        argv[1] = argv[1].replace("-", "_")
+    command_positions = [1, 2] if argv[1:2] == ["help"] else [1]
+    for i in command_positions:
+        if len(argv) > i and not argv[i].startswith("-"):
+            argv[i] = argv[i].replace("-", "_")
     argv[0] = "openmarac"
     execute_from_command_line(argv)
 

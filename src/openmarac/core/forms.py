@@ -21,6 +21,8 @@ class GovukFormMixin:
             existing = field.widget.attrs.get("class", "")
             field.widget.attrs["class"] = f"{base} {existing}".strip()
         for name, field in self.fields.items():
+            if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
+                field.error_messages["required"] = _required_message(field)
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
 
@@ -35,6 +37,15 @@ class GovukFormMixin:
                     widget.attrs["class"] += " " + _ERROR_SUFFIX[base]
                 hint = widget.attrs.get("aria-describedby", "")
                 widget.attrs["aria-describedby"] = f"{hint} {self[name].auto_id}-error".strip()
+
+
+def _required_message(field):
+    """GOV.UK style: say what to do ("Enter your email address"), not "This field is required"."""
+    label = str(field.label or "an answer")
+    label = label[:1].lower() + label[1:]
+    if isinstance(field.widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)):
+        return f"Choose {label}" if label.startswith(("a ", "an ", "the ")) else f"Choose the {label}"
+    return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
 
 
 class GovukForm(GovukFormMixin, forms.Form):

@@ -1,0 +1,28 @@
+import pytest
+from django.urls import reverse
+
+from openmarac.accounts.models import AgencyKind, Role
+
+from ..conftest import ROLES, sign_in
+from ..factories import MaracAgencyFactory
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_home_shows_a_panel_for_the_role(client, make_member, marac, role):
+    sign_in(client, make_member(role))
+    body = client.get(reverse("core:home")).content.decode()
+    assert f'data-role="{role}"' in body
+    assert marac.name in body
+
+
+def test_coordinator_is_told_of_core_agencies_without_a_representative(client, make_member, marac):
+    MaracAgencyFactory(marac=marac, agency__name="Northshire Probation", agency__kind=AgencyKind.PROBATION, is_core=True)
+    make_member(Role.REPRESENTATIVE, agency_kind=AgencyKind.HOUSING)
+    sign_in(client, make_member(Role.COORDINATOR, agency_kind=AgencyKind.IDVA))
+    body = client.get(reverse("core:home")).content.decode()
+    assert "Northshire Probation is a core agency with no representative" in body
+
+
+def test_user_sees_only_their_own_maracs(client, make_member, other_marac):
+    sign_in(client, make_member(Role.CHAIR))
+    assert other_marac.name not in client.get(reverse("core:home")).content.decode()
