@@ -114,3 +114,20 @@ def test_only_the_system_administrator_creates_maracs(coordinator, system_admin)
         services.marac_save(by=coordinator, marac=Marac(name="New Marac", slug="new"))
     created = services.marac_save(by=system_admin, marac=Marac(name="New Marac", slug="new"))
     assert created.visible_high_risk_threshold == 14 and created.repeat_window_months == 12
+
+
+def test_mfa_reset_removes_the_device_and_ends_sessions(marac, make_member, coordinator):
+    user = make_member(Role.REPRESENTATIVE)
+    user_client = sign_in(Client(), user)
+    services.mfa_reset(by=coordinator, membership=user.memberships.get())
+    assert not user.totpdevice_set.exists()
+    assert user_client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.COORDINATOR])
+def test_only_coordinators_reset_mfa(marac, make_member, role):
+    actor = make_member(role)
+    target = make_member(Role.REFERRER)
+    with pytest.raises(PermissionDenied):
+        services.mfa_reset(by=actor, membership=target.memberships.get())
+    assert target.totpdevice_set.exists()

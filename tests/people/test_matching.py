@@ -212,10 +212,15 @@ def test_misspelt_surname_is_spelt_similarly():
     assert match.label == "likely"
 
 
-def test_dob_one_digit_wrong_is_likely():
+def test_dob_one_digit_wrong_needs_one_more_thing_for_likely():
     match = score_candidate(person(dob=date(1985, 3, 14)), person(dob=date(1985, 3, 17)))
-    assert match.label == "likely"
+    assert match.label == "possible"
     assert "date of birth differs by one digit" in match.reasons
+    with_phone = score_candidate(
+        person(dob=date(1985, 3, 14), phones=["07700 900123"]),
+        person(dob=date(1988, 3, 14), phones=["07700900123"]),
+    )
+    assert with_phone.label == "likely"
 
 
 def test_day_month_swapped_is_likely():

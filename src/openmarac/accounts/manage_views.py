@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from openmarac.access import policy
+from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 
 from . import selectors, services
@@ -58,6 +59,10 @@ def member(request, slug, pk):
     form = ChangeRoleForm(request.POST if request.POST.get("action") == "change-role" else None, initial={"role": membership.role})
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "reset-mfa" and membership.is_active:
+            services.mfa_reset(by=request.user, membership=membership, request=request)
+            messages.success(request, f"{membership.user} will set up a new authenticator app at their next sign-in.")
+            return redirect("accounts:member", slug=marac.slug, pk=membership.pk)
         if action == "deactivate" and membership.is_active:
             services.membership_deactivate(by=request.user, membership=membership, request=request)
             messages.success(request, f"{membership.user} no longer has the role {membership.get_role_display()}. Their sessions have ended.")
@@ -70,7 +75,14 @@ def member(request, slug, pk):
             else:
                 messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
                 return redirect("accounts:members", slug=marac.slug)
-    return render(request, "accounts/manage/member.html", {"marac": marac, "membership": membership, "form": form})
+    audit.record(action=audit.Action.VIEWED, request=request, obj=membership.user, marac=marac)
+    context = {
+        "marac": marac,
+        "membership": membership,
+        "form": form,
+        "viewers": audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user),
+    }
+    return render(request, "accounts/manage/member.html", context)
 
 
 @login_required

@@ -97,6 +97,18 @@ def membership_change_role(*, by, membership, role, request=None):
     return membership
 
 
+@transaction.atomic
+def mfa_reset(*, by, membership, request=None):
+    """For a lost phone: remove the user's authenticator so they set up a new one at
+    their next sign-in, and end their sessions."""
+    _require(policy.can_manage_marac(by, membership.marac))
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=membership.user).delete()
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=membership.user, marac=membership.marac, summary="Authenticator reset")
+    sessions_end_for(user=membership.user)
+
+
 def sessions_end_for(*, user):
     """Delete every open session of the user. Sessions are few (one or two per person
     signed in), so reading them all is cheap."""
