@@ -77,3 +77,13 @@ def member(marac, role, *, agency_kind=AgencyKind.HOUSING, **user_fields):
     MembershipFactory(user=user, marac=marac, role=role)
     TOTPDeviceFactory(user=user)
     return user
+
+
+def marac_with_core_agencies(marac):
+    """Give a Marac one agency of every core kind (as the demo has)."""
+    from openmarac.accounts.models import CORE_AGENCY_KINDS
+
+    for kind in CORE_AGENCY_KINDS:
+        if not MaracAgency.objects.filter(marac=marac, agency__kind=kind).exists():
+            MaracAgencyFactory(marac=marac, agency__kind=kind, agency__name=f"{marac.name} {kind}")
+    return marac

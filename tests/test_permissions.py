@@ -7,13 +7,26 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from openmarac.accounts.models import Role
+from openmarac.accounts.models import AgencyKind, Role
+from openmarac.referrals import services as referral_services
+from openmarac.referrals.models import Referral
+from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in
-from .factories import MaracAgencyFactory, UserFactory, member
+from .factories import MaracAgencyFactory, UserFactory, marac_with_core_agencies, member
 
-SIGNED_IN = {r.value for r in Role} | {"system_admin", "other_coordinator"}
+SIGNED_IN = {r.value for r in Role} | {"system_admin", "other_coordinator", "csc_representative"}
 COORDINATION = {"coordinator", "system_admin"}
+REFERRING = {"referrer", "representative", "idva", "coordinator", "chair", "other_coordinator", "csc_representative"}
+# The agency each actor works for: the referral in the world below comes from housing.
+AGENCY_OF = {
+    Role.COORDINATOR: AgencyKind.IDVA,
+    Role.CHAIR: AgencyKind.POLICE,
+    Role.REPRESENTATIVE: AgencyKind.HOUSING,
+    Role.IDVA: AgencyKind.IDVA,
+    Role.REFERRER: AgencyKind.HOUSING,
+    Role.GOVERNANCE: AgencyKind.POLICE,
+}
 
 # url name -> actors who get 200 on GET; everyone else signed in gets 404.
 PROTECTED = {
@@ -27,6 +40,20 @@ PROTECTED = {
     "accounts:agency-add": COORDINATION,
     "accounts:agency-edit": COORDINATION,
     "accounts:marac-settings": COORDINATION,
+    "referrals:mine": REFERRING,
+    "referrals:start": REFERRING,
+    "referrals:step": {"referrer"},  # a draft: only its author
+    "referrals:check": {"referrer"},
+    "referrals:sent": {"referrer"},
+    "referrals:referral": {"referrer"},  # the outcome, for the referrer
+    "referrals:quality-concern": {"coordinator"},
+    "referrals:cases": {"coordinator", "chair"},
+    # The housing representative's agency referred the case; the Idva service holds
+    # the Idva referral; children's social care holds the children's referral.
+    "referrals:case": {"coordinator", "chair", "representative", "idva", "csc_representative"},
+    "referrals:idva-referral": {"coordinator", "idva"},
+    "referrals:children-prompt": {"csc_representative"},
+    "referrals:sharing": {"coordinator", "referrer"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -38,7 +65,7 @@ PUBLIC = {
 }
 # The second sign-in step, for a user who has given a password but not yet a code.
 MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup"}
-POST_ONLY = {"accounts:sign-out"}
+POST_ONLY = {"accounts:sign-out", "referrals:match-decision"}
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
 
@@ -61,13 +88,30 @@ def test_every_url_is_in_the_table():
 @pytest.fixture
 def world(marac, other_marac):
     link = MaracAgencyFactory(marac=marac)
-    users = {role.value: member(marac, role) for role in Role}
+    marac_with_core_agencies(marac)
+    users = {role.value: member(marac, role, agency_kind=AGENCY_OF[role]) for role in Role}
+    users["csc_representative"] = member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.CHILDRENS_SOCIAL_CARE)
     users["other_coordinator"] = member(other_marac, Role.COORDINATOR)
     admin = UserFactory(is_system_admin=True, agency=None)
     admin.totpdevice_set.create(name="app", confirmed=True)
     users["system_admin"] = admin
     users["password_only"] = member(marac, Role.COORDINATOR)
+    referrer = users["referrer"]
+    data = ReferralGenerator(seed=3).referral(marac=marac, referring_agency=referrer.agency, children=1, consent=False, review_owner=referrer)
+    referral = referral_services.referral_record(marac=marac, data=data, by=referrer)
+    draft = Referral.objects.create(marac=marac, referrer=referrer)
     kwargs = {
+        "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
+        "referrals:check": {"public_id": draft.public_id},
+        "referrals:sent": {"public_id": referral.public_id},
+        "referrals:referral": {"public_id": referral.public_id},
+        "referrals:quality-concern": {"public_id": referral.public_id},
+        "referrals:cases": {"slug": marac.slug},
+        "referrals:case": {"public_id": referral.case.public_id},
+        "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
+        "referrals:idva-referral": {"pk": referral.idva_referral.pk},
+        "referrals:children-prompt": {"pk": referral.children_prompt.pk},
+        "referrals:sharing": {"pk": referral.sharing_decision.pk},
         "accounts:members": {"slug": marac.slug},
         "accounts:invite": {"slug": marac.slug},
         "accounts:member": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk},
@@ -125,10 +169,11 @@ def test_mfa_step_needs_a_password_first(world, url_name):
     assert response.status_code == (200 if url_name == "accounts:mfa-verify" else 302)
 
 
-def test_sign_out_is_post_only(world):
-    users, _ = world
+@pytest.mark.parametrize("url_name", sorted(POST_ONLY))
+def test_post_only_urls_refuse_get(world, url_name):
+    users, kwargs = world
     client = _client_for("chair", users)
-    assert client.get(reverse("accounts:sign-out")).status_code == 405
+    assert client.get(reverse(url_name, kwargs=kwargs.get(url_name))).status_code == 405
 
 
 @pytest.mark.parametrize("actor", ["chair", "other_coordinator", "referrer"])

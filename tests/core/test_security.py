@@ -45,7 +45,7 @@ def test_server_error_page_renders_without_context():
 
 
 def _production_env(**extra):
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "openmarac.config.settings.production",

@@ -11,10 +11,21 @@ A user who may not see something gets a 404 from the caller, never a 403, so the
 existence of a record is not revealed.
 """
 
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Q
+
 from openmarac.accounts.models import Marac, Membership, Role
 
 # Roles that may see every case of their Marac.
 ALL_CASES_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR})
+# Roles that see the cases their agency is involved in, while the case is active.
+INVOLVED_AGENCY_ROLES = frozenset({Role.REPRESENTATIVE, Role.IDVA})
+# Roles that may make a referral (governance sees figures only).
+REFERRING_ROLES = frozenset({Role.REFERRER, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR, Role.CHAIR})
+# An agency's access to a case lapses this long after its last hearing.
+ACTIVE_CASE_MONTHS = 12
 SEALED_VALUE_ROLES = frozenset({Role.COORDINATOR, Role.IDVA})
 
 _CACHE_ATTR = "_openmarac_memberships"
@@ -96,3 +107,63 @@ def assignable_roles(user, marac):
     if can_manage_marac(user, marac):
         return list(Role)
     return []
+
+
+def can_refer(user, marac):
+    return has_role(user, marac, *REFERRING_ROLES)
+
+
+def referring_maracs(user):
+    return [marac for marac in maracs_for(user) if can_refer(user, marac)]
+
+
+def _active_case_q(today=None):
+    cutoff = (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+    return Q(last_heard_on__isnull=True) | Q(last_heard_on__gte=cutoff)
+
+
+def visible_cases_q(user):
+    """A filter on Case for the cases this user may open."""
+    allowed = Q(pk__in=[])
+    for membership in active_memberships(user):
+        if membership.role in ALL_CASES_ROLES:
+            allowed |= Q(marac_id=membership.marac_id)
+        elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
+            allowed |= Q(marac_id=membership.marac_id, involvements__agency_id=user.agency_id) & _active_case_q()
+    return allowed
+
+
+def can_view_case(user, case):
+    from openmarac.referrals.models import Case
+
+    return Case.objects.filter(visible_cases_q(user), pk=case.pk).exists()
+
+
+def can_decide_matches(user, marac):
+    """Confirming that two records are the same person, and quality concerns."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_work_idva_referral(user, idva_referral):
+    return has_role(user, idva_referral.referral.marac, Role.IDVA, Role.COORDINATOR) and (
+        user.agency_id == idva_referral.idva_agency_id or has_role(user, idva_referral.referral.marac, Role.COORDINATOR)
+    )
+
+
+def can_confirm_children_prompt(user, prompt):
+    marac = prompt.referral.marac
+    return has_role(user, marac, Role.REPRESENTATIVE) and user.agency_id is not None and user.agency_id == prompt.agency_id
+
+
+def can_view_own_referral(user, referral):
+    """A referrer follows the referrals they made, and learns the outcome."""
+    return referral.referrer_id == user.pk and user.is_active and bool(roles_in(user, referral.marac))
+
+
+def can_work_sharing_decision(user, decision):
+    """The review owner and the referrer keep the information-sharing record up to date;
+    the coordinator may too."""
+    referral = decision.referral
+    return user.is_active and bool(roles_in(user, referral.marac)) and (
+        decision.review_owner_id == user.pk or referral.referrer_id == user.pk or has_role(user, referral.marac, Role.COORDINATOR)
+    )

@@ -30,6 +30,9 @@ class Marac(models.Model):
         default=8, help_text="Days before the meeting that the case list goes to agencies."
     )
     minutes_per_case = models.PositiveSmallIntegerField(default=10)
+    risk_checklist = models.CharField(
+        max_length=60, default="safelives-dash", help_text="The risk checklist referrers complete (a definition id)."
+    )
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."

@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("openmarac.core.urls")),
     path("", include("openmarac.accounts.urls")),
+    path("", include("openmarac.referrals.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

@@ -13,14 +13,31 @@ _WIDGET_CLASSES = [
 _ERROR_SUFFIX = {"govuk-input": "govuk-input--error", "govuk-textarea": "govuk-textarea--error", "govuk-select": "govuk-select--error"}
 
 
+def _required_message(field):
+    """GOV.UK style: say what to do ("Enter your email address"), not "This field is required"."""
+    label = str(field.label or "an answer")
+    label = label[:1].lower() + label[1:]
+    if isinstance(field.widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)):
+        return f"Choose {label}" if label.startswith(("a ", "an ", "the ")) else f"Choose the {label}"
+    return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
+
+
 class GovukFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        self._styled = set()
+        self.style_fields()
+
+    def style_fields(self):
+        """Give each field its GOV.UK classes, hint link and a helpful required message.
+        Forms that add fields after construction call this again."""
+        for name, field in self.fields.items():
+            if name in self._styled:
+                continue
+            self._styled.add(name)
             base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
             existing = field.widget.attrs.get("class", "")
             field.widget.attrs["class"] = f"{base} {existing}".strip()
-        for name, field in self.fields.items():
             if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
                 field.error_messages["required"] = _required_message(field)
             if field.help_text:
@@ -33,19 +50,11 @@ class GovukFormMixin:
             if name in self.fields:
                 widget = self.fields[name].widget
                 base = widget.attrs.get("class", "").split(" ")[0]
-                if base in _ERROR_SUFFIX:
+                if base in _ERROR_SUFFIX and _ERROR_SUFFIX[base] not in widget.attrs["class"]:
                     widget.attrs["class"] += " " + _ERROR_SUFFIX[base]
                 hint = widget.attrs.get("aria-describedby", "")
-                widget.attrs["aria-describedby"] = f"{hint} {self[name].auto_id}-error".strip()
-
-
-def _required_message(field):
-    """GOV.UK style: say what to do ("Enter your email address"), not "This field is required"."""
-    label = str(field.label or "an answer")
-    label = label[:1].lower() + label[1:]
-    if isinstance(field.widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)):
-        return f"Choose {label}" if label.startswith(("a ", "an ", "the ")) else f"Choose the {label}"
-    return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
+                if "-error" not in hint:
+                    widget.attrs["aria-describedby"] = f"{hint} {self[name].auto_id}-error".strip()
 
 
 class GovukForm(GovukFormMixin, forms.Form):

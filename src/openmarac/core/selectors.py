@@ -2,9 +2,20 @@
 
 from dataclasses import dataclass, field
 
+from django.urls import reverse
+from django.utils import timezone
+
 from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Role
+from openmarac.referrals import selectors as referral_selectors
+
+
+@dataclass
+class Attention:
+    text: str
+    url: str = ""
+    urgent: bool = False
 
 
 @dataclass
@@ -13,16 +24,89 @@ class RolePanel:
     role: str
     role_label: str
     attention: list = field(default_factory=list)
+    links: list = field(default_factory=list)
 
 
 def home_panels(*, user):
-    """One panel per role the user holds, in Marac order. Later steps of the process
-    (referrals, meetings, actions) add their items here."""
+    """One panel per role the user holds, in Marac order; each step of the process
+    adds what needs this role's attention."""
     panels = []
     for membership in sorted(policy.active_memberships(user), key=lambda m: (m.marac.name, m.role)):
-        panel = RolePanel(marac=membership.marac, role=membership.role, role_label=membership.get_role_display())
-        if membership.role == Role.COORDINATOR:
-            for link in account_selectors.core_agencies_without_representative(user=user, marac=membership.marac):
-                panel.attention.append(f"{link.agency} is a core agency with no representative")
+        marac = membership.marac
+        panel = RolePanel(marac=marac, role=membership.role, role_label=membership.get_role_display())
+        builder = _PANEL_BUILDERS.get(membership.role)
+        if builder:
+            builder(user, marac, panel)
+        if policy.can_refer(user, marac):
+            panel.links.append(("Make a referral", reverse("referrals:start")))
         panels.append(panel)
     return panels
+
+
+def personal_attention(*, user):
+    """Items that follow the person rather than a role: reviews they own, drafts."""
+    items = []
+    for decision in referral_selectors.sharing_reviews_due(user=user):
+        items.append(
+            Attention(
+                f"Review the information sharing decision for case {decision.referral.case.reference} (due {decision.review_on:%-d %B %Y})",
+                reverse("referrals:sharing", args=[decision.pk]),
+                urgent=decision.review_on < timezone.localdate(),
+            )
+        )
+    drafts = referral_selectors.referrals_made_by(user=user).filter(status="draft").count()
+    if drafts:
+        items.append(Attention(f"{drafts} draft referral{'s' if drafts > 1 else ''} not yet sent", reverse("referrals:mine")))
+    return items
+
+
+def _coordinator(user, marac, panel):
+    for link in account_selectors.core_agencies_without_representative(user=user, marac=marac):
+        panel.attention.append(Attention(f"{link.agency} is a core agency with no representative", reverse("accounts:agencies", args=[marac.slug])))
+    awaiting = referral_selectors.cases_awaiting_listing(user=user, marac=marac).count()
+    if awaiting:
+        panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("referrals:cases", args=[marac.slug])))
+    pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
+    for case in {c.referral.case for c in pending}:
+        panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
+    panel.links += [
+        ("Referrals awaiting listing", reverse("referrals:cases", args=[marac.slug])),
+        ("Users", reverse("accounts:members", args=[marac.slug])),
+        ("Agencies", reverse("accounts:agencies", args=[marac.slug])),
+        ("Settings", reverse("accounts:marac-settings", args=[marac.slug])),
+    ]
+
+
+def _chair(user, marac, panel):
+    panel.links.append(("Referrals awaiting listing", reverse("referrals:cases", args=[marac.slug])))
+
+
+def _idva(user, marac, panel):
+    now = timezone.now()
+    for item in referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True):
+        overdue = item.first_contact_due < now
+        panel.attention.append(
+            Attention(
+                f"Idva referral {item.referral.case.reference}: first contact {'was due' if overdue else 'due by'} {timezone.localtime(item.first_contact_due):%-d %b %H:%M}",
+                reverse("referrals:idva-referral", args=[item.pk]),
+                urgent=overdue,
+            )
+        )
+
+
+def _representative(user, marac, panel):
+    for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Case {prompt.referral.case.reference}: confirm the children’s social care referral",
+                reverse("referrals:children-prompt", args=[prompt.pk]),
+            )
+        )
+
+
+_PANEL_BUILDERS = {
+    Role.COORDINATOR: _coordinator,
+    Role.CHAIR: _chair,
+    Role.IDVA: _idva,
+    Role.REPRESENTATIVE: _representative,
+}

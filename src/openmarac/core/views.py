@@ -3,7 +3,7 @@ from django.shortcuts import render
 
 from openmarac.access import policy
 
-from .selectors import home_panels
+from .selectors import home_panels, personal_attention
 
 
 @login_required
@@ -11,7 +11,11 @@ def home(request):
     return render(
         request,
         "core/home.html",
-        {"panels": home_panels(user=request.user), "is_system_admin": policy.is_system_admin(request.user)},
+        {
+            "panels": home_panels(user=request.user),
+            "personal": personal_attention(user=request.user),
+            "is_system_admin": policy.is_system_admin(request.user),
+        },
     )
 
 

@@ -85,15 +85,15 @@ POSTCODE_SAME = 8
 # small slip (a nickname, a sound-alike surname, day and month swapped), or the
 # same name plus phone and postcode when the date of birth is unknown. The same
 # name with a date of birth one digit out (66) needs a phone or postcode too:
-# in the benchmark at 1,000,000 people that combination alone was as often a
-# namesake as the right person. Same surname and date of birth with a different
+# in the benchmark at 1,000,000 people that combination alone gave most of the
+# wrong "likely" labels (namesakes born a digit apart). Same surname and date of birth with a different
 # given name (twins) stays below it, as does a common name with a different
 # date of birth.
 LIKELY_THRESHOLD = 70
 # "possible" is worth a coordinator's look: at least a full name match with no
-# contradicting date of birth (50), or a surname plus date of birth (60), or a
-# given name plus date of birth (50). Date of birth alone (30) or surname and
-# postcode alone (38) are too common to show.
+# contradicting date of birth (50), a surname and date of birth (60, or 45 with
+# a different given name), or a given name and date of birth (50). Date of
+# birth alone (30) or surname and postcode alone (38) are too common to show.
 POSSIBLE_THRESHOLD = 40
 
 LIKELY = "likely"
@@ -102,7 +102,7 @@ POSSIBLE = "possible"
 
 @dataclass(frozen=True, slots=True)
 class PersonFacts:
-    """What we know about one person, as entered (normalising happens here).
+    """What we know about one person, as entered; this module normalises it.
 
     ``names`` holds (given, family) pairs: the first is the main name, the
     rest are aliases (previous surnames, "known as" names).
@@ -146,6 +146,12 @@ def normalise_name(s: str | None) -> tuple[str, ...]:
     return tuple(_NOT_LETTERS.sub(" ", text).split())
 
 
+_NOT_DIGITS = re.compile(r"\D")
+_SPACES = re.compile(r"\s+")
+
+
+# Cached because rank() compares one query with hundreds of candidates.
+@lru_cache(maxsize=100_000)
 def normalise_uk_phone(s: str | None) -> str | None:
     """Return a UK number in national format digits ("07700900123").
 
@@ -158,7 +164,7 @@ def normalise_uk_phone(s: str | None) -> str | None:
         return None
     text = s.strip().replace("(0)", "")
     international = text.startswith("+")
-    digits = re.sub(r"\D", "", text)
+    digits = _NOT_DIGITS.sub("", text)
     if not international and digits.startswith("00"):
         digits, international = digits[2:], True
     if international:
@@ -180,6 +186,7 @@ def normalise_uk_phone(s: str | None) -> str | None:
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 
 
+@lru_cache(maxsize=100_000)
 def normalise_postcode(s: str | None) -> str | None:
     """Return a UK postcode as "SW1A 1AA", or None if it is not one.
 
@@ -188,7 +195,7 @@ def normalise_postcode(s: str | None) -> str | None:
     """
     if not s:
         return None
-    compact = re.sub(r"\s+", "", s).upper()
+    compact = _SPACES.sub("", s).upper()
     m = _POSTCODE.match(compact)
     return f"{m.group(1)} {m.group(2)}" if m else None
 
@@ -414,8 +421,9 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
       nickname: Bill and William both give "william") whatever the date of
       birth, including when it is unknown.
     - ``fp:<canonical given name>:<first three letters of surname>`` and
-      ``fs:...:<last three letters>`` catch a misspelt surname that no longer
-      sounds the same when there is no date of birth to fall back on.
+      ``fs:...:<first letter and last three letters>`` catch a misspelt
+      surname that no longer sounds the same when there is no date of birth
+      to fall back on.
     - ``dob:<date>`` (and the date with day and month swapped) catches a
       surname that is misspelt, changed by marriage or not recorded.
     - ``ph:<phone>`` catches the same phone number whatever the names.
@@ -439,9 +447,12 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
             # A misspelt surname whose sound changes (Weston/Westpn) when the
             # date of birth is unknown, as it often is for perpetrators: one
             # typing slip leaves the start or the end of the surname intact.
+            # The end key keeps the first letter too (rarely mistyped), since
+            # endings alone are too common ("son").
+            start, end = name.family[:3], name.family[0] + name.family[-3:]
             for canonical in name.canonical_given:
-                keys.add(f"fp:{canonical}:{name.family[:3]}")
-                keys.add(f"fs:{canonical}:{name.family[-3:]}")
+                keys.add(f"fp:{canonical}:{start}")
+                keys.add(f"fs:{canonical}:{end}")
         if name.given:
             initials = {c[0] for c in name.canonical_given} | {name.given[0]}
             for postcode in postcodes:
@@ -529,14 +540,10 @@ def score_candidate(query: PersonFacts, candidate: PersonFacts) -> Match:
         points += DOB_DIFFERENT
         reasons.append("different date of birth")
 
-    if _normalised_set(query.phones, normalise_uk_phone) & _normalised_set(
-        candidate.phones, normalise_uk_phone
-    ):
+    if _share_any(query.phones, candidate.phones, normalise_uk_phone):
         points += PHONE_SAME
         reasons.append("same phone number")
-    if _normalised_set(query.postcodes, normalise_postcode) & _normalised_set(
-        candidate.postcodes, normalise_postcode
-    ):
+    if _share_any(query.postcodes, candidate.postcodes, normalise_postcode):
         points += POSTCODE_SAME
         reasons.append("same postcode")
 
@@ -553,8 +560,12 @@ def score_candidate(query: PersonFacts, candidate: PersonFacts) -> Match:
     return Match(score=score, label=label, reasons=reasons)
 
 
-def _normalised_set(values: Iterable[str], normalise) -> set[str]:
-    return {n for n in map(normalise, values) if n}
+def _share_any(a: tuple[str, ...], b: tuple[str, ...], normalise) -> bool:
+    """Whether any value of ``a`` equals any of ``b`` once normalised."""
+    if not a or not b:
+        return False
+    normalised_a = set(map(normalise, a)) - {None}
+    return any(normalise(value) in normalised_a for value in b)
 
 
 def rank(

@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "openmarac.accounts",
     "openmarac.access",
     "openmarac.audit",
+    "openmarac.people",
+    "openmarac.risk",
+    "openmarac.referrals",
+    "openmarac.notifications",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +122,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Extra folders of risk checklist definitions (JSON) beyond the shipped SafeLives one.
+OPENMARAC_CHECKLIST_DIRS = env.list("OPENMARAC_CHECKLIST_DIRS", default=[])
 
 OTP_TOTP_ISSUER = "OpenMarac"
 # Demo only: shows the current code on the verification page for demo accounts so a

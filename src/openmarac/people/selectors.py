@@ -1,0 +1,79 @@
+"""How a person is shown. Every page, PDF or export that shows a person goes through
+`present_person`, which leaves sealed values out for anyone the access policy does not
+allow to see them."""
+
+from dataclasses import dataclass, field
+
+from openmarac.access import policy
+from openmarac.referrals.criteria import age_on
+
+SEALED_TEXT = "Sealed: shown only to the coordinator and the Idva"
+
+
+@dataclass
+class ShownAddress:
+    text: str
+    sealed: bool
+    current: bool
+
+
+@dataclass
+class ShownPhone:
+    text: str
+    sealed: bool
+    safe_to_call: str
+    safe_times: str
+
+
+@dataclass
+class ShownPerson:
+    pk: int
+    name: str
+    aliases: list
+    date_of_birth: object
+    age: int | None
+    gender: str
+    addresses: list = field(default_factory=list)
+    phones: list = field(default_factory=list)
+    diversity: dict = field(default_factory=dict)
+    language: str = ""
+    interpreter_needed: bool = False
+
+
+def present_person(person, *, user, marac, on=None):
+    from datetime import date
+
+    show_sealed = policy.can_see_sealed_values(user, marac)
+    addresses = [
+        ShownAddress(text=str(a) if (show_sealed or not a.is_sealed) else SEALED_TEXT, sealed=a.is_sealed, current=a.is_current)
+        for a in person.addresses.all()
+    ]
+    phones = []
+    for phone in person.phones.all():
+        hidden = phone.is_sealed and not show_sealed
+        phones.append(
+            ShownPhone(
+                text=SEALED_TEXT if hidden else phone.number,
+                sealed=phone.is_sealed,
+                safe_to_call="" if hidden else phone.get_safe_to_call_display(),
+                safe_times="" if hidden else phone.safe_times,
+            )
+        )
+    return ShownPerson(
+        pk=person.pk,
+        name=str(person),
+        aliases=[str(a) for a in person.aliases.all()],
+        date_of_birth=person.date_of_birth,
+        age=age_on(person.date_of_birth, on or date.today()),
+        gender=person.gender,
+        addresses=addresses,
+        phones=phones,
+        diversity={
+            "Racially minoritised": person.get_racially_minoritised_display(),
+            "Disabled": person.get_disabled_display(),
+            "LGBT+": person.get_lgbt_display(),
+            "Ethnicity": person.ethnicity or "Not given",
+        },
+        language=person.language,
+        interpreter_needed=person.interpreter_needed,
+    )

@@ -1,0 +1,141 @@
+"""Writes for people, and the database side of matching (blocking keys in an
+indexed table, candidates fetched by key and scored by openmarac.people.matching)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Prefetch
+
+from . import matching
+from .models import Address, Alias, Person, PersonMatchKey, Phone, YesNoUnknown
+
+
+@dataclass
+class PersonData:
+    """A person as a referral (web form or import file) describes them."""
+
+    given_name: str
+    family_name: str
+    aliases: list = field(default_factory=list)  # [(given, family), ...]
+    date_of_birth: date | None = None
+    gender: str = ""
+    ethnicity: str = ""
+    racially_minoritised: str = YesNoUnknown.UNKNOWN
+    disabled: str = YesNoUnknown.UNKNOWN
+    lgbt: str = YesNoUnknown.UNKNOWN
+    language: str = ""
+    interpreter_needed: bool = False
+    address_line_1: str = ""
+    address_line_2: str = ""
+    town: str = ""
+    postcode: str = ""
+    address_sealed: bool = False
+    phone: str = ""
+    phone_safe_to_call: str = YesNoUnknown.UNKNOWN
+    phone_safe_times: str = ""
+    phone_sealed: bool = False
+
+
+def person_create(*, marac, data: PersonData) -> Person:
+    person = Person.objects.create(
+        marac=marac,
+        given_name=data.given_name.strip(),
+        family_name=data.family_name.strip(),
+        date_of_birth=data.date_of_birth,
+        gender=data.gender,
+        ethnicity=data.ethnicity,
+        racially_minoritised=data.racially_minoritised,
+        disabled=data.disabled,
+        lgbt=data.lgbt,
+        language=data.language,
+        interpreter_needed=data.interpreter_needed,
+    )
+    Alias.objects.bulk_create(Alias(person=person, given_name=g, family_name=f) for g, f in data.aliases if g or f)
+    if data.address_line_1 or data.postcode:
+        Address.objects.create(
+            person=person,
+            line_1=data.address_line_1 or "(no street address given)",
+            line_2=data.address_line_2,
+            town=data.town,
+            postcode=data.postcode.upper().strip(),
+            is_sealed=data.address_sealed,
+        )
+    if data.phone:
+        Phone.objects.create(
+            person=person,
+            number=data.phone,
+            safe_to_call=data.phone_safe_to_call,
+            safe_times=data.phone_safe_times,
+            is_sealed=data.phone_sealed,
+        )
+    match_keys_refresh(person)
+    return person
+
+
+def facts_for(person) -> matching.PersonFacts:
+    """Everything matching uses; call on a person with aliases, addresses and phones
+    prefetched when doing many."""
+    names = [(person.given_name, person.family_name)]
+    names += [(a.given_name, a.family_name) for a in person.aliases.all()]
+    return matching.PersonFacts(
+        names=tuple(names),
+        date_of_birth=person.date_of_birth,
+        phones=tuple(p.number for p in person.phones.all()),
+        postcodes=tuple(a.postcode for a in person.addresses.all() if a.postcode),
+    )
+
+
+def match_keys_refresh(person):
+    keys = matching.blocking_keys(facts_for(person))
+    PersonMatchKey.objects.filter(person=person).delete()
+    PersonMatchKey.objects.bulk_create(PersonMatchKey(person=person, marac_id=person.marac_id, key=key) for key in keys)
+
+
+_WITH_FACTS = [
+    "aliases",
+    Prefetch("addresses", queryset=Address.objects.only("person_id", "postcode")),
+    Prefetch("phones", queryset=Phone.objects.only("person_id", "number")),
+]
+
+
+def candidates_for(person, *, limit=5):
+    """People already known to the person's Marac who may be the same person, best
+    first, as (Person, Match). Records already linked as duplicates count once, under
+    the record they were linked to."""
+    query = facts_for(person)
+    keys = matching.blocking_keys(query)
+    ids = set(
+        PersonMatchKey.objects.filter(marac_id=person.marac_id, key__in=keys).exclude(person=person).values_list("person_id", flat=True)
+    )
+    people = Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS)
+    best = {}
+    for candidate, match in ((p, matching.score_candidate(query, facts_for(p))) for p in people):
+        if match.label is None or candidate.canonical_id == person.canonical_id:
+            continue
+        canonical = candidate.canonical_id
+        if canonical not in best or match.score > best[canonical][1].score:
+            best[canonical] = (candidate, match)
+    ranked = sorted(best.values(), key=lambda pair: -pair[1].score)[:limit]
+    canonical_people = Person.objects.in_bulk([p.canonical_id for p, _ in ranked])
+    return [(canonical_people[p.canonical_id], match) for p, match in ranked]
+
+
+def likely_matches_elsewhere(person):
+    """Maracs of the same deployment holding a likely match. Only the Marac is ever
+    reported: the other Marac's records are not shown."""
+    query = facts_for(person)
+    by_marac = defaultdict(set)
+    for person_id, marac_id in (
+        PersonMatchKey.objects.filter(key__in=matching.blocking_keys(query))
+        .exclude(marac_id=person.marac_id)
+        .values_list("person_id", "marac_id")
+    ):
+        by_marac[marac_id].add(person_id)
+    found = set()
+    for marac_id, ids in by_marac.items():
+        for other in Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS):
+            if matching.score_candidate(query, facts_for(other)).label == matching.LIKELY:
+                found.add(marac_id)
+                break
+    return found

@@ -1,0 +1,51 @@
+"""The Marac referral criteria and the repeat window: pure rules, no database.
+
+A case meets the criteria when any of these holds (DOMAIN.md, step 3):
+visible high risk (score at or above the Marac's threshold), professional judgement,
+potential escalation (police-reported incidents in the window at or above the
+Marac's threshold), or repeat (a further incident within the repeat window of the
+last referral, same victim and perpetrator). There is no screening: the criteria
+describe a referral, they never refuse one.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+
+@dataclass(frozen=True)
+class Criteria:
+    visible_high_risk: bool
+    professional_judgement: bool
+    escalation: bool
+    repeat: bool
+
+    @property
+    def any(self):
+        return self.visible_high_risk or self.professional_judgement or self.escalation or self.repeat
+
+
+def criteria_met(*, score, threshold, professional_judgement, incidents, escalation_threshold, repeat):
+    return Criteria(
+        visible_high_risk=score is not None and score >= threshold,
+        professional_judgement=bool(professional_judgement),
+        escalation=incidents is not None and incidents >= escalation_threshold,
+        repeat=bool(repeat),
+    )
+
+
+def repeat_window_end(last_referral_on: date, months: int) -> date:
+    """The last day a further referral counts as a repeat. "Within 12 months" includes
+    the anniversary; from 29 February the anniversary is 28 February."""
+    return last_referral_on + relativedelta(months=months)
+
+
+def within_repeat_window(last_referral_on: date, referred_on: date, months: int) -> bool:
+    return last_referral_on <= referred_on <= repeat_window_end(last_referral_on, months)
+
+
+def age_on(date_of_birth: date | None, on: date) -> int | None:
+    if date_of_birth is None:
+        return None
+    return relativedelta(on, date_of_birth).years

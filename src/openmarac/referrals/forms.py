@@ -1,0 +1,366 @@
+"""The referral form, page by page (GOV.UK "one thing per page", grouped sensibly),
+and the forms used after referral."""
+
+from django import forms
+from django.utils import timezone
+
+from openmarac.core.forms import GovukForm
+from openmarac.people.models import YesNoUnknown
+
+from .criteria import age_on
+from .models import ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+GENDERS = [("", "Choose"), ("Female", "Female"), ("Male", "Male"), ("Non-binary", "Non-binary"), ("Other", "Other"), ("Not known", "Not known")]
+
+
+def _date(label, required=False, help_text=""):
+    return forms.DateField(label=label, required=required, help_text=help_text, widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"))
+
+
+def _text(label, required=False, help_text="", rows=3):
+    return forms.CharField(label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs={"rows": rows}))
+
+
+def _yes_no_unknown(label):
+    return forms.ChoiceField(label=label, choices=YesNoUnknown.choices, widget=forms.RadioSelect, initial=YesNoUnknown.UNKNOWN)
+
+
+def _yes_no(label, required=True, help_text=""):
+    return forms.ChoiceField(label=label, choices=YES_NO, widget=forms.RadioSelect, required=required, help_text=help_text)
+
+
+def _not_in_future(value, what):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(f"{what} cannot be in the future")
+    return value
+
+
+class ReferrerForm(GovukForm):
+    title = "About you and your agency"
+    referrer_name = forms.CharField(label="Your name", max_length=150)
+    referrer_phone = forms.CharField(label="Your phone number", max_length=30)
+    referrer_email = forms.EmailField(label="Your work email address")
+    referred_on = _date("Date of referral", required=True)
+
+    def clean_referred_on(self):
+        return _not_in_future(self.cleaned_data["referred_on"], "The date of referral")
+
+
+class PersonFieldsMixin:
+    def clean_date_of_birth(self):
+        return _not_in_future(self.cleaned_data.get("date_of_birth"), "The date of birth")
+
+
+class VictimForm(PersonFieldsMixin, GovukForm):
+    title = "The victim"
+    given_name = forms.CharField(label="Given name", max_length=100)
+    family_name = forms.CharField(label="Family name", max_length=100)
+    aliases = _text("Other names they are known by", help_text="One name per line, for example a previous family name.", rows=2)
+    date_of_birth = _date("Date of birth", help_text="Leave empty if not known.")
+    gender = forms.ChoiceField(label="Gender", choices=GENDERS, required=False)
+    under_16_reason = _text(
+        "If the victim is under 16: why is this a Marac referral?",
+        help_text="Marac is for victims aged 16 and over; a younger victim needs children’s safeguarding too.",
+    )
+    address_line_1 = forms.CharField(label="Address line 1", max_length=200, required=False)
+    address_line_2 = forms.CharField(label="Address line 2", max_length=200, required=False)
+    town = forms.CharField(label="Town or city", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
+    address_sealed = forms.BooleanField(
+        label="This address must be kept confidential (for example a refuge)",
+        required=False,
+        help_text="Only the coordinator and the Idva will see it.",
+    )
+    ethnicity = forms.CharField(label="Ethnicity", max_length=100, required=False)
+    racially_minoritised = _yes_no_unknown("Is the victim from a racially minoritised community?")
+    disabled = _yes_no_unknown("Does the victim have a disability?")
+    lgbt = _yes_no_unknown("Does the victim identify as LGBT+?")
+    language = forms.CharField(label="Main language", max_length=60, required=False)
+    interpreter_needed = forms.BooleanField(label="An interpreter is needed", required=False)
+
+    def clean(self):
+        data = super().clean()
+        dob = data.get("date_of_birth")
+        age = age_on(dob, timezone.localdate())
+        if age is not None and age < 16 and not (data.get("under_16_reason") or "").strip():
+            self.add_error("under_16_reason", "The victim is under 16: explain why this is a Marac referral")
+        return data
+
+
+class VictimContactForm(GovukForm):
+    title = "Contacting the victim safely"
+    phone = forms.CharField(label="Phone number", max_length=30, required=False)
+    phone_safe_to_call = forms.ChoiceField(
+        label="Is it safe to call this number?", choices=YesNoUnknown.choices, widget=forms.RadioSelect, initial=YesNoUnknown.UNKNOWN
+    )
+    phone_safe_times = forms.CharField(label="Safe times to call", max_length=200, required=False, help_text="For example: weekdays 10am to 2pm.")
+    phone_sealed = forms.BooleanField(
+        label="Keep this number confidential", required=False, help_text="Only the coordinator and the Idva will see it."
+    )
+
+
+class PerpetratorForm(PersonFieldsMixin, GovukForm):
+    given_name = forms.CharField(label="Given name", max_length=100)
+    family_name = forms.CharField(label="Family name", max_length=100)
+    aliases = _text("Other names they are known by", help_text="One name per line.", rows=2)
+    date_of_birth = _date("Date of birth", help_text="Leave empty if not known.")
+    gender = forms.ChoiceField(label="Gender", choices=GENDERS, required=False)
+    relationship_to_victim = forms.CharField(label="Relationship to the victim", max_length=100, help_text="For example: ex-partner, son.")
+    address_line_1 = forms.CharField(label="Address line 1", max_length=200, required=False)
+    town = forms.CharField(label="Town or city", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
+
+
+class ChildForm(PersonFieldsMixin, GovukForm):
+    given_name = forms.CharField(label="Given name", max_length=100)
+    family_name = forms.CharField(label="Family name", max_length=100)
+    date_of_birth = _date("Date of birth", required=True)
+    gender = forms.ChoiceField(label="Gender", choices=GENDERS, required=False)
+    relationship_to_victim = forms.CharField(label="Relationship to the victim", max_length=100, help_text="For example: son, stepdaughter.")
+    relationship_to_perpetrator = forms.CharField(label="Relationship to the perpetrator", max_length=100)
+    address_line_1 = forms.CharField(label="Address, if different from the victim’s", max_length=200, required=False)
+    postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
+    school = forms.CharField(label="School, nursery or college", max_length=150, required=False)
+
+    def clean_date_of_birth(self):
+        dob = super().clean_date_of_birth()
+        if dob and age_on(dob, timezone.localdate()) > 17:
+            raise forms.ValidationError("This person is over 17: add adults as perpetrators or leave them out, not as children")
+        return dob
+
+
+class RequiredOneFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if self.min_num and not any(f.has_changed() for f in self.forms if f.is_valid() or f.has_changed()):
+            raise forms.ValidationError("Add at least one perpetrator")
+
+
+PerpetratorFormSet = forms.formset_factory(PerpetratorForm, formset=RequiredOneFormSet, extra=0, min_num=1, max_num=10, validate_min=True)
+ChildFormSet = forms.formset_factory(ChildForm, extra=0, max_num=15)
+
+
+class ChecklistForm(GovukForm):
+    """One page of the risk checklist, built from the checklist definition (data)."""
+
+    def __init__(self, *args, definition, questions, abuser_name="the abuser", **kwargs):
+        self.definition = definition
+        self.questions = questions
+        super().__init__(*args, **kwargs)
+        answer_choices = [(c.value, c.label) for c in definition.answer_choices]
+        self.groups = []
+        for question in questions:
+            text = question.text.replace("[name of abuser(s)]", abuser_name)
+            names = {"answer": f"{question.key}__answer"}
+            self.fields[names["answer"]] = forms.ChoiceField(
+                label=f"{question.number}. {text}",
+                choices=answer_choices,
+                widget=forms.RadioSelect,
+                help_text=question.hint or "",
+                error_messages={"required": f"Answer question {question.number}"},
+            )
+            if question.sub_choices:
+                names["sub"] = f"{question.key}__sub"
+                options = [(o.value, o.label) for o in question.sub_choices.options]
+                widget = forms.CheckboxSelectMultiple if question.sub_choices.multiple else forms.RadioSelect
+                field_class = forms.MultipleChoiceField if question.sub_choices.multiple else forms.ChoiceField
+                self.fields[names["sub"]] = field_class(
+                    label=question.sub_choices.label or "If yes, which:", choices=options, widget=widget(), required=False
+                )
+            names["details"] = f"{question.key}__details"
+            self.fields[names["details"]] = forms.CharField(
+                label=question.details_prompt or "Details", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            names["source"] = f"{question.key}__source"
+            self.fields[names["source"]] = forms.CharField(label="Source of information, if not the victim", required=False, max_length=200)
+            self.groups.append((question, names))
+        self.style_fields()
+
+    def bound_groups(self):
+        return [(question, {part: self[name] for part, name in names.items()}) for question, names in self.groups]
+
+    def clean(self):
+        data = super().clean()
+        for question, names in self.groups:
+            if "sub" in names and data.get(names["answer"]) != "yes" and data.get(names["sub"]):
+                self.add_error(names["sub"], f"Question {question.number}: only choose these when the answer is yes")
+        return data
+
+    def answers(self):
+        """The answers in the shape openmarac.risk.definitions expects."""
+        result = {}
+        for question, names in self.groups:
+            entry = {"answer": self.cleaned_data[names["answer"]]}
+            if "sub" in names and self.cleaned_data.get(names["sub"]):
+                value = self.cleaned_data[names["sub"]]
+                entry["sub_choices"] = value if isinstance(value, list) else [value]
+            for part in ("details", "source"):
+                if self.cleaned_data.get(names[part]):
+                    entry[part] = self.cleaned_data[names[part]]
+            result[question.key] = entry
+        return result
+
+
+class JudgementForm(GovukForm):
+    title = "Professional judgement"
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition_fields = []
+        for item in definition.professional_judgement:
+            name = f"pj__{item.key}"
+            if item.kind == "yes_no":
+                field = forms.ChoiceField(label=item.text, choices=YES_NO, widget=forms.RadioSelect, required=False)
+            elif item.kind == "date":
+                field = _date(item.text)
+            else:
+                field = _text(item.text, rows=2)
+            field.help_text = getattr(item, "hint", "") or ""
+            self.fields[name] = field
+            self.definition_fields.append(name)
+        self.fields["professional_judgement"] = _yes_no(
+            "Are you referring on professional judgement?",
+            help_text="Say yes if you believe the risk is high whatever the checklist score.",
+        )
+        self.fields["professional_judgement_rationale"] = _text("Why do you believe the risk is high?", help_text="Required when referring on professional judgement.")
+        self.style_fields()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("professional_judgement") == "yes" and not (data.get("professional_judgement_rationale") or "").strip():
+            self.add_error("professional_judgement_rationale", "Explain why you believe the risk is high")
+        return data
+
+    def answers(self):
+        result = {}
+        for name in self.definition_fields:
+            value = self.cleaned_data.get(name)
+            if value not in (None, ""):
+                result[name.removeprefix("pj__")] = value.isoformat() if hasattr(value, "isoformat") else value
+        return result
+
+
+class ReferralReasonsForm(GovukForm):
+    title = "Reasons for referral"
+    reasons = _text("Why are you referring this case?", required=True, help_text="What has happened, and what you are worried will happen.", rows=5)
+    police_incidents_last_12_months = forms.IntegerField(
+        label="Police-reported incidents in the last 12 months", required=False, min_value=0, max_value=500,
+        help_text="Leave empty if not known.", widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
+    )
+    repeat_declared = forms.ChoiceField(
+        label="Has this victim been referred to this Marac before, with a further incident since?",
+        choices=[("yes", "Yes"), ("no", "No"), ("unknown", "Not known")], widget=forms.RadioSelect,
+    )
+    previous_marac_reference = forms.CharField(label="Previous Marac reference, if known", max_length=60, required=False)
+    previous_other_marac = forms.CharField(label="Any previous referral to another Marac (which area, when)", max_length=120, required=False)
+
+
+class ConsentForm(GovukForm):
+    title = "The victim’s knowledge and consent"
+    victim_aware = _yes_no("Does the victim know about this referral?")
+    victim_not_aware_reason = _text("Why not?", help_text="Required if the victim does not know.")
+    consent_given = _yes_no(
+        "Has the victim consented to their information being shared at Marac?",
+        help_text="If not, you will record the information sharing without consent decision next.",
+    )
+    victim_afraid_of = _text("Whom is the victim afraid of?")
+    safe_to_talk_to = _text("Whom is it safe to talk to?")
+    unsafe_to_talk_to = _text("Whom is it not safe to talk to?")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("victim_aware") == "no" and not (data.get("victim_not_aware_reason") or "").strip():
+            self.add_error("victim_not_aware_reason", "Explain why the victim does not know about the referral")
+        return data
+
+
+class SharingForm(GovukForm):
+    title = "Information sharing without consent"
+    legal_grounds = forms.MultipleChoiceField(label="Legal grounds for sharing", choices=LegalGround.choices, widget=forms.CheckboxSelectMultiple)
+    legal_grounds_detail = _text("Details of the legal grounds")
+    pressing_need = _text("Is there a pressing need to share?", required=True)
+    risk_of_not_disclosing = _text("What is the risk of not disclosing?", required=True)
+    respective_risks = _text("The respective risks to those affected", required=True)
+    interest_of_recipient = _text("The interest of the recipient of the information", required=True)
+    public_interest = _text("The wider public interest", required=True)
+    human_rights = _text("Human rights considerations", required=True)
+    duty_of_confidentiality = _text("The duty of confidentiality owed", required=True)
+    consultations = _text("Whom did you consult, and what did they advise?", required=True)
+    client_notified = _yes_no("Has the victim been told that their information is being shared?")
+    client_notified_on = _date("Date they were told")
+    client_not_notified_reason = _text("Why have they not been told?")
+    review_on = _date("Date to review this decision", required=True)
+    review_owner = forms.ModelChoiceField(label="Who will review it?", queryset=None, empty_label="Choose a person")
+    caseworker_name = forms.CharField(label="Caseworker’s name", max_length=150)
+    caseworker_signed_on = _date("Date the caseworker signed off", required=True)
+    manager_name = forms.CharField(label="Manager’s name", max_length=150)
+    manager_signed_on = _date("Date the manager signed off", required=True)
+    shared_with = forms.CharField(label="Shared with", max_length=200, initial="The Marac coordinator")
+    shared_on = _date("Date shared", required=True)
+    shared_method = forms.CharField(label="How it was shared", max_length=100, initial="OpenMarac referral")
+    shared_information = _text("What was shared", required=True)
+    shared_authority = forms.CharField(label="On what authority", max_length=200)
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["review_owner"].queryset = owners
+
+    def clean(self):
+        data = super().clean()
+        if data.get("client_notified") == "yes" and not data.get("client_notified_on"):
+            self.add_error("client_notified_on", "Enter the date the victim was told")
+        if data.get("client_notified") == "no" and not (data.get("client_not_notified_reason") or "").strip():
+            self.add_error("client_not_notified_reason", "Explain why the victim has not been told")
+        review_on = data.get("review_on")
+        if review_on and review_on <= timezone.localdate():
+            self.add_error("review_on", "The review date must be in the future")
+        for name in ("caseworker_signed_on", "manager_signed_on", "shared_on", "client_notified_on"):
+            if data.get(name) and data[name] > timezone.localdate():
+                self.add_error(name, "This date cannot be in the future")
+        return data
+
+
+class MatchDecisionForm(GovukForm):
+    same_person = forms.ChoiceField(
+        label="Is this the same person?",
+        choices=[("yes", "Yes, the same person"), ("no", "No, a different person")],
+        widget=forms.RadioSelect,
+    )
+
+
+class QualityConcernForm(GovukForm):
+    category = forms.ChoiceField(label="What is the concern?", choices=QualityConcern.Category.choices, widget=forms.RadioSelect)
+    note = _text("Feedback for the referring agency", required=True, help_text="The case still goes forward to the meeting.")
+
+
+class ContactAttemptForm(GovukForm):
+    attempted_at = forms.DateTimeField(
+        label="When", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M")
+    )
+    method = forms.ChoiceField(label="How", choices=ContactAttempt.Method.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="Outcome", choices=ContactAttempt.Outcome.choices, widget=forms.RadioSelect)
+    note = _text("Notes")
+    status = forms.ChoiceField(
+        label="Idva referral status", choices=[("", "Keep as it is")] + IdvaReferral.Status.choices, required=False
+    )
+
+
+class ChildrenPromptForm(GovukForm):
+    outcome = forms.ChoiceField(label="Children’s social care referral", choices=ChildrenReferralPrompt.Outcome.choices, widget=forms.RadioSelect)
+    note = _text("Notes", help_text="Required if no referral is needed.")
+
+
+class SharingLogForm(GovukForm):
+    shared_with = forms.CharField(label="Shared with", max_length=200)
+    shared_on = _date("Date shared", required=True)
+    method = forms.CharField(label="How it was shared", max_length=100)
+    information = _text("What was shared", required=True)
+    authority = forms.CharField(label="On what authority", max_length=200)
+
+    def clean_shared_on(self):
+        return _not_in_future(self.cleaned_data["shared_on"], "The date shared")
+
+
+class SharingReviewForm(GovukForm):
+    next_review_on = _date("Next review date, if sharing continues", help_text="Leave empty if the decision needs no further review.")

@@ -1,0 +1,337 @@
+"""Cases, referrals (episodes of a case), lawful sharing, and what a referral sets in
+motion: the Idva referral, the children's social care prompt and match candidates."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+User = settings.AUTH_USER_MODEL
+
+
+class Case(models.Model):
+    """A victim's Marac record. Each referral is an episode in it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MERGED = "merged", "Merged into another case"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(max_length=30)
+    victim = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="victim_cases")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set by meetings when the case is heard; access for agencies lapses 12 months on.
+    last_heard_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["marac", "reference"], name="unique_case_reference")]
+        indexes = [models.Index(fields=["marac", "status"])]
+
+    def __str__(self):
+        return self.reference
+
+
+class CaseInvolvement(models.Model):
+    """Why an agency may see a case: it referred it, holds the Idva or children's
+    referral, has an action, or the case is on an agenda it was sent."""
+
+    class Reason(models.TextChoices):
+        REFERRED = "referred", "Referred the case"
+        IDVA_REFERRAL = "idva_referral", "Idva referral"
+        CHILDREN_REFERRAL = "children_referral", "Children’s social care referral"
+        AGENDA = "agenda", "On a meeting agenda"
+        ACTION = "action", "Has an action"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="involvements")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "agency", "reason"], name="unique_involvement")]
+        indexes = [models.Index(fields=["agency", "case"])]
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING_LISTING = "awaiting_listing", "Awaiting listing"
+        LISTED = "listed", "Listed for a meeting"
+        HEARD = "heard", "Heard"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="referrals")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # The answers of an unfinished referral, page by page; people and the checklist are
+    # created from them only on submission, so drafts never enter matching.
+    draft = models.JSONField(default=dict, blank=True)
+    source_key = models.CharField(
+        max_length=200, blank=True, help_text="For imported referrals: the file's own identifier, so a re-run adds nothing."
+    )
+
+    referrer = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals_made")
+    referring_agency = models.ForeignKey("accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    referring_agency_kind = models.CharField(max_length=32, blank=True)  # kept as it was when referred
+    referrer_name = models.CharField(max_length=150, blank=True)
+    referrer_phone = models.CharField(max_length=30, blank=True)
+    referrer_email = models.EmailField(blank=True)
+    referred_on = models.DateField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    reasons = models.TextField(blank=True)
+    meets_visible_high_risk = models.BooleanField(default=False)
+    meets_professional_judgement = models.BooleanField(default=False)
+    meets_escalation = models.BooleanField(default=False)
+    meets_repeat = models.BooleanField(default=False)
+    repeat_declared = models.BooleanField(default=False, help_text="The referrer said this is a repeat referral.")
+    professional_judgement_rationale = models.TextField(blank=True)
+    police_incidents_last_12_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    checklist_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="repeats")
+    previous_marac_reference = models.CharField(max_length=60, blank=True)
+    previous_other_marac = models.CharField(max_length=120, blank=True)
+
+    victim_aware = models.BooleanField(null=True)
+    victim_not_aware_reason = models.TextField(blank=True)
+    consent_given = models.BooleanField(null=True)
+    victim_afraid_of = models.TextField(blank=True)
+    safe_to_talk_to = models.TextField(blank=True)
+    unsafe_to_talk_to = models.TextField(blank=True)
+
+    # Facts the data return counts, recorded as they were at referral.
+    victim_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    victim_gender = models.CharField(max_length=40, blank=True)
+    victim_racially_minoritised = models.CharField(max_length=8, blank=True)
+    victim_disabled = models.CharField(max_length=8, blank=True)
+    victim_lgbt = models.CharField(max_length=8, blank=True)
+    youngest_perpetrator_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    children_count = models.PositiveSmallIntegerField(default=0)
+    heard_on = models.DateField(null=True, blank=True, help_text="Imported history: when the case was heard.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["marac", "status"]), models.Index(fields=["referrer", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["marac", "source_key"], condition=~models.Q(source_key=""), name="unique_imported_referral"
+            )
+        ]
+
+    def __str__(self):
+        return f"Referral {self.public_id}"
+
+    @property
+    def criteria_labels(self):
+        labels = []
+        if self.meets_visible_high_risk:
+            labels.append("Visible high risk")
+        if self.meets_professional_judgement:
+            labels.append("Professional judgement")
+        if self.meets_escalation:
+            labels.append("Potential escalation")
+        if self.meets_repeat:
+            labels.append("Repeat")
+        return labels
+
+
+class ReferralPerson(models.Model):
+    class Role(models.TextChoices):
+        VICTIM = "victim", "Victim"
+        PERPETRATOR = "perpetrator", "Perpetrator"
+        CHILD = "child", "Child"
+        HOUSEHOLD_MEMBER = "household_member", "Other household member"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="referral_roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    relationship_to_victim = models.CharField(max_length=100, blank=True)
+    relationship_to_perpetrator = models.CharField(max_length=100, blank=True)
+    school = models.CharField(max_length=150, blank=True)
+    note = models.TextField(blank=True, help_text="For a victim under 16: why this is a Marac referral.")
+
+    class Meta:
+        ordering = ["role", "id"]
+
+
+class MatchCandidate(models.Model):
+    """A person already known to the Marac who may be the same as one on a new
+    referral. A coordinator confirms or rejects; nothing is merged automatically."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Awaiting a decision"
+        CONFIRMED = "confirmed", "Same person"
+        REJECTED = "rejected", "Not the same person"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="match_candidates")
+    new_person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    label = models.CharField(max_length=10)
+    reasons = models.JSONField(default=list)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [models.UniqueConstraint(fields=["new_person", "candidate"], name="unique_candidate_pair")]
+
+
+class OtherMaracMatch(models.Model):
+    """A likely match in another Marac of the deployment: only the Marac is named."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="other_marac_matches")
+    other_marac = models.ForeignKey("accounts.Marac", on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["referral", "other_marac", "role"], name="unique_other_marac_match")]
+
+
+class QualityConcern(models.Model):
+    """A coordinator's concern about a referral's quality. It goes to governance and back
+    to the referring agency as feedback; the case still goes forward."""
+
+    class Category(models.TextChoices):
+        INCOMPLETE = "incomplete", "Information missing or incomplete"
+        CHECKLIST = "checklist", "Risk checklist not completed or unclear"
+        RATIONALE = "rationale", "Rationale for professional judgement unclear"
+        CONSENT = "consent", "Consent or information sharing not recorded"
+        LATE = "late", "Referral made late after disclosure"
+        OTHER = "other", "Other"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="quality_concerns")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    note = models.TextField()
+    raised_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+
+class LegalGround(models.TextChoices):
+    """Legal grounds for sharing without consent (SafeLives form)."""
+
+    PREVENTION_DETECTION_OF_CRIME = "prevention_detection_of_crime", "Prevention or detection of crime"
+    VITAL_INTERESTS = "vital_interests", "Vital interests of the person"
+    ADMINISTRATION_OF_JUSTICE = "administration_of_justice", "Administration of justice"
+    STATUTORY_FUNCTIONS = "statutory_functions", "Exercise of statutory functions"
+    COURT_ORDER = "court_order", "Court order"
+    OVERRIDING_PUBLIC_INTEREST = "overriding_public_interest", "Overriding public interest"
+    CHILD_PROTECTION = "child_protection", "Child protection"
+    HUMAN_RIGHTS = "human_rights_articles_2_3", "Human Rights Act, articles 2 and 3"
+
+
+class SharingDecision(models.Model):
+    """Information sharing without consent: the referring agency's recorded decision
+    (SafeLives form), with its review."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="sharing_decision")
+    legal_grounds = models.JSONField(default=list)
+    legal_grounds_detail = models.TextField(blank=True)
+    pressing_need = models.TextField(blank=True)
+    risk_of_not_disclosing = models.TextField(blank=True)
+    respective_risks = models.TextField(blank=True)
+    interest_of_recipient = models.TextField(blank=True)
+    public_interest = models.TextField(blank=True)
+    human_rights = models.TextField(blank=True)
+    duty_of_confidentiality = models.TextField(blank=True)
+    consultations = models.TextField(blank=True)
+    client_notified = models.BooleanField(null=True)
+    client_notified_on = models.DateField(null=True, blank=True)
+    client_not_notified_reason = models.TextField(blank=True)
+    review_on = models.DateField()
+    review_owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="sharing_reviews")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    caseworker_name = models.CharField(max_length=150)
+    caseworker_signed_on = models.DateField()
+    manager_name = models.CharField(max_length=150)
+    manager_signed_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SharingLogEntry(models.Model):
+    """What was shared, with whom, when, how and on what authority."""
+
+    decision = models.ForeignKey(SharingDecision, on_delete=models.CASCADE, related_name="log")
+    shared_with = models.CharField(max_length=200)
+    shared_on = models.DateField()
+    method = models.CharField(max_length=100)
+    information = models.TextField()
+    authority = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shared_on", "id"]
+
+
+class IdvaReferral(models.Model):
+    """Every case goes to the Idva service, with or without consent."""
+
+    FIRST_CONTACT_TARGET_HOURS = 48
+
+    class Status(models.TextChoices):
+        AWAITING_CONTACT = "awaiting_contact", "Awaiting first contact"
+        IN_CONTACT = "in_contact", "In contact"
+        NOT_ABLE_TO_ENGAGE = "not_able_to_engage", "We were not able to engage the victim"
+        CLOSED = "closed", "Closed"
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="idva_referral")
+    # Empty only when the Marac has no Idva service agency; the coordinator is told.
+    idva_agency = models.ForeignKey("accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_CONTACT)
+    first_contact_due = models.DateTimeField()
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["idva_agency", "status"])]
+
+
+class ContactAttempt(models.Model):
+    class Method(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "Email"
+        IN_PERSON = "in_person", "In person"
+        VIA_PROFESSIONAL = "via_professional", "Through another professional"
+
+    class Outcome(models.TextChoices):
+        SPOKE = "spoke", "Spoke to the victim"
+        NO_ANSWER = "no_answer", "No answer"
+        NOT_SAFE = "not_safe", "Not safe to talk"
+        MESSAGE_LEFT = "message_left", "Safe message left"
+        OTHER = "other", "Other"
+
+    idva_referral = models.ForeignKey(IdvaReferral, on_delete=models.CASCADE, related_name="attempts")
+    attempted_at = models.DateTimeField()
+    method = models.CharField(max_length=20, choices=Method.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["attempted_at"]
+
+
+class ChildrenReferralPrompt(models.Model):
+    """Where there are children, a referral to children's social care must be made:
+    the agency's representative confirms it."""
+
+    class Outcome(models.TextChoices):
+        REFERRAL_RECEIVED = "referral_received", "Referral received"
+        ALREADY_OPEN = "already_open", "Children already known: case open"
+        NOT_NEEDED = "not_needed", "No referral needed (reason given)"
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="children_prompt")
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+    confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

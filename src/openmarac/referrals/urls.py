@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("referrals/", views.my_referrals, name="mine"),
+    path("referrals/new/", views.start, name="start"),
+    path("referrals/<uuid:public_id>/", views.referral_outcome, name="referral"),
+    path("referrals/<uuid:public_id>/check/", views.check, name="check"),
+    path("referrals/<uuid:public_id>/sent/", views.sent, name="sent"),
+    path("referrals/<uuid:public_id>/quality-concern/", views.quality_concern, name="quality-concern"),
+    path("referrals/<uuid:public_id>/<slug:slug>/", views.step, name="step"),
+    path("maracs/<slug:slug>/cases/", views.cases, name="cases"),
+    path("cases/<uuid:public_id>/", views.case, name="case"),
+    path("cases/<uuid:public_id>/matches/<int:pk>/", views.match_decision, name="match-decision"),
+    path("idva-referrals/<int:pk>/", views.idva_referral, name="idva-referral"),
+    path("children-referrals/<int:pk>/", views.children_prompt, name="children-prompt"),
+    path("information-sharing/<int:pk>/", views.sharing_decision, name="sharing"),
+]

@@ -1,0 +1,319 @@
+"""Referral intake pages: the referral form (referrers), the case page (coordinator,
+chair, involved agencies), the Idva referral, the children's social care prompt and
+the information-sharing record."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from openmarac.access import policy
+from openmarac.accounts.models import Marac, Role
+from openmarac.audit import selectors as audit_selectors
+from openmarac.audit import services as audit
+from openmarac.people.selectors import present_person
+from openmarac.risk import definitions
+
+from . import forms as f
+from . import selectors, services, wizard
+from .models import MatchCandidate, Referral, ReferralPerson
+
+
+def _not_found(request, record_type, record_id=""):
+    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
+    raise Http404
+
+
+def _apply_validation_error(form, error):
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+# --- Making a referral ----------------------------------------------------------------
+
+
+@login_required
+def my_referrals(request):
+    referrals = selectors.referrals_made_by(user=request.user)
+    can_refer = bool(policy.referring_maracs(request.user))
+    if not can_refer and not referrals:
+        _not_found(request, "referrals.referral", "list")
+    return render(request, "referrals/my_referrals.html", {"referrals": referrals, "can_refer": can_refer})
+
+
+@login_required
+def start(request):
+    maracs = policy.referring_maracs(request.user)
+    if not maracs:
+        _not_found(request, "referrals.referral", "new")
+    if request.method == "POST":
+        marac = next((m for m in maracs if m.slug == request.POST.get("marac")), None)
+        if marac is None and len(maracs) == 1:
+            marac = maracs[0]
+        if marac is not None:
+            referral = Referral.objects.create(marac=marac, referrer=request.user)
+            audit.record(action=audit.Action.CREATED, request=request, obj=referral, marac=marac, summary="Draft started")
+            return redirect("referrals:step", referral.public_id, "referrer")
+        messages.error(request, "Choose the Marac to refer to")
+    return render(request, "referrals/start.html", {"maracs": maracs})
+
+
+@login_required
+def step(request, public_id, slug):
+    referral = selectors.draft_for(user=request.user, public_id=public_id)
+    if referral is None:
+        _not_found(request, "referrals.referral", public_id)
+    steps = wizard.steps_for(referral)
+    slugs = [s.slug for s in steps]
+    if slug not in slugs:
+        raise Http404
+    action = request.POST.get("action", "continue")
+    if request.method == "POST":
+        wizard.store(referral, slug, request.POST)
+        if action == "save":
+            messages.success(request, "Your referral has been saved as a draft. You can come back to it from Your referrals.")
+            return redirect("referrals:mine")
+        if action in {"add-perpetrator", "add-child"}:
+            wizard.add_blank_form(referral, slug, "perpetrator" if action == "add-perpetrator" else "child")
+            return redirect("referrals:step", referral.public_id, slug)
+        form = wizard.form_for(referral, slug)
+        if form.is_valid():
+            steps = wizard.steps_for(referral)  # consent may have added the sharing page
+            slugs = [s.slug for s in steps]
+            if request.GET.get("return") == "check" or slug == slugs[-1]:
+                return redirect("referrals:check", referral.public_id)
+            return redirect("referrals:step", referral.public_id, slugs[slugs.index(slug) + 1])
+    else:
+        form = wizard.form_for(referral, slug, user=request.user)
+        if slug in referral.draft:
+            form.is_valid()  # show what was wrong when the referrer left this page
+    index = slugs.index(slug)
+    context = {
+        "referral": referral,
+        "form": form,
+        "step": steps[index],
+        "step_number": index + 1,
+        "step_count": len(steps),
+        "previous": steps[index - 1] if index else None,
+        "score_so_far": _score_so_far(referral) if slug.startswith(("checklist-", "judgement")) else None,
+    }
+    return render(request, f"referrals/steps/{_template(slug)}.html", context)
+
+
+def _template(slug):
+    if slug.startswith("checklist-"):
+        return "checklist"
+    if slug in {"perpetrators", "children"}:
+        return "repeating"
+    return "form"
+
+
+def _score_so_far(referral):
+    answers = {}
+    for step in wizard.steps_for(referral):
+        if step.slug.startswith("checklist-"):
+            form = wizard.form_for(referral, step.slug)
+            if form.is_valid():
+                answers.update(form.answers())
+    definition = services.checklist_definition(referral.marac)
+    return {"score": definitions.score(definition, answers), "threshold": referral.marac.visible_high_risk_threshold}
+
+
+@login_required
+def check(request, public_id):
+    referral = selectors.draft_for(user=request.user, public_id=public_id)
+    if referral is None:
+        _not_found(request, "referrals.referral", public_id)
+    problems = {}
+    incomplete = wizard.first_incomplete(referral)
+    if request.method == "POST" and incomplete is None:
+        try:
+            services.referral_record(marac=referral.marac, data=wizard.referral_data(referral), by=request.user, referral=referral, request=request)
+        except ValidationError as error:
+            problems = error.message_dict
+        else:
+            return redirect("referrals:sent", referral.public_id)
+    context = {"referral": referral, "sections": wizard.summary(referral), "incomplete": incomplete, "problems": problems}
+    return render(request, "referrals/check.html", context)
+
+
+@login_required
+def sent(request, public_id):
+    referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
+    if referral is None or referral.status == Referral.Status.DRAFT:
+        _not_found(request, "referrals.referral", public_id)
+    return render(request, "referrals/sent.html", {"referral": referral})
+
+
+@login_required
+def referral_outcome(request, public_id):
+    """What a referrer may see of a referral they made: its progress and any feedback."""
+    referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
+    if referral is None:
+        _not_found(request, "referrals.referral", public_id)
+    if referral.status == Referral.Status.DRAFT:
+        return redirect("referrals:check", referral.public_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=referral, marac=referral.marac, summary="Outcome")
+    return render(request, "referrals/outcome.html", {"referral": referral, "concerns": referral.quality_concerns.all()})
+
+
+# --- The case -----------------------------------------------------------------------------
+
+
+@login_required
+def cases(request, slug):
+    marac = Marac.objects.filter(slug=slug).first()
+    if marac is None or not policy.has_role(request.user, marac, Role.COORDINATOR, Role.CHAIR):
+        _not_found(request, "referrals.case", f"list {slug}")
+    awaiting = selectors.cases_awaiting_listing(user=request.user, marac=marac)
+    return render(request, "referrals/cases.html", {"marac": marac, "awaiting": awaiting})
+
+
+@login_required
+def case(request, public_id):
+    case = selectors.case_for(user=request.user, public_id=public_id)
+    if case is None:
+        _not_found(request, "referrals.case", public_id)
+    if str(case.public_id) != str(public_id):
+        return redirect("referrals:case", case.public_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac)
+    user, marac = request.user, case.marac
+    episodes = []
+    for referral in selectors.case_referrals(case=case):
+        people = {
+            role: [(rp, present_person(rp.person, user=user, marac=marac, on=referral.referred_on)) for rp in selectors.people_of(referral, role)]
+            for role in ReferralPerson.Role.values
+        }
+        assessment = next(iter(referral.risk_assessments.all()), None)
+        episodes.append(
+            {
+                "referral": referral,
+                "people": people,
+                "assessment": assessment,
+                "yes_factors": _yes_factors(assessment),
+                "candidates": [
+                    (candidate, present_person(candidate.candidate, user=user, marac=marac)) for candidate in referral.match_candidates.all()
+                ],
+            }
+        )
+    context = {
+        "case": case,
+        "episodes": episodes,
+        "can_decide": policy.can_decide_matches(user, marac),
+        "match_form": f.MatchDecisionForm(),
+        "concern_form": f.QualityConcernForm(),
+        "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
+    }
+    return render(request, "referrals/case.html", context)
+
+
+def _yes_factors(assessment):
+    if assessment is None or not assessment.answers:
+        return []
+    return definitions.yes_risk_factors(assessment.definition, assessment.answers)
+
+
+@login_required
+@require_POST
+def match_decision(request, public_id, pk):
+    case = selectors.case_for(user=request.user, public_id=public_id)
+    candidate = MatchCandidate.objects.filter(pk=pk, referral__case=case).select_related("referral", "referral__marac", "referral__case").first() if case else None
+    if candidate is None or not policy.can_decide_matches(request.user, case.marac):
+        _not_found(request, "referrals.matchcandidate", pk)
+    form = f.MatchDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.match_decide(by=request.user, candidate=candidate, same_person=form.cleaned_data["same_person"] == "yes", request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            candidate.referral.refresh_from_db()
+            messages.success(request, "Decision recorded." + (" This referral is a repeat." if candidate.referral.meets_repeat else ""))
+        return redirect("referrals:case", candidate.referral.case.public_id)
+    messages.error(request, "Choose whether this is the same person")
+    return redirect("referrals:case", case.public_id)
+
+
+@login_required
+def quality_concern(request, public_id):
+    referral = Referral.objects.filter(public_id=public_id).select_related("marac", "case").first()
+    if referral is None or not policy.can_decide_matches(request.user, referral.marac):
+        _not_found(request, "referrals.referral", public_id)
+    form = f.QualityConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.quality_concern_raise(by=request.user, referral=referral, request=request, **form.cleaned_data)
+        messages.success(request, "Quality concern recorded. The referring agency has been told; the case goes forward.")
+        return redirect("referrals:case", referral.case.public_id)
+    return render(request, "referrals/quality_concern.html", {"referral": referral, "form": form})
+
+
+# --- What a referral sets in motion ----------------------------------------------------
+
+
+@login_required
+def idva_referral(request, pk):
+    item = selectors.idva_referral_for(user=request.user, pk=pk)
+    if item is None:
+        _not_found(request, "referrals.idvareferral", pk)
+    marac = item.referral.marac
+    form = f.ContactAttemptForm(request.POST or None, initial={"attempted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.idva_contact_record(by=request.user, idva_referral=item, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, "Contact attempt recorded.")
+            return redirect("referrals:idva-referral", item.pk)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=item, marac=marac)
+    victim = present_person(item.referral.case.victim, user=request.user, marac=marac)
+    return render(request, "referrals/idva_referral.html", {"item": item, "victim": victim, "form": form, "now": timezone.now()})
+
+
+@login_required
+def children_prompt(request, pk):
+    prompt = selectors.children_prompt_for(user=request.user, pk=pk)
+    if prompt is None:
+        _not_found(request, "referrals.childrenreferralprompt", pk)
+    form = f.ChildrenPromptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.children_prompt_confirm(by=request.user, prompt=prompt, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, "Children’s social care referral confirmed.")
+            return redirect("core:home")
+    audit.record(action=audit.Action.VIEWED, request=request, obj=prompt, marac=prompt.referral.marac)
+    children = [
+        (rp, present_person(rp.person, user=request.user, marac=prompt.referral.marac))
+        for rp in prompt.referral.people.filter(role=ReferralPerson.Role.CHILD).select_related("person")
+    ]
+    return render(request, "referrals/children_prompt.html", {"prompt": prompt, "children": children, "form": form})
+
+
+@login_required
+def sharing_decision(request, pk):
+    decision = selectors.sharing_decision_for(user=request.user, pk=pk)
+    if decision is None:
+        _not_found(request, "referrals.sharingdecision", pk)
+    log_form = f.SharingLogForm(request.POST if request.POST.get("action") == "log" else None)
+    review_form = f.SharingReviewForm(request.POST if request.POST.get("action") == "review" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "log" and log_form.is_valid():
+                services.sharing_log_add(by=request.user, decision=decision, request=request, **log_form.cleaned_data)
+                messages.success(request, "Added to the sharing log.")
+                return redirect("referrals:sharing", decision.pk)
+            if request.POST.get("action") == "review" and review_form.is_valid():
+                services.sharing_review_complete(by=request.user, decision=decision, request=request, **review_form.cleaned_data)
+                messages.success(request, "Review recorded.")
+                return redirect("referrals:sharing", decision.pk)
+        except ValidationError as error:
+            _apply_validation_error(review_form if request.POST.get("action") == "review" else log_form, error)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=decision, marac=decision.referral.marac)
+    context = {"decision": decision, "log_form": log_form, "review_form": review_form}
+    return render(request, "referrals/sharing.html", context)

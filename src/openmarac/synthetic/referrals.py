@@ -1,0 +1,121 @@
+"""Synthetic referrals (Faker en_GB, seeded): realistic enough to exercise the
+criteria, matching and every page, and never a real person."""
+
+import random
+from datetime import date, timedelta
+
+from faker import Faker
+
+from openmarac.accounts.models import AgencyKind
+from openmarac.people.models import YesNoUnknown
+from openmarac.people.services import PersonData
+from openmarac.referrals.services import LinkedPerson, ReferralData, SharingDecisionData, checklist_definition
+
+RELATIONSHIPS = ["Partner", "Ex-partner", "Husband", "Wife", "Son", "Brother", "Father"]
+
+
+class ReferralGenerator:
+    def __init__(self, seed=1):
+        self.rng = random.Random(seed)
+        self.faker = Faker("en_GB")
+        self.faker.seed_instance(seed)
+
+    def person(self, *, min_age, max_age, on, female=None):
+        female = self.rng.random() < 0.94 if female is None else female
+        given = self.faker.first_name_female() if female else self.faker.first_name_male()
+        dob = on - timedelta(days=self.rng.randint(min_age * 365 + 1, max_age * 365 - 1))
+        return PersonData(
+            given_name=given,
+            family_name=self.faker.last_name(),
+            date_of_birth=dob,
+            gender="Female" if female else "Male",
+            racially_minoritised=self.rng.choices([YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.UNKNOWN], [14, 80, 6])[0],
+            disabled=self.rng.choices([YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.UNKNOWN], [10, 84, 6])[0],
+            lgbt=self.rng.choices([YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.UNKNOWN], [2, 90, 8])[0],
+            address_line_1=self.faker.street_address().replace("\n", ", "),
+            town=self.faker.city(),
+            postcode=self.faker.postcode(),
+            phone=self.faker.phone_number(),
+        )
+
+    def answers(self, definition, yes_count):
+        keys = [q.key for q in definition.questions]
+        yes = set(self.rng.sample(keys, yes_count))
+        answers = {}
+        for question in definition.questions:
+            answer = "yes" if question.key in yes else self.rng.choice(["no", "no", "dont_know"])
+            entry = {"answer": answer}
+            if answer == "yes" and question.sub_choices:
+                entry["sub_choices"] = [question.sub_choices.options[0].value]
+            answers[question.key] = entry
+        return answers
+
+    def referral(self, *, marac, referring_agency, referred_on=None, children=None, consent=True, review_owner=None, victim=None, perpetrator=None):
+        referred_on = referred_on or date.today() - timedelta(days=self.rng.randint(0, 20))
+        definition = checklist_definition(marac)
+        score = self.rng.choice([15, 16, 18, 20, 9, 12])
+        pj = score < marac.visible_high_risk_threshold
+        n_children = self.rng.choice([0, 1, 2, 3]) if children is None else children
+        victim = victim or self.person(min_age=18, max_age=60, on=referred_on, female=True)
+        perpetrator = perpetrator or self.person(min_age=18, max_age=65, on=referred_on, female=False)
+        data = ReferralData(
+            victim=victim,
+            referred_on=referred_on,
+            referring_agency=referring_agency,
+            referring_agency_kind=referring_agency.kind if referring_agency else AgencyKind.POLICE,
+            referrer_name=self.faker.name(),
+            referrer_phone=self.faker.phone_number(),
+            referrer_email=self.faker.email(),
+            reasons="Escalating controlling behaviour and a recent assault; victim fears for her children.",
+            perpetrators=[LinkedPerson(perpetrator, relationship_to_victim=self.rng.choice(RELATIONSHIPS[:4]))],
+            children=[
+                LinkedPerson(
+                    self.person(min_age=1, max_age=16, on=referred_on, female=self.rng.random() < 0.5),
+                    relationship_to_victim="Child",
+                    relationship_to_perpetrator=self.rng.choice(["Child", "Stepchild"]),
+                    school=f"{self.faker.city()} Primary School",
+                )
+                for _ in range(n_children)
+            ],
+            checklist_answers=self.answers(definition, score),
+            professional_judgement=pj,
+            professional_judgement_rationale="Recent strangulation disclosed and separation planned." if pj else "",
+            police_incidents_last_12_months=self.rng.randint(0, 5),
+            victim_aware=True,
+            consent_given=consent,
+            victim_afraid_of="The perpetrator and his brother",
+            safe_to_talk_to="Her sister",
+            unsafe_to_talk_to="The perpetrator’s mother",
+        )
+        if not consent:
+            data.victim_aware = False
+            data.victim_not_aware_reason = "Telling her could increase the risk."
+            data.sharing = sharing_decision(referred_on=referred_on, owner=review_owner)
+        return data
+
+
+def sharing_decision(*, referred_on, owner):
+    return SharingDecisionData(
+        legal_grounds=["prevention_detection_of_crime", "vital_interests"],
+        pressing_need="Risk of serious harm: threats to kill and strangulation.",
+        risk_of_not_disclosing="Agencies could not act together to keep her safe.",
+        respective_risks="Disclosure risks her trust; not disclosing risks her life.",
+        interest_of_recipient="The Marac needs the information to plan her safety.",
+        public_interest="Preventing serious harm outweighs confidentiality here.",
+        human_rights="Articles 2 and 3 (life, freedom from inhuman treatment).",
+        duty_of_confidentiality="Overridden by the risk to life.",
+        consultations="Discussed with the team manager and the Idva service.",
+        client_notified=False,
+        client_not_notified_reason="Telling her could alert the perpetrator.",
+        review_on=referred_on + timedelta(days=28),
+        review_owner=owner,
+        caseworker_name="Caseworker",
+        caseworker_signed_on=referred_on,
+        manager_name="Manager",
+        manager_signed_on=referred_on,
+        shared_with="Marac coordinator",
+        shared_on=referred_on,
+        shared_method="OpenMarac referral",
+        shared_information="Referral form and risk checklist",
+        shared_authority="Prevention and detection of crime; vital interests",
+    )
