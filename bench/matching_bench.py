@@ -337,13 +337,13 @@ def run(n_people: int, n_queries: int, seed: int) -> dict:
         results.append(ranked)
     log("queried")
 
-    present = [(q, r) for q, r in zip(queries, results) if q.truth is not None]
-    absent = [(q, r) for q, r in zip(queries, results) if q.truth is None]
+    present = [(q, r) for q, r in zip(queries, results, strict=True) if q.truth is not None]
+    absent = [(q, r) for q, r in zip(queries, results, strict=True) if q.truth is None]
     answered = [(q, r) for q, r in present if r]
     top1 = sum(1 for q, r in present if r and r[0][0] == q.truth)
     top5 = sum(1 for q, r in present if any(pid == q.truth for pid, _ in r))
     shown = sum(len(r) for _, r in present)
-    likely = [(q, pid) for q, r in zip(queries, results) for pid, m in r if m.label == LIKELY]
+    likely = [(q, pid) for q, r in zip(queries, results, strict=True) for pid, m in r if m.label == LIKELY]
 
     by_kind = {}
     for kind in KINDS:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from openmarac.people.matching import (
     LIKELY_THRESHOLD,
+    MAX_KEY_LENGTH,
     POSSIBLE_THRESHOLD,
     BlockingIndex,
     PersonFacts,
@@ -364,6 +365,14 @@ def test_blocking_keys_cover_aliases():
     assert len([k for k in keys if k.startswith("fg:")]) == 2  # main name and alias
     assert "ph:07700900461" in keys
     assert "dob:1984-07-09" in keys and "dob:1984-09-07" in keys
+
+
+def test_keys_fit_the_database_column_however_long_the_name():
+    known = person("Bartholomew" * 10, "Featherstonehaugh" * 10)
+    assert max(map(len, blocking_keys(known))) <= MAX_KEY_LENGTH
+    # Cut keys still meet: the same long name without a date of birth is found.
+    referral = person("Bartholomew" * 10, "Featherstonehaugh" * 10, dob=None)
+    assert {k for k in blocking_keys(referral) if k.startswith("fg:")} & blocking_keys(known)
 
 
 def test_nothing_to_go_on_gives_no_keys():

@@ -33,8 +33,11 @@ from rapidfuzz.distance import OSA
 
 __all__ = [
     "BlockingIndex",
+    "LIKELY",
     "LIKELY_THRESHOLD",
+    "MAX_KEY_LENGTH",
     "Match",
+    "POSSIBLE",
     "POSSIBLE_THRESHOLD",
     "PersonFacts",
     "blocking_keys",
@@ -98,6 +101,12 @@ POSSIBLE_THRESHOLD = 40
 
 LIKELY = "likely"
 POSSIBLE = "possible"
+
+# Blocking keys are cut to this length so they fit the database column
+# whatever the length of a name; both sides are cut the same way, so equal
+# keys stay equal (two very long names may share a key, which only costs a
+# candidate scored for nothing).
+MAX_KEY_LENGTH = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +397,7 @@ def dob_relation(a: date | None, b: date | None) -> str | None:
         return "same"
     if a.year == b.year and a.day == b.month and a.month == b.day:
         return "day_month_swapped"
-    if sum(x != y for x, y in zip(_dob_digits(a), _dob_digits(b))) == 1:
+    if sum(x != y for x, y in zip(_dob_digits(a), _dob_digits(b), strict=True)) == 1:
         return "one_digit"
     return None
 
@@ -468,7 +477,7 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
     for phone in map(normalise_uk_phone, facts.phones):
         if phone:
             keys.add(f"ph:{phone}")
-    return keys
+    return {key[:MAX_KEY_LENGTH] for key in keys}
 
 
 class BlockingIndex:
