@@ -1,0 +1,143 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from openmarac.audit.models import AuditEvent
+from openmarac.referrals.models import Referral
+
+from ..conftest import sign_in
+
+TEST_DEFINITIONS = Path(__file__).resolve().parents[1] / "risk" / "data"
+
+
+@pytest.fixture
+def referrer_client(intake):
+    return sign_in(Client(), intake["referrer"])
+
+
+def _start(client):
+    response = client.post(reverse("referrals:start"))
+    assert response.status_code == 302
+    return Referral.objects.latest("created_at")
+
+
+def _step(referral, slug):
+    return reverse("referrals:step", args=[referral.public_id, slug])
+
+
+def test_typed_answers_survive_a_mistake_and_save_for_later(referrer_client, intake):
+    referral = _start(referrer_client)
+    answers = {"given_name": "Mira", "family_name": "Osei", "date_of_birth": "2099-01-01", "postcode": "NS2 7QT",
+               "racially_minoritised": "yes", "disabled": "unknown", "lgbt": "unknown", "action": "continue"}
+    response = referrer_client.post(_step(referral, "victim"), answers)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "The date of birth cannot be in the future" in body
+    assert 'value="Osei"' in body and 'value="NS2 7QT"' in body
+
+    response = referrer_client.post(_step(referral, "victim"), {**answers, "action": "save"})
+    assert response.url == reverse("referrals:mine")
+    # Coming back later: the page shows what was typed, and what still needs fixing.
+    body = referrer_client.get(_step(referral, "victim")).content.decode()
+    assert 'value="Osei"' in body and "cannot be in the future" in body
+    assert "Draft: continue" in referrer_client.get(reverse("referrals:mine")).content.decode()
+
+
+def test_check_page_lists_what_is_missing_and_refuses_to_send(referrer_client):
+    referral = _start(referrer_client)
+    body = referrer_client.get(reverse("referrals:check", args=[referral.public_id])).content.decode()
+    assert "Not started" in body and "Complete every section before sending" in body
+    referrer_client.post(reverse("referrals:check", args=[referral.public_id]))
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.DRAFT
+
+
+def test_add_another_perpetrator_keeps_the_first(referrer_client):
+    referral = _start(referrer_client)
+    post = {"perpetrator-TOTAL_FORMS": "1", "perpetrator-INITIAL_FORMS": "0", "perpetrator-0-given_name": "Kyle",
+            "perpetrator-0-family_name": "Brand", "perpetrator-0-relationship_to_victim": "Ex-partner", "action": "add-perpetrator"}
+    referrer_client.post(_step(referral, "perpetrators"), post)
+    body = referrer_client.get(_step(referral, "perpetrators")).content.decode()
+    assert 'value="Kyle"' in body and "Perpetrator 2" in body
+
+
+def test_sharing_page_appears_only_without_consent(referrer_client):
+    referral = _start(referrer_client)
+    consent = {"victim_aware": "yes", "consent_given": "yes", "action": "continue"}
+    referrer_client.post(_step(referral, "consent"), consent)
+    assert referrer_client.get(_step(referral, "sharing")).status_code == 404
+    referrer_client.post(_step(referral, "consent"), {**consent, "consent_given": "no"})
+    assert referrer_client.get(_step(referral, "sharing")).status_code == 200
+
+
+def test_another_users_draft_is_not_found(intake, referrer_client):
+    referral = _start(referrer_client)
+    other = sign_in(Client(), intake["housing_rep"])
+    assert other.get(_step(referral, "victim")).status_code == 404
+    assert AuditEvent.objects.filter(action="denied", record_id=str(referral.public_id)).exists()
+
+
+def test_a_marac_can_use_another_checklist_without_code_changes(settings, marac, referrer_client):
+    settings.OPENMARAC_CHECKLIST_DIRS = [str(TEST_DEFINITIONS)]
+    marac.risk_checklist = "acpo-dash"
+    marac.save()
+    referral = _start(referrer_client)
+    body = referrer_client.get(_step(referral, "checklist-4")).content.decode()
+    assert "questions 25 to 27" in body
+    assert "27. Test question 27" in body
+
+
+def test_viewing_a_case_is_audited_and_listed_for_the_coordinator(intake, marac, generator):
+    from openmarac.referrals import services
+
+    referrer = intake["referrer"]
+    referral = services.referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    chair = sign_in(Client(), intake["chair"])
+    chair.get(reverse("referrals:case", args=[referral.case.public_id]))
+    assert AuditEvent.objects.filter(actor=intake["chair"], action="viewed", record_type="referrals.case").exists()
+    coordinator = sign_in(Client(), intake["coordinator"])
+    body = coordinator.get(reverse("referrals:case", args=[referral.case.public_id])).content.decode()
+    assert "Who has viewed this record" in body and intake["chair"].email in body
+
+
+def test_coordinator_records_a_match_decision_through_the_page(intake, marac, generator):
+    from openmarac.referrals import services
+    from openmarac.referrals.models import MatchCandidate
+
+    referrer = intake["referrer"]
+    first = generator.referral(marac=marac, referring_agency=referrer.agency, referred_on=date(2026, 1, 10))
+    services.referral_record(marac=marac, data=first, by=referrer)
+    second = services.referral_record(
+        marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency, victim=first.victim), by=referrer
+    )
+    candidate = MatchCandidate.objects.get(referral=second, new_person=second.case.victim)
+    coordinator = sign_in(Client(), intake["coordinator"])
+    response = coordinator.post(reverse("referrals:match-decision", args=[second.case.public_id, candidate.pk]), {"same_person": "yes"})
+    assert response.status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.decision == "confirmed"
+    # The second referral's provisional case now leads to the victim's existing case.
+    followed = coordinator.get(reverse("referrals:case", args=[second.case.public_id]))
+    assert followed.status_code == 302
+
+
+@pytest.mark.parametrize("actor", ["chair", "idva", "housing_rep", "referrer", "governance"])
+def test_only_the_coordinator_can_post_a_match_decision(intake, marac, generator, actor):
+    from openmarac.referrals import services
+    from openmarac.referrals.models import MatchCandidate
+
+    referrer = intake["referrer"]
+    first = generator.referral(marac=marac, referring_agency=referrer.agency)
+    services.referral_record(marac=marac, data=first, by=referrer)
+    second = services.referral_record(
+        marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency, victim=first.victim), by=referrer
+    )
+    candidate = MatchCandidate.objects.filter(referral=second).first()
+    client = sign_in(Client(), intake[actor])
+    response = client.post(reverse("referrals:match-decision", args=[second.case.public_id, candidate.pk]), {"same_person": "yes"})
+    assert response.status_code == 404
+    candidate.refresh_from_db()
+    assert candidate.decision == "pending"
