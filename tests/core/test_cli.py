@@ -25,6 +25,10 @@ def test_demo_creates_one_account_per_role_and_is_repeatable(db, settings, capsy
         "mental_health", "substance_misuse", "adult_social_care",
     }
     assert all(user.totpdevice_set.filter(confirmed=True).exists() for user in User.objects.all())
+    from openmarac.referrals.models import MatchCandidate, Referral
+
+    assert Referral.objects.filter(marac=marac).count() == 5
+    assert MatchCandidate.objects.filter(referral__marac=marac, decision="pending").exists()
 
 
 def test_demo_refuses_without_the_demo_setting(db, settings):

@@ -71,9 +71,22 @@ class MaracSettingsForm(GovukModelForm):
             "minutes_per_case",
             "meeting_cadence",
             "adult_female_population",
+            "risk_checklist",
         ]
         widgets = {"meeting_cadence": forms.RadioSelect}
         labels = {"slug": "Short name (used in web addresses)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        from openmarac.risk.definitions import available_definitions
+
+        names = {d.id: d.name for d in available_definitions(settings.OPENMARAC_CHECKLIST_DIRS).values()}
+        self.fields["risk_checklist"] = forms.ChoiceField(
+            label="Risk checklist", choices=sorted(names.items()), help_text=Marac._meta.get_field("risk_checklist").help_text
+        )
+        self.style_fields()
 
 
 class AddAgencyForm(GovukForm):

@@ -101,19 +101,25 @@ _WITH_FACTS = [
 
 def candidates_for(person, *, limit=5):
     """People already known to the person's Marac who may be the same person, best
-    first, as (Person, Match). Records already linked as duplicates count once, under
-    the record they were linked to."""
-    query = facts_for(person)
+    first, as (Person, Match)."""
+    return candidates_for_facts(facts_for(person), marac_id=person.marac_id, exclude=person, limit=limit)
+
+
+def candidates_for_facts(query, *, marac_id, exclude=None, limit=5):
+    """Fetch by blocking key through the index, score in Python. Records already linked
+    as duplicates count once, under the record they were linked to."""
     keys = matching.blocking_keys(query)
-    ids = set(
-        PersonMatchKey.objects.filter(marac_id=person.marac_id, key__in=keys).exclude(person=person).values_list("person_id", flat=True)
-    )
-    people = Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS)
+    key_rows = PersonMatchKey.objects.filter(marac_id=marac_id, key__in=keys)
+    if exclude is not None:
+        key_rows = key_rows.exclude(person=exclude)
+    people = Person.objects.filter(pk__in=key_rows.values("person_id")).prefetch_related(*_WITH_FACTS)
+    excluded_identity = exclude.canonical_id if exclude is not None else None
     best = {}
-    for candidate, match in ((p, matching.score_candidate(query, facts_for(p))) for p in people):
-        if match.label is None or candidate.canonical_id == person.canonical_id:
-            continue
+    for candidate in people:
+        match = matching.score_candidate(query, facts_for(candidate))
         canonical = candidate.canonical_id
+        if match.label is None or canonical == excluded_identity:
+            continue
         if canonical not in best or match.score > best[canonical][1].score:
             best[canonical] = (candidate, match)
     ranked = sorted(best.values(), key=lambda pair: -pair[1].score)[:limit]

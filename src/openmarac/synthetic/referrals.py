@@ -119,3 +119,40 @@ def sharing_decision(*, referred_on, owner):
         shared_information="Referral form and risk checklist",
         shared_authority="Prevention and detection of crime; vital interests",
     )
+
+
+def demo_referrals(*, marac, seed=2026):
+    """A handful of referrals for the demo: new cases from several agencies, one with
+    children and no consent, and a further referral of an earlier victim whose match
+    awaits the coordinator's decision. Only added once."""
+    from openmarac.accounts.models import AgencyKind, User
+    from openmarac.referrals.models import Referral
+    from openmarac.referrals.services import referral_record
+
+    if Referral.objects.filter(marac=marac).exists():
+        return []
+    generator = ReferralGenerator(seed=seed)
+    referrer = User.objects.filter(memberships__marac=marac, memberships__role="referrer").first()
+    agencies = {link.agency.kind: link.agency for link in marac.agency_links.select_related("agency")}
+    today = date.today()
+    plans = [
+        (AgencyKind.POLICE, 40, 2, True),
+        (AgencyKind.HOUSING, 12, 1, False),
+        (AgencyKind.HEALTH, 6, 0, True),
+        (AgencyKind.POLICE, 3, 3, True),
+    ]
+    recorded = []
+    for kind, days_ago, children, consent in plans:
+        data = generator.referral(
+            marac=marac, referring_agency=agencies.get(kind), referred_on=today - timedelta(days=days_ago),
+            children=children, consent=consent, review_owner=referrer,
+        )
+        recorded.append(referral_record(marac=marac, data=data, by=referrer, notify_agencies=False))
+        if len(recorded) == 1:
+            first = data
+    repeat = generator.referral(
+        marac=marac, referring_agency=agencies.get(AgencyKind.POLICE), referred_on=today - timedelta(days=1),
+        victim=first.victim, perpetrator=first.perpetrators[0].data, children=2,
+    )
+    recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
+    return recorded

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from openmarac.synthetic.accounts import DEMO_PASSWORD, demo_deployment
+from openmarac.synthetic.referrals import demo_referrals
 
 
 class Command(BaseCommand):
@@ -11,7 +12,8 @@ class Command(BaseCommand):
         if not settings.OPENMARAC_DEMO_SHOW_MFA_CODE:
             raise CommandError("Demo data is only for a demo deployment (OPENMARAC_DEMO_SHOW_MFA_CODE must be on).")
         marac, accounts = demo_deployment()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {marac.name}."))
+        referrals = demo_referrals(marac=marac)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {marac.name}" + (f", {len(referrals)} referrals." if referrals else ".")))
         self.stdout.write(f"\nSign in at {settings.OPENMARAC_BASE_URL}/sign-in/ with any of these (password: {DEMO_PASSWORD}):\n")
         width = max(len(a.email) for a in accounts)
         for account in accounts:

@@ -24,8 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--rejects", help="Where --partial writes the rejected rows (default: FILE's name with .rejects.csv).")
 
     def handle(self, *args, file, marac, by, partial, rejects, **options):
-        marac = Marac.objects.filter(slug=marac).first() or _fail(f"There is no Marac with the slug “{marac}”.")
-        user = User.objects.filter(email__iexact=by, is_active=True).first() or _fail(f"There is no active user with the email {by}.")
+        slug, marac = marac, Marac.objects.filter(slug=marac).first()
+        if marac is None:
+            raise CommandError(f"There is no Marac with the slug “{slug}”.")
+        user = User.objects.filter(email__iexact=by, is_active=True).first()
+        if user is None:
+            raise CommandError(f"There is no active user with the email {by}.")
         if not policy.can_manage_marac(user, marac):
             raise CommandError(f"{user.email} is not a coordinator of {marac} or a system administrator, so cannot import referrals.")
 
@@ -56,6 +60,3 @@ class Command(BaseCommand):
                 )
             )
 
-
-def _fail(message):
-    raise CommandError(message)

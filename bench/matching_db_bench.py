@@ -1,0 +1,112 @@
+"""Person matching through the database, as the web app does it: blocking keys in the
+indexed `people_personmatchkey` table, candidates fetched with `key IN (...)`, scored
+by openmarac.people.matching. Reports lookup time (and queries per lookup) at each size.
+
+    PYTHONPATH=src .venv/bin/python -m bench.matching_db_bench --people 100000 1000000 --queries 500
+
+DATABASE_URL chooses the database (default: SQLite at var/bench/matching.sqlite3, made
+afresh). The population and queries come from bench.matching_bench's generator.
+"""
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
+BENCH_DB = Path(__file__).resolve().parents[1] / "var" / "bench" / "matching.sqlite3"
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DB}")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.matching_bench import Generator, make_queries, percentile  # noqa: E402
+from openmarac.accounts.models import Marac  # noqa: E402
+from openmarac.people import matching  # noqa: E402
+from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone  # noqa: E402
+from openmarac.people.services import candidates_for_facts  # noqa: E402
+
+BATCH = 5000
+
+
+def load(marac, people):
+    """Insert the population and its blocking keys in batches; returns person ids."""
+    ids = []
+    for start in range(0, len(people), BATCH):
+        chunk = people[start : start + BATCH]
+        rows = Person.objects.bulk_create(
+            Person(marac=marac, given_name=f.names[0][0], family_name=f.names[0][1], date_of_birth=f.date_of_birth) for f in chunk
+        )
+        aliases, phones, addresses, keys = [], [], [], []
+        for person, facts in zip(rows, chunk):
+            aliases += [Alias(person=person, given_name=g, family_name=fam) for g, fam in facts.names[1:]]
+            phones += [Phone(person=person, number=n) for n in facts.phones]
+            addresses += [Address(person=person, line_1="-", postcode=p) for p in facts.postcodes]
+            keys += [PersonMatchKey(person=person, marac=marac, key=k) for k in matching.blocking_keys(facts)]
+        for model, objects in ((Alias, aliases), (Phone, phones), (Address, addresses), (PersonMatchKey, keys)):
+            model.objects.bulk_create(objects, batch_size=BATCH)
+        ids += [row.pk for row in rows]
+    return ids
+
+
+def run(size, n_queries, seed):
+    marac, _ = Marac.objects.get_or_create(slug=f"bench-{size}", defaults={"name": f"Bench {size}"})
+    gen = Generator(seed, size)
+    people = gen.population(size)
+    started = time.perf_counter()
+    ids = load(marac, people)
+    load_seconds = time.perf_counter() - started
+    queries = [q for q in make_queries(gen, people, n_queries) if q.truth is not None]
+    timings, query_counts, top1, top5 = [], [], 0, 0
+    for query in queries:
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            found = candidates_for_facts(query.facts, marac_id=marac.pk)
+            timings.append((time.perf_counter() - started) * 1000)
+        query_counts.append(len(captured))
+        found_ids = [person.pk for person, _ in found]
+        top1 += bool(found_ids) and found_ids[0] == ids[query.truth]
+        top5 += ids[query.truth] in found_ids
+    return {
+        "people": size,
+        "queries": len(queries),
+        "load_s": load_seconds,
+        "mean_ms": statistics.fmean(timings),
+        "p95_ms": percentile(timings, 95),
+        "sql_per_lookup": max(query_counts),
+        "top1_recall": top1 / len(queries),
+        "top5_recall": top5 / len(queries),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if connection.vendor == "sqlite":
+        BENCH_DB.parent.mkdir(parents=True, exist_ok=True)
+        BENCH_DB.unlink(missing_ok=True)
+    call_command("migrate", verbosity=0)
+    print(f"Database: {connection.vendor}")
+    print("| People | Lookups | Lookup mean | Lookup p95 | SQL queries per lookup | Top-1 recall | Top-5 recall | Load time |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in args.people:
+        r = run(size, args.queries, args.seed)
+        print(
+            f"| {r['people']:,} | {r['queries']} | {r['mean_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['sql_per_lookup']} "
+            f"| {r['top1_recall']:.3f} | {r['top5_recall']:.3f} | {r['load_s']:.0f} s |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

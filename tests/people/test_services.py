@@ -1,0 +1,75 @@
+"""Matching through the database: blocking keys stored per person, candidates fetched
+by key and scored, duplicates counted once."""
+
+from datetime import date
+
+import pytest
+
+from openmarac.people.models import PersonMatchKey
+from openmarac.people.services import PersonData, candidates_for, likely_matches_elsewhere, person_create
+
+
+def _person(marac, given, family, dob, **extra):
+    return person_create(marac=marac, data=PersonData(given_name=given, family_name=family, date_of_birth=dob, **extra))
+
+
+@pytest.mark.parametrize(
+    "given, family, dob, reason",
+    [
+        ("Bill", "Thompson", date(1984, 3, 14), "given name is a known short form (Bill/William)"),
+        ("William", "Thomson", date(1984, 3, 14), "surname sounds alike"),
+        ("William", "Thompson", date(1984, 3, 15), "date of birth differs by one digit"),
+        ("William", "Thompson", date(1984, 3, 14), "same date of birth"),
+    ],
+)
+def test_corrupted_names_and_dates_find_the_known_person(marac, given, family, dob, reason):
+    known = _person(marac, "William", "Thompson", date(1984, 3, 14), phone="07700 900555", postcode="NS1 2AB")
+    _person(marac, "Wendy", "Clarke", date(1990, 1, 1))
+    query = _person(marac, given, family, dob)
+    found = candidates_for(query)
+    assert found and found[0][0] == known
+    assert any(reason in r for r in found[0][1].reasons), found[0][1].reasons
+
+
+def test_day_and_month_swapped_with_the_same_phone(marac):
+    known = _person(marac, "Aisha", "Begum", date(1992, 4, 7), phone="07700 900321")
+    query = _person(marac, "Aisha", "Begum", date(1992, 7, 4), phone="+44 7700 900321")
+    (person, match), *_ = candidates_for(query)
+    assert person == known and match.label == "likely"
+
+
+def test_an_alias_is_matched(marac):
+    known = person_create(
+        marac=marac, data=PersonData(given_name="Joanne", family_name="Reid", aliases=[("Joanne", "McAllister")], date_of_birth=date(1979, 11, 2))
+    )
+    query = _person(marac, "Joanne", "McAllister", date(1979, 11, 2))
+    assert candidates_for(query)[0][0] == known
+
+
+def test_a_linked_duplicate_counts_once_under_its_original(marac):
+    original = _person(marac, "Sara", "Khan", date(1988, 6, 1))
+    duplicate = _person(marac, "Sarah", "Khan", date(1988, 6, 1))
+    duplicate.same_as = original
+    duplicate.save()
+    query = _person(marac, "Sara", "Khan", date(1988, 6, 1))
+    assert [person for person, _ in candidates_for(query)] == [original]
+
+
+def test_a_namesake_born_years_apart_is_not_likely(marac):
+    _person(marac, "John", "Smith", date(1960, 2, 2))
+    query = _person(marac, "John", "Smith", date(1995, 8, 19))
+    assert all(match.label != "likely" for _, match in candidates_for(query))
+
+
+def test_matching_stays_inside_the_marac_but_names_a_likely_match_elsewhere(marac, other_marac):
+    _person(other_marac, "Grace", "Okafor", date(1991, 5, 5), phone="07700 900777")
+    query = _person(marac, "Grace", "Okafor", date(1991, 5, 5), phone="07700 900777")
+    assert candidates_for(query) == []
+    assert likely_matches_elsewhere(query) == {other_marac.pk}
+
+
+def test_blocking_keys_are_stored_for_each_person(marac):
+    person = _person(marac, "Leah", "Price", date(2000, 12, 1), phone="07700 900111", postcode="NS3 9ZZ")
+    keys = set(PersonMatchKey.objects.filter(person=person).values_list("key", flat=True))
+    assert keys and all(key for key in keys)
+    assert any(key.startswith("dob:") for key in keys) and any(key.startswith("ph:") for key in keys)

@@ -1,0 +1,347 @@
+import csv
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from openmarac.audit.models import AuditEvent
+from openmarac.people.models import Person
+from openmarac.referrals import importer, services
+from openmarac.referrals.models import Case, MatchCandidate, Referral, ReferralPerson, SharingDecision
+from openmarac.risk.models import RiskAssessment
+
+TODAY = date.today()
+
+
+def _row(marac, data, referral_id, **changes):
+    """A generator's ReferralData as a row of the import file, with `changes` on top."""
+    victim, perpetrator = data.victim, data.perpetrators[0]
+    numbers = {q.key: q.number for q in services.checklist_definition(marac).questions}
+    row = {
+        "referral_id": referral_id,
+        "referred_on": data.referred_on.isoformat(),
+        "referring_agency_kind": "police",
+        "referrer_name": data.referrer_name,
+        "referrer_email": data.referrer_email,
+        "victim_given_name": victim.given_name,
+        "victim_family_name": victim.family_name,
+        "victim_date_of_birth": victim.date_of_birth.isoformat(),
+        "victim_gender": victim.gender,
+        "victim_postcode": victim.postcode,
+        "victim_address": victim.address_line_1,
+        "victim_phone": victim.phone,
+        "victim_racially_minoritised": victim.racially_minoritised,
+        "victim_disabled": victim.disabled,
+        "victim_lgbt": victim.lgbt,
+        "perpetrator_given_name": perpetrator.data.given_name,
+        "perpetrator_family_name": perpetrator.data.family_name,
+        "perpetrator_date_of_birth": perpetrator.data.date_of_birth.isoformat(),
+        "perpetrator_relationship": perpetrator.relationship_to_victim,
+        "children": "; ".join(f"{c.data.given_name} {c.data.family_name} {c.data.date_of_birth}" for c in data.children),
+        "checklist_yes": ";".join(str(numbers[key]) for key, entry in data.checklist_answers.items() if entry["answer"] == "yes"),
+        "professional_judgement": "yes" if data.professional_judgement else "no",
+        "professional_judgement_rationale": data.professional_judgement_rationale,
+        "police_incidents_last_12_months": str(data.police_incidents_last_12_months),
+        "repeat_declared": "no",
+        "consent_given": "yes",
+    }
+    row.update(changes)
+    return row
+
+
+def _write(tmp_path, rows, name="referrals.csv"):
+    path = tmp_path / name
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, list(dict.fromkeys(key for row in rows for key in row)))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def rows(marac, intake, generator):
+    police = intake["chair"].agency
+
+    def row(referral_id, *, on=None, children=0, **changes):
+        data = generator.referral(marac=marac, referring_agency=police, referred_on=on, children=children)
+        return _row(marac, data, referral_id, **changes)
+
+    heard_case_referred_on = TODAY - timedelta(days=90)
+    return [
+        row(
+            "POL-1", checklist_yes="", checklist_score="16", professional_judgement="no", professional_judgement_rationale="",
+            police_incidents_last_12_months="",
+        ),
+        row("POL-2", children=2),
+        row("POL-3", on=heard_case_referred_on, children=1, heard_on=(heard_case_referred_on + timedelta(days=10)).isoformat()),
+    ]
+
+
+def _import(tmp_path, rows, intake, marac, **options):
+    return importer.import_file(_write(tmp_path, rows), marac=marac, by=intake["coordinator"], **options)
+
+
+def _nothing_written():
+    return not (Referral.objects.exists() or Person.objects.exists() or Case.objects.exists())
+
+
+def test_a_valid_file_imports_every_row(django_capture_on_commit_callbacks, tmp_path, marac, intake, rows):
+    with django_capture_on_commit_callbacks(execute=True):
+        report = _import(tmp_path, rows, intake, marac)
+    assert (report.created, report.already_imported, report.rejects) == (3, 0, [])
+    imported = {referral.source_key: referral for referral in Referral.objects.all()}
+    assert set(imported) == {"POL-1", "POL-2", "POL-3"}
+
+    score_only = imported["POL-1"]
+    assert score_only.checklist_score == 16 and score_only.criteria_labels == ["Visible high risk"]
+    assert RiskAssessment.objects.get(referral=score_only).answers == {}
+    for row in rows[1:]:
+        referral = imported[row["referral_id"]]
+        yes_count = len(row["checklist_yes"].split(";"))
+        assert referral.checklist_score == yes_count
+        assert referral.meets_visible_high_risk == (yes_count >= marac.visible_high_risk_threshold)
+        assert referral.meets_professional_judgement == (row["professional_judgement"] == "yes")
+        assessment = RiskAssessment.objects.get(referral=referral)
+        assert len(assessment.answers) == 24 and assessment.score == yes_count
+
+    with_children = imported["POL-2"]
+    assert with_children.children_count == 2
+    assert with_children.people.filter(role=ReferralPerson.Role.CHILD).count() == 2
+    assert with_children.children_prompt.agency.kind == "childrens_social_care"
+    assert with_children.referring_agency == intake["chair"].agency
+    # The importer is not the referrer: the file says who referred.
+    assert with_children.referrer is None and with_children.referrer_name == rows[1]["referrer_name"]
+
+    heard = imported["POL-3"]
+    assert heard.status == Referral.Status.HEARD
+    assert heard.case.last_heard_on == heard.heard_on == date.fromisoformat(rows[2]["heard_on"])
+    assert with_children.status == Referral.Status.AWAITING_LISTING
+
+    assert mail.outbox == []  # imported history is not news to anyone
+    event = AuditEvent.objects.get(record_type="referrals.import")
+    assert event.actor == intake["coordinator"] and event.action == AuditEvent.Action.CREATED
+    assert "Imported 3 referrals; 0 already imported; 0 rejected" in event.summary
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"referred_on": (TODAY + timedelta(days=1)).isoformat()}, "The referral date cannot be in the future"),
+        ({"referred_on": "12/03/2024"}, "referred_on: “12/03/2024” is not a date in the form YYYY-MM-DD"),
+        ({"referring_agency_kind": "constabulary"}, "referring_agency_kind: “constabulary” is not one of police, idva"),
+        ({"victim_disabled": "maybe"}, "victim_disabled: “maybe” is not one of yes, no, unknown"),
+        ({"repeat_declared": "Y"}, "repeat_declared: “Y” is not one of yes, no"),
+        ({"victim_given_name": ""}, "victim_given_name is required"),
+        ({"children": f"Sam Reed {TODAY - timedelta(days=365 * 19)}"}, "Child 1 is over 17"),
+        ({"children": "Sam Reed"}, "children: child 1 (“Sam Reed”) is not in the form Given Family YYYY-MM-DD"),
+        (
+            {"checklist_yes": "1;2", "professional_judgement": "no", "police_incidents_last_12_months": "0"},
+            "Say which criterion this referral meets",
+        ),
+        ({"checklist_yes": "", "checklist_score": "30"}, "checklist_score: “30” is not a whole number from 0 to 24"),
+        ({"checklist_yes": "1;25"}, "checklist_yes: 25 not question numbers"),
+        ({"checklist_score": "16"}, "give checklist_score or checklist_yes, not both"),
+        (
+            {"consent_given": "no"},
+            "consent_given is no, so the information sharing without consent record is needed: fill in sharing_legal_grounds",
+        ),
+        ({"heard_on": (TODAY - timedelta(days=400)).isoformat()}, "heard_on is before referred_on"),
+        ({"perpetrator_family_name": ""}, "perpetrator_family_name is required"),
+    ],
+)
+def test_one_bad_row_stops_the_whole_import_and_is_reported(tmp_path, marac, intake, rows, changes, reason):
+    rows[1].update(changes)
+    report = _import(tmp_path, rows, intake, marac)
+    assert report.created == 0
+    assert [(reject.line, reject.referral_id) for reject in report.rejects] == [(3, "POL-2")]
+    assert reason in report.rejects[0].reason
+    assert _nothing_written()
+
+
+def test_every_bad_row_is_reported_with_all_its_problems(tmp_path, marac, intake, rows):
+    rows[0].update(victim_lgbt="maybe", victim_address_sealed="sometimes")
+    rows[2]["referral_id"] = ""
+    report = _import(tmp_path, rows, intake, marac)
+    assert [reject.line for reject in report.rejects] == [2, 4]
+    assert "victim_lgbt" in report.rejects[0].reason and "victim_address_sealed" in report.rejects[0].reason
+    assert "referral_id is required" in report.rejects[1].reason
+    assert _nothing_written()
+
+
+def test_a_referral_id_used_twice_in_a_file_rejects_both_rows(tmp_path, marac, intake, rows):
+    rows[2]["referral_id"] = "POL-1"
+    report = _import(tmp_path, rows, intake, marac)
+    assert [(reject.line, reject.referral_id) for reject in report.rejects] == [(2, "POL-1"), (4, "POL-1")]
+    assert "referral_id POL-1 is on 2 lines of this file" in report.rejects[0].reason
+    assert _nothing_written()
+
+
+def test_line_numbers_count_a_value_running_over_several_lines(tmp_path, marac, intake, rows):
+    rows[0]["victim_address"] = "Flat 2\n10 High Street"
+    rows[1]["victim_lgbt"] = "maybe"
+    report = _import(tmp_path, rows, intake, marac)
+    assert [reject.line for reject in report.rejects] == [4]
+
+
+def test_a_problem_found_only_when_recording_rolls_everything_back(tmp_path, marac, intake, rows, monkeypatch):
+    record = services.referral_record
+
+    def refuse_the_second(*, data, **kwargs):
+        if data.source_key == "POL-2":
+            raise ValidationError({"referred_on": "The referral date cannot be in the future"})
+        return record(data=data, **kwargs)
+
+    monkeypatch.setattr(services, "referral_record", refuse_the_second)
+    report = _import(tmp_path, rows, intake, marac)
+    assert report.created == 0
+    assert [(reject.line, reject.reason) for reject in report.rejects] == [(3, "The referral date cannot be in the future")]
+    assert _nothing_written()
+    assert not AuditEvent.objects.filter(record_type="referrals.import").exists()
+
+
+def test_partial_writes_the_valid_rows_and_returns_the_rest(tmp_path, marac, intake, rows):
+    rows[1]["victim_lgbt"] = "perhaps"
+    report = _import(tmp_path, rows, intake, marac, partial=True)
+    assert report.created == 2 and [reject.line for reject in report.rejects] == [3]
+    assert set(Referral.objects.values_list("source_key", flat=True)) == {"POL-1", "POL-3"}
+
+
+def test_a_second_run_adds_nothing_and_counts_the_rows_already_imported(tmp_path, marac, intake, rows):
+    path = _write(tmp_path, rows)
+    importer.import_file(path, marac=marac, by=intake["coordinator"])
+    people = Person.objects.count()
+    again = importer.import_file(path, marac=marac, by=intake["coordinator"])
+    assert (again.created, again.already_imported, again.rejects) == (0, 3, [])
+    assert Referral.objects.count() == 3 and Person.objects.count() == people
+
+
+def test_sharing_without_consent_is_recorded_with_the_importer_as_review_owner(tmp_path, marac, intake, rows):
+    rows[1].update(
+        consent_given="no",
+        sharing_legal_grounds="prevention_detection_of_crime; vital_interests",
+        sharing_review_on=(TODAY + timedelta(days=28)).isoformat(),
+        sharing_caseworker="Sam Caseworker",
+        sharing_manager="Alex Manager",
+        sharing_signed_on=TODAY.isoformat(),
+    )
+    _import(tmp_path, rows, intake, marac)
+    decision = SharingDecision.objects.get(referral__source_key="POL-2")
+    assert decision.referral.consent_given is False
+    assert decision.legal_grounds == ["prevention_detection_of_crime", "vital_interests"]
+    assert decision.review_owner == intake["coordinator"] and decision.manager_name == "Alex Manager"
+
+
+def test_a_blank_consent_is_allowed_for_history(tmp_path, marac, intake, rows):
+    rows[2]["consent_given"] = ""
+    _import(tmp_path, rows, intake, marac)
+    assert Referral.objects.get(source_key="POL-3").consent_given is None
+
+
+def test_an_imported_referral_for_a_known_victim_awaits_the_coordinators_decision(tmp_path, marac, intake, generator):
+    police = intake["chair"].agency
+    known = generator.referral(marac=marac, referring_agency=police, referred_on=TODAY - timedelta(days=200))
+    earlier = services.referral_record(marac=marac, data=known, by=intake["referrer"])
+    again = generator.referral(marac=marac, referring_agency=police, victim=known.victim, perpetrator=known.perpetrators[0].data)
+
+    _import(tmp_path, [_row(marac, again, "POL-9")], intake, marac)
+    imported = Referral.objects.get(source_key="POL-9")
+    candidates = list(MatchCandidate.objects.filter(referral=imported))
+    earlier_perpetrator = earlier.people.get(role=ReferralPerson.Role.PERPETRATOR).person
+    assert {candidate.candidate for candidate in candidates} == {earlier.case.victim, earlier_perpetrator}
+    assert {candidate.decision for candidate in candidates} == {MatchCandidate.Decision.PENDING}
+    assert imported.case != earlier.case and not imported.meets_repeat  # nothing merged automatically
+
+    # The coordinator's decision brings the repeat detection the web form's referrals get.
+    for candidate in candidates:
+        services.match_decide(by=intake["coordinator"], candidate=candidate, same_person=True)
+    imported.refresh_from_db()
+    assert imported.case == earlier.case and imported.repeat_of == earlier and imported.meets_repeat
+
+
+# --- The command -------------------------------------------------------------------
+
+
+def _command(path, intake, **options):
+    out, err = StringIO(), StringIO()
+    call_command("import_referrals", str(path), marac="northshire", by=intake["coordinator"].email, stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_command_imports_a_file_and_says_what_it_did(tmp_path, intake, rows):
+    out, _ = _command(_write(tmp_path, rows), intake)
+    assert "Imported 3 referrals; 0 already imported; 0 rejected" in out
+    out, _ = _command(_write(tmp_path, rows), intake)
+    assert "Imported 0 referrals; 3 already imported; 0 rejected" in out
+    assert Referral.objects.count() == 3
+
+
+def test_the_command_lists_every_reject_and_writes_nothing(tmp_path, intake, rows):
+    rows[1]["referring_agency_kind"] = "constabulary"
+    rows[2]["victim_lgbt"] = "maybe"
+    err = StringIO()
+    with pytest.raises(CommandError, match="Nothing was imported: 2 of the rows are rejected"):
+        call_command("import_referrals", str(_write(tmp_path, rows)), marac="northshire", by=intake["coordinator"].email, stderr=err)
+    assert "line 3 (ref POL-2): referring_agency_kind: “constabulary” is not one of" in err.getvalue()
+    assert "line 4 (ref POL-3): victim_lgbt: “maybe” is not one of yes, no, unknown" in err.getvalue()
+    assert _nothing_written()
+
+
+def test_the_command_with_partial_writes_a_rejects_file_that_can_be_corrected_and_imported(tmp_path, intake, rows):
+    rows[1]["victim_lgbt"] = "perhaps"
+    out, _ = _command(_write(tmp_path, rows), intake, partial=True)
+    assert "Imported 2 referrals; 0 already imported; 1 rejected" in out
+    assert "1 rows were rejected" in out and "referrals.rejects.csv" in out
+
+    with open(tmp_path / "referrals.rejects.csv", encoding="utf-8", newline="") as file:
+        rejected = list(csv.DictReader(file))
+    assert len(rejected) == 1
+    assert rejected[0]["referral_id"] == "POL-2" and rejected[0]["victim_lgbt"] == "perhaps"
+    assert rejected[0]["reason"].startswith("line 3: victim_lgbt: “perhaps” is not one of")
+
+    rejected[0]["victim_lgbt"] = "yes"
+    out, _ = _command(_write(tmp_path, rejected, name="corrected.csv"), intake)
+    assert "Imported 1 referral; 0 already imported; 0 rejected" in out
+    assert Referral.objects.count() == 3
+
+
+def test_the_command_writes_rejects_where_asked(tmp_path, intake, rows):
+    rows[0]["victim_lgbt"] = "perhaps"
+    _command(_write(tmp_path, rows), intake, partial=True, rejects=str(tmp_path / "to-fix.csv"))
+    assert (tmp_path / "to-fix.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"marac": "nowhere"}, "There is no Marac with the slug “nowhere”"),
+        ({"by": "nobody@example.org"}, "There is no active user with the email nobody@example.org"),
+    ],
+)
+def test_the_command_refuses_an_unknown_marac_or_user(tmp_path, intake, rows, options, message):
+    path = _write(tmp_path, rows)
+    arguments = {"marac": "northshire", "by": intake["coordinator"].email, **options}
+    with pytest.raises(CommandError, match=message):
+        call_command("import_referrals", str(path), stdout=StringIO(), **arguments)
+
+
+def test_only_a_coordinator_or_system_administrator_may_import(tmp_path, intake, rows):
+    with pytest.raises(CommandError, match="is not a coordinator of Northshire Marac or a system administrator"):
+        call_command("import_referrals", str(_write(tmp_path, rows)), marac="northshire", by=intake["referrer"].email)
+    assert _nothing_written()
+
+
+def test_a_misspelt_column_stops_the_import_before_any_row(tmp_path, intake, rows):
+    for row in rows:
+        row["victim_dob"] = row.pop("victim_date_of_birth")
+    with pytest.raises(CommandError, match="Line 1: the header has unknown column\\(s\\) 'victim_dob'"):
+        _command(_write(tmp_path, rows), intake)
+
+
+def test_a_file_that_is_not_utf8_is_refused_clearly(tmp_path, intake):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("referral_id,referred_on\nA1,2024-01-01 Ren\xe9e\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="not UTF-8"):
+        _command(path, intake)
