@@ -1,6 +1,8 @@
 import csv
+import re
 from datetime import date, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -186,6 +188,36 @@ def test_line_numbers_count_a_value_running_over_several_lines(tmp_path, marac, 
     assert [reject.line for reject in report.rejects] == [4]
 
 
+def test_a_line_with_the_wrong_number_of_values_is_rejected(tmp_path, marac, intake, rows):
+    path = _write(tmp_path, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    columns = len(lines[0].split(","))
+    lines[2] += ",a stray value"
+    lines[3] = lines[3].rsplit(",", 2)[0]  # cut short, as by a truncated copy
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = importer.import_file(path, marac=marac, by=intake["coordinator"])
+    assert [(reject.line, reject.reason) for reject in report.rejects] == [
+        (3, f"the line has {columns + 1} values but the header names {columns} columns"),
+        (4, f"the line has {columns - 2} values but the header names {columns} columns"),
+    ]
+    assert _nothing_written()
+
+
+def test_the_example_in_the_documentation_imports(tmp_path, marac, intake):
+    document = (Path(__file__).parents[2] / "docs" / "import-format.md").read_text(encoding="utf-8")
+    example = re.search(r"```csv\n(.*?)```", document, re.DOTALL).group(1)
+    path = tmp_path / "example.csv"
+    path.write_text(example, encoding="utf-8")
+    report = importer.import_file(path, marac=marac, by=intake["coordinator"])
+    assert (report.created, report.rejects) == (3, [])
+    labels = {referral.source_key: referral.criteria_labels for referral in Referral.objects.all()}
+    assert labels == {
+        "NP-2024-0117": ["Visible high risk"],
+        "NP-2024-0118": ["Professional judgement"],
+        "NP-2023-0950": ["Visible high risk"],
+    }
+
+
 def test_a_problem_found_only_when_recording_rolls_everything_back(tmp_path, marac, intake, rows, monkeypatch):
     record = services.referral_record
 
@@ -232,6 +264,22 @@ def test_sharing_without_consent_is_recorded_with_the_importer_as_review_owner(t
     assert decision.referral.consent_given is False
     assert decision.legal_grounds == ["prevention_detection_of_crime", "vital_interests"]
     assert decision.review_owner == intake["coordinator"] and decision.manager_name == "Alex Manager"
+
+
+def test_aliases_and_a_second_perpetrator_are_read(tmp_path, marac, intake, rows):
+    rows[1].update(
+        victim_aliases="Amira Shah; Shah",
+        perpetrator2_given_name="Lee",
+        perpetrator2_family_name="Grant",
+        perpetrator2_aliases="Lee Mark Grant",
+        perpetrator2_relationship="Partner’s brother",
+    )
+    _import(tmp_path, rows, intake, marac)
+    referral = Referral.objects.get(source_key="POL-2")
+    assert set(referral.case.victim.aliases.values_list("given_name", "family_name")) == {("Amira", "Shah"), ("", "Shah")}
+    second = referral.people.filter(role=ReferralPerson.Role.PERPETRATOR).order_by("id").last()
+    assert (second.person.given_name, second.person.family_name, second.relationship_to_victim) == ("Lee", "Grant", "Partner’s brother")
+    assert list(second.person.aliases.values_list("given_name", "family_name")) == [("Lee Mark", "Grant")]
 
 
 def test_a_blank_consent_is_allowed_for_history(tmp_path, marac, intake, rows):

@@ -167,3 +167,41 @@ def can_work_sharing_decision(user, decision):
     return user.is_active and bool(roles_in(user, referral.marac)) and (
         decision.review_owner_id == user.pk or referral.referrer_id == user.pk or has_role(user, referral.marac, Role.COORDINATOR)
     )
+
+
+# --- Meetings ---------------------------------------------------------------------
+
+MEETING_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA})
+
+
+def can_prepare_meetings(user, marac):
+    """The meeting pattern, listing, publication and the register."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_see_meeting(user, meeting):
+    """Coordinator and chair see every meeting of their Marac; representatives and
+    Idvas see a meeting once its case list is published."""
+    if has_role(user, meeting.marac, *ALL_CASES_ROLES):
+        return True
+    return meeting.published_at is not None and has_role(user, meeting.marac, Role.REPRESENTATIVE, Role.IDVA)
+
+
+def can_attend(user, meeting):
+    return can_see_meeting(user, meeting)
+
+
+def can_do_research(user, meeting):
+    return (
+        meeting.published_at is not None
+        and user.agency_id is not None
+        and has_role(user, meeting.marac, Role.REPRESENTATIVE, Role.IDVA)
+    )
+
+
+def can_see_all_research(user, meeting, *, visible_before_meeting, now):
+    """Chair and coordinator always; other attendees as the Marac chooses: as research
+    comes in, or only from the meeting's start."""
+    if has_role(user, meeting.marac, *ALL_CASES_ROLES):
+        return True
+    return can_attend(user, meeting) and (visible_before_meeting or now >= meeting.starts_at)

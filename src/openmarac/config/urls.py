@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("openmarac.core.urls")),
     path("", include("openmarac.accounts.urls")),
     path("", include("openmarac.referrals.urls")),
+    path("", include("openmarac.meetings.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

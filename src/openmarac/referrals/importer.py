@@ -106,14 +106,18 @@ def parse(path_or_file, *, marac, by=None):
     owner of any information-sharing-without-consent record."""
     columns, records = _read(path_or_file)
     definition = services.checklist_definition(marac)
+    # Looked up once, not per row: a history file may have thousands of rows.
+    agencies = {kind: services.agency_of_kind(marac, kind) for kind in AgencyKind.values}
     imported = set(Referral.objects.filter(marac=marac).exclude(source_key="").values_list("source_key", flat=True))
-    id_counts = Counter(row.get("referral_id", "").strip() for _, row, _ in records)
+    id_counts = Counter(row["referral_id"].strip() for _, row, _ in records)
     result = ParseResult(rows=[], rejects=[], columns=columns)
-    for line, row, extra_values in records:
+    for line, row, value_count in records:
         referral_id = row["referral_id"].strip()
         result.originals[line] = row
-        if extra_values:
-            problems = [f"the line has {len(columns) + extra_values} values but the header names {len(columns)} columns (is a comma missing its quotes?)"]
+        if value_count != len(columns):
+            # Too many: a comma in a value lost its quotes, and the values have moved
+            # column. Too few: the row or the file was cut short.
+            problems = [f"the line has {value_count} values but the header names {len(columns)} columns"]
         elif not referral_id:
             problems = ["referral_id is required: give each referral the source system’s own identifier"]
         elif id_counts[referral_id] > 1:
@@ -123,7 +127,7 @@ def parse(path_or_file, *, marac, by=None):
             result.already_imported += 1
             continue
         else:
-            data, problems = _referral(_Row(row), marac=marac, definition=definition, by=by)
+            data, problems = _referral(_Row(row), marac=marac, definition=definition, agencies=agencies, by=by)
             if not problems:
                 result.rows.append((line, data))
                 continue
@@ -132,7 +136,7 @@ def parse(path_or_file, *, marac, by=None):
 
 
 def _read(path_or_file):
-    """(columns, [(line, {column: value}, number of values beyond the header)])."""
+    """(columns, [(line, {column: value}, number of values on the line)])."""
     try:
         if isinstance(path_or_file, (str, PathLike)):
             # utf-8-sig: spreadsheets saving "CSV UTF-8" start the file with a byte order mark.
@@ -162,7 +166,7 @@ def _records(file):
         if not any(value.strip() for value in values):
             continue  # a blank line, or a spreadsheet row of empty cells
         padded = values + [""] * (len(columns) - len(values))
-        records.append((line, dict(zip(columns, padded)), max(len(values) - len(columns), 0)))
+        records.append((line, dict(zip(columns, padded)), len(values)))
     return columns, records
 
 
@@ -241,7 +245,7 @@ def _date(value):
         return None
 
 
-def _referral(row, *, marac, definition, by):
+def _referral(row, *, marac, definition, agencies, by):
     """(ReferralData, problems): the parse problems, or if there are none those of
     `referral_problems`, which needs well-formed data to check."""
     referred_on = row.date("referred_on", required=True)
@@ -257,7 +261,7 @@ def _referral(row, *, marac, definition, by):
         source_key=row.text("referral_id", max_length=200),
         referred_on=referred_on,
         referring_agency_kind=kind,
-        referring_agency=services._agency_of_kind(marac, kind) if kind else None,
+        referring_agency=agencies.get(kind),
         referrer_name=row.text("referrer_name", max_length=150),
         referrer_email=referrer_email,
         reasons=row.text("reasons"),
@@ -293,7 +297,9 @@ def _names(row, prefix):
     aliases = []
     for alias in row.items(f"{prefix}_aliases"):
         *given_words, family_word = alias.split()
-        aliases.append((" ".join(given_words)[:100], family_word[:100]))
+        aliases.append((" ".join(given_words), family_word))
+    if any(len(name) > 100 for alias in aliases for name in alias):
+        row.problems.append(f"{prefix}_aliases: a name is longer than 100 characters")
     return given, family, aliases
 
 
@@ -339,10 +345,14 @@ def _children(row):
     for number, entry in enumerate(row.items("children"), start=1):
         *names, born = entry.split()
         date_of_birth = _date(born)
-        if len(names) < 2 or date_of_birth is None:
+        given, family = " ".join(names[:-1]), names[-1] if names else ""
+        if not given or date_of_birth is None:
             row.problems.append(f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD")
             continue
-        person = PersonData(given_name=" ".join(names[:-1])[:100], family_name=names[-1][:100], date_of_birth=date_of_birth)
+        if len(given) > 100 or len(family) > 100:
+            row.problems.append(f"children: child {number}’s name is longer than 100 characters")
+            continue
+        person = PersonData(given_name=given, family_name=family, date_of_birth=date_of_birth)
         children.append(LinkedPerson(person, relationship_to_victim="Child"))
     return children
 
@@ -414,7 +424,7 @@ def import_file(path, *, marac, by, partial=False, progress=None):
             try:
                 # by=None: the importer did not make the referral, and must not become
                 # its referrer (who follows it); the file's referrer_name says who did.
-                services.referral_record(marac=marac, data=data, by=None, notify_agencies=False)
+                services.referral_record(marac=marac, data=data, by=None, recorded_by=by, notify_agencies=False)
             except ValidationError as error:
                 # referral_record checks again; the day may have changed since parsing.
                 report.rejects.append(Reject(line, data.source_key, "; ".join(error.messages), parsed.originals[line]))

@@ -3,6 +3,7 @@ referral as `ReferralData` and record it with `referral_record`."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -86,7 +87,7 @@ class ReferralData:
     victim_under_16_reason: str = ""
     perpetrators: list = field(default_factory=list)  # [LinkedPerson]
     children: list = field(default_factory=list)  # [LinkedPerson]
-    checklist_id: str = "safelives-dash"
+    checklist_id: str = ""  # empty: the Marac's own checklist
     checklist_version: str | None = None
     checklist_answers: dict | None = None  # {question_key: {"answer": "yes", ...}}
     checklist_professional_judgement: dict = field(default_factory=dict)
@@ -113,7 +114,13 @@ def checklist_definition(marac, data=None):
 
     definition_id = data.checklist_id if data and data.checklist_id else marac.risk_checklist
     version = data.checklist_version if data else None
-    return definitions.get_definition(definition_id, version, directories=settings.OPENMARAC_CHECKLIST_DIRS)
+    return _definition(definition_id, version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
+
+
+@lru_cache(maxsize=32)
+def _definition(definition_id, version, directories):
+    # Definitions are files shipped with a release: read and checked once per process.
+    return definitions.get_definition(definition_id, version, directories=directories)
 
 
 def referral_problems(*, marac, data: ReferralData):
@@ -128,6 +135,11 @@ def referral_problems(*, marac, data: ReferralData):
     victim_age = age_on(data.victim.date_of_birth, data.referred_on)
     if victim_age is not None and victim_age < 16 and not data.victim_under_16_reason.strip():
         problems["victim_under_16_reason"] = "The victim is under 16: explain why this is a Marac referral (Marac is for victims aged 16 and over)"
+    for number, linked in enumerate(data.perpetrators, start=1):
+        if linked.data.date_of_birth and linked.data.date_of_birth > today:
+            problems[f"perpetrator_{number}"] = f"Perpetrator {number}: the date of birth cannot be in the future"
+    if data.heard_on and not (data.referred_on <= data.heard_on <= today):
+        problems["heard_on"] = "The date heard must be on or after the referral date, and not in the future"
     for number, child in enumerate(data.children, start=1):
         dob = child.data.date_of_birth
         if dob and dob > today:
@@ -177,16 +189,20 @@ def _next_reference(marac, year):
     return f"{prefix}{count + 1:04d}"
 
 
-def _agency_of_kind(marac, kind):
+def agency_of_kind(marac, kind):
     link = marac.agency_links.filter(agency__kind=kind, is_active=True).select_related("agency").order_by("-is_core", "id").first()
     return link.agency if link else None
 
 
 @transaction.atomic
-def referral_record(*, marac, data: ReferralData, by=None, referral=None, request=None, notify_agencies=True):
+def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, referral=None, request=None, notify_agencies=True):
     """Record a complete referral: people, checklist, case, criteria, matching, the Idva
-    referral, the children's social care prompt and the sharing record. Raises
-    ValidationError with every problem found; writes nothing in that case."""
+    referral, the children's social care prompt and the sharing record. `by` is the
+    referrer (if a user); `recorded_by` whoever entered it, when someone else did (an
+    import). Raises ValidationError with every problem found; writes nothing then.
+
+    A referral imported as already heard (history) sets nothing in motion: its Idva and
+    children's referrals happened outside the system."""
     problems = referral_problems(marac=marac, data=data)
     if problems:
         raise ValidationError(problems)
@@ -279,8 +295,16 @@ def referral_record(*, marac, data: ReferralData, by=None, referral=None, reques
 
     for person in [victim, *perpetrators]:
         _record_matches(referral, person)
+    if data.sharing is not None and data.consent_given is False:
+        _record_sharing_decision(referral, data.sharing, by=referral.referrer)
 
-    idva_agency = _agency_of_kind(marac, AgencyKind.IDVA)
+    audit.record(
+        action=audit.Action.CREATED, actor=recorded_by or referral.referrer, request=request, obj=referral, marac=marac, summary="Referral recorded"
+    )
+    if data.heard_on:
+        return referral
+
+    idva_agency = agency_of_kind(marac, AgencyKind.IDVA)
     idva_referral = IdvaReferral.objects.create(
         referral=referral,
         idva_agency=idva_agency,
@@ -290,14 +314,11 @@ def referral_record(*, marac, data: ReferralData, by=None, referral=None, reques
         _involve(case, idva_agency, CaseInvolvement.Reason.IDVA_REFERRAL)
     prompt = None
     if data.children:
-        csc = _agency_of_kind(marac, AgencyKind.CHILDRENS_SOCIAL_CARE)
+        csc = agency_of_kind(marac, AgencyKind.CHILDRENS_SOCIAL_CARE)
         prompt = ChildrenReferralPrompt.objects.create(referral=referral, agency=csc)
         if csc:
             _involve(case, csc, CaseInvolvement.Reason.CHILDREN_REFERRAL)
-    if data.sharing is not None and data.consent_given is False:
-        _record_sharing_decision(referral, data.sharing, by=referral.referrer)
 
-    audit.record(action=audit.Action.CREATED, actor=referral.referrer, request=request, obj=referral, marac=marac, summary="Referral recorded")
     if notify_agencies:
         _notify_on_referral(referral, idva_referral, prompt)
     return referral

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "openmarac.risk",
     "openmarac.referrals",
     "openmarac.notifications",
+    "openmarac.meetings",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,119 @@
+from django import forms
+from django.utils import timezone
+
+from openmarac.core.forms import GovukForm, GovukModelForm
+
+from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
+
+
+def _datetime(label, help_text=""):
+    return forms.DateTimeField(
+        label=label,
+        help_text=help_text,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class ScheduleForm(GovukModelForm):
+    video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
+
+    class Meta:
+        model = MeetingSchedule
+        fields = [
+            "weekday", "start_time", "location", "video_link", "capacity", "mode",
+            "research_deadline_working_days", "research_visible_before_meeting", "confidentiality_statement", "weeks_ahead",
+        ]
+        widgets = {
+            "weekday": forms.RadioSelect,
+            "mode": forms.RadioSelect,
+            "start_time": forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}, format="%H:%M"),
+            "confidentiality_statement": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {"weekday": "Day of the week", "mode": "How cases are coordinated"}
+
+
+class MeetingAddForm(GovukForm):
+    starts_at = _datetime("Date and time", help_text="For asynchronous coordination, the closing date and time.")
+    mode = forms.ChoiceField(label="Kind", choices=MeetingMode.choices, widget=forms.RadioSelect, initial=MeetingMode.MEETING)
+    location = forms.CharField(label="Place", max_length=200, required=False)
+    video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
+    capacity = forms.IntegerField(label="Most cases", min_value=1, max_value=100, required=False, widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}))
+
+    def clean_starts_at(self):
+        value = self.cleaned_data["starts_at"]
+        if value <= timezone.now():
+            raise forms.ValidationError("The meeting must be in the future")
+        return value
+
+
+class MeetingChangeForm(GovukForm):
+    action = forms.ChoiceField(label="What do you want to do?", choices=[("move", "Move the meeting"), ("cancel", "Cancel the meeting")], widget=forms.RadioSelect)
+    starts_at = forms.DateTimeField(
+        label="New date and time (if moving)", required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(label="Reason, as agencies will be told", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "move" and not data.get("starts_at"):
+            self.add_error("starts_at", "Enter the new date and time")
+        return data
+
+
+class MoveItemForm(GovukForm):
+    meeting = forms.ModelChoiceField(label="Move to meeting", queryset=None, empty_label="Choose a meeting")
+
+    def __init__(self, *args, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
+
+
+class ResearchForm(GovukModelForm):
+    class Meta:
+        model = ResearchReturn
+        fields = [
+            "details_correct", "corrections", "last_contact", "recent_behaviour", "risk_information", "actions_taken",
+            "victim_priorities", "victim_fears", "safe_and_unsafe_people", "facts", "professional_opinion",
+        ]
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields if name != "details_correct"}
+        widgets["details_correct"] = forms.RadioSelect
+        labels = {
+            "details_correct": "Are the victim’s, children’s and perpetrator’s details on the case list correct?",
+            "corrections": "Corrections (other names, dates of birth, addresses)",
+            "last_contact": "Your agency’s last contact, with whom and when",
+            "recent_behaviour": "Recent attitude and behaviour (victim and perpetrator)",
+            "risk_information": "Information relevant to the risk factors",
+            "actions_taken": "Actions your agency has already taken",
+            "victim_priorities": "The victim’s priorities",
+            "victim_fears": "The victim’s fears",
+            "safe_and_unsafe_people": "People it is safe and not safe to talk to",
+            "facts": "Facts (what your records show)",
+            "professional_opinion": "Professional opinion (your assessment, marked as opinion)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["details_correct"].choices = ResearchReturn.DetailsCorrect.choices
+        self.fields["details_correct"].required = False
+
+
+class AttendanceRowForm(GovukForm):
+    status = forms.ChoiceField(label="Attendance", choices=[("", "Not recorded")] + Attendance.Status.choices, required=False)
+    name = forms.CharField(label="Who attended", max_length=150, required=False)
+    information_sent_in_advance = forms.ChoiceField(
+        label="If apologies: information sent in advance?", choices=[("", "Not recorded"), ("yes", "Yes"), ("no", "No")], required=False
+    )
+    arrived_at = forms.TimeField(label="Arrived late at", required=False, widget=forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}))
+    left_at = forms.TimeField(label="Left early at", required=False, widget=forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("information_sent_in_advance") and data.get("status") != Attendance.Status.APOLOGIES:
+            self.add_error("information_sent_in_advance", "Only record this for an agency that sent apologies")
+        return data
+
+
+class ObserverForm(GovukForm):
+    observer_name = forms.CharField(label="Observer’s name and role", max_length=150)
+    observer_signed = forms.BooleanField(label="Signed the confidentiality declaration", required=False)

@@ -1,0 +1,177 @@
+"""Meetings, their case lists (agendas), agency research and the attendance register."""
+
+import uuid
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+
+User = settings.AUTH_USER_MODEL
+
+DEFAULT_CONFIDENTIALITY_STATEMENT = (
+    "I agree that information shared at this Marac is confidential. It will be used only for the purpose "
+    "of the Marac: keeping the victim, the children and agency staff safe and addressing the perpetrator's "
+    "behaviour. I will not share it outside the Marac without the agreement of the agency that supplied it. "
+    "I will record only what my agency needs, and store it securely."
+)
+
+
+class MeetingMode(models.TextChoices):
+    MEETING = "meeting", "Meeting"
+    ASYNC = "async", "Asynchronous coordination (closing date, no meeting)"
+
+
+class MeetingSchedule(models.Model):
+    """A Marac's meeting pattern and the rules of its preparation. The cadence, lead
+    time and minutes per case are the Marac's own settings."""
+
+    marac = models.OneToOneField("accounts.Marac", on_delete=models.CASCADE, related_name="schedule")
+    weekday = models.PositiveSmallIntegerField(
+        default=1, choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")]
+    )
+    start_time = models.TimeField(default=time(9, 30))
+    location = models.CharField(max_length=200, blank=True)
+    video_link = models.URLField(blank=True)
+    capacity = models.PositiveSmallIntegerField(default=20, help_text="Most cases one meeting can hear.")
+    mode = models.CharField(max_length=10, choices=MeetingMode.choices, default=MeetingMode.MEETING)
+    research_deadline_working_days = models.PositiveSmallIntegerField(
+        default=1, help_text="Research is due this many working days before the meeting."
+    )
+    research_visible_before_meeting = models.BooleanField(
+        default=True, help_text="Attendees see each other's research as it is returned; otherwise only from the meeting's start."
+    )
+    confidentiality_statement = models.TextField(default=DEFAULT_CONFIDENTIALITY_STATEMENT)
+    weeks_ahead = models.PositiveSmallIntegerField(default=12, help_text="How far ahead meetings are generated.")
+
+
+class Meeting(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="meetings")
+    mode = models.CharField(max_length=10, choices=MeetingMode.choices, default=MeetingMode.MEETING)
+    # For asynchronous coordination this is the closing date and time.
+    starts_at = models.DateTimeField()
+    location = models.CharField(max_length=200, blank=True)
+    video_link = models.URLField(blank=True)
+    capacity = models.PositiveSmallIntegerField(default=20)
+    minutes_per_case = models.PositiveSmallIntegerField(default=10)
+    research_deadline = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    change_note = models.TextField(blank=True, help_text="Why the meeting was moved or cancelled, as told to agencies.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The date the meeting pattern gave it; kept when the meeting is moved, so the
+    # pattern does not make it again.
+    pattern_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["marac", "status", "starts_at"])]
+
+    def __str__(self):
+        return f"{self.marac} {self.starts_at:%-d %B %Y}"
+
+    @property
+    def is_async(self):
+        return self.mode == MeetingMode.ASYNC
+
+
+class AgendaItem(models.Model):
+    """A referral listed for a meeting."""
+
+    class Section(models.TextChoices):
+        # Outstanding actions come first on every agenda; they are not items here.
+        NEW_AND_REPEAT = "new_and_repeat", "New and repeat cases"
+        ANNIVERSARY = "anniversary", "Cases 12 months after their last hearing"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
+    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="agenda_item")
+    section = models.CharField(max_length=20, choices=Section.choices, default=Section.NEW_AND_REPEAT)
+    listed_at = models.DateTimeField(auto_now_add=True)
+    listed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["meeting", "section"])]
+
+
+class ResearchReturn(models.Model):
+    """One agency's research on one case for one meeting."""
+
+    class DetailsCorrect(models.TextChoices):
+        YES = "yes", "Yes, the details are correct"
+        CORRECTED = "corrected", "No: corrections below"
+        NOT_KNOWN = "not_known", "We cannot confirm them"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="research")
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="research")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    no_trace = models.BooleanField(default=False, help_text="The agency holds no information on anyone in the case.")
+    details_correct = models.CharField(max_length=10, choices=DetailsCorrect.choices, blank=True)
+    corrections = models.TextField(blank=True)
+    last_contact = models.TextField(blank=True)
+    recent_behaviour = models.TextField(blank=True)
+    risk_information = models.TextField(blank=True)
+    actions_taken = models.TextField(blank=True)
+    victim_priorities = models.TextField(blank=True)
+    victim_fears = models.TextField(blank=True)
+    safe_and_unsafe_people = models.TextField(blank=True)
+    facts = models.TextField(blank=True)
+    professional_opinion = models.TextField(blank=True)
+    returned_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "referral", "agency"], name="unique_research_per_agency")]
+
+
+class ResearchReminder(models.Model):
+    """A reminder sent to an agency about missing research, so none is sent twice a day."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "agency", "sent_on"], name="one_reminder_a_day")]
+
+
+class Attendance(models.Model):
+    """The register: one row per agency (or observer) for a meeting."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        APOLOGIES = "apologies", "Apologies"
+        ABSENT = "absent", "Absent"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    agency = models.ForeignKey("accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=150, blank=True)
+    is_observer = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    information_sent_in_advance = models.BooleanField(null=True)
+    arrived_at = models.TimeField(null=True, blank=True)
+    left_at = models.TimeField(null=True, blank=True)
+    observer_signed = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["is_observer", "agency__name", "name"]
+
+
+class DeclarationSignature(models.Model):
+    """An attendee's electronic signature of the confidentiality declaration, required
+    before they see any of the meeting's case material."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="signatures")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField()
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_signature_per_meeting")]

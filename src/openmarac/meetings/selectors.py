@@ -1,0 +1,199 @@
+"""Reads for meeting preparation, scoped through the access policy."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from openmarac.access import policy
+from openmarac.accounts.models import Membership, Role
+from openmarac.people.selectors import present_person
+from openmarac.referrals.models import CaseInvolvement, Referral, ReferralPerson
+
+from . import listing
+from .models import AgendaItem, DeclarationSignature, Meeting, ResearchReturn
+from .services import meeting_loads, schedule_for
+
+
+def meetings_for(*, user, marac, upcoming=True):
+    if not policy.has_role(user, marac, *policy.MEETING_ROLES):
+        return Meeting.objects.none()
+    meetings = Meeting.objects.filter(marac=marac).annotate(listed=Count("items")).order_by("starts_at")
+    if upcoming:
+        meetings = meetings.filter(starts_at__gte=timezone.now() - timezone.timedelta(days=1))
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        meetings = meetings.filter(published_at__isnull=False)
+    return meetings
+
+
+def meeting_for(*, user, public_id):
+    meeting = Meeting.objects.filter(public_id=public_id).select_related("marac").first()
+    if meeting is None or not policy.can_see_meeting(user, meeting):
+        return None
+    return meeting
+
+
+def has_signed(*, user, meeting):
+    return DeclarationSignature.objects.filter(meeting=meeting, user=user).exists()
+
+
+@dataclass
+class CaseListEntry:
+    slot: listing.Slot
+    item: AgendaItem
+    referral: Referral
+    victim: object
+    perpetrators: list
+    children: list
+    previous_hearing: object = None
+    flags: list = field(default_factory=list)
+
+
+_PEOPLE = Prefetch(
+    "referral__people",
+    queryset=ReferralPerson.objects.select_related("person").prefetch_related("person__aliases", "person__addresses", "person__phones"),
+)
+
+
+def case_list(*, user, meeting):
+    """The agenda in order, with slots, flags and the people as this user may see them."""
+    items = list(
+        meeting.items.select_related("referral", "referral__case", "referral__referring_agency", "referral__repeat_of").prefetch_related(_PEOPLE)
+    )
+    by_id = {item.pk: item for item in items}
+    entries = [
+        listing.AgendaEntry(key=item.pk, section=item.section, has_children=item.referral.children_count > 0, listed_at=item.listed_at)
+        for item in items
+    ]
+    local_start = timezone.localtime(meeting.starts_at)
+    result = []
+    for slot in listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async):
+        item = by_id[slot.entry.key]
+        referral = item.referral
+        people = list(referral.people.all())
+
+        def shown(role):
+            return [(rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date())) for rp in people if rp.role == role]
+
+        flags = []
+        if listing.is_late(referral.referred_on, local_start.date()):
+            flags.append("Heard more than 6 weeks after referral")
+        if slot.over_capacity:
+            flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+        previous = referral.repeat_of.heard_on if referral.repeat_of else None
+        result.append(
+            CaseListEntry(
+                slot=slot, item=item, referral=referral, victim=shown("victim"), perpetrators=shown("perpetrator"),
+                children=shown("child"), previous_hearing=previous or (referral.repeat_of.referred_on if referral.repeat_of else None), flags=flags,
+            )
+        )
+    return result
+
+
+def awaiting_listing(*, user, marac):
+    """Referrals awaiting listing with the meeting each would be proposed for."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return []
+    from .services import proposal_for
+
+    loads = meeting_loads(marac)
+    meetings = {m.pk: m for m in Meeting.objects.filter(pk__in=[load.meeting_id for load in loads])}
+    rows = []
+    referrals = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).select_related("case", "case__victim", "referring_agency")
+    for referral in referrals.order_by("submitted_at"):
+        proposal = proposal_for(referral, loads)
+        if proposal:
+            # Count the proposal in, so the next referral sees the meeting filling up.
+            loads = [
+                listing.MeetingLoad(l.meeting_id, l.starts_on, l.capacity, l.listed + (l.meeting_id == proposal.meeting_id), l.published) for l in loads
+            ]
+        rows.append((referral, proposal, meetings.get(proposal.meeting_id) if proposal else None))
+    return rows
+
+
+@dataclass
+class MatrixCell:
+    status: str  # returned, no_trace, late, missing, in_progress
+    label: str
+
+
+def research_matrix(*, user, meeting):
+    """Agencies × cases: returned, no trace, late, in progress or missing."""
+    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        return None
+    items = list(meeting.items.select_related("referral__case").order_by("listed_at"))
+    links = list(meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("agency__name"))
+    returns = {(r.agency_id, r.referral_id): r for r in ResearchReturn.objects.filter(meeting=meeting)}
+    rows = []
+    for link in links:
+        cells = []
+        for item in items:
+            research = returns.get((link.agency_id, item.referral_id))
+            cells.append(_cell(research, meeting))
+        rows.append((link.agency, cells))
+    return {"items": items, "rows": rows}
+
+
+def _cell(research, meeting):
+    if research is None:
+        return MatrixCell("missing", "Missing")
+    if research.returned_at is None:
+        return MatrixCell("in_progress", "Started, not returned")
+    if research.returned_at > meeting.research_deadline:
+        return MatrixCell("late", "No trace (late)" if research.no_trace else "Returned late")
+    return MatrixCell("no_trace", "No trace") if research.no_trace else MatrixCell("returned", "Returned")
+
+
+def research_for_agency(*, user, meeting):
+    """The user's agency's research list: every case on the published agenda."""
+    if not policy.can_do_research(user, meeting):
+        return None
+    returns = {r.referral_id: r for r in ResearchReturn.objects.filter(meeting=meeting, agency_id=user.agency_id)}
+    return [(item, returns.get(item.referral_id)) for item in meeting.items.select_related("referral__case").order_by("listed_at")]
+
+
+def research_on_case(*, user, meeting, referral):
+    """Every agency's returned research on a case, when the user may see it."""
+    schedule = schedule_for(meeting.marac)
+    if not policy.can_see_all_research(user, meeting, visible_before_meeting=schedule.research_visible_before_meeting, now=timezone.now()):
+        return None
+    return ResearchReturn.objects.filter(meeting=meeting, referral=referral, returned_at__isnull=False).select_related("agency", "returned_by")
+
+
+def agency_slots(*, user, marac):
+    """The slots of cases the user's agency is involved in, on published agendas."""
+    if not user.agency_id or not policy.has_role(user, marac, *policy.MEETING_ROLES):
+        return []
+    involved = set(
+        CaseInvolvement.objects.filter(agency_id=user.agency_id, case__marac=marac)
+        .exclude(reason=CaseInvolvement.Reason.AGENDA)
+        .values_list("case_id", flat=True)
+    )
+    slots = []
+    for meeting in meetings_for(user=user, marac=marac).filter(published_at__isnull=False):
+        slots += [(meeting, entry) for entry in case_list(user=user, meeting=meeting) if entry.referral.case_id in involved]
+    return slots
+
+
+def register(*, user, meeting):
+    """The attendance register: one row per agency, then observers, with who signed."""
+    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        return None
+    recorded = {a.agency_id: a for a in meeting.attendance.filter(is_observer=False)}
+    signed = {}
+    for signature in meeting.signatures.select_related("user", "user__agency"):
+        signed.setdefault(signature.user.agency_id, []).append(signature)
+    representatives = {}
+    for membership in Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True).select_related("user"):
+        representatives.setdefault(membership.user.agency_id, []).append(membership.user)
+    rows = []
+    for link in meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("-is_core", "agency__name"):
+        rows.append(
+            {
+                "link": link,
+                "attendance": recorded.get(link.agency_id),
+                "representatives": representatives.get(link.agency_id, []),
+                "signatures": signed.get(link.agency_id, []),
+            }
+        )
+    return {"rows": rows, "observers": list(meeting.attendance.filter(is_observer=True))}

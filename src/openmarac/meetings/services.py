@@ -1,0 +1,395 @@
+"""Writes for meeting preparation: the pattern, meetings, listing, publication,
+research, reminders, the register and the confidentiality declaration."""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from openmarac.access import policy
+from openmarac.accounts.models import Membership, Role
+from openmarac.audit import services as audit
+from openmarac.notifications.services import notify
+from openmarac.referrals.models import CaseInvolvement, Referral
+
+from . import listing
+from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, MeetingMode, MeetingSchedule, ResearchReminder, ResearchReturn
+
+# Research is due at the end of the working day.
+RESEARCH_DUE_TIME = time(17, 0)
+# Reminders start this many days before the research deadline.
+REMINDER_DAYS_BEFORE_DEADLINE = 2
+
+
+def _require(allowed):
+    if not allowed:
+        raise PermissionDenied
+
+
+def schedule_for(marac):
+    schedule, _ = MeetingSchedule.objects.get_or_create(marac=marac)
+    return schedule
+
+
+def _local(day, at):
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+def research_deadline_for(starts_at, schedule, mode):
+    if mode == MeetingMode.ASYNC:
+        return starts_at
+    day = listing.working_days_before(timezone.localtime(starts_at).date(), schedule.research_deadline_working_days)
+    return _local(day, RESEARCH_DUE_TIME)
+
+
+@transaction.atomic
+def schedule_save(*, by, schedule, request=None):
+    _require(policy.can_prepare_meetings(by, schedule.marac))
+    schedule.full_clean()
+    schedule.save()
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=schedule, marac=schedule.marac, summary="Meeting pattern")
+    return schedule
+
+
+@transaction.atomic
+def meetings_generate(*, marac, by=None, today=None):
+    """Create the pattern's meetings up to the schedule's horizon. Idempotent: a date the
+    pattern already produced (even if that meeting was moved or cancelled) is skipped."""
+    if by is not None:
+        _require(policy.can_prepare_meetings(by, marac))
+    schedule = schedule_for(marac)
+    today = today or timezone.localdate()
+    until = today + timedelta(weeks=schedule.weeks_ahead)
+    last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
+    start = today
+    if last and marac.meeting_cadence == "fortnightly":
+        # Keep the fortnightly rhythm from the last pattern meeting.
+        start = max(today, last.pattern_date + timedelta(days=1))
+        while (start - last.pattern_date).days % 14 and start <= until:
+            start += timedelta(days=1)
+    existing = set(Meeting.objects.filter(marac=marac, pattern_date__gte=today).values_list("pattern_date", flat=True))
+    created = []
+    for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until):
+        if day in existing:
+            continue
+        starts_at = _local(day, schedule.start_time)
+        created.append(
+            Meeting.objects.create(
+                marac=marac,
+                mode=schedule.mode,
+                starts_at=starts_at,
+                location=schedule.location,
+                video_link=schedule.video_link,
+                capacity=schedule.capacity,
+                minutes_per_case=marac.minutes_per_case,
+                research_deadline=research_deadline_for(starts_at, schedule, schedule.mode),
+                pattern_date=day,
+            )
+        )
+    if created:
+        audit.record(action=audit.Action.CREATED, actor=by, record_type="meetings.meeting", marac=marac, summary=f"{len(created)} meetings generated")
+    return created
+
+
+@transaction.atomic
+def meeting_add(*, by, marac, starts_at, mode=MeetingMode.MEETING, location="", video_link="", capacity=None, request=None):
+    """An extra meeting (or an asynchronous round with a closing date)."""
+    _require(policy.can_prepare_meetings(by, marac))
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": "The meeting must be in the future"})
+    schedule = schedule_for(marac)
+    meeting = Meeting.objects.create(
+        marac=marac,
+        mode=mode,
+        starts_at=starts_at,
+        location=location or schedule.location,
+        video_link=video_link or schedule.video_link,
+        capacity=capacity or schedule.capacity,
+        minutes_per_case=marac.minutes_per_case,
+        research_deadline=research_deadline_for(starts_at, schedule, mode),
+    )
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=meeting, marac=marac, summary="Extra meeting")
+    return meeting
+
+
+def _attendee_users(marac):
+    memberships = Membership.objects.filter(
+        marac=marac, is_active=True, user__is_active=True, role__in=[Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA]
+    ).select_related("user")
+    return [m.user for m in memberships]
+
+
+@transaction.atomic
+def meeting_move(*, by, meeting, starts_at, note, request=None):
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": "The new time must be in the future"})
+    if not note.strip():
+        raise ValidationError({"note": "Say why the meeting is moving: agencies are told"})
+    old = meeting.starts_at
+    meeting.starts_at = starts_at
+    meeting.research_deadline = research_deadline_for(starts_at, schedule_for(meeting.marac), meeting.mode)
+    meeting.change_note = note
+    meeting.save(update_fields=["starts_at", "research_deadline", "change_note"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Moved")
+    local_old, local_new = timezone.localtime(old), timezone.localtime(starts_at)
+    notify(
+        users=_attendee_users(meeting.marac),
+        subject=f"{meeting.marac.name}: meeting moved",
+        message=f"The {meeting.marac.name} meeting of {local_old:%-d %B %Y %H:%M} has moved to {local_new:%-d %B %Y %H:%M}.\nReason: {note}",
+        path=reverse("meetings:meeting", args=[meeting.public_id]),
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, by, meeting, note, request=None):
+    """Cancel a meeting; its cases are listed again for the next meeting with room,
+    never dropped."""
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    if not note.strip():
+        raise ValidationError({"note": "Say why the meeting is cancelled: agencies are told"})
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.change_note = note
+    meeting.save(update_fields=["status", "change_note"])
+    relisted = 0
+    for item in list(meeting.items.select_related("referral")):
+        referral = item.referral
+        item.delete()
+        referral.status = Referral.Status.AWAITING_LISTING
+        referral.save(update_fields=["status"])
+        referral_list(by=by, referral=referral)
+        relisted += 1
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Cancelled; {relisted} relisted")
+    notify(
+        users=_attendee_users(meeting.marac),
+        subject=f"{meeting.marac.name}: meeting cancelled",
+        message=f"The {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y %H:%M} is cancelled.\nReason: {note}",
+        path=reverse("meetings:meetings", args=[meeting.marac.slug]),
+    )
+    return meeting
+
+
+def meeting_loads(marac):
+    meetings = (
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now())
+        .annotate(listed=Count("items"))
+        .order_by("starts_at")
+    )
+    return [
+        listing.MeetingLoad(m.pk, timezone.localtime(m.starts_at).date(), m.capacity, m.listed, m.published_at is not None)
+        for m in meetings
+    ]
+
+
+def proposal_for(referral, loads=None):
+    return listing.propose(
+        referred_on=referral.referred_on,
+        today=timezone.localdate(),
+        meetings=meeting_loads(referral.marac) if loads is None else loads,
+        lead_days=referral.marac.case_list_lead_days,
+    )
+
+
+@transaction.atomic
+def referral_list(*, by, referral, meeting=None, request=None):
+    """List a referral for a meeting: the one chosen, or the proposed one."""
+    if by is not None:
+        _require(policy.can_prepare_meetings(by, referral.marac))
+    if referral.status != Referral.Status.AWAITING_LISTING:
+        raise ValidationError("This referral is not awaiting listing.")
+    if meeting is None:
+        proposal = proposal_for(referral)
+        if proposal is None:
+            meetings_generate(marac=referral.marac)
+            proposal = proposal_for(referral)
+        if proposal is None:
+            raise ValidationError("There is no meeting far enough ahead: add a meeting first.")
+        meeting = Meeting.objects.get(pk=proposal.meeting_id)
+    _check_listable(referral, meeting)
+    item = AgendaItem.objects.create(meeting=meeting, referral=referral, listed_by=by)
+    referral.status = Referral.Status.LISTED
+    referral.save(update_fields=["status"])
+    if meeting.published_at:
+        _involve_agencies(meeting, [referral])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=referral, marac=referral.marac, summary=f"Listed for meeting {meeting.pk}")
+    return item
+
+
+def _check_listable(referral, meeting):
+    if meeting.marac_id != referral.marac_id or meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("Choose a scheduled meeting of this Marac.")
+
+
+@transaction.atomic
+def list_all_as_proposed(*, by, marac, request=None):
+    _require(policy.can_prepare_meetings(by, marac))
+    awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at")
+    return [referral_list(by=by, referral=referral, request=request) for referral in awaiting]
+
+
+@transaction.atomic
+def agenda_item_move(*, by, item, meeting, request=None):
+    _require(policy.can_prepare_meetings(by, item.meeting.marac))
+    _check_listable(item.referral, meeting)
+    item.meeting = meeting
+    item.save(update_fields=["meeting"])
+    if meeting.published_at:
+        _involve_agencies(meeting, [item.referral])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=item.referral, marac=meeting.marac, summary=f"Moved to meeting {meeting.pk}")
+    return item
+
+
+def _involve_agencies(meeting, referrals):
+    """Every agency of the Marac is sent the case list, so each may open its cases."""
+    agencies = [link.agency for link in meeting.marac.agency_links.filter(is_active=True).select_related("agency")]
+    CaseInvolvement.objects.bulk_create(
+        [CaseInvolvement(case=r.case, agency=a, reason=CaseInvolvement.Reason.AGENDA) for r in referrals for a in agencies],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic
+def meeting_publish(*, by, meeting, request=None):
+    """Send the case list: every agency representative is told by email, with a link
+    and no personal data."""
+    if by is not None:
+        _require(policy.can_prepare_meetings(by, meeting.marac))
+    if meeting.published_at:
+        return meeting
+    meeting.published_at = timezone.now()
+    meeting.published_by = by
+    meeting.save(update_fields=["published_at", "published_by"])
+    _involve_agencies(meeting, [item.referral for item in meeting.items.select_related("referral__case")])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Case list published")
+    when = timezone.localtime(meeting.starts_at)
+    deadline = timezone.localtime(meeting.research_deadline)
+    notify(
+        users=_attendee_users(meeting.marac),
+        subject=f"{meeting.marac.name}: case list for {when:%-d %B %Y}",
+        message=(
+            f"The case list for the {meeting.marac.name} {'round closing' if meeting.is_async else 'meeting'} of "
+            f"{when:%-d %B %Y at %H:%M} is ready. Please research every case and return your agency's research by "
+            f"{deadline:%-d %B %Y %H:%M}."
+        ),
+        path=reverse("meetings:meeting", args=[meeting.public_id]),
+    )
+    return meeting
+
+
+def publish_due(*, now=None):
+    """Publish each case list that has reached its lead time without being published."""
+    now = now or timezone.now()
+    published = []
+    for meeting in Meeting.objects.filter(status=Meeting.Status.SCHEDULED, published_at__isnull=True, starts_at__gt=now).select_related("marac"):
+        if meeting.starts_at - timedelta(days=meeting.marac.case_list_lead_days) <= now:
+            published.append(meeting_publish(by=None, meeting=meeting))
+    return published
+
+
+RESEARCH_FIELDS = [
+    "no_trace", "details_correct", "corrections", "last_contact", "recent_behaviour", "risk_information",
+    "actions_taken", "victim_priorities", "victim_fears", "safe_and_unsafe_people", "facts", "professional_opinion",
+]
+
+
+@transaction.atomic
+def research_save(*, by, meeting, referral, data, submit, request=None):
+    """Save an agency's research on a case; `submit` returns it to the Marac."""
+    _require(policy.can_do_research(by, meeting) and meeting.items.filter(referral=referral).exists())
+    research, _ = ResearchReturn.objects.get_or_create(meeting=meeting, referral=referral, agency=by.agency)
+    for name in RESEARCH_FIELDS:
+        if name in data:
+            setattr(research, name, data[name])
+    if submit:
+        research.returned_by = by
+        research.returned_at = timezone.now()
+    research.save()
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=research, marac=meeting.marac,
+        summary="No trace" if research.no_trace else ("Returned" if submit else "Saved"),
+    )
+    return research
+
+
+def agencies_missing_research(meeting):
+    """Agencies of the Marac with a representative that have not returned research for
+    every case on the list."""
+    case_count = meeting.items.count()
+    returned = (
+        ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
+        .values("agency")
+        .annotate(n=Count("referral", distinct=True))
+    )
+    complete = {row["agency"] for row in returned if row["n"] >= case_count}
+    represented = Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True, user__is_active=True).values(
+        "user__agency"
+    )
+    links = meeting.marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency")
+    return [link.agency for link in links if link.agency_id not in complete]
+
+
+def research_reminders_send(*, today=None):
+    """Remind agencies with research missing, once a day, from two days before the
+    deadline until the meeting."""
+    today = today or timezone.localdate()
+    sent = 0
+    meetings = Meeting.objects.filter(status=Meeting.Status.SCHEDULED, published_at__isnull=False).select_related("marac")
+    for meeting in meetings:
+        deadline_day = timezone.localtime(meeting.research_deadline).date()
+        if not (deadline_day - timedelta(days=REMINDER_DAYS_BEFORE_DEADLINE) <= today <= timezone.localtime(meeting.starts_at).date()):
+            continue
+        for agency in agencies_missing_research(meeting):
+            _, created = ResearchReminder.objects.get_or_create(meeting=meeting, agency=agency, sent_on=today)
+            if not created:
+                continue
+            late = today > deadline_day
+            users = [
+                m.user
+                for m in Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True, user__agency=agency).select_related("user")
+            ]
+            notify(
+                users=users,
+                subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
+                message=(
+                    f"Your agency has not returned research on every case for the {meeting.marac.name} meeting of "
+                    f"{timezone.localtime(meeting.starts_at):%-d %B %Y}. It {'was' if late else 'is'} due by "
+                    f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
+                ),
+                path=reverse("meetings:research", args=[meeting.public_id]),
+            )
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def declaration_sign(*, by, meeting, request=None):
+    _require(policy.can_attend(by, meeting))
+    statement = schedule_for(meeting.marac).confidentiality_statement
+    signature, created = DeclarationSignature.objects.get_or_create(meeting=meeting, user=by, defaults={"statement": statement})
+    if created:
+        audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=signature, marac=meeting.marac, summary="Confidentiality declaration signed")
+    return signature
+
+
+@transaction.atomic
+def attendance_save(*, by, meeting, rows, request=None):
+    """Record the register: rows of dicts keyed by agency id (or observer name)."""
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    for row in rows:
+        if row.get("is_observer"):
+            Attendance.objects.update_or_create(
+                meeting=meeting, is_observer=True, name=row["name"],
+                defaults={"observer_signed": row.get("observer_signed", False), "status": Attendance.Status.PRESENT, "recorded_by": by},
+            )
+            continue
+        fields = {key: row.get(key) for key in ("status", "information_sent_in_advance", "arrived_at", "left_at", "name")}
+        fields["name"] = fields["name"] or ""
+        fields["status"] = fields["status"] or ""
+        Attendance.objects.update_or_create(meeting=meeting, agency_id=row["agency"], is_observer=False, defaults={**fields, "recorded_by": by})
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Register recorded")
+
+

@@ -1,0 +1,345 @@
+"""Meeting preparation pages: meetings and their pattern, listing, the case list (page,
+PDF, calendar), the declaration, research and the register."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from openmarac.access import policy
+from openmarac.accounts.models import Marac
+from openmarac.audit import services as audit
+from openmarac.referrals.models import Referral
+from openmarac.risk.models import RiskAssessment
+
+from . import documents, selectors, services
+from .forms import AttendanceRowForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
+from .models import AgendaItem, Meeting, ResearchReturn
+from .prompts import prompts_for
+
+
+def _denied(request, record_type, record_id):
+    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
+    raise Http404
+
+
+def _marac(request, slug, allowed):
+    marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    if marac is None or not allowed(request.user, marac):
+        _denied(request, "accounts.marac", slug)
+    return marac
+
+
+def _meeting(request, public_id):
+    meeting = selectors.meeting_for(user=request.user, public_id=public_id)
+    if meeting is None:
+        _denied(request, "meetings.meeting", public_id)
+    return meeting
+
+
+def _signed_or_redirect(request, meeting):
+    """Case material of a meeting is shown only after the confidentiality declaration."""
+    if selectors.has_signed(user=request.user, meeting=meeting):
+        return None
+    return redirect(f"{meeting_url('declaration', meeting)}?next={request.get_full_path()}")
+
+
+def meeting_url(name, meeting):
+    from django.urls import reverse
+
+    return reverse(f"meetings:{name}", args=[meeting.public_id])
+
+
+def _apply_validation_error(form, error):
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+# --- Meetings and the pattern ---------------------------------------------------------
+
+
+@login_required
+def meetings(request, slug):
+    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
+    can_prepare = policy.can_prepare_meetings(request.user, marac)
+    if request.method == "POST" and can_prepare:
+        created = services.meetings_generate(marac=marac, by=request.user)
+        messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
+        return redirect("meetings:meetings", marac.slug)
+    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare}
+    return render(request, "meetings/meetings.html", context)
+
+
+@login_required
+def pattern(request, slug):
+    marac = _marac(request, slug, policy.can_prepare_meetings)
+    form = ScheduleForm(request.POST or None, instance=services.schedule_for(marac))
+    if request.method == "POST" and form.is_valid():
+        services.schedule_save(by=request.user, schedule=form.instance, request=request)
+        messages.success(request, "Meeting pattern saved. Generate meetings to apply it to new dates.")
+        return redirect("meetings:meetings", marac.slug)
+    return render(request, "meetings/pattern.html", {"marac": marac, "form": form})
+
+
+@login_required
+def meeting_add(request, slug):
+    marac = _marac(request, slug, policy.can_prepare_meetings)
+    form = MeetingAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_add(by=request.user, marac=marac, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, "Meeting added.")
+            return redirect("meetings:meeting", meeting.public_id)
+    return render(request, "meetings/meeting_add.html", {"marac": marac, "form": form})
+
+
+@login_required
+def listing(request, slug):
+    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.ALL_CASES_ROLES))
+    if request.method == "POST":
+        if not policy.can_prepare_meetings(request.user, marac):
+            _denied(request, "referrals.referral", "listing")
+        try:
+            if request.POST.get("referral"):
+                referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
+                if referral is None:
+                    raise Http404
+                services.referral_list(by=request.user, referral=referral, request=request)
+                messages.success(request, f"Case {referral.case.reference} listed.")
+            else:
+                listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
+                messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("meetings:listing", marac.slug)
+    rows = selectors.awaiting_listing(user=request.user, marac=marac)
+    context = {"marac": marac, "rows": rows, "can_prepare": policy.can_prepare_meetings(request.user, marac)}
+    return render(request, "meetings/listing.html", context)
+
+
+# --- One meeting ------------------------------------------------------------------------
+
+
+@login_required
+def meeting(request, public_id):
+    meeting = _meeting(request, public_id)
+    gate = _signed_or_redirect(request, meeting)
+    if gate:
+        return gate
+    can_prepare = policy.can_prepare_meetings(request.user, meeting.marac)
+    if request.method == "POST" and can_prepare and request.POST.get("action") == "publish":
+        services.meeting_publish(by=request.user, meeting=meeting, request=request)
+        messages.success(request, "Case list published. Every agency representative has been told.")
+        return redirect("meetings:meeting", meeting.public_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Case list")
+    others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
+    context = {
+        "meeting": meeting,
+        "entries": selectors.case_list(user=request.user, meeting=meeting),
+        "can_prepare": can_prepare,
+        "move_form": MoveItemForm(meetings=others) if can_prepare else None,
+        "research_deadline_passed": timezone.now() > meeting.research_deadline,
+    }
+    return render(request, "meetings/meeting.html", context)
+
+
+@login_required
+def case_list_pdf(request, public_id):
+    meeting = _meeting(request, public_id)
+    gate = _signed_or_redirect(request, meeting)
+    if gate:
+        return gate
+    entries = selectors.case_list(user=request.user, meeting=meeting)
+    pdf = documents.case_list_pdf(meeting=meeting, entries=entries, viewer=request.user)
+    audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Case list PDF")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="case-list-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'
+    return response
+
+
+@login_required
+def meeting_ics(request, public_id):
+    meeting = _meeting(request, public_id)
+    audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Calendar")
+    response = HttpResponse(documents.meeting_ics(meeting, meeting.items.count()), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="marac-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.ics"'
+    return response
+
+
+@login_required
+def meeting_change(request, public_id):
+    meeting = _meeting(request, public_id)
+    if not policy.can_prepare_meetings(request.user, meeting.marac):
+        _denied(request, "meetings.meeting", public_id)
+    form = MeetingChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["action"] == "move":
+                services.meeting_move(by=request.user, meeting=meeting, starts_at=form.cleaned_data["starts_at"], note=form.cleaned_data["note"], request=request)
+                messages.success(request, "Meeting moved. Agencies have been told.")
+                return redirect("meetings:meeting", meeting.public_id)
+            services.meeting_cancel(by=request.user, meeting=meeting, note=form.cleaned_data["note"], request=request)
+            messages.success(request, "Meeting cancelled. Agencies have been told and its cases listed again.")
+            return redirect("meetings:meetings", meeting.marac.slug)
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+    return render(request, "meetings/meeting_change.html", {"meeting": meeting, "form": form})
+
+
+@login_required
+@require_POST
+def item_move(request, public_id, pk):
+    meeting = _meeting(request, public_id)
+    item = AgendaItem.objects.filter(meeting=meeting, pk=pk).select_related("referral", "meeting__marac").first()
+    if item is None or not policy.can_prepare_meetings(request.user, meeting.marac):
+        _denied(request, "meetings.agendaitem", pk)
+    others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
+    form = MoveItemForm(request.POST, meetings=others)
+    if form.is_valid():
+        services.agenda_item_move(by=request.user, item=item, meeting=form.cleaned_data["meeting"], request=request)
+        messages.success(request, f"Case {item.referral.case.reference} moved.")
+    else:
+        messages.error(request, "Choose the meeting to move the case to")
+    return redirect("meetings:meeting", meeting.public_id)
+
+
+@login_required
+def declaration(request, public_id):
+    meeting = _meeting(request, public_id)
+    statement = services.schedule_for(meeting.marac).confidentiality_statement
+    next_url = request.GET.get("next", "")
+    if not next_url.startswith("/meetings/"):
+        next_url = meeting_url("meeting", meeting)
+    if request.method == "POST":
+        if request.POST.get("agree") != "yes":
+            messages.error(request, "Tick the box to agree to the declaration")
+        else:
+            services.declaration_sign(by=request.user, meeting=meeting, request=request)
+            return redirect(next_url)
+    return render(request, "meetings/declaration.html", {"meeting": meeting, "statement": statement, "next": next_url})
+
+
+# --- Research ---------------------------------------------------------------------------
+
+
+@login_required
+def research(request, public_id):
+    meeting = _meeting(request, public_id)
+    gate = _signed_or_redirect(request, meeting)
+    if gate:
+        return gate
+    context = {
+        "meeting": meeting,
+        "mine": selectors.research_for_agency(user=request.user, meeting=meeting),
+        "matrix": selectors.research_matrix(user=request.user, meeting=meeting),
+    }
+    return render(request, "meetings/research.html", context)
+
+
+@login_required
+def research_case(request, public_id, referral_id):
+    meeting = _meeting(request, public_id)
+    gate = _signed_or_redirect(request, meeting)
+    if gate:
+        return gate
+    item = meeting.items.filter(referral__public_id=referral_id).select_related("referral", "referral__case").first()
+    if item is None:
+        _denied(request, "referrals.referral", referral_id)
+    referral = item.referral
+    can_research = policy.can_do_research(request.user, meeting)
+    form = None
+    if can_research:
+        existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=request.user.agency_id).first()
+        form = ResearchForm(request.POST or None, instance=existing)
+        if request.method == "POST":
+            action = request.POST.get("action")
+            if action == "no-trace":
+                services.research_save(by=request.user, meeting=meeting, referral=referral, data={"no_trace": True}, submit=True, request=request)
+                messages.success(request, f"Recorded: {request.user.agency} holds no information on case {referral.case.reference}.")
+                return redirect("meetings:research", meeting.public_id)
+            if form.is_valid():
+                data = {**form.cleaned_data, "no_trace": False}
+                services.research_save(by=request.user, meeting=meeting, referral=referral, data=data, submit=action == "return", request=request)
+                messages.success(request, "Research returned." if action == "return" else "Research saved; return it when complete.")
+                return redirect("meetings:research", meeting.public_id)
+    elif request.method == "POST":
+        _denied(request, "meetings.researchreturn", referral_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Research")
+    assessment = RiskAssessment.objects.filter(referral=referral).first()
+    prompts = prompts_for(
+        agency_kind=request.user.agency.kind if request.user.agency else "",
+        checklist_answers=assessment.answers if assessment else None,
+        children_count=referral.children_count,
+    ) if can_research else []
+    context = {
+        "meeting": meeting,
+        "referral": referral,
+        "form": form,
+        "prompts": prompts,
+        "returns": selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
+    }
+    return render(request, "meetings/research_case.html", context)
+
+
+# --- Register and slots ---------------------------------------------------------------
+
+
+@login_required
+def register(request, public_id):
+    meeting = _meeting(request, public_id)
+    data = selectors.register(user=request.user, meeting=meeting)
+    if data is None:
+        _denied(request, "meetings.attendance", public_id)
+    can_edit = policy.can_prepare_meetings(request.user, meeting.marac)
+    forms_by_agency = {}
+    for row in data["rows"]:
+        attendance = row["attendance"]
+        initial = {}
+        if attendance:
+            initial = {
+                "status": attendance.status, "name": attendance.name, "arrived_at": attendance.arrived_at, "left_at": attendance.left_at,
+                "information_sent_in_advance": {True: "yes", False: "no"}.get(attendance.information_sent_in_advance, ""),
+            }
+        prefix = f"agency-{row['link'].agency_id}"
+        row["form"] = AttendanceRowForm(request.POST if request.method == "POST" and "save-register" in request.POST else None, prefix=prefix, initial=initial)
+        forms_by_agency[row["link"].agency_id] = row["form"]
+    observer_form = ObserverForm(request.POST if "add-observer" in request.POST else None)
+    if request.method == "POST":
+        if not can_edit:
+            _denied(request, "meetings.attendance", public_id)
+        if "add-observer" in request.POST and observer_form.is_valid():
+            services.attendance_save(
+                by=request.user, meeting=meeting, request=request,
+                rows=[{"is_observer": True, "name": observer_form.cleaned_data["observer_name"], "observer_signed": observer_form.cleaned_data["observer_signed"]}],
+            )
+            messages.success(request, "Observer added.")
+            return redirect("meetings:register", meeting.public_id)
+        if "save-register" in request.POST and all(form.is_valid() for form in forms_by_agency.values()):
+            rows = []
+            for agency_id, form in forms_by_agency.items():
+                cleaned = dict(form.cleaned_data)
+                cleaned["information_sent_in_advance"] = {"yes": True, "no": False}.get(cleaned["information_sent_in_advance"])
+                rows.append({"agency": agency_id, **cleaned})
+            services.attendance_save(by=request.user, meeting=meeting, rows=rows, request=request)
+            messages.success(request, "Register saved.")
+            return redirect("meetings:register", meeting.public_id)
+    context = {"meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form}
+    return render(request, "meetings/register.html", context)
+
+
+@login_required
+def agency_slots(request, slug):
+    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
+    slots = selectors.agency_slots(user=request.user, marac=marac)
+    if request.GET.get("format") == "ics":
+        audit.record(action=audit.Action.EXPORTED, request=request, record_type="meetings.slots", marac=marac, summary="Agency slots calendar")
+        response = HttpResponse(documents.slots_ics(marac, slots), content_type="text/calendar")
+        response["Content-Disposition"] = 'attachment; filename="marac-slots.ics"'
+        return response
+    return render(request, "meetings/agency_slots.html", {"marac": marac, "slots": slots})
