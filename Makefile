@@ -12,7 +12,7 @@ run: setup
 	$(BIN)/openmarac runserver 127.0.0.1:8000
 
 test: setup
-	bash scripts/ensure-chromium
+	bash scripts/ensure-system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP) build/static/openmarac/openmarac.css

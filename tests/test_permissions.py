@@ -3,11 +3,16 @@
 The table below must name every URL the project serves; a new URL fails
 `test_every_url_is_in_the_table` until its access is decided here."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Role
+from openmarac.meetings import services as meeting_services
+from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
 from openmarac.referrals.models import Referral
 from openmarac.synthetic.referrals import ReferralGenerator
@@ -17,6 +22,7 @@ from .factories import MaracAgencyFactory, UserFactory, marac_with_core_agencies
 
 SIGNED_IN = {r.value for r in Role} | {"system_admin", "other_coordinator", "csc_representative"}
 COORDINATION = {"coordinator", "system_admin"}
+ATTENDEES = {"coordinator", "chair", "representative", "idva", "csc_representative"}
 REFERRING = {"referrer", "representative", "idva", "coordinator", "chair", "other_coordinator", "csc_representative"}
 # The agency each actor works for: the referral in the world below comes from housing.
 AGENCY_OF = {
@@ -47,13 +53,26 @@ PROTECTED = {
     "referrals:sent": {"referrer"},
     "referrals:referral": {"referrer"},  # the outcome, for the referrer
     "referrals:quality-concern": {"coordinator"},
-    "referrals:cases": {"coordinator", "chair"},
     # The housing representative's agency referred the case; the Idva service holds
     # the Idva referral; children's social care holds the children's referral.
     "referrals:case": {"coordinator", "chair", "representative", "idva", "csc_representative"},
     "referrals:idva-referral": {"coordinator", "idva"},
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},
+    "meetings:meetings": ATTENDEES,
+    "meetings:pattern": {"coordinator"},
+    "meetings:meeting-add": {"coordinator"},
+    "meetings:listing": {"coordinator", "chair"},
+    "meetings:agency-slots": ATTENDEES,
+    # A published meeting: its attendees (who have signed the declaration) see it.
+    "meetings:meeting": ATTENDEES,
+    "meetings:meeting-change": {"coordinator"},
+    "meetings:declaration": ATTENDEES,
+    "meetings:case-list-pdf": ATTENDEES,
+    "meetings:meeting-ics": ATTENDEES,
+    "meetings:research": ATTENDEES,
+    "meetings:research-case": ATTENDEES,
+    "meetings:register": {"coordinator", "chair"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -65,7 +84,7 @@ PUBLIC = {
 }
 # The second sign-in step, for a user who has given a password but not yet a code.
 MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup"}
-POST_ONLY = {"accounts:sign-out", "referrals:match-decision"}
+POST_ONLY = {"accounts:sign-out", "referrals:match-decision", "meetings:item-move"}
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
 
@@ -100,13 +119,32 @@ def world(marac, other_marac):
     data = ReferralGenerator(seed=3).referral(marac=marac, referring_agency=referrer.agency, children=1, consent=False, review_owner=referrer)
     referral = referral_services.referral_record(marac=marac, data=data, by=referrer)
     draft = Referral.objects.create(marac=marac, referrer=referrer)
+    meeting = meeting_services.meeting_add(by=users["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=20))
+    listed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=4).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    item = meeting_services.referral_list(by=users["coordinator"], referral=listed, meeting=meeting)
+    meeting_services.meeting_publish(by=users["coordinator"], meeting=meeting)
+    # Everyone has signed, so the table tests access, not the declaration step.
+    DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     kwargs = {
+        "meetings:meetings": {"slug": marac.slug},
+        "meetings:pattern": {"slug": marac.slug},
+        "meetings:meeting-add": {"slug": marac.slug},
+        "meetings:listing": {"slug": marac.slug},
+        "meetings:agency-slots": {"slug": marac.slug},
+        "meetings:meeting": {"public_id": meeting.public_id},
+        "meetings:meeting-change": {"public_id": meeting.public_id},
+        "meetings:declaration": {"public_id": meeting.public_id},
+        "meetings:case-list-pdf": {"public_id": meeting.public_id},
+        "meetings:meeting-ics": {"public_id": meeting.public_id},
+        "meetings:item-move": {"public_id": meeting.public_id, "pk": item.pk},
+        "meetings:research": {"public_id": meeting.public_id},
+        "meetings:research-case": {"public_id": meeting.public_id, "referral_id": listed.public_id},
+        "meetings:register": {"public_id": meeting.public_id},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
         "referrals:check": {"public_id": draft.public_id},
         "referrals:sent": {"public_id": referral.public_id},
         "referrals:referral": {"public_id": referral.public_id},
         "referrals:quality-concern": {"public_id": referral.public_id},
-        "referrals:cases": {"slug": marac.slug},
         "referrals:case": {"public_id": referral.case.public_id},
         "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},

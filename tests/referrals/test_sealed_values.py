@@ -39,7 +39,7 @@ def _pages(first, second):
         reverse("referrals:idva-referral", args=[first.idva_referral.pk]),
         reverse("referrals:children-prompt", args=[first.children_prompt.pk]),
         reverse("referrals:referral", args=[first.public_id]),
-        reverse("referrals:cases", args=[first.marac.slug]),
+        reverse("meetings:listing", args=[first.marac.slug]),
     ]
 
 

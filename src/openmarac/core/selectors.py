@@ -8,7 +8,10 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Role
+from openmarac.meetings import selectors as meeting_selectors
+from openmarac.meetings import services as meeting_services
 from openmarac.referrals import selectors as referral_selectors
+from openmarac.referrals.models import Referral
 
 
 @dataclass
@@ -63,14 +66,25 @@ def personal_attention(*, user):
 def _coordinator(user, marac, panel):
     for link in account_selectors.core_agencies_without_representative(user=user, marac=marac):
         panel.attention.append(Attention(f"{link.agency} is a core agency with no representative", reverse("accounts:agencies", args=[marac.slug])))
-    awaiting = referral_selectors.cases_awaiting_listing(user=user, marac=marac).count()
+    awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).count()
     if awaiting:
-        panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("referrals:cases", args=[marac.slug])))
+        panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("meetings:listing", args=[marac.slug])))
+    for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
+        missing = len(meeting_services.agencies_missing_research(meeting))
+        if missing:
+            panel.attention.append(
+                Attention(
+                    f"Meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
+                    reverse("meetings:research", args=[meeting.public_id]),
+                    urgent=timezone.now() > meeting.research_deadline,
+                )
+            )
     pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
     for case in {c.referral.case for c in pending}:
         panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
     panel.links += [
-        ("Referrals awaiting listing", reverse("referrals:cases", args=[marac.slug])),
+        ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
+        ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
         ("Users", reverse("accounts:members", args=[marac.slug])),
         ("Agencies", reverse("accounts:agencies", args=[marac.slug])),
         ("Settings", reverse("accounts:marac-settings", args=[marac.slug])),
@@ -78,10 +92,33 @@ def _coordinator(user, marac, panel):
 
 
 def _chair(user, marac, panel):
-    panel.links.append(("Referrals awaiting listing", reverse("referrals:cases", args=[marac.slug])))
+    panel.links += [
+        ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
+        ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
+    ]
+
+
+def _research_due(user, marac, panel):
+    """Published case lists on which the user's agency still owes research."""
+    for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
+        research = meeting_selectors.research_for_agency(user=user, meeting=meeting) or []
+        outstanding = sum(1 for _, returned in research if returned is None or returned.returned_at is None)
+        if outstanding:
+            panel.attention.append(
+                Attention(
+                    f"Research for the meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
+                    reverse("meetings:research", args=[meeting.public_id]),
+                    urgent=timezone.now() > meeting.research_deadline,
+                )
+            )
+    panel.links += [
+        ("Meetings and case lists", reverse("meetings:meetings", args=[marac.slug])),
+        ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
+    ]
 
 
 def _idva(user, marac, panel):
+    _research_due(user, marac, panel)
     now = timezone.now()
     for item in referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True):
         overdue = item.first_contact_due < now
@@ -95,6 +132,7 @@ def _idva(user, marac, panel):
 
 
 def _representative(user, marac, panel):
+    _research_due(user, marac, panel)
     for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
         panel.attention.append(
             Attention(

@@ -51,16 +51,6 @@ def case_referrals(*, case):
     )
 
 
-def cases_awaiting_listing(*, user, marac):
-    if not policy.has_role(user, marac, Role.COORDINATOR, Role.CHAIR):
-        return Referral.objects.none()
-    return (
-        Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING)
-        .select_related("case", "case__victim", "referring_agency")
-        .order_by("submitted_at")
-    )
-
-
 def pending_match_decisions(*, user, marac):
     if not policy.can_decide_matches(user, marac):
         return MatchCandidate.objects.none()

@@ -12,7 +12,6 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/sent/", views.sent, name="sent"),
     path("referrals/<uuid:public_id>/quality-concern/", views.quality_concern, name="quality-concern"),
     path("referrals/<uuid:public_id>/<slug:slug>/", views.step, name="step"),
-    path("maracs/<slug:slug>/cases/", views.cases, name="cases"),
     path("cases/<uuid:public_id>/", views.case, name="case"),
     path("cases/<uuid:public_id>/matches/<int:pk>/", views.match_decision, name="match-decision"),
     path("idva-referrals/<int:pk>/", views.idva_referral, name="idva-referral"),

@@ -164,15 +164,6 @@ def referral_outcome(request, public_id):
 
 
 @login_required
-def cases(request, slug):
-    marac = Marac.objects.filter(slug=slug).first()
-    if marac is None or not policy.has_role(request.user, marac, Role.COORDINATOR, Role.CHAIR):
-        _not_found(request, "referrals.case", f"list {slug}")
-    awaiting = selectors.cases_awaiting_listing(user=request.user, marac=marac)
-    return render(request, "referrals/cases.html", {"marac": marac, "awaiting": awaiting})
-
-
-@login_required
 def case(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None:

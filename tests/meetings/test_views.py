@@ -1,0 +1,141 @@
+import subprocess
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from icalendar import Calendar
+
+from openmarac.accounts.models import Role
+from openmarac.audit.models import AuditEvent
+from openmarac.meetings import services
+
+from ..conftest import sign_in
+from ..factories import marac_with_core_agencies, member
+
+SEALED = "Safe House 4, Hidden Close"
+
+
+@pytest.fixture
+def published(marac, people, refer, meeting):
+    referral = refer(children=2)
+    referral.case.victim.addresses.update(line_1=SEALED, is_sealed=True)
+    services.referral_list(by=people["coordinator"], referral=referral, meeting=meeting)
+    services.meeting_publish(by=people["coordinator"], meeting=meeting)
+    return meeting, referral
+
+
+def _client(user):
+    return sign_in(Client(), user)
+
+
+def test_attendees_sign_the_declaration_before_seeing_case_material(people, published):
+    meeting, referral = published
+    client = _client(people["housing"])
+    url = reverse("meetings:meeting", args=[meeting.public_id])
+    response = client.get(url)
+    assert response.status_code == 302 and "/declaration/" in response.url
+    page = client.get(response.url).content.decode()
+    assert "Confidentiality declaration" in page
+    response = client.post(response.url, {"agree": "yes"})
+    assert response.url == url
+    body = client.get(url).content.decode()
+    assert referral.case.reference in body
+    assert SEALED not in body and "Sealed: shown only to the coordinator and the Idva" in body
+    assert AuditEvent.objects.filter(actor=people["housing"], action="viewed", record_type="meetings.meeting").exists()
+
+
+def test_declaration_needs_the_box_ticked(people, published):
+    meeting, _ = published
+    client = _client(people["housing"])
+    response = client.post(reverse("meetings:declaration", args=[meeting.public_id]), {})
+    assert response.status_code == 200 and "Tick the box" in response.content.decode()
+
+
+def test_unpublished_case_list_is_not_found_for_representatives(marac, people, refer, meeting):
+    services.referral_list(by=people["coordinator"], referral=refer(), meeting=meeting)
+    assert _client(people["housing"]).get(reverse("meetings:meeting", args=[meeting.public_id])).status_code == 404
+
+
+def test_a_representative_of_another_marac_cannot_see_the_case_list(other_marac, published):
+    meeting, _ = published
+    marac_with_core_agencies(other_marac)
+    outsider = member(other_marac, Role.REPRESENTATIVE)
+    client = _client(outsider)
+    for name in ["meeting", "case-list-pdf", "research", "declaration", "meeting-ics"]:
+        assert client.get(reverse(f"meetings:{name}", args=[meeting.public_id])).status_code == 404
+
+
+def test_case_list_pdf_is_marked_names_its_reader_and_renders(tmp_path, people, published):
+    meeting, referral = published
+    client = _client(people["housing"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    response = client.get(reverse("meetings:case-list-pdf", args=[meeting.public_id]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pdf = tmp_path / "case-list.pdf"
+    pdf.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.count("\f")
+    assert text.count("OFFICIAL-SENSITIVE") >= 2 * max(pages, 1)
+    assert f"Printed for {people['housing'].full_name}" in text
+    assert referral.case.reference in text and SEALED not in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))
+    assert AuditEvent.objects.filter(actor=people["housing"], action="exported", record_type="meetings.meeting").exists()
+
+
+def test_the_coordinator_sees_sealed_values_on_the_case_list(people, published):
+    meeting, _ = published
+    client = _client(people["coordinator"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    assert SEALED in client.get(reverse("meetings:meeting", args=[meeting.public_id])).content.decode()
+
+
+def test_meeting_calendar_carries_no_names(people, published):
+    meeting, referral = published
+    response = _client(people["housing"]).get(reverse("meetings:meeting-ics", args=[meeting.public_id]))
+    calendar = Calendar.from_ical(response.content)
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["summary"]) == f"{meeting.marac.name} meeting"
+    assert referral.case.victim.family_name not in response.content.decode()
+
+
+def test_agency_slots_list_only_its_cases(people, published):
+    meeting, referral = published
+    housing = _client(people["housing"])  # housing referred the case
+    assert referral.case.reference in housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
+    probation = _client(people["probation"])
+    assert referral.case.reference not in probation.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
+    calendar = Calendar.from_ical(housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug]) + "?format=ics").content)
+    assert len(calendar.walk("VEVENT")) == 1
+
+
+@pytest.mark.parametrize("visible_before, sees", [(True, True), (False, False)])
+def test_research_visibility_before_the_meeting_is_the_marac_s_choice(marac, people, published, visible_before, sees):
+    meeting, referral = published
+    schedule = services.schedule_for(marac)
+    schedule.research_visible_before_meeting = visible_before
+    schedule.save()
+    services.research_save(by=people["housing"], meeting=meeting, referral=referral, data={"facts": "Tenancy warning issued"}, submit=True)
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    for role, expected in [("probation", sees), ("chair", True), ("coordinator", True)]:
+        client = _client(people[role])
+        client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+        assert ("Tenancy warning issued" in client.get(url).content.decode()) is expected, role
+
+
+def test_no_trace_in_one_click(people, published):
+    meeting, referral = published
+    client = _client(people["probation"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    response = client.post(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id]), {"action": "no-trace"})
+    assert response.status_code == 302
+    assert referral.research.get(agency=people["probation"].agency).no_trace
+
+
+def test_research_form_shows_prompts_for_the_agency_and_the_children(people, published):
+    meeting, referral = published
+    client = _client(people["housing"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    body = client.get(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])).content.decode()
+    assert "Information to bring" in body
+    assert "Children" in body
