@@ -3,9 +3,9 @@ import os
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from openmarac.accounts.models import Role
+from openmarac.accounts.models import AgencyKind, Role
 
-from .factories import MaracFactory, TOTPDeviceFactory, UserFactory, member
+from .factories import MaracFactory, TOTPDeviceFactory, UserFactory, marac_with_core_agencies, member
 
 # Every role a test may act as, for permission tests parametrised over roles.
 ROLES = [role.value for role in Role]
@@ -68,3 +68,20 @@ def sign_in(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def staff(marac):
+    """A Marac with its core agencies and one user for each part they play."""
+    marac_with_core_agencies(marac)
+    return {
+        "coordinator": member(marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA),
+        "chair": member(marac, Role.CHAIR, agency_kind=AgencyKind.POLICE),
+        "idva": member(marac, Role.IDVA, agency_kind=AgencyKind.IDVA),
+        "housing_rep": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.HOUSING),
+        "childrens_rep": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.CHILDRENS_SOCIAL_CARE),
+        "probation_rep": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.PROBATION),
+        "police_rep": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.POLICE),
+        "referrer": member(marac, Role.REFERRER, agency_kind=AgencyKind.HOUSING),
+        "governance": member(marac, Role.GOVERNANCE, agency_kind=AgencyKind.POLICE),
+    }

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Role
+from openmarac.actions import services as action_services
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
@@ -73,6 +74,13 @@ PROTECTED = {
     "meetings:research": ATTENDEES,
     "meetings:research-case": ATTENDEES,
     "meetings:register": {"coordinator", "chair"},
+    "actions:run-meeting": {"coordinator", "chair"},
+    "actions:hearing": ATTENDEES,
+    "actions:hearing-live": ATTENDEES,
+    "actions:minutes": {"coordinator", "chair"},  # not yet published
+    "actions:agency-summary": ATTENDEES,
+    "actions:mine": ATTENDEES,
+    "actions:action": {"coordinator", "chair", "representative"},  # owned by housing
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -123,6 +131,11 @@ def world(marac, other_marac):
     listed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=4).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
     item = meeting_services.referral_list(by=users["coordinator"], referral=listed, meeting=meeting)
     meeting_services.meeting_publish(by=users["coordinator"], meeting=meeting)
+    hearing = action_services.hearing_for(item)
+    action = action_services.action_add(
+        by=users["coordinator"], hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
+    )
     # Everyone has signed, so the table tests access, not the declaration step.
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     kwargs = {
@@ -140,6 +153,13 @@ def world(marac, other_marac):
         "meetings:research": {"public_id": meeting.public_id},
         "meetings:research-case": {"public_id": meeting.public_id, "referral_id": listed.public_id},
         "meetings:register": {"public_id": meeting.public_id},
+        "actions:run-meeting": {"public_id": meeting.public_id},
+        "actions:hearing": {"public_id": meeting.public_id, "item_id": item.pk},
+        "actions:hearing-live": {"public_id": meeting.public_id, "item_id": item.pk},
+        "actions:minutes": {"public_id": meeting.public_id},
+        "actions:agency-summary": {"public_id": meeting.public_id},
+        "actions:mine": {"slug": marac.slug},
+        "actions:action": {"pk": action.pk},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
         "referrals:check": {"public_id": draft.public_id},
         "referrals:sent": {"public_id": referral.public_id},

@@ -1,12 +1,9 @@
 import pytest
 from django.utils import timezone
 
-from openmarac.accounts.models import AgencyKind, Role
 from openmarac.meetings import services as meeting_services
 from openmarac.referrals import services as referral_services
 from openmarac.synthetic.referrals import ReferralGenerator
-
-from ..factories import marac_with_core_agencies, member
 
 
 @pytest.fixture
@@ -15,18 +12,8 @@ def generator():
 
 
 @pytest.fixture
-def people(marac):
-    marac_with_core_agencies(marac)
-    return {
-        "coordinator": member(marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA),
-        "chair": member(marac, Role.CHAIR, agency_kind=AgencyKind.POLICE),
-        "idva": member(marac, Role.IDVA, agency_kind=AgencyKind.IDVA),
-        "housing": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.HOUSING),
-        "police": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.POLICE),
-        "probation": member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.PROBATION),
-        "referrer": member(marac, Role.REFERRER, agency_kind=AgencyKind.HOUSING),
-        "governance": member(marac, Role.GOVERNANCE, agency_kind=AgencyKind.POLICE),
-    }
+def people(staff):
+    return staff
 
 
 @pytest.fixture

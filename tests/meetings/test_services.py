@@ -28,7 +28,7 @@ def test_generating_meetings_follows_the_pattern_and_is_idempotent(marac, people
 
 def test_only_the_coordinator_prepares_meetings(marac, people, refer, meeting):
     referral = refer()
-    for role in ["chair", "housing", "idva", "governance", "referrer"]:
+    for role in ["chair", "housing_rep", "idva", "governance", "referrer"]:
         with pytest.raises(PermissionDenied):
             services.referral_list(by=people[role], referral=referral, meeting=meeting)
         with pytest.raises(PermissionDenied):
@@ -73,7 +73,7 @@ def test_publishing_tells_agencies_without_personal_data_and_opens_the_cases_to_
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_publish(by=people["coordinator"], meeting=meeting)
     recipients = {m.to[0] for m in mail.outbox}
-    assert {people["housing"].email, people["police"].email, people["probation"].email, people["chair"].email} <= recipients
+    assert {people["housing_rep"].email, people["police_rep"].email, people["probation_rep"].email, people["chair"].email} <= recipients
     assert people["referrer"].email not in recipients and people["governance"].email not in recipients
     victim = referral.case.victim
     for message in mail.outbox:
@@ -122,23 +122,23 @@ def _published(people, refer, meeting, count=2):
 
 def test_research_matrix_shows_returned_no_trace_missing_and_late(marac, people, refer, meeting):
     first, second = _published(people, refer, meeting)
-    services.research_save(by=people["housing"], meeting=meeting, referral=first, data={"last_contact": "Tenancy visit 3 Nov"}, submit=True)
-    services.research_save(by=people["police"], meeting=meeting, referral=first, data={"no_trace": True}, submit=True)
+    services.research_save(by=people["housing_rep"], meeting=meeting, referral=first, data={"last_contact": "Tenancy visit 3 Nov"}, submit=True)
+    services.research_save(by=people["police_rep"], meeting=meeting, referral=first, data={"no_trace": True}, submit=True)
     with freeze_time(meeting.research_deadline + timedelta(hours=1)):
-        services.research_save(by=people["housing"], meeting=meeting, referral=second, data={"facts": "Rent arrears"}, submit=True)
+        services.research_save(by=people["housing_rep"], meeting=meeting, referral=second, data={"facts": "Rent arrears"}, submit=True)
     matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
     by_agency = {agency.kind: [cell.status for cell in cells] for agency, cells in matrix["rows"]}
     assert by_agency["housing"] == ["returned", "late"]
     assert by_agency["police"] == ["no_trace", "missing"]
     assert by_agency["probation"] == ["missing", "missing"]
-    assert selectors.research_matrix(user=people["housing"], meeting=meeting) is None
+    assert selectors.research_matrix(user=people["housing_rep"], meeting=meeting) is None
 
 
 def test_only_attendee_agencies_research_cases_on_the_list(marac, people, refer, meeting):
     (listed,) = _published(people, refer, meeting, count=1)
     unlisted = refer()
     with pytest.raises(PermissionDenied):
-        services.research_save(by=people["housing"], meeting=meeting, referral=unlisted, data={}, submit=True)
+        services.research_save(by=people["housing_rep"], meeting=meeting, referral=unlisted, data={}, submit=True)
     for role in ["referrer", "governance"]:
         with pytest.raises(PermissionDenied):
             services.research_save(by=people[role], meeting=meeting, referral=listed, data={}, submit=True)
@@ -146,34 +146,34 @@ def test_only_attendee_agencies_research_cases_on_the_list(marac, people, refer,
 
 def test_reminders_go_once_a_day_to_agencies_missing_research(django_capture_on_commit_callbacks, marac, people, refer, meeting):
     (referral,) = _published(people, refer, meeting, count=1)
-    services.research_save(by=people["housing"], meeting=meeting, referral=referral, data={"no_trace": True}, submit=True)
+    services.research_save(by=people["housing_rep"], meeting=meeting, referral=referral, data={"no_trace": True}, submit=True)
     deadline_day = timezone.localtime(meeting.research_deadline).date()
     assert services.research_reminders_send(today=deadline_day - timedelta(days=5)) == 0
     with django_capture_on_commit_callbacks(execute=True):
         sent = services.research_reminders_send(today=deadline_day)
         assert services.research_reminders_send(today=deadline_day) == 0
     reminded = {m.to[0] for m in mail.outbox}
-    assert people["police"].email in reminded and people["probation"].email in reminded
-    assert people["housing"].email not in reminded
+    assert people["police_rep"].email in reminded and people["probation_rep"].email in reminded
+    assert people["housing_rep"].email not in reminded
     assert sent == ResearchReminder.objects.count()
     assert all(referral.case.victim.family_name not in m.body for m in mail.outbox)
 
 
 def test_register_and_declaration(marac, people, refer, meeting):
     _published(people, refer, meeting, count=1)
-    services.declaration_sign(by=people["housing"], meeting=meeting)
-    services.declaration_sign(by=people["housing"], meeting=meeting)
+    services.declaration_sign(by=people["housing_rep"], meeting=meeting)
+    services.declaration_sign(by=people["housing_rep"], meeting=meeting)
     assert meeting.signatures.count() == 1
-    housing_id = people["housing"].agency_id
+    housing_id = people["housing_rep"].agency_id
     services.attendance_save(
         by=people["coordinator"], meeting=meeting,
-        rows=[{"agency": housing_id, "status": "present", "name": "H. Rep"}, {"agency": people["probation"].agency_id, "status": "apologies", "information_sent_in_advance": True},
+        rows=[{"agency": housing_id, "status": "present", "name": "H. Rep"}, {"agency": people["probation_rep"].agency_id, "status": "apologies", "information_sent_in_advance": True},
               {"is_observer": True, "name": "Student social worker", "observer_signed": True}],
     )
     register = selectors.register(user=people["coordinator"], meeting=meeting)
     rows = {row["link"].agency_id: row for row in register["rows"]}
     assert rows[housing_id]["attendance"].status == "present" and rows[housing_id]["signatures"]
-    assert rows[people["probation"].agency_id]["attendance"].information_sent_in_advance is True
+    assert rows[people["probation_rep"].agency_id]["attendance"].information_sent_in_advance is True
     assert register["observers"][0].observer_signed
     with pytest.raises(PermissionDenied):
         services.declaration_sign(by=people["governance"], meeting=meeting)
@@ -198,5 +198,5 @@ def test_the_scheduled_command_publishes_and_reminds_once(django_capture_on_comm
         call_command("run_scheduled")
         call_command("run_scheduled")
     out = capsys.readouterr().out
-    assert "Case lists published: 1. Research reminders sent: 3." in out
-    assert "Case lists published: 0. Research reminders sent: 0." in out
+    assert "Case lists published: 1. Research reminders sent: 4. Action reminders sent: 0." in out
+    assert "Case lists published: 0. Research reminders sent: 0. Action reminders sent: 0." in out

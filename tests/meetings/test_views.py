@@ -30,7 +30,7 @@ def _client(user):
 
 def test_attendees_sign_the_declaration_before_seeing_case_material(people, published):
     meeting, referral = published
-    client = _client(people["housing"])
+    client = _client(people["housing_rep"])
     url = reverse("meetings:meeting", args=[meeting.public_id])
     response = client.get(url)
     assert response.status_code == 302 and "/declaration/" in response.url
@@ -41,19 +41,19 @@ def test_attendees_sign_the_declaration_before_seeing_case_material(people, publ
     body = client.get(url).content.decode()
     assert referral.case.reference in body
     assert SEALED not in body and "Sealed: shown only to the coordinator and the Idva" in body
-    assert AuditEvent.objects.filter(actor=people["housing"], action="viewed", record_type="meetings.meeting").exists()
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="viewed", record_type="meetings.meeting").exists()
 
 
 def test_declaration_needs_the_box_ticked(people, published):
     meeting, _ = published
-    client = _client(people["housing"])
+    client = _client(people["housing_rep"])
     response = client.post(reverse("meetings:declaration", args=[meeting.public_id]), {})
     assert response.status_code == 200 and "Tick the box" in response.content.decode()
 
 
 def test_unpublished_case_list_is_not_found_for_representatives(marac, people, refer, meeting):
     services.referral_list(by=people["coordinator"], referral=refer(), meeting=meeting)
-    assert _client(people["housing"]).get(reverse("meetings:meeting", args=[meeting.public_id])).status_code == 404
+    assert _client(people["housing_rep"]).get(reverse("meetings:meeting", args=[meeting.public_id])).status_code == 404
 
 
 def test_a_representative_of_another_marac_cannot_see_the_case_list(other_marac, published):
@@ -67,7 +67,7 @@ def test_a_representative_of_another_marac_cannot_see_the_case_list(other_marac,
 
 def test_case_list_pdf_is_marked_names_its_reader_and_renders(tmp_path, people, published):
     meeting, referral = published
-    client = _client(people["housing"])
+    client = _client(people["housing_rep"])
     client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
     response = client.get(reverse("meetings:case-list-pdf", args=[meeting.public_id]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -76,11 +76,11 @@ def test_case_list_pdf_is_marked_names_its_reader_and_renders(tmp_path, people, 
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.count("\f")
     assert text.count("OFFICIAL-SENSITIVE") >= 2 * max(pages, 1)
-    assert f"Printed for {people['housing'].full_name}" in text
+    assert f"Printed for {people['housing_rep'].full_name}" in text
     assert referral.case.reference in text and SEALED not in text
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
     assert list(tmp_path.glob("page*.png"))
-    assert AuditEvent.objects.filter(actor=people["housing"], action="exported", record_type="meetings.meeting").exists()
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="exported", record_type="meetings.meeting").exists()
 
 
 def test_the_coordinator_sees_sealed_values_on_the_case_list(people, published):
@@ -92,7 +92,7 @@ def test_the_coordinator_sees_sealed_values_on_the_case_list(people, published):
 
 def test_meeting_calendar_carries_no_names(people, published):
     meeting, referral = published
-    response = _client(people["housing"]).get(reverse("meetings:meeting-ics", args=[meeting.public_id]))
+    response = _client(people["housing_rep"]).get(reverse("meetings:meeting-ics", args=[meeting.public_id]))
     calendar = Calendar.from_ical(response.content)
     (event,) = calendar.walk("VEVENT")
     assert str(event["summary"]) == f"{meeting.marac.name} meeting"
@@ -101,9 +101,9 @@ def test_meeting_calendar_carries_no_names(people, published):
 
 def test_agency_slots_list_only_its_cases(people, published):
     meeting, referral = published
-    housing = _client(people["housing"])  # housing referred the case
+    housing = _client(people["housing_rep"])  # housing referred the case
     assert referral.case.reference in housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
-    probation = _client(people["probation"])
+    probation = _client(people["probation_rep"])
     assert referral.case.reference not in probation.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
     calendar = Calendar.from_ical(housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug]) + "?format=ics").content)
     assert len(calendar.walk("VEVENT")) == 1
@@ -115,9 +115,9 @@ def test_research_visibility_before_the_meeting_is_the_marac_s_choice(marac, peo
     schedule = services.schedule_for(marac)
     schedule.research_visible_before_meeting = visible_before
     schedule.save()
-    services.research_save(by=people["housing"], meeting=meeting, referral=referral, data={"facts": "Tenancy warning issued"}, submit=True)
+    services.research_save(by=people["housing_rep"], meeting=meeting, referral=referral, data={"facts": "Tenancy warning issued"}, submit=True)
     url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
-    for role, expected in [("probation", sees), ("chair", True), ("coordinator", True)]:
+    for role, expected in [("probation_rep", sees), ("chair", True), ("coordinator", True)]:
         client = _client(people[role])
         client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
         assert ("Tenancy warning issued" in client.get(url).content.decode()) is expected, role
@@ -125,16 +125,16 @@ def test_research_visibility_before_the_meeting_is_the_marac_s_choice(marac, peo
 
 def test_no_trace_in_one_click(people, published):
     meeting, referral = published
-    client = _client(people["probation"])
+    client = _client(people["probation_rep"])
     client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
     response = client.post(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id]), {"action": "no-trace"})
     assert response.status_code == 302
-    assert referral.research.get(agency=people["probation"].agency).no_trace
+    assert referral.research.get(agency=people["probation_rep"].agency).no_trace
 
 
 def test_research_form_shows_prompts_for_the_agency_and_the_children(people, published):
     meeting, referral = published
-    client = _client(people["housing"])
+    client = _client(people["housing_rep"])
     client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
     body = client.get(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])).content.decode()
     assert "Information to bring" in body

@@ -205,3 +205,25 @@ def can_see_all_research(user, meeting, *, visible_before_meeting, now):
     if has_role(user, meeting.marac, *ALL_CASES_ROLES):
         return True
     return can_attend(user, meeting) and (visible_before_meeting or now >= meeting.starts_at)
+
+
+# --- The meeting and the action plan ------------------------------------------------
+
+
+def can_record_hearing(user, meeting):
+    """The coordinator records the meeting live; the chair may too."""
+    return has_role(user, meeting.marac, *ALL_CASES_ROLES)
+
+
+def can_confirm_plan_safe(user, meeting):
+    return has_role(user, meeting.marac, Role.IDVA)
+
+
+def can_report_on_action(user, action):
+    """The owning agency (and joint agencies) report progress; the coordinator may too."""
+    marac = action.case.marac
+    if has_role(user, marac, Role.COORDINATOR):
+        return True
+    if not has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA) or user.agency_id is None:
+        return False
+    return user.agency_id == action.owner_agency_id or action.joint_agencies.filter(pk=user.agency_id).exists()

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("openmarac.accounts.urls")),
     path("", include("openmarac.referrals.urls")),
     path("", include("openmarac.meetings.urls")),
+    path("", include("openmarac.actions.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

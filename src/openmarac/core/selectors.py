@@ -8,6 +8,7 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Role
+from openmarac.actions import selectors as action_selectors
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.referrals import selectors as referral_selectors
@@ -82,9 +83,13 @@ def _coordinator(user, marac, panel):
     pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
     for case in {c.referral.case for c in pending}:
         panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
+    overdue = sum(len(actions) for _, actions in action_selectors.chase_list(user=user, marac=marac) or [])
+    if overdue:
+        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))
     panel.links += [
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
+        ("Actions and chase list", reverse("actions:mine", args=[marac.slug])),
         ("Users", reverse("accounts:members", args=[marac.slug])),
         ("Agencies", reverse("accounts:agencies", args=[marac.slug])),
         ("Settings", reverse("accounts:marac-settings", args=[marac.slug])),
@@ -111,8 +116,19 @@ def _research_due(user, marac, panel):
                     urgent=timezone.now() > meeting.research_deadline,
                 )
             )
+    today = timezone.localdate()
+    due = [a for a in action_selectors.actions_of_agency(user=user, marac=marac) if a.status == "open" and a.due_on <= today + timezone.timedelta(days=7)]
+    for action in due:
+        panel.attention.append(
+            Attention(
+                f"Action on case {action.case.reference} {'was' if action.due_on < today else 'is'} due {action.due_on:%-d %B}: report progress",
+                reverse("actions:action", args=[action.pk]),
+                urgent=action.due_on < today,
+            )
+        )
     panel.links += [
         ("Meetings and case lists", reverse("meetings:meetings", args=[marac.slug])),
+        ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
         ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
     ]
 
@@ -142,7 +158,14 @@ def _representative(user, marac, panel):
         )
 
 
+def _governance(user, marac, panel):
+    """Figures only: never a person."""
+    for agency, count in action_selectors.open_after_two_meetings(marac=marac).items():
+        panel.attention.append(Attention(f"{agency}: {count} action{'s' if count > 1 else ''} still open after two meetings"))
+
+
 _PANEL_BUILDERS = {
+    Role.GOVERNANCE: _governance,
     Role.COORDINATOR: _coordinator,
     Role.CHAIR: _chair,
     Role.IDVA: _idva,

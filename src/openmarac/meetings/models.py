@@ -66,6 +66,7 @@ class Meeting(models.Model):
     # The date the meeting pattern gave it; kept when the meeting is moved, so the
     # pattern does not make it again.
     pattern_date = models.DateField(null=True, blank=True)
+    minutes_published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,3 +176,45 @@ class DeclarationSignature(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="one_signature_per_meeting")]
+
+
+class Hearing(models.Model):
+    """What the meeting recorded for one case on its agenda. Edited live by the
+    coordinator while others watch; `version` stops two people overwriting each other."""
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="hearing")
+    minutes = models.TextField(blank=True)
+    victim_views = models.TextField("the Idva’s account of the victim’s views, fears and priorities", blank=True)
+    single_point_of_contact = models.CharField(max_length=200, blank=True)
+    children_confirmed = models.BooleanField(null=True, help_text="The chair confirmed the number of children and their dates of birth.")
+    children_corrections = models.TextField(blank=True)
+    idva_confirmed_at = models.DateTimeField(null=True, blank=True)
+    idva_confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_without_idva_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class Risk(models.Model):
+    """A risk named at the meeting: who is at risk, from whom, what harm, how likely."""
+
+    class Likelihood(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    hearing = models.ForeignKey(Hearing, on_delete=models.CASCADE, related_name="risks")
+    who_at_risk = models.CharField(max_length=200)
+    from_whom = models.CharField(max_length=200)
+    harm = models.TextField("what harm")
+    likelihood = models.CharField(max_length=8, choices=Likelihood.choices)
+    to_staff = models.BooleanField("a risk to agency staff (weapons, violence to professionals)", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.who_at_risk} from {self.from_whom}: {self.harm[:50]}"

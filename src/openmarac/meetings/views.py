@@ -143,6 +143,7 @@ def meeting(request, public_id):
         "meeting": meeting,
         "entries": selectors.case_list(user=request.user, meeting=meeting),
         "can_prepare": can_prepare,
+        "can_run": policy.can_record_hearing(request.user, meeting),
         "move_form": MoveItemForm(meetings=others) if can_prepare else None,
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
     }

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "django_tasks",
     "govuk_frontend_django",
     "openmarac.core",
     "openmarac.accounts",
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "openmarac.referrals",
     "openmarac.notifications",
     "openmarac.meetings",
+    "openmarac.actions",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,11 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="OpenMarac <no-reply@openmarac.invalid>")
 # Absolute links in emails (invitations, notifications) start with this.
 OPENMARAC_BASE_URL = env.str("OPENMARAC_BASE_URL", default="http://127.0.0.1:8000")
+
+# Background work (django-tasks). `openmarac run-scheduled` enqueues the time-driven
+# tasks; the immediate backend runs them in that process, which suits one server. A
+# multi-server deployment points this at a queue backend and runs its worker.
+TASKS = {"default": {"BACKEND": env.str("OPENMARAC_TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
 
 LOGGING = {
     "version": 1,

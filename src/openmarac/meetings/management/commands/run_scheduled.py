@@ -1,16 +1,24 @@
 from django.core.management.base import BaseCommand
 
-from openmarac.meetings import services
+from openmarac.actions.tasks import send_action_reminders
+from openmarac.meetings.tasks import publish_due_case_lists, send_research_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "Do the work that falls due with time: publish case lists that have reached their lead time "
-        "and remind agencies of missing research. Run it every 15 minutes (cron or a systemd timer); "
-        "running it again does nothing twice."
+        "Enqueue the work that falls due with time: publish case lists that have reached their lead time, "
+        "remind agencies of missing research and of actions due or overdue. Run it every 15 minutes "
+        "(cron or a systemd timer); running it again does nothing twice."
     )
 
     def handle(self, *args, **options):
-        published = services.publish_due()
-        reminders = services.research_reminders_send()
-        self.stdout.write(f"Case lists published: {len(published)}. Research reminders sent: {reminders}.")
+        published = publish_due_case_lists.enqueue()
+        research = send_research_reminders.enqueue()
+        actions = send_action_reminders.enqueue()
+        if published.is_finished:
+            self.stdout.write(
+                f"Case lists published: {published.return_value}. Research reminders sent: {research.return_value}. "
+                f"Action reminders sent: {actions.return_value}."
+            )
+        else:
+            self.stdout.write("Scheduled work enqueued.")

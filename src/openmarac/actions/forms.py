@@ -1,0 +1,77 @@
+from django import forms
+
+from openmarac.core.forms import GovukForm
+from openmarac.meetings.models import Risk
+
+from .models import Action, ActionKind, ForWhom
+
+
+def _date(label, required=True, help_text=""):
+    return forms.DateField(
+        label=label, required=required, help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+
+
+class HearingForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    children_confirmed = forms.ChoiceField(
+        label="The number of children and their dates of birth are confirmed",
+        choices=[("", "Not yet"), ("yes", "Yes, as listed"), ("no", "No: corrections below")],
+        required=False,
+    )
+    children_corrections = forms.CharField(label="Corrections to the children’s details", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    victim_views = forms.CharField(label="The Idva’s account of the victim’s views, fears and priorities", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    minutes = forms.CharField(label="Minutes", required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    single_point_of_contact = forms.CharField(label="Single point of contact", max_length=200, required=False, help_text="Usually the Idva.")
+
+    def hearing_fields(self):
+        data = dict(self.cleaned_data)
+        data.pop("version")
+        data["children_confirmed"] = {"yes": True, "no": False}.get(data["children_confirmed"])
+        return data
+
+
+class RiskForm(GovukForm):
+    who_at_risk = forms.CharField(label="Who is at risk", max_length=200)
+    from_whom = forms.CharField(label="From whom", max_length=200)
+    harm = forms.CharField(label="What harm", widget=forms.Textarea(attrs={"rows": 2}))
+    likelihood = forms.ChoiceField(label="How likely", choices=Risk.Likelihood.choices, widget=forms.RadioSelect)
+    to_staff = forms.BooleanField(label="A risk to agency staff (weapons, violence to professionals)", required=False)
+
+
+class ActionForm(GovukForm):
+    kind = forms.ChoiceField(label="Kind of action", choices=ActionKind.choices, initial=ActionKind.OTHER)
+    owner_agency = forms.ModelChoiceField(label="Owning agency", queryset=None, empty_label="Choose the agency")
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
+    description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
+    for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices, widget=forms.RadioSelect)
+    child = forms.ModelChoiceField(label="Which child", queryset=None, required=False, empty_label="Not for a child")
+    risk = forms.ModelChoiceField(label="Risk it addresses", queryset=None, required=False, empty_label="Choose a risk")
+    due_on = _date("Due by")
+    joint_agencies = forms.ModelMultipleChoiceField(label="Joint with", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    flag_expires_on = _date("Flag expires on", required=False, help_text="For flags: 12 months after the meeting unless you set a later date.")
+
+    def __init__(self, *args, agencies, children, risks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_agency"].queryset = agencies
+        self.fields["joint_agencies"].queryset = agencies
+        self.fields["child"].queryset = children
+        self.fields["child"].label_from_instance = lambda person: f"{person} (born {person.date_of_birth:%-d %b %Y})" if person.date_of_birth else str(person)
+        self.fields["risk"].queryset = risks
+
+
+class ActionReportForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label="Status", choices=Action.Status.choices, widget=forms.RadioSelect)
+    completed_on = _date("Date completed", required=False)
+    not_possible_reason = forms.ChoiceField(
+        label="If not possible, why", choices=[("", "Choose a reason")] + Action.NotPossibleReason.choices, required=False
+    )
+    note = forms.CharField(label="Update", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CloseForm(GovukForm):
+    reason = forms.CharField(
+        label="If the Idva has not confirmed the plan: why close the case now", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

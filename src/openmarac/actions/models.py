@@ -1,0 +1,101 @@
+"""The action plan: SMART actions volunteered by agencies, their updates (the action
+tracking record), flags on agency files, and reminders."""
+
+from django.conf import settings
+from django.db import models
+
+User = settings.AUTH_USER_MODEL
+
+
+class ActionKind(models.TextChoices):
+    """Standard Marac actions (DOMAIN.md step 7); prompts look for the missing ones."""
+
+    FLAG = "flag", "Flag and tag agency records"
+    SPOC = "spoc", "Single point of contact"
+    CHILDRENS_REFERRAL = "childrens_referral", "Referral to children’s social care"
+    DVDS = "dvds", "Domestic Violence Disclosure Scheme"
+    PROTECTION_ORDER = "protection_order", "Protection order (DVPO/DVPN)"
+    TARGET_HARDENING = "target_hardening", "Target hardening"
+    HOUSING_VICTIM = "housing_victim", "Housing options for the victim"
+    HOUSING_PERPETRATOR = "housing_perpetrator", "Housing options for the perpetrator"
+    PERPETRATOR_PROGRAMME = "perpetrator_programme", "Perpetrator programme"
+    PROFESSIONALS_MEETING = "professionals_meeting", "Professionals’ meeting"
+    MAPPA = "mappa", "Link with MAPPA"
+    MASH = "mash", "Link with MASH"
+    MATAC = "matac", "Link with MATAC"
+    REPEAT_REFERRAL = "repeat_referral", "Repeat-incident referral back to Marac"
+    OTHER = "other", "Other"
+
+
+class ForWhom(models.TextChoices):
+    VICTIM = "victim", "The victim"
+    CHILD = "child", "A child"
+    PERPETRATOR = "perpetrator", "The perpetrator"
+    HOUSEHOLD = "household", "The household"
+    STAFF = "staff", "Agency staff"
+
+
+class Action(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        NOT_POSSIBLE = "not_possible", "Not possible"
+
+    class NotPossibleReason(models.TextChoices):
+        CIRCUMSTANCES_CHANGED = "circumstances_changed", "Circumstances changed"
+        AGENCY_NOT_DONE = "agency_not_done", "Agency has not done it"
+
+    case = models.ForeignKey("referrals.Case", on_delete=models.PROTECT, related_name="actions")
+    hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="actions")
+    kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
+    owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_name = models.CharField("named person", max_length=150, blank=True)
+    description = models.TextField("what will be done")
+    for_whom = models.CharField(max_length=12, choices=ForWhom.choices)
+    child = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    risk = models.ForeignKey("meetings.Risk", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    due_on = models.DateField()
+    joint_agencies = models.ManyToManyField("accounts.Agency", blank=True, related_name="+")
+    flag_expires_on = models.DateField(null=True, blank=True, help_text="For flags: when the flag comes off the agency's files.")
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
+    completed_on = models.DateField(null=True, blank=True)
+    outcome_note = models.TextField(blank=True)
+    not_possible_reason = models.CharField(max_length=24, choices=NotPossibleReason.choices, blank=True)
+    # Optimistic locking: an edit names the version it started from.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["owner_agency", "status", "due_on"]), models.Index(fields=["case", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.description[:60]}"
+
+
+class ActionUpdate(models.Model):
+    """The action tracking record: every change of status, who reported it and when."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=14, choices=Action.Status.choices)
+    note = models.TextField(blank=True)
+    reported_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+
+
+class ActionReminder(models.Model):
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        OVERDUE = "overdue", "Overdue"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["action", "kind"], name="one_reminder_of_each_kind")]

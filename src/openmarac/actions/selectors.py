@@ -1,0 +1,94 @@
+"""Reads of action plans, scoped through the access policy."""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from openmarac.access import policy
+from openmarac.accounts.models import Role
+from openmarac.meetings.models import Meeting
+
+from .models import Action, ActionUpdate
+
+_ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "risk"]
+
+
+def outstanding_for(*, user, meeting):
+    """Actions agreed at earlier meetings that were due by this one: still open, or
+    closed since the previous meeting. Overdue actions arrive here by themselves."""
+    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        return Action.objects.none()
+    previous = Meeting.objects.filter(marac=meeting.marac, starts_at__lt=meeting.starts_at, status="scheduled").order_by("-starts_at").first()
+    closed_since = Q(updated_at__gte=previous.starts_at) if previous else Q()
+    return (
+        Action.objects.filter(case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
+        .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))
+        .select_related(*_ACTION_DETAIL)
+        .order_by("owner_agency__name", "due_on")
+    )
+
+
+def actions_of_agency(*, user, marac):
+    """The actions the user's agency owns or shares, open first."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR):
+        return Action.objects.none()
+    return (
+        Action.objects.filter(Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id), case__marac=marac)
+        .select_related(*_ACTION_DETAIL)
+        .distinct()
+        .order_by("-status", "due_on")
+    )
+
+
+def action_for(*, user, pk):
+    action = Action.objects.filter(pk=pk).select_related(*_ACTION_DETAIL, "case__marac").first()
+    if action is None:
+        return None
+    if policy.can_report_on_action(user, action) or policy.has_role(user, action.case.marac, *policy.ALL_CASES_ROLES):
+        return action
+    return None
+
+
+def chase_list(*, user, marac, today=None):
+    """Overdue open actions grouped by agency, for the coordinator."""
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        return None
+    today = today or timezone.localdate()
+    grouped = defaultdict(list)
+    for action in Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today).select_related(*_ACTION_DETAIL):
+        grouped[action.owner_agency].append(action)
+    return sorted(grouped.items(), key=lambda pair: pair[0].name)
+
+
+def case_actions_history(*, case):
+    """Every action on the case with its updates, oldest meeting first: so a chair can
+    see what was tried before and what became of it."""
+    return (
+        Action.objects.filter(case=case)
+        .select_related(*_ACTION_DETAIL)
+        .prefetch_related(Prefetch("updates", queryset=ActionUpdate.objects.select_related("reported_by")))
+        .order_by("hearing__item__meeting__starts_at", "id")
+    )
+
+
+def expiring_flags(*, user, marac, within_days=30, today=None):
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        return Action.objects.none()
+    today = today or timezone.localdate()
+    return Action.objects.filter(
+        case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
+    ).select_related(*_ACTION_DETAIL)
+
+
+def open_after_two_meetings(*, marac, now=None):
+    """Actions still open after two further meetings: reported to governance as counts
+    by agency (no personal data)."""
+    now = now or timezone.now()
+    counts = defaultdict(int)
+    held = list(Meeting.objects.filter(marac=marac, status="scheduled", starts_at__lt=now).values_list("starts_at", flat=True).order_by("starts_at"))
+    for action in Action.objects.filter(case__marac=marac, status=Action.Status.OPEN).select_related("owner_agency", "hearing__item__meeting"):
+        agreed = action.hearing.item.meeting.starts_at
+        if sum(1 for held_at in held if held_at > agreed) >= 2:
+            counts[action.owner_agency.name] += 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,199 @@
+"""Writes for the meeting's record of a case and its action plan. Two people editing
+the same thing never silently overwrite each other: each edit names the version it
+started from, and a stale one raises EditConflict with the current record."""
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from openmarac.access import policy
+from openmarac.audit import services as audit
+from openmarac.meetings.models import Hearing, Risk
+from openmarac.notifications.services import notify
+
+from .models import Action, ActionKind, ActionReminder, ActionUpdate
+
+FLAG_MONTHS = 12
+DUE_SOON_DAYS = 3
+
+
+class EditConflict(Exception):
+    """Someone else saved first. `current` is the record as it now stands."""
+
+    def __init__(self, current):
+        super().__init__("Someone else changed this while you were editing.")
+        self.current = current
+
+
+def _require(allowed):
+    if not allowed:
+        raise PermissionDenied
+
+
+def hearing_for(item):
+    hearing, _ = Hearing.objects.get_or_create(item=item)
+    return hearing
+
+
+HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact", "children_confirmed", "children_corrections"}
+
+
+@transaction.atomic
+def hearing_save(*, by, hearing, version, request=None, **fields):
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting) or (set(fields) <= {"victim_views"} and policy.can_confirm_plan_safe(by, meeting)))
+    unknown = set(fields) - HEARING_FIELDS
+    if unknown:
+        raise ValueError(f"Not hearing fields: {unknown}")
+    if hearing.closed_at:
+        raise ValidationError("This case has been closed for the meeting.")
+    updated = Hearing.objects.filter(pk=hearing.pk, version=version).update(
+        **fields, version=F("version") + 1, updated_by=by, updated_at=timezone.now()
+    )
+    if not updated:
+        raise EditConflict(Hearing.objects.get(pk=hearing.pk))
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary=", ".join(sorted(fields)))
+    return Hearing.objects.get(pk=hearing.pk)
+
+
+@transaction.atomic
+def risk_add(*, by, hearing, request=None, **fields):
+    _require(policy.can_record_hearing(by, hearing.item.meeting))
+    risk = Risk.objects.create(hearing=hearing, **fields)
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=risk, marac=hearing.item.meeting.marac)
+    return risk
+
+
+def _meeting_date(hearing):
+    return timezone.localtime(hearing.item.meeting.starts_at).date()
+
+
+@transaction.atomic
+def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind=ActionKind.OTHER, owner_name="",
+               child=None, risk=None, joint_agencies=(), flag_expires_on=None, request=None):
+    """An action an agency volunteered. Every action is SMART: one owning agency, what,
+    for whom and by when."""
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting))
+    problems = {}
+    if not meeting.marac.agency_links.filter(agency=owner_agency, is_active=True).exists():
+        problems["owner_agency"] = "Choose one of this Marac’s agencies"
+    if due_on < _meeting_date(hearing):
+        problems["due_on"] = "The due date cannot be before the meeting"
+    if for_whom == "child" and child is None:
+        problems["child"] = "Choose which child"
+    if problems:
+        raise ValidationError(problems)
+    if kind == ActionKind.FLAG and flag_expires_on is None:
+        # Flags stay on agency files for 12 months from the meeting (longer when set).
+        flag_expires_on = _meeting_date(hearing) + relativedelta(months=FLAG_MONTHS)
+    action = Action.objects.create(
+        case=hearing.item.referral.case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
+        description=description, for_whom=for_whom, child=child, risk=risk, due_on=due_on, flag_expires_on=flag_expires_on,
+        created_by=by,
+    )
+    action.joint_agencies.set(joint_agencies)
+    ActionUpdate.objects.create(action=action, status=Action.Status.OPEN, note="Agreed at the meeting", reported_by=by)
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=action, marac=meeting.marac)
+    return action
+
+
+@transaction.atomic
+def action_report(*, by, action, version, status, note="", completed_on=None, not_possible_reason="", request=None):
+    """An agency reports progress: completed (with the date), not possible (with the
+    reason), or still open with a note. Recorded in the action tracking record."""
+    _require(policy.can_report_on_action(by, action))
+    problems = {}
+    if status == Action.Status.COMPLETED and not completed_on:
+        problems["completed_on"] = "Enter the date the action was completed"
+    if completed_on and completed_on > timezone.localdate():
+        problems["completed_on"] = "The completion date cannot be in the future"
+    if status == Action.Status.NOT_POSSIBLE and not not_possible_reason:
+        problems["not_possible_reason"] = "Say why the action was not possible"
+    if problems:
+        raise ValidationError(problems)
+    fields = {
+        "status": status,
+        "completed_on": completed_on if status == Action.Status.COMPLETED else None,
+        "not_possible_reason": not_possible_reason if status == Action.Status.NOT_POSSIBLE else "",
+        "outcome_note": note,
+    }
+    updated = Action.objects.filter(pk=action.pk, version=version).update(**fields, version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        raise EditConflict(Action.objects.get(pk=action.pk))
+    ActionUpdate.objects.create(action=action, status=status, note=note, reported_by=by)
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=action, marac=action.case.marac, summary=status)
+    return Action.objects.get(pk=action.pk)
+
+
+@transaction.atomic
+def plan_confirm_safe(*, by, hearing, request=None):
+    """The Idva confirms the plan is as safe as possible for the victim."""
+    meeting = hearing.item.meeting
+    _require(policy.can_confirm_plan_safe(by, meeting))
+    hearing.idva_confirmed_at = timezone.now()
+    hearing.idva_confirmed_by = by
+    hearing.save(update_fields=["idva_confirmed_at", "idva_confirmed_by"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary="Idva confirmed the plan")
+    return hearing
+
+
+@transaction.atomic
+def hearing_close(*, by, hearing, reason="", request=None):
+    """Close the case for this meeting. Without the Idva's confirmation a reason is
+    required and recorded."""
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting))
+    if hearing.idva_confirmed_at is None and not reason.strip():
+        raise ValidationError({"reason": "The Idva has not confirmed the plan is safe: record why the case is closed without it"})
+    hearing.closed_at = timezone.now()
+    hearing.closed_without_idva_reason = "" if hearing.idva_confirmed_at else reason
+    hearing.save(update_fields=["closed_at", "closed_without_idva_reason"])
+    referral = hearing.item.referral
+    referral.status = referral.Status.HEARD
+    referral.heard_on = _meeting_date(hearing)
+    referral.save(update_fields=["status", "heard_on"])
+    case = referral.case
+    case.last_heard_on = referral.heard_on
+    case.save(update_fields=["last_heard_on"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary="Closed for the meeting")
+    return hearing
+
+
+def action_reminders_send(*, today=None):
+    """One reminder when an open action is due soon, and one when it becomes overdue,
+    to the owning agency's representatives. Running it again sends nothing twice."""
+    from openmarac.accounts.models import Membership, Role
+
+    today = today or timezone.localdate()
+    sent = 0
+    due = Action.objects.filter(status=Action.Status.OPEN, due_on__lte=today + relativedelta(days=DUE_SOON_DAYS)).select_related(
+        "case__marac", "owner_agency"
+    )
+    for action in due:
+        kind = ActionReminder.Kind.OVERDUE if action.due_on < today else ActionReminder.Kind.DUE_SOON
+        _, created = ActionReminder.objects.get_or_create(action=action, kind=kind, defaults={"sent_on": today})
+        if not created:
+            continue
+        marac = action.case.marac
+        users = [
+            m.user
+            for m in Membership.objects.filter(
+                marac=marac, role__in=[Role.REPRESENTATIVE, Role.IDVA], is_active=True, user__agency=action.owner_agency
+            ).select_related("user")
+        ]
+        notify(
+            users=users,
+            subject=f"{marac.name}: an action is {'overdue' if kind == ActionReminder.Kind.OVERDUE else 'due soon'}",
+            message=(
+                f"An action {action.owner_agency} agreed at {marac.name} "
+                f"{'was' if kind == ActionReminder.Kind.OVERDUE else 'is'} due on {action.due_on:%-d %B %Y}. "
+                "Please report whether it is done."
+            ),
+            path=reverse("actions:action", args=[action.pk]),
+        )
+        sent += 1
+    return sent

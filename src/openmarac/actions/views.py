@@ -1,0 +1,316 @@
+"""The meeting (the chair's view and each case's screen), the action plan, minutes,
+each agency's summary, and following actions up to completion."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from weasyprint import HTML
+
+from openmarac.access import policy
+from openmarac.accounts.models import Agency, Marac
+from openmarac.audit import services as audit
+from openmarac.meetings import selectors as meeting_selectors
+from openmarac.meetings.prompts import needs_shown
+from openmarac.notifications.services import notify
+from openmarac.people.models import Person
+from openmarac.people.selectors import present_person
+from openmarac.referrals.models import ReferralPerson
+from openmarac.risk import definitions
+from openmarac.risk.models import RiskAssessment
+
+from . import selectors, services
+from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, RiskForm
+from .language import nudges_for
+from .models import Action
+from .prompts import plan_prompts
+
+
+def _denied(request, record_type, record_id):
+    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
+    raise Http404
+
+
+def _meeting(request, public_id, allowed=None):
+    meeting = meeting_selectors.meeting_for(user=request.user, public_id=public_id)
+    if meeting is None or (allowed and not allowed(request.user, meeting)):
+        _denied(request, "meetings.meeting", public_id)
+    return meeting
+
+
+def _declaration_gate(request, meeting):
+    if meeting_selectors.has_signed(user=request.user, meeting=meeting):
+        return None
+    return redirect(reverse("meetings:declaration", args=[meeting.public_id]) + f"?next={request.get_full_path()}")
+
+
+def _nudge(request, *texts):
+    for phrase, suggestion in {pair for text in texts for pair in nudges_for(text)}:
+        messages.warning(request, f"Careful language: instead of “{phrase}”, consider “{suggestion}”.")
+
+
+def _apply(form, error):
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, problems)
+
+
+@login_required
+def run_meeting(request, public_id):
+    """The chair's view: outstanding actions first, then the agenda with each case's slot."""
+    meeting = _meeting(request, public_id, policy.can_record_hearing)
+    gate = _declaration_gate(request, meeting)
+    if gate:
+        return gate
+    audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
+    context = {
+        "meeting": meeting,
+        "outstanding": selectors.outstanding_for(user=request.user, meeting=meeting),
+        "entries": meeting_selectors.case_list(user=request.user, meeting=meeting),
+    }
+    return render(request, "actions/run_meeting.html", context)
+
+
+def _hearing_context(request, meeting, item, hearing, forms):
+    referral = item.referral
+    marac = meeting.marac
+    assessment = RiskAssessment.objects.filter(referral=referral).first()
+    answers = assessment.answers if assessment else {}
+    entry = next(e for e in meeting_selectors.case_list(user=request.user, meeting=meeting) if e.item.pk == item.pk)
+    actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
+    slot_end = entry.slot.ends_at
+    return {
+        "meeting": meeting,
+        "item": item,
+        "referral": referral,
+        "hearing": hearing,
+        "entry": entry,
+        "yes_factors": definitions.yes_risk_factors(assessment.definition, answers) if answers else [],
+        "history": [a for a in selectors.case_actions_history(case=referral.case) if a.hearing_id != hearing.pk],
+        "research": meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
+        "risks": hearing.risks.all(),
+        "actions": actions,
+        "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers)),
+        "can_record": policy.can_record_hearing(request.user, meeting),
+        "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
+        "slot_end": slot_end.isoformat() if slot_end else "",
+        **forms,
+    }
+
+
+@login_required
+def hearing(request, public_id, item_id):
+    meeting = _meeting(request, public_id)
+    gate = _declaration_gate(request, meeting)
+    if gate:
+        return gate
+    item = meeting.items.filter(pk=item_id).select_related("referral__case").first()
+    if item is None:
+        _denied(request, "meetings.agendaitem", item_id)
+    hearing = services.hearing_for(item)
+    referral = item.referral
+    children = Person.objects.filter(referral_roles__referral=referral, referral_roles__role=ReferralPerson.Role.CHILD)
+    agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
+    action = request.POST.get("action", "")
+    hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
+    risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
+    action_form = ActionForm(
+        request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
+    )
+    close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
+    if request.method == "POST":
+        try:
+            done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
+        except services.EditConflict as conflict:
+            hearing = conflict.current
+            hearing_form.data = hearing_form.data.copy()
+            hearing_form.data["version"] = hearing.version
+            hearing_form.add_error(
+                None,
+                "Someone else saved a change to this case while you were editing. Your text is kept below; "
+                "their saved version is shown under “Saved record”. Check both, then save again.",
+            )
+            done = False
+        if done:
+            return redirect("actions:hearing", meeting.public_id, item.pk)
+    forms = {"hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form}
+    if request.method == "GET":
+        audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
+    return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
+
+
+def _hearing_initial(hearing):
+    return {
+        "version": hearing.version,
+        "children_confirmed": {True: "yes", False: "no"}.get(hearing.children_confirmed, ""),
+        "children_corrections": hearing.children_corrections,
+        "victim_views": hearing.victim_views,
+        "minutes": hearing.minutes,
+        "single_point_of_contact": hearing.single_point_of_contact,
+    }
+
+
+def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form):
+    """Handle one of the case screen's forms; True when it was saved."""
+    by = request.user
+    try:
+        if action == "save-hearing" and hearing_form.is_valid():
+            fields = hearing_form.hearing_fields()
+            if not policy.can_record_hearing(by, hearing.item.meeting):
+                fields = {"victim_views": fields["victim_views"]}
+            services.hearing_save(by=by, hearing=hearing, version=hearing_form.cleaned_data["version"], request=request, **fields)
+            _nudge(request, fields.get("minutes", ""), fields.get("victim_views", ""))
+            messages.success(request, "Saved.")
+            return True
+        if action == "add-risk" and risk_form.is_valid():
+            services.risk_add(by=by, hearing=hearing, request=request, **risk_form.cleaned_data)
+            messages.success(request, "Risk recorded.")
+            return True
+        if action == "add-action" and action_form.is_valid():
+            services.action_add(by=by, hearing=hearing, request=request, **action_form.cleaned_data)
+            _nudge(request, action_form.cleaned_data["description"])
+            messages.success(request, "Action added.")
+            return True
+        if action == "confirm-safe":
+            services.plan_confirm_safe(by=by, hearing=hearing, request=request)
+            messages.success(request, "You have confirmed the plan is as safe as possible for the victim.")
+            return True
+        if action == "close" and close_form.is_valid():
+            services.hearing_close(by=by, hearing=hearing, request=request, **close_form.cleaned_data)
+            messages.success(request, "Case closed for this meeting.")
+            return True
+    except ValidationError as error:
+        form = {"add-action": action_form, "close": close_form, "add-risk": risk_form}.get(action, hearing_form)
+        if hasattr(error, "message_dict"):
+            _apply(form, error)
+        else:
+            form.add_error(None, error.messages)
+    return False
+
+
+@login_required
+def hearing_live(request, public_id, item_id):
+    """The parts of the case screen others change, refreshed by htmx without reloading."""
+    meeting = _meeting(request, public_id)
+    if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
+        raise Http404
+    item = meeting.items.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    hearing = services.hearing_for(item)
+    context = {
+        "hearing": hearing,
+        "risks": hearing.risks.all(),
+        "actions": hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"),
+    }
+    return render(request, "actions/_hearing_live.html", context)
+
+
+# --- After the meeting ----------------------------------------------------------------
+
+
+def _minutes_entries(user, meeting):
+    entries = meeting_selectors.case_list(user=user, meeting=meeting)
+    hearings = {
+        h.item_id: h
+        for h in services.Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", "actions__owner_agency", "actions__joint_agencies")
+    }
+    return [(entry, hearings.get(entry.item.pk)) for entry in entries]
+
+
+@login_required
+def minutes(request, public_id):
+    meeting = _meeting(request, public_id)
+    gate = _declaration_gate(request, meeting)
+    if gate:
+        return gate
+    can_publish = policy.can_prepare_meetings(request.user, meeting.marac)
+    if request.method == "POST" and can_publish:
+        meeting.minutes_published_at = timezone.now()
+        meeting.save(update_fields=["minutes_published_at"])
+        audit.record(action=audit.Action.CHANGED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
+        notify(
+            users=[s.user for s in meeting.signatures.select_related("user")],
+            subject=f"{meeting.marac.name}: minutes and action plan",
+            message=f"The minutes and action plan of the {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y} are ready.",
+            path=reverse("actions:minutes", args=[meeting.public_id]),
+        )
+        messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
+        return redirect("actions:minutes", meeting.public_id)
+    if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
+        _denied(request, "meetings.minutes", public_id)
+    entries = _minutes_entries(request.user, meeting)
+    if request.GET.get("format") == "pdf":
+        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "printed_at": timezone.localtime()})
+        audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes PDF")
+        response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="minutes-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'
+        return response
+    audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes")
+    return render(request, "actions/minutes.html", {"meeting": meeting, "entries": entries, "can_publish": can_publish})
+
+
+@login_required
+def agency_summary(request, public_id):
+    """What one agency must do after the meeting, to pass to frontline colleagues."""
+    meeting = _meeting(request, public_id)
+    if request.user.agency_id is None:
+        _denied(request, "meetings.summary", public_id)
+    gate = _declaration_gate(request, meeting)
+    if gate:
+        return gate
+    actions = (
+        Action.objects.filter(hearing__item__meeting=meeting)
+        .filter(owner_agency_id=request.user.agency_id)
+        .select_related("case", "child")
+        .order_by("due_on")
+    ) | Action.objects.filter(hearing__item__meeting=meeting, joint_agencies=request.user.agency_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Agency summary")
+    return render(request, "actions/agency_summary.html", {"meeting": meeting, "actions": actions.distinct(), "agency": request.user.agency})
+
+
+@login_required
+def my_actions(request, slug):
+    marac = Marac.objects.filter(slug=slug).first()
+    if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):
+        _denied(request, "actions.action", f"list {slug}")
+    context = {
+        "marac": marac,
+        "actions": selectors.actions_of_agency(user=request.user, marac=marac),
+        "chase": selectors.chase_list(user=request.user, marac=marac),
+        "flags": selectors.expiring_flags(user=request.user, marac=marac),
+        "today": timezone.localdate(),
+    }
+    return render(request, "actions/my_actions.html", context)
+
+
+@login_required
+def action_detail(request, pk):
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None:
+        _denied(request, "actions.action", pk)
+    can_report = policy.can_report_on_action(request.user, action)
+    form = ActionReportForm(request.POST or None, initial={"version": action.version, "status": action.status})
+    if request.method == "POST":
+        if not can_report:
+            _denied(request, "actions.action", pk)
+        if form.is_valid():
+            try:
+                services.action_report(by=request.user, action=action, request=request, **form.cleaned_data)
+            except services.EditConflict as conflict:
+                form.data = form.data.copy()
+                form.data["version"] = conflict.current.version
+                form.add_error(None, f"Someone else updated this action while you were writing (it is now “{conflict.current.get_status_display()}”). Your text is kept; check and save again.")
+            except ValidationError as error:
+                _apply(form, error)
+            else:
+                _nudge(request, form.cleaned_data["note"])
+                messages.success(request, "Action updated.")
+                return redirect("actions:action", action.pk)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)
+    victim = present_person(action.case.victim, user=request.user, marac=action.case.marac)
+    context = {"action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by")}
+    return render(request, "actions/action.html", context)

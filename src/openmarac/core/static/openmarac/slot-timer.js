@@ -1,0 +1,11 @@
+// Counts down the current case's slot so the chair can keep time (no inline script).
+const timer = document.getElementById("slot-timer");
+if (timer) {
+  const end = new Date(timer.dataset.slotEnd);
+  const tick = () => {
+    const minutes = Math.round((end - new Date()) / 60000);
+    timer.textContent = minutes >= 0 ? `${minutes} minute${minutes === 1 ? "" : "s"} left in this case’s slot` : `${-minutes} minute${minutes === -1 ? "" : "s"} over this case’s slot`;
+  };
+  tick();
+  setInterval(tick, 15000);
+}

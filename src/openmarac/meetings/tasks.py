@@ -1,0 +1,15 @@
+"""Time-driven work, as tasks (django-tasks): enqueued by `openmarac run-scheduled`."""
+
+from django_tasks import task
+
+from . import services
+
+
+@task()
+def publish_due_case_lists():
+    return len(services.publish_due())
+
+
+@task()
+def send_research_reminders():
+    return services.research_reminders_send()

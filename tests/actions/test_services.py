@@ -1,0 +1,168 @@
+from datetime import timedelta
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from openmarac.actions import selectors, services
+from openmarac.actions.language import nudges_for
+from openmarac.actions.models import Action, ActionUpdate
+from openmarac.actions.prompts import plan_prompts
+from openmarac.actions.tasks import send_action_reminders
+from openmarac.meetings import services as meeting_services
+from openmarac.referrals.models import Referral
+
+
+def _action(staff, hearing, **extra):
+    fields = {
+        "owner_agency": staff["housing_rep"].agency,
+        "description": "Offer the victim a move to a safe property",
+        "for_whom": "victim",
+        "due_on": timezone.localdate() + timedelta(days=14),
+    }
+    fields.update(extra)
+    return services.action_add(by=staff["coordinator"], hearing=hearing, **fields)
+
+
+def test_two_sessions_editing_from_the_same_version_one_wins_the_other_keeps_its_text(staff, heard):
+    hearing = heard()
+    first = services.hearing_save(by=staff["coordinator"], hearing=hearing, version=hearing.version, minutes="Police to apply for a DVPO.")
+    with pytest.raises(services.EditConflict) as conflict:
+        services.hearing_save(by=staff["chair"], hearing=hearing, version=hearing.version, minutes="Chair's note")
+    assert conflict.value.current.minutes == "Police to apply for a DVPO." and conflict.value.current.version == first.version
+    again = services.hearing_save(by=staff["chair"], hearing=hearing, version=conflict.value.current.version, minutes="Chair's note")
+    assert again.minutes == "Chair's note"
+
+
+def test_two_agencies_updating_one_action_from_the_same_version(staff, heard):
+    action = _action(staff, heard())
+    services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed", completed_on=timezone.localdate())
+    with pytest.raises(services.EditConflict) as conflict:
+        services.action_report(by=staff["coordinator"], action=action, version=action.version, status="open", note="Chased")
+    assert conflict.value.current.status == "completed"
+    assert list(ActionUpdate.objects.filter(action=action).values_list("status", flat=True)) == ["open", "completed"]
+
+
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"due_on": timezone.localdate() - timedelta(days=30)}, "due_on"),
+        ({"for_whom": "child"}, "child"),
+    ],
+)
+def test_actions_must_be_smart(staff, heard, fields, problem):
+    with pytest.raises(ValidationError) as error:
+        _action(staff, heard(), **fields)
+    assert problem in error.value.message_dict
+
+
+def test_only_chair_and_coordinator_record_the_meeting(staff, heard):
+    hearing = heard()
+    for role in ["housing_rep", "idva", "referrer", "governance"]:
+        with pytest.raises(PermissionDenied):
+            _action({**staff, "coordinator": staff[role]}, hearing)
+
+
+def test_a_flag_expires_twelve_months_after_the_meeting(staff, heard):
+    hearing = heard()
+    action = _action(staff, hearing, kind="flag", description="Flag the tenancy file")
+    meeting_day = timezone.localtime(hearing.item.meeting.starts_at).date()
+    assert action.flag_expires_on == meeting_day + relativedelta(months=12)
+
+
+def test_reporting_needs_a_date_or_a_reason_and_is_tracked(staff, heard):
+    action = _action(staff, heard())
+    with pytest.raises(ValidationError):
+        services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed")
+    with pytest.raises(ValidationError):
+        services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="not_possible")
+    updated = services.action_report(
+        by=staff["housing_rep"], action=action, version=action.version, status="not_possible", not_possible_reason="circumstances_changed", note="She moved area"
+    )
+    assert updated.status == "not_possible"
+    last = ActionUpdate.objects.filter(action=action).last()
+    assert last.reported_by == staff["housing_rep"] and last.note == "She moved area"
+    with pytest.raises(PermissionDenied):
+        services.action_report(by=staff["probation_rep"], action=updated, version=updated.version, status="open")
+
+
+def test_closing_without_the_idva_needs_a_reason_and_records_the_hearing(staff, heard):
+    hearing = heard()
+    with pytest.raises(ValidationError):
+        services.hearing_close(by=staff["chair"], hearing=hearing)
+    services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
+    services.hearing_close(by=staff["chair"], hearing=hearing)
+    referral = hearing.item.referral
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.HEARD and referral.case.last_heard_on == referral.heard_on
+    with pytest.raises(PermissionDenied):
+        services.plan_confirm_safe(by=staff["housing_rep"], hearing=hearing)
+
+
+def test_overdue_actions_roll_forward_into_the_next_meeting(marac, staff, heard):
+    hearing = heard(days_ago=20)
+    overdue = _action(staff, hearing, due_on=timezone.localdate() - timedelta(days=5))
+    _action(staff, hearing, due_on=timezone.localdate() + timedelta(days=60))
+    done = _action(staff, hearing, due_on=timezone.localdate() - timedelta(days=2))
+    services.action_report(by=staff["housing_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    next_meeting = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=10))
+    outstanding = list(selectors.outstanding_for(user=staff["chair"], meeting=next_meeting))
+    assert overdue in outstanding and done in outstanding and len(outstanding) == 2
+    assert list(selectors.outstanding_for(user=staff["housing_rep"], meeting=next_meeting)) == []
+    chase = dict(selectors.chase_list(user=staff["coordinator"], marac=marac))
+    assert chase[staff["housing_rep"].agency] == [overdue]
+
+
+def test_reminders_before_due_and_when_overdue_through_the_task_system(django_capture_on_commit_callbacks, staff, heard):
+    hearing = heard()
+    soon = _action(staff, hearing, due_on=timezone.localdate() + timedelta(days=2))
+    later = _action(staff, hearing, due_on=timezone.localdate() + timedelta(days=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = send_action_reminders.enqueue()
+    assert result.return_value == 1
+    assert mail.outbox and all(m.to == [staff["housing_rep"].email] for m in mail.outbox)
+    assert "due soon" in mail.outbox[0].subject
+    victim = hearing.item.referral.case.victim
+    assert victim.family_name not in mail.outbox[0].body and soon.description not in mail.outbox[0].body
+    assert send_action_reminders.enqueue().return_value == 0  # nothing twice
+    assert services.action_reminders_send(today=later.due_on + timedelta(days=1)) == 2  # overdue for both
+    assert services.action_reminders_send(today=later.due_on + timedelta(days=2)) == 0
+
+
+def test_open_after_two_meetings_is_reported_to_governance_as_counts(marac, staff, heard):
+    hearing = heard(days_ago=40)
+    _action(staff, hearing, due_on=timezone.localdate() - timedelta(days=20))
+    for days_ago in (25, 10):
+        later = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=30))
+        later.starts_at = timezone.now() - timedelta(days=days_ago)
+        later.save()
+    assert selectors.open_after_two_meetings(marac=marac) == {staff["housing_rep"].agency.name: 1}
+
+
+def test_plan_prompts_name_what_is_missing():
+    prompts = plan_prompts(actions=[], children_count=2, needs={"mental_health"})
+    assert any("perpetrator" in p for p in prompts)
+    assert any("children’s social care" in p for p in prompts)
+    assert any(p.startswith("Flag and tag") for p in prompts)
+    assert any(p.startswith("Complex needs") for p in prompts)
+
+    class A:
+        def __init__(self, kind, for_whom):
+            self.kind, self.for_whom = kind, for_whom
+
+    full = [A(k, w) for k, w in [("flag", "victim"), ("childrens_referral", "child"), ("other", "perpetrator"), ("housing_victim", "victim"),
+                                  ("housing_perpetrator", "perpetrator"), ("dvds", "victim"), ("protection_order", "victim"), ("mappa", "perpetrator"),
+                                  ("professionals_meeting", "household")]]
+    assert plan_prompts(actions=full, children_count=2) == []
+
+
+@pytest.mark.parametrize("text, phrase", [("She refused to engage with us.", "refused to engage"), ("No show at the appointment", "no show"),
+                                          ("Didn't show up so closed file", "didn't show up so closed file")])
+def test_stigmatising_phrases_get_a_better_form_of_words(text, phrase):
+    assert phrase in [found for found, _ in nudges_for(text)]
+
+
+def test_careful_wording_is_not_flagged():
+    assert nudges_for("We were not able to engage her with the service this week.") == []
