@@ -166,3 +166,37 @@ def test_stigmatising_phrases_get_a_better_form_of_words(text, phrase):
 
 def test_careful_wording_is_not_flagged():
     assert nudges_for("We were not able to engage her with the service this week.") == []
+
+
+def test_a_case_twelve_months_after_its_hearing_is_listed_for_review(marac, staff, heard):
+    from openmarac.meetings import selectors as meeting_selectors
+
+    hearing = heard(days_ago=360)
+    services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
+    services.hearing_close(by=staff["chair"], hearing=hearing)
+    case = hearing.item.referral.case
+    assert case in meeting_selectors.anniversaries_due(user=staff["coordinator"], marac=marac)
+    item = meeting_services.case_anniversary_list(by=staff["coordinator"], case=case)
+    assert item.section == "anniversary" and item.referral == hearing.item.referral
+    assert case not in meeting_selectors.anniversaries_due(user=staff["coordinator"], marac=marac)
+    entries = meeting_selectors.case_list(user=staff["coordinator"], meeting=item.meeting)
+    assert entries[-1].item.section == "anniversary"
+
+
+def test_a_case_that_keeps_coming_back_is_marked_for_a_different_approach(marac, staff, heard):
+    from openmarac.meetings import selectors as meeting_selectors
+
+    hearing = heard()
+    case = hearing.item.referral.case
+    Referral.objects.filter(pk=hearing.item.referral.pk).update(meets_repeat=True)
+    for days_ago in (100, 200):
+        Referral.objects.create(
+            marac=marac, case=case, status="heard", meets_repeat=True, referred_on=timezone.localdate() - timedelta(days=days_ago)
+        )
+    (entry,) = meeting_selectors.case_list(user=staff["chair"], meeting=hearing.item.meeting)
+    assert any("a different approach is needed" in flag for flag in entry.flags)
+    marac.repeat_alert_count = 4
+    marac.save()
+    (entry,) = meeting_selectors.case_list(user=staff["chair"], meeting=hearing.item.meeting)
+    assert not any("different approach" in flag for flag in entry.flags)
+    assert case.referrals.count() == 3

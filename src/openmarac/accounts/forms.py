@@ -71,6 +71,8 @@ class MaracSettingsForm(GovukModelForm):
             "minutes_per_case",
             "meeting_cadence",
             "adult_female_population",
+            "repeat_alert_count",
+            "repeat_alert_months",
             "risk_checklist",
         ]
         widgets = {"meeting_cadence": forms.RadioSelect}

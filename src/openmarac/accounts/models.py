@@ -30,6 +30,10 @@ class Marac(models.Model):
         default=8, help_text="Days before the meeting that the case list goes to agencies."
     )
     minutes_per_case = models.PositiveSmallIntegerField(default=10)
+    repeat_alert_count = models.PositiveSmallIntegerField(
+        default=3, help_text="Repeats within the alert period that mark a case for a different approach."
+    )
+    repeat_alert_months = models.PositiveSmallIntegerField(default=12)
     risk_checklist = models.CharField(
         max_length=60, default="safelives-dash", help_text="The risk checklist referrers complete (a definition id)."
     )

@@ -90,13 +90,16 @@ class AgendaItem(models.Model):
         ANNIVERSARY = "anniversary", "Cases 12 months after their last hearing"
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
-    referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="agenda_item")
+    # A referral is heard once as new or repeat, and its case may come back for the
+    # review 12 months after its last hearing.
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="agenda_items")
     section = models.CharField(max_length=20, choices=Section.choices, default=Section.NEW_AND_REPEAT)
     listed_at = models.DateTimeField(auto_now_add=True)
     listed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["meeting", "section"])]
+        constraints = [models.UniqueConstraint(fields=["meeting", "referral"], name="one_listing_per_meeting")]
 
 
 class ResearchReturn(models.Model):

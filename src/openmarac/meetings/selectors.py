@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, F, Prefetch
 from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts.models import Membership, Role
 from openmarac.people.selectors import present_person
-from openmarac.referrals.models import CaseInvolvement, Referral, ReferralPerson
+from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
 from . import listing
 from .models import AgendaItem, DeclarationSignature, Meeting, ResearchReturn
@@ -66,6 +67,7 @@ def case_list(*, user, meeting):
         for item in items
     ]
     local_start = timezone.localtime(meeting.starts_at)
+    repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
     result = []
     for slot in listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async):
         item = by_id[slot.entry.key]
@@ -80,6 +82,11 @@ def case_list(*, user, meeting):
             flags.append("Heard more than 6 weeks after referral")
         if slot.over_capacity:
             flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+        if repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count:
+            flags.append(
+                f"Repeat {repeats[referral.case_id]} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
+                "(for example a multi-agency risk management meeting)"
+            )
         previous = referral.repeat_of.heard_on if referral.repeat_of else None
         result.append(
             CaseListEntry(
@@ -88,6 +95,31 @@ def case_list(*, user, meeting):
             )
         )
     return result
+
+
+def _recent_repeats(meeting, case_ids, on):
+    since = on - relativedelta(months=meeting.marac.repeat_alert_months)
+    rows = (
+        Referral.objects.filter(case_id__in=case_ids, meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
+        .values("case_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["case_id"]: row["n"] for row in rows}
+
+
+def anniversaries_due(*, user, marac, within_days=28):
+    """Cases whose 12 months since their last hearing fall within the coming weeks and
+    that are not yet listed for that review."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return []
+    horizon = timezone.localdate() + timezone.timedelta(days=within_days)
+    cases = Case.objects.filter(marac=marac, status=Case.Status.OPEN, last_heard_on__lte=horizon - relativedelta(months=12)).select_related("victim")
+    listed = set(
+        AgendaItem.objects.filter(referral__case__in=cases, section=AgendaItem.Section.ANNIVERSARY, meeting__status="scheduled")
+        .filter(meeting__starts_at__date__gt=F("referral__case__last_heard_on"))
+        .values_list("referral__case_id", flat=True)
+    )
+    return [case for case in cases if case.pk not in listed]
 
 
 def awaiting_listing(*, user, marac):

@@ -201,14 +201,7 @@ def referral_list(*, by, referral, meeting=None, request=None):
         _require(policy.can_prepare_meetings(by, referral.marac))
     if referral.status != Referral.Status.AWAITING_LISTING:
         raise ValidationError("This referral is not awaiting listing.")
-    if meeting is None:
-        proposal = proposal_for(referral)
-        if proposal is None:
-            meetings_generate(marac=referral.marac)
-            proposal = proposal_for(referral)
-        if proposal is None:
-            raise ValidationError("There is no meeting far enough ahead: add a meeting first.")
-        meeting = Meeting.objects.get(pk=proposal.meeting_id)
+    meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
     item = AgendaItem.objects.create(meeting=meeting, referral=referral, listed_by=by)
     referral.status = Referral.Status.LISTED
@@ -219,9 +212,38 @@ def referral_list(*, by, referral, meeting=None, request=None):
     return item
 
 
+def _proposed_meeting(referral):
+    """The meeting the listing rules propose, making the pattern's meetings if there are
+    none far enough ahead yet."""
+    proposal = proposal_for(referral)
+    if proposal is None:
+        meetings_generate(marac=referral.marac)
+        proposal = proposal_for(referral)
+    if proposal is None:
+        raise ValidationError("There is no meeting far enough ahead: add a meeting first.")
+    return Meeting.objects.get(pk=proposal.meeting_id)
+
+
 def _check_listable(referral, meeting):
     if meeting.marac_id != referral.marac_id or meeting.status != Meeting.Status.SCHEDULED:
         raise ValidationError("Choose a scheduled meeting of this Marac.")
+
+
+@transaction.atomic
+def case_anniversary_list(*, by, case, meeting=None, request=None):
+    """List a case for the review 12 months after its last hearing (flags come off
+    agency files then), in the agenda's section for such cases."""
+    _require(policy.can_prepare_meetings(by, case.marac))
+    referral = case.referrals.filter(status=Referral.Status.HEARD).order_by("-heard_on", "-submitted_at").first()
+    if referral is None:
+        raise ValidationError("This case has not been heard yet.")
+    meeting = meeting or _proposed_meeting(referral)
+    _check_listable(referral, meeting)
+    item = AgendaItem.objects.create(meeting=meeting, referral=referral, section=AgendaItem.Section.ANNIVERSARY, listed_by=by)
+    if meeting.published_at:
+        _involve_agencies(meeting, [referral])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=case, marac=case.marac, summary=f"12-month review listed for meeting {meeting.pk}")
+    return item
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from openmarac.access import policy
 from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
-from openmarac.referrals.models import Referral
+from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
@@ -106,7 +106,13 @@ def listing(request, slug):
         if not policy.can_prepare_meetings(request.user, marac):
             _denied(request, "referrals.referral", "listing")
         try:
-            if request.POST.get("referral"):
+            if request.POST.get("case"):
+                case = Case.objects.filter(marac=marac, public_id=request.POST["case"]).first()
+                if case is None:
+                    raise Http404
+                services.case_anniversary_list(by=request.user, case=case, request=request)
+                messages.success(request, f"Case {case.reference} listed for its 12-month review.")
+            elif request.POST.get("referral"):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
                     raise Http404
@@ -119,7 +125,12 @@ def listing(request, slug):
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
     rows = selectors.awaiting_listing(user=request.user, marac=marac)
-    context = {"marac": marac, "rows": rows, "can_prepare": policy.can_prepare_meetings(request.user, marac)}
+    context = {
+        "marac": marac,
+        "rows": rows,
+        "anniversaries": selectors.anniversaries_due(user=request.user, marac=marac),
+        "can_prepare": policy.can_prepare_meetings(request.user, marac),
+    }
     return render(request, "meetings/listing.html", context)
 
 
