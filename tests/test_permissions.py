@@ -15,6 +15,7 @@ from openmarac.actions import services as action_services
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
+from openmarac.referrals import transfer
 from openmarac.referrals.models import Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
@@ -74,6 +75,9 @@ PROTECTED = {
     "meetings:research": ATTENDEES,
     "meetings:research-case": ATTENDEES,
     "meetings:register": {"coordinator", "chair"},
+    "referrals:transfer-request": {"coordinator"},
+    "referrals:transfer-bundle": {"coordinator"},
+    "referrals:transfer": {"coordinator", "other_coordinator"},  # from this Marac to the other
     "actions:run-meeting": {"coordinator", "chair"},
     "actions:hearing": ATTENDEES,
     "actions:hearing-live": ATTENDEES,
@@ -136,6 +140,7 @@ def world(marac, other_marac):
         by=users["coordinator"], hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
     # Everyone has signed, so the table tests access, not the declaration step.
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     kwargs = {
@@ -154,6 +159,9 @@ def world(marac, other_marac):
         "meetings:research-case": {"public_id": meeting.public_id, "referral_id": listed.public_id},
         "meetings:register": {"public_id": meeting.public_id},
         "actions:run-meeting": {"public_id": meeting.public_id},
+        "referrals:transfer-request": {"public_id": referral.case.public_id},
+        "referrals:transfer-bundle": {"public_id": referral.case.public_id},
+        "referrals:transfer": {"pk": pending.pk},
         "actions:hearing": {"public_id": meeting.public_id, "item_id": item.pk},
         "actions:hearing-live": {"public_id": meeting.public_id, "item_id": item.pk},
         "actions:minutes": {"public_id": meeting.public_id},

@@ -48,8 +48,14 @@ def home_panels(*, user):
 
 
 def personal_attention(*, user):
-    """Items that follow the person rather than a role: reviews they own, drafts."""
-    items = []
+    """Items that follow the person rather than a role: reviews they own, drafts,
+    cases offered to their Marac."""
+    from openmarac.referrals.transfer import transfers_awaiting
+
+    items = [
+        Attention(f"{t.from_marac.name} asks to transfer a case to {t.to_marac.name}", reverse("referrals:transfer", args=[t.pk]))
+        for t in transfers_awaiting(user=user)
+    ]
     for decision in referral_selectors.sharing_reviews_due(user=user):
         items.append(
             Attention(

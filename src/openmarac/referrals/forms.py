@@ -364,3 +364,19 @@ class SharingLogForm(GovukForm):
 
 class SharingReviewForm(GovukForm):
     next_review_on = _date("Next review date, if sharing continues", help_text="Leave empty if the decision needs no further review.")
+
+
+class TransferForm(GovukForm):
+    to_marac = forms.ModelChoiceField(label="Transfer to", queryset=None, empty_label="Choose a Marac")
+    reason = _text("Why is the case moving?", required=True, help_text="For example: the victim has moved into the area.")
+
+    def __init__(self, *args, exclude, **kwargs):
+        from openmarac.accounts.models import Marac
+
+        super().__init__(*args, **kwargs)
+        self.fields["to_marac"].queryset = Marac.objects.filter(is_active=True).exclude(pk=exclude.pk)
+
+
+class TransferDecisionForm(GovukForm):
+    decision = forms.ChoiceField(label="Your decision", choices=[("accept", "Accept the case"), ("decline", "Decline")], widget=forms.RadioSelect)
+    note = _text("Note for the sending coordinator", help_text="Required if you decline.")

@@ -335,3 +335,24 @@ class ChildrenReferralPrompt(models.Model):
     confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CaseTransfer(models.Model):
+    """A case moving to another Marac of the deployment, when the victim moves area. The
+    receiving coordinator accepts; the history moves with the case."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting the receiving coordinator"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="+")
+    to_marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="incoming_transfers")
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)

@@ -5,7 +5,7 @@ the information-sharing record."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,7 +18,7 @@ from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
 
 from . import forms as f
-from . import selectors, services, wizard
+from . import selectors, services, transfer, wizard
 from .models import MatchCandidate, Referral, ReferralPerson
 
 
@@ -30,6 +30,13 @@ def _not_found(request, record_type, record_id=""):
 def _apply_validation_error(form, error):
     for field, problems in error.message_dict.items():
         form.add_error(field if field in form.fields else None, problems)
+
+
+def _add_errors(form, error):
+    if hasattr(error, "message_dict"):
+        _apply_validation_error(form, error)
+    else:
+        form.add_error(None, error.messages)
 
 
 # --- Making a referral ----------------------------------------------------------------
@@ -308,3 +315,55 @@ def sharing_decision(request, pk):
     audit.record(action=audit.Action.VIEWED, request=request, obj=decision, marac=decision.referral.marac)
     context = {"decision": decision, "log_form": log_form, "review_form": review_form}
     return render(request, "referrals/sharing.html", context)
+
+
+# --- Moving area ------------------------------------------------------------------------
+
+
+@login_required
+def transfer_request(request, public_id):
+    case = selectors.case_for(user=request.user, public_id=public_id)
+    if case is None or not policy.has_role(request.user, case.marac, Role.COORDINATOR):
+        _not_found(request, "referrals.case", public_id)
+    form = f.TransferForm(request.POST or None, exclude=case.marac)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer.transfer_request(by=request.user, case=case, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Transfer requested. The {form.cleaned_data['to_marac']} coordinator has been asked to accept it.")
+            return redirect("referrals:case", case.public_id)
+    return render(request, "referrals/transfer_request.html", {"case": case, "form": form})
+
+
+@login_required
+def transfer_detail(request, pk):
+    item = transfer.transfer_for(user=request.user, pk=pk)
+    if item is None:
+        _not_found(request, "referrals.casetransfer", pk)
+    can_decide = item.status == item.Status.PENDING and policy.has_role(request.user, item.to_marac, Role.COORDINATOR)
+    form = f.TransferDecisionForm(request.POST or None)
+    if request.method == "POST" and can_decide and form.is_valid():
+        try:
+            transfer.transfer_decide(by=request.user, transfer=item, accept=form.cleaned_data["decision"] == "accept", note=form.cleaned_data["note"], request=request)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            if item.status == item.Status.ACCEPTED:
+                messages.success(request, f"Case accepted into {item.to_marac.name}, with its history.")
+                return redirect("referrals:case", item.case.public_id)
+            messages.success(request, "Transfer declined. The sending coordinator has been told.")
+            return redirect("core:home")
+    audit.record(action=audit.Action.VIEWED, request=request, obj=item, marac=item.to_marac)
+    return render(request, "referrals/transfer.html", {"transfer": item, "form": form if can_decide else None})
+
+
+@login_required
+def transfer_bundle(request, public_id):
+    case = selectors.case_for(user=request.user, public_id=public_id)
+    if case is None or not policy.has_role(request.user, case.marac, Role.COORDINATOR):
+        _not_found(request, "referrals.case", public_id)
+    response = JsonResponse(transfer.case_bundle(by=request.user, case=case, request=request), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="case-{case.reference}-transfer.json"'
+    return response

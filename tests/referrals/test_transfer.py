@@ -1,0 +1,69 @@
+import json
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from openmarac.accounts.models import AgencyKind, Role
+from openmarac.people.models import Person, PersonMatchKey
+from openmarac.referrals import services, transfer
+
+from ..conftest import sign_in
+from ..factories import marac_with_core_agencies, member
+
+
+@pytest.fixture
+def moving(marac, other_marac, intake, generator):
+    marac_with_core_agencies(other_marac)
+    receiving = member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA)
+    data = generator.referral(marac=marac, referring_agency=intake["referrer"].agency, children=1)
+    data.victim.address_sealed = True
+    referral = services.referral_record(marac=marac, data=data, by=intake["referrer"])
+    return referral.case, receiving
+
+
+def test_a_case_moves_with_its_history_when_the_receiving_coordinator_accepts(django_capture_on_commit_callbacks, marac, other_marac, intake, moving):
+    case, receiving = moving
+    with django_capture_on_commit_callbacks(execute=True):
+        request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Victim moved to Southvale")
+    assert mail.outbox[-1].to == [receiving.email] and case.victim.family_name not in mail.outbox[-1].body
+    assert sign_in(Client(), receiving).get(reverse("referrals:case", args=[case.public_id])).status_code == 404
+    transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    case.refresh_from_db()
+    assert case.marac == other_marac
+    assert set(Person.objects.filter(referral_roles__referral__case=case).values_list("marac", flat=True)) == {other_marac.pk}
+    assert not PersonMatchKey.objects.filter(person__referral_roles__referral__case=case, marac=marac).exists()
+    assert sign_in(Client(), receiving).get(reverse("referrals:case", args=[case.public_id])).status_code == 200
+    assert sign_in(Client(), intake["coordinator"]).get(reverse("referrals:case", args=[case.public_id])).status_code == 404
+
+
+def test_declining_needs_a_reason_and_leaves_the_case(marac, other_marac, intake, moving):
+    case, receiving = moving
+    request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Moved")
+    with pytest.raises(ValidationError):
+        transfer.transfer_decide(by=receiving, transfer=request, accept=False)
+    transfer.transfer_decide(by=receiving, transfer=request, accept=False, note="Victim is not resident here")
+    case.refresh_from_db()
+    assert case.marac == marac
+
+
+def test_only_the_coordinators_involved_request_and_decide(marac, other_marac, intake, moving):
+    case, receiving = moving
+    with pytest.raises(PermissionDenied):
+        transfer.transfer_request(by=intake["chair"], case=case, to_marac=other_marac, reason="Moved")
+    request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Moved")
+    with pytest.raises(PermissionDenied):
+        transfer.transfer_decide(by=intake["coordinator"], transfer=request, accept=True)
+
+
+def test_transfer_bundle_for_a_marac_elsewhere_keeps_sealed_values_marked(marac, intake, moving):
+    case, _ = moving
+    client = sign_in(Client(), intake["coordinator"])
+    response = client.get(reverse("referrals:transfer-bundle", args=[case.public_id]))
+    bundle = json.loads(response.content)
+    assert bundle["format"] == transfer.BUNDLE_FORMAT and bundle["case_reference"] == case.reference
+    victim = next(p for p in bundle["referrals"][0]["people"] if p["role"] == "victim")
+    assert victim["addresses"][0]["sealed"] is True
+    assert sign_in(Client(), intake["chair"]).get(reverse("referrals:transfer-bundle", args=[case.public_id])).status_code == 404
