@@ -26,6 +26,7 @@ def heard(marac, staff, generator):
             meeting.starts_at = timezone.now() - timezone.timedelta(days=days_ago)
             meeting.save()
         item = meeting_services.referral_list(by=staff["coordinator"], referral=referral, meeting=meeting)
+        meeting_services.meeting_publish(by=staff["coordinator"], meeting=meeting)
         return action_services.hearing_for(item)
 
     return make

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from openmarac.referrals.models import Referral
-from openmarac.risk.definitions import default_definition
 from openmarac.synthetic.accounts import DEMO_PASSWORD, demo_deployment
+
+from .referral_form import answer_checklist, choose, fill_person
 
 YES_QUESTIONS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}  # 15 "yes": visible high risk
 
@@ -15,18 +16,6 @@ YES_QUESTIONS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}  # 15 "yes":
 @pytest.fixture
 def demo(transactional_db):
     return demo_deployment()
-
-
-def _choose(page, field_id):
-    page.click(f"label[for='{field_id}']")
-
-
-def _fill_person(page, prefix, given, family, dob, relationship=None):
-    page.fill(f"#id_{prefix}given_name", given)
-    page.fill(f"#id_{prefix}family_name", family)
-    page.fill(f"#id_{prefix}date_of_birth", dob.isoformat())
-    if relationship:
-        page.fill(f"#id_{prefix}relationship_to_victim", relationship)
 
 
 def test_housing_referral_with_children_without_consent(new_page, demo, mailoutbox):
@@ -41,7 +30,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     referrer.click_and_check("button:has-text('Save and continue')", screenshot="referral-victim")
 
     # The victim: a mistake first (date of birth in the future) keeps what was typed.
-    _fill_person(referrer, "", "Amelia", "Hartley", date.today() + timedelta(days=2))
+    fill_person(referrer, "", "Amelia", "Hartley", date.today() + timedelta(days=2))
     referrer.fill("#id_address_line_1", "Flat 2, 14 Hidden Lane")
     referrer.fill("#id_postcode", "NS1 4AB")
     referrer.click("label[for='id_address_sealed']")
@@ -49,55 +38,49 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     assert "The date of birth cannot be in the future" in referrer.inner_text(".govuk-error-summary")
     assert referrer.input_value("#id_family_name") == "Hartley"
     referrer.fill("#id_date_of_birth", "1990-04-03")
-    _choose(referrer, "id_racially_minoritised_1")
+    choose(referrer, "id_racially_minoritised_1")
     referrer.click_and_check("button:has-text('Save and continue')")
 
     # Safe contact.
     referrer.fill("#id_phone", "07700 900123")
-    _choose(referrer, "id_phone_safe_to_call_0")
+    choose(referrer, "id_phone_safe_to_call_0")
     referrer.fill("#id_phone_safe_times", "Weekdays 10am to 2pm")
     referrer.click("label[for='id_phone_sealed']")
     referrer.click_and_check("button:has-text('Save and continue')")
 
     # Perpetrator.
-    _fill_person(referrer, "perpetrator-0-", "Darren", "Hartley", date(1987, 9, 12), "Husband")
+    fill_person(referrer, "perpetrator-0-", "Darren", "Hartley", date(1987, 9, 12), "Husband")
     referrer.click_and_check("button:has-text('Save and continue')")
 
     # Children: two, the second added with "Add a child".
     referrer.click_and_check("button:has-text('Add a child')")
-    _fill_person(referrer, "child-0-", "Lily", "Hartley", date.today() - timedelta(days=365 * 6))
+    fill_person(referrer, "child-0-", "Lily", "Hartley", date.today() - timedelta(days=365 * 6))
     referrer.fill("#id_child-0-relationship_to_victim", "Daughter")
     referrer.fill("#id_child-0-relationship_to_perpetrator", "Daughter")
     referrer.fill("#id_child-0-school", "Northshire Primary")
     referrer.click_and_check("button:has-text('Add another child')")
-    _fill_person(referrer, "child-1-", "Noah", "Hartley", date.today() - timedelta(days=365 * 3))
+    fill_person(referrer, "child-1-", "Noah", "Hartley", date.today() - timedelta(days=365 * 3))
     referrer.fill("#id_child-1-relationship_to_victim", "Son")
     referrer.fill("#id_child-1-relationship_to_perpetrator", "Son")
     referrer.axe(screenshot="referral-children")
     referrer.click_and_check("button:has-text('Save and continue')")
 
     # The checklist, page by page.
-    definition = default_definition()
-    for page_number in range(3):
-        for question in definition.questions[page_number * 8 : page_number * 8 + 8]:
-            _choose(referrer, f"id_{question.key}__answer_{0 if question.number in YES_QUESTIONS else 1}")
-        if page_number == 0:
-            referrer.axe(screenshot="referral-checklist")
-        referrer.click_and_check("button:has-text('Save and continue')")
+    answer_checklist(referrer, YES_QUESTIONS, screenshot="referral-checklist")
     assert "15" in referrer.inner_text(".govuk-inset-text")
 
     # Professional judgement (not needed: the score meets the threshold).
-    _choose(referrer, "id_professional_judgement_1")
+    choose(referrer, "id_professional_judgement_1")
     referrer.click_and_check("button:has-text('Save and continue')")
     referrer.fill("#id_reasons", "Assault last weekend in front of the children; threats to kill.")
     referrer.fill("#id_police_incidents_last_12_months", "4")
-    _choose(referrer, "id_repeat_declared_1")
+    choose(referrer, "id_repeat_declared_1")
     referrer.click_and_check("button:has-text('Save and continue')")
 
     # No consent: the sharing-without-consent record follows.
-    _choose(referrer, "id_victim_aware_1")
+    choose(referrer, "id_victim_aware_1")
     referrer.fill("#id_victim_not_aware_reason", "Telling her now could alert him.")
-    _choose(referrer, "id_consent_given_1")
+    choose(referrer, "id_consent_given_1")
     referrer.fill("#id_victim_afraid_of", "Darren and his brother")
     referrer.click_and_check("button:has-text('Save and continue')", screenshot="referral-sharing")
     referrer.click("label[for='id_legal_grounds_0']")
@@ -105,7 +88,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     for field in ["pressing_need", "risk_of_not_disclosing", "respective_risks", "interest_of_recipient",
                   "public_interest", "human_rights", "duty_of_confidentiality", "consultations", "shared_information"]:
         referrer.fill(f"#id_{field}", "Risk to life outweighs confidentiality.")
-    _choose(referrer, "id_client_notified_1")
+    choose(referrer, "id_client_notified_1")
     referrer.fill("#id_client_not_notified_reason", "It could alert the perpetrator.")
     referrer.fill("#id_review_on", (date.today() + timedelta(days=28)).isoformat())
     referrer.select_option("#id_review_owner", label=referrer_name(demo))
@@ -138,8 +121,8 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     idva.sign_in("idva@demo.openmarac.invalid", DEMO_PASSWORD)
     idva.click_and_check(f"text=Idva referral {referral.case.reference}", screenshot="idva-referral")
     idva.fill("#id_note", "No answer; no message left as not safe.")
-    _choose(idva, "id_method_0")
-    _choose(idva, "id_outcome_1")
+    choose(idva, "id_method_0")
+    choose(idva, "id_outcome_1")
     idva.click_and_check("button:has-text('Record attempt')")
     assert "Contact attempt recorded" in idva.inner_text("main")
 
@@ -147,7 +130,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     childrens = new_page()
     childrens.sign_in("childrens@demo.openmarac.invalid", DEMO_PASSWORD)
     childrens.click_and_check("text=confirm the children’s social care referral", screenshot="children-prompt")
-    _choose(childrens, "id_outcome_0")
+    choose(childrens, "id_outcome_0")
     childrens.click_and_check("button:has-text('Confirm')")
     childrens.visit(f"/cases/{referral.case.public_id}/")
     body = childrens.inner_text("main")

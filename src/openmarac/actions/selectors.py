@@ -15,12 +15,13 @@ _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "ri
 
 
 def outstanding_for(*, user, meeting):
-    """Actions agreed at earlier meetings that were due by this one: still open, or
-    closed since the previous meeting. Overdue actions arrive here by themselves."""
+    """What the meeting reviews first: actions agreed at earlier meetings that are open
+    and overdue (they arrive here by themselves), and those done or found not possible
+    since the previous meeting, so agencies report back on every one."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return Action.objects.none()
     previous = Meeting.objects.filter(marac=meeting.marac, starts_at__lt=meeting.starts_at, status="scheduled").order_by("-starts_at").first()
-    closed_since = Q(updated_at__gte=previous.starts_at) if previous else Q()
+    closed_since = (Q(updated_at__gte=previous.starts_at) | Q(hearing__item__meeting=previous)) if previous else Q()
     return (
         Action.objects.filter(case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
         .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))

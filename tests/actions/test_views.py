@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from openmarac.actions import services
+from openmarac.meetings.models import DeclarationSignature
+
+from ..conftest import sign_in
+
+
+def _signed(user, meeting):
+    DeclarationSignature.objects.get_or_create(meeting=meeting, user=user, defaults={"statement": "x"})
+    return sign_in(Client(), user)
+
+
+def _action(staff, hearing):
+    return services.action_add(
+        by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description="Management transfer",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=10),
+    )
+
+
+def test_two_sessions_update_the_same_action_one_conflicts_and_keeps_its_text(staff, heard):
+    action = _action(staff, heard())
+    url = reverse("actions:action", args=[action.pk])
+    first, second = sign_in(Client(), staff["housing_rep"]), sign_in(Client(), staff["coordinator"])
+    base = {"version": action.version}
+    assert first.post(url, {**base, "status": "completed", "completed_on": timezone.localdate().isoformat(), "note": "Done"}).status_code == 302
+    response = second.post(url, {**base, "status": "open", "note": "Chased the housing officer twice"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else updated this action" in body and "Chased the housing officer twice" in body
+    action.refresh_from_db()
+    assert action.status == "completed"
+
+
+def test_two_sessions_edit_the_minutes_the_second_keeps_its_text(staff, heard):
+    hearing = heard()
+    meeting = hearing.item.meeting
+    url = reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])
+    coordinator, chair = _signed(staff["coordinator"], meeting), _signed(staff["chair"], meeting)
+    post = {"action": "save-hearing", "version": hearing.version}
+    coordinator.post(url, {**post, "minutes": "Police to apply for a DVPO"})
+    response = chair.post(url, {**post, "minutes": "Chair: school to be told"})
+    body = response.content.decode()
+    assert "Someone else saved a change to this case" in body
+    assert "Chair: school to be told" in body and "Police to apply for a DVPO" in body
+    hearing.refresh_from_db()
+    assert hearing.minutes == "Police to apply for a DVPO"
+
+
+def test_live_part_shows_what_others_saved(staff, heard):
+    hearing = heard()
+    meeting = hearing.item.meeting
+    watcher = _signed(staff["housing_rep"], meeting)
+    live = reverse("actions:hearing-live", args=[meeting.public_id, hearing.item.pk])
+    assert "Management transfer" not in watcher.get(live).content.decode()
+    _action(staff, hearing)
+    assert "Management transfer" in watcher.get(live, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_minutes_go_out_as_a_link_without_personal_data(django_capture_on_commit_callbacks, staff, heard):
+    hearing = heard()
+    meeting = hearing.item.meeting
+    services.hearing_save(by=staff["coordinator"], hearing=hearing, version=hearing.version, minutes="Victim to be moved to a refuge")
+    _signed(staff["housing_rep"], meeting)
+    coordinator = _signed(staff["coordinator"], meeting)
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator.post(reverse("actions:minutes", args=[meeting.public_id]))
+    assert {m.to[0] for m in mail.outbox} == {staff["housing_rep"].email, staff["coordinator"].email}
+    victim = hearing.item.referral.case.victim
+    for message in mail.outbox:
+        assert victim.family_name not in message.body and "refuge" not in message.body
+        assert f"/meetings/{meeting.public_id}/minutes/" in message.body
+    reader = _signed(staff["probation_rep"], meeting)
+    assert "Victim to be moved to a refuge" in reader.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
+
+
+def test_each_agency_sees_its_own_summary(staff, heard):
+    hearing = heard()
+    _action(staff, hearing)
+    meeting = hearing.item.meeting
+    assert "Management transfer" in _signed(staff["housing_rep"], meeting).get(reverse("actions:agency-summary", args=[meeting.public_id])).content.decode()
+    assert "Management transfer" not in _signed(staff["probation_rep"], meeting).get(reverse("actions:agency-summary", args=[meeting.public_id])).content.decode()
