@@ -37,7 +37,7 @@ def nudges_for(text):
     """[(phrase found, suggested wording)] for each listed phrase in the text."""
     found = []
     lowered = (text or "").lower()
-    for phrase, suggestion in _nudges(getattr(settings, "OPENMARAC_LANGUAGE_NUDGES", "")).items():
+    for phrase, suggestion in _nudges(settings.OPENMARAC_LANGUAGE_NUDGES).items():
         if re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
             found.append((phrase, suggestion))
     return found

@@ -129,6 +129,9 @@ AXES_VERBOSE = False
 # Extra folders of risk checklist definitions (JSON) beyond the shipped SafeLives one.
 OPENMARAC_CHECKLIST_DIRS = env.list("OPENMARAC_CHECKLIST_DIRS", default=[])
 
+# A JSON file of {"phrase": "better wording"} replacing the careful-language list.
+OPENMARAC_LANGUAGE_NUDGES = env.str("OPENMARAC_LANGUAGE_NUDGES", default="")
+
 OTP_TOTP_ISSUER = "OpenMarac"
 # Demo only: shows the current code on the verification page for demo accounts so a
 # newcomer can sign in without a phone. Production settings refuse to start with it.
