@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from openmarac.actions import selectors, services
 from openmarac.actions.language import nudges_for
-from openmarac.actions.models import Action, ActionUpdate
+from openmarac.actions.models import ActionUpdate
 from openmarac.actions.prompts import plan_prompts
 from openmarac.actions.tasks import send_action_reminders
 from openmarac.meetings import services as meeting_services

@@ -4,9 +4,9 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from openmarac.accounts.models import Role
 from openmarac.audit import services as audit
 from openmarac.audit.models import AppendOnlyError, AuditEvent
-from openmarac.accounts.models import Role
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from playwright.sync_api import sync_playwright
 from openmarac.accounts import mfa
 from openmarac.accounts.models import User
 
-
 CHROMIUM = os.environ.get("OPENMARAC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -161,8 +161,9 @@ def test_only_the_coordinator_decides_matches_and_raises_concerns(marac, intake,
 
 
 def test_likely_match_in_another_marac_is_reported_without_details(marac, other_marac, intake, generator):
-    from ..factories import marac_with_core_agencies, member
     from openmarac.accounts.models import Role
+
+    from ..factories import marac_with_core_agencies, member
 
     marac_with_core_agencies(other_marac)
     elsewhere_referrer = member(other_marac, Role.REFERRER)

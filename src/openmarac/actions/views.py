@@ -76,7 +76,6 @@ def run_meeting(request, public_id):
 
 def _hearing_context(request, meeting, item, hearing, forms):
     referral = item.referral
-    marac = meeting.marac
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
     entry = next(e for e in meeting_selectors.case_list(user=request.user, meeting=meeting) if e.item.pk == item.pk)

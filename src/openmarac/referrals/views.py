@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from openmarac.access import policy
-from openmarac.accounts.models import Marac, Role
+from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.people.selectors import present_person

@@ -4,8 +4,8 @@ Used by `openmarac demo`, the tests and the benchmarks; later steps add cases.""
 import random
 from dataclasses import dataclass
 
-from faker import Faker
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from faker import Faker
 
 from openmarac.accounts.models import CORE_AGENCY_KINDS, Agency, AgencyKind, Marac, MaracAgency, Membership, Role, User
 
