@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -48,8 +49,6 @@ def _signed_or_redirect(request, meeting):
 
 
 def meeting_url(name, meeting):
-    from django.urls import reverse
-
     return reverse(f"meetings:{name}", args=[meeting.public_id])
 
 

@@ -112,7 +112,9 @@ def candidates_for_facts(query, *, marac_id, exclude=None, limit=5):
     key_rows = PersonMatchKey.objects.filter(marac_id=marac_id, key__in=keys)
     if exclude is not None:
         key_rows = key_rows.exclude(person=exclude)
-    people = Person.objects.filter(pk__in=key_rows.values("person_id")).prefetch_related(*_WITH_FACTS)
+    # Ids first: the planner then reads people by primary key instead of joining.
+    ids = set(key_rows.values_list("person_id", flat=True))
+    people = Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS)
     excluded_identity = exclude.canonical_id if exclude is not None else None
     best = {}
     for candidate in people:
