@@ -99,7 +99,8 @@ def test_cancelling_relists_the_cases_and_tells_agencies(django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_cancel(by=people["coordinator"], meeting=meeting, note="Venue unavailable")
     assert AgendaItem.objects.get(referral=referral).meeting == later
-    assert any("cancelled" in m.subject and "Venue unavailable" in m.body for m in mail.outbox)
+    assert any("cancelled" in m.subject for m in mail.outbox)
+    assert all("Venue unavailable" not in m.body for m in mail.outbox)  # free text stays out of email
     with pytest.raises(ValidationError):
         services.meeting_cancel(by=people["coordinator"], meeting=later, note="")
 
@@ -200,3 +201,14 @@ def test_the_scheduled_command_publishes_and_reminds_once(django_capture_on_comm
     out = capsys.readouterr().out
     assert "Case lists published: 1. Research reminders sent: 4. Action reminders sent: 0." in out
     assert "Case lists published: 0. Research reminders sent: 0. Action reminders sent: 0." in out
+
+
+def test_cancelling_keeps_opened_hearings_and_review_sections(marac, people, refer, meeting):
+    from openmarac.actions.services import hearing_for
+
+    later = services.meeting_add(by=people["coordinator"], marac=marac, starts_at=meeting.starts_at + timedelta(days=7))
+    item = services.referral_list(by=people["coordinator"], referral=refer(), meeting=meeting)
+    hearing_for(item)  # someone opened the case screen
+    services.meeting_cancel(by=people["coordinator"], meeting=meeting, note="Venue unavailable")
+    item.refresh_from_db()
+    assert item.meeting == later and item.referral.status == Referral.Status.LISTED

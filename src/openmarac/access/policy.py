@@ -145,9 +145,10 @@ def can_decide_matches(user, marac):
 
 
 def can_work_idva_referral(user, idva_referral):
-    return has_role(user, idva_referral.referral.marac, Role.IDVA, Role.COORDINATOR) and (
-        user.agency_id == idva_referral.idva_agency_id or has_role(user, idva_referral.referral.marac, Role.COORDINATOR)
-    )
+    marac = idva_referral.referral.marac
+    if has_role(user, marac, Role.COORDINATOR):
+        return True
+    return has_role(user, marac, Role.IDVA) and user.agency_id is not None and user.agency_id == idva_referral.idva_agency_id
 
 
 def can_confirm_children_prompt(user, prompt):
@@ -158,6 +159,11 @@ def can_confirm_children_prompt(user, prompt):
 def can_view_own_referral(user, referral):
     """A referrer follows the referrals they made, and learns the outcome."""
     return referral.referrer_id == user.pk and user.is_active and bool(roles_in(user, referral.marac))
+
+
+def can_edit_draft(user, referral):
+    """Only someone who may still refer to the Marac finishes a draft."""
+    return referral.referrer_id == user.pk and can_refer(user, referral.marac)
 
 
 def can_work_sharing_decision(user, decision):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.meetings.models import Meeting
+from openmarac.referrals.models import Case
 
 from .models import Action, ActionUpdate
 
@@ -26,6 +27,7 @@ def outstanding_for(*, user, meeting):
         Action.objects.filter(case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
         .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))
         .select_related(*_ACTION_DETAIL)
+        .prefetch_related("joint_agencies")
         .order_by("owner_agency__name", "due_on")
     )
 
@@ -36,7 +38,9 @@ def actions_of_agency(*, user, marac):
         return Action.objects.none()
     return (
         Action.objects.filter(Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id), case__marac=marac)
+        .filter(case__in=Case.objects.filter(policy.visible_cases_q(user)))
         .select_related(*_ACTION_DETAIL)
+        .prefetch_related("joint_agencies")
         .distinct()
         .order_by("-status", "due_on")
     )
@@ -57,7 +61,8 @@ def chase_list(*, user, marac, today=None):
         return None
     today = today or timezone.localdate()
     grouped = defaultdict(list)
-    for action in Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today).select_related(*_ACTION_DETAIL):
+    overdue = Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today)
+    for action in overdue.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
         grouped[action.owner_agency].append(action)
     return sorted(grouped.items(), key=lambda pair: pair[0].name)
 
@@ -77,9 +82,13 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
     if not policy.has_role(user, marac, Role.COORDINATOR):
         return Action.objects.none()
     today = today or timezone.localdate()
-    return Action.objects.filter(
-        case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
-    ).select_related(*_ACTION_DETAIL)
+    return (
+        Action.objects.filter(
+            case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
+        )
+        .select_related(*_ACTION_DETAIL)
+        .prefetch_related("joint_agencies")
+    )
 
 
 def open_after_two_meetings(*, marac, now=None):

@@ -4,6 +4,7 @@ each agency's summary, and following actions up to completion."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -106,7 +107,7 @@ def hearing(request, public_id, item_id):
     gate = _declaration_gate(request, meeting)
     if gate:
         return gate
-    item = meeting.items.filter(pk=item_id).select_related("referral__case").first()
+    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).select_related("referral__case").first()
     if item is None:
         _denied(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
@@ -136,8 +137,7 @@ def hearing(request, public_id, item_id):
         if done:
             return redirect("actions:hearing", meeting.public_id, item.pk)
     forms = {"hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form}
-    if request.method == "GET":
-        audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
+    audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
 
 
@@ -196,9 +196,11 @@ def hearing_live(request, public_id, item_id):
     meeting = _meeting(request, public_id)
     if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
         raise Http404
-    item = meeting.items.filter(pk=item_id).first()
+    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).first()
     if item is None:
         raise Http404
+    # Not audited per poll: the live part refreshes the case screen the viewer opened,
+    # and that view was recorded.
     hearing = services.hearing_for(item)
     context = {
         "hearing": hearing,
@@ -261,14 +263,16 @@ def agency_summary(request, public_id):
     gate = _declaration_gate(request, meeting)
     if gate:
         return gate
+    agency_id = request.user.agency_id
     actions = (
-        Action.objects.filter(hearing__item__meeting=meeting)
-        .filter(owner_agency_id=request.user.agency_id)
-        .select_related("case", "child")
+        Action.objects.filter(Q(owner_agency_id=agency_id) | Q(joint_agencies=agency_id), hearing__item__in=meeting_selectors.visible_items(user=request.user, meeting=meeting))
+        .select_related("case", "child", "owner_agency", "risk")
+        .prefetch_related("joint_agencies")
+        .distinct()
         .order_by("due_on")
-    ) | Action.objects.filter(hearing__item__meeting=meeting, joint_agencies=request.user.agency_id)
+    )
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Agency summary")
-    return render(request, "actions/agency_summary.html", {"meeting": meeting, "actions": actions.distinct(), "agency": request.user.agency})
+    return render(request, "actions/agency_summary.html", {"meeting": meeting, "actions": actions, "agency": request.user.agency})
 
 
 @login_required
@@ -276,6 +280,7 @@ def my_actions(request, slug):
     marac = Marac.objects.filter(slug=slug).first()
     if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):
         _denied(request, "actions.action", f"list {slug}")
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary="Actions list")
     context = {
         "marac": marac,
         "actions": selectors.actions_of_agency(user=request.user, marac=marac),

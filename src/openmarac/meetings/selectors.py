@@ -34,6 +34,15 @@ def meeting_for(*, user, public_id):
     return meeting
 
 
+def visible_items(*, user, meeting):
+    """The meeting's agenda items whose cases the user may still open: an agency's
+    access lapses 12 months after a case's last hearing, old case lists included."""
+    items = meeting.items.all()
+    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        items = items.filter(referral__case__in=Case.objects.filter(policy.visible_cases_q(user)))
+    return items
+
+
 def has_signed(*, user, meeting):
     return DeclarationSignature.objects.filter(meeting=meeting, user=user).exists()
 
@@ -59,7 +68,9 @@ _PEOPLE = Prefetch(
 def case_list(*, user, meeting):
     """The agenda in order, with slots, flags and the people as this user may see them."""
     items = list(
-        meeting.items.select_related("referral", "referral__case", "referral__referring_agency", "referral__repeat_of").prefetch_related(_PEOPLE)
+        visible_items(user=user, meeting=meeting)
+        .select_related("referral", "referral__case", "referral__referring_agency", "referral__repeat_of")
+        .prefetch_related(_PEOPLE)
     )
     by_id = {item.pk: item for item in items}
     entries = [
@@ -181,7 +192,8 @@ def research_for_agency(*, user, meeting):
     if not policy.can_do_research(user, meeting):
         return None
     returns = {r.referral_id: r for r in ResearchReturn.objects.filter(meeting=meeting, agency_id=user.agency_id)}
-    return [(item, returns.get(item.referral_id)) for item in meeting.items.select_related("referral__case").order_by("listed_at")]
+    items = visible_items(user=user, meeting=meeting).select_related("referral__case").order_by("listed_at")
+    return [(item, returns.get(item.referral_id)) for item in items]
 
 
 def research_on_case(*, user, meeting, referral):

@@ -139,7 +139,7 @@ def meeting_move(*, by, meeting, starts_at, note, request=None):
     notify(
         users=_attendee_users(meeting.marac),
         subject=f"{meeting.marac.name}: meeting moved",
-        message=f"The {meeting.marac.name} meeting of {local_old:%-d %B %Y %H:%M} has moved to {local_new:%-d %B %Y %H:%M}.\nReason: {note}",
+        message=f"The {meeting.marac.name} meeting of {local_old:%-d %B %Y %H:%M} has moved to {local_new:%-d %B %Y %H:%M}. The reason is on the meeting page.",
         path=reverse("meetings:meeting", args=[meeting.public_id]),
     )
     return meeting
@@ -152,22 +152,27 @@ def meeting_cancel(*, by, meeting, note, request=None):
     _require(policy.can_prepare_meetings(by, meeting.marac))
     if not note.strip():
         raise ValidationError({"note": "Say why the meeting is cancelled: agencies are told"})
+    if meeting.items.filter(hearing__closed_at__isnull=False).exists():
+        raise ValidationError("This meeting has already heard cases: it cannot be cancelled.")
     meeting.status = Meeting.Status.CANCELLED
     meeting.change_note = note
     meeting.save(update_fields=["status", "change_note"])
     relisted = 0
-    for item in list(meeting.items.select_related("referral")):
-        referral = item.referral
-        item.delete()
-        referral.status = Referral.Status.AWAITING_LISTING
-        referral.save(update_fields=["status"])
-        referral_list(by=by, referral=referral)
+    for item in list(meeting.items.select_related("referral__marac")):
+        # The item moves, in its own section, to the meeting the listing rules propose.
+        item.meeting = _proposed_meeting(item.referral)
+        item.save(update_fields=["meeting"])
+        if item.meeting.published_at:
+            _involve_agencies(item.meeting, [item.referral])
         relisted += 1
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Cancelled; {relisted} relisted")
     notify(
         users=_attendee_users(meeting.marac),
         subject=f"{meeting.marac.name}: meeting cancelled",
-        message=f"The {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y %H:%M} is cancelled.\nReason: {note}",
+        message=(
+            f"The {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y %H:%M} is cancelled; "
+            "its cases are listed for the next meetings. The reason is on the meeting page."
+        ),
         path=reverse("meetings:meetings", args=[meeting.marac.slug]),
     )
     return meeting

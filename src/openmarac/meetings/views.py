@@ -124,6 +124,7 @@ def listing(request, slug):
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
     rows = selectors.awaiting_listing(user=request.user, marac=marac)
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
     context = {
         "marac": marac,
         "rows": rows,
@@ -259,7 +260,7 @@ def research_case(request, public_id, referral_id):
     gate = _signed_or_redirect(request, meeting)
     if gate:
         return gate
-    item = meeting.items.filter(referral__public_id=referral_id).select_related("referral", "referral__case").first()
+    item = selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=referral_id).select_related("referral", "referral__case").first()
     if item is None:
         _denied(request, "referrals.referral", referral_id)
     referral = item.referral

@@ -69,8 +69,8 @@ def referral_for_referrer(*, user, public_id):
 
 
 def draft_for(*, user, public_id):
-    referral = referral_for_referrer(user=user, public_id=public_id)
-    return referral if referral and referral.status == Referral.Status.DRAFT else None
+    referral = Referral.objects.filter(public_id=public_id, status=Referral.Status.DRAFT).select_related("marac").first()
+    return referral if referral and policy.can_edit_draft(user, referral) else None
 
 
 def idva_referrals_for(*, user, marac):

@@ -203,6 +203,8 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
 
     A referral imported as already heard (history) sets nothing in motion: its Idva and
     children's referrals happened outside the system."""
+    if by is not None and not policy.can_refer(by, marac):
+        raise PermissionDenied
     problems = referral_problems(marac=marac, data=data)
     if problems:
         raise ValidationError(problems)

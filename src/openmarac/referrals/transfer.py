@@ -12,7 +12,7 @@ from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
 
-from .models import Case, CaseTransfer, Referral
+from .models import Case, CaseTransfer, MatchCandidate, OtherMaracMatch, Referral
 
 BUNDLE_FORMAT = "openmarac-case-transfer/1"
 
@@ -72,6 +72,11 @@ def _move_case(case, to_marac):
     """The case, its referrals and its people move; so does matching. Its reference is
     kept (it is in earlier minutes) unless the receiving Marac already uses it."""
     person_ids = set(Person.objects.filter(referral_roles__referral__case=case).values_list("pk", flat=True))
+    # Links into the sending Marac stay there: its people as match candidates, and the
+    # involvements that let its agencies open the case.
+    MatchCandidate.objects.filter(referral__case=case).delete()
+    OtherMaracMatch.objects.filter(referral__case=case, other_marac=to_marac).delete()
+    case.involvements.all().delete()
     Person.objects.filter(pk__in=person_ids).update(marac=to_marac)
     PersonMatchKey.objects.filter(person_id__in=person_ids).update(marac=to_marac)
     Referral.objects.filter(case=case).update(marac=to_marac)

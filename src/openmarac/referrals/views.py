@@ -192,9 +192,14 @@ def case(request, public_id):
                 "people": people,
                 "assessment": assessment,
                 "yes_factors": _yes_factors(assessment),
+                # Possible matches are other cases' people: for the coordinator deciding them.
                 "candidates": [
-                    (candidate, present_person(candidate.candidate, user=user, marac=marac)) for candidate in referral.match_candidates.all()
-                ],
+                    (candidate, present_person(candidate.candidate, user=user, marac=marac))
+                    for candidate in referral.match_candidates.all()
+                    if candidate.candidate.marac_id == marac.pk
+                ]
+                if policy.can_decide_matches(user, marac)
+                else [],
             }
         )
     context = {
@@ -237,7 +242,7 @@ def match_decision(request, public_id, pk):
 
 @login_required
 def quality_concern(request, public_id):
-    referral = Referral.objects.filter(public_id=public_id).select_related("marac", "case").first()
+    referral = Referral.objects.filter(public_id=public_id, case__isnull=False).select_related("marac", "case").first()
     if referral is None or not policy.can_decide_matches(request.user, referral.marac):
         _not_found(request, "referrals.referral", public_id)
     form = f.QualityConcernForm(request.POST or None)

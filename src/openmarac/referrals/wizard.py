@@ -111,7 +111,11 @@ def store(referral, slug, post):
 def add_blank_form(referral, slug, prefix):
     """"Add another" on a repeating page: one more empty form, typed answers kept."""
     stored = dict(referral.draft.get(slug, {}))
-    total = int(stored.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
+    try:
+        total = int(stored.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
+    except (TypeError, ValueError):
+        total = 0
+    total = min(max(total, 0), 15)
     stored[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
     stored.setdefault(f"{prefix}-INITIAL_FORMS", "0")
     referral.draft = {**referral.draft, slug: stored}
