@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from openmarac.access import policy
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
+from openmarac.core.forms import apply_validation_error
+from openmarac.core.views import not_found
 
 from . import selectors, services
 from .forms import AddAgencyForm, AgencyLinkForm, ChangeRoleForm, InviteForm, MaracSettingsForm
@@ -19,14 +21,10 @@ from .models import Marac, MaracAgency
 def _managed_marac(request, slug):
     marac = selectors.marac_for_management(user=request.user, slug=slug)
     if marac is None:
-        audit.record(action=audit.Action.DENIED, request=request, record_type="accounts.marac", record_id=slug)
-        raise Http404
+        not_found(request, "accounts.marac", slug)
     return marac
 
 
-def _apply_validation_error(form, error):
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 @login_required
@@ -43,7 +41,7 @@ def invite(request, slug):
         try:
             membership = services.user_invite(by=request.user, marac=marac, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"{membership.user} now has the role {membership.get_role_display()}. An invitation was sent if they are new.")
             return redirect("accounts:members", slug=marac.slug)
@@ -71,7 +69,7 @@ def member(request, slug, pk):
             try:
                 services.membership_change_role(by=request.user, membership=membership, role=form.cleaned_data["role"], request=request)
             except ValidationError as error:
-                _apply_validation_error(form, error)
+                apply_validation_error(form, error)
             else:
                 messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
                 return redirect("accounts:members", slug=marac.slug)
@@ -103,7 +101,7 @@ def agency_add(request, slug):
                 by=request.user, marac=marac, agency=data["existing"], name=data["name"], kind=data["kind"], is_core=data["is_core"], request=request
             )
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"{link.agency} takes part in {marac}.")
             return redirect("accounts:agencies", slug=marac.slug)
@@ -138,16 +136,14 @@ def marac_settings(request, slug):
 @login_required
 def maracs(request):
     if not policy.can_administer_system(request.user):
-        audit.record(action=audit.Action.DENIED, request=request, record_type="accounts.marac", summary="Marac list")
-        raise Http404
+        not_found(request, "accounts.marac", "list")
     return render(request, "accounts/manage/maracs.html", {"maracs": Marac.objects.all()})
 
 
 @login_required
 def marac_create(request):
     if not policy.can_administer_system(request.user):
-        audit.record(action=audit.Action.DENIED, request=request, record_type="accounts.marac", summary="Create Marac")
-        raise Http404
+        not_found(request, "accounts.marac", "new")
     form = MaracSettingsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         marac = services.marac_save(by=request.user, marac=form.instance, request=request)

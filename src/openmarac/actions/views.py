@@ -15,8 +15,11 @@ from weasyprint import HTML
 from openmarac.access import policy
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
+from openmarac.core.forms import apply_validation_error
+from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings.prompts import needs_shown
+from openmarac.meetings.views import declaration_gate
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person
 from openmarac.people.selectors import present_person
@@ -31,22 +34,13 @@ from .models import Action
 from .prompts import plan_prompts
 
 
-def _denied(request, record_type, record_id):
-    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
-    raise Http404
-
-
 def _meeting(request, public_id, allowed=None):
     meeting = meeting_selectors.meeting_for(user=request.user, public_id=public_id)
     if meeting is None or (allowed and not allowed(request.user, meeting)):
-        _denied(request, "meetings.meeting", public_id)
+        not_found(request, "meetings.meeting", public_id)
     return meeting
 
 
-def _declaration_gate(request, meeting):
-    if meeting_selectors.has_signed(user=request.user, meeting=meeting):
-        return None
-    return redirect(reverse("meetings:declaration", args=[meeting.public_id]) + f"?next={request.get_full_path()}")
 
 
 def _nudge(request, *texts):
@@ -54,16 +48,13 @@ def _nudge(request, *texts):
         messages.warning(request, f"Careful language: instead of “{phrase}”, consider “{suggestion}”.")
 
 
-def _apply(form, error):
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
 
 
 @login_required
 def run_meeting(request, public_id):
     """The chair's view: outstanding actions first, then the agenda with each case's slot."""
     meeting = _meeting(request, public_id, policy.can_record_hearing)
-    gate = _declaration_gate(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
@@ -104,12 +95,12 @@ def _hearing_context(request, meeting, item, hearing, forms):
 @login_required
 def hearing(request, public_id, item_id):
     meeting = _meeting(request, public_id)
-    gate = _declaration_gate(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).select_related("referral__case").first()
     if item is None:
-        _denied(request, "meetings.agendaitem", item_id)
+        not_found(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
     referral = item.referral
     children = Person.objects.filter(referral_roles__referral=referral, referral_roles__role=ReferralPerson.Role.CHILD)
@@ -183,10 +174,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             return True
     except ValidationError as error:
         form = {"add-action": action_form, "close": close_form, "add-risk": risk_form}.get(action, hearing_form)
-        if hasattr(error, "message_dict"):
-            _apply(form, error)
-        else:
-            form.add_error(None, error.messages)
+        apply_validation_error(form, error)
     return False
 
 
@@ -225,7 +213,7 @@ def _minutes_entries(user, meeting):
 @login_required
 def minutes(request, public_id):
     meeting = _meeting(request, public_id)
-    gate = _declaration_gate(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     can_publish = policy.can_prepare_meetings(request.user, meeting.marac)
@@ -242,7 +230,7 @@ def minutes(request, public_id):
         messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
         return redirect("actions:minutes", meeting.public_id)
     if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
-        _denied(request, "meetings.minutes", public_id)
+        not_found(request, "meetings.minutes", public_id)
     entries = _minutes_entries(request.user, meeting)
     if request.GET.get("format") == "pdf":
         html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "printed_at": timezone.localtime()})
@@ -259,8 +247,8 @@ def agency_summary(request, public_id):
     """What one agency must do after the meeting, to pass to frontline colleagues."""
     meeting = _meeting(request, public_id)
     if request.user.agency_id is None:
-        _denied(request, "meetings.summary", public_id)
-    gate = _declaration_gate(request, meeting)
+        not_found(request, "meetings.summary", public_id)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     agency_id = request.user.agency_id
@@ -279,7 +267,7 @@ def agency_summary(request, public_id):
 def my_actions(request, slug):
     marac = Marac.objects.filter(slug=slug).first()
     if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):
-        _denied(request, "actions.action", f"list {slug}")
+        not_found(request, "actions.action", f"list {slug}")
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary="Actions list")
     context = {
         "marac": marac,
@@ -295,12 +283,12 @@ def my_actions(request, slug):
 def action_detail(request, pk):
     action = selectors.action_for(user=request.user, pk=pk)
     if action is None:
-        _denied(request, "actions.action", pk)
+        not_found(request, "actions.action", pk)
     can_report = policy.can_report_on_action(request.user, action)
     form = ActionReportForm(request.POST or None, initial={"version": action.version, "status": action.status})
     if request.method == "POST":
         if not can_report:
-            _denied(request, "actions.action", pk)
+            not_found(request, "actions.action", pk)
         if form.is_valid():
             try:
                 services.action_report(by=request.user, action=action, request=request, **form.cleaned_data)
@@ -309,7 +297,7 @@ def action_detail(request, pk):
                 form.data["version"] = conflict.current.version
                 form.add_error(None, f"Someone else updated this action while you were writing (it is now “{conflict.current.get_status_display()}”). Your text is kept; check and save again.")
             except ValidationError as error:
-                _apply(form, error)
+                apply_validation_error(form, error)
             else:
                 _nudge(request, form.cleaned_data["note"])
                 messages.success(request, "Action updated.")

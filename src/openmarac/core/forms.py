@@ -63,3 +63,13 @@ class GovukForm(GovukFormMixin, forms.Form):
 
 class GovukModelForm(GovukFormMixin, forms.ModelForm):
     pass
+
+
+def apply_validation_error(form, error):
+    """Show a service's ValidationError on the form: field messages beside their fields,
+    anything else at the top."""
+    if hasattr(error, "message_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)

@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 
 from openmarac.access import policy
+from openmarac.audit import services as audit
 
 from .selectors import home_panels, personal_attention
 
@@ -30,3 +32,9 @@ def permission_denied(request, exception):
 
 def bad_request(request, exception):
     return render(request, "errors/400.html", status=400)
+
+
+def not_found(request, record_type, record_id=""):
+    """Refuse as if the record did not exist, and record the refusal."""
+    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
+    raise Http404

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 from openmarac.access import policy
 from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
+from openmarac.core.forms import apply_validation_error
+from openmarac.core.views import not_found
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
@@ -22,26 +24,21 @@ from .models import AgendaItem, Meeting, ResearchReturn
 from .prompts import prompts_for
 
 
-def _denied(request, record_type, record_id):
-    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
-    raise Http404
-
-
 def _marac(request, slug, allowed):
     marac = Marac.objects.filter(slug=slug, is_active=True).first()
     if marac is None or not allowed(request.user, marac):
-        _denied(request, "accounts.marac", slug)
+        not_found(request, "accounts.marac", slug)
     return marac
 
 
 def _meeting(request, public_id):
     meeting = selectors.meeting_for(user=request.user, public_id=public_id)
     if meeting is None:
-        _denied(request, "meetings.meeting", public_id)
+        not_found(request, "meetings.meeting", public_id)
     return meeting
 
 
-def _signed_or_redirect(request, meeting):
+def declaration_gate(request, meeting):
     """Case material of a meeting is shown only after the confidentiality declaration."""
     if selectors.has_signed(user=request.user, meeting=meeting):
         return None
@@ -52,9 +49,6 @@ def meeting_url(name, meeting):
     return reverse(f"meetings:{name}", args=[meeting.public_id])
 
 
-def _apply_validation_error(form, error):
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
 
 
 # --- Meetings and the pattern ---------------------------------------------------------
@@ -91,7 +85,7 @@ def meeting_add(request, slug):
         try:
             meeting = services.meeting_add(by=request.user, marac=marac, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, "Meeting added.")
             return redirect("meetings:meeting", meeting.public_id)
@@ -103,7 +97,7 @@ def listing(request, slug):
     marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.ALL_CASES_ROLES))
     if request.method == "POST":
         if not policy.can_prepare_meetings(request.user, marac):
-            _denied(request, "referrals.referral", "listing")
+            not_found(request, "referrals.referral", "listing")
         try:
             if request.POST.get("case"):
                 case = Case.objects.filter(marac=marac, public_id=request.POST["case"]).first()
@@ -140,7 +134,7 @@ def listing(request, slug):
 @login_required
 def meeting(request, public_id):
     meeting = _meeting(request, public_id)
-    gate = _signed_or_redirect(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     can_prepare = policy.can_prepare_meetings(request.user, meeting.marac)
@@ -164,7 +158,7 @@ def meeting(request, public_id):
 @login_required
 def case_list_pdf(request, public_id):
     meeting = _meeting(request, public_id)
-    gate = _signed_or_redirect(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     entries = selectors.case_list(user=request.user, meeting=meeting)
@@ -188,7 +182,7 @@ def meeting_ics(request, public_id):
 def meeting_change(request, public_id):
     meeting = _meeting(request, public_id)
     if not policy.can_prepare_meetings(request.user, meeting.marac):
-        _denied(request, "meetings.meeting", public_id)
+        not_found(request, "meetings.meeting", public_id)
     form = MeetingChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,7 +194,7 @@ def meeting_change(request, public_id):
             messages.success(request, "Meeting cancelled. Agencies have been told and its cases listed again.")
             return redirect("meetings:meetings", meeting.marac.slug)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
     return render(request, "meetings/meeting_change.html", {"meeting": meeting, "form": form})
 
 
@@ -210,7 +204,7 @@ def item_move(request, public_id, pk):
     meeting = _meeting(request, public_id)
     item = AgendaItem.objects.filter(meeting=meeting, pk=pk).select_related("referral", "meeting__marac").first()
     if item is None or not policy.can_prepare_meetings(request.user, meeting.marac):
-        _denied(request, "meetings.agendaitem", pk)
+        not_found(request, "meetings.agendaitem", pk)
     others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
     form = MoveItemForm(request.POST, meetings=others)
     if form.is_valid():
@@ -243,7 +237,7 @@ def declaration(request, public_id):
 @login_required
 def research(request, public_id):
     meeting = _meeting(request, public_id)
-    gate = _signed_or_redirect(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     context = {
@@ -257,12 +251,12 @@ def research(request, public_id):
 @login_required
 def research_case(request, public_id, referral_id):
     meeting = _meeting(request, public_id)
-    gate = _signed_or_redirect(request, meeting)
+    gate = declaration_gate(request, meeting)
     if gate:
         return gate
     item = selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=referral_id).select_related("referral", "referral__case").first()
     if item is None:
-        _denied(request, "referrals.referral", referral_id)
+        not_found(request, "referrals.referral", referral_id)
     referral = item.referral
     can_research = policy.can_do_research(request.user, meeting)
     form = None
@@ -281,7 +275,7 @@ def research_case(request, public_id, referral_id):
                 messages.success(request, "Research returned." if action == "return" else "Research saved; return it when complete.")
                 return redirect("meetings:research", meeting.public_id)
     elif request.method == "POST":
-        _denied(request, "meetings.researchreturn", referral_id)
+        not_found(request, "meetings.researchreturn", referral_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Research")
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     prompts = prompts_for(
@@ -307,7 +301,7 @@ def register(request, public_id):
     meeting = _meeting(request, public_id)
     data = selectors.register(user=request.user, meeting=meeting)
     if data is None:
-        _denied(request, "meetings.attendance", public_id)
+        not_found(request, "meetings.attendance", public_id)
     can_edit = policy.can_prepare_meetings(request.user, meeting.marac)
     forms_by_agency = {}
     for row in data["rows"]:
@@ -324,7 +318,7 @@ def register(request, public_id):
     observer_form = ObserverForm(request.POST if "add-observer" in request.POST else None)
     if request.method == "POST":
         if not can_edit:
-            _denied(request, "meetings.attendance", public_id)
+            not_found(request, "meetings.attendance", public_id)
         if "add-observer" in request.POST and observer_form.is_valid():
             services.attendance_save(
                 by=request.user, meeting=meeting, request=request,

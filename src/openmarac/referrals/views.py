@@ -14,30 +14,14 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
+from openmarac.core.forms import apply_validation_error
+from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
 
 from . import forms as f
 from . import selectors, services, transfer, wizard
 from .models import MatchCandidate, Referral, ReferralPerson
-
-
-def _not_found(request, record_type, record_id=""):
-    audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
-    raise Http404
-
-
-def _apply_validation_error(form, error):
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
-
-
-def _add_errors(form, error):
-    if hasattr(error, "message_dict"):
-        _apply_validation_error(form, error)
-    else:
-        form.add_error(None, error.messages)
-
 
 # --- Making a referral ----------------------------------------------------------------
 
@@ -47,7 +31,7 @@ def my_referrals(request):
     referrals = selectors.referrals_made_by(user=request.user)
     can_refer = bool(policy.referring_maracs(request.user))
     if not can_refer and not referrals:
-        _not_found(request, "referrals.referral", "list")
+        not_found(request, "referrals.referral", "list")
     return render(request, "referrals/my_referrals.html", {"referrals": referrals, "can_refer": can_refer})
 
 
@@ -55,7 +39,7 @@ def my_referrals(request):
 def start(request):
     maracs = policy.referring_maracs(request.user)
     if not maracs:
-        _not_found(request, "referrals.referral", "new")
+        not_found(request, "referrals.referral", "new")
     if request.method == "POST":
         marac = next((m for m in maracs if m.slug == request.POST.get("marac")), None)
         if marac is None and len(maracs) == 1:
@@ -72,7 +56,7 @@ def start(request):
 def step(request, public_id, slug):
     referral = selectors.draft_for(user=request.user, public_id=public_id)
     if referral is None:
-        _not_found(request, "referrals.referral", public_id)
+        not_found(request, "referrals.referral", public_id)
     steps = wizard.steps_for(referral)
     slugs = [s.slug for s in steps]
     if slug not in slugs:
@@ -133,7 +117,7 @@ def _score_so_far(referral):
 def check(request, public_id):
     referral = selectors.draft_for(user=request.user, public_id=public_id)
     if referral is None:
-        _not_found(request, "referrals.referral", public_id)
+        not_found(request, "referrals.referral", public_id)
     problems = {}
     incomplete = wizard.first_incomplete(referral)
     if request.method == "POST" and incomplete is None:
@@ -151,7 +135,7 @@ def check(request, public_id):
 def sent(request, public_id):
     referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
     if referral is None or referral.status == Referral.Status.DRAFT:
-        _not_found(request, "referrals.referral", public_id)
+        not_found(request, "referrals.referral", public_id)
     return render(request, "referrals/sent.html", {"referral": referral})
 
 
@@ -160,7 +144,7 @@ def referral_outcome(request, public_id):
     """What a referrer may see of a referral they made: its progress and any feedback."""
     referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
     if referral is None:
-        _not_found(request, "referrals.referral", public_id)
+        not_found(request, "referrals.referral", public_id)
     if referral.status == Referral.Status.DRAFT:
         return redirect("referrals:check", referral.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral, marac=referral.marac, summary="Outcome")
@@ -174,7 +158,7 @@ def referral_outcome(request, public_id):
 def case(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None:
-        _not_found(request, "referrals.case", public_id)
+        not_found(request, "referrals.case", public_id)
     if str(case.public_id) != str(public_id):
         return redirect("referrals:case", case.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac)
@@ -225,7 +209,7 @@ def match_decision(request, public_id, pk):
     case = selectors.case_for(user=request.user, public_id=public_id)
     candidate = MatchCandidate.objects.filter(pk=pk, referral__case=case).select_related("referral", "referral__marac", "referral__case").first() if case else None
     if candidate is None or not policy.can_decide_matches(request.user, case.marac):
-        _not_found(request, "referrals.matchcandidate", pk)
+        not_found(request, "referrals.matchcandidate", pk)
     form = f.MatchDecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -244,7 +228,7 @@ def match_decision(request, public_id, pk):
 def quality_concern(request, public_id):
     referral = Referral.objects.filter(public_id=public_id, case__isnull=False).select_related("marac", "case").first()
     if referral is None or not policy.can_decide_matches(request.user, referral.marac):
-        _not_found(request, "referrals.referral", public_id)
+        not_found(request, "referrals.referral", public_id)
     form = f.QualityConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.quality_concern_raise(by=request.user, referral=referral, request=request, **form.cleaned_data)
@@ -260,14 +244,14 @@ def quality_concern(request, public_id):
 def idva_referral(request, pk):
     item = selectors.idva_referral_for(user=request.user, pk=pk)
     if item is None:
-        _not_found(request, "referrals.idvareferral", pk)
+        not_found(request, "referrals.idvareferral", pk)
     marac = item.referral.marac
     form = f.ContactAttemptForm(request.POST or None, initial={"attempted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
     if request.method == "POST" and form.is_valid():
         try:
             services.idva_contact_record(by=request.user, idva_referral=item, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, "Contact attempt recorded.")
             return redirect("referrals:idva-referral", item.pk)
@@ -280,13 +264,13 @@ def idva_referral(request, pk):
 def children_prompt(request, pk):
     prompt = selectors.children_prompt_for(user=request.user, pk=pk)
     if prompt is None:
-        _not_found(request, "referrals.childrenreferralprompt", pk)
+        not_found(request, "referrals.childrenreferralprompt", pk)
     form = f.ChildrenPromptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.children_prompt_confirm(by=request.user, prompt=prompt, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_validation_error(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, "Children’s social care referral confirmed.")
             return redirect("core:home")
@@ -302,7 +286,7 @@ def children_prompt(request, pk):
 def sharing_decision(request, pk):
     decision = selectors.sharing_decision_for(user=request.user, pk=pk)
     if decision is None:
-        _not_found(request, "referrals.sharingdecision", pk)
+        not_found(request, "referrals.sharingdecision", pk)
     log_form = f.SharingLogForm(request.POST if request.POST.get("action") == "log" else None)
     review_form = f.SharingReviewForm(request.POST if request.POST.get("action") == "review" else None)
     if request.method == "POST":
@@ -316,7 +300,7 @@ def sharing_decision(request, pk):
                 messages.success(request, "Review recorded.")
                 return redirect("referrals:sharing", decision.pk)
         except ValidationError as error:
-            _apply_validation_error(review_form if request.POST.get("action") == "review" else log_form, error)
+            apply_validation_error(review_form if request.POST.get("action") == "review" else log_form, error)
     audit.record(action=audit.Action.VIEWED, request=request, obj=decision, marac=decision.referral.marac)
     context = {"decision": decision, "log_form": log_form, "review_form": review_form}
     return render(request, "referrals/sharing.html", context)
@@ -329,13 +313,13 @@ def sharing_decision(request, pk):
 def transfer_request(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None or not policy.has_role(request.user, case.marac, Role.COORDINATOR):
-        _not_found(request, "referrals.case", public_id)
+        not_found(request, "referrals.case", public_id)
     form = f.TransferForm(request.POST or None, exclude=case.marac)
     if request.method == "POST" and form.is_valid():
         try:
             transfer.transfer_request(by=request.user, case=case, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            apply_validation_error(form, error)
         else:
             messages.success(request, f"Transfer requested. The {form.cleaned_data['to_marac']} coordinator has been asked to accept it.")
             return redirect("referrals:case", case.public_id)
@@ -346,14 +330,14 @@ def transfer_request(request, public_id):
 def transfer_detail(request, pk):
     item = transfer.transfer_for(user=request.user, pk=pk)
     if item is None:
-        _not_found(request, "referrals.casetransfer", pk)
+        not_found(request, "referrals.casetransfer", pk)
     can_decide = item.status == item.Status.PENDING and policy.has_role(request.user, item.to_marac, Role.COORDINATOR)
     form = f.TransferDecisionForm(request.POST or None)
     if request.method == "POST" and can_decide and form.is_valid():
         try:
             transfer.transfer_decide(by=request.user, transfer=item, accept=form.cleaned_data["decision"] == "accept", note=form.cleaned_data["note"], request=request)
         except ValidationError as error:
-            _add_errors(form, error)
+            apply_validation_error(form, error)
         else:
             if item.status == item.Status.ACCEPTED:
                 messages.success(request, f"Case accepted into {item.to_marac.name}, with its history.")
@@ -368,7 +352,7 @@ def transfer_detail(request, pk):
 def transfer_bundle(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None or not policy.has_role(request.user, case.marac, Role.COORDINATOR):
-        _not_found(request, "referrals.case", public_id)
+        not_found(request, "referrals.case", public_id)
     response = JsonResponse(transfer.case_bundle(by=request.user, case=case, request=request), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="case-{case.reference}-transfer.json"'
     return response
