@@ -94,8 +94,9 @@ def match_keys_refresh(person):
 
 _WITH_FACTS = [
     "aliases",
-    Prefetch("addresses", queryset=Address.objects.only("person_id", "postcode")),
-    Prefetch("phones", queryset=Phone.objects.only("person_id", "number")),
+    # No ordering: matching does not need it, and sorting defeats the person_id index.
+    Prefetch("addresses", queryset=Address.objects.only("person_id", "postcode").order_by()),
+    Prefetch("phones", queryset=Phone.objects.only("person_id", "number").order_by()),
 ]
 
 
