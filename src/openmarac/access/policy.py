@@ -102,12 +102,6 @@ def can_see_record_access_log(user, marac):
     return has_role(user, marac, Role.COORDINATOR)
 
 
-def assignable_roles(user, marac):
-    """Roles the acting user may give in this Marac."""
-    if can_manage_marac(user, marac):
-        return list(Role)
-    return []
-
 
 def can_refer(user, marac):
     return has_role(user, marac, *REFERRING_ROLES)
@@ -132,11 +126,6 @@ def visible_cases_q(user):
             allowed |= Q(marac_id=membership.marac_id, involvements__agency_id=user.agency_id) & _active_case_q()
     return allowed
 
-
-def can_view_case(user, case):
-    from openmarac.referrals.models import Case
-
-    return Case.objects.filter(visible_cases_q(user), pk=case.pk).exists()
 
 
 def can_decide_matches(user, marac):
