@@ -55,3 +55,12 @@ def core_agencies_without_representative(*, user, marac):
     """A core agency nobody represents will miss every meeting: the coordinator's home
     page shows these first."""
     return [link for link in agency_links_of(user=user, marac=marac) if link.is_active and link.is_core and not link.representatives]
+
+
+def users_with_role(marac, *roles, agency=None):
+    """Active users holding any of the roles in the Marac (optionally of one agency): the
+    recipients of notifications, which only ever go to users of the system."""
+    memberships = Membership.objects.filter(marac=marac, role__in=roles, is_active=True, user__is_active=True)
+    if agency is not None:
+        memberships = memberships.filter(user__agency=agency)
+    return list({m.user_id: m.user for m in memberships.select_related("user")}.values())

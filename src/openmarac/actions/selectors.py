@@ -55,14 +55,20 @@ def action_for(*, user, pk):
     return None
 
 
+def _overdue(marac, today=None):
+    return Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today or timezone.localdate())
+
+
+def overdue_count(*, user, marac):
+    return _overdue(marac).count() if policy.has_role(user, marac, Role.COORDINATOR) else 0
+
+
 def chase_list(*, user, marac, today=None):
     """Overdue open actions grouped by agency, for the coordinator."""
     if not policy.has_role(user, marac, Role.COORDINATOR):
         return None
-    today = today or timezone.localdate()
     grouped = defaultdict(list)
-    overdue = Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today)
-    for action in overdue.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
+    for action in _overdue(marac, today).select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
         grouped[action.owner_agency].append(action)
     return sorted(grouped.items(), key=lambda pair: pair[0].name)
 

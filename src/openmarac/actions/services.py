@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
+from openmarac.accounts.models import Role
+from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.meetings.models import Hearing, Risk
 from openmarac.notifications.services import notify
@@ -166,8 +168,6 @@ def hearing_close(*, by, hearing, reason="", request=None):
 def action_reminders_send(*, today=None):
     """One reminder when an open action is due soon, and one when it becomes overdue,
     to the owning agency's representatives. Running it again sends nothing twice."""
-    from openmarac.accounts.models import Membership, Role
-
     today = today or timezone.localdate()
     sent = 0
     due = Action.objects.filter(status=Action.Status.OPEN, due_on__lte=today + relativedelta(days=DUE_SOON_DAYS)).select_related(
@@ -179,14 +179,8 @@ def action_reminders_send(*, today=None):
         if not created:
             continue
         marac = action.case.marac
-        users = [
-            m.user
-            for m in Membership.objects.filter(
-                marac=marac, role__in=[Role.REPRESENTATIVE, Role.IDVA], is_active=True, user__agency=action.owner_agency
-            ).select_related("user")
-        ]
         notify(
-            users=users,
+            users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
             subject=f"{marac.name}: an action is {'overdue' if kind == ActionReminder.Kind.OVERDUE else 'due soon'}",
             message=(
                 f"An action {action.owner_agency} agreed at {marac.name} "

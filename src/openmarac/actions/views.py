@@ -18,6 +18,7 @@ from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
+from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import needs_shown
 from openmarac.meetings.views import declaration_gate
 from openmarac.notifications.services import notify
@@ -70,7 +71,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
     referral = item.referral
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
-    entry = next(e for e in meeting_selectors.case_list(user=request.user, meeting=meeting) if e.item.pk == item.pk)
+    (entry,) = meeting_selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
     actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
     slot_end = entry.slot.ends_at
     return {
@@ -205,7 +206,7 @@ def _minutes_entries(user, meeting):
     entries = meeting_selectors.case_list(user=user, meeting=meeting)
     hearings = {
         h.item_id: h
-        for h in services.Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", "actions__owner_agency", "actions__joint_agencies")
+        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", "actions__owner_agency", "actions__joint_agencies")
     }
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 

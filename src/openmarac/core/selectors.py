@@ -89,7 +89,7 @@ def _coordinator(user, marac, panel):
     pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
     for case in {c.referral.case for c in pending}:
         panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
-    overdue = sum(len(actions) for _, actions in action_selectors.chase_list(user=user, marac=marac) or [])
+    overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))
     panel.links += [
@@ -109,8 +109,9 @@ def _chair(user, marac, panel):
     ]
 
 
-def _research_due(user, marac, panel):
-    """Published case lists on which the user's agency still owes research."""
+def _agency_work(user, marac, panel):
+    """What the user's agency owes: research on published case lists, and actions due
+    within a week or overdue."""
     for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
         research = meeting_selectors.research_for_agency(user=user, meeting=meeting) or []
         outstanding = sum(1 for _, returned in research if returned is None or returned.returned_at is None)
@@ -123,7 +124,7 @@ def _research_due(user, marac, panel):
                 )
             )
     today = timezone.localdate()
-    due = [a for a in action_selectors.actions_of_agency(user=user, marac=marac) if a.status == "open" and a.due_on <= today + timezone.timedelta(days=7)]
+    due = action_selectors.actions_of_agency(user=user, marac=marac).filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
     for action in due:
         panel.attention.append(
             Attention(
@@ -140,7 +141,7 @@ def _research_due(user, marac, panel):
 
 
 def _idva(user, marac, panel):
-    _research_due(user, marac, panel)
+    _agency_work(user, marac, panel)
     now = timezone.now()
     for item in referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True):
         overdue = item.first_contact_due < now
@@ -154,7 +155,7 @@ def _idva(user, marac, panel):
 
 
 def _representative(user, marac, panel):
-    _research_due(user, marac, panel)
+    _agency_work(user, marac, panel)
     for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
         panel.attention.append(
             Attention(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -13,7 +13,7 @@ from openmarac.referrals.models import Case, CaseInvolvement, Referral, Referral
 
 from . import listing
 from .models import AgendaItem, DeclarationSignature, Meeting, ResearchReturn
-from .services import meeting_loads, schedule_for
+from .services import meeting_loads, proposal_for, schedule_for
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -65,12 +65,13 @@ _PEOPLE = Prefetch(
 )
 
 
-def case_list(*, user, meeting):
-    """The agenda in order, with slots, flags and the people as this user may see them."""
+def case_list(*, user, meeting, item_id=None):
+    """The agenda in order, with slots, flags and the people as this user may see them;
+    with `item_id`, only that case (its slot still follows the whole agenda)."""
     items = list(
-        visible_items(user=user, meeting=meeting)
-        .select_related("referral", "referral__case", "referral__referring_agency", "referral__repeat_of")
-        .prefetch_related(_PEOPLE)
+        visible_items(user=user, meeting=meeting).select_related(
+            "referral", "referral__case", "referral__referring_agency", "referral__repeat_of"
+        )
     )
     by_id = {item.pk: item for item in items}
     entries = [
@@ -79,8 +80,11 @@ def case_list(*, user, meeting):
     ]
     local_start = timezone.localtime(meeting.starts_at)
     repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
+    slots = listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
+    slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
+    prefetch_related_objects([by_id[slot.entry.key] for slot in slots], _PEOPLE)
     result = []
-    for slot in listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async):
+    for slot in slots:
         item = by_id[slot.entry.key]
         referral = item.referral
         people = list(referral.people.all())
@@ -98,11 +102,11 @@ def case_list(*, user, meeting):
                 f"Repeat {repeats[referral.case_id]} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
                 "(for example a multi-agency risk management meeting)"
             )
-        previous = referral.repeat_of.heard_on if referral.repeat_of else None
+        repeat_of = referral.repeat_of
         result.append(
             CaseListEntry(
-                slot=slot, item=item, referral=referral, victim=shown("victim"), perpetrators=shown("perpetrator"),
-                children=shown("child"), previous_hearing=previous or (referral.repeat_of.referred_on if referral.repeat_of else None), flags=flags,
+                slot=slot, item=item, referral=referral, victim=shown("victim"), perpetrators=shown("perpetrator"), children=shown("child"),
+                previous_hearing=(repeat_of.heard_on or repeat_of.referred_on) if repeat_of else None, flags=flags,
             )
         )
     return result
@@ -137,8 +141,6 @@ def awaiting_listing(*, user, marac):
     """Referrals awaiting listing with the meeting each would be proposed for."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return []
-    from .services import proposal_for
-
     loads = meeting_loads(marac)
     meetings = {m.pk: m for m in Meeting.objects.filter(pk__in=[load.meeting_id for load in loads])}
     rows = []

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts.models import Membership, Role
+from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.referrals.models import CaseInvolvement, Referral
@@ -116,10 +117,7 @@ def meeting_add(*, by, marac, starts_at, mode=MeetingMode.MEETING, location="", 
 
 
 def _attendee_users(marac):
-    memberships = Membership.objects.filter(
-        marac=marac, is_active=True, user__is_active=True, role__in=[Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA]
-    ).select_related("user")
-    return [m.user for m in memberships]
+    return users_with_role(marac, Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA)
 
 
 @transaction.atomic
@@ -374,12 +372,8 @@ def research_reminders_send(*, today=None):
             if not created:
                 continue
             late = today > deadline_day
-            users = [
-                m.user
-                for m in Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True, user__agency=agency).select_related("user")
-            ]
             notify(
-                users=users,
+                users=users_with_role(meeting.marac, Role.REPRESENTATIVE, agency=agency),
                 subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
                 message=(
                     f"Your agency has not returned research on every case for the {meeting.marac.name} meeting of "

@@ -7,12 +7,13 @@ from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import AgencyKind, Marac, Membership, Role
+from openmarac.accounts.models import AgencyKind, Marac, Role
+from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.people import services as people_services
@@ -356,32 +357,25 @@ def _record_sharing_decision(referral, sharing, *, by):
     return decision
 
 
-def _users_with_role(marac, *roles, agency=None):
-    memberships = Membership.objects.filter(marac=marac, role__in=roles, is_active=True, user__is_active=True)
-    if agency is not None:
-        memberships = memberships.filter(user__agency=agency)
-    return [m.user for m in memberships.select_related("user")]
-
-
 def _notify_on_referral(referral, idva_referral, prompt):
     marac = referral.marac
     case_path = reverse("referrals:case", args=[referral.case.public_id])
     notify(
-        users=_users_with_role(marac, Role.COORDINATOR),
+        users=users_with_role(marac, Role.COORDINATOR),
         subject=f"New referral to {marac.name}",
         message=f"A new referral has been made to {marac.name}.",
         path=case_path,
     )
     if idva_referral.idva_agency:
         notify(
-            users=_users_with_role(marac, Role.IDVA, agency=idva_referral.idva_agency),
+            users=users_with_role(marac, Role.IDVA, agency=idva_referral.idva_agency),
             subject="New Idva referral",
             message=f"A new Idva referral from {marac.name} needs first contact within {IdvaReferral.FIRST_CONTACT_TARGET_HOURS} hours.",
             path=reverse("referrals:idva-referral", args=[idva_referral.pk]),
         )
     if prompt and prompt.agency:
         notify(
-            users=_users_with_role(marac, Role.REPRESENTATIVE, agency=prompt.agency),
+            users=users_with_role(marac, Role.REPRESENTATIVE, agency=prompt.agency),
             subject="Children’s social care referral to confirm",
             message=f"A referral to {marac.name} lists children. Please confirm the children’s social care referral.",
             path=reverse("referrals:children-prompt", args=[prompt.pk]),
@@ -444,13 +438,15 @@ def _move_into_existing_case(referral, existing_person):
     provisional.save(update_fields=["status", "merged_into"])
 
 
+def _perpetrator_identities(referral_people):
+    return {rp.person.canonical_id for rp in referral_people if rp.role == ReferralPerson.Role.PERPETRATOR}
+
+
 def referral_repeat_refresh(referral):
     """A repeat: the victim's most recent earlier referral that names one of the same
     perpetrators was within the Marac's repeat window."""
     this_victim = ReferralPerson.objects.get(referral=referral, role=ReferralPerson.Role.VICTIM).person
-    perpetrator_ids = {
-        rp.person.canonical_id for rp in referral.people.filter(role=ReferralPerson.Role.PERPETRATOR).select_related("person")
-    }
+    perpetrator_ids = _perpetrator_identities(referral.people.select_related("person"))
     earlier = (
         Referral.objects.filter(
             _identity_q("people__person", this_victim.canonical_id),
@@ -462,13 +458,11 @@ def referral_repeat_refresh(referral):
         .exclude(status=Referral.Status.DRAFT)
         .order_by("-referred_on", "-submitted_at")
         .distinct()
+        .prefetch_related(Prefetch("people", queryset=ReferralPerson.objects.select_related("person")))
     )
     repeat_of = None
     for previous in earlier:
-        previous_perpetrators = {
-            rp.person.canonical_id for rp in previous.people.filter(role=ReferralPerson.Role.PERPETRATOR).select_related("person")
-        }
-        if perpetrator_ids & previous_perpetrators:
+        if perpetrator_ids & _perpetrator_identities(previous.people.all()):
             if within_repeat_window(previous.referred_on, referral.referred_on, referral.marac.repeat_window_months):
                 repeat_of = previous
             break

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Membership, Role
+from openmarac.accounts.models import Role
+from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
@@ -15,10 +16,6 @@ from openmarac.people.models import Person, PersonMatchKey
 from .models import Case, CaseTransfer, MatchCandidate, OtherMaracMatch, Referral
 
 BUNDLE_FORMAT = "openmarac-case-transfer/1"
-
-
-def _coordinators(marac):
-    return [m.user for m in Membership.objects.filter(marac=marac, role=Role.COORDINATOR, is_active=True).select_related("user")]
 
 
 @transaction.atomic
@@ -34,7 +31,7 @@ def transfer_request(*, by, case, to_marac, reason, request=None):
     transfer = CaseTransfer.objects.create(case=case, from_marac=case.marac, to_marac=to_marac, reason=reason, requested_by=by)
     audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=transfer, marac=case.marac, summary=f"Transfer to {to_marac}")
     notify(
-        users=_coordinators(to_marac),
+        users=users_with_role(to_marac, Role.COORDINATOR),
         subject=f"A case transfer from {case.marac.name}",
         message=f"{case.marac.name} asks to transfer a case to {to_marac.name}. Please accept or decline it.",
         path=reverse("referrals:transfer", args=[transfer.pk]),
@@ -60,7 +57,7 @@ def transfer_decide(*, by, transfer, accept, note="", request=None):
         summary="Accepted" if accept else "Declined",
     )
     notify(
-        users=_coordinators(transfer.from_marac),
+        users=users_with_role(transfer.from_marac, Role.COORDINATOR),
         subject=f"Case transfer {'accepted' if accept else 'declined'} by {transfer.to_marac.name}",
         message=f"{transfer.to_marac.name} has {'accepted' if accept else 'declined'} the case transfer you requested.",
         path=reverse("referrals:transfer", args=[transfer.pk]),
