@@ -155,6 +155,7 @@ def test_reminders_go_once_a_day_to_agencies_missing_research(django_capture_on_
         assert services.research_reminders_send(today=deadline_day) == 0
     reminded = {m.to[0] for m in mail.outbox}
     assert people["police_rep"].email in reminded and people["probation_rep"].email in reminded
+    assert people["idva"].email in reminded  # the Idva service owes research too
     assert people["housing_rep"].email not in reminded
     assert sent == ResearchReminder.objects.count()
     assert all(referral.case.victim.family_name not in m.body for m in mail.outbox)
@@ -199,7 +200,8 @@ def test_the_scheduled_command_publishes_and_reminds_once(django_capture_on_comm
         call_command("run_scheduled")
         call_command("run_scheduled")
     out = capsys.readouterr().out
-    assert "Case lists published: 1. Research reminders sent: 4. Action reminders sent: 0." in out
+    # Police, probation, housing, children’s social care and the Idva service owe research.
+    assert "Case lists published: 1. Research reminders sent: 5. Action reminders sent: 0." in out
     assert "Case lists published: 0. Research reminders sent: 0. Action reminders sent: 0." in out
 
 

@@ -23,6 +23,8 @@ from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, Meeti
 RESEARCH_DUE_TIME = time(17, 0)
 # Reminders start this many days before the research deadline.
 REMINDER_DAYS_BEFORE_DEADLINE = 2
+# Whoever returns research for an agency, and so is reminded when it is missing.
+RESEARCHING_ROLES = (Role.REPRESENTATIVE, Role.IDVA)
 
 
 def _require(allowed):
@@ -341,8 +343,8 @@ def research_save(*, by, meeting, referral, data, submit, request=None):
 
 
 def agencies_missing_research(meeting):
-    """Agencies of the Marac with a representative that have not returned research for
-    every case on the list."""
+    """Agencies of the Marac with a representative or an Idva that have not returned
+    research for every case on the list (the Idva service owes research like any agency)."""
     case_count = meeting.items.count()
     returned = (
         ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
@@ -350,7 +352,9 @@ def agencies_missing_research(meeting):
         .annotate(n=Count("referral", distinct=True))
     )
     complete = {row["agency"] for row in returned if row["n"] >= case_count}
-    represented = Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True, user__is_active=True).values(
+    represented = Membership.objects.filter(
+        marac=meeting.marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True
+    ).values(
         "user__agency"
     )
     links = meeting.marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency")
@@ -373,7 +377,7 @@ def research_reminders_send(*, today=None):
                 continue
             late = today > deadline_day
             notify(
-                users=users_with_role(meeting.marac, Role.REPRESENTATIVE, agency=agency),
+                users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
                 subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
                 message=(
                     f"Your agency has not returned research on every case for the {meeting.marac.name} meeting of "
