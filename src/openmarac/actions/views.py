@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -184,10 +184,10 @@ def hearing_live(request, public_id, item_id):
     """The parts of the case screen others change, refreshed by htmx without reloading."""
     meeting = _meeting(request, public_id)
     if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
-        raise Http404
+        not_found(request, "meetings.agendaitem", item_id)
     item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).first()
     if item is None:
-        raise Http404
+        not_found(request, "meetings.agendaitem", item_id)
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)

@@ -4,7 +4,7 @@ PDF, calendar), the declaration, research and the register."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -102,13 +102,13 @@ def listing(request, slug):
             if request.POST.get("case"):
                 case = Case.objects.filter(marac=marac, public_id=request.POST["case"]).first()
                 if case is None:
-                    raise Http404
+                    not_found(request, "referrals.case", request.POST["case"][:64])
                 services.case_anniversary_list(by=request.user, case=case, request=request)
                 messages.success(request, f"Case {case.reference} listed for its 12-month review.")
             elif request.POST.get("referral"):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
-                    raise Http404
+                    not_found(request, "referrals.referral", request.POST["referral"][:64])
                 services.referral_list(by=request.user, referral=referral, request=request)
                 messages.success(request, f"Case {referral.case.reference} listed.")
             else:

@@ -5,7 +5,7 @@ the information-sharing record."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -60,7 +60,7 @@ def step(request, public_id, slug):
     steps = wizard.steps_for(referral)
     slugs = [s.slug for s in steps]
     if slug not in slugs:
-        raise Http404
+        not_found(request, "referrals.referral", f"{public_id} step {slug}"[:64])
     action = request.POST.get("action", "continue")
     if request.method == "POST":
         wizard.store(referral, slug, request.POST)
