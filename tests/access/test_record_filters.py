@@ -119,13 +119,13 @@ def test_an_idva_contact_closing_the_idva_referral_of_a_lapsed_case_is_refused(s
 def test_a_childrens_social_care_confirmation_on_a_lapsed_case_is_refused(staff, records):
     prompt, csc = records["prompt"], staff["childrens_rep"]
     _lapse(records["case"])
-    response = sign_in(Client(), csc).post(reverse("referrals:children-prompt", args=[prompt.pk]), {"outcome": "referred"})
+    response = sign_in(Client(), csc).post(reverse("referrals:children-prompt", args=[prompt.pk]), {"outcome": "referral_received"})
     assert response.status_code == 404
     prompt.refresh_from_db()
     assert prompt.confirmed_at is None and prompt.outcome == ChildrenReferralPrompt.objects.get(pk=prompt.pk).outcome
     assert list(referral_selectors.children_prompts_for(user=csc, marac=prompt.referral.marac)) == []
     with pytest.raises(PermissionDenied):
-        referral_services.children_prompt_confirm(by=csc, prompt=prompt, outcome="referred")
+        referral_services.children_prompt_confirm(by=csc, prompt=prompt, outcome="referral_received")
 
 
 def test_a_sharing_log_entry_on_a_lapsed_case_is_refused_for_the_referrer_but_not_the_coordinator(staff, records):
@@ -163,7 +163,7 @@ def test_a_member_of_another_marac_writes_to_no_record_of_this_one(records, outs
     posts = [
         (reverse("actions:action", args=[action.pk]), _report(action.version)),
         (reverse("referrals:idva-referral", args=[item.pk]), {"attempted_at": now, "method": "phone", "outcome": "spoke", "status": "closed"}),
-        (reverse("referrals:children-prompt", args=[prompt.pk]), {"outcome": "referred"}),
+        (reverse("referrals:children-prompt", args=[prompt.pk]), {"outcome": "referral_received"}),
         (reverse("referrals:sharing", args=[decision.pk]), {"action": "review"}),
     ]
     for url, body in posts:
@@ -196,7 +196,7 @@ def test_services_refuse_every_role_that_may_not_write(marac, records, service, 
         "idva_contact_record": lambda: referral_services.idva_contact_record(
             by=user, idva_referral=records["idva_referral"], attempted_at=timezone.now(), method="phone", outcome="no_answer"
         ),
-        "children_prompt_confirm": lambda: referral_services.children_prompt_confirm(by=user, prompt=records["prompt"], outcome="referred"),
+        "children_prompt_confirm": lambda: referral_services.children_prompt_confirm(by=user, prompt=records["prompt"], outcome="referral_received"),
         "sharing_log_add": lambda: referral_services.sharing_log_add(
             by=user, decision=records["decision"], shared_with="GP", shared_on=TODAY, method="Email", information="Risk", authority="Vital interests"
         ),
