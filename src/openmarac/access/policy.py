@@ -111,9 +111,12 @@ def referring_maracs(user):
     return [marac for marac in maracs_for(user) if can_refer(user, marac)]
 
 
-def _active_case_q(today=None):
+def _active_case_q(today=None, *, case=""):
+    """Cases whose access for agencies has not lapsed (12 months after the last
+    hearing). `case` is the lookup from the filtered model to its case ("" for Case)."""
     cutoff = (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
-    return Q(last_heard_on__isnull=True) | Q(last_heard_on__gte=cutoff)
+    field = f"{case}last_heard_on"
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": cutoff})
 
 
 def visible_cases_q(user):
@@ -127,6 +130,80 @@ def visible_cases_q(user):
     return allowed
 
 
+# --- One filter per guarded record ---------------------------------------------------
+# Each filter below is the only rule for its record: list selectors and detail
+# selectors (`Model.objects.filter(q, pk=pk).first()`) both use it, so a record hidden
+# from a list can never be opened, or written to, by its URL. The `can_*` predicates
+# further down decide writes, and each starts from the same filter, so a write is never
+# allowed on a record its writer could not open (a lapsed case, another Marac).
+
+
+def _roles_by_marac(user):
+    by_marac = {}
+    for membership in active_memberships(user):
+        by_marac.setdefault(membership.marac_id, set()).add(membership.role)
+    return by_marac
+
+
+def visible_actions_q(user):
+    """A filter on Action. Coordinator and chair: every action of their Marac. An
+    agency (representative or Idva): the actions it owns or shares while the case is
+    active, and after the lapse its own still-open actions, because responsibility for
+    an action stays with the agency until it is reported done or not possible (see
+    docs/security.md)."""
+    allowed = Q(pk__in=[])
+    for marac_id, roles in _roles_by_marac(user).items():
+        if roles & ALL_CASES_ROLES:
+            allowed |= Q(case__marac_id=marac_id)
+        elif roles & INVOLVED_AGENCY_ROLES and user.agency_id:
+            agency = Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id)
+            allowed |= Q(case__marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
+    return allowed
+
+
+def visible_idva_referrals_q(user):
+    """A filter on IdvaReferral: the Marac's coordinator; the Idva service it went to
+    while the case is active."""
+    allowed = Q(pk__in=[])
+    for marac_id, roles in _roles_by_marac(user).items():
+        if Role.COORDINATOR in roles:
+            allowed |= Q(referral__marac_id=marac_id)
+        elif Role.IDVA in roles and user.agency_id:
+            allowed |= Q(referral__marac_id=marac_id, idva_agency_id=user.agency_id) & _active_case_q(case="referral__case__")
+    return allowed
+
+
+def visible_childrens_prompts_q(user):
+    """A filter on ChildrenReferralPrompt: the children's social care representative of
+    the agency it went to, while the case is active."""
+    allowed = Q(pk__in=[])
+    if not user.agency_id:
+        return allowed
+    for marac_id, roles in _roles_by_marac(user).items():
+        if Role.REPRESENTATIVE in roles:
+            allowed |= Q(referral__marac_id=marac_id, agency_id=user.agency_id) & _active_case_q(case="referral__case__")
+    return allowed
+
+
+def visible_sharing_decisions_q(user):
+    """A filter on SharingDecision: the Marac's coordinator; the review owner and the
+    referrer (holding any role in the Marac) while the case is active."""
+    allowed = Q(pk__in=[])
+    for marac_id, roles in _roles_by_marac(user).items():
+        if Role.COORDINATOR in roles:
+            allowed |= Q(referral__marac_id=marac_id)
+        elif roles:
+            allowed |= (
+                Q(referral__marac_id=marac_id)
+                & (Q(review_owner_id=user.pk) | Q(referral__referrer_id=user.pk))
+                & _active_case_q(case="referral__case__")
+            )
+    return allowed
+
+
+def _visible(model, q, record):
+    return model.objects.filter(q, pk=record.pk).exists()
+
 
 def can_decide_matches(user, marac):
     """Confirming that two records are the same person, and quality concerns."""
@@ -134,15 +211,17 @@ def can_decide_matches(user, marac):
 
 
 def can_work_idva_referral(user, idva_referral):
-    marac = idva_referral.referral.marac
-    if has_role(user, marac, Role.COORDINATOR):
-        return True
-    return has_role(user, marac, Role.IDVA) and user.agency_id is not None and user.agency_id == idva_referral.idva_agency_id
+    """Record contact attempts and the first contact: only on an Idva referral the
+    user can open (so never after the case has lapsed for the Idva)."""
+    from openmarac.referrals.models import IdvaReferral
+
+    return _visible(IdvaReferral, visible_idva_referrals_q(user), idva_referral)
 
 
 def can_confirm_children_prompt(user, prompt):
-    marac = prompt.referral.marac
-    return has_role(user, marac, Role.REPRESENTATIVE) and user.agency_id is not None and user.agency_id == prompt.agency_id
+    from openmarac.referrals.models import ChildrenReferralPrompt
+
+    return _visible(ChildrenReferralPrompt, visible_childrens_prompts_q(user), prompt)
 
 
 def can_view_own_referral(user, referral):
@@ -158,10 +237,9 @@ def can_edit_draft(user, referral):
 def can_work_sharing_decision(user, decision):
     """The review owner and the referrer keep the information-sharing record up to date;
     the coordinator may too."""
-    referral = decision.referral
-    return user.is_active and bool(roles_in(user, referral.marac)) and (
-        decision.review_owner_id == user.pk or referral.referrer_id == user.pk or has_role(user, referral.marac, Role.COORDINATOR)
-    )
+    from openmarac.referrals.models import SharingDecision
+
+    return _visible(SharingDecision, visible_sharing_decisions_q(user), decision)
 
 
 # --- Meetings ---------------------------------------------------------------------
@@ -215,8 +293,14 @@ def can_confirm_plan_safe(user, meeting):
 
 
 def can_report_on_action(user, action):
-    """The owning agency (and joint agencies) report progress; the coordinator may too."""
+    """The owning agency (and joint agencies) report progress; the coordinator may too.
+    The chair reads every action but reports on none. Only on an action the user can
+    open: after the lapse, an agency reports only on its own still-open actions."""
+    from openmarac.actions.models import Action
+
     marac = action.case.marac
+    if not _visible(Action, visible_actions_q(user), action):
+        return False
     if has_role(user, marac, Role.COORDINATOR):
         return True
     if not has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA) or user.agency_id is None:

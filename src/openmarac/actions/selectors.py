@@ -8,7 +8,6 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.meetings.models import Meeting
-from openmarac.referrals.models import Case
 
 from .models import Action, ActionUpdate
 
@@ -38,7 +37,7 @@ def actions_of_agency(*, user, marac):
         return Action.objects.none()
     return (
         Action.objects.filter(Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id), case__marac=marac)
-        .filter(case__in=Case.objects.filter(policy.visible_cases_q(user)))
+        .filter(policy.visible_actions_q(user))
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
         .distinct()
@@ -47,12 +46,7 @@ def actions_of_agency(*, user, marac):
 
 
 def action_for(*, user, pk):
-    action = Action.objects.filter(pk=pk).select_related(*_ACTION_DETAIL, "case__marac").first()
-    if action is None:
-        return None
-    if policy.can_report_on_action(user, action) or policy.has_role(user, action.case.marac, *policy.ALL_CASES_ROLES):
-        return action
-    return None
+    return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").distinct().first()
 
 
 def _overdue(marac, today=None):

@@ -5,11 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 from weasyprint import HTML
 
 from openmarac.access import policy
@@ -52,6 +53,7 @@ def _nudge(request, *texts):
 
 
 @login_required
+@require_safe
 def run_meeting(request, public_id):
     """The chair's view: outstanding actions first, then the agenda with each case's slot."""
     meeting = _meeting(request, public_id, policy.can_record_hearing)
@@ -180,14 +182,15 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
 
 
 @login_required
+@require_safe
 def hearing_live(request, public_id, item_id):
     """The parts of the case screen others change, refreshed by htmx without reloading."""
     meeting = _meeting(request, public_id)
     if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
-        raise Http404
+        not_found(request, "meetings.agendaitem", item_id)
     item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).first()
     if item is None:
-        raise Http404
+        not_found(request, "meetings.agendaitem", item_id)
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
@@ -218,7 +221,9 @@ def minutes(request, public_id):
     if gate:
         return gate
     can_publish = policy.can_prepare_meetings(request.user, meeting.marac)
-    if request.method == "POST" and can_publish:
+    if request.method == "POST" and not can_publish:
+        not_found(request, "meetings.minutes", public_id)
+    if request.method == "POST":
         meeting.minutes_published_at = timezone.now()
         meeting.save(update_fields=["minutes_published_at"])
         audit.record(action=audit.Action.CHANGED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
@@ -244,6 +249,7 @@ def minutes(request, public_id):
 
 
 @login_required
+@require_safe
 def agency_summary(request, public_id):
     """What one agency must do after the meeting, to pass to frontline colleagues."""
     meeting = _meeting(request, public_id)
@@ -265,6 +271,7 @@ def agency_summary(request, public_id):
 
 
 @login_required
+@require_safe
 def my_actions(request, slug):
     marac = Marac.objects.filter(slug=slug).first()
     if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):

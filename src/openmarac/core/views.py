@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from openmarac.access import policy
 from openmarac.audit import services as audit
@@ -9,6 +10,7 @@ from .selectors import home_panels, personal_attention
 
 
 @login_required
+@require_safe
 def home(request):
     return render(
         request,
@@ -26,7 +28,10 @@ def page_not_found(request, exception):
 
 
 def permission_denied(request, exception):
-    # Treated as not found: a refusal must not confirm that the record exists.
+    # Treated as not found: a refusal must not confirm that the record exists. A
+    # service refused the write (its own check), so the refusal is audited here like
+    # every refusal that passes through not_found().
+    audit.record(action=audit.Action.DENIED, request=request, record_type="request", record_id=request.path[:64], summary=request.method)
     return render(request, "errors/404.html", status=404)
 
 

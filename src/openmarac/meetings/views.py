@@ -4,11 +4,11 @@ PDF, calendar), the declaration, research and the register."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
 from openmarac.accounts.models import Marac
@@ -58,7 +58,10 @@ def meeting_url(name, meeting):
 def meetings(request, slug):
     marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
     can_prepare = policy.can_prepare_meetings(request.user, marac)
-    if request.method == "POST" and can_prepare:
+    if request.method == "POST" and not can_prepare:
+        # A reader's POST is refused like any other write, not answered with the page.
+        not_found(request, "meetings.meeting", f"generate {slug}")
+    if request.method == "POST":
         created = services.meetings_generate(marac=marac, by=request.user)
         messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
         return redirect("meetings:meetings", marac.slug)
@@ -102,13 +105,13 @@ def listing(request, slug):
             if request.POST.get("case"):
                 case = Case.objects.filter(marac=marac, public_id=request.POST["case"]).first()
                 if case is None:
-                    raise Http404
+                    not_found(request, "referrals.case", request.POST["case"][:64])
                 services.case_anniversary_list(by=request.user, case=case, request=request)
                 messages.success(request, f"Case {case.reference} listed for its 12-month review.")
             elif request.POST.get("referral"):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
-                    raise Http404
+                    not_found(request, "referrals.referral", request.POST["referral"][:64])
                 services.referral_list(by=request.user, referral=referral, request=request)
                 messages.success(request, f"Case {referral.case.reference} listed.")
             else:
@@ -138,7 +141,9 @@ def meeting(request, public_id):
     if gate:
         return gate
     can_prepare = policy.can_prepare_meetings(request.user, meeting.marac)
-    if request.method == "POST" and can_prepare and request.POST.get("action") == "publish":
+    if request.method == "POST" and not can_prepare:
+        not_found(request, "meetings.meeting", public_id)
+    if request.method == "POST" and request.POST.get("action") == "publish":
         services.meeting_publish(by=request.user, meeting=meeting, request=request)
         messages.success(request, "Case list published. Every agency representative has been told.")
         return redirect("meetings:meeting", meeting.public_id)
@@ -156,6 +161,7 @@ def meeting(request, public_id):
 
 
 @login_required
+@require_safe
 def case_list_pdf(request, public_id):
     meeting = _meeting(request, public_id)
     gate = declaration_gate(request, meeting)
@@ -170,6 +176,7 @@ def case_list_pdf(request, public_id):
 
 
 @login_required
+@require_safe
 def meeting_ics(request, public_id):
     meeting = _meeting(request, public_id)
     audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Calendar")
@@ -235,6 +242,7 @@ def declaration(request, public_id):
 
 
 @login_required
+@require_safe
 def research(request, public_id):
     meeting = _meeting(request, public_id)
     gate = declaration_gate(request, meeting)
@@ -340,6 +348,7 @@ def register(request, public_id):
 
 
 @login_required
+@require_safe
 def agency_slots(request, slug):
     marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
     slots = selectors.agency_slots(user=request.user, marac=marac)

@@ -27,11 +27,27 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["marac", "reference"], name="unique_case_reference")]
+        # A reference names one case for ever, across the deployment: it is quoted in
+        # minutes, agency files and other Maracs' records, and it travels with a transfer.
+        constraints = [models.UniqueConstraint(fields=["reference"], name="unique_case_reference_everywhere")]
         indexes = [models.Index(fields=["marac", "status"])]
 
     def __str__(self):
         return self.reference
+
+
+class ReferenceCounter(models.Model):
+    """The last number issued for one reference prefix and year ("NORT-2026-").
+
+    Numbers come from here, never from counting cases: cases leave by transfer, arrive
+    with references of their own, are merged or deleted, and a count would hand out a
+    number already in use. The row is locked while a number is taken and only goes up."""
+
+    prefix = models.CharField(max_length=24, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.prefix}{self.last_number:04d}"
 
 
 class CaseInvolvement(models.Model):

@@ -77,45 +77,42 @@ def idva_referrals_for(*, user, marac):
     if not policy.has_role(user, marac, Role.IDVA):
         return IdvaReferral.objects.none()
     return (
-        IdvaReferral.objects.filter(referral__marac=marac, idva_agency_id=user.agency_id)
+        IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), referral__marac=marac, idva_agency_id=user.agency_id)
         .select_related("referral", "referral__case")
         .order_by("first_contact_due")
     )
 
 
 def idva_referral_for(*, user, pk):
-    idva_referral = IdvaReferral.objects.filter(pk=pk).select_related("referral", "referral__marac", "referral__case").first()
-    if idva_referral is None or not policy.can_work_idva_referral(user, idva_referral):
-        return None
-    return idva_referral
+    return IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), pk=pk).select_related("referral", "referral__marac", "referral__case").first()
 
 
 def children_prompts_for(*, user, marac):
     if not policy.has_role(user, marac, Role.REPRESENTATIVE) or not user.agency_id:
         return ChildrenReferralPrompt.objects.none()
-    return ChildrenReferralPrompt.objects.filter(referral__marac=marac, agency_id=user.agency_id, confirmed_at__isnull=True).select_related(
+    return ChildrenReferralPrompt.objects.filter(
+        policy.visible_childrens_prompts_q(user), referral__marac=marac, agency_id=user.agency_id, confirmed_at__isnull=True
+    ).select_related(
         "referral__case"
     )
 
 
 def children_prompt_for(*, user, pk):
-    prompt = ChildrenReferralPrompt.objects.filter(pk=pk).select_related("referral", "referral__marac", "referral__case").first()
-    if prompt is None or not policy.can_confirm_children_prompt(user, prompt):
-        return None
-    return prompt
+    return ChildrenReferralPrompt.objects.filter(policy.visible_childrens_prompts_q(user), pk=pk).select_related(
+        "referral", "referral__marac", "referral__case"
+    ).first()
 
 
 def sharing_reviews_due(*, user):
     return SharingDecision.objects.filter(
-        review_owner=user, reviewed_at__isnull=True, review_on__lte=timezone.localdate()
+        policy.visible_sharing_decisions_q(user), review_owner=user, reviewed_at__isnull=True, review_on__lte=timezone.localdate()
     ).select_related("referral", "referral__marac")
 
 
 def sharing_decision_for(*, user, pk):
-    decision = SharingDecision.objects.filter(pk=pk).select_related("referral", "referral__marac", "referral__case").first()
-    if decision is None or not policy.can_work_sharing_decision(user, decision):
-        return None
-    return decision
+    return SharingDecision.objects.filter(policy.visible_sharing_decisions_q(user), pk=pk).select_related(
+        "referral", "referral__marac", "referral__case"
+    ).first()
 
 
 def people_of(referral, role):

@@ -31,6 +31,7 @@ from .models import (
     MatchCandidate,
     OtherMaracMatch,
     QualityConcern,
+    ReferenceCounter,
     Referral,
     ReferralPerson,
     SharingDecision,
@@ -183,11 +184,42 @@ def _criteria(marac, data, score):
     )
 
 
-def _next_reference(marac, year):
-    # The Marac row is locked by the caller, so two referrals cannot take one number.
-    prefix = f"{marac.slug[:4].upper()}-{year}-"
-    count = Case.objects.filter(marac=marac, reference__startswith=prefix).count()
-    return f"{prefix}{count + 1:04d}"
+def reference_prefix(marac, year):
+    return f"{marac.slug[:4].upper()}-{year}-"
+
+
+def _highest_number_in_use(prefix):
+    """The highest number any case carries under this prefix, wherever it is now
+    (including cases of another Marac whose slug starts alike, and references with a
+    suffix such as "-T" from transfers before references were unique)."""
+    highest = 0
+    for reference in Case.objects.filter(reference__startswith=prefix).values_list("reference", flat=True).iterator():
+        digits = reference[len(prefix):].split("-", 1)[0]
+        if digits.isdigit():
+            highest = max(highest, int(digits))
+    return highest
+
+
+def next_reference(marac, year):
+    """Issue the next reference for the Marac and year; never one issued before.
+
+    The counter row is locked until the caller's transaction ends, so two referrals at
+    once (in this Marac or another whose prefix is the same) wait for each other. The
+    counter only goes up; a number is skipped if a case already holds it (a case that
+    arrived with its own reference), so the unique constraint is never what stops a
+    referral."""
+    prefix = reference_prefix(marac, year)
+    counter, created = ReferenceCounter.objects.select_for_update().get_or_create(prefix=prefix)
+    if created:
+        # First number under this prefix since counters began: start above every
+        # number already in use.
+        counter.last_number = _highest_number_in_use(prefix)
+    number = counter.last_number + 1
+    while Case.objects.filter(reference=f"{prefix}{number:04d}").exists():
+        number += 1
+    counter.last_number = number
+    counter.save(update_fields=["last_number"])
+    return f"{prefix}{number:04d}"
 
 
 def agency_of_kind(marac, kind):
@@ -211,7 +243,7 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         raise ValidationError(problems)
     marac = Marac.objects.select_for_update().get(pk=marac.pk)
     victim = people_services.person_create(marac=marac, data=data.victim)
-    case = Case.objects.create(marac=marac, reference=_next_reference(marac, data.referred_on.year), victim=victim)
+    case = Case.objects.create(marac=marac, reference=next_reference(marac, data.referred_on.year), victim=victim)
     score = _score(marac, data)
     criteria = _criteria(marac, data, score)
     perpetrator_ages = [age_on(p.data.date_of_birth, data.referred_on) for p in data.perpetrators]

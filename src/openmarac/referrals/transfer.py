@@ -13,7 +13,7 @@ from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
 
-from .models import Case, CaseTransfer, MatchCandidate, OtherMaracMatch, Referral
+from .models import CaseTransfer, MatchCandidate, OtherMaracMatch, Referral
 
 BUNDLE_FORMAT = "openmarac-case-transfer/1"
 
@@ -67,7 +67,9 @@ def transfer_decide(*, by, transfer, accept, note="", request=None):
 
 def _move_case(case, to_marac):
     """The case, its referrals and its people move; so does matching. Its reference is
-    kept (it is in earlier minutes) unless the receiving Marac already uses it."""
+    kept: it is in earlier minutes, and references are unique across the deployment, so
+    no case in the receiving Marac can hold it. The sending Marac's counter is not
+    touched, so its next referral still gets a number never issued before."""
     person_ids = set(Person.objects.filter(referral_roles__referral__case=case).values_list("pk", flat=True))
     # Links into the sending Marac stay there: its people as match candidates, and the
     # involvements that let its agencies open the case.
@@ -77,10 +79,8 @@ def _move_case(case, to_marac):
     Person.objects.filter(pk__in=person_ids).update(marac=to_marac)
     PersonMatchKey.objects.filter(person_id__in=person_ids).update(marac=to_marac)
     Referral.objects.filter(case=case).update(marac=to_marac)
-    if Case.objects.filter(marac=to_marac, reference=case.reference).exists():
-        case.reference = f"{case.reference}-T"
     case.marac = to_marac
-    case.save(update_fields=["marac", "reference"])
+    case.save(update_fields=["marac"])
 
 
 def case_bundle(*, by, case, request=None):

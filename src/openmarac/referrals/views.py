@@ -5,10 +5,10 @@ the information-sharing record."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
 from openmarac.accounts.models import Role
@@ -27,6 +27,7 @@ from .models import MatchCandidate, Referral, ReferralPerson
 
 
 @login_required
+@require_safe
 def my_referrals(request):
     referrals = selectors.referrals_made_by(user=request.user)
     can_refer = bool(policy.referring_maracs(request.user))
@@ -60,7 +61,7 @@ def step(request, public_id, slug):
     steps = wizard.steps_for(referral)
     slugs = [s.slug for s in steps]
     if slug not in slugs:
-        raise Http404
+        not_found(request, "referrals.referral", f"{public_id} step {slug}"[:64])
     action = request.POST.get("action", "continue")
     if request.method == "POST":
         wizard.store(referral, slug, request.POST)
@@ -132,6 +133,7 @@ def check(request, public_id):
 
 
 @login_required
+@require_safe
 def sent(request, public_id):
     referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
     if referral is None or referral.status == Referral.Status.DRAFT:
@@ -140,6 +142,7 @@ def sent(request, public_id):
 
 
 @login_required
+@require_safe
 def referral_outcome(request, public_id):
     """What a referrer may see of a referral they made: its progress and any feedback."""
     referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
@@ -155,6 +158,7 @@ def referral_outcome(request, public_id):
 
 
 @login_required
+@require_safe
 def case(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None:
@@ -332,8 +336,10 @@ def transfer_detail(request, pk):
     if item is None:
         not_found(request, "referrals.casetransfer", pk)
     can_decide = item.status == item.Status.PENDING and policy.has_role(request.user, item.to_marac, Role.COORDINATOR)
+    if request.method == "POST" and not can_decide:
+        not_found(request, "referrals.casetransfer", pk)
     form = f.TransferDecisionForm(request.POST or None)
-    if request.method == "POST" and can_decide and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             transfer.transfer_decide(by=request.user, transfer=item, accept=form.cleaned_data["decision"] == "accept", note=form.cleaned_data["note"], request=request)
         except ValidationError as error:
@@ -349,6 +355,7 @@ def transfer_detail(request, pk):
 
 
 @login_required
+@require_safe
 def transfer_bundle(request, public_id):
     case = selectors.case_for(user=request.user, public_id=public_id)
     if case is None or not policy.has_role(request.user, case.marac, Role.COORDINATOR):
