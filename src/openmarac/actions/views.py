@@ -1,6 +1,7 @@
 """The meeting (the chair's view and each case's screen), the action plan, minutes,
 each agency's summary, and following actions up to completion."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,6 +14,8 @@ from django.utils import timezone
 from weasyprint import HTML
 
 from openmarac.access import policy
+from openmarac.accounts import drafts
+from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
@@ -75,6 +78,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
     actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
     slot_end = entry.slot.ends_at
     return {
+        "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
         "item": item,
         "referral": referral,
@@ -113,6 +117,8 @@ def hearing(request, public_id, item_id):
         request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
     )
     close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
+    if request.method == "GET":
+        _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":
         try:
             done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
@@ -131,6 +137,21 @@ def hearing(request, public_id, item_id):
     forms = {"hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form}
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
+
+
+def _restore_drafts(request, **forms):
+    """Puts back what was typed when the idle limit signed this screen out. The hearing
+    form keeps the version it was typed against, so a save after someone else's change
+    is caught as a conflict rather than overwriting it."""
+    kept = drafts.take(request, page=request.get_full_path())
+    by_action = {"save-hearing": forms["hearing_form"], "add-risk": forms["risk_form"], "add-action": forms["action_form"], "close": forms["close_form"]}
+    restored = False
+    for action, data in kept.items():
+        if action in by_action:
+            drafts.restore(by_action[action], data)
+            restored = True
+    if restored:
+        messages.info(request, "What you had typed before you were signed out has been put back. Check it, then save.")
 
 
 def _hearing_initial(hearing):
@@ -179,6 +200,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
     return False
 
 
+@background
 @login_required
 def hearing_live(request, public_id, item_id):
     """The parts of the case screen others change, refreshed by htmx without reloading."""
