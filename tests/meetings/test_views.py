@@ -76,7 +76,7 @@ def test_case_list_pdf_is_marked_names_its_reader_and_renders(tmp_path, people, 
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.count("\f")
     assert text.count("OFFICIAL-SENSITIVE") >= 2 * max(pages, 1)
-    assert f"Printed for {people['housing_rep'].full_name}" in text
+    assert f"Produced for {people['housing_rep'].full_name} ({people['housing_rep'].agency}) on" in text
     assert referral.case.reference in text and SEALED not in text
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
     assert list(tmp_path.glob("page*.png"))
@@ -97,6 +97,11 @@ def test_meeting_calendar_carries_no_names(people, published):
     (event,) = calendar.walk("VEVENT")
     assert str(event["summary"]) == f"{meeting.marac.name} meeting"
     assert referral.case.victim.family_name not in response.content.decode()
+    # Whose copy, and when: on the calendar and in the event a calendar program shows.
+    reader = f"Produced for {people['housing_rep'].full_name} ({people['housing_rep'].agency}) on"
+    assert str(calendar["x-openmarac-produced-for"]).startswith(reader)
+    assert reader in str(event["description"])
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="exported", summary="Calendar").exists()
 
 
 def test_agency_slots_list_only_its_cases(people, published):
@@ -107,6 +112,8 @@ def test_agency_slots_list_only_its_cases(people, published):
     assert referral.case.reference not in probation.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
     calendar = Calendar.from_ical(housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug]) + "?format=ics").content)
     assert len(calendar.walk("VEVENT")) == 1
+    assert str(calendar["x-openmarac-produced-for"]).startswith(f"Produced for {people['housing_rep'].full_name}")
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="exported", record_type="meetings.slots").exists()
 
 
 @pytest.mark.parametrize("visible_before, sees", [(True, True), (False, False)])

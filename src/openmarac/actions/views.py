@@ -19,6 +19,7 @@ from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.provenance import produced_for
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings.models import Hearing
@@ -256,7 +257,7 @@ def minutes(request, public_id):
         not_found(request, "meetings.minutes", public_id)
     entries = _minutes_entries(request.user, meeting)
     if request.GET.get("format") == "pdf":
-        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "printed_at": timezone.localtime()})
+        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "produced_for": produced_for(request.user)})
         audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes PDF")
         response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="minutes-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'

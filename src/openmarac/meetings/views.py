@@ -173,7 +173,7 @@ def case_list_pdf(request, public_id):
 def meeting_ics(request, public_id):
     meeting = _meeting(request, public_id)
     audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Calendar")
-    response = HttpResponse(documents.meeting_ics(meeting, meeting.items.count()), content_type="text/calendar")
+    response = HttpResponse(documents.meeting_ics(meeting, meeting.items.count(), reader=request.user), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="marac-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.ics"'
     return response
 
@@ -345,7 +345,7 @@ def agency_slots(request, slug):
     slots = selectors.agency_slots(user=request.user, marac=marac)
     if request.GET.get("format") == "ics":
         audit.record(action=audit.Action.EXPORTED, request=request, record_type="meetings.slots", marac=marac, summary="Agency slots calendar")
-        response = HttpResponse(documents.slots_ics(marac, slots), content_type="text/calendar")
+        response = HttpResponse(documents.slots_ics(marac, slots, reader=request.user), content_type="text/calendar")
         response["Content-Disposition"] = 'attachment; filename="marac-slots.ics"'
         return response
     return render(request, "meetings/agency_slots.html", {"marac": marac, "slots": slots})
