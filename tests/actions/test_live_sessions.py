@@ -198,3 +198,19 @@ def test_the_second_sign_in_step_returns_to_the_page(staff, heard, client):
     client.force_login(user)
     response = client.get(page)
     assert response.url == f"{reverse('accounts:mfa-verify')}?next={quote(page, safe='')}"
+
+
+def test_a_session_without_activity_marks_still_ends_however_often_it_polls(staff, heard, settings):
+    user, page, live = _screen(staff, heard())
+    client = sign_in(Client(), user)
+    session = client.session
+    for key in list(session.keys()):
+        if key.startswith("openmarac_"):
+            del session[key]
+    session.save()
+    start = timezone.now()
+    for minutes in range(0, settings.OPENMARAC_SESSION_IDLE_MINUTES, 5):
+        with freeze_time(start + timedelta(minutes=minutes)):
+            assert "HX-Redirect" not in _poll(client, live, page)
+    with freeze_time(start + timedelta(minutes=settings.OPENMARAC_SESSION_IDLE_MINUTES, seconds=1)):
+        assert "HX-Redirect" in _poll(client, live, page)

@@ -77,8 +77,10 @@ class SessionLifetimeMiddleware:
             now = timezone.now().timestamp()
             idle_minutes = settings.OPENMARAC_SESSION_IDLE_MINUTES
             absolute_hours = settings.OPENMARAC_SESSION_ABSOLUTE_HOURS
-            last = request.session.get(LAST_ACTIVITY, now)
-            started = request.session.get(SIGNED_IN_AT, now)
+            # A session without the marks (made before they existed) gets them now,
+            # so that it too ends: a missing mark must not mean "never".
+            last = request.session.setdefault(LAST_ACTIVITY, now)
+            started = request.session.setdefault(SIGNED_IN_AT, now)
             if now - last > idle_minutes * 60:
                 return self._sign_out(request, f"You were signed out after {idle_minutes} minutes without activity.", "Timed out")
             if now - started > absolute_hours * 3600:
