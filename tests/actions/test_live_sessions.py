@@ -4,6 +4,7 @@ session alive, and a screen whose session has ended must close, keeping what was
 from datetime import timedelta
 from urllib.parse import quote
 
+import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -11,6 +12,8 @@ from django.utils import timezone
 from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
+from openmarac.accounts import services as account_services
+from openmarac.accounts.models import Role
 from openmarac.accounts.signals import LAST_ACTIVITY
 from openmarac.audit.models import AuditEvent
 from openmarac.meetings.models import DeclarationSignature
@@ -107,15 +110,34 @@ def test_only_what_the_person_does_keeps_the_session(staff, heard, settings, ste
             last_page = now
 
 
-def test_a_screen_whose_session_ended_elsewhere_closes_at_its_next_poll(staff, heard):
-    """Signing out elsewhere, deactivation and role changes delete the sessions; the
-    open screen's next poll sends the whole page to sign-in, not a fragment."""
-    user, page, live = _screen(staff, heard())
+def _sign_out_elsewhere(staff, user):
+    other = sign_in(Client(), user)
+    assert other.post(reverse("accounts:sign-out")).status_code == 302
+
+
+def _deactivate(staff, user):
+    account_services.membership_deactivate(by=staff["coordinator"], membership=user.memberships.get())
+
+
+def _change_role(staff, user):
+    account_services.membership_change_role(by=staff["coordinator"], membership=user.memberships.get(), role=Role.REFERRER)
+
+
+def _reset_authenticator(staff, user):
+    account_services.mfa_reset(by=staff["coordinator"], membership=user.memberships.get())
+
+
+@pytest.mark.parametrize("ending", [_sign_out_elsewhere, _deactivate, _change_role, _reset_authenticator], ids=lambda f: f.__name__.strip("_"))
+def test_a_screen_whose_session_ended_elsewhere_closes_at_its_next_poll(staff, heard, ending):
+    """Signing out on another computer, deactivation, a role change and an authenticator
+    reset end every session; the open screen's next poll sends the whole page to
+    sign-in, not a fragment."""
+    user, page, live = _screen(staff, heard(), who="chair")
     client = sign_in(Client(), user)
     assert client.get(page).status_code == 200
-    Session.objects.all().delete()
+    ending(staff, user)
     response = _poll(client, live, page)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.content == b""
     assert response["HX-Redirect"].startswith(reverse("accounts:sign-in") + "?next=")
     assert "You have been signed out" in client.get(response["HX-Redirect"]).content.decode()
 

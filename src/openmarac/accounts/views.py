@@ -18,6 +18,7 @@ from django_otp import login as otp_login
 from openmarac.audit import services as audit
 
 from . import drafts, mfa
+from . import services as account_services
 from .forms import GovukPasswordResetForm, GovukSetPasswordForm, MfaCodeForm, SignInForm
 
 
@@ -91,8 +92,13 @@ def _next_url(request):
 
 @require_POST
 def sign_out(request):
+    # Every session of the person ends, not only this browser's: a case screen left
+    # open on another computer closes at its next poll.
+    user = request.user if request.user.is_authenticated else None
     logout(request)
-    messages.info(request, "You have signed out.")
+    if user is not None:
+        account_services.sessions_end_for(user=user)
+    messages.info(request, "You have signed out, here and on any other device.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
