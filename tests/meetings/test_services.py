@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from freezegun import freeze_time
 
+from openmarac.audit.models import AuditEvent
 from openmarac.meetings import selectors, services
 from openmarac.meetings.models import AgendaItem, Meeting, ResearchReminder
 from openmarac.referrals.models import CaseInvolvement, Referral
@@ -214,3 +215,18 @@ def test_cancelling_keeps_opened_hearings_and_review_sections(marac, people, ref
     services.meeting_cancel(by=people["coordinator"], meeting=meeting, note="Venue unavailable")
     item.refresh_from_db()
     assert item.meeting == later and item.referral.status == Referral.Status.LISTED
+
+
+def test_research_saved_against_an_old_version_writes_nothing(people, refer, meeting):
+    referral = refer()
+    services.referral_list(by=people["coordinator"], referral=referral, meeting=meeting)
+    services.meeting_publish(by=people["coordinator"], meeting=meeting)
+    saved = services.research_save(by=people["housing_rep"], meeting=meeting, referral=referral, data={"facts": "First"}, submit=False, version=0)
+    assert saved.version == 1
+    events = AuditEvent.objects.count()
+    with pytest.raises(services.ResearchConflict) as conflict:
+        services.research_save(by=people["housing_rep"], meeting=meeting, referral=referral, data={"facts": "Second"}, submit=True, version=0)
+    assert conflict.value.current.facts == "First"
+    saved.refresh_from_db()
+    assert saved.facts == "First" and saved.version == 1 and saved.returned_at is None
+    assert AuditEvent.objects.count() == events

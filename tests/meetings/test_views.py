@@ -76,7 +76,7 @@ def test_case_list_pdf_is_marked_names_its_reader_and_renders(tmp_path, people, 
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.count("\f")
     assert text.count("OFFICIAL-SENSITIVE") >= 2 * max(pages, 1)
-    assert f"Printed for {people['housing_rep'].full_name}" in text
+    assert f"Produced for {people['housing_rep'].full_name} ({people['housing_rep'].agency}) on" in text
     assert referral.case.reference in text and SEALED not in text
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
     assert list(tmp_path.glob("page*.png"))
@@ -97,6 +97,11 @@ def test_meeting_calendar_carries_no_names(people, published):
     (event,) = calendar.walk("VEVENT")
     assert str(event["summary"]) == f"{meeting.marac.name} meeting"
     assert referral.case.victim.family_name not in response.content.decode()
+    # Whose copy, and when: on the calendar and in the event a calendar program shows.
+    reader = f"Produced for {people['housing_rep'].full_name} ({people['housing_rep'].agency}) on"
+    assert str(calendar["x-openmarac-produced-for"]).startswith(reader)
+    assert reader in str(event["description"])
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="exported", summary="Calendar").exists()
 
 
 def test_agency_slots_list_only_its_cases(people, published):
@@ -107,6 +112,8 @@ def test_agency_slots_list_only_its_cases(people, published):
     assert referral.case.reference not in probation.get(reverse("meetings:agency-slots", args=[meeting.marac.slug])).content.decode()
     calendar = Calendar.from_ical(housing.get(reverse("meetings:agency-slots", args=[meeting.marac.slug]) + "?format=ics").content)
     assert len(calendar.walk("VEVENT")) == 1
+    assert str(calendar["x-openmarac-produced-for"]).startswith(f"Produced for {people['housing_rep'].full_name}")
+    assert AuditEvent.objects.filter(actor=people["housing_rep"], action="exported", record_type="meetings.slots").exists()
 
 
 @pytest.mark.parametrize("visible_before, sees", [(True, True), (False, False)])
@@ -127,9 +134,55 @@ def test_no_trace_in_one_click(people, published):
     meeting, referral = published
     client = _client(people["probation_rep"])
     client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
-    response = client.post(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id]), {"action": "no-trace"})
+    response = client.post(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id]), {"action": "no-trace", "version": 0})
     assert response.status_code == 302
     assert referral.research.get(agency=people["probation_rep"].agency).no_trace
+
+
+def _researcher(marac, meeting, colleague):
+    """A second representative of the same agency, declaration signed."""
+    user = member(marac, Role.REPRESENTATIVE, agency_kind=colleague.agency.kind)
+    assert user.agency == colleague.agency
+    client = _client(user)
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    return client
+
+
+def test_two_colleagues_research_the_same_case_neither_loses_their_text(marac, people, published):
+    meeting, referral = published
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    first = _researcher(marac, meeting, people["housing_rep"])
+    second = _researcher(marac, meeting, people["housing_rep"])
+    # Both open the empty form (version 0), then both save.
+    assert 'name="version" value="0"' in first.get(url).content.decode()
+    assert first.post(url, {"action": "save", "version": 0, "facts": "Tenancy warning in May"}).status_code == 302
+    response = second.post(url, {"action": "save", "version": 0, "facts": "Rent arrears since March"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Someone else from your agency saved research on this case" in body
+    assert "Rent arrears since March" in body  # what the second typed, kept in the form
+    assert "Tenancy warning in May" in body  # what the first saved, shown beside it
+    research = referral.research.get(agency=people["housing_rep"].agency)
+    assert research.facts == "Tenancy warning in May" and research.version == 1
+    # Having read both, the second saves again on top of the first, deliberately.
+    assert 'name="version" value="1"' in body
+    merged = "Tenancy warning in May; rent arrears since March"
+    assert second.post(url, {"action": "return", "version": 1, "facts": merged}).status_code == 302
+    research.refresh_from_db()
+    assert research.facts == merged and research.version == 2 and research.returned_at
+
+
+def test_no_trace_cannot_overwrite_research_a_colleague_just_saved(marac, people, published):
+    meeting, referral = published
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    first = _researcher(marac, meeting, people["housing_rep"])
+    second = _researcher(marac, meeting, people["housing_rep"])
+    first.post(url, {"action": "return", "version": 0, "facts": "Tenancy warning in May"})
+    for stale in ({"version": 0}, {}):
+        response = second.post(url, {"action": "no-trace", **stale})
+        assert "Nothing was recorded" in response.content.decode()
+    research = referral.research.get(agency=people["housing_rep"].agency)
+    assert not research.no_trace and research.facts == "Tenancy warning in May"
 
 
 def test_research_form_shows_prompts_for_the_agency_and_the_children(people, published):

@@ -359,6 +359,8 @@ def test_the_command_writes_rejects_where_asked(tmp_path, intake, rows):
     rows[0]["victim_lgbt"] = "perhaps"
     _command(_write(tmp_path, rows), intake, partial=True, rejects=str(tmp_path / "to-fix.csv"))
     assert (tmp_path / "to-fix.csv").exists()
+    # The rejects file holds personal data: writing it is an export in the audit trail.
+    assert AuditEvent.objects.filter(action="exported", record_type="referrals.import", record_id="to-fix.csv", actor=intake["coordinator"]).exists()
 
 
 @pytest.mark.parametrize(

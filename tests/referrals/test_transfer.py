@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from openmarac.accounts.models import AgencyKind, Role
+from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person, PersonMatchKey
 from openmarac.referrals import services, transfer
 
@@ -64,6 +65,9 @@ def test_transfer_bundle_for_a_marac_elsewhere_keeps_sealed_values_marked(marac,
     response = client.get(reverse("referrals:transfer-bundle", args=[case.public_id]))
     bundle = json.loads(response.content)
     assert bundle["format"] == transfer.BUNDLE_FORMAT and bundle["case_reference"] == case.reference
+    coordinator = intake["coordinator"]
+    assert bundle["produced_for"].startswith(f"Produced for {coordinator.full_name} ({coordinator.agency}) on ")
+    assert AuditEvent.objects.filter(actor=coordinator, action="exported", summary="Transfer bundle", record_id=str(case.pk)).exists()
     victim = next(p for p in bundle["referrals"][0]["people"] if p["role"] == "victim")
     assert victim["addresses"][0]["sealed"] is True
     assert sign_in(Client(), intake["chair"]).get(reverse("referrals:transfer-bundle", args=[case.public_id])).status_code == 404

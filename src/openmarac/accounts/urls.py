@@ -9,6 +9,7 @@ urlpatterns = [
     path("sign-in/code/", views.mfa_verify, name="mfa-verify"),
     path("sign-in/set-up-authenticator/", views.mfa_setup, name="mfa-setup"),
     path("sign-out/", views.sign_out, name="sign-out"),
+    path("sign-in/kept-draft/", views.signed_out_draft, name="signed-out-draft"),
     path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept-invitation"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password-reset/sent/", views.PasswordResetSentView.as_view(), name="password-reset-sent"),

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.encoding import force_str
@@ -16,7 +17,8 @@ from django_otp import login as otp_login
 
 from openmarac.audit import services as audit
 
-from . import mfa
+from . import drafts, mfa
+from . import services as account_services
 from .forms import GovukPasswordResetForm, GovukSetPasswordForm, MfaCodeForm, SignInForm
 
 
@@ -90,9 +92,23 @@ def _next_url(request):
 
 @require_POST
 def sign_out(request):
+    # Every session of the person ends, not only this browser's: a case screen left
+    # open on another computer closes at its next poll.
+    user = request.user if request.user.is_authenticated else None
     logout(request)
-    messages.info(request, "You have signed out.")
+    if user is not None:
+        account_services.sessions_end_for(user=user)
+    messages.info(request, "You have signed out, here and on any other device.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@require_POST
+def signed_out_draft(request):
+    """Keeps a form the live case screen had open when the idle limit signed it out
+    (see drafts.py). No session is needed: only a browser just signed out may keep one,
+    and only its former user gets it back."""
+    kept = drafts.keep(request, page=request.POST.get("page", ""), data=request.POST)
+    return HttpResponse(status=204 if kept else 400)
 
 
 def accept_invitation(request, uidb64, token):

@@ -1,6 +1,7 @@
 """The meeting (the chair's view and each case's screen), the action plan, minutes,
 each agency's summary, and following actions up to completion."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,9 +15,12 @@ from django.views.decorators.http import require_safe
 from weasyprint import HTML
 
 from openmarac.access import policy
+from openmarac.accounts import drafts
+from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.provenance import produced_for
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings.models import Hearing
@@ -77,6 +81,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
     actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
     slot_end = entry.slot.ends_at
     return {
+        "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
         "item": item,
         "referral": referral,
@@ -115,6 +120,8 @@ def hearing(request, public_id, item_id):
         request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
     )
     close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
+    if request.method == "GET":
+        _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":
         try:
             done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
@@ -133,6 +140,21 @@ def hearing(request, public_id, item_id):
     forms = {"hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form}
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
+
+
+def _restore_drafts(request, **forms):
+    """Puts back what was typed when the idle limit signed this screen out. The hearing
+    form keeps the version it was typed against, so a save after someone else's change
+    is caught as a conflict rather than overwriting it."""
+    kept = drafts.take(request, page=request.get_full_path())
+    by_action = {"save-hearing": forms["hearing_form"], "add-risk": forms["risk_form"], "add-action": forms["action_form"], "close": forms["close_form"]}
+    restored = False
+    for action, data in kept.items():
+        if action in by_action:
+            drafts.restore(by_action[action], data)
+            restored = True
+    if restored:
+        messages.info(request, "What you had typed before you were signed out has been put back. Check it, then save.")
 
 
 def _hearing_initial(hearing):
@@ -181,6 +203,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
     return False
 
 
+@background
 @login_required
 @require_safe
 def hearing_live(request, public_id, item_id):
@@ -239,7 +262,7 @@ def minutes(request, public_id):
         not_found(request, "meetings.minutes", public_id)
     entries = _minutes_entries(request.user, meeting)
     if request.GET.get("format") == "pdf":
-        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "printed_at": timezone.localtime()})
+        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "produced_for": produced_for(request.user)})
         audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes PDF")
         response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="minutes-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'

@@ -10,23 +10,26 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 from weasyprint import HTML
 
+from openmarac.core.provenance import produced_for
+
 
 def case_list_pdf(*, meeting, entries, viewer):
     html = render_to_string(
         "meetings/case_list_pdf.html",
-        {"meeting": meeting, "entries": entries, "viewer": viewer, "printed_at": timezone.localtime()},
+        {"meeting": meeting, "entries": entries, "viewer": viewer, "produced_for": produced_for(viewer)},
     )
     return HTML(string=html, base_url=str(settings.PROJECT_DIR)).write_pdf()
 
 
-def _calendar():
+def _calendar(reader):
     calendar = Calendar()
     calendar.add("prodid", "-//OpenMarac//Marac calendar//EN")
     calendar.add("version", "2.0")
+    calendar.add("x-openmarac-produced-for", produced_for(reader))
     return calendar
 
 
-def _event(uid, summary, start, end, meeting):
+def _event(uid, summary, start, end, meeting, reader):
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", timezone.now())
@@ -38,24 +41,26 @@ def _event(uid, summary, start, end, meeting):
         event.add("location", meeting.location)
     link = settings.OPENMARAC_BASE_URL + reverse("meetings:meeting", args=[meeting.public_id])
     event.add("url", meeting.video_link or link)
-    event.add("description", f"Case list (sign in to OpenMarac): {link}" + (f"\nVideo link: {meeting.video_link}" if meeting.video_link else ""))
+    description = f"Case list (sign in to OpenMarac): {link}" + (f"\nVideo link: {meeting.video_link}" if meeting.video_link else "")
+    # Calendar programs show the description but not the calendar's own properties.
+    event.add("description", f"{description}\n{produced_for(reader)}")
     return event
 
 
-def meeting_ics(meeting, case_count):
-    calendar = _calendar()
+def meeting_ics(meeting, case_count, *, reader):
+    calendar = _calendar(reader)
     start = meeting.starts_at
     end = start + timedelta(minutes=meeting.minutes_per_case * (case_count + 1))
     kind = "closing date" if meeting.is_async else "meeting"
-    calendar.add_component(_event(f"meeting-{meeting.public_id}@openmarac", f"{meeting.marac.name} {kind}", start, end, meeting))
+    calendar.add_component(_event(f"meeting-{meeting.public_id}@openmarac", f"{meeting.marac.name} {kind}", start, end, meeting, reader))
     return calendar.to_ical()
 
 
-def slots_ics(marac, slots):
-    calendar = _calendar()
+def slots_ics(marac, slots, *, reader):
+    calendar = _calendar(reader)
     for meeting, entry in slots:
         start = entry.slot.starts_at or meeting.starts_at
         end = entry.slot.ends_at or start
         summary = f"{marac.name}: case {entry.referral.case.reference} (slot {entry.slot.number})"
-        calendar.add_component(_event(f"slot-{entry.item.pk}-{meeting.public_id}@openmarac", summary, start, end, meeting))
+        calendar.add_component(_event(f"slot-{entry.item.pk}-{meeting.public_id}@openmarac", summary, start, end, meeting, reader))
     return calendar.to_ical()

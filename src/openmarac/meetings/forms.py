@@ -70,6 +70,10 @@ class MoveItemForm(GovukForm):
 
 
 class ResearchForm(GovukModelForm):
+    # The version of the return this form shows (0: none yet), so a colleague's save in
+    # between is caught instead of overwritten.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
     class Meta:
         model = ResearchReturn
         fields = [
@@ -96,6 +100,7 @@ class ResearchForm(GovukModelForm):
         super().__init__(*args, **kwargs)
         self.fields["details_correct"].choices = ResearchReturn.DetailsCorrect.choices
         self.fields["details_correct"].required = False
+        self.fields["version"].initial = self.instance.version if self.instance.pk else 0
 
 
 class AttendanceRowForm(GovukForm):

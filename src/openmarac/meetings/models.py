@@ -128,6 +128,9 @@ class ResearchReturn(models.Model):
     returned_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     returned_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Several people of one agency may research the same case: each save names the
+    # version it started from, so one cannot overwrite another unseen (0: none existed).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "referral", "agency"], name="unique_research_per_agency")]

@@ -323,17 +323,34 @@ RESEARCH_FIELDS = [
 ]
 
 
+class ResearchConflict(Exception):
+    """Someone else of the agency saved this research first. `current` is the return as
+    it now stands."""
+
+    def __init__(self, current):
+        super().__init__("Someone else saved research on this case while you were editing.")
+        self.current = current
+
+
 @transaction.atomic
-def research_save(*, by, meeting, referral, data, submit, request=None):
-    """Save an agency's research on a case; `submit` returns it to the Marac."""
+def research_save(*, by, meeting, referral, data, submit, version=None, request=None):
+    """Save an agency's research on a case; `submit` returns it to the Marac.
+
+    `version` is the version of the return the person's form showed (0 when there was
+    none); if another save came in since, nothing is written and ResearchConflict says
+    so. Callers that do not edit a form (the tests' set-up) pass None."""
     _require(policy.can_do_research(by, meeting) and meeting.items.filter(referral=referral).exists())
-    research, _ = ResearchReturn.objects.get_or_create(meeting=meeting, referral=referral, agency=by.agency)
+    research, created = ResearchReturn.objects.select_for_update().get_or_create(meeting=meeting, referral=referral, agency=by.agency)
+    if version is not None and version != (0 if created else research.version):
+        raise ResearchConflict(research)
     for name in RESEARCH_FIELDS:
         if name in data:
             setattr(research, name, data[name])
     if submit:
         research.returned_by = by
         research.returned_at = timezone.now()
+    if not created:
+        research.version += 1
     research.save()
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=research, marac=meeting.marac,

@@ -4,6 +4,7 @@ PDF, calendar), the declaration, research and the register."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -180,7 +181,7 @@ def case_list_pdf(request, public_id):
 def meeting_ics(request, public_id):
     meeting = _meeting(request, public_id)
     audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Calendar")
-    response = HttpResponse(documents.meeting_ics(meeting, meeting.items.count()), content_type="text/calendar")
+    response = HttpResponse(documents.meeting_ics(meeting, meeting.items.count(), reader=request.user), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="marac-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.ics"'
     return response
 
@@ -256,6 +257,23 @@ def research(request, public_id):
     return render(request, "meetings/research.html", context)
 
 
+def _saved_rows(form, research):
+    """A colleague's saved research as (label, text) pairs, in the form's order."""
+    rows = []
+    for field in form.visible_fields():
+        value = research.get_details_correct_display() if field.name == "details_correct" and research.details_correct else getattr(research, field.name)
+        if value:
+            rows.append((field.label, value))
+    return rows
+
+
+def _posted_version(request):
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
 @login_required
 def research_case(request, public_id, referral_id):
     meeting = _meeting(request, public_id)
@@ -268,20 +286,47 @@ def research_case(request, public_id, referral_id):
     referral = item.referral
     can_research = policy.can_do_research(request.user, meeting)
     form = None
+    conflict_with = None
     if can_research:
         existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=request.user.agency_id).first()
-        form = ResearchForm(request.POST or None, instance=existing)
+        action = request.POST.get("action")
+        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
         if request.method == "POST":
-            action = request.POST.get("action")
-            if action == "no-trace":
-                services.research_save(by=request.user, meeting=meeting, referral=referral, data={"no_trace": True}, submit=True, request=request)
-                messages.success(request, f"Recorded: {request.user.agency} holds no information on case {referral.case.reference}.")
-                return redirect("meetings:research", meeting.public_id)
-            if form.is_valid():
-                data = {**form.cleaned_data, "no_trace": False}
-                services.research_save(by=request.user, meeting=meeting, referral=referral, data=data, submit=action == "return", request=request)
-                messages.success(request, "Research returned." if action == "return" else "Research saved; return it when complete.")
-                return redirect("meetings:research", meeting.public_id)
+            try:
+                if action == "no-trace":
+                    version = _posted_version(request)
+                    # A post that does not say which version it saw cannot be checked,
+                    # so it is treated as stale (-1 matches no version).
+                    services.research_save(
+                        by=request.user, meeting=meeting, referral=referral, data={"no_trace": True}, submit=True,
+                        version=version if version is not None else -1, request=request,
+                    )
+                    messages.success(request, f"Recorded: {request.user.agency} holds no information on case {referral.case.reference}.")
+                    return redirect("meetings:research", meeting.public_id)
+                if form.is_valid():
+                    data = {**form.cleaned_data, "no_trace": False}
+                    version = data.pop("version")
+                    services.research_save(
+                        by=request.user, meeting=meeting, referral=referral, data=data, submit=action == "return", version=version, request=request,
+                    )
+                    messages.success(request, "Research returned." if action == "return" else "Research saved; return it when complete.")
+                    return redirect("meetings:research", meeting.public_id)
+            except services.ResearchConflict as conflict:
+                conflict_with = conflict.current
+                typed = form.is_bound
+                if not typed:
+                    # "No trace" typed nothing: the form shows what is saved now.
+                    form = ResearchForm(model_to_dict(conflict_with, fields=ResearchForm._meta.fields), instance=conflict_with)
+                # What this person typed stays in the form; saving again after reading
+                # the colleague's version is then a deliberate choice.
+                form.data = form.data.copy()
+                form.data["version"] = conflict_with.version
+                form.add_error(
+                    None,
+                    "Someone else from your agency saved research on this case while you were looking at it. "
+                    + ("Your text is kept below; " if typed else "Nothing was recorded; ")
+                    + "their saved version is shown under “Saved by your agency”. Check both, then save again.",
+                )
     elif request.method == "POST":
         not_found(request, "meetings.researchreturn", referral_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Research")
@@ -297,6 +342,9 @@ def research_case(request, public_id, referral_id):
         "form": form,
         "prompts": prompts,
         "returns": selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
+        "conflict_with": conflict_with,
+        "conflict_rows": _saved_rows(form, conflict_with) if conflict_with else [],
+        "form_version": form["version"].value() if form else None,
     }
     return render(request, "meetings/research_case.html", context)
 
@@ -354,7 +402,7 @@ def agency_slots(request, slug):
     slots = selectors.agency_slots(user=request.user, marac=marac)
     if request.GET.get("format") == "ics":
         audit.record(action=audit.Action.EXPORTED, request=request, record_type="meetings.slots", marac=marac, summary="Agency slots calendar")
-        response = HttpResponse(documents.slots_ics(marac, slots), content_type="text/calendar")
+        response = HttpResponse(documents.slots_ics(marac, slots, reader=request.user), content_type="text/calendar")
         response["Content-Disposition"] = 'attachment; filename="marac-slots.ics"'
         return response
     return render(request, "meetings/agency_slots.html", {"marac": marac, "slots": slots})

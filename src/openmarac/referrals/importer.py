@@ -451,11 +451,17 @@ def summary(report):
     return f"Imported {report.created} {referrals}; {report.already_imported} already imported; {len(report.rejects)} rejected"
 
 
-def write_rejects(path, report):
-    """The rejected rows as the file had them, with a `reason` column added."""
+def write_rejects(path, report, *, by, marac):
+    """The rejected rows as the file had them, with a `reason` column added. The file
+    holds personal data from the import, so writing it is an export in the audit trail;
+    it names no reader in the file itself, so that it can be corrected and imported again."""
     columns = [name for name in report.columns if name != REASON_COLUMN]
     with open(path, "w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow([*columns, REASON_COLUMN])
         for reject in sorted(report.rejects, key=lambda r: r.line):
             writer.writerow([*(reject.row.get(name, "") for name in columns), f"line {reject.line}: {reject.reason}"])
+    audit.record(
+        action=audit.Action.EXPORTED, actor=by, marac=marac, record_type="referrals.import",
+        record_id=Path(str(path)).name[:64], summary=f"{len(report.rejects)} rejected rows written to {Path(str(path)).name}"[:500],
+    )

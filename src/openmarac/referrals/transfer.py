@@ -10,6 +10,7 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
+from openmarac.core.provenance import produced_for
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
 
@@ -95,6 +96,7 @@ def case_bundle(*, by, case, request=None):
     bundle = {
         "format": BUNDLE_FORMAT,
         "exported_at": timezone.now().isoformat(),
+        "produced_for": produced_for(by),
         "from_marac": case.marac.name,
         "case_reference": case.reference,
         "referrals": [_referral(r) for r in referrals.order_by("referred_on")],

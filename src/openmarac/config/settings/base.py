@@ -115,6 +115,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 OPENMARAC_SESSION_IDLE_MINUTES = env.int("OPENMARAC_SESSION_IDLE_MINUTES", default=30)
 OPENMARAC_SESSION_ABSOLUTE_HOURS = env.int("OPENMARAC_SESSION_ABSOLUTE_HOURS", default=10)
 SESSION_COOKIE_AGE = OPENMARAC_SESSION_ABSOLUTE_HOURS * 60 * 60
+# How often the live case screen asks for others' changes. Polls never count as
+# activity (accounts/middleware.py), so this does not lengthen a session.
+OPENMARAC_LIVE_POLL_SECONDS = env.int("OPENMARAC_LIVE_POLL_SECONDS", default=10)
 CSRF_COOKIE_HTTPONLY = True
 
 # Lockout after repeated failed sign-ins (django-axes), per account and address.

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(importer.summary(report))
         if report.rejects:
             path = rejects or Path(file).with_name(f"{Path(file).stem}.rejects.csv")
-            importer.write_rejects(path, report)
+            importer.write_rejects(path, report, by=user, marac=marac)
             self.stdout.write(
                 self.style.WARNING(
                     f"{len(report.rejects)} rows were rejected and not imported: they are in {path} with the reason for each. "
