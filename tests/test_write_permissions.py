@@ -42,6 +42,9 @@ PRE_AUTH = {
     "accounts:accept-invitation",
     "accounts:password-reset",
     "accounts:password-reset-confirm",
+    # Keeps what a signed-out screen had typed, for the same person after sign-in
+    # (tests/actions/test_live_sessions.py).
+    "accounts:signed-out-draft",
 }
 # Pages that do not refuse POST but answer it as a GET and change nothing (views the
 # accounts work owns; tested below to change nothing for anyone).
@@ -189,7 +192,7 @@ WRITES = {
     # A published meeting nobody has signed for yet.
     "meetings:declaration": Write(lambda w: {"public_id": w["unsigned"].public_id}, lambda w: {"agree": "yes"}, ATTENDEES),
     "meetings:research-case": Write(
-        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace"}, RESEARCHERS
+        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0"}, RESEARCHERS
     ),
     "meetings:register": Write(
         lambda w: {"public_id": w["meeting"].public_id}, lambda w: {"add-observer": "1", "observer_name": "Student social worker"}, {"coordinator"}
