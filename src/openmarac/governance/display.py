@@ -108,7 +108,8 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
             item("actions", "Not possible: agency has not done it", lambda f: count_text(f.actions_not_possible["agency_not_done"])),
         ], [now.breakdowns["actions"], open_after_two]),
         Principle(7, "Number of cases", [
-            item("meetings_held", "Meetings held", lambda f: count_text(f.meetings_held)),
+            # Meetings are not people: their number is never suppressed.
+            item("meetings_held", "Meetings held", lambda f: f"{f.meetings_held:,}"),
             item("cases_per_meeting", "Cases per meeting", lambda f: number_text(f.cases_per_meeting, basis=f.totals.cases if f.totals else 0)),
             item("cases_per_10000", "Cases a year per 10,000 adult women", lambda f: number_text(f.cases_per_10000_a_year, basis=f.totals.cases if f.totals else 0), f"{national['cases_per_10000']:g} (recommended {figures.RECOMMENDED_CASES_PER_10000})"),
         ]),
