@@ -164,3 +164,8 @@ def test_csv_cells_cannot_run_as_formulas(staff, marac):
     # Only numbers and dates reach the return, but the writer protects every cell.
     content = writers.as_csv([]).decode("utf-8-sig")
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in next(csv.reader(io.StringIO(content))))
+
+
+def test_a_share_of_fewer_than_5_cases_is_suppressed():
+    assert display.percent_text(0.0, 0, 2) == "fewer than 5"
+    assert display.percent_text(0.0, 0, 5) == "0%"

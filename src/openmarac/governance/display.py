@@ -24,12 +24,13 @@ def count_text(n) -> str:
     return f"{n:,}"
 
 
-def percent_text(value, numerator=None) -> str:
+def percent_text(value, numerator=None, whole=None) -> str:
     """A share, hidden when the count behind it is small (the share would give it away
-    to anyone who knows the total)."""
+    to anyone who knows the total), or when it is a share of fewer than 5 cases (0% of
+    2 cases says as much as a count would)."""
     if value is None:
         return "Not available"
-    if is_suppressed(numerator):
+    if is_suppressed(numerator) or is_suppressed(whole):
         return FEWER_THAN
     return f"{value:g}%"
 
@@ -73,7 +74,7 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
     def share_of(name):
         def text(f):
             part = getattr(f.totals, name) if f.totals else 0
-            return percent_text(figures._share(part, f.totals.cases) if f.totals else None, part)
+            return percent_text(figures._share(part, f.totals.cases) if f.totals else None, part, f.totals.cases if f.totals else None)
 
         return text
 
@@ -86,18 +87,18 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
         ]),
         Principle(2, "Referral to Marac and Idva", [
             item("repeat_rate", "Repeat cases", total("repeats")),
-            item("repeat_rate", "Repeat rate", lambda f: percent_text(f.repeat_rate, f.totals.repeats if f.totals else 0), f"{national['repeat_rate']:g}%"),
-            item("not_police_share", "Share of cases not referred by the police", lambda f: percent_text(f.not_police_share, (f.totals.cases - f.totals.referrals_by_agency_kind["police"]) if f.totals else 0), f"{national['not_police_share']:g}%"),
+            item("repeat_rate", "Repeat rate", lambda f: percent_text(f.repeat_rate, f.totals.repeats if f.totals else 0, f.totals.cases if f.totals else None), f"{national['repeat_rate']:g}%"),
+            item("not_police_share", "Share of cases not referred by the police", lambda f: percent_text(f.not_police_share, (f.totals.cases - f.totals.referrals_by_agency_kind["police"]) if f.totals else 0, f.totals.cases if f.totals else None), f"{national['not_police_share']:g}%"),
             item("hearing_time", "Median days from referral to hearing", lambda f: number_text(f.hearing_days_median, " days", f.hearing_measured)),
-            item("hearing_time", "Heard within 6 weeks of referral", lambda f: percent_text(figures._share(f.hearing_within_target, f.hearing_measured), f.hearing_within_target), "6 weeks at most"),
+            item("hearing_time", "Heard within 6 weeks of referral", lambda f: percent_text(figures._share(f.hearing_within_target, f.hearing_measured), f.hearing_within_target, f.hearing_measured), "6 weeks at most"),
         ], [now.breakdowns["referral_sources"]]),
         Principle(3, "Multi-agency engagement", [], [now.breakdowns["attendance"]]),
         Principle(4, "Independent representation for victims", [
-            item("idva_contact", "Idva first contact within 48 hours", lambda f: percent_text(figures._share(f.idva_contacts_within_48h, f.idva_contacts_due), f.idva_contacts_within_48h), "within 24 to 48 hours"),
+            item("idva_contact", "Idva first contact within 48 hours", lambda f: percent_text(figures._share(f.idva_contacts_within_48h, f.idva_contacts_due), f.idva_contacts_within_48h, f.idva_contacts_due), "within 24 to 48 hours"),
             item("idva_caseload", "Referrals a year per Idva", lambda f: number_text(f.referrals_per_idva_a_year, basis=f.idva_referrals), f"no more than {figures.IDVA_CASELOAD_LIMIT}"),
         ]),
         Principle(5, "Research and information sharing", [
-            item("research", "Research returned on time", lambda f: percent_text(figures._share(f.research_on_time, f.research_returned), f.research_on_time)),
+            item("research", "Research returned on time", lambda f: percent_text(figures._share(f.research_on_time, f.research_returned), f.research_on_time, f.research_returned)),
         ], [now.breakdowns["research"]]),
         Principle(6, "Action planning", [
             item("actions", "Actions agreed", lambda f: count_text(f.actions_agreed)),
@@ -149,9 +150,11 @@ def outcome_items(o: figures.Outcomes) -> list:
 
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 230
-BAR_SPACE = 300
-CHART_WIDTH = LABEL_WIDTH + BAR_SPACE + 110
+# Sized for half the page width, so the chart sits beside its table at about 1:1.
+LABEL_WIDTH = 170
+BAR_SPACE = 170
+CHART_WIDTH = LABEL_WIDTH + BAR_SPACE + 100
+LABEL_CHARACTERS = 24
 
 
 @dataclass
@@ -177,6 +180,8 @@ class Table:
     height: int
     chart_label: str
     has_core: bool
+    width: int = CHART_WIDTH
+    bar_x: int = LABEL_WIDTH
 
 
 def table(breakdown: figures.Breakdown) -> Table:
@@ -192,7 +197,7 @@ def table(breakdown: figures.Breakdown) -> Table:
         y = i * (BAR_HEIGHT + BAR_GAP)
         # A suppressed count gets no bar: its length would give the number away.
         width = 0 if not top or is_suppressed(value) or not value else max(2, round(BAR_SPACE * value / top))
-        bars.append(Bar(label=label[:34], text=count_text(value), y=y, width=width, text_x=LABEL_WIDTH + width + 6, label_y=y + 16, is_core=is_core))
+        bars.append(Bar(label=label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…", text=count_text(value), y=y, width=width, text_x=LABEL_WIDTH + width + 6, label_y=y + 16, is_core=is_core))
     return Table(
         key=breakdown.key,
         title=breakdown.title,
