@@ -111,7 +111,7 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
         Principle(7, "Number of cases", [
             # Meetings are not people: their number is never suppressed.
             item("meetings_held", "Meetings held", lambda f: f"{f.meetings_held:,}"),
-            item("cases_per_meeting", "Cases per meeting", lambda f: number_text(f.cases_per_meeting, basis=f.totals.cases if f.totals else 0)),
+            item("cases_per_meeting", "Cases per meeting", lambda f: number_text(f.cases_per_meeting, basis=f.totals.cases if f.totals else 0), "about 16"),
             item("cases_per_10000", "Cases a year per 10,000 adult women", lambda f: number_text(f.cases_per_10000_a_year, basis=f.totals.cases if f.totals else 0), f"{national['cases_per_10000']:g} (recommended {figures.RECOMMENDED_CASES_PER_10000})"),
         ]),
         Principle(8, "Equality", [
