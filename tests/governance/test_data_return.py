@@ -119,8 +119,13 @@ def test_bad_input_is_a_clear_error(staff, options, message):
         _return("json", **options)
 
 
-def test_bad_input_exits_with_status_1(staff, capsys):
+def test_bad_input_exits_with_status_1(staff, capsys, monkeypatch):
     from django.core.management import ManagementUtility
+    from django.db import connections
+
+    # As on the command line; but the test's database connection must stay open for the
+    # rest of the test run, so the command may not close it on its way out.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     for argv in (
         ["openmarac", "data_return", "--marac", "northshire", "--from", "2025-04-01", "--to", "2025-03-31", "--format", "json"],
