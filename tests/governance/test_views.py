@@ -169,3 +169,32 @@ def test_csv_cells_cannot_run_as_formulas(staff, marac):
 def test_a_share_of_fewer_than_5_cases_is_suppressed():
     assert display.percent_text(0.0, 0, 2) == "fewer than 5"
     assert display.percent_text(0.0, 0, 5) == "0%"
+
+
+def test_home_pages_link_to_the_figures_and_the_return(staff):
+    governance = sign_in(Client(), staff["governance"]).get("/").content.decode()
+    assert reverse("governance:dashboard", args=["northshire"]) in governance
+    assert reverse("governance:data-return", args=["northshire"]) not in governance
+    coordinator = sign_in(Client(), staff["coordinator"]).get("/").content.decode()
+    assert reverse("governance:data-return", args=["northshire"]) in coordinator
+
+
+def test_outcome_indicators_on_hand_made_histories(quarter, marac):
+    from openmarac.referrals.models import Referral
+
+    by_ref = {r.source_key: r for r in Referral.objects.filter(source_key__startswith="Q-")}
+    # Q-D2 (a repeat referred 25 March 2025) comes back for Q-A1's victim, heard 14 January.
+    Referral.objects.filter(pk=by_ref["Q-D2"].pk).update(case=by_ref["Q-A1"].case)
+    # Q-D1, Q-B1 and Q-B3 (all repeats) are one victim's: by Q-B3's referral on 28 January
+    # she had 3 repeat referrals in 12 months, the Marac's alert threshold.
+    Referral.objects.filter(pk__in=[by_ref["Q-B1"].pk, by_ref["Q-B3"].pk]).update(case=by_ref["Q-D1"].case)
+    outcomes = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=figures.date(2026, 6, 1))
+    assert outcomes.heard == 9
+    assert outcomes.re_referred_within_window == 1
+    assert outcomes.window_complete == 9  # every hearing of the quarter is 12 months past
+    assert outcomes.re_referred_of_complete == 1
+    assert outcomes.alert_cases == 1
+    assert outcomes.referral_to_hearing_median == 14
+    early = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=figures.date(2026, 1, 31))
+    # By 31 January 2026 only the January hearings have had their 12 months.
+    assert early.window_complete == 3
