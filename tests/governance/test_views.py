@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from datetime import date
 
 import openpyxl
 import pytest
@@ -74,7 +75,7 @@ def test_dashboard_totals_are_the_sum_of_the_return(quarter, marac):
 
 def test_previous_period_is_the_quarter_before(quarter, staff):
     period = figures.Period(*quarter)
-    assert period.previous() == figures.Period(figures.date(2024, 10, 1), figures.date(2024, 12, 31))
+    assert period.previous() == figures.Period(date(2024, 10, 1), date(2024, 12, 31))
 
 
 @pytest.mark.parametrize("n, shown", [(0, "0"), (1, "fewer than 5"), (4, "fewer than 5"), (5, "5"), (1234, "1,234"), (None, "Not available")])
@@ -188,13 +189,13 @@ def test_outcome_indicators_on_hand_made_histories(quarter, marac):
     # Q-D1, Q-B1 and Q-B3 (all repeats) are one victim's: by Q-B3's referral on 28 January
     # she had 3 repeat referrals in 12 months, the Marac's alert threshold.
     Referral.objects.filter(pk__in=[by_ref["Q-B1"].pk, by_ref["Q-B3"].pk]).update(case=by_ref["Q-D1"].case)
-    outcomes = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=figures.date(2026, 6, 1))
+    outcomes = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=date(2026, 6, 1))
     assert outcomes.heard == 9
     assert outcomes.re_referred_within_window == 1
     assert outcomes.window_complete == 9  # every hearing of the quarter is 12 months past
     assert outcomes.re_referred_of_complete == 1
     assert outcomes.alert_cases == 1
     assert outcomes.referral_to_hearing_median == 14
-    early = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=figures.date(2026, 1, 31))
+    early = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=date(2026, 1, 31))
     # By 31 January 2026 only the January hearings have had their 12 months.
     assert early.window_complete == 3

@@ -26,7 +26,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
-from openmarac.actions.models import Action
+from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings.models import Attendance, Meeting, ResearchReturn
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
 
@@ -604,8 +604,6 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
         if alert_ids
         else []
     )
-    from openmarac.actions.models import ActionKind
-
     actions = _actions_in(marac, period).aggregate(
         completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
     )
