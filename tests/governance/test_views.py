@@ -199,3 +199,14 @@ def test_outcome_indicators_on_hand_made_histories(quarter, marac):
     early = figures.outcomes(marac=marac, period=figures.Period(*quarter), today=date(2026, 1, 31))
     # By 31 January 2026 only the January hearings have had their 12 months.
     assert early.window_complete == 3
+
+
+def test_every_figure_links_to_a_definition_that_exists(quarter, staff):
+    html = _get(staff["governance"], "governance:dashboard").content.decode()
+    definitions_url = reverse("governance:definitions", args=["northshire"])
+    anchors = set(re.findall(rf'href="{re.escape(definitions_url)}#([a-z_0-9]+)"', html))
+    assert len(anchors) >= 15
+    assert anchors <= set(figures.DEFINITIONS)
+    page = _get(staff["governance"], "governance:definitions").content.decode()
+    for anchor in anchors:
+        assert f'id="{anchor}"' in page

@@ -50,7 +50,7 @@ def dashboard(request, slug):
 @login_required
 def definitions(request, slug):
     marac = _marac(request, slug, policy.can_see_figures)
-    return render(request, "governance/definitions.html", {"marac": marac, "definitions": [(key, key.replace("_", " ").capitalize(), text) for key, text in figures.DEFINITIONS.items()]})
+    return render(request, "governance/definitions.html", {"marac": marac, "definitions": [(key, title, text) for key, (title, text) in figures.DEFINITIONS.items()]})
 
 
 @login_required
