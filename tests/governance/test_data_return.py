@@ -112,6 +112,7 @@ def test_empty_period_csv_has_only_the_header(staff, tmp_path):
         ({"start": "2025-04-01", "end": "2025-03-31"}, "is after --to"),
         ({"marac": "nowhere"}, "There is no Marac with the slug “nowhere”"),
         ({"start": "2025-13-01"}, "is not a date"),
+        ({"output": "/nonexistent/folder/return.json"}, "Cannot write the return to /nonexistent/folder/return.json"),
     ],
 )
 def test_bad_input_is_a_clear_error(staff, options, message):

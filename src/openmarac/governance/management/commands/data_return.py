@@ -38,15 +38,12 @@ class Command(BaseCommand):
         period = figures.Period(start, end)
         rows = figures.data_return(marac=marac, period=period)
         content = writers.render(rows, fmt)
-        # Every export is in the audit trail; from the command line there is no signed-in
-        # user, so the event names the command instead.
-        audit.record(
-            action=audit.Action.EXPORTED, marac=marac, record_type="governance.data_return", record_id=f"{start}..{end}",
-            summary=f"Data return {period} as {fmt} from the command line",
-        )
         if output:
-            with open(output, "wb") as file:
-                file.write(content)
+            try:
+                with open(output, "wb") as file:
+                    file.write(content)
+            except OSError as error:
+                raise CommandError(f"Cannot write the return to {output}: {error.strerror}.") from error
         else:
             stream = getattr(self.stdout, "_out", sys.stdout)
             binary = getattr(stream, "buffer", None)
@@ -58,6 +55,12 @@ class Command(BaseCommand):
                 binary.flush()
             else:
                 stream.write(content.decode("utf-8"))
+        # Every export is in the audit trail, once it is written; from the command line there is no signed-in
+        # user, so the event names the command instead.
+        audit.record(
+            action=audit.Action.EXPORTED, marac=marac, record_type="governance.data_return", record_id=f"{start}..{end}",
+            summary=f"Data return {period} as {fmt} from the command line",
+        )
         if not rows:
             # A period with no meetings is not an error: the return is empty, and says so.
             self.stderr.write(f"No case was heard at {marac} between {start:%-d %B %Y} and {end:%-d %B %Y}: the return is empty.")
