@@ -210,3 +210,12 @@ def test_every_figure_links_to_a_definition_that_exists(quarter, staff):
     page = _get(staff["governance"], "governance:definitions").content.decode()
     for anchor in anchors:
         assert f'id="{anchor}"' in page
+
+
+def test_agencies_work_is_not_suppressed_but_counts_about_cases_are():
+    attendance = figures.Breakdown(key="attendance", title="A", columns=["Present", "Share"], rows=[("Police", [3, 75.0], True)], percent_columns=((1, 0),), about_people=False)
+    cases = figures.Breakdown(key="sources", title="S", columns=["Cases", "Share"], rows=[("Police", [3, 75.0], False)], percent_columns=((1, 0),))
+    assert display.table(attendance).rows[0][1] == ["3", "75%"]
+    assert display.table(attendance).bars[0].width == display.BAR_SPACE
+    assert display.table(cases).rows[0][1] == ["fewer than 5", "fewer than 5"]
+    assert display.table(cases).bars[0].width == 0

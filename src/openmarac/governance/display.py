@@ -16,21 +16,21 @@ def is_suppressed(n) -> bool:
     return n is not None and 0 < n < SUPPRESS_BELOW
 
 
-def count_text(n) -> str:
+def count_text(n, *, suppress=True) -> str:
     if n is None:
         return "Not available"
-    if is_suppressed(n):
+    if suppress and is_suppressed(n):
         return FEWER_THAN
     return f"{n:,}"
 
 
-def percent_text(value, numerator=None, whole=None) -> str:
+def percent_text(value, numerator=None, whole=None, *, suppress=True) -> str:
     """A share, hidden when the count behind it is small (the share would give it away
     to anyone who knows the total), or when it is a share of fewer than 5 cases (0% of
     2 cases says as much as a count would)."""
     if value is None:
         return "Not available"
-    if is_suppressed(numerator) or is_suppressed(whole):
+    if suppress and (is_suppressed(numerator) or is_suppressed(whole)):
         return FEWER_THAN
     return f"{value:g}%"
 
@@ -98,7 +98,8 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
             item("idva_caseload", "Referrals a year per Idva", lambda f: number_text(f.referrals_per_idva_a_year, basis=f.idva_referrals), f"no more than {figures.IDVA_CASELOAD_LIMIT}"),
         ]),
         Principle(5, "Research and information sharing", [
-            item("research", "Research returned on time", lambda f: percent_text(figures._share(f.research_on_time, f.research_returned), f.research_on_time, f.research_returned)),
+            # Research is agencies' work, not about a person: never suppressed.
+            item("research", "Research returned on time", lambda f: percent_text(figures._share(f.research_on_time, f.research_returned), suppress=False)),
         ], [now.breakdowns["research"]]),
         Principle(6, "Action planning", [
             item("actions", "Actions agreed", lambda f: count_text(f.actions_agreed)),
@@ -188,16 +189,21 @@ def table(breakdown: figures.Breakdown) -> Table:
     rows = []
     for label, values, is_core in breakdown.rows:
         behind = dict(breakdown.percent_columns)
-        texts = [percent_text(value, values[behind[i]]) if i in behind else count_text(value) for i, value in enumerate(values)]
+        suppress = breakdown.about_people
+        texts = [
+            percent_text(value, values[behind[i]], suppress=suppress) if i in behind else count_text(value, suppress=suppress)
+            for i, value in enumerate(values)
+        ]
         rows.append((label, texts, is_core))
     charted = [(label, values[breakdown.chart_column], is_core) for label, values, is_core in breakdown.rows]
-    top = max((v for _, v, _ in charted if v and not is_suppressed(v)), default=0)
+    top = max((v for _, v, _ in charted if v and not (breakdown.about_people and is_suppressed(v))), default=0)
     bars = []
     for i, (label, value, is_core) in enumerate(charted):
         y = i * (BAR_HEIGHT + BAR_GAP)
         # A suppressed count gets no bar: its length would give the number away.
-        width = 0 if not top or is_suppressed(value) or not value else max(2, round(BAR_SPACE * value / top))
-        bars.append(Bar(label=label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…", text=count_text(value), y=y, width=width, text_x=LABEL_WIDTH + width + 6, label_y=y + 16, is_core=is_core))
+        hidden = breakdown.about_people and is_suppressed(value)
+        width = 0 if not top or hidden or not value else max(2, round(BAR_SPACE * value / top))
+        bars.append(Bar(label=label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1] + "…", text=count_text(value, suppress=breakdown.about_people), y=y, width=width, text_x=LABEL_WIDTH + width + 6, label_y=y + 16, is_core=is_core))
     return Table(
         key=breakdown.key,
         title=breakdown.title,

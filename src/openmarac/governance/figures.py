@@ -268,6 +268,9 @@ class Breakdown:
     rows: list  # (label, [values], is_core)
     chart_column: int = 0  # the value column the chart draws
     percent_columns: tuple = ()  # (column holding a percentage, column of the count behind it)
+    # Counts about cases are suppressed when small; counts about agencies' own work
+    # (attendance, research) identify no one and are shown as they are.
+    about_people: bool = True
 
 
 @dataclass
@@ -437,6 +440,7 @@ def _attendance(*, marac, period, today):
         columns=["Present", "Apologies", "Absent", "Present at (%) of meetings"],
         rows=rows,
         percent_columns=((3, 0),),
+        about_people=False,
     )
 
 
@@ -454,7 +458,7 @@ def _research(*, marac, period):
         rows.append((name, [row["returned"], row["on_time"], _share(row["on_time"], row["returned"])], is_core))
     return Breakdown(
         key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"], rows=rows,
-        chart_column=1, percent_columns=((2, 1),),
+        chart_column=1, percent_columns=((2, 1),), about_people=False,
     )
 
 
