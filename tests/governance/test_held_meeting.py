@@ -87,6 +87,8 @@ def test_engagement_actions_and_idva_figures(held, marac, staff):
     assert (now.research_returned, now.research_on_time) == (2, 1)
     assert (now.idva_contacts_due, now.idva_contacts_within_48h) == (2, 1)
     assert now.hearing_days_median == 21  # 22 April to 13 May
+    assert (now.hearing_within_target_share, now.idva_within_48h_share, now.research_on_time_share) == (100.0, 50.0, 50.0)
+    assert now.diversity_shares["victims_male"] == 0.0
     attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
     assert attendance[staff["chair"].agency.name][:3] == [1, 0, 0]
     assert attendance[staff["housing_rep"].agency.name][:3] == [0, 1, 0]

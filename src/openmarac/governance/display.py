@@ -74,7 +74,7 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
     def share_of(name):
         def text(f):
             part = getattr(f.totals, name) if f.totals else 0
-            return percent_text(figures._share(part, f.totals.cases) if f.totals else None, part, f.totals.cases if f.totals else None)
+            return percent_text(f.diversity_shares[name], part, f.totals.cases if f.totals else None)
 
         return text
 
@@ -90,16 +90,16 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
             item("repeat_rate", "Repeat rate", lambda f: percent_text(f.repeat_rate, f.totals.repeats if f.totals else 0, f.totals.cases if f.totals else None), f"{national['repeat_rate']:g}%"),
             item("not_police_share", "Share of cases not referred by the police", lambda f: percent_text(f.not_police_share, (f.totals.cases - f.totals.referrals_by_agency_kind["police"]) if f.totals else 0, f.totals.cases if f.totals else None), f"{national['not_police_share']:g}%"),
             item("hearing_time", "Median days from referral to hearing", lambda f: number_text(f.hearing_days_median, " days", f.hearing_measured)),
-            item("hearing_time", "Heard within 6 weeks of referral", lambda f: percent_text(figures._share(f.hearing_within_target, f.hearing_measured), f.hearing_within_target, f.hearing_measured), "6 weeks at most"),
+            item("hearing_time", "Heard within 6 weeks of referral", lambda f: percent_text(f.hearing_within_target_share, f.hearing_within_target, f.hearing_measured), "6 weeks at most"),
         ], [now.breakdowns["referral_sources"]]),
         Principle(3, "Multi-agency engagement", [], [now.breakdowns["attendance"]]),
         Principle(4, "Independent representation for victims", [
-            item("idva_contact", "Idva first contact within 48 hours", lambda f: percent_text(figures._share(f.idva_contacts_within_48h, f.idva_contacts_due), f.idva_contacts_within_48h, f.idva_contacts_due), "within 24 to 48 hours"),
+            item("idva_contact", "Idva first contact within 48 hours", lambda f: percent_text(f.idva_within_48h_share, f.idva_contacts_within_48h, f.idva_contacts_due), "within 24 to 48 hours"),
             item("idva_caseload", "Referrals a year per Idva", lambda f: number_text(f.referrals_per_idva_a_year, basis=f.idva_referrals), f"no more than {figures.IDVA_CASELOAD_LIMIT}"),
         ]),
         Principle(5, "Research and information sharing", [
             # Research is agencies' work, not about a person: never suppressed.
-            item("research", "Research returned on time", lambda f: percent_text(figures._share(f.research_on_time, f.research_returned), suppress=False)),
+            item("research", "Research returned on time", lambda f: percent_text(f.research_on_time_share, suppress=False)),
         ], [now.breakdowns["research"]]),
         Principle(6, "Action planning", [
             item("actions", "Actions agreed", lambda f: count_text(f.actions_agreed)),

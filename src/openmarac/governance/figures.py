@@ -304,8 +304,26 @@ class PeriodFigures:
     quality_concerns: int
     breakdowns: dict = field(default_factory=dict)
 
+    # Shares (percentages, one decimal place), so that nothing outside this module
+    # divides: None when there is nothing to divide by.
+    @property
+    def hearing_within_target_share(self):
+        return share(self.hearing_within_target, self.hearing_measured)
 
-def _share(part, whole):
+    @property
+    def idva_within_48h_share(self):
+        return share(self.idva_contacts_within_48h, self.idva_contacts_due)
+
+    @property
+    def research_on_time_share(self):
+        return share(self.research_on_time, self.research_returned)
+
+    @property
+    def diversity_shares(self):
+        return {key: share(getattr(self.totals, key), self.totals.cases) if self.totals else None for key in DIVERSITY_KEYS}
+
+
+def share(part, whole):
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -338,8 +356,8 @@ def period_figures(*, marac, period: Period, today: date | None = None) -> Perio
         meetings_held=meetings_held,
         cases_per_meeting=round(cases / meetings_held, 1) if meetings_held else None,
         cases_per_10000_a_year=round(_a_year(cases, period) * 10_000 / population, 1) if population else None,
-        repeat_rate=_share(totals.repeats, cases) if totals else None,
-        not_police_share=_share(cases - police, cases) if totals else None,
+        repeat_rate=share(totals.repeats, cases) if totals else None,
+        not_police_share=share(cases - police, cases) if totals else None,
         hearing_days_median=median(days) if days else None,
         hearing_within_target=sum(1 for d in days if d <= HEARING_TARGET_DAYS),
         hearing_measured=len(days),
@@ -433,7 +451,7 @@ def _attendance(*, marac, period, today):
     rows = []
     for agency_id, name, is_core in _agency_rows(marac):
         row = counts.get(agency_id, {"present": 0, "apologies": 0, "absent": 0})
-        rows.append((name, [row["present"], row["apologies"], row["absent"], _share(row["present"], registers)], is_core))
+        rows.append((name, [row["present"], row["apologies"], row["absent"], share(row["present"], registers)], is_core))
     return Breakdown(
         key="attendance",
         title=f"Attendance by agency ({registers} meeting{'s' if registers != 1 else ''} with a register)",
@@ -455,7 +473,7 @@ def _research(*, marac, period):
     rows = []
     for agency_id, name, is_core in _agency_rows(marac):
         row = counts.get(agency_id, {"returned": 0, "on_time": 0})
-        rows.append((name, [row["returned"], row["on_time"], _share(row["on_time"], row["returned"])], is_core))
+        rows.append((name, [row["returned"], row["on_time"], share(row["on_time"], row["returned"])], is_core))
     return Breakdown(
         key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"], rows=rows,
         chart_column=1, percent_columns=((2, 1),), about_people=False,
@@ -556,7 +574,7 @@ def _referral_sources(totals):
         for kind in ALL_RETURN_KINDS:
             n = totals.referrals_by_agency_kind[kind]
             label = "Other agencies" if kind == OTHER_KIND else str(AgencyKind(kind).label)
-            rows.append((label, [n, _share(n, cases)], False))
+            rows.append((label, [n, share(n, cases)], False))
     return Breakdown(key="referral_sources", title="Cases heard by referring agency", columns=["Cases", "Share (%)"], rows=rows, percent_columns=((1, 0),))
 
 
