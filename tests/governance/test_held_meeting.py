@@ -107,3 +107,16 @@ def test_figures_queries_do_not_grow_with_meetings(held, marac):
     # A fixed number, whatever the rows: 13 for the period's figures and 4 for outcomes
     # (one more, for the decisions, when a case reached the repeat-alert threshold).
     assert len(queries) == 17, [q["sql"][:80] for q in queries]
+
+
+def test_work_of_an_agency_that_has_left_the_marac_is_still_counted(held, marac, staff):
+    from openmarac.accounts.models import MaracAgency
+    from openmarac.governance import figures
+
+    period, _ = held
+    housing = staff["housing_rep"].agency
+    MaracAgency.objects.filter(marac=marac, agency=housing).update(is_active=False)
+    now = figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+    assert now.actions_agreed == 3 and now.research_returned == 2
+    attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
+    assert attendance[housing.name][:3] == [0, 1, 0]

@@ -434,13 +434,27 @@ def _agency_rows(marac):
     )
 
 
+def _by_agency(marac, counts, values_of, *, include_idle):
+    """Rows for the Marac's active agencies in name order (with zeros when
+    `include_idle`), then any agency no longer active whose work is still counted, so
+    no count is lost when an agency leaves."""
+    rows = []
+    for agency_id, name, is_core in _agency_rows(marac):
+        row = counts.pop(agency_id, None)
+        if row or include_idle:
+            rows.append((name, values_of(row or {}), is_core))
+    for row in sorted(counts.values(), key=lambda r: r["agency_name"]):
+        rows.append((row["agency_name"], values_of(row), False))
+    return rows
+
+
 def _attendance(*, marac, period, today):
     held = _meetings_in(marac, period).filter(starts_at__date__lte=today)
     registers = held.filter(attendance__isnull=False).distinct().count()
     counts = {
         row["agency_id"]: row
         for row in Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
-        .values("agency_id")
+        .values("agency_id", agency_name=F("agency__name"))
         .annotate(
             present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
             apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES)),
@@ -448,10 +462,11 @@ def _attendance(*, marac, period, today):
         )
         .order_by()
     }
-    rows = []
-    for agency_id, name, is_core in _agency_rows(marac):
-        row = counts.get(agency_id, {"present": 0, "apologies": 0, "absent": 0})
-        rows.append((name, [row["present"], row["apologies"], row["absent"], share(row["present"], registers)], is_core))
+    rows = _by_agency(
+        marac, counts,
+        lambda row: [row.get("present", 0), row.get("apologies", 0), row.get("absent", 0), share(row.get("present", 0), registers)],
+        include_idle=True,
+    )
     return Breakdown(
         key="attendance",
         title=f"Attendance by agency ({registers} meeting{'s' if registers != 1 else ''} with a register)",
@@ -466,14 +481,14 @@ def _research(*, marac, period):
     counts = {
         row["agency_id"]: row
         for row in ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, period), returned_at__isnull=False)
-        .values("agency_id")
+        .values("agency_id", agency_name=F("agency__name"))
         .annotate(returned=Count("pk"), on_time=Count("pk", filter=Q(returned_at__lte=F("meeting__research_deadline"))))
         .order_by()
     }
-    rows = []
-    for agency_id, name, is_core in _agency_rows(marac):
-        row = counts.get(agency_id, {"returned": 0, "on_time": 0})
-        rows.append((name, [row["returned"], row["on_time"], share(row["on_time"], row["returned"])], is_core))
+    rows = _by_agency(
+        marac, counts, lambda row: [row.get("returned", 0), row.get("on_time", 0), share(row.get("on_time", 0), row.get("returned", 0))],
+        include_idle=True,
+    )
     return Breakdown(
         key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"], rows=rows,
         chart_column=1, percent_columns=((2, 1),), about_people=False,
@@ -493,7 +508,7 @@ def _actions(*, marac, period, today):
     counts = {
         row["owner_agency_id"]: row
         for row in _actions_in(marac, period)
-        .values("owner_agency_id")
+        .values("owner_agency_id", agency_name=F("owner_agency__name"))
         .annotate(
             agreed=Count("pk"),
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
@@ -504,11 +519,10 @@ def _actions(*, marac, period, today):
         )
         .order_by()
     }
-    rows = []
-    for agency_id, name, is_core in _agency_rows(marac):
-        row = counts.pop(agency_id, None)
-        if row:
-            rows.append((name, [row["agreed"], row["completed"], row["on_time"], row["overdue"], row["changed"], row["not_done"]], is_core))
+    rows = _by_agency(
+        marac, counts, lambda row: [row[key] for key in ("agreed", "completed", "on_time", "overdue", "changed", "not_done")],
+        include_idle=False,
+    )
     return Breakdown(
         key="actions",
         title="Actions agreed in the period, by owning agency",
