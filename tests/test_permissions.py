@@ -85,6 +85,11 @@ PROTECTED = {
     "actions:agency-summary": ATTENDEES,
     "actions:mine": ATTENDEES,
     "actions:action": {"coordinator", "chair", "representative"},  # owned by housing
+    # Figures, never a person: governance, chair and coordinator; the return is the coordinator's.
+    "governance:dashboard": {"coordinator", "chair", "governance"},
+    "governance:definitions": {"coordinator", "chair", "governance"},
+    "governance:data-return": {"coordinator"},
+    "governance:data-return-download": {"coordinator"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -178,6 +183,10 @@ def world(marac, other_marac):
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},
+        "governance:dashboard": {"slug": marac.slug},
+        "governance:definitions": {"slug": marac.slug},
+        "governance:data-return": {"slug": marac.slug},
+        "governance:data-return-download": {"slug": marac.slug, "fmt": "csv"},
         "accounts:members": {"slug": marac.slug},
         "accounts:invite": {"slug": marac.slug},
         "accounts:member": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk},
@@ -216,6 +225,23 @@ def test_protected_pages(world, url_name, actor):
     else:
         assert response.status_code == 404
         assert b"Page not found" in response.content
+
+
+# Governance sees figures and nothing else: every person, case, meeting and export URL
+# answers 404 (issue 8). The table above says so; this holds the table to it.
+GOVERNANCE_MAY_SEE = {"core:home", "governance:dashboard", "governance:definitions"}
+
+
+def test_governance_reaches_figures_only():
+    assert {name for name, allowed in PROTECTED.items() if "governance" in allowed} == GOVERNANCE_MAY_SEE
+
+
+@pytest.mark.parametrize("url_name", sorted(set(PROTECTED) - GOVERNANCE_MAY_SEE))
+def test_governance_gets_404_on_every_person_case_meeting_and_export_url(world, url_name):
+    users, kwargs = world
+    response = _client_for("governance", users).get(reverse(url_name, kwargs=kwargs.get(url_name)))
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
 
 
 @pytest.mark.parametrize("url_name", sorted(PUBLIC))

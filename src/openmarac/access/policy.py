@@ -306,3 +306,19 @@ def can_report_on_action(user, action):
     if not has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA) or user.agency_id is None:
         return False
     return user.agency_id == action.owner_agency_id or action.joint_agencies.filter(pk=user.agency_id).exists()
+
+
+# --- Governance figures ---------------------------------------------------------------
+
+FIGURES_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR, Role.GOVERNANCE})
+
+
+def can_see_figures(user, marac):
+    """The governance dashboard: counts only, never a person. The system administrator
+    is not given it: figures are the Marac's, not the deployment's."""
+    return has_role(user, marac, *FIGURES_ROLES)
+
+
+def can_download_data_return(user, marac):
+    """The SafeLives data return is the coordinator's to send."""
+    return has_role(user, marac, Role.COORDINATOR)

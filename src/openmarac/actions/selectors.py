@@ -93,12 +93,9 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
 
 def open_after_two_meetings(*, marac, now=None):
     """Actions still open after two further meetings: reported to governance as counts
-    by agency (no personal data)."""
-    now = now or timezone.now()
-    counts = defaultdict(int)
-    held = list(Meeting.objects.filter(marac=marac, status="scheduled", starts_at__lt=now).values_list("starts_at", flat=True).order_by("starts_at"))
-    for action in Action.objects.filter(case__marac=marac, status=Action.Status.OPEN).select_related("owner_agency", "hearing__item__meeting"):
-        agreed = action.hearing.item.meeting.starts_at
-        if sum(1 for held_at in held if held_at > agreed) >= 2:
-            counts[action.owner_agency.name] += 1
-    return dict(sorted(counts.items()))
+    by agency (no personal data). Counted by the governance figures, so the home page
+    and the dashboard agree."""
+    from openmarac.governance import figures
+
+    breakdown = figures.open_after_two_meetings(marac=marac, now=now)
+    return {label: values[0] for label, values, _ in breakdown.rows}

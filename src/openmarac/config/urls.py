@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("openmarac.referrals.urls")),
     path("", include("openmarac.meetings.urls")),
     path("", include("openmarac.actions.urls")),
+    path("", include("openmarac.governance.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

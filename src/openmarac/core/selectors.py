@@ -99,6 +99,8 @@ def _coordinator(user, marac, panel):
         ("Users", reverse("accounts:members", args=[marac.slug])),
         ("Agencies", reverse("accounts:agencies", args=[marac.slug])),
         ("Settings", reverse("accounts:marac-settings", args=[marac.slug])),
+        ("SafeLives data return", reverse("governance:data-return", args=[marac.slug])),
+        ("Figures: how the Marac is working", reverse("governance:dashboard", args=[marac.slug])),
     ]
 
 
@@ -106,6 +108,7 @@ def _chair(user, marac, panel):
     panel.links += [
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
+        ("Figures: how the Marac is working", reverse("governance:dashboard", args=[marac.slug])),
     ]
 
 
@@ -167,6 +170,7 @@ def _representative(user, marac, panel):
 
 def _governance(user, marac, panel):
     """Figures only: never a person."""
+    panel.links.append(("Figures: how the Marac is working", reverse("governance:dashboard", args=[marac.slug])))
     for agency, count in action_selectors.open_after_two_meetings(marac=marac).items():
         panel.attention.append(Attention(f"{agency}: {count} action{'s' if count > 1 else ''} still open after two meetings"))
 

@@ -1,0 +1,687 @@
+"""Every figure OpenMarac reports: the SafeLives Marac data return, the governance
+dashboard and the outcome indicators.
+
+This is the one module that counts. The data return's files, the command, the dashboard
+and (later) the API only format what it returns, so they can never disagree. Each
+function runs a fixed number of aggregate queries, whatever the number of referrals.
+
+The figures read what a referral recorded about its victim and perpetrators when it was
+made (`Referral.victim_age`, `youngest_perpetrator_age`, `victim_gender`, the diversity
+answers, `children_count`), never people's current records or dates of birth: a later
+correction or the erasure of a date of birth does not rewrite a return already sent.
+Definitions of every figure are in docs/data-return.md; `DEFINITIONS` below holds the
+short form shown on the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
+
+from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
+from openmarac.actions.models import Action, ActionKind
+from openmarac.meetings.models import Attendance, Meeting, ResearchReturn
+from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
+
+# The agency kinds the SafeLives return counts one by one; every other kind (and a
+# referral with no kind recorded) is counted under `other`.
+RETURN_AGENCY_KINDS = (
+    AgencyKind.POLICE,
+    AgencyKind.IDVA,
+    AgencyKind.HOUSING,
+    AgencyKind.CHILDRENS_SOCIAL_CARE,
+    AgencyKind.PROBATION,
+    AgencyKind.HEALTH,
+    AgencyKind.MENTAL_HEALTH,
+    AgencyKind.SUBSTANCE_MISUSE,
+    AgencyKind.ADULT_SOCIAL_CARE,
+    AgencyKind.EDUCATION,
+)
+OTHER_KIND = "other"
+ALL_RETURN_KINDS = tuple(str(kind) for kind in RETURN_AGENCY_KINDS) + (OTHER_KIND,)
+
+# A victim is counted as male when the gender recorded on the referral is one of these
+# (compared ignoring case and surrounding spaces). The web form offers "Male"; imported
+# files are free text.
+MALE_GENDERS = ("male", "man", "m")
+YES = "yes"
+
+# DOMAIN.md, "Numbers at a glance": SafeLives, 12 months to September 2024.
+NATIONAL = {
+    "repeat_rate": 31.0,
+    "not_police_share": 36.0,
+    "cases_per_10000": 47.0,
+    "victims_racially_minoritised": 14.0,
+    "victims_lgbt": 1.6,
+    "victims_disabled": 10.0,
+    "victims_male": 6.4,
+    "victims_aged_16_17": 1.3,
+}
+RECOMMENDED_CASES_PER_10000 = 40
+IDVA_CASELOAD_LIMIT = 100
+HEARING_TARGET_DAYS = 42  # six weeks
+CASES_PER_ADMINISTRATOR = 400
+DAYS_IN_YEAR = 365.25
+
+DIVERSITY_KEYS = (
+    "victims_racially_minoritised",
+    "victims_lgbt",
+    "victims_disabled",
+    "victims_male",
+    "victims_aged_16_17",
+    "perpetrators_aged_17_or_under",
+)
+
+
+# --- Periods ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before; a whole quarter's is the quarter
+        before, so quarters are compared with quarters."""
+        if self.is_quarter:
+            start = self.start - relativedelta(months=3)
+            return Period(start, self.start - timedelta(days=1))
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    @property
+    def is_quarter(self) -> bool:
+        return self.start.day == 1 and self.start.month in (1, 4, 7, 10) and self.end == self.start + relativedelta(months=3) - timedelta(days=1)
+
+    def __str__(self):
+        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
+
+
+def quarter_of(day: date) -> Period:
+    start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return Period(start, start + relativedelta(months=3) - timedelta(days=1))
+
+
+def last_complete_quarter(today: date | None = None) -> Period:
+    """The default period: the return is sent after the quarter has ended."""
+    today = today or timezone.localdate()
+    return quarter_of(quarter_of(today).start - timedelta(days=1))
+
+
+# --- The SafeLives data return --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """One meeting date of the return."""
+
+    meeting_date: date
+    cases: int
+    repeats: int
+    children: int
+    referrals_by_agency_kind: dict  # every kind of ALL_RETURN_KINDS, zeros included
+    victims_racially_minoritised: int
+    victims_lgbt: int
+    victims_disabled: int
+    victims_male: int
+    victims_aged_16_17: int
+    perpetrators_aged_17_or_under: int
+
+
+def heard_referrals(*, marac, period: Period):
+    """Referrals heard in the period: heard at a meeting held in OpenMarac or imported
+    with `heard_on`; both set `heard_on` to the meeting date."""
+    return Referral.objects.filter(
+        marac=marac, status=Referral.Status.HEARD, heard_on__gte=period.start, heard_on__lte=period.end
+    )
+
+
+def _kind_filters():
+    filters = {kind: Q(referring_agency_kind=kind) for kind in ALL_RETURN_KINDS if kind != OTHER_KIND}
+    filters[OTHER_KIND] = ~Q(referring_agency_kind__in=[k for k in ALL_RETURN_KINDS if k != OTHER_KIND])
+    return filters
+
+
+def _return_aggregates():
+    aggregates = {
+        "cases": Count("pk"),
+        "repeats": Count("pk", filter=Q(meets_repeat=True)),
+        "children": Sum("children_count"),
+        "victims_racially_minoritised": Count("pk", filter=Q(victim_racially_minoritised=YES)),
+        "victims_lgbt": Count("pk", filter=Q(victim_lgbt=YES)),
+        "victims_disabled": Count("pk", filter=Q(victim_disabled=YES)),
+        "victims_male": Count("pk", filter=Q(gender_normalised__in=MALE_GENDERS)),
+        "victims_aged_16_17": Count("pk", filter=Q(victim_age__in=[16, 17])),
+        "perpetrators_aged_17_or_under": Count("pk", filter=Q(youngest_perpetrator_age__lte=17)),
+    }
+    for kind, condition in _kind_filters().items():
+        aggregates[f"kind_{kind}"] = Count("pk", filter=condition)
+    return aggregates
+
+
+def data_return(*, marac, period: Period) -> list[ReturnRow]:
+    """The SafeLives Marac data return: one row per meeting date at which at least one
+    referral was heard, in date order. One query."""
+    rows = (
+        heard_referrals(marac=marac, period=period)
+        .annotate(gender_normalised=Lower(Trim("victim_gender")))
+        .values("heard_on")
+        .annotate(**_return_aggregates())
+        .order_by("heard_on")
+    )
+    return [_return_row(row) for row in rows]
+
+
+def _return_row(row) -> ReturnRow:
+    return ReturnRow(
+        meeting_date=row["heard_on"],
+        cases=row["cases"],
+        repeats=row["repeats"],
+        children=row["children"] or 0,
+        referrals_by_agency_kind={kind: row[f"kind_{kind}"] for kind in ALL_RETURN_KINDS},
+        **{key: row[key] for key in DIVERSITY_KEYS},
+    )
+
+
+def return_totals(rows: list[ReturnRow]) -> ReturnRow | None:
+    """The period's totals, for the dashboard: the sum of the return's rows."""
+    if not rows:
+        return None
+    return ReturnRow(
+        meeting_date=None,
+        cases=sum(r.cases for r in rows),
+        repeats=sum(r.repeats for r in rows),
+        children=sum(r.children for r in rows),
+        referrals_by_agency_kind={kind: sum(r.referrals_by_agency_kind[kind] for r in rows) for kind in ALL_RETURN_KINDS},
+        **{key: sum(getattr(r, key) for r in rows) for key in DIVERSITY_KEYS},
+    )
+
+
+def return_as_json(rows: list[ReturnRow]) -> list[dict]:
+    """The JSON form of the return: kinds with no referral are left out."""
+    return [
+        {
+            "meeting_date": row.meeting_date.isoformat(),
+            "cases": row.cases,
+            "repeats": row.repeats,
+            "children": row.children,
+            "referrals_by_agency_kind": {kind: n for kind, n in row.referrals_by_agency_kind.items() if n},
+            **{key: getattr(row, key) for key in DIVERSITY_KEYS},
+        }
+        for row in rows
+    ]
+
+
+# The columns of the CSV and XLSX forms, in order: (key, heading).
+RETURN_COLUMNS = (
+    [("meeting_date", "Meeting date"), ("cases", "Cases discussed"), ("repeats", "Repeat cases"), ("children", "Children in the households")]
+    + [(f"referred_by_{kind}", f"Referred by {AgencyKind(kind).label if kind != OTHER_KIND else 'other agencies'}") for kind in ALL_RETURN_KINDS]
+    + [
+        ("victims_racially_minoritised", "Victims racially minoritised"),
+        ("victims_lgbt", "Victims LGBT+"),
+        ("victims_disabled", "Victims disabled"),
+        ("victims_male", "Victims male"),
+        ("victims_aged_16_17", "Victims aged 16 or 17"),
+        ("perpetrators_aged_17_or_under", "Perpetrators aged 17 or under"),
+    ]
+)
+
+
+def return_table(rows: list[ReturnRow]) -> list[list]:
+    """The return as rows of values in RETURN_COLUMNS order (dates as dates, counts as
+    numbers)."""
+    table = []
+    for row in rows:
+        values = {
+            "meeting_date": row.meeting_date,
+            "cases": row.cases,
+            "repeats": row.repeats,
+            "children": row.children,
+            **{f"referred_by_{kind}": n for kind, n in row.referrals_by_agency_kind.items()},
+            **{key: getattr(row, key) for key in DIVERSITY_KEYS},
+        }
+        table.append([values[key] for key, _ in RETURN_COLUMNS])
+    return table
+
+
+# --- The dashboard --------------------------------------------------------------------
+
+
+@dataclass
+class Breakdown:
+    """A table of counts (and its chart): one row per agency, kind or category."""
+
+    key: str
+    title: str
+    columns: list  # headings of the value columns
+    rows: list  # (label, [values], is_core)
+    chart_column: int = 0  # the value column the chart draws
+    percent_columns: tuple = ()  # (column holding a percentage, column of the count behind it)
+    # Counts about cases are suppressed when small; counts about agencies' own work
+    # (attendance, research) identify no one and are shown as they are.
+    about_people: bool = True
+
+
+@dataclass
+class PeriodFigures:
+    """Every dashboard figure for one period."""
+
+    period: Period
+    totals: ReturnRow | None
+    meetings_held: int
+    cases_per_meeting: float | None
+    cases_per_10000_a_year: float | None
+    repeat_rate: float | None
+    not_police_share: float | None
+    hearing_days_median: float | None
+    hearing_within_target: int
+    hearing_measured: int
+    idva_contacts_due: int
+    idva_contacts_within_48h: int
+    idva_referrals: int
+    idva_headcount: int
+    referrals_per_idva_a_year: float | None
+    coordinators: int
+    cases_per_coordinator_a_year: float | None
+    actions_agreed: int
+    actions_completed: int
+    actions_completed_on_time: int
+    actions_overdue: int
+    actions_not_possible: dict
+    research_returned: int
+    research_on_time: int
+    quality_concerns: int
+    breakdowns: dict = field(default_factory=dict)
+
+    # Shares (percentages, one decimal place), so that nothing outside this module
+    # divides: None when there is nothing to divide by.
+    @property
+    def hearing_within_target_share(self):
+        return share(self.hearing_within_target, self.hearing_measured)
+
+    @property
+    def idva_within_48h_share(self):
+        return share(self.idva_contacts_within_48h, self.idva_contacts_due)
+
+    @property
+    def research_on_time_share(self):
+        return share(self.research_on_time, self.research_returned)
+
+    @property
+    def diversity_shares(self):
+        return {key: share(getattr(self.totals, key), self.totals.cases) if self.totals else None for key in DIVERSITY_KEYS}
+
+
+def share(part, whole):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _a_year(count, period: Period):
+    return count * DAYS_IN_YEAR / period.days
+
+
+def period_figures(*, marac, period: Period, today: date | None = None) -> PeriodFigures:
+    today = today or timezone.localdate()
+    rows = data_return(marac=marac, period=period)
+    totals = return_totals(rows)
+    cases = totals.cases if totals else 0
+
+    meetings_held = len(rows)
+    police = totals.referrals_by_agency_kind[AgencyKind.POLICE] if totals else 0
+    population = marac.adult_female_population
+
+    days = _hearing_days(marac=marac, period=period)
+    idva = _idva(marac=marac, period=period)
+    idva_headcount = Membership.objects.filter(marac=marac, role=Role.IDVA, is_active=True, user__is_active=True).count()
+    coordinators = Membership.objects.filter(marac=marac, role=Role.COORDINATOR, is_active=True, user__is_active=True).count()
+    actions = _actions(marac=marac, period=period, today=today)
+    research = _research(marac=marac, period=period)
+    concerns = _quality_concerns(marac=marac, period=period)
+    attendance = _attendance(marac=marac, period=period, today=today)
+
+    figures = PeriodFigures(
+        period=period,
+        totals=totals,
+        meetings_held=meetings_held,
+        cases_per_meeting=round(cases / meetings_held, 1) if meetings_held else None,
+        cases_per_10000_a_year=round(_a_year(cases, period) * 10_000 / population, 1) if population else None,
+        repeat_rate=share(totals.repeats, cases) if totals else None,
+        not_police_share=share(cases - police, cases) if totals else None,
+        hearing_days_median=median(days) if days else None,
+        hearing_within_target=sum(1 for d in days if d <= HEARING_TARGET_DAYS),
+        hearing_measured=len(days),
+        idva_contacts_due=idva["due"],
+        idva_contacts_within_48h=idva["within"],
+        idva_referrals=idva["referrals"],
+        idva_headcount=idva_headcount,
+        referrals_per_idva_a_year=round(_a_year(idva["referrals"], period) / idva_headcount, 1) if idva_headcount else None,
+        coordinators=coordinators,
+        cases_per_coordinator_a_year=round(_a_year(cases, period) / coordinators, 1) if coordinators else None,
+        actions_agreed=sum(r[1][0] for r in actions.rows),
+        actions_completed=sum(r[1][1] for r in actions.rows),
+        actions_completed_on_time=sum(r[1][2] for r in actions.rows),
+        actions_overdue=sum(r[1][3] for r in actions.rows),
+        actions_not_possible={
+            "circumstances_changed": sum(r[1][4] for r in actions.rows),
+            "agency_not_done": sum(r[1][5] for r in actions.rows),
+        },
+        research_returned=sum(r[1][0] for r in research.rows),
+        research_on_time=sum(r[1][1] for r in research.rows),
+        quality_concerns=sum(r[1][0] for r in concerns.rows),
+    )
+    figures.breakdowns = {
+        "referral_sources": _referral_sources(totals),
+        "attendance": attendance,
+        "research": research,
+        "actions": actions,
+        "quality_concerns": concerns,
+    }
+    return figures
+
+
+def _hearing_days(*, marac, period):
+    """Days from referral to hearing for each case heard, as one grouped query."""
+    pairs = (
+        heard_referrals(marac=marac, period=period)
+        .filter(referred_on__isnull=False)
+        .values("referred_on", "heard_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    days = []
+    for pair in pairs:
+        days += [(pair["heard_on"] - pair["referred_on"]).days] * pair["n"]
+    return sorted(days)
+
+
+def _idva(*, marac, period):
+    """Idva referrals of referrals made in the period. First contact is measured only
+    for referrals made in OpenMarac: imported history carries no contact record."""
+    made = IdvaReferral.objects.filter(
+        referral__marac=marac, referral__referred_on__gte=period.start, referral__referred_on__lte=period.end
+    )
+    counts = made.aggregate(
+        referrals=Count("pk"),
+        due=Count("pk", filter=Q(referral__source_key="")),
+        within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
+    )
+    return counts
+
+
+def _meetings_in(marac, period):
+    return Meeting.objects.filter(
+        marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=period.start, starts_at__date__lte=period.end
+    )
+
+
+def _agency_rows(marac):
+    """The Marac's active agencies with whether each is core there, in name order."""
+    return list(
+        MaracAgency.objects.filter(marac=marac, is_active=True)
+        .values_list("agency_id", "agency__name", "is_core")
+        .order_by("agency__name")
+    )
+
+
+def _by_agency(marac, counts, values_of, *, include_idle):
+    """Rows for the Marac's active agencies in name order (with zeros when
+    `include_idle`), then any agency no longer active whose work is still counted, so
+    no count is lost when an agency leaves."""
+    rows = []
+    for agency_id, name, is_core in _agency_rows(marac):
+        row = counts.pop(agency_id, None)
+        if row or include_idle:
+            rows.append((name, values_of(row or {}), is_core))
+    for row in sorted(counts.values(), key=lambda r: r["agency_name"]):
+        rows.append((row["agency_name"], values_of(row), False))
+    return rows
+
+
+def _attendance(*, marac, period, today):
+    held = _meetings_in(marac, period).filter(starts_at__date__lte=today)
+    registers = held.filter(attendance__isnull=False).distinct().count()
+    counts = {
+        row["agency_id"]: row
+        for row in Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
+        .values("agency_id", agency_name=F("agency__name"))
+        .annotate(
+            present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
+            apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES)),
+            absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
+        )
+        .order_by()
+    }
+    rows = _by_agency(
+        marac, counts,
+        lambda row: [row.get("present", 0), row.get("apologies", 0), row.get("absent", 0), share(row.get("present", 0), registers)],
+        include_idle=True,
+    )
+    return Breakdown(
+        key="attendance",
+        title=f"Attendance by agency ({registers} meeting{'s' if registers != 1 else ''} with a register)",
+        columns=["Present", "Apologies", "Absent", "Present at (%) of meetings"],
+        rows=rows,
+        percent_columns=((3, 0),),
+        about_people=False,
+    )
+
+
+def _research(*, marac, period):
+    counts = {
+        row["agency_id"]: row
+        for row in ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, period), returned_at__isnull=False)
+        .values("agency_id", agency_name=F("agency__name"))
+        .annotate(returned=Count("pk"), on_time=Count("pk", filter=Q(returned_at__lte=F("meeting__research_deadline"))))
+        .order_by()
+    }
+    rows = _by_agency(
+        marac, counts, lambda row: [row.get("returned", 0), row.get("on_time", 0), share(row.get("on_time", 0), row.get("returned", 0))],
+        include_idle=True,
+    )
+    return Breakdown(
+        key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"], rows=rows,
+        chart_column=1, percent_columns=((2, 1),), about_people=False,
+    )
+
+
+def _actions_in(marac, period):
+    """Actions agreed at hearings of meetings held in the period."""
+    return Action.objects.filter(
+        case__marac=marac,
+        hearing__item__meeting__starts_at__date__gte=period.start,
+        hearing__item__meeting__starts_at__date__lte=period.end,
+    )
+
+
+def _actions(*, marac, period, today):
+    counts = {
+        row["owner_agency_id"]: row
+        for row in _actions_in(marac, period)
+        .values("owner_agency_id", agency_name=F("owner_agency__name"))
+        .annotate(
+            agreed=Count("pk"),
+            completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
+            on_time=Count("pk", filter=Q(status=Action.Status.COMPLETED, completed_on__lte=F("due_on"))),
+            overdue=Count("pk", filter=Q(status=Action.Status.OPEN, due_on__lt=today)),
+            changed=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.CIRCUMSTANCES_CHANGED)),
+            not_done=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)),
+        )
+        .order_by()
+    }
+    rows = _by_agency(
+        marac, counts, lambda row: [row[key] for key in ("agreed", "completed", "on_time", "overdue", "changed", "not_done")],
+        include_idle=False,
+    )
+    return Breakdown(
+        key="actions",
+        title="Actions agreed in the period, by owning agency",
+        columns=["Agreed", "Completed", "Completed on time", "Overdue", "Not possible: circumstances changed", "Not possible: agency has not done it"],
+        rows=rows,
+    )
+
+
+def open_after_two_meetings(*, marac, now=None) -> Breakdown:
+    """Actions open now although two meetings have been held since they were agreed:
+    what goes to governance as persistent non-completion."""
+    now = now or timezone.now()
+    held = list(
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__lt=now)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)[:2]
+    )
+    rows = []
+    if len(held) == 2:
+        cutoff = held[1]  # agreed before the second most recent meeting: two held since
+        counts = (
+            Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=cutoff)
+            .values("owner_agency__name")
+            .annotate(n=Count("pk"))
+            .order_by("owner_agency__name")
+        )
+        rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
+    return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
+
+
+def _quality_concerns(*, marac, period):
+    concerns = (
+        QualityConcern.objects.filter(
+            referral__marac=marac, raised_at__date__gte=period.start, raised_at__date__lte=period.end
+        )
+        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    categories = list(QualityConcern.Category)
+    by_agency = defaultdict(lambda: [0] * len(categories))
+    for row in concerns:
+        name = row["referral__referring_agency__name"] or _kind_label(row["referral__referring_agency_kind"])
+        by_agency[name][categories.index(row["category"])] += row["n"]
+    rows = [(name, [sum(values)] + values, False) for name, values in sorted(by_agency.items())]
+    return Breakdown(
+        key="quality_concerns", title="Quality concerns by referring agency and category",
+        columns=["All concerns"] + [c.label for c in categories], rows=rows,
+    )
+
+
+def _kind_label(kind):
+    try:
+        return str(AgencyKind(kind).label)
+    except ValueError:
+        return "Agency not recorded"
+
+
+def _referral_sources(totals):
+    rows = []
+    if totals:
+        cases = totals.cases
+        for kind in ALL_RETURN_KINDS:
+            n = totals.referrals_by_agency_kind[kind]
+            label = "Other agencies" if kind == OTHER_KIND else str(AgencyKind(kind).label)
+            rows.append((label, [n, share(n, cases)], False))
+    return Breakdown(key="referral_sources", title="Cases heard by referring agency", columns=["Cases", "Share (%)"], rows=rows, percent_columns=((1, 0),))
+
+
+# --- Outcome indicators --------------------------------------------------------------
+
+
+@dataclass
+class Outcomes:
+    heard: int
+    re_referred_within_window: int
+    window_complete: int  # hearings whose whole follow-up window has passed
+    re_referred_of_complete: int
+    alert_cases: int
+    alert_decisions: list  # (action kind label, count)
+    actions_per_case: float | None
+    referral_to_hearing_median: float | None
+
+
+def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
+    today = today or timezone.localdate()
+    window = marac.repeat_window_months
+    heard = list(
+        heard_referrals(marac=marac, period=period).filter(case__isnull=False).values_list("pk", "case_id", "referred_on", "heard_on")
+    )
+    case_ids = {case_id for _, case_id, _, _ in heard}
+    # The repeat referrals of those cases, for re-referral and the repeat alert.
+    repeats = defaultdict(list)
+    for case_id, referred_on in Referral.objects.filter(
+        case_id__in=heard_referrals(marac=marac, period=period).values("case_id"), meets_repeat=True, referred_on__isnull=False
+    ).values_list("case_id", "referred_on"):
+        repeats[case_id].append(referred_on)
+
+    re_referred = complete = re_referred_complete = 0
+    alert_ids = []
+    for pk, case_id, referred_on, heard_on in heard:
+        window_end = heard_on + relativedelta(months=window)
+        again = any(heard_on < later <= window_end for later in repeats[case_id])
+        re_referred += again
+        if window_end <= today:
+            complete += 1
+            re_referred_complete += again
+        if referred_on is not None:
+            since = referred_on - relativedelta(months=marac.repeat_alert_months)
+            if sum(1 for r in repeats[case_id] if since <= r <= referred_on) >= marac.repeat_alert_count:
+                alert_ids.append(pk)
+
+    decisions = (
+        Action.objects.filter(hearing__item__referral_id__in=alert_ids).values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
+        if alert_ids
+        else []
+    )
+    actions = _actions_in(marac, period).aggregate(
+        completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
+    )
+    days = _hearing_days(marac=marac, period=period)
+    return Outcomes(
+        heard=len(heard),
+        re_referred_within_window=re_referred,
+        window_complete=complete,
+        re_referred_of_complete=re_referred_complete,
+        alert_cases=len(alert_ids),
+        alert_decisions=[(str(ActionKind(row["kind"]).label), row["n"]) for row in decisions],
+        actions_per_case=round(actions["completed"] / actions["cases"], 1) if actions["cases"] else None,
+        referral_to_hearing_median=median(days) if days else None,
+    )
+
+
+# --- Definitions ------------------------------------------------------------------------
+
+# Short definitions shown on the dashboard (key: title, text); docs/data-return.md has
+# the full text. Keys are the anchors the dashboard's figures link to.
+DEFINITIONS = {
+    "cases": ("Cases heard", "Referrals heard at a meeting in the period (at a meeting held in OpenMarac, or imported with the date heard). A case heard again for its 12-month review is not counted again."),
+    "repeats": ("Repeat cases", "Cases heard whose referral met the repeat criterion: a further incident within the Marac's repeat window of the last referral, found by matching or declared by the referrer."),
+    "repeat_rate": ("Repeat rate", "Repeat cases as a share of cases heard. National: 31%."),
+    "children": ("Children in the households", "Children listed on the referrals of the cases heard."),
+    "referral_sources": ("Cases heard by referring agency", "Cases heard, by the kind of agency that referred them. Kinds the SafeLives return does not name are counted as other agencies."),
+    "not_police_share": ("Share not referred by the police", "Cases heard that were referred by any agency other than the police, as a share of cases heard. National: 36%."),
+    "meetings_held": ("Meetings held", "Meeting dates in the period at which at least one case was heard."),
+    "cases_per_meeting": ("Cases per meeting", "Cases heard divided by meetings held."),
+    "cases_per_10000": ("Cases a year per 10,000 adult women", "Cases heard, scaled to a year, per 10,000 women aged 16 and over in the Marac's area. Recommended: 40; national: 47."),
+    "hearing_time": ("Time from referral to hearing", "Days from the referral date to the meeting date, for cases heard in the period: the median, and the share heard within 6 weeks (42 days)."),
+    "idva_contact": ("Idva first contact within 48 hours", "Idva referrals made in OpenMarac in the period where first contact was recorded within 48 hours of the referral. Imported history has no contact record and is left out."),
+    "idva_caseload": ("Referrals a year per Idva", "Idva referrals in the period, scaled to a year, divided by the number of users with the Idva role in the Marac. Guidance: no more than 100 a year each."),
+    "attendance": ("Attendance by agency", "For each agency of the Marac, the meetings held in the period where its attendance was recorded as present, apologies or absent. Core agencies are marked."),
+    "research": ("Research returned on time", "Research returns for meetings in the period, and how many were returned by the meeting's research deadline."),
+    "actions": ("Actions by agency", "Actions agreed at meetings in the period, by owning agency: completed, completed by the due date, open past the due date (overdue) and not possible by reason."),
+    "open_after_two_meetings": ("Actions still open after two meetings", "Actions open today although at least two meetings have been held since the meeting that agreed them."),
+    "diversity": ("Diversity", "Victims of the cases heard who were recorded on the referral as racially minoritised, LGBT+, disabled, male, or aged 16 or 17 on the referral date; perpetrators aged 17 or under on the referral date. Shares are of cases heard."),
+    "quality_concerns": ("Quality concerns", "Quality concerns the coordinator raised in the period, by the agency that made the referral and by category."),
+    "cases_per_coordinator": ("Cases a year per coordinator", "Cases heard, scaled to a year, divided by the number of users with the coordinator role. Guidance: about 400 cases a year per full-time administrator."),
+    "re_referral": ("Re-referral within 12 months of a hearing", "Of cases heard in the period, how many came back with a repeat referral within the Marac's repeat window of the hearing. Hearings whose window has not yet ended may still come back."),
+    "repeat_alert": ("Cases at the repeat-alert threshold", "Cases heard in the period whose referral reached the Marac's repeat-alert threshold, and the actions agreed for them, by kind."),
+    "actions_per_case": ("Completed actions per case", "Completed actions agreed at meetings in the period, divided by the cases they were agreed for."),
+    "disclosure_to_hearing": ("Time from disclosure to hearing", "OpenMarac does not record the date of disclosure; the referral date is the nearest recorded date. This is the median number of days from referral to hearing."),
+}

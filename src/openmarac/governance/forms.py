@@ -1,0 +1,39 @@
+from django import forms
+
+from openmarac.core.forms import GovukForm
+
+from . import figures
+
+
+def _date(label):
+    return forms.DateField(
+        label=label,
+        error_messages={"invalid": f"Enter the {label.lower()} as a date, for example 2025-01-01"},
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+
+
+class PeriodForm(GovukForm):
+    """The period of a return or the dashboard; a quarter unless the user chooses."""
+
+    start = _date("First day")
+    end = _date("Last day")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The last day must be the same as or after the first day")
+        return data
+
+    @property
+    def period(self):
+        return figures.Period(self.cleaned_data["start"], self.cleaned_data["end"])
+
+
+def period_form(request):
+    """The form bound to the query string, or to the default period when none is given."""
+    if "start" in request.GET or "end" in request.GET:
+        return PeriodForm(request.GET)
+    default = figures.last_complete_quarter()
+    return PeriodForm({"start": default.start.isoformat(), "end": default.end.isoformat()})

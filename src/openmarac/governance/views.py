@@ -1,0 +1,94 @@
+"""Governance pages: the dashboard (figures only, never a person) and the coordinator's
+data return. Views only format what `figures` computes."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from openmarac.access import policy
+from openmarac.accounts.models import Marac
+from openmarac.audit import services as audit
+from openmarac.core.views import not_found
+
+from . import display, figures, writers
+from .forms import period_form
+
+RETURN_ROWS_PER_PAGE = 31
+
+
+def _marac(request, slug, allowed):
+    marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    if marac is None or not allowed(request.user, marac):
+        not_found(request, "accounts.marac", slug)
+    return marac
+
+
+@login_required
+def dashboard(request, slug):
+    marac = _marac(request, slug, policy.can_see_figures)
+    form = period_form(request)
+    context = {"marac": marac, "form": form, "can_download": policy.can_download_data_return(request.user, marac)}
+    if form.is_valid():
+        period = form.period
+        now = figures.period_figures(marac=marac, period=period)
+        before = figures.period_figures(marac=marac, period=period.previous())
+        outcomes = figures.outcomes(marac=marac, period=period)
+        context.update(
+            period=period,
+            previous=period.previous(),
+            principles=display.principles(now, before, open_after_two=figures.open_after_two_meetings(marac=marac)),
+            outcomes=display.outcome_items(outcomes),
+            alert_decisions=[(label, display.count_text(n)) for label, n in outcomes.alert_decisions],
+            has_cases=now.totals is not None,
+        )
+    return render(request, "governance/dashboard.html", context)
+
+
+@login_required
+def definitions(request, slug):
+    marac = _marac(request, slug, policy.can_see_figures)
+    return render(request, "governance/definitions.html", {"marac": marac, "definitions": [(key, title, text) for key, (title, text) in figures.DEFINITIONS.items()]})
+
+
+@login_required
+def data_return(request, slug):
+    marac = _marac(request, slug, policy.can_download_data_return)
+    form = period_form(request)
+    context = {"marac": marac, "form": form, "columns": [heading for _, heading in figures.RETURN_COLUMNS]}
+    if form.is_valid():
+        period = form.period
+        rows = figures.data_return(marac=marac, period=period)
+        page = Paginator(figures.return_table(rows), RETURN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        query = urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
+        context.update(
+            period=period,
+            page=page,
+            total=len(rows),
+            query=query,
+            downloads=[
+                (label, f"{reverse('governance:data-return-download', args=[marac.slug, fmt])}?{query}")
+                for fmt, label in (("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON"))
+            ],
+        )
+    return render(request, "governance/data_return.html", context)
+
+
+@login_required
+def data_return_download(request, slug, fmt):
+    marac = _marac(request, slug, policy.can_download_data_return)
+    form = period_form(request)
+    if fmt not in writers.FORMATS or not form.is_valid():
+        not_found(request, "governance.data_return", fmt)
+    period = form.period
+    rows = figures.data_return(marac=marac, period=period)
+    content = writers.render(rows, fmt)
+    audit.record(
+        action=audit.Action.EXPORTED, request=request, marac=marac, record_type="governance.data_return",
+        record_id=f"{period.start}..{period.end}", summary=f"Data return {period} as {fmt}",
+    )
+    response = HttpResponse(content, content_type=writers.FORMATS[fmt][0])
+    response["Content-Disposition"] = f'attachment; filename="{writers.filename(marac, period, fmt)}"'
+    return response

@@ -1,0 +1,122 @@
+"""A meeting held in OpenMarac, step by step through the services, and the figures it
+gives: the same return as imported history, and the dashboard's engagement, action and
+Idva figures, each counted by hand from the steps below."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from openmarac.actions import services as actions
+from openmarac.actions.models import Action
+from openmarac.meetings import services as meetings
+from openmarac.meetings.models import Attendance
+from openmarac.referrals.models import IdvaReferral
+from openmarac.referrals.services import referral_record
+from openmarac.synthetic.referrals import ReferralGenerator
+
+LONDON = ZoneInfo("Europe/London")
+QUARTER = (date(2025, 4, 1), date(2025, 6, 30))
+
+
+@pytest.fixture
+def held(staff, marac):
+    from openmarac.governance import figures
+
+    coordinator, police = staff["coordinator"], staff["chair"].agency
+    generator = ReferralGenerator(seed=11)
+    with freeze_time(datetime(2025, 4, 22, 9, 0, tzinfo=LONDON)):
+        referrals = [
+            referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=police, referred_on=date(2025, 4, 22), children=children), by=staff["referrer"], notify_agencies=False)
+            for children in (2, 0)
+        ]
+        meeting = meetings.meeting_add(by=coordinator, marac=marac, starts_at=datetime(2025, 5, 13, 9, 30, tzinfo=LONDON))
+        items = [meetings.referral_list(by=coordinator, referral=r, meeting=meeting) for r in referrals]
+        meetings.meeting_publish(by=coordinator, meeting=meeting)
+    # The Idva service reaches the first victim within a day; the second not within 48 hours.
+    IdvaReferral.objects.filter(referral=referrals[0]).update(first_contact_at=datetime(2025, 4, 23, 10, 0, tzinfo=LONDON))
+    IdvaReferral.objects.filter(referral=referrals[1]).update(first_contact_at=datetime(2025, 4, 28, 10, 0, tzinfo=LONDON))
+    housing = staff["housing_rep"]
+    with freeze_time(datetime(2025, 5, 9, 12, 0, tzinfo=LONDON)):  # before the research deadline
+        meetings.research_save(by=housing, meeting=meeting, referral=referrals[0], data={"facts": "Tenancy"}, submit=True)
+    with freeze_time(datetime(2025, 5, 13, 8, 0, tzinfo=LONDON)):  # after it
+        meetings.research_save(by=housing, meeting=meeting, referral=referrals[1], data={"facts": "None"}, submit=True)
+    with freeze_time(datetime(2025, 5, 13, 11, 0, tzinfo=LONDON)):
+        meetings.attendance_save(by=coordinator, meeting=meeting, rows=[
+            {"agency": police.pk, "status": Attendance.Status.PRESENT},
+            {"agency": housing.agency.pk, "status": Attendance.Status.APOLOGIES},
+        ])
+        hearings = [actions.hearing_for(item) for item in items]
+        made = [
+            actions.action_add(by=coordinator, hearing=hearings[0], owner_agency=housing.agency, description=f"Action {i}", for_whom="victim", due_on=date(2025, 6, 1))
+            for i in range(3)
+        ]
+        for hearing in hearings:
+            actions.hearing_close(by=coordinator, hearing=hearing, reason="Idva not present")
+    with freeze_time(datetime(2025, 5, 20, 12, 0, tzinfo=LONDON)):
+        actions.action_report(by=coordinator, action=made[0], version=1, status=Action.Status.COMPLETED, completed_on=date(2025, 5, 20))
+        actions.action_report(by=coordinator, action=made[1], version=1, status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)
+    return figures.Period(*QUARTER), referrals
+
+
+def test_a_meeting_held_in_openmarac_is_in_the_return_like_imported_history(held, marac):
+    from openmarac.governance import figures
+
+    period, referrals = held
+    rows = figures.return_as_json(figures.data_return(marac=marac, period=period))
+    assert rows == [{
+        "meeting_date": "2025-05-13", "cases": 2, "repeats": 0, "children": 2,
+        "referrals_by_agency_kind": {"police": 2},
+        "victims_racially_minoritised": sum(r.victim_racially_minoritised == "yes" for r in referrals),
+        "victims_lgbt": sum(r.victim_lgbt == "yes" for r in referrals),
+        "victims_disabled": sum(r.victim_disabled == "yes" for r in referrals),
+        "victims_male": 0, "victims_aged_16_17": 0, "perpetrators_aged_17_or_under": 0,
+    }]
+
+
+def test_engagement_actions_and_idva_figures(held, marac, staff):
+    from openmarac.governance import figures
+
+    period, _ = held
+    now = figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+    assert (now.actions_agreed, now.actions_completed, now.actions_completed_on_time, now.actions_overdue) == (3, 1, 1, 1)
+    assert now.actions_not_possible == {"circumstances_changed": 0, "agency_not_done": 1}
+    assert (now.research_returned, now.research_on_time) == (2, 1)
+    assert (now.idva_contacts_due, now.idva_contacts_within_48h) == (2, 1)
+    assert now.hearing_days_median == 21  # 22 April to 13 May
+    assert (now.hearing_within_target_share, now.idva_within_48h_share, now.research_on_time_share) == (100.0, 50.0, 50.0)
+    assert now.diversity_shares["victims_male"] == 0.0
+    attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
+    assert attendance[staff["chair"].agency.name][:3] == [1, 0, 0]
+    assert attendance[staff["housing_rep"].agency.name][:3] == [0, 1, 0]
+    assert attendance[staff["chair"].agency.name][3] == 100.0
+    outcomes = figures.outcomes(marac=marac, period=period, today=date(2025, 7, 1))
+    assert outcomes.actions_per_case == 1.0  # one completed action, agreed for one case
+
+
+def test_figures_queries_do_not_grow_with_meetings(held, marac):
+    from openmarac.governance import figures
+
+    period, _ = held
+    with CaptureQueriesContext(connection) as queries:
+        figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+        figures.outcomes(marac=marac, period=period, today=date(2025, 7, 1))
+    # A fixed number, whatever the rows: 13 for the period's figures and 4 for outcomes
+    # (one more, for the decisions, when a case reached the repeat-alert threshold).
+    assert len(queries) == 17, [q["sql"][:80] for q in queries]
+
+
+def test_work_of_an_agency_that_has_left_the_marac_is_still_counted(held, marac, staff):
+    from openmarac.accounts.models import MaracAgency
+    from openmarac.governance import figures
+
+    period, _ = held
+    housing = staff["housing_rep"].agency
+    MaracAgency.objects.filter(marac=marac, agency=housing).update(is_active=False)
+    now = figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+    assert now.actions_agreed == 3 and now.research_returned == 2
+    attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
+    assert attendance[housing.name][:3] == [0, 1, 0]
