@@ -222,3 +222,21 @@ def can_report_on_action(user, action):
     if not has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA) or user.agency_id is None:
         return False
     return user.agency_id == action.owner_agency_id or action.joint_agencies.filter(pk=user.agency_id).exists()
+
+
+# --- Records: subject access, rectification, confidentiality audit ---------------------
+
+
+def can_handle_subject_access(user, marac):
+    """Subject access requests and their bundles hold everything about a person,
+    sealed values included: the coordinator only."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_correct_person(user, marac):
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_audit_confidentiality(user, marac):
+    """Who viewed what, and the exceptions: the coordinator only."""
+    return has_role(user, marac, Role.COORDINATOR)

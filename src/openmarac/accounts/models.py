@@ -41,6 +41,10 @@ class Marac(models.Model):
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
     )
+    retention_years = models.PositiveSmallIntegerField(
+        default=6,
+        help_text="Years after a case's last hearing before its personal data is anonymised. The figures are kept.",
+    )
     is_active = models.BooleanField(default=True)
     agencies = models.ManyToManyField("Agency", through="MaracAgency", related_name="maracs")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("openmarac.referrals.urls")),
     path("", include("openmarac.meetings.urls")),
     path("", include("openmarac.actions.urls")),
+    path("", include("openmarac.records.urls")),
+    path("", include("openmarac.audit.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "openmarac.notifications",
     "openmarac.meetings",
     "openmarac.actions",
+    "openmarac.records",
 ]
 
 MIDDLEWARE = [
