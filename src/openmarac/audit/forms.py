@@ -50,6 +50,7 @@ class PeriodForm(GovukForm):
 class ReviewForm(GovukForm):
     note = forms.CharField(
         label="What you found",
+        error_messages={"required": "Enter what you found"},
         help_text="For example: the user was covering for a colleague and the coordinator had agreed it.",
         widget=forms.Textarea(attrs={"rows": 4}),
     )

@@ -133,6 +133,13 @@ class ExceptionRow:
         return (self.kind, self.user_id, self.day, self.record_id)
 
 
+def is_out_of_hours(moment) -> bool:
+    """The rule the out-of-hours query applies, for one moment: before 07:00, from
+    19:00, or a Saturday or Sunday, in Europe/London time."""
+    local = moment.astimezone(LONDON)
+    return local.hour < WORKING_DAY_STARTS or local.hour >= WORKING_DAY_ENDS or local.isoweekday() >= 6
+
+
 def _day():
     return TruncDate("occurred_at", tzinfo=LONDON)
 
