@@ -147,14 +147,18 @@ def test_review_through_the_pages(marac, staff):
     listing = client.get(reverse("audit:exceptions", args=[marac.slug]), {"start": PERIOD.start.isoformat(), "end": PERIOD.end.isoformat()})
     # Case 1 does not involve the chair's agency either: two exceptions.
     assert b"Showing 1 to 2 of 2 exceptions" in listing.content and b"Views outside working hours" in listing.content
-    url = reverse("audit:exception-review", args=[marac.slug])
-    key = {"kind": "out_of_hours", "user": staff["chair"].pk, "day": MONDAY.isoformat(), "record": ""}
-    assert client.get(url, key).status_code == 200
-    empty = client.post(url, {**key, "note": ""})
+    url = reverse("audit:exception-review", args=[marac.slug, "out_of_hours", staff["chair"].pk, MONDAY.isoformat()])
+    assert client.get(url).status_code == 200
+    empty = client.post(url, {"note": ""})
     assert empty.status_code == 200 and b"Enter what you found" in empty.content
-    assert client.post(url, {**key, "note": "On call"}).status_code == 302
+    assert client.post(url, {"note": "On call"}).status_code == 302
     assert ExceptionReview.objects.get().note == "On call"
-    assert client.get(url, {**key, "kind": "many_views"}).status_code == 404
+    assert client.get(reverse("audit:exception-review", args=[marac.slug, "many_views", staff["chair"].pk, MONDAY.isoformat()])).status_code == 404
+    assert client.get(reverse("audit:exception-review", args=[marac.slug, "out_of_hours", staff["chair"].pk, "not-a-day"])).status_code == 404
+    # A "not involved" exception names its case.
+    not_involved = reverse("audit:exception-review", args=[marac.slug, "not_involved", staff["chair"].pk, MONDAY.isoformat()])
+    assert client.get(not_involved).status_code == 404
+    assert client.get(not_involved, {"record": "1"}).status_code == 200
 
 
 def test_period_errors_are_explained_and_the_default_is_shown(marac, staff):

@@ -9,5 +9,6 @@ urlpatterns = [
     path("maracs/<slug:slug>/confidentiality/agencies/", views.views_by_agency, name="views-by-agency"),
     path("maracs/<slug:slug>/confidentiality/users/<int:user_id>/", views.user_records, name="user-records"),
     path("maracs/<slug:slug>/confidentiality/exceptions/", views.exceptions, name="exceptions"),
-    path("maracs/<slug:slug>/confidentiality/exceptions/review/", views.exception_review, name="exception-review"),
+    # The exception's key is in the address; a case (for "not involved") is `?record=`.
+    path("maracs/<slug:slug>/confidentiality/exceptions/<slug:kind>/<int:user_id>/<str:day>/", views.exception_review, name="exception-review"),
 ]

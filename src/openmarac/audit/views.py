@@ -74,23 +74,21 @@ def exceptions(request, slug):
     return render(request, "audit/exceptions.html", context)
 
 
-def _key(data):
-    """The exception named by the query string or form: kind, user, day, record."""
-    kind = data.get("kind", "")
+def _key(kind, user_id, day, record_id):
+    """The exception named by the address: kind, user, day, record."""
     try:
-        user_id = int(data.get("user", ""))
-        day = date.fromisoformat(data.get("day", ""))
+        day = date.fromisoformat(day)
     except ValueError:
         return None
     if kind not in ExceptionReview.Kind.values:
         return None
-    return kind, user_id, day, data.get("record", "")
+    return kind, user_id, day, record_id
 
 
 @login_required
-def exception_review(request, slug):
+def exception_review(request, slug, kind, user_id, day):
     marac = selectors.marac_for_audit(user=request.user, slug=slug)
-    key = _key(request.POST if request.method == "POST" else request.GET)
+    key = _key(kind, user_id, day, request.GET.get("record", ""))
     found = reports.exception_find(marac=marac, kind=key[0], user_id=key[1], day=key[2], record_id=key[3]) if marac and key else None
     if found is None:
         not_found(request, "audit.exceptionreview", slug)
