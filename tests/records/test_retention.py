@@ -176,3 +176,17 @@ def test_run_scheduled_applies_retention(marac, old_case):
     call_command("run_scheduled", stdout=out)
     assert "Cases anonymised: 1." in out.getvalue()
     assert AnonymisedCase.objects.filter(case=old_case.case).exists()
+
+
+def test_retention_years_is_a_marac_setting_of_at_least_one_year(marac):
+    from openmarac.accounts.forms import MaracSettingsForm
+
+    form = MaracSettingsForm(instance=marac)
+    data = {name: form.initial.get(name) for name in form.fields}
+    assert data["retention_years"] == 6
+    assert MaracSettingsForm({**{k: v for k, v in data.items() if v is not None}, "retention_years": 0}, instance=marac).errors.get("retention_years")
+    saved = MaracSettingsForm({**{k: v for k, v in data.items() if v is not None}, "retention_years": 7}, instance=marac)
+    assert saved.is_valid(), saved.errors
+    saved.save()
+    marac.refresh_from_db()
+    assert marac.retention_years == 7

@@ -1,6 +1,7 @@
 """Maracs, agencies, the people who use OpenMarac and the roles they hold."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -43,6 +44,8 @@ class Marac(models.Model):
     )
     retention_years = models.PositiveSmallIntegerField(
         default=6,
+        # Zero would anonymise a case the day it is heard.
+        validators=[MinValueValidator(1)],
         help_text="Years after a case's last hearing before its personal data is anonymised. The figures are kept.",
     )
     is_active = models.BooleanField(default=True)

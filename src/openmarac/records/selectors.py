@@ -1,6 +1,8 @@
 """Reads for subject access and rectification, each taking the acting user and
 answering None (the caller's 404) when the access policy says no."""
 
+from django.db.models import F
+
 from openmarac.access import policy
 from openmarac.people.models import Person
 from openmarac.referrals.models import ReferralPerson
@@ -11,7 +13,12 @@ from .models import Correction, SubjectAccessRequest
 def sars_for(*, user, marac):
     if not policy.can_handle_subject_access(user, marac):
         return None
-    return SubjectAccessRequest.objects.filter(marac=marac).select_related("person").order_by("completed_on", "due_on", "pk")
+    # Open requests first on every database (SQLite and PostgreSQL sort NULLs apart).
+    return (
+        SubjectAccessRequest.objects.filter(marac=marac)
+        .select_related("person")
+        .order_by(F("completed_on").desc(nulls_first=True), "due_on", "pk")
+    )
 
 
 def open_sars(*, marac):

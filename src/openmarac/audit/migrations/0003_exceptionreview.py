@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_marac_retention_years'),
+        ('accounts', '0003_marac_repeat_alert_count_marac_repeat_alert_months'),
         ('audit', '0002_append_only_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0004_marac_retention_years'),
+        ('accounts', '0003_marac_repeat_alert_count_marac_repeat_alert_months'),
         ('people', '0001_initial'),
         ('referrals', '0002_casetransfer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
