@@ -86,6 +86,7 @@ def test_bundle_holds_everything_about_the_person_and_marks_others_for_review(ma
     assert bundle["research"][0]["last_contact"]["value"].startswith("Zephyrine Quillfeather rang")
     assert bundle["hearings"][0]["minutes"]["review"] == bundles.FREE_TEXT
     assert bundle["actions"][0]["description"]["value"].startswith("Rehouse")
+    assert bundle["actions"][0]["about_someone_else"] is False  # for the victim, who asked
     assert bundle["perpetrator_warning"] is False
     assert AuditEvent.objects.filter(record_type="records.subjectaccessrequest", action="exported").count() == 1
     json.dumps(bundle)  # JSON-ready as it is
@@ -97,6 +98,7 @@ def test_a_perpetrators_bundle_carries_the_warning_and_marks_the_victim(marac, s
     bundle = bundles.subject_access_bundle(by=staff["coordinator"], sar=sar)
     assert bundle["perpetrator_warning"] is True
     assert {o["value"]["role"] for o in bundle["referrals"][0]["other_people"]} == {"Victim", "Child"}
+    assert bundle["actions"][0]["about_someone_else"] is True  # the victim's rehousing
 
 
 def test_bundle_lists_who_viewed_the_case(client, marac, staff, old_case):

@@ -72,7 +72,7 @@ def subject_access_bundle(*, by, sar, request=None) -> dict:
         "referrals": [_referral(r, ids, role_of.get(r.pk, "")) for r in referrals],
         "research": _research(referral_ids),
         "hearings": _hearings(referral_ids),
-        "actions": _actions(case_ids, ids),
+        "actions": _actions(case_ids, ids, _roles_by_case(roles)),
         "viewed_by": _viewers(ids, case_ids, referral_ids),
     }
     audit.record(action=audit.Action.EXPORTED, actor=by, request=request, obj=sar, marac=sar.marac, summary="Subject access bundle")
@@ -215,7 +215,23 @@ def _hearings(referral_ids):
     ]
 
 
-def _actions(case_ids, ids):
+def _roles_by_case(roles):
+    by_case = {}
+    for case_id, role in roles.values_list("referral__case_id", "role"):
+        by_case.setdefault(case_id, set()).add(role)
+    return by_case
+
+
+def _about_someone_else(action, ids, roles):
+    """An action is the person's own data when it is for them in the role they hold on
+    the case (for the victim when they are the victim, for a child who is them); for the
+    household, staff or anyone else it is someone else's too."""
+    if action.for_whom == "child":
+        return action.child_id not in ids
+    return action.for_whom not in roles
+
+
+def _actions(case_ids, ids, roles_by_case):
     actions = Action.objects.filter(case_id__in=case_ids).select_related("owner_agency", "case").order_by("due_on", "pk")
     return [
         {
@@ -223,8 +239,7 @@ def _actions(case_ids, ids):
             "agency": a.owner_agency.name,
             "kind": a.get_kind_display(),
             "for_whom": a.get_for_whom_display(),
-            # An action for someone else (the perpetrator, a child) is that person's data.
-            "about_someone_else": a.for_whom not in ("victim", "household") and not (a.child_id in ids),
+            "about_someone_else": _about_someone_else(a, ids, roles_by_case.get(a.case_id, set())),
             "description": _review(a.description, FREE_TEXT),
             "due_on": _iso(a.due_on),
             "status": a.get_status_display(),
