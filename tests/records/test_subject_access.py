@@ -83,7 +83,8 @@ def test_bundle_holds_everything_about_the_person_and_marks_others_for_review(ma
     assert referral["reasons"]["review"] == bundles.FREE_TEXT
     others = {o["value"]["name"]: o["review"] for o in referral["other_people"]}
     assert others == {"Balthazar Ormondroyd": bundles.OTHER_PERSON, "Peregrina Quillfeather": bundles.OTHER_PERSON}
-    assert bundle["research"][0]["last_contact"]["value"].startswith("Zephyrine Quillfeather rang")
+    research = {t["field"]: t for t in bundle["research"][0]["text"]}
+    assert research["last_contact"]["value"].startswith("Zephyrine Quillfeather rang") and research["last_contact"]["label"] == "Last contact"
     assert bundle["hearings"][0]["minutes"]["review"] == bundles.FREE_TEXT
     assert bundle["actions"][0]["description"]["value"].startswith("Rehouse")
     assert bundle["actions"][0]["about_someone_else"] is False  # for the victim, who asked

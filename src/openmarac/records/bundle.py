@@ -187,7 +187,11 @@ def _research(referral_ids):
             "meeting_date": _iso(timezone.localtime(r.meeting.starts_at).date()),
             "agency": r.agency.name,
             "no_trace": r.no_trace,
-            **{name: _review(getattr(r, name), FREE_TEXT) for name in _RESEARCH_TEXT if getattr(r, name)},
+            "text": [
+                {"field": name, "label": ResearchReturn._meta.get_field(name).verbose_name.capitalize(), **_review(getattr(r, name), FREE_TEXT)}
+                for name in _RESEARCH_TEXT
+                if getattr(r, name)
+            ],
         }
         for r in returns
     ]
