@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openmarac.accounts.models import AgencyKind, Role
 from openmarac.audit import reports, services
 from openmarac.audit.models import AuditEvent, ExceptionReview
-from openmarac.referrals.models import Case, CaseInvolvement
+from openmarac.referrals.models import CaseInvolvement
 from tests.conftest import sign_in
 from tests.factories import member
 from tests.records.conftest import old_case  # noqa: F401 (fixture)

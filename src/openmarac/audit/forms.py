@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django import forms
 from django.utils import timezone
 
