@@ -3,7 +3,9 @@
 The table below must name every URL the project serves; a new URL fails
 `test_every_url_is_in_the_table` until its access is decided here."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -12,6 +14,10 @@ from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Role
 from openmarac.actions import services as action_services
+from openmarac.audit import services as audit
+from openmarac.audit.models import ExceptionReview
+from openmarac.records import services as record_services
+from openmarac.records.models import Correction, SubjectAccessRequest
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
@@ -90,6 +96,19 @@ PROTECTED = {
     "governance:definitions": {"coordinator", "chair", "governance"},
     "governance:data-return": {"coordinator"},
     "governance:data-return-download": {"coordinator"},
+    # Subject access, rectification and the confidentiality audit: the coordinator only
+    # (never the system administrator: they hold case content).
+    "records:sar-list": {"coordinator"},
+    "records:sar-add": {"coordinator"},
+    "records:sar": {"coordinator"},
+    "records:sar-bundle-json": {"coordinator"},
+    "records:sar-bundle-pdf": {"coordinator"},
+    "records:person-correct": {"coordinator"},
+    "audit:views-by-user": {"coordinator"},
+    "audit:views-by-agency": {"coordinator"},
+    "audit:user-records": {"coordinator"},
+    "audit:exceptions": {"coordinator"},
+    "audit:exception-review": {"coordinator"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -101,7 +120,14 @@ PUBLIC = {
 }
 # The second sign-in step, for a user who has given a password but not yet a code.
 MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup"}
-POST_ONLY = {"accounts:sign-out", "accounts:signed-out-draft", "referrals:match-decision", "meetings:item-move"}
+POST_ONLY = {
+    "accounts:sign-out",
+    "accounts:signed-out-draft",
+    "referrals:match-decision",
+    "meetings:item-move",
+    "records:sar-link",
+    "records:sar-complete",
+}
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
 
@@ -146,6 +172,11 @@ def world(marac, other_marac):
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
     pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
+    sar = record_services.sar_record(by=users["coordinator"], marac=marac, person=referral.case.victim, received_on=timezone.localdate())
+    # A view at 23:00 on a Monday: an out-of-hours exception for the audit's review page.
+    late = datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("Europe/London"))
+    with mock.patch("openmarac.audit.services.timezone.now", return_value=late):
+        audit.record(action=audit.Action.VIEWED, actor=users["chair"], record_type="referrals.case", record_id=str(referral.case.pk), marac=marac)
     # Everyone has signed, so the table tests access, not the declaration step.
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     kwargs = {
@@ -194,6 +225,19 @@ def world(marac, other_marac):
         "accounts:agency-add": {"slug": marac.slug},
         "accounts:agency-edit": {"slug": marac.slug, "pk": link.pk},
         "accounts:marac-settings": {"slug": marac.slug},
+        "records:sar-list": {"slug": marac.slug},
+        "records:sar-add": {"slug": marac.slug},
+        "records:sar": {"pk": sar.pk},
+        "records:sar-link": {"pk": sar.pk},
+        "records:sar-complete": {"pk": sar.pk},
+        "records:sar-bundle-json": {"pk": sar.pk},
+        "records:sar-bundle-pdf": {"pk": sar.pk},
+        "records:person-correct": {"public_id": referral.case.public_id, "pk": referral.case.victim_id},
+        "audit:views-by-user": {"slug": marac.slug},
+        "audit:views-by-agency": {"slug": marac.slug},
+        "audit:user-records": {"slug": marac.slug, "user_id": users["chair"].pk},
+        "audit:exceptions": {"slug": marac.slug},
+        "audit:exception-review": {"slug": marac.slug, "kind": "out_of_hours", "user_id": users["chair"].pk, "day": late.date().isoformat()},
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "set-password"},
         "accounts:accept-invitation": {"uidb64": "MQ", "token": "abc-def"},
     }
@@ -277,3 +321,50 @@ def test_refused_management_posts_change_nothing(world, actor):
     assert response.status_code == 404
     target.refresh_from_db()
     assert target.is_active
+
+
+# Writes of subject access, rectification and exception reviews: each refused actor gets
+# a 404 and nothing changes.
+REFUSED_WRITERS = ["chair", "representative", "idva", "governance", "other_coordinator", "system_admin"]
+RECORD_WRITES = {
+    "records:sar-add": {"requester_name": "Someone", "received_on": "2026-01-05"},
+    "records:sar-link": {"person": "0"},
+    "records:sar-complete": {"completed_on": "today"},
+    "records:person-correct": {"given_name": "Changed", "reason": "Test"},
+    "audit:exception-review": {"note": "Reviewed"},
+}
+
+
+def _record_state():
+    return (
+        SubjectAccessRequest.objects.count(),
+        list(SubjectAccessRequest.objects.values_list("person_id", "completed_on")),
+        Correction.objects.count(),
+        ExceptionReview.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("actor", REFUSED_WRITERS)
+@pytest.mark.parametrize("url_name", sorted(RECORD_WRITES))
+def test_refused_record_writes_change_nothing(world, url_name, actor):
+    users, kwargs = world
+    data = {k: timezone.localdate().isoformat() if v == "today" else v for k, v in RECORD_WRITES[url_name].items()}
+    if url_name == "records:sar-link":
+        data["person"] = str(SubjectAccessRequest.objects.get().person_id)
+    before = _record_state()
+    response = _client_for(actor, users).post(reverse(url_name, kwargs=kwargs[url_name]), data)
+    assert response.status_code == 404
+    assert _record_state() == before
+
+
+@pytest.mark.parametrize("url_name", sorted(RECORD_WRITES))
+def test_the_coordinator_may_make_the_record_writes(world, url_name):
+    users, kwargs = world
+    data = {k: timezone.localdate().isoformat() if v == "today" else v for k, v in RECORD_WRITES[url_name].items()}
+    if url_name == "records:sar-link":
+        data["person"] = str(SubjectAccessRequest.objects.get().person_id)
+    before = _record_state()
+    response = _client_for("coordinator", users).post(reverse(url_name, kwargs=kwargs[url_name]), data)
+    assert response.status_code == 302
+    if url_name != "records:sar-link":  # linking the same person again changes no count
+        assert _record_state() != before

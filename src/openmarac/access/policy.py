@@ -322,3 +322,21 @@ def can_see_figures(user, marac):
 def can_download_data_return(user, marac):
     """The SafeLives data return is the coordinator's to send."""
     return has_role(user, marac, Role.COORDINATOR)
+
+
+# --- Records: subject access, rectification, confidentiality audit ---------------------
+
+
+def can_handle_subject_access(user, marac):
+    """Subject access requests and their bundles hold everything about a person,
+    sealed values included: the coordinator only."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_correct_person(user, marac):
+    return has_role(user, marac, Role.COORDINATOR)
+
+
+def can_audit_confidentiality(user, marac):
+    """Who viewed what, and the exceptions: the coordinator only."""
+    return has_role(user, marac, Role.COORDINATOR)

@@ -74,6 +74,7 @@ class MaracSettingsForm(GovukModelForm):
             "repeat_alert_count",
             "repeat_alert_months",
             "risk_checklist",
+            "retention_years",
         ]
         widgets = {"meeting_cadence": forms.RadioSelect}
         labels = {"slug": "Short name (used in web addresses)"}

@@ -1,6 +1,7 @@
 """Maracs, agencies, the people who use OpenMarac and the roles they hold."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -40,6 +41,12 @@ class Marac(models.Model):
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
+    )
+    retention_years = models.PositiveSmallIntegerField(
+        default=6,
+        # Zero would anonymise a case the day it is heard.
+        validators=[MinValueValidator(1)],
+        help_text="Years after a case's last hearing before its personal data is anonymised. The figures are kept.",
     )
     is_active = models.BooleanField(default=True)
     agencies = models.ManyToManyField("Agency", through="MaracAgency", related_name="maracs")

@@ -95,3 +95,29 @@ class AuditEvent(models.Model):
 
 
 GENESIS_HASH = "0" * 64
+
+
+class ExceptionReview(models.Model):
+    """A coordinator's review of one confidentiality-audit exception (openmarac.audit.
+    reports). The exception itself is computed from the audit trail each time; only the
+    review is stored, keyed by what identifies the exception."""
+
+    class Kind(models.TextChoices):
+        NOT_INVOLVED = "not_involved", "Opened a case neither on their agendas nor involving their agency"
+        OUT_OF_HOURS = "out_of_hours", "Views outside working hours"
+        MANY_VIEWS = "many_views", "Unusually many records viewed in a day"
+
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    # The case, for "not involved"; empty for the day-level kinds.
+    record_id = models.CharField(max_length=64, blank=True)
+    note = models.TextField()
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["marac", "kind", "user", "day", "record_id"], name="one_review_per_exception")
+        ]

@@ -18,3 +18,21 @@ def viewers_of(*, user, marac, obj):
         .order_by("-occurred_at")
         .values("occurred_at", "actor_label", "agency_label", "role_label", "action")
     )
+
+
+def marac_for_audit(*, user, slug):
+    """The Marac named by `slug`, if the user may run its confidentiality audit."""
+    from openmarac.accounts.models import Marac
+
+    marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    if marac is None or not policy.can_audit_confidentiality(user, marac):
+        return None
+    return marac
+
+
+def audited_user(*, marac, user_id):
+    """A user who holds or held a role in the Marac: the subject of a per-user report."""
+    from openmarac.accounts.models import Membership
+
+    membership = Membership.objects.filter(marac=marac, user_id=user_id).select_related("user", "user__agency").first()
+    return membership.user if membership else None

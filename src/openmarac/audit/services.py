@@ -89,3 +89,31 @@ def verify_chain(*, chunk_size=2000):
         expected_previous = event.row_hash
         checked += 1
     return ChainReport(checked)
+
+
+def exception_review(*, by, marac, kind, user_id, day, record_id="", note, request=None):
+    """Mark one confidentiality-audit exception as reviewed, with a note. The exception
+    must be one the audit trail shows; each is reviewed once."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from openmarac.access import policy
+
+    from . import reports
+    from .models import ExceptionReview
+
+    if not policy.can_audit_confidentiality(by, marac):
+        raise PermissionDenied
+    if not note.strip():
+        raise ValidationError({"note": "Enter what you found"})
+    with transaction.atomic():
+        found = reports.exception_find(marac=marac, kind=kind, user_id=user_id, day=day, record_id=record_id)
+        if found is None:
+            raise ValidationError("There is no such exception in the audit trail")
+        if found.review is not None:
+            raise ValidationError("This exception has already been reviewed")
+        review = ExceptionReview.objects.create(
+            marac=marac, kind=kind, user_id=user_id, day=day, record_id=record_id, note=note.strip(), reviewed_by=by
+        )
+        # The note stays in the review row; the audit names only the kind of exception.
+        record(action=Action.CHANGED, actor=by, request=request, obj=review, marac=marac, summary=f"Exception reviewed: {kind}")
+    return review

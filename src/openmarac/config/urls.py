@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("openmarac.meetings.urls")),
     path("", include("openmarac.actions.urls")),
     path("", include("openmarac.governance.urls")),
+    path("", include("openmarac.records.urls")),
+    path("", include("openmarac.audit.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

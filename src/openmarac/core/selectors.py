@@ -11,6 +11,7 @@ from openmarac.accounts.models import Role
 from openmarac.actions import selectors as action_selectors
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
+from openmarac.records import selectors as record_selectors
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals.models import Referral
 
@@ -92,10 +93,22 @@ def _coordinator(user, marac, panel):
     overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))
+    today = timezone.localdate()
+    # Shown until done: the one-month deadline is the law's, not the Marac's.
+    for sar in record_selectors.open_sars(marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Subject access request received {sar.received_on:%-d %B %Y}: response due {sar.due_on:%-d %B %Y}",
+                reverse("records:sar", args=[sar.pk]),
+                urgent=sar.due_on < today,
+            )
+        )
     panel.links += [
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
         ("Actions and chase list", reverse("actions:mine", args=[marac.slug])),
+        ("Subject access requests", reverse("records:sar-list", args=[marac.slug])),
+        ("Confidentiality audit", reverse("audit:views-by-user", args=[marac.slug])),
         ("Users", reverse("accounts:members", args=[marac.slug])),
         ("Agencies", reverse("accounts:agencies", args=[marac.slug])),
         ("Settings", reverse("accounts:marac-settings", args=[marac.slug])),

@@ -17,6 +17,7 @@ from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
+from openmarac.records import selectors as record_selectors
 from openmarac.risk import definitions
 
 from . import forms as f
@@ -197,6 +198,8 @@ def case(request, public_id):
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
         "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
+        "corrections": record_selectors.corrections_for_case(user=user, case=case),
+        "correctable_people": record_selectors.people_in_case(case=case).order_by("pk") if policy.can_correct_person(user, marac) else [],
     }
     return render(request, "referrals/case.html", context)
 

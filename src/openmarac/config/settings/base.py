@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "openmarac.meetings",
     "openmarac.actions",
     "openmarac.governance",
+    "openmarac.records",
 ]
 
 MIDDLEWARE = [

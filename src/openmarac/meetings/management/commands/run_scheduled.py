@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand
 
 from openmarac.actions.tasks import send_action_reminders
 from openmarac.meetings.tasks import publish_due_case_lists, send_research_reminders
+from openmarac.records.tasks import apply_retention
 
 
 class Command(BaseCommand):
     help = (
         "Enqueue the work that falls due with time: publish case lists that have reached their lead time, "
-        "remind agencies of missing research and of actions due or overdue. Run it every 15 minutes "
+        "remind agencies of missing research and of actions due or overdue, anonymise cases past the "
+        "Marac's retention period. Run it every 15 minutes "
         "(cron or a systemd timer); running it again does nothing twice."
     )
 
@@ -15,10 +17,11 @@ class Command(BaseCommand):
         published = publish_due_case_lists.enqueue()
         research = send_research_reminders.enqueue()
         actions = send_action_reminders.enqueue()
+        anonymised = apply_retention.enqueue()
         if published.is_finished:
             self.stdout.write(
                 f"Case lists published: {published.return_value}. Research reminders sent: {research.return_value}. "
-                f"Action reminders sent: {actions.return_value}."
+                f"Action reminders sent: {actions.return_value}. Cases anonymised: {anonymised.return_value}."
             )
         else:
             self.stdout.write("Scheduled work enqueued.")

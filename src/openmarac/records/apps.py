@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "openmarac.records"
+    verbose_name = "Records: subject access, rectification and retention"

@@ -1,0 +1,91 @@
+"""Reads for subject access and rectification, each taking the acting user and
+answering None (the caller's 404) when the access policy says no."""
+
+from django.db.models import F
+
+from openmarac.access import policy
+from openmarac.people.models import Person
+from openmarac.referrals.models import ReferralPerson
+
+from .models import Correction, SubjectAccessRequest
+
+
+def sars_for(*, user, marac):
+    if not policy.can_handle_subject_access(user, marac):
+        return None
+    # Open requests first on every database (SQLite and PostgreSQL sort NULLs apart).
+    return (
+        SubjectAccessRequest.objects.filter(marac=marac)
+        .select_related("person")
+        .order_by(F("completed_on").desc(nulls_first=True), "due_on", "pk")
+    )
+
+
+def open_sars(*, marac):
+    """For the coordinator's home panel: requests not yet done, soonest due first."""
+    return SubjectAccessRequest.objects.filter(marac=marac, completed_on__isnull=True).order_by("due_on", "pk")
+
+
+def sar_for(*, user, pk):
+    sar = SubjectAccessRequest.objects.filter(pk=pk).select_related("marac", "person", "completed_by", "created_by").first()
+    if sar is None or not policy.can_handle_subject_access(user, sar.marac):
+        return None
+    return sar
+
+
+def people_in_case(*, case):
+    """Everyone named on the case's referrals, for the correction links and history."""
+    ids = set(ReferralPerson.objects.filter(referral__case=case).values_list("person_id", flat=True)) | {case.victim_id}
+    return Person.objects.filter(pk__in=ids)
+
+
+def person_in_case_for(*, user, case, pk):
+    """A person on the case, if the user may correct people's details in its Marac.
+    `case` comes from referrals.selectors.case_for, which has already checked access."""
+    if not policy.can_correct_person(user, case.marac):
+        return None
+    return people_in_case(case=case).filter(pk=pk).first()
+
+
+def corrections_for_case(*, user, case):
+    """The corrections to the details of anyone on the case, newest first, for the
+    case history. Any user who may open the case sees that details were corrected and
+    why; the values are those the case page already shows them."""
+    return (
+        Correction.objects.filter(person__in=people_in_case(case=case))
+        .select_related("person", "corrected_by")
+        .order_by("-corrected_at", "-pk")
+    )
+
+
+def marac_people_choices(*, user, marac, query):
+    """People of the Marac whose names contain every word of `query`, for linking a
+    request to a record. Anonymised people have nothing left to give."""
+    from django.db.models import Q
+
+    from openmarac.records.retention import ANONYMISED_NAME
+
+    words = query.split()
+    if not policy.can_handle_subject_access(user, marac) or not words or len(query.strip()) < 2:
+        return Person.objects.none()
+    people = Person.objects.filter(marac=marac).exclude(given_name=ANONYMISED_NAME, family_name="")
+    for word in words[:5]:
+        people = people.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    return people.order_by("family_name", "given_name", "pk")[:20]
+
+
+def marac_for(*, user, slug, allowed):
+    """The Marac named by `slug` if `allowed(user, marac)` (a policy predicate)."""
+    from openmarac.accounts.models import Marac
+
+    marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    if marac is None or not allowed(user, marac):
+        return None
+    return marac
+
+
+def person_for_request(*, user, marac, pk):
+    """A person of the Marac, to record a request about them."""
+    if not pk or not str(pk).isdigit() or not policy.can_handle_subject_access(user, marac):
+        return None
+    return Person.objects.filter(marac=marac, pk=pk).first()
