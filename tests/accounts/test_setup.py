@@ -153,7 +153,14 @@ def test_any_name_part_in_any_case_is_refused(name, suffix):
     user = User(full_name=name, email="someone@agency.example")
     first = name.split()[0]
     with pytest.raises(ValidationError):
-        PersonalDetailsValidator().validate(f"Zz{first.upper()}{suffix}", user)
+        PersonalDetailsValidator().validate(f"Zz-{first.upper()}{suffix}", user)
+
+
+@pytest.mark.parametrize("password", ["thistle compass amber ledger", "samphire tides are grand"])
+def test_a_short_name_is_only_refused_as_a_whole_word(password):
+    PersonalDetailsValidator().validate(password, User(full_name="Sam Li", email="sam.li@idva.example"))
+    with pytest.raises(ValidationError):
+        PersonalDetailsValidator().validate("sam2024 river lantern", User(full_name="Sam Li", email="sam.li@idva.example"))
 
 
 def test_the_invitation_page_refuses_a_password_with_the_name(marac, make_member, django_capture_on_commit_callbacks):

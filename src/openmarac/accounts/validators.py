@@ -5,6 +5,9 @@ import re
 from django.core.exceptions import ValidationError
 
 _MIN_PART = 3
+# Shorter parts ("Sam", "Li") are matched only as whole words, so "compass amber" is
+# not refused for Sam; longer ones anywhere, so "priyashah123" is refused for Priya Shah.
+_ANYWHERE_PART = 4
 
 
 def _parts(user):
@@ -27,8 +30,10 @@ class PersonalDetailsValidator:
     def validate(self, password, user=None):
         if user is None:
             return
-        squashed = re.sub(r"[^a-z0-9]", "", password.lower())
-        if any(part in squashed for part in _parts(user)):
+        lowered = password.lower()
+        squashed = re.sub(r"[^a-z0-9]", "", lowered)
+        words = set(re.split(r"[^a-z]+", lowered)) | set(re.split(r"[^a-z0-9]+", lowered))
+        if any(part in squashed if len(part) >= _ANYWHERE_PART else part in words for part in _parts(user)):
             raise ValidationError(
                 "Your password must not contain your name or part of your email address.", code="password_personal_details"
             )
