@@ -355,3 +355,36 @@ def test_only_coordinators_unlock_or_deactivate_accounts(marac, make_member, rol
         services.account_deactivate(by=actor, membership=target.memberships.get(), reason="x")
     target.refresh_from_db()
     assert target.is_active
+
+
+# --- Lists: totals, pages and a query count that does not grow with rows ---------------
+
+
+def test_the_users_list_shows_its_total_and_its_query_count_does_not_grow(client, marac, coordinator, make_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, coordinator)
+    for _ in range(3):
+        make_member(Role.REFERRER)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("accounts:members", args=[marac.slug]))
+    for _ in range(12):
+        make_member(Role.REFERRER)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("accounts:members", args=[marac.slug]))
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert "(16 roles)" in response.content.decode()
+
+
+def test_the_users_list_paginates(client, marac, coordinator, make_member, monkeypatch):
+    from openmarac.accounts import manage_views
+
+    monkeypatch.setattr(manage_views, "MEMBERS_PER_PAGE", 2)
+    for _ in range(3):
+        make_member(Role.REFERRER)
+    sign_in(client, coordinator)
+    first = client.get(reverse("accounts:members", args=[marac.slug])).content.decode()
+    assert "Page 1 of 2" in first and "(4 roles)" in first
+    second = client.get(reverse("accounts:members", args=[marac.slug]) + "?page=2").content.decode()
+    assert "Page 2 of 2" in second

@@ -107,7 +107,7 @@ class MaracSettingsForm(GovukModelForm):
             "repeat_window_months": "Repeat window (months)",
             "case_list_lead_days": "Case list lead time (days)",
             "minutes_per_case": "Minutes per case",
-            "adult_female_population": "Women aged 16 and over in the area (optional)",
+            "adult_female_population": "Women aged 16 and over in the area",
             "repeat_alert_count": "Repeats that raise an alert",
             "repeat_alert_months": "Repeat alert period (months)",
         }
@@ -140,6 +140,10 @@ class AddAgencyForm(GovukForm):
             # Another Marac's agency is linked by the system administrator only.
             agencies = agencies.filter(marac_links__isnull=True)
         self.fields["existing"].queryset = agencies
+        # Needed unless an existing agency is chosen: the label says so rather than
+        # the usual "(optional)", and clean() enforces it.
+        self.fields["name"].conditionally_required = True
+        self.fields["kind"].conditionally_required = True
 
     def clean(self):
         data = super().clean()

@@ -21,9 +21,9 @@ class ScheduleForm(GovukModelForm):
     Marac), which day, when, where, and the first date (which fixes the fortnight)."""
 
     meeting_cadence = forms.ChoiceField(label="How often meetings are held", widget=forms.RadioSelect, choices=Marac.Cadence.choices)
-    video_link = forms.URLField(label="Video link (optional)", required=False, assume_scheme="https")
+    video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
     first_meeting_on = forms.DateField(
-        label="Date of the first meeting (optional)",
+        label="Date of the first meeting",
         required=False,
         help_text="For fortnightly meetings this sets which fortnight they fall in. It must be on the day of the week chosen.",
         widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
@@ -45,7 +45,7 @@ class ScheduleForm(GovukModelForm):
             "start_time": forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}, format="%H:%M"),
             "confidentiality_statement": forms.Textarea(attrs={"rows": 5}),
         }
-        labels = {"weekday": "Day of the week", "mode": "How cases are coordinated", "location": "Venue (optional)"}
+        labels = {"weekday": "Day of the week", "mode": "How cases are coordinated", "location": "Venue"}
 
 
 class MeetingAddForm(GovukForm):
