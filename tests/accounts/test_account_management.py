@@ -5,13 +5,15 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openmarac.access import policy
 from openmarac.accounts import mfa, services
@@ -290,7 +292,7 @@ def test_the_maracs_list_flags_one_without_a_coordinator_or_chair(client, marac,
 
 def _lock_out(user):
     AccessAttempt.objects.create(
-        username=user.email, ip_address="10.0.0.1", user_agent="test", failures_since_start=settings.AXES_FAILURE_LIMIT,
+        username=user.email, ip_address="10.0.0.1", user_agent="test", failures_since_start=django_settings.AXES_FAILURE_LIMIT,
         get_data="", post_data="", http_accept="", path_info="/sign-in/", attempt_time=timezone.now(),
     )
 
@@ -388,3 +390,27 @@ def test_the_users_list_paginates(client, marac, coordinator, make_member, monke
     assert "Page 1 of 2" in first and "(4 roles)" in first
     second = client.get(reverse("accounts:members", args=[marac.slug]) + "?page=2").content.decode()
     assert "Page 2 of 2" in second
+
+
+# --- The rule's edges, as a property --------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    roles=st.lists(
+        st.tuples(st.sampled_from(["here", "there"]), st.sampled_from([r.value for r in Role]), st.booleans(), st.booleans()),
+        min_size=1, max_size=4, unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_a_coordinator_acts_on_an_account_only_when_it_belongs_to_their_marac_alone(marac, other_marac, coordinator, system_admin, roles):
+    """Whatever roles the account holds, active, removed or awaiting acceptance, a
+    coordinator may act only when every one of them is in their own Marac."""
+    account = User.objects.create_user(email=f"p{User.objects.count()}@agency.example", full_name="P")
+    for where, role, active, awaiting in roles:
+        Membership.objects.create(
+            user=account, marac=marac if where == "here" else other_marac, role=role, is_active=active and not awaiting, awaiting_acceptance=awaiting
+        )
+    alone = all(where == "here" for where, *_ in roles)
+    assert policy.can_act_on_account(coordinator, account, marac) == alone
+    assert policy.can_act_on_account(system_admin, account, marac)
+    assert not policy.can_act_on_account(coordinator, account, other_marac)

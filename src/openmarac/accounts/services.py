@@ -72,7 +72,7 @@ def user_invite(*, by, marac, email, full_name, agency, role, job_title="", requ
     elif user.agency_id != agency.pk:
         raise ValidationError({"email": "This person already has an account with another agency."})
     elsewhere = not new_account and not policy.belongs_to_marac_alone(user, marac)
-    if not user.is_active and (elsewhere or not policy.can_manage_marac(by, marac)) and not policy.is_system_admin(by):
+    if not user.is_active and elsewhere and not policy.is_system_admin(by):
         raise ValidationError(
             {"email": "This account was deactivated in another Marac. Ask the system administrator to reactivate it."}
         )
