@@ -54,6 +54,11 @@ PROTECTED = {
     "accounts:agency-add": COORDINATION,
     "accounts:agency-edit": COORDINATION,
     "accounts:marac-settings": COORDINATION,
+    "accounts:member-action": COORDINATION,
+    # Every signed-in person: their own recovery codes and the roles offered to them.
+    "accounts:recovery-codes": SIGNED_IN,
+    "accounts:recovery-codes-download": SIGNED_IN,
+    "accounts:offers": SIGNED_IN,
     "referrals:mine": REFERRING,
     "referrals:start": REFERRING,
     "referrals:step": {"referrer"},  # a draft: only its author
@@ -68,7 +73,7 @@ PROTECTED = {
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},
     "meetings:meetings": ATTENDEES,
-    "meetings:pattern": {"coordinator"},
+    "meetings:pattern": {"coordinator", "system_admin"},
     "meetings:meeting-add": {"coordinator"},
     "meetings:listing": {"coordinator", "chair"},
     "meetings:agency-slots": ATTENDEES,
@@ -119,7 +124,7 @@ PUBLIC = {
     "accounts:accept-invitation": 400,  # an invalid link
 }
 # The second sign-in step, for a user who has given a password but not yet a code.
-MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup"}
+MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup", "accounts:mfa-recovery"}
 POST_ONLY = {
     "accounts:sign-out",
     "accounts:signed-out-draft",
@@ -238,6 +243,7 @@ def world(marac, other_marac):
         "audit:user-records": {"slug": marac.slug, "user_id": users["chair"].pk},
         "audit:exceptions": {"slug": marac.slug},
         "audit:exception-review": {"slug": marac.slug, "kind": "out_of_hours", "user_id": users["chair"].pk, "day": late.date().isoformat()},
+        "accounts:member-action": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk, "action": "unlock"},
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "set-password"},
         "accounts:accept-invitation": {"uidb64": "MQ", "token": "abc-def"},
     }
@@ -302,7 +308,7 @@ def test_mfa_step_needs_a_password_first(world, url_name):
     client = _client_for("password_only", users)
     response = client.get(reverse(url_name))
     # A user with a device is shown the code page; set-up sends them back to it.
-    assert response.status_code == (200 if url_name == "accounts:mfa-verify" else 302)
+    assert response.status_code == (200 if url_name in {"accounts:mfa-verify", "accounts:mfa-recovery"} else 302)
 
 
 @pytest.mark.parametrize("url_name", sorted(POST_ONLY))
@@ -368,3 +374,15 @@ def test_the_coordinator_may_make_the_record_writes(world, url_name):
     assert response.status_code == 302
     if url_name != "records:sar-link":  # linking the same person again changes no count
         assert _record_state() != before
+
+
+@pytest.mark.parametrize("action", ["remove-role", "deactivate", "reset-authenticator", "unlock"])
+@pytest.mark.parametrize("actor", ["chair", "representative", "idva", "referrer", "governance", "other_coordinator"])
+def test_refused_account_actions_change_nothing(world, actor, action):
+    users, kwargs = world
+    target = users["referrer"]
+    url = reverse("accounts:member-action", kwargs={**kwargs["accounts:member-action"], "action": action})
+    response = _client_for(actor, users).post(url, {"reason": "Testing a refusal"})
+    assert response.status_code == 404
+    target.refresh_from_db()
+    assert target.is_active and target.memberships.get().is_active and target.totpdevice_set.exists()

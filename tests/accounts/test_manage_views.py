@@ -38,6 +38,12 @@ def test_invite_form_keeps_what_was_typed_and_says_what_is_missing(client, marac
 def test_reset_authenticator_from_the_member_page(client, marac, make_member):
     sign_in(client, make_member(Role.COORDINATOR, agency_kind=AgencyKind.IDVA))
     target = make_member(Role.REFERRER)
-    response = client.post(_member_url(marac, target), {"action": "reset-mfa"})
+    membership = target.memberships.get(marac=marac)
+    url = reverse("accounts:member-action", args=[marac.slug, membership.pk, "reset-authenticator"])
+    # Confirmation asks for a reason and changes nothing without one.
+    response = client.post(url, {"reason": ""})
+    assert response.status_code == 200 and "Enter the reason" in response.content.decode()
+    assert target.totpdevice_set.exists()
+    response = client.post(url, {"reason": "Lost phone"})
     assert response.status_code == 302
     assert not target.totpdevice_set.exists()

@@ -119,7 +119,7 @@ def test_only_the_system_administrator_creates_maracs(coordinator, system_admin)
 def test_mfa_reset_removes_the_device_and_ends_sessions(marac, make_member, coordinator):
     user = make_member(Role.REPRESENTATIVE)
     user_client = sign_in(Client(), user)
-    services.mfa_reset(by=coordinator, membership=user.memberships.get())
+    services.mfa_reset(by=coordinator, membership=user.memberships.get(), reason="Lost phone")
     assert not user.totpdevice_set.exists()
     assert user_client.get("/").status_code == 302
 
@@ -129,5 +129,5 @@ def test_only_coordinators_reset_mfa(marac, make_member, role):
     actor = make_member(role)
     target = make_member(Role.REFERRER)
     with pytest.raises(PermissionDenied):
-        services.mfa_reset(by=actor, membership=target.memberships.get())
+        services.mfa_reset(by=actor, membership=target.memberships.get(), reason="Lost phone")
     assert target.totpdevice_set.exists()

@@ -67,8 +67,10 @@ def test_coordinator_invites_a_user_who_enrols_mfa_and_signs_in(new_page, demo, 
     invitee.click("text=I cannot scan the QR code")
     secret = invitee.inner_text("[data-testid=mfa-secret]")
     invitee.fill("#id_code", code_from_typed_secret(secret))
-    invitee.click_and_check("button:has-text('Confirm and sign in')")
+    invitee.click_and_check("button:has-text('Confirm and sign in')", screenshot="recovery-codes")
     assert "Your authenticator app is set up" in invitee.inner_text("main")
+    assert invitee.locator("[data-testid=recovery-codes] li").count() == 10
+    invitee.click_and_check("text=I have saved them, continue")
     assert invitee.locator("h2.govuk-heading-l").first.inner_text() == "Agency representative, Northshire Marac"
 
 
@@ -82,7 +84,9 @@ def test_a_deactivated_users_open_session_stops_working(new_page, demo):
     coordinator.visit("/maracs/northshire/users/")
     membership = Membership.objects.get(user__email="housing@demo.openmarac.invalid")
     coordinator.click_and_check(f"a[href='/maracs/northshire/users/{membership.pk}/']", screenshot="user")
-    coordinator.click_and_check("button:has-text('Deactivate')")
+    coordinator.click_and_check("a:has-text('Deactivate account')", screenshot="deactivate-confirm")
+    coordinator.fill("#id_reason", "Left the housing service")
+    coordinator.click_and_check("button:has-text('Deactivate account')")
     assert "Their sessions have ended" in coordinator.inner_text("main")
 
     housing.reload()

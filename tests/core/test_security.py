@@ -51,6 +51,7 @@ def _production_env(**extra):
             "DJANGO_SETTINGS_MODULE": "openmarac.config.settings.production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
             "DJANGO_ALLOWED_HOSTS": "marac.example.org",
+            "OPENMARAC_BASE_URL": "https://marac.example.org",
         }
     )
     env.update(extra)

@@ -80,6 +80,40 @@ def can_manage_marac(user, marac):
     return is_system_admin(user) or has_role(user, marac, Role.COORDINATOR)
 
 
+def belongs_to_marac_alone(account, marac):
+    """Whether the account serves this Marac and no other (past or pending roles
+    elsewhere count): only then may this Marac's coordinator act on the account itself."""
+    if account.is_system_admin:
+        return False
+    return not Membership.objects.filter(user=account).exclude(marac=marac).exists()
+
+
+def can_act_on_account(user, account, marac):
+    """Deactivate an account or reset its authenticator. A coordinator may for an
+    account that belongs to their Marac alone; anything wider is the system
+    administrator's, so one Marac never reaches into another."""
+    if is_system_admin(user):
+        return True
+    return has_role(user, marac, Role.COORDINATOR) and belongs_to_marac_alone(account, marac)
+
+
+def can_link_agency(user, marac, agency):
+    """Link an existing agency to the Marac. An agency already taking part in another
+    Marac is linked by the system administrator, so a coordinator cannot reach another
+    Marac's agency (and, through it, its people)."""
+    if is_system_admin(user):
+        return True
+    if not has_role(user, marac, Role.COORDINATOR):
+        return False
+    return not agency.marac_links.exclude(marac=marac).exists()
+
+
+def can_set_meeting_pattern(user, marac):
+    """The meeting pattern is set in one place, by the coordinator or the system
+    administrator (who sets up a new Marac before it has a coordinator)."""
+    return can_manage_marac(user, marac)
+
+
 def manageable_maracs(user):
     if is_system_admin(user):
         return Marac.objects.filter(is_active=True)

@@ -5,4 +5,4 @@ class AccountsConfig(AppConfig):
     name = "openmarac.accounts"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401

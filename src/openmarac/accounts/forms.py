@@ -34,7 +34,12 @@ class MfaCodeForm(GovukForm):
 
 
 class GovukPasswordResetForm(GovukFormMixin, PasswordResetForm):
-    pass
+    def get_users(self, email):
+        """Active accounts with this email, including an invited one that has no
+        password yet (Django's form skips those, so the promised email never came)."""
+        from .models import User
+
+        return (user for user in User.objects.filter(email__iexact=email, is_active=True) if user.has_usable_password() or user.last_login is None)
 
 
 class GovukSetPasswordForm(GovukFormMixin, SetPasswordForm):
@@ -57,7 +62,26 @@ class ChangeRoleForm(GovukForm):
     role = forms.ChoiceField(label="New role", choices=Role.choices, widget=forms.RadioSelect)
 
 
+def checklist_choices():
+    """The installed risk checklist definitions, by id (the latest version is used)."""
+    from django.conf import settings
+
+    from openmarac.risk.definitions import available_definitions
+
+    names = {}
+    for definition in available_definitions(settings.OPENMARAC_CHECKLIST_DIRS).values():
+        names.setdefault(definition.id, definition.name)
+    return sorted(names.items(), key=lambda item: item[1])
+
+
 class MaracSettingsForm(GovukModelForm):
+    # Declared, not swapped in after construction, so it is styled and rendered as the
+    # list of installed definitions like any other field; the model's clean() refuses
+    # anything else whatever the browser sends.
+    risk_checklist = forms.ChoiceField(
+        label="Risk checklist", choices=checklist_choices, help_text="The risk checklist referrers complete."
+    )
+
     class Meta:
         model = Marac
         fields = [
@@ -69,27 +93,33 @@ class MaracSettingsForm(GovukModelForm):
             "repeat_window_months",
             "case_list_lead_days",
             "minutes_per_case",
-            "meeting_cadence",
             "adult_female_population",
             "repeat_alert_count",
             "repeat_alert_months",
             "risk_checklist",
             "retention_years",
         ]
-        widgets = {"meeting_cadence": forms.RadioSelect}
-        labels = {"slug": "Short name (used in web addresses)"}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        from django.conf import settings
-
-        from openmarac.risk.definitions import available_definitions
-
-        names = {d.id: d.name for d in available_definitions(settings.OPENMARAC_CHECKLIST_DIRS).values()}
-        self.fields["risk_checklist"] = forms.ChoiceField(
-            label="Risk checklist", choices=sorted(names.items()), help_text=Marac._meta.get_field("risk_checklist").help_text
-        )
-        self.style_fields()
+        labels = {
+            "name": "Name",
+            "slug": "Short name (used in web addresses)",
+            "visible_high_risk_threshold": "Visible high risk threshold",
+            "escalation_incident_threshold": "Escalation threshold (incidents)",
+            "escalation_window_months": "Escalation window (months)",
+            "repeat_window_months": "Repeat window (months)",
+            "case_list_lead_days": "Case list lead time (days)",
+            "minutes_per_case": "Minutes per case",
+            "adult_female_population": "Women aged 16 and over in the area",
+            "repeat_alert_count": "Repeats that raise an alert",
+            "repeat_alert_months": "Repeat alert period (months)",
+        }
+        help_texts = {"slug": "Lowercase letters, numbers and hyphens, for example north-shire."}
+        error_messages = {
+            "name": {"unique": "Another Marac already has this name"},
+            "slug": {
+                "unique": "Another Marac already has this short name",
+                "invalid": "The short name can only contain lowercase letters, numbers and hyphens",
+            },
+        }
 
 
 class AddAgencyForm(GovukForm):
@@ -97,12 +127,24 @@ class AddAgencyForm(GovukForm):
         label="An agency already on OpenMarac", queryset=Agency.objects.none(), required=False, empty_label="None: add a new agency"
     )
     name = forms.CharField(label="Or a new agency: name", max_length=160, required=False)
-    kind = forms.ChoiceField(label="Kind of agency", choices=[("", "Choose a kind")] + AgencyKind.choices, required=False)
+    kind = forms.ChoiceField(
+        label="Kind of agency (required for a new agency)", choices=[("", "Choose a kind")] + AgencyKind.choices, required=False
+    )
     is_core = forms.BooleanField(label="Core agency: expected at every meeting", required=False)
 
-    def __init__(self, *args, marac, **kwargs):
+    def __init__(self, *args, marac, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["existing"].queryset = Agency.objects.exclude(marac_links__marac=marac)
+        from openmarac.access import policy
+
+        agencies = Agency.objects.exclude(marac_links__marac=marac)
+        if not policy.is_system_admin(user):
+            # Another Marac's agency is linked by the system administrator only.
+            agencies = agencies.filter(marac_links__isnull=True)
+        self.fields["existing"].queryset = agencies
+        # Needed unless an existing agency is chosen: the label says so rather than
+        # the usual "(optional)", and clean() enforces it.
+        self.fields["name"].conditionally_required = True
+        self.fields["kind"].conditionally_required = True
 
     def clean(self):
         data = super().clean()
@@ -119,3 +161,28 @@ class AddAgencyForm(GovukForm):
 class AgencyLinkForm(GovukForm):
     is_core = forms.BooleanField(label="Core agency: expected at every meeting", required=False)
     is_active = forms.BooleanField(label="Takes part in this Marac", required=False)
+
+
+class ReasonForm(GovukForm):
+    """Confirmation of an account action, with the reason written down for the audit."""
+
+    reason = forms.CharField(
+        label="Reason",
+        help_text="This is kept in the audit trail. Do not include case details.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the reason"},
+    )
+
+
+class RecoveryCodeForm(GovukForm):
+    code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the ten codes you printed or downloaded when you set up your authenticator. Each works once.",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "class": "govuk-input--width-10"}),
+        error_messages={"required": "Enter a recovery code"},
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().replace(" ", "").lower()

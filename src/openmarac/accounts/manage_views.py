@@ -4,7 +4,7 @@ the system administrator), and the list of Maracs (system administrator only).""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from openmarac.access import policy
@@ -14,8 +14,10 @@ from openmarac.core.forms import apply_validation_error
 from openmarac.core.views import not_found
 
 from . import selectors, services
-from .forms import AddAgencyForm, AgencyLinkForm, ChangeRoleForm, InviteForm, MaracSettingsForm
-from .models import Marac, MaracAgency
+from .forms import AddAgencyForm, AgencyLinkForm, ChangeRoleForm, InviteForm, MaracSettingsForm, ReasonForm
+from .models import CORE_AGENCY_KINDS, AgencyKind, Marac
+
+MEMBERS_PER_PAGE = 50
 
 
 def _managed_marac(request, slug):
@@ -30,7 +32,8 @@ def _managed_marac(request, slug):
 @login_required
 def members(request, slug):
     marac = _managed_marac(request, slug)
-    return render(request, "accounts/manage/members.html", {"marac": marac, "members": selectors.members_of(user=request.user, marac=marac)})
+    page = Paginator(selectors.members_of(user=request.user, marac=marac), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/manage/members.html", {"marac": marac, "page": page, "members": page.object_list})
 
 
 @login_required
@@ -48,52 +51,128 @@ def invite(request, slug):
     return render(request, "accounts/manage/invite.html", {"marac": marac, "form": form})
 
 
+def _membership(request, marac, pk):
+    membership = selectors.membership_for_management(user=request.user, marac=marac, pk=pk)
+    if membership is None:
+        not_found(request, "accounts.membership", pk)
+    return membership
+
+
 @login_required
 def member(request, slug, pk):
     marac = _managed_marac(request, slug)
-    membership = selectors.membership_for_management(user=request.user, marac=marac, pk=pk)
-    if membership is None:
-        raise Http404
+    membership = _membership(request, marac, pk)
     form = ChangeRoleForm(request.POST if request.POST.get("action") == "change-role" else None, initial={"role": membership.role})
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "reset-mfa" and membership.is_active:
-            services.mfa_reset(by=request.user, membership=membership, request=request)
-            messages.success(request, f"{membership.user} will set up a new authenticator app at their next sign-in.")
+        if action == "resend-invitation":
+            try:
+                services.invitation_resend(by=request.user, membership=membership, request=request)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, f"A new invitation has gone to {membership.user.email}. Any earlier link no longer works.")
             return redirect("accounts:member", slug=marac.slug, pk=membership.pk)
-        if action == "deactivate" and membership.is_active:
-            services.membership_deactivate(by=request.user, membership=membership, request=request)
-            messages.success(request, f"{membership.user} no longer has the role {membership.get_role_display()}. Their sessions have ended.")
-            return redirect("accounts:members", slug=marac.slug)
         if action == "change-role" and form.is_valid():
             try:
                 services.membership_change_role(by=request.user, membership=membership, role=form.cleaned_data["role"], request=request)
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
-                messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
+                messages.success(request, f"{membership.user} is now {membership.get_role_display()}. They have been told by email.")
                 return redirect("accounts:members", slug=marac.slug)
     audit.record(action=audit.Action.VIEWED, request=request, obj=membership.user, marac=marac)
     context = {
         "marac": marac,
         "membership": membership,
         "form": form,
+        "locked_out": services.is_locked_out(membership.user),
+        "acts_alone": policy.can_act_on_account(request.user, membership.user, marac),
+        "other_roles": selectors.roles_elsewhere(user=request.user, marac=marac, account=membership.user),
         "viewers": audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user),
     }
     return render(request, "accounts/manage/member.html", context)
 
 
+# Account actions that ask for confirmation and a written reason. Each: the page
+# heading, what will happen, the button, and the service.
+MEMBER_ACTIONS = {
+    "remove-role": ("Remove this role", "Remove role"),
+    "deactivate": ("Deactivate this account", "Deactivate account"),
+    "reset-authenticator": ("Reset their authenticator", "Reset authenticator"),
+    "unlock": ("Let them sign in again", "Unlock account"),
+}
+
+
+@login_required
+def member_action(request, slug, pk, action):
+    marac = _managed_marac(request, slug)
+    membership = _membership(request, marac, pk)
+    # The system administrator can still act on an account whose roles here a
+    # coordinator has ended while asking for the account to be deactivated.
+    referred_to_admin = policy.is_system_admin(request.user) and action in {"deactivate", "reset-authenticator"} and membership.user.is_active
+    if action not in MEMBER_ACTIONS or not (membership.is_active or referred_to_admin):
+        not_found(request, "accounts.membership", f"{pk}/{action}")
+    user = membership.user
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if action == "remove-role":
+                services.membership_deactivate(by=request.user, membership=membership, reason=reason, request=request)
+                done = f"{user} no longer has the role {membership.get_role_display()}. Their sessions have ended and they have been told by email."
+            elif action == "deactivate":
+                referred = services.account_deactivate(by=request.user, membership=membership, reason=reason, request=request)
+                done = (
+                    f"{user}'s roles in {marac} have ended. They also work with another Marac, so the system administrator has been asked to deactivate the account."
+                    if referred
+                    else f"{user}'s account is deactivated. Their sessions have ended and they have been told by email."
+                )
+            elif action == "reset-authenticator":
+                referred = services.mfa_reset(by=request.user, membership=membership, reason=reason, request=request)
+                done = (
+                    f"{user} also works with another Marac, so the system administrator has been asked to reset their authenticator."
+                    if referred
+                    else f"{user} will set up a new authenticator app at their next sign-in. They have been told by email."
+                )
+            else:
+                services.account_unlock(by=request.user, membership=membership, reason=reason, request=request)
+                done = f"{user} can sign in again. They have been told by email."
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, done)
+            if action in {"remove-role", "deactivate"}:
+                return redirect("accounts:members", slug=marac.slug)
+            return redirect("accounts:member", slug=marac.slug, pk=membership.pk)
+    heading, button = MEMBER_ACTIONS[action]
+    context = {
+        "marac": marac,
+        "membership": membership,
+        "form": form,
+        "action": action,
+        "heading": heading,
+        "button": button,
+        "acts_alone": policy.can_act_on_account(request.user, user, marac),
+        "last_coordinator": services.is_last_coordinator(membership),
+    }
+    return render(request, "accounts/manage/member_action.html", context)
+
+
 @login_required
 def agencies(request, slug):
     marac = _managed_marac(request, slug)
-    links = selectors.agency_links_of(user=request.user, marac=marac)
-    return render(request, "accounts/manage/agencies.html", {"marac": marac, "links": links})
+    links = list(selectors.agency_links_of(user=request.user, marac=marac))
+    present = {link.agency.kind for link in links if link.is_active}
+    # The core agencies (DOMAIN.md) this Marac has none of yet, suggested by kind.
+    missing_core = [label for value, label in AgencyKind.choices if value in CORE_AGENCY_KINDS and value not in present]
+    return render(request, "accounts/manage/agencies.html", {"marac": marac, "links": links, "missing_core": missing_core})
 
 
 @login_required
 def agency_add(request, slug):
     marac = _managed_marac(request, slug)
-    form = AddAgencyForm(request.POST or None, marac=marac)
+    form = AddAgencyForm(request.POST or None, marac=marac, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -111,9 +190,9 @@ def agency_add(request, slug):
 @login_required
 def agency_edit(request, slug, pk):
     marac = _managed_marac(request, slug)
-    link = MaracAgency.objects.filter(marac=marac, pk=pk).select_related("agency").first()
+    link = selectors.agency_links_of(user=request.user, marac=marac).filter(pk=pk).first()
     if link is None:
-        raise Http404
+        not_found(request, "accounts.maracagency", pk)
     form = AgencyLinkForm(request.POST or None, initial={"is_core": link.is_core, "is_active": link.is_active})
     if request.method == "POST" and form.is_valid():
         services.agency_link_update(by=request.user, link=link, request=request, **form.cleaned_data)
@@ -125,19 +204,26 @@ def agency_edit(request, slug, pk):
 @login_required
 def marac_settings(request, slug):
     marac = _managed_marac(request, slug)
+    # The settings in force, read before the form touches the instance, so a refused
+    # change never shows as if it had been saved.
+    in_force = selectors.settings_in_force(marac)
     form = MaracSettingsForm(request.POST or None, instance=marac)
     if request.method == "POST" and form.is_valid():
         marac = services.marac_save(by=request.user, marac=form.instance, request=request)
         messages.success(request, "Settings saved.")
         return redirect("accounts:marac-settings", slug=marac.slug)
-    return render(request, "accounts/manage/marac_settings.html", {"marac": marac, "form": form})
+    return render(request, "accounts/manage/marac_settings.html", {"marac": Marac.objects.get(pk=marac.pk), "form": form, "in_force": in_force})
 
 
 @login_required
 def maracs(request):
     if not policy.can_administer_system(request.user):
         not_found(request, "accounts.marac", "list")
-    return render(request, "accounts/manage/maracs.html", {"maracs": Marac.objects.all()})
+    context = {
+        "maracs": selectors.maracs_with_leadership(user=request.user),
+        "account_requests": selectors.open_account_requests(user=request.user),
+    }
+    return render(request, "accounts/manage/maracs.html", context)
 
 
 @login_required
@@ -147,6 +233,6 @@ def marac_create(request):
     form = MaracSettingsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         marac = services.marac_save(by=request.user, marac=form.instance, request=request)
-        messages.success(request, f"{marac} created. Add its agencies and invite its coordinator.")
+        messages.success(request, f"{marac} created. Add its agencies, set its meeting pattern and invite its coordinator.")
         return redirect("accounts:agencies", slug=marac.slug)
     return render(request, "accounts/manage/marac_create.html", {"form": form})

@@ -9,6 +9,39 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
+RECOVERY_CODE_COUNT = 10
+
+
+def recovery_codes_issue(user):
+    """Ten new one-time recovery codes (django-otp's static device); earlier codes stop
+    working. Returns the codes, to show once for printing or download."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    device.token_set.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def recovery_codes_left(user):
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def recovery_device_accepting(user, code):
+    """The recovery-code device if the code is one of the user's unused codes (it is
+    then used up), else None."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    for device in StaticDevice.objects.filter(user=user, confirmed=True):
+        allowed, _ = device.verify_is_allowed()
+        if allowed and device.verify_token(code):
+            return device
+    return None
+
+
 def confirmed_device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 

@@ -107,7 +107,7 @@ class SessionLifetimeMiddleware:
 
 
 # Pages a signed-in user may reach before completing the second factor.
-_MFA_EXEMPT_URL_NAMES = {"accounts:mfa-verify", "accounts:mfa-setup", "accounts:sign-out"}
+_MFA_EXEMPT_URL_NAMES = {"accounts:mfa-verify", "accounts:mfa-setup", "accounts:mfa-recovery", "accounts:sign-out"}
 
 
 class RequireMfaMiddleware:

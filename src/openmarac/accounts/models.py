@@ -59,6 +59,44 @@ class Marac(models.Model):
     def __str__(self):
         return self.name
 
+    # Bounds for the numeric settings, in the user's words: a value outside them would
+    # break referral criteria or meeting preparation, so the server refuses it whatever
+    # the browser sent.
+    SETTING_BOUNDS = {
+        "escalation_incident_threshold": (1, 50),
+        "escalation_window_months": (1, 36),
+        "repeat_window_months": (1, 36),
+        "case_list_lead_days": (1, 31),
+        "minutes_per_case": (1, 60),
+        "repeat_alert_count": (1, 20),
+        "repeat_alert_months": (1, 60),
+    }
+
+    def clean(self):
+        from django.conf import settings
+        from django.core.exceptions import ValidationError
+
+        from openmarac.risk.definitions import DefinitionError, get_definition
+
+        problems = {}
+        try:
+            definition = get_definition(self.risk_checklist, directories=settings.OPENMARAC_CHECKLIST_DIRS)
+        except DefinitionError:
+            definition = None
+        if definition is None:
+            problems["risk_checklist"] = "Choose one of the installed risk checklists"
+        elif not 1 <= (self.visible_high_risk_threshold or 0) <= definition.max_score:
+            problems["visible_high_risk_threshold"] = (
+                f"The visible high risk threshold must be between 1 and {definition.max_score}, the number of questions on {definition.name}"
+            )
+        for name, (low, high) in self.SETTING_BOUNDS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high and name not in problems:
+                label = self._meta.get_field(name).verbose_name
+                problems[name] = f"The {label} must be between {low} and {high}"
+        if problems:
+            raise ValidationError(problems)
+
 
 class AgencyKind(models.TextChoices):
     POLICE = "police", "Police"
@@ -162,6 +200,9 @@ class User(AbstractBaseUser):
     is_system_admin = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(auto_now_add=True)
+    # When the latest invitation (or set-up link) was sent; the account shows as
+    # "Invited" until its holder first signs in.
+    invited_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -175,6 +216,11 @@ class User(AbstractBaseUser):
 
     def __str__(self):
         return self.full_name or self.email
+
+    @property
+    def is_invited(self):
+        """Invited but never signed in: no password chosen yet, or never used."""
+        return self.is_active and self.last_login is None
 
 
 class Role(models.TextChoices):
@@ -193,6 +239,9 @@ class Membership(models.Model):
     marac = models.ForeignKey(Marac, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # An account that already serves another Marac joins this one only when its holder
+    # accepts: one Marac must not add roles to another Marac's people unasked.
+    awaiting_acceptance = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -203,3 +252,27 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()} in {self.marac}"
+
+
+class AccountRequest(models.Model):
+    """A coordinator's request to the system administrator about an account that also
+    serves another Marac, so no single Marac can act on it alone."""
+
+    class Kind(models.TextChoices):
+        DEACTIVATE = "deactivate", "Deactivate the account"
+        RESET_AUTHENTICATOR = "reset_authenticator", "Reset the authenticator"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_requests")
+    marac = models.ForeignKey(Marac, on_delete=models.CASCADE, related_name="account_requests")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.user} (asked by {self.marac})"

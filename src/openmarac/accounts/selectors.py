@@ -1,11 +1,11 @@
 """Reads for the administration pages; each takes the acting user and answers only
 what the access policy allows (None or an empty queryset otherwise)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from openmarac.access import policy
 
-from .models import Marac, MaracAgency, Membership, Role
+from .models import AccountRequest, Marac, MaracAgency, Membership, Role
 
 
 def marac_for_management(*, user, slug):
@@ -64,3 +64,62 @@ def users_with_role(marac, *roles, agency=None):
     if agency is not None:
         memberships = memberships.filter(user__agency=agency)
     return list({m.user_id: m.user for m in memberships.select_related("user")}.values())
+
+
+def roles_elsewhere(*, user, marac, account):
+    """The Maracs (by name only) where the account also holds or is offered a role, so a
+    coordinator knows why some actions go to the system administrator."""
+    if not policy.can_manage_marac(user, marac):
+        return []
+    return sorted(set(Membership.objects.filter(user=account).exclude(marac=marac).values_list("marac__name", flat=True)))
+
+
+def settings_in_force(marac):
+    """The Marac's saved settings as (label, value) rows, read fresh from the database."""
+    from .forms import MaracSettingsForm, checklist_choices
+
+    saved = Marac.objects.get(pk=marac.pk)
+    form = MaracSettingsForm(instance=saved)
+    checklists = dict(checklist_choices())
+    rows = []
+    for name in MaracSettingsForm.Meta.fields:
+        value = getattr(saved, name)
+        if name == "risk_checklist":
+            value = checklists.get(value, f"{value} (not installed)")
+        rows.append((form.fields[name].label, "Not given" if value in (None, "") else value))
+    rows.append(("How often meetings are held", saved.get_meeting_cadence_display()))
+    return rows
+
+
+def _active_role(role):
+    return Exists(
+        Membership.objects.filter(marac=OuterRef("pk"), role=role, is_active=True, user__is_active=True)
+    )
+
+
+def maracs_with_leadership(*, user):
+    """Every Marac for the system administrator, each flagged when it has no active
+    coordinator or chair (one query, whatever the number of Maracs)."""
+    if not policy.can_administer_system(user):
+        return Marac.objects.none()
+    return Marac.objects.annotate(
+        has_coordinator=_active_role(Role.COORDINATOR), has_chair=_active_role(Role.CHAIR)
+    ).order_by("name")
+
+
+def open_account_requests(*, user):
+    """Requests from coordinators about accounts that serve several Maracs."""
+    if not policy.can_administer_system(user):
+        return AccountRequest.objects.none()
+    return (
+        AccountRequest.objects.filter(resolved_at__isnull=True)
+        .select_related("user", "marac", "requested_by")
+        .annotate(membership_pk=Membership.objects.filter(user=OuterRef("user"), marac=OuterRef("marac")).values("pk")[:1])
+    )
+
+
+def membership_offers_for(*, user):
+    """Roles another Marac has asked this account to take, awaiting its answer."""
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, awaiting_acceptance=True, marac__is_active=True).select_related("marac", "created_by")

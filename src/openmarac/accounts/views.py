@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -16,10 +17,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from openmarac.audit import services as audit
+from openmarac.core.views import not_found
 
-from . import drafts, mfa
-from . import services as account_services
-from .forms import GovukPasswordResetForm, GovukSetPasswordForm, MfaCodeForm, SignInForm
+from . import drafts, mfa, selectors, services
+from .forms import GovukPasswordResetForm, GovukSetPasswordForm, MfaCodeForm, RecoveryCodeForm, SignInForm
 
 
 class SignInView(auth_views.LoginView):
@@ -66,8 +67,9 @@ def mfa_setup(request):
                 device.save(update_fields=["confirmed"])
                 otp_login(request, device)
                 audit.record(action=audit.Action.MFA_ENROLLED, request=request, obj=request.user)
+                request.session[_FRESH_CODES] = mfa.recovery_codes_issue(request.user)
             messages.success(request, "Your authenticator app is set up. You will need a code from it each time you sign in.")
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return redirect("accounts:recovery-codes")
         audit.record(action=audit.Action.MFA_FAILED, request=request, obj=request.user, summary="During set-up")
         form.add_error("code", "That code was not accepted. Check the app shows OpenMarac and try the newest code.")
     context = {
@@ -77,6 +79,87 @@ def mfa_setup(request):
         "demo_code": _demo_code(device),
     }
     return render(request, "accounts/mfa_setup.html", context)
+
+
+# New recovery codes are kept in the session only until they have been shown (and
+# offered for download) once.
+_FRESH_CODES = "openmarac_fresh_recovery_codes"
+
+
+@login_required
+def recovery_codes(request):
+    """The ten one-time codes, shown once after they are issued, to print or download;
+    afterwards, how many are left and a way to issue new ones."""
+    if request.method == "POST":
+        with transaction.atomic():
+            request.session[_FRESH_CODES] = mfa.recovery_codes_issue(request.user)
+            audit.record(action=audit.Action.CHANGED, request=request, obj=request.user, summary="New recovery codes issued")
+        return redirect("accounts:recovery-codes")
+    codes = request.session.get(_FRESH_CODES)
+    context = {"codes": codes, "left": mfa.recovery_codes_left(request.user)}
+    return render(request, "accounts/recovery_codes.html", context)
+
+
+@login_required
+def recovery_codes_download(request):
+    codes = request.session.pop(_FRESH_CODES, None)
+    if not codes:
+        # Codes are shown and downloadable once; afterwards the page offers new ones.
+        return render(request, "accounts/recovery_codes.html", {"codes": None, "left": mfa.recovery_codes_left(request.user)})
+    body = (
+        f"OpenMarac recovery codes for {request.user.email}\n"
+        "Each code works once, instead of a code from your authenticator app.\n"
+        "Keep them somewhere safe, away from your phone.\n\n" + "\n".join(codes) + "\n"
+    )
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="openmarac-recovery-codes.txt"'
+    return response
+
+
+@login_required
+def mfa_recovery(request):
+    """Second step of sign-in with a recovery code, when the phone is lost."""
+    if request.user.is_verified():
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = mfa.recovery_device_accepting(request.user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            left = mfa.recovery_codes_left(request.user)
+            audit.record(action=audit.Action.SIGNED_IN, request=request, obj=request.user, summary=f"Recovery code used; {left} left")
+            messages.warning(
+                request,
+                f"You signed in with a recovery code; {left} left. If your phone is lost, ask your coordinator to reset your authenticator, "
+                "then set it up again.",
+            )
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        audit.record(action=audit.Action.MFA_FAILED, request=request, obj=request.user, summary="Recovery code")
+        form.add_error("code", "That recovery code was not accepted. Check it, or use another one. Each code works once.")
+    return render(request, "accounts/mfa_recovery.html", {"form": form})
+
+
+@login_required
+def offers(request):
+    """Roles another Marac has asked this person to take; they accept or decline."""
+    pending = selectors.membership_offers_for(user=request.user)
+    if request.method == "POST":
+        membership = pending.filter(pk=request.POST.get("membership")).first()
+        if membership is None:
+            not_found(request, "accounts.membership", request.POST.get("membership", ""))
+        accept = request.POST.get("answer") == "accept"
+        try:
+            services.membership_respond(by=request.user, membership=membership, accept=accept, request=request)
+        except PermissionDenied:
+            not_found(request, "accounts.membership", membership.pk)
+        messages.success(
+            request,
+            f"You are now {membership.get_role_display()} in {membership.marac}."
+            if accept
+            else f"You declined the role in {membership.marac}.",
+        )
+        return redirect("accounts:offers")
+    return render(request, "accounts/offers.html", {"offers": pending})
 
 
 def _demo_code(device):
@@ -97,7 +180,7 @@ def sign_out(request):
     user = request.user if request.user.is_authenticated else None
     logout(request)
     if user is not None:
-        account_services.sessions_end_for(user=user)
+        services.sessions_end_for(user=user)
     messages.info(request, "You have signed out, here and on any other device.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
@@ -130,6 +213,9 @@ def accept_invitation(request, uidb64, token):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Also sends a set-up link to an invited account that never chose a password
+    (GovukPasswordResetForm.get_users), so an expired invitation is recoverable."""
+
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"

@@ -65,6 +65,11 @@ def personal_attention(*, user):
                 urgent=decision.review_on < timezone.localdate(),
             )
         )
+    for offer in account_selectors.membership_offers_for(user=user):
+        items.append(Attention(f"{offer.marac.name} asks you to take the role {offer.get_role_display()}", reverse("accounts:offers")))
+    requests = account_selectors.open_account_requests(user=user).count()
+    if requests:
+        items.append(Attention(f"{requests} request{'s' if requests > 1 else ''} from coordinators about accounts", reverse("accounts:maracs"), urgent=True))
     drafts = referral_selectors.referrals_made_by(user=user).filter(status="draft").count()
     if drafts:
         items.append(Attention(f"{drafts} draft referral{'s' if drafts > 1 else ''} not yet sent", reverse("referrals:mine")))

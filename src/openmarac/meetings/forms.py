@@ -3,6 +3,8 @@ from django.utils import timezone
 
 from openmarac.core.forms import GovukForm, GovukModelForm
 
+from openmarac.accounts.models import Marac
+
 from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
@@ -15,12 +17,26 @@ def _datetime(label, help_text=""):
 
 
 class ScheduleForm(GovukModelForm):
+    """The whole meeting pattern in one place: how often (a Marac setting, saved on the
+    Marac), which day, when, where, and the first date (which fixes the fortnight)."""
+
+    meeting_cadence = forms.ChoiceField(label="How often meetings are held", widget=forms.RadioSelect, choices=Marac.Cadence.choices)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
+    first_meeting_on = forms.DateField(
+        label="Date of the first meeting",
+        required=False,
+        help_text="For fortnightly meetings this sets which fortnight they fall in. It must be on the day of the week chosen.",
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting_cadence"].initial = self.instance.marac.meeting_cadence
 
     class Meta:
         model = MeetingSchedule
         fields = [
-            "weekday", "start_time", "location", "video_link", "capacity", "mode",
+            "meeting_cadence", "weekday", "start_time", "first_meeting_on", "location", "video_link", "capacity", "mode",
             "research_deadline_working_days", "research_visible_before_meeting", "confidentiality_statement", "weeks_ahead",
         ]
         widgets = {
@@ -29,7 +45,7 @@ class ScheduleForm(GovukModelForm):
             "start_time": forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}, format="%H:%M"),
             "confidentiality_statement": forms.Textarea(attrs={"rows": 5}),
         }
-        labels = {"weekday": "Day of the week", "mode": "How cases are coordinated"}
+        labels = {"weekday": "Day of the week", "mode": "How cases are coordinated", "location": "Venue"}
 
 
 class MeetingAddForm(GovukForm):

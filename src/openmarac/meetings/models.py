@@ -30,6 +30,9 @@ class MeetingSchedule(models.Model):
         default=1, choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")]
     )
     start_time = models.TimeField(default=time(9, 30))
+    # The first meeting of the pattern; for a fortnightly Marac it also says which
+    # fortnight meetings fall in.
+    first_meeting_on = models.DateField(null=True, blank=True)
     location = models.CharField(max_length=200, blank=True)
     video_link = models.URLField(blank=True)
     capacity = models.PositiveSmallIntegerField(default=20, help_text="Most cases one meeting can hear.")
@@ -42,6 +45,26 @@ class MeetingSchedule(models.Model):
     )
     confidentiality_statement = models.TextField(default=DEFAULT_CONFIDENTIALITY_STATEMENT)
     weeks_ahead = models.PositiveSmallIntegerField(default=12, help_text="How far ahead meetings are generated.")
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.first_meeting_on and self.first_meeting_on.weekday() != self.weekday:
+            raise ValidationError(
+                {"first_meeting_on": f"The first meeting date must be a {self.get_weekday_display()}, the day of the week chosen"}
+            )
+
+    def lead_time_warning(self):
+        """A case list lead time as long as the gap between meetings means each list
+        goes out before the previous meeting has happened: worth flagging, not refusing."""
+        gap_days = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 28}.get(self.marac.meeting_cadence, 14)
+        if self.marac.case_list_lead_days >= gap_days:
+            return (
+                f"Case lists go out {self.marac.case_list_lead_days} days before each meeting, which is as long as the "
+                f"{self.marac.get_meeting_cadence_display().lower()} gap between meetings: each list would go out before the "
+                "previous meeting. Check the case list lead time in the settings."
+            )
+        return ""
 
 
 class Meeting(models.Model):

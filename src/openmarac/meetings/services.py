@@ -49,11 +49,17 @@ def research_deadline_for(starts_at, schedule, mode):
 
 
 @transaction.atomic
-def schedule_save(*, by, schedule, request=None):
-    _require(policy.can_prepare_meetings(by, schedule.marac))
+def schedule_save(*, by, schedule, cadence=None, request=None):
+    """Save the meeting pattern; the cadence is the Marac's setting, saved with it."""
+    _require(policy.can_set_meeting_pattern(by, schedule.marac))
     schedule.full_clean()
     schedule.save()
-    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=schedule, marac=schedule.marac, summary="Meeting pattern")
+    marac = schedule.marac
+    if cadence and cadence != marac.meeting_cadence:
+        marac.meeting_cadence = cadence
+        marac.full_clean()
+        marac.save(update_fields=["meeting_cadence"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=schedule, marac=marac, summary=f"Meeting pattern ({marac.meeting_cadence})")
     return schedule
 
 
@@ -68,7 +74,13 @@ def meetings_generate(*, marac, by=None, today=None):
     until = today + timedelta(weeks=schedule.weeks_ahead)
     last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
     start = today
-    if last and marac.meeting_cadence == "fortnightly":
+    if schedule.first_meeting_on:
+        start = max(today, schedule.first_meeting_on)
+    if not last and schedule.first_meeting_on and marac.meeting_cadence == "fortnightly":
+        # Keep the fortnight the first meeting date sets.
+        while (start - schedule.first_meeting_on).days % 14 and start <= until:
+            start += timedelta(days=1)
+    elif last and marac.meeting_cadence == "fortnightly":
         # Keep the fortnightly rhythm from the last pattern meeting.
         start = max(today, last.pattern_date + timedelta(days=1))
         while (start - last.pattern_date).days % 14 and start <= until:

@@ -72,13 +72,16 @@ def meetings(request, slug):
 
 @login_required
 def pattern(request, slug):
-    marac = _marac(request, slug, policy.can_prepare_meetings)
+    marac = _marac(request, slug, policy.can_set_meeting_pattern)
     form = ScheduleForm(request.POST or None, instance=services.schedule_for(marac))
     if request.method == "POST" and form.is_valid():
-        services.schedule_save(by=request.user, schedule=form.instance, request=request)
+        services.schedule_save(by=request.user, schedule=form.instance, cadence=form.cleaned_data["meeting_cadence"], request=request)
         messages.success(request, "Meeting pattern saved. Generate meetings to apply it to new dates.")
-        return redirect("meetings:meetings", marac.slug)
-    return render(request, "meetings/pattern.html", {"marac": marac, "form": form})
+        if policy.can_prepare_meetings(request.user, marac):
+            return redirect("meetings:meetings", marac.slug)
+        return redirect("meetings:pattern", marac.slug)
+    schedule = services.schedule_for(marac)
+    return render(request, "meetings/pattern.html", {"marac": marac, "form": form, "lead_time_warning": schedule.lead_time_warning()})
 
 
 @login_required

@@ -389,6 +389,14 @@ def _record_sharing_decision(referral, sharing, *, by):
     return decision
 
 
+def idva_users_for(idva_referral):
+    """The Idvas who will see this Idva referral in OpenMarac (none when the Marac has
+    no Idva service or no Idva user): what the referrer is promised depends on it."""
+    if idva_referral is None or not idva_referral.idva_agency_id:
+        return []
+    return users_with_role(idva_referral.referral.marac, Role.IDVA, agency=idva_referral.idva_agency)
+
+
 def _notify_on_referral(referral, idva_referral, prompt):
     marac = referral.marac
     case_path = reverse("referrals:case", args=[referral.case.public_id])
@@ -398,11 +406,24 @@ def _notify_on_referral(referral, idva_referral, prompt):
         message=f"A new referral has been made to {marac.name}.",
         path=case_path,
     )
-    if idva_referral.idva_agency:
+    idva_users = idva_users_for(idva_referral)
+    if idva_users:
         notify(
-            users=users_with_role(marac, Role.IDVA, agency=idva_referral.idva_agency),
+            users=idva_users,
             subject="New Idva referral",
             message=f"A new Idva referral from {marac.name} needs first contact within {IdvaReferral.FIRST_CONTACT_TARGET_HOURS} hours.",
+            path=reverse("referrals:idva-referral", args=[idva_referral.pk]),
+        )
+    else:
+        # Nobody at the Idva service uses OpenMarac: unless the coordinator passes the
+        # referral on, no Idva will ever hear of it.
+        notify(
+            users=users_with_role(marac, Role.COORDINATOR),
+            subject="Pass on an Idva referral",
+            message=(
+                f"A new referral to {marac.name} needs an Idva, and no Idva of the Idva service uses OpenMarac. "
+                "Pass the Idva referral on to the Idva service yourself, safely, today."
+            ),
             path=reverse("referrals:idva-referral", args=[idva_referral.pk]),
         )
     if prompt and prompt.agency:

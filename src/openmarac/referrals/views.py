@@ -139,7 +139,9 @@ def sent(request, public_id):
     referral = selectors.referral_for_referrer(user=request.user, public_id=public_id)
     if referral is None or referral.status == Referral.Status.DRAFT:
         not_found(request, "referrals.referral", public_id)
-    return render(request, "referrals/sent.html", {"referral": referral})
+    idva_referral = getattr(referral, "idva_referral", None)
+    context = {"referral": referral, "idva_in_openmarac": bool(services.idva_users_for(idva_referral))}
+    return render(request, "referrals/sent.html", context)
 
 
 @login_required

@@ -3,8 +3,11 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import OPENMARAC_DEMO_SHOW_MFA_CODE, SECRET_KEY
+from .base import OPENMARAC_DEMO_SHOW_MFA_CODE, SECRET_KEY, env
 
+# Refused here, before anything starts; `openmarac check --deploy` (accounts/checks.py)
+# also refuses a base URL that is not the public https address and an email backend
+# that never delivers.
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a random value of at least 50 characters.")
 if OPENMARAC_DEMO_SHOW_MFA_CODE:
@@ -20,4 +23,6 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# No default: the development address would put localhost in every emailed link.
+OPENMARAC_BASE_URL = env.str("OPENMARAC_BASE_URL", default="")
