@@ -124,7 +124,7 @@ def _change_role(staff, user):
 
 
 def _reset_authenticator(staff, user):
-    account_services.mfa_reset(by=staff["coordinator"], membership=user.memberships.get())
+    account_services.mfa_reset(by=staff["coordinator"], membership=user.memberships.get(), reason="Lost phone")
 
 
 @pytest.mark.parametrize("ending", [_sign_out_elsewhere, _deactivate, _change_role, _reset_authenticator], ids=lambda f: f.__name__.strip("_"))
