@@ -414,3 +414,34 @@ def test_a_coordinator_acts_on_an_account_only_when_it_belongs_to_their_marac_al
     assert policy.can_act_on_account(coordinator, account, marac) == alone
     assert policy.can_act_on_account(system_admin, account, marac)
     assert not policy.can_act_on_account(coordinator, account, other_marac)
+
+
+def test_removing_the_last_role_here_keeps_open_an_account_offered_a_role_elsewhere(marac, coordinator, other_marac):
+    # Another Marac has offered this person a role they have not yet answered; removing
+    # their only role here must not close the account under the other Marac.
+    user = member(marac, Role.REFERRER)
+    Membership.objects.create(user=user, marac=other_marac, role=Role.CHAIR, is_active=False, awaiting_acceptance=True)
+    services.membership_deactivate(by=coordinator, membership=user.memberships.get(marac=marac), reason="Left the team")
+    user.refresh_from_db()
+    assert user.is_active
+    assert not user.memberships.filter(marac=marac, is_active=True).exists()
+
+
+def test_removing_the_last_role_of_an_account_of_this_marac_alone_closes_it(marac, coordinator):
+    user = member(marac, Role.REFERRER)
+    services.membership_deactivate(by=coordinator, membership=user.memberships.get(), reason="Left the team")
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_a_coordinator_cannot_resend_the_invitation_of_an_account_another_marac_shares(marac, coordinator, other_marac):
+    user = member(marac, Role.REFERRER)
+    user.set_unusable_password()
+    user.invited_at = user.date_joined
+    user.save()
+    Membership.objects.create(user=user, marac=other_marac, role=Role.REFERRER)
+    password = user.password
+    with pytest.raises(ValidationError, match="also serves another Marac"):
+        services.invitation_resend(by=coordinator, membership=user.memberships.get(marac=marac))
+    user.refresh_from_db()
+    assert user.password == password

@@ -119,6 +119,9 @@ def invitation_resend(*, by, membership, request=None):
     user = membership.user
     if not (membership.is_active and user.is_invited):
         raise ValidationError("Only an invitation that has not been used yet can be sent again.")
+    if not policy.can_act_on_account(by, user, marac):
+        # A new link resets the password of an account another Marac shares.
+        raise ValidationError("This person's account also serves another Marac. Ask the system administrator to send the invitation again.")
     user.set_unusable_password()
     user.invited_at = timezone.now()
     user.save(update_fields=["password", "invited_at"])
@@ -173,7 +176,10 @@ def membership_deactivate(*, by, membership, reason="", request=None):
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=membership, marac=membership.marac, summary="Role removed", reason=reason
     )
-    if not user.memberships.filter(is_active=True).exists() and not user.is_system_admin and user.is_active:
+    # The account itself ends only when this Marac may act on it alone: an account with
+    # a role (past, pending or active) elsewhere stays open for that other Marac.
+    no_role_left = not user.memberships.filter(is_active=True).exists()
+    if no_role_left and user.is_active and not user.is_system_admin and policy.can_act_on_account(by, user, membership.marac):
         user.is_active = False
         user.save(update_fields=["is_active"])
         _audit_everywhere(
