@@ -166,9 +166,10 @@ def case_restriction_lift(*, by: User, case: Case, request=None) -> CaseRestrict
 def _identity_checked(*, by, password, code):
     """Step-up: the password and a current authenticator code, again. Returns the
     problems, keyed by field."""
-    errors = {}
     if not password or not by.check_password(password):
-        errors["password"] = "The password is not right"
+        # The code is not tried (nor used up) until the password is right.
+        return {"password": "The password is not right"}
+    errors = {}
     device = mfa.confirmed_device(by)
     if device is None:
         errors["code"] = "Set up your authenticator app first"
