@@ -21,8 +21,8 @@ from openmarac.records.models import Correction, SubjectAccessRequest
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
-from openmarac.referrals import transfer
-from openmarac.referrals.models import Referral
+from openmarac.referrals import restriction, transfer
+from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in
@@ -114,6 +114,13 @@ PROTECTED = {
     "audit:user-records": {"coordinator"},
     "audit:exceptions": {"coordinator"},
     "audit:exception-review": {"coordinator"},
+    # Restricted cases (issue 14): the coordinator restricts; a case restricted by
+    # another coordinator, naming nobody else, is asked for by break-glass by everyone
+    # whose role would open it (the coordinator too); a break-glass use is reviewed by
+    # a coordinator who did not make it.
+    "referrals:restriction": {"coordinator"},
+    "referrals:break-glass": {"coordinator", "chair", "representative", "idva", "csc_representative"},
+    "referrals:break-glass-review": {"coordinator"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -182,6 +189,15 @@ def world(marac, other_marac):
     late = datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("Europe/London"))
     with mock.patch("openmarac.audit.services.timezone.now", return_value=late):
         audit.record(action=audit.Action.VIEWED, actor=users["chair"], record_type="referrals.case", record_id=str(referral.case.pk), marac=marac)
+    # A case restricted by another coordinator of the Marac, naming nobody else, and a
+    # chair's break-glass use of it awaiting review.
+    restricted = referral_services.referral_record(
+        marac=marac, data=ReferralGenerator(seed=6).referral(marac=marac, referring_agency=referrer.agency, children=1), by=referrer
+    )
+    restriction.case_restrict(by=users["password_only"], case=restricted.case, reason="The perpetrator works for a member agency", named_users=[])
+    grant = BreakGlassGrant.objects.create(
+        case=restricted.case, user=users["chair"], reason="Urgent safeguarding call tonight", granted_at=timezone.now(), expires_at=timezone.now()
+    )
     # Everyone has signed, so the table tests access, not the declaration step.
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     kwargs = {
@@ -215,6 +231,9 @@ def world(marac, other_marac):
         "referrals:referral": {"public_id": referral.public_id},
         "referrals:quality-concern": {"public_id": referral.public_id},
         "referrals:case": {"public_id": referral.case.public_id},
+        "referrals:restriction": {"public_id": referral.case.public_id},
+        "referrals:break-glass": {"public_id": restricted.case.public_id},
+        "referrals:break-glass-review": {"pk": grant.pk},
         "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},

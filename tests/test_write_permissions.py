@@ -33,8 +33,8 @@ from openmarac.meetings.models import DeclarationSignature
 from openmarac.records import services as record_services
 from openmarac.records.forms import CorrectionForm
 from openmarac.referrals import services as referral_services
-from openmarac.referrals import transfer
-from openmarac.referrals.models import MatchCandidate, Referral
+from openmarac.referrals import restriction, transfer
+from openmarac.referrals.models import BreakGlassGrant, MatchCandidate, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in
@@ -245,6 +245,23 @@ WRITES = {
         lambda w: {"public_id": w["listed"].case.public_id}, lambda w: {"to_marac": w["other_marac"].pk, "reason": "Victim moved"}, {"coordinator"}
     ),
     # From this Marac to the other: only the receiving coordinator decides.
+    "referrals:restriction": Write(
+        lambda w: {"public_id": w["referral"].case.public_id},
+        lambda w: {"action": "restrict", "reason": "The perpetrator works for a member agency", "named_users": [w["users"]["chair"].pk]},
+        {"coordinator"},
+    ),
+    # Break-glass needs each actor's own authenticator code, which one body cannot
+    # carry: the body has a wrong password, so the allowed get the form again with the
+    # error and nothing changes (the refusal is audited; the audit is not
+    # fingerprinted). Granting is tested in tests/referrals/test_restriction.py.
+    "referrals:break-glass": Write(
+        lambda w: {"public_id": w["restricted"].case.public_id},
+        lambda w: {"reason": "Urgent safeguarding call about the children tonight", "password": "not-the-password", "code": "000000"},
+        {"coordinator", "chair", "representative", "idva", "csc_representative"},
+        status=200,
+        changes=False,
+    ),
+    "referrals:break-glass-review": Write(lambda w: {"pk": w["grant"].pk}, lambda w: {"note": "Checked with the chair: a genuine emergency"}, {"coordinator"}),
     "referrals:transfer": Write(lambda w: {"pk": w["pending"].pk}, lambda w: {"decision": "decline", "note": "Not resident here"}, {"other_coordinator"}),
     "meetings:meetings": Write(lambda w: {"slug": w["marac"].slug}, lambda w: {}, {"coordinator"}),
     "meetings:pattern": Write(
@@ -421,6 +438,15 @@ def _build_world():
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
+    # A case restricted by another coordinator, naming nobody else, and a chair's
+    # break-glass use of it awaiting review.
+    restricted = referral_services.referral_record(
+        marac=marac, data=ReferralGenerator(seed=6).referral(marac=marac, referring_agency=referrer.agency, children=1), by=referrer
+    )
+    restriction.case_restrict(by=users["password_only"], case=restricted.case, reason="The perpetrator works for a member agency", named_users=[])
+    grant = BreakGlassGrant.objects.create(
+        case=restricted.case, user=users["chair"], reason="Urgent safeguarding call tonight", granted_at=timezone.now(), expires_at=timezone.now()
+    )
     # Everyone has signed for the published meeting, so the table tests access, not
     # the declaration step.
     DeclarationSignature.objects.bulk_create(
@@ -458,7 +484,7 @@ def _build_world():
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
-        "late": late,
+        "late": late, "restricted": restricted, "grant": grant,
     }
 
 

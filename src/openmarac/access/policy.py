@@ -6,7 +6,9 @@ Every selector and every view asks here. Rules (ARCHITECTURE.md, "Access"):
 - the system administrator manages users, agencies and settings everywhere but
   never sees case content;
 - sealed values (a refuge address, a safe phone number) show only to the coordinator
-  and the Idva of the Marac.
+  and the Idva of the Marac;
+- a restricted case opens only to its named users and to live break-glass grants,
+  through `visible_cases_q` and every filter derived from the case.
 A user who may not see something gets a 404 from the caller, never a 403, so the
 existence of a record is not revealed.
 """
@@ -153,8 +155,10 @@ def _active_case_q(today=None, *, case=""):
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": cutoff})
 
 
-def visible_cases_q(user):
-    """A filter on Case for the cases this user may open."""
+def agenda_cases_q(user):
+    """A filter on Case for the cases this user's role would let them open if no case
+    were restricted. Used only to show a restricted case's place on an agenda ("Restricted
+    case", no names) and to decide who may ask for break-glass access; never to open one."""
     allowed = Q(pk__in=[])
     for membership in active_memberships(user):
         if membership.role in ALL_CASES_ROLES:
@@ -162,6 +166,64 @@ def visible_cases_q(user):
         elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
             allowed |= Q(marac_id=membership.marac_id, involvements__agency_id=user.agency_id) & _active_case_q()
     return allowed
+
+
+def restricted_case_ids_hidden_from(user):
+    """The ids of restricted cases this user may not open: every case with a restriction
+    in force, less those naming the user and those the user holds live break-glass
+    access to. A subquery, so each filter below stays one query."""
+    from django.utils import timezone
+
+    from openmarac.referrals.models import BreakGlassGrant, CaseRestriction
+
+    hidden = CaseRestriction.objects.filter(lifted_at__isnull=True)
+    if user.is_authenticated:
+        live = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("case_id")
+        hidden = hidden.exclude(named_users=user).exclude(case_id__in=live)
+    return hidden.values("case_id")
+
+
+def _not_restricted_q(case_field):
+    """Excludes the restricted cases hidden from the user; `case_field` is the lookup of
+    the case id on the filtered model ("pk" for Case). Called as
+    `_not_restricted_q(field)(user)`."""
+    return lambda user: ~Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
+
+
+def visible_cases_q(user):
+    """A filter on Case for the cases this user may open: what the role allows, less the
+    restricted cases that do not name the user (unless break-glass access is live)."""
+    return agenda_cases_q(user) & _not_restricted_q("pk")(user)
+
+
+def is_restricted_for(user, case):
+    """Whether the case is restricted and the user may not open it (shown as
+    "Restricted case" where the role would otherwise list it)."""
+    return restricted_case_ids_hidden_from(user).filter(case_id=case.pk).exists()
+
+
+def can_manage_restriction(user, case):
+    """Restrict a case, change its named users or lift the restriction: a coordinator of
+    the Marac; once restricted, only a coordinator named on it. Break-glass access does
+    not count, so a coordinator cannot use it to name themselves for good."""
+    from openmarac.referrals.models import CaseRestriction
+
+    if not has_role(user, case.marac, Role.COORDINATOR):
+        return False
+    restriction = CaseRestriction.objects.filter(case=case, lifted_at__isnull=True).first()
+    return restriction is None or restriction.named_users.filter(pk=user.pk).exists()
+
+
+def can_break_glass(user, case):
+    """Ask for break-glass access: someone whose role would let them open the case, had
+    it not been restricted, and who may not open it now."""
+    from openmarac.referrals.models import Case
+
+    return Case.objects.filter(agenda_cases_q(user), pk=case.pk).exists() and is_restricted_for(user, case)
+
+
+def can_review_break_glass(user, marac):
+    return has_role(user, marac, Role.COORDINATOR)
 
 
 # --- One filter per guarded record ---------------------------------------------------
@@ -192,7 +254,7 @@ def visible_actions_q(user):
         elif roles & INVOLVED_AGENCY_ROLES and user.agency_id:
             agency = Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id)
             allowed |= Q(case__marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
-    return allowed
+    return allowed & _not_restricted_q("case_id")(user)
 
 
 def visible_idva_referrals_q(user):
@@ -204,7 +266,7 @@ def visible_idva_referrals_q(user):
             allowed |= Q(referral__marac_id=marac_id)
         elif Role.IDVA in roles and user.agency_id:
             allowed |= Q(referral__marac_id=marac_id, idva_agency_id=user.agency_id) & _active_case_q(case="referral__case__")
-    return allowed
+    return allowed & _not_restricted_q("referral__case_id")(user)
 
 
 def visible_childrens_prompts_q(user):
@@ -216,7 +278,7 @@ def visible_childrens_prompts_q(user):
     for marac_id, roles in _roles_by_marac(user).items():
         if Role.REPRESENTATIVE in roles:
             allowed |= Q(referral__marac_id=marac_id, agency_id=user.agency_id) & _active_case_q(case="referral__case__")
-    return allowed
+    return allowed & _not_restricted_q("referral__case_id")(user)
 
 
 def visible_sharing_decisions_q(user):
@@ -232,7 +294,7 @@ def visible_sharing_decisions_q(user):
                 & (Q(review_owner_id=user.pk) | Q(referral__referrer_id=user.pk))
                 & _active_case_q(case="referral__case__")
             )
-    return allowed
+    return allowed & _not_restricted_q("referral__case_id")(user)
 
 
 def _visible(model, q, record):

@@ -23,7 +23,7 @@ def outstanding_for(*, user, meeting):
     previous = Meeting.objects.filter(marac=meeting.marac, starts_at__lt=meeting.starts_at, status="scheduled").order_by("-starts_at").first()
     closed_since = (Q(updated_at__gte=previous.starts_at) | Q(hearing__item__meeting=previous)) if previous else Q()
     return (
-        Action.objects.filter(case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
+        Action.objects.filter(policy.visible_actions_q(user), case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
         .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
@@ -62,7 +62,7 @@ def chase_list(*, user, marac, today=None):
     if not policy.has_role(user, marac, Role.COORDINATOR):
         return None
     grouped = defaultdict(list)
-    for action in _overdue(marac, today).select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
+    for action in _overdue(marac, today).filter(policy.visible_actions_q(user)).select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
         grouped[action.owner_agency].append(action)
     return sorted(grouped.items(), key=lambda pair: pair[0].name)
 
@@ -84,7 +84,7 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
     today = today or timezone.localdate()
     return (
         Action.objects.filter(
-            case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
+            policy.visible_actions_q(user), case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
         )
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")

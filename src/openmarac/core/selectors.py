@@ -12,6 +12,7 @@ from openmarac.actions import selectors as action_selectors
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.records import selectors as record_selectors
+from openmarac.referrals import restriction
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals.models import Referral
 
@@ -95,6 +96,14 @@ def _coordinator(user, marac, panel):
     pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
     for case in {c.referral.case for c in pending}:
         panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
+    # Shown until a coordinator reviews it (issue 14): break-glass must never go unnoticed.
+    for grant in restriction.grants_awaiting_review(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"{grant.user.full_name} used break-glass access to a restricted case on {timezone.localtime(grant.granted_at):%-d %B %Y at %H:%M}: review it",
+                reverse("referrals:break-glass-review", args=[grant.pk]),
+            )
+        )
     overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))

@@ -39,7 +39,17 @@ def visible_items(*, user, meeting):
     access lapses 12 months after a case's last hearing, old case lists included."""
     items = meeting.items.all()
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
-        items = items.filter(referral__case__in=Case.objects.filter(policy.visible_cases_q(user)))
+        return items.filter(referral__case__in=Case.objects.filter(policy.visible_cases_q(user)))
+    return items.exclude(referral__case_id__in=policy.restricted_case_ids_hidden_from(user))
+
+
+def agenda_items(*, user, meeting):
+    """The agenda items the user's role lists, restricted cases included: a restricted
+    case keeps its place (and its time slot) on the agenda, shown as "Restricted case"
+    to anyone who may not open it. Never use this to open an item: use visible_items."""
+    items = meeting.items.all()
+    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        items = items.filter(referral__case__in=Case.objects.filter(policy.agenda_cases_q(user)))
     return items
 
 
@@ -57,6 +67,8 @@ class CaseListEntry:
     children: list
     previous_hearing: object = None
     flags: list = field(default_factory=list)
+    # A restricted case the user may not open: shown as "Restricted case", nothing more.
+    restricted: bool = False
 
 
 _PEOPLE = Prefetch(
@@ -69,11 +81,12 @@ def case_list(*, user, meeting, item_id=None):
     """The agenda in order, with slots, flags and the people as this user may see them;
     with `item_id`, only that case (its slot still follows the whole agenda)."""
     items = list(
-        visible_items(user=user, meeting=meeting).select_related(
+        agenda_items(user=user, meeting=meeting).select_related(
             "referral", "referral__case", "referral__referring_agency", "referral__repeat_of"
         )
     )
     by_id = {item.pk: item for item in items}
+    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=[item.referral.case_id for item in items]).values_list("case_id", flat=True))
     entries = [
         listing.AgendaEntry(key=item.pk, section=item.section, has_children=item.referral.children_count > 0, listed_at=item.listed_at)
         for item in items
@@ -82,11 +95,15 @@ def case_list(*, user, meeting, item_id=None):
     repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
     slots = listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
     slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
-    prefetch_related_objects([by_id[slot.entry.key] for slot in slots], _PEOPLE)
+    prefetch_related_objects([by_id[slot.entry.key] for slot in slots if by_id[slot.entry.key].referral.case_id not in hidden], _PEOPLE)
     result = []
     for slot in slots:
         item = by_id[slot.entry.key]
         referral = item.referral
+        if referral.case_id in hidden:
+            # Its place and slot only: no people, flags or history that could identify it.
+            result.append(CaseListEntry(slot=slot, item=item, referral=referral, victim=[], perpetrators=[], children=[], restricted=True))
+            continue
         people = list(referral.people.all())
 
         def shown(role):
@@ -134,7 +151,11 @@ def anniversaries_due(*, user, marac, within_days=28):
         .filter(meeting__starts_at__date__gt=F("referral__case__last_heard_on"))
         .values_list("referral__case_id", flat=True)
     )
-    return [case for case in cases if case.pk not in listed]
+    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=marac).values_list("case_id", flat=True))
+    due = [case for case in cases if case.pk not in listed]
+    for case in due:
+        case.restricted = case.pk in hidden
+    return due
 
 
 def awaiting_listing(*, user, marac):
@@ -145,7 +166,10 @@ def awaiting_listing(*, user, marac):
     meetings = {m.pk: m for m in Meeting.objects.filter(pk__in=[load.meeting_id for load in loads])}
     rows = []
     referrals = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).select_related("case", "case__victim", "referring_agency")
+    # A restricted case is still listed by any coordinator, but shown without details.
+    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=marac).values_list("case_id", flat=True))
     for referral in referrals.order_by("submitted_at"):
+        referral.restricted = referral.case_id in hidden
         proposal = proposal_for(referral, loads)
         if proposal:
             # Count the proposal in, so the next referral sees the meeting filling up.
@@ -167,6 +191,9 @@ def research_matrix(*, user, meeting):
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
     items = list(meeting.items.select_related("referral__case").order_by("listed_at"))
+    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=meeting.marac).values_list("case_id", flat=True))
+    for item in items:
+        item.restricted = item.referral.case_id in hidden
     links = list(meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("agency__name"))
     returns = {(r.agency_id, r.referral_id): r for r in ResearchReturn.objects.filter(meeting=meeting)}
     rows = []

@@ -111,13 +111,13 @@ def listing(request, slug):
                 if case is None:
                     not_found(request, "referrals.case", request.POST["case"][:64])
                 services.case_anniversary_list(by=request.user, case=case, request=request)
-                messages.success(request, f"Case {case.reference} listed for its 12-month review.")
+                messages.success(request, "Case listed for its 12-month review." if policy.is_restricted_for(request.user, case) else f"Case {case.reference} listed for its 12-month review.")
             elif request.POST.get("referral"):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
                 services.referral_list(by=request.user, referral=referral, request=request)
-                messages.success(request, f"Case {referral.case.reference} listed.")
+                messages.success(request, "Case listed." if policy.is_restricted_for(request.user, referral.case) else f"Case {referral.case.reference} listed.")
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")

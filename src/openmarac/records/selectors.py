@@ -68,7 +68,12 @@ def marac_people_choices(*, user, marac, query):
     words = query.split()
     if not policy.can_handle_subject_access(user, marac) or not words or len(query.strip()) < 2:
         return Person.objects.none()
-    people = Person.objects.filter(marac=marac).exclude(given_name=ANONYMISED_NAME, family_name="")
+    from openmarac.referrals.restriction import people_of_hidden_cases
+
+    # People of a restricted case the coordinator is not named on are not found here.
+    people = Person.objects.filter(marac=marac).exclude(given_name=ANONYMISED_NAME, family_name="").exclude(
+        pk__in=people_of_hidden_cases(user=user, marac=marac)
+    )
     for word in words[:5]:
         people = people.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
     return people.order_by("family_name", "given_name", "pk")[:20]
@@ -88,4 +93,6 @@ def person_for_request(*, user, marac, pk):
     """A person of the Marac, to record a request about them."""
     if not pk or not str(pk).isdigit() or not policy.can_handle_subject_access(user, marac):
         return None
-    return Person.objects.filter(marac=marac, pk=pk).first()
+    from openmarac.referrals.restriction import people_of_hidden_cases
+
+    return Person.objects.filter(marac=marac, pk=pk).exclude(pk__in=people_of_hidden_cases(user=user, marac=marac)).first()

@@ -380,3 +380,45 @@ class TransferForm(GovukForm):
 class TransferDecisionForm(GovukForm):
     decision = forms.ChoiceField(label="Your decision", choices=[("accept", "Accept the case"), ("decline", "Decline")], widget=forms.RadioSelect)
     note = _text("Note for the sending coordinator", help_text="Required if you decline.")
+
+
+class _UserChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user):
+        return f"{user.full_name}, {user.agency}" if user.agency_id else user.full_name
+
+
+class RestrictionForm(GovukForm):
+    reason = _text(
+        "Why is the case restricted?", required=True,
+        help_text="For example: the perpetrator works for a member agency. Only the named people and coordinators who use break-glass see this.",
+    )
+    reason.error_messages["required"] = "Enter why the case is restricted"
+    named_users = _UserChoices(
+        label="Who may open the case", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="You are always named. Anyone else, other coordinators included, needs break-glass access, which is reported.",
+    )
+
+    def __init__(self, *args, users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["named_users"].queryset = users
+
+
+class BreakGlassForm(GovukForm):
+    reason = _text(
+        "Why do you need to open this case now?", required=True,
+        help_text="Your reason is recorded and sent to the coordinators for review. Be specific.",
+    )
+    reason.error_messages["required"] = "Enter why you need to open this case now"
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False,
+        error_messages={"required": "Enter your password"},
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app", max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={"required": "Enter the code from your authenticator app"},
+    )
+
+
+class BreakGlassReviewForm(GovukForm):
+    note = _text("What did you find?", required=True, help_text="For example: spoke to the officer; the reason was genuine.")
+    note.error_messages["required"] = "Enter what you found"

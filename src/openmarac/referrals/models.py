@@ -372,3 +372,47 @@ class CaseTransfer(models.Model):
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
+
+
+class CaseRestriction(models.Model):
+    """A case shown only to named users, for example when the victim or the
+    perpetrator works for a member agency. Everyone else sees only that a restricted
+    case is on the agenda and needs break-glass access to open it. Lifting keeps the
+    row (with who lifted it and when); restricting again reuses it."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="restriction")
+    reason = models.TextField()
+    named_users = models.ManyToManyField(User, related_name="restricted_cases_named_on", blank=True)
+    restricted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    restricted_at = models.DateTimeField()
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_active(self):
+        return self.lifted_at is None
+
+    def __str__(self):
+        return f"Restriction on {self.case}"
+
+
+class BreakGlassGrant(models.Model):
+    """Time-limited access to a restricted case by someone not named on it, given on a
+    written reason after the password and authenticator code were entered again. The
+    coordinator reviews every use."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_grants")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["user", "expires_at"]), models.Index(fields=["reviewed_at"])]
+
+    def __str__(self):
+        return f"Break-glass on {self.case} by {self.user}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import restriction_views, views
 
 app_name = "referrals"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/<slug:slug>/", views.step, name="step"),
     path("cases/<uuid:public_id>/", views.case, name="case"),
     path("cases/<uuid:public_id>/matches/<int:pk>/", views.match_decision, name="match-decision"),
+    path("cases/<uuid:public_id>/restriction/", restriction_views.case_restriction, name="restriction"),
+    path("cases/<uuid:public_id>/break-glass/", restriction_views.break_glass, name="break-glass"),
+    path("break-glass/<int:pk>/", restriction_views.break_glass_review, name="break-glass-review"),
     path("cases/<uuid:public_id>/transfer/", views.transfer_request, name="transfer-request"),
     path("cases/<uuid:public_id>/transfer-bundle.json", views.transfer_bundle, name="transfer-bundle"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),

@@ -21,7 +21,7 @@ from openmarac.records import selectors as record_selectors
 from openmarac.risk import definitions
 
 from . import forms as f
-from . import selectors, services, transfer, wizard
+from . import restriction, selectors, services, transfer, wizard
 from .models import MatchCandidate, Referral, ReferralPerson
 
 # --- Making a referral ----------------------------------------------------------------
@@ -170,6 +170,9 @@ def case(request, public_id):
         return redirect("referrals:case", case.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac)
     user, marac = request.user, case.marac
+    # A possible match in a restricted case the user may not open is not shown: it would
+    # name that case's people. Coordinators named on it see the match.
+    hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
     episodes = []
     for referral in selectors.case_referrals(case=case):
         people = {
@@ -187,7 +190,7 @@ def case(request, public_id):
                 "candidates": [
                     (candidate, present_person(candidate.candidate, user=user, marac=marac))
                     for candidate in referral.match_candidates.all()
-                    if candidate.candidate.marac_id == marac.pk
+                    if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
                 if policy.can_decide_matches(user, marac)
                 else [],
@@ -202,6 +205,9 @@ def case(request, public_id):
         "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
         "corrections": record_selectors.corrections_for_case(user=user, case=case),
         "correctable_people": record_selectors.people_in_case(case=case).order_by("pk") if policy.can_correct_person(user, marac) else [],
+        "restriction": restriction.restriction_for(user=user, case=case),
+        "can_restrict": policy.can_manage_restriction(user, case),
+        "break_glass": restriction.live_grant(user=user, case=case),
     }
     return render(request, "referrals/case.html", context)
 
