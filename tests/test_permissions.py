@@ -132,6 +132,7 @@ POST_ONLY = {
     "meetings:item-move",
     "records:sar-link",
     "records:sar-complete",
+    "actions:records-updated",
 }
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
@@ -244,6 +245,7 @@ def world(marac, other_marac):
         "audit:exceptions": {"slug": marac.slug},
         "audit:exception-review": {"slug": marac.slug, "kind": "out_of_hours", "user_id": users["chair"].pk, "day": late.date().isoformat()},
         "accounts:member-action": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk, "action": "unlock"},
+        "actions:records-updated": {"pk": action.pk},
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "set-password"},
         "accounts:accept-invitation": {"uidb64": "MQ", "token": "abc-def"},
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from openmarac.accounts.forms import MaracSettingsForm
 from openmarac.accounts.models import AgencyKind, Marac, Role
 from openmarac.actions import services as action_services
+from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.forms import ScheduleForm
 from openmarac.meetings.models import DeclarationSignature
@@ -208,6 +209,11 @@ WRITES = {
         lambda w: {"version": w["action"].version, "status": "open", "note": "Housing options appointment booked"},
         {"coordinator", "representative"},
     ),
+    # Housing's "update our records" after the case closed: the owning agency (and the
+    # coordinator, who may report on any action) tick it.
+    "actions:records-updated": Write(
+        lambda w: {"pk": w["records_update"].pk}, lambda w: {"version": w["records_update"].version}, {"coordinator", "representative"}, status=302
+    ),
 }
 
 
@@ -246,6 +252,10 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    records_update = Action.objects.create(
+        case=listed.case, hearing=hearing, kind=ActionKind.UPDATE_RECORDS, owner_agency=users["representative"].agency,
+        description="Update our records", for_whom="household", due_on=timezone.localdate() + timedelta(days=1), created_by=coordinator,
+    )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # Everyone has signed for the published meeting, so the table tests access, not
     # the declaration step.
@@ -258,7 +268,7 @@ def _build_world():
     return {
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
-        "pending": pending, "link": link,
+        "records_update": records_update, "pending": pending, "link": link,
     }
 
 

@@ -5,6 +5,10 @@ from openmarac.meetings.models import Risk
 
 from .models import Action, ActionKind, ForWhom
 
+# Updating an agency's own records is made for every agency when the case closes, never
+# volunteered on the hearing screen.
+VOLUNTEERED_KINDS = [choice for choice in ActionKind.choices if choice[0] != ActionKind.UPDATE_RECORDS]
+
 
 def _date(label, required=True, help_text=""):
     return forms.DateField(
@@ -41,7 +45,7 @@ class RiskForm(GovukForm):
 
 
 class ActionForm(GovukForm):
-    kind = forms.ChoiceField(label="Kind of action", choices=ActionKind.choices, initial=ActionKind.OTHER)
+    kind = forms.ChoiceField(label="Kind of action", choices=VOLUNTEERED_KINDS, initial=ActionKind.OTHER)
     owner_agency = forms.ModelChoiceField(label="Owning agency", queryset=None, empty_label="Choose the agency")
     owner_name = forms.CharField(label="Named person", max_length=150, required=False)
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))

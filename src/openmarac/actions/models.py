@@ -24,6 +24,9 @@ class ActionKind(models.TextChoices):
     MASH = "mash", "Link with MASH"
     MATAC = "matac", "Link with MATAC"
     REPEAT_REFERRAL = "repeat_referral", "Repeat-incident referral back to Marac"
+    # Not volunteered: made for each agency that knows the case when it is closed at the
+    # hearing, so the agency brings its own systems (flags, alerts, case notes) up to date.
+    UPDATE_RECORDS = "update_records", "Update our agency’s records"
     OTHER = "other", "Other"
 
 

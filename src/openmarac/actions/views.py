@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
 
 from openmarac.access import policy
@@ -36,7 +36,7 @@ from openmarac.risk.models import RiskAssessment
 from . import selectors, services
 from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, RiskForm
 from .language import nudges_for
-from .models import Action
+from .models import Action, ActionKind
 from .prompts import plan_prompts
 
 
@@ -335,5 +335,28 @@ def action_detail(request, pk):
                 return redirect("actions:action", action.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)
     victim = present_person(action.case.victim, user=request.user, marac=action.case.marac)
-    context = {"action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by")}
+    context = {
+        "action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by"),
+        "can_tick": can_report and action.kind == ActionKind.UPDATE_RECORDS and action.status == Action.Status.OPEN,
+    }
     return render(request, "actions/action.html", context)
+
+
+@login_required
+@require_POST
+def records_updated(request, pk):
+    """The agency ticks "updated our records" with one button."""
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None or action.kind != ActionKind.UPDATE_RECORDS or not policy.can_report_on_action(request.user, action):
+        not_found(request, "actions.action", pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        services.records_updated(by=request.user, action=action, version=version, request=request)
+    except services.EditConflict as conflict:
+        messages.error(request, f"Someone else updated this action first (it is now “{conflict.current.get_status_display()}”). Check it below.")
+    else:
+        messages.success(request, "Recorded: your agency has updated its records.")
+    return redirect("actions:action", action.pk)

@@ -9,6 +9,7 @@ from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Role
 from openmarac.actions import selectors as action_selectors
+from openmarac.actions.models import ActionKind
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.records import selectors as record_selectors
@@ -145,7 +146,20 @@ def _agency_work(user, marac, panel):
                 )
             )
     today = timezone.localdate()
-    due = action_selectors.actions_of_agency(user=user, marac=marac).filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
+    # Records updates stay on the page until ticked, whatever their due date.
+    for action in action_selectors.records_updates_open(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Case {action.case.reference}: update your agency’s records (due {action.due_on:%-d %B})",
+                reverse("actions:action", args=[action.pk]),
+                urgent=action.due_on < today,
+            )
+        )
+    due = (
+        action_selectors.actions_of_agency(user=user, marac=marac)
+        .filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
+        .exclude(kind=ActionKind.UPDATE_RECORDS)
+    )
     for action in due:
         panel.attention.append(
             Attention(
