@@ -326,6 +326,19 @@ def can_confirm_plan_safe(user, meeting):
     return has_role(user, meeting.marac, Role.IDVA)
 
 
+def can_propose_action(user, meeting, *, now):
+    """In a round held in writing an agency proposes its own actions on a case's page,
+    from publication until the closing date; the chair then agrees the plan."""
+    return (
+        meeting.is_async
+        and meeting.status == "scheduled"
+        and meeting.published_at is not None
+        and now < meeting.starts_at
+        and user.agency_id is not None
+        and has_role(user, meeting.marac, Role.REPRESENTATIVE, Role.IDVA)
+    )
+
+
 def can_report_on_action(user, action):
     """The owning agency (and joint agencies) report progress; the coordinator may too.
     The chair reads every action but reports on none. Only on an action the user can

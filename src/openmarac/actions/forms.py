@@ -79,3 +79,30 @@ class CloseForm(GovukForm):
     reason = forms.CharField(
         label="If the Idva has not confirmed the plan: why close the case now", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ProposalForm(GovukForm):
+    """An agency's own proposed action in a round held in writing."""
+
+    kind = forms.ChoiceField(label="Kind of action", choices=VOLUNTEERED_KINDS, initial=ActionKind.OTHER)
+    description = forms.CharField(label="What your agency will do", widget=forms.Textarea(attrs={"rows": 3}))
+    for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices)
+    due_on = _date("Due by")
+    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+
+
+class ProposalAcceptForm(GovukForm):
+    """The chair's agreement, with the proposal's words and date to edit if needed."""
+
+    description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
+    due_on = _date("Due by")
+    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    child = forms.ModelChoiceField(label="Which child (for an action for a child)", queryset=None, required=False)
+
+    def __init__(self, *args, children, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = children
+
+
+class ProposalDeclineForm(GovukForm):
+    reason = forms.CharField(label="Why the action is declined", widget=forms.Textarea(attrs={"rows": 2}))

@@ -18,7 +18,7 @@ from openmarac.audit import services as audit
 from openmarac.meetings.models import Hearing, Risk
 from openmarac.notifications.services import notify
 
-from .models import Action, ActionKind, ActionReminder, ActionUpdate, ForWhom
+from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ForWhom
 
 FLAG_MONTHS = 12
 DUE_SOON_DAYS = 3
@@ -155,6 +155,9 @@ def hearing_close(*, by, hearing, reason="", request=None):
     required and recorded."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    if hearing.proposals.filter(status=ActionProposal.Status.PROPOSED).exists():
+        # A proposal left undecided would be an agency's offer nobody answered.
+        raise ValidationError({"reason": "Accept or decline every action the agencies proposed before you close the case"})
     if hearing.idva_confirmed_at is None and not reason.strip():
         raise ValidationError({"reason": "The Idva has not confirmed the plan is safe: record why the case is closed without it"})
     hearing.closed_at = timezone.now()
@@ -170,6 +173,68 @@ def hearing_close(*, by, hearing, reason="", request=None):
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary="Closed for the meeting")
     records_updates_create(by=by, hearing=hearing)
     return hearing
+
+
+@transaction.atomic
+def action_propose(*, by, hearing, description, for_whom, due_on, kind=ActionKind.OTHER, owner_name="", request=None) -> ActionProposal:
+    """An agency proposes an action of its own for a case in a round held in writing,
+    before the closing date."""
+    meeting = hearing.item.meeting
+    _require(policy.can_propose_action(by, meeting, now=timezone.now()))
+    problems = {}
+    if hearing.closed_at:
+        problems["description"] = "The chair has already agreed this case’s plan"
+    if not description.strip():
+        problems["description"] = "Say what your agency will do"
+    if due_on < _meeting_date(hearing):
+        problems["due_on"] = "The due date cannot be before the closing date"
+    if kind == ActionKind.UPDATE_RECORDS:
+        problems["kind"] = "Choose the kind of action"
+    if problems:
+        raise ValidationError(problems)
+    proposal = ActionProposal.objects.create(
+        hearing=hearing, agency=by.agency, kind=kind, description=description, for_whom=for_whom, due_on=due_on,
+        owner_name=owner_name, proposed_by=by,
+    )
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=proposal, marac=meeting.marac, summary="Action proposed")
+    return proposal
+
+
+def _pending(proposal):
+    locked = ActionProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != ActionProposal.Status.PROPOSED:
+        raise ValidationError("This proposal has already been decided.")
+    return locked
+
+
+@transaction.atomic
+def proposal_accept(*, by, proposal, description, due_on, owner_name="", child=None, request=None) -> Action:
+    """The chair agrees a proposed action, as it stands or edited: it becomes an action
+    of the plan, owned by the agency that proposed it."""
+    hearing = proposal.hearing
+    _require(policy.can_record_hearing(by, hearing.item.meeting))
+    proposal = _pending(proposal)
+    action = action_add(
+        by=by, hearing=hearing, owner_agency=proposal.agency, description=description, for_whom=proposal.for_whom,
+        due_on=due_on, kind=proposal.kind, owner_name=owner_name, child=child, request=request,
+    )
+    proposal.status, proposal.action, proposal.decided_by, proposal.decided_at = ActionProposal.Status.ACCEPTED, action, by, timezone.now()
+    proposal.save(update_fields=["status", "action", "decided_by", "decided_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=proposal, marac=hearing.item.meeting.marac, summary="Proposal accepted")
+    return action
+
+
+@transaction.atomic
+def proposal_decline(*, by, proposal, reason, request=None) -> ActionProposal:
+    """The chair declines a proposed action; the reason is shown to the agency."""
+    _require(policy.can_record_hearing(by, proposal.hearing.item.meeting))
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the action is declined: the agency sees it"})
+    proposal = _pending(proposal)
+    proposal.status, proposal.decline_reason, proposal.decided_by, proposal.decided_at = ActionProposal.Status.DECLINED, reason, by, timezone.now()
+    proposal.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=proposal, marac=proposal.hearing.item.meeting.marac, summary="Proposal declined")
+    return proposal
 
 
 def risk_escalated(*, score: int | None, previous_score: int | None, meets_escalation: bool) -> bool:

@@ -88,7 +88,7 @@ def _coordinator(user, marac, panel):
         if missing:
             panel.attention.append(
                 Attention(
-                    f"Meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
+                    f"{meeting.title[0].upper()}{meeting.title[1:]}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
                     reverse("meetings:research", args=[meeting.public_id]),
                     urgent=timezone.now() > meeting.research_deadline,
                 )
@@ -140,7 +140,7 @@ def _agency_work(user, marac, panel):
         if outstanding:
             panel.attention.append(
                 Attention(
-                    f"Research for the meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
+                    f"Research for the {meeting.title}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
                     reverse("meetings:research", args=[meeting.public_id]),
                     urgent=timezone.now() > meeting.research_deadline,
                 )

@@ -103,6 +103,20 @@ class Meeting(models.Model):
     def is_async(self):
         return self.mode == MeetingMode.ASYNC
 
+    @property
+    def kind_word(self):
+        """What the page calls it: a round held in writing has no meeting."""
+        return "round" if self.is_async else "meeting"
+
+    @property
+    def title(self):
+        """"round closing Thursday 10 December 2026" or "meeting of Thursday 10 December
+        2026", said the same way on every page and in every email."""
+        from django.utils import timezone
+
+        day = f"{timezone.localtime(self.starts_at):%A %-d %B %Y}"
+        return f"round closing {day}" if self.is_async else f"meeting of {day}"
+
 
 class AgendaItem(models.Model):
     """A referral listed for a meeting."""

@@ -150,8 +150,11 @@ def meeting_move(*, by, meeting, starts_at, note, request=None):
     local_old, local_new = timezone.localtime(old), timezone.localtime(starts_at)
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: meeting moved",
-        message=f"The {meeting.marac.name} meeting of {local_old:%-d %B %Y %H:%M} has moved to {local_new:%-d %B %Y %H:%M}. The reason is on the meeting page.",
+        subject=f"{meeting.marac.name}: {meeting.kind_word} moved",
+        message=(
+            f"The {meeting.marac.name} {meeting.kind_word} {'closing' if meeting.is_async else 'of'} {local_old:%-d %B %Y %H:%M} has moved: "
+            f"it is now the {meeting.title} at {local_new:%H:%M}. The reason is on its page."
+        ),
         path=reverse("meetings:meeting", args=[meeting.public_id]),
     )
     return meeting
@@ -180,9 +183,9 @@ def meeting_cancel(*, by, meeting, note, request=None):
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Cancelled; {relisted} relisted")
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: meeting cancelled",
+        subject=f"{meeting.marac.name}: {meeting.kind_word} cancelled",
         message=(
-            f"The {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y %H:%M} is cancelled; "
+            f"The {meeting.marac.name} {meeting.title} at {timezone.localtime(meeting.starts_at):%H:%M} is cancelled; "
             "its cases are listed for the next meetings. The reason is on the meeting page."
         ),
         path=reverse("meetings:meetings", args=[meeting.marac.slug]),
@@ -308,10 +311,9 @@ def meeting_publish(*, by, meeting, request=None):
     deadline = timezone.localtime(meeting.research_deadline)
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: case list for {when:%-d %B %Y}",
+        subject=f"{meeting.marac.name}: case list for the {meeting.title}",
         message=(
-            f"The case list for the {meeting.marac.name} {'round closing' if meeting.is_async else 'meeting'} of "
-            f"{when:%-d %B %Y at %H:%M} is ready. Please research every case and return your agency's research by "
+            f"The case list for the {meeting.marac.name} {meeting.title} at {when:%H:%M} is ready. Please research every case and return your agency's research by "
             f"{deadline:%-d %B %Y %H:%M}."
         ),
         path=reverse("meetings:meeting", args=[meeting.public_id]),
@@ -409,8 +411,7 @@ def research_reminders_send(*, today=None):
                 users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
                 subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
                 message=(
-                    f"Your agency has not returned research on every case for the {meeting.marac.name} meeting of "
-                    f"{timezone.localtime(meeting.starts_at):%-d %B %Y}. It {'was' if late else 'is'} due by "
+                    f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
                     f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
                 ),
                 path=reverse("meetings:research", args=[meeting.public_id]),
