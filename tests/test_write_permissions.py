@@ -23,7 +23,7 @@ from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.forms import ScheduleForm
-from openmarac.meetings.models import DeclarationSignature
+from openmarac.meetings.models import DeclarationSignature, ResearchDelegation
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import transfer
 from openmarac.referrals.models import MatchCandidate, Referral
@@ -209,6 +209,14 @@ WRITES = {
         lambda w: {"version": w["action"].version, "status": "open", "note": "Housing options appointment booked"},
         {"coordinator", "representative"},
     ),
+    # Housing hands the listed case's research to its referrer (the key worker). Another
+    # agency naming housing's referrer is refused like any record it cannot address.
+    "meetings:research-delegate": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id},
+        lambda w: {f"delegate-{w['listed'].pk}-delegate": w["users"]["referrer"].pk},
+        {"representative"},
+    ),
+    "meetings:research-delegation-withdraw": Write(lambda w: {"pk": w["delegation"].pk}, lambda w: {}, {"representative"}),
     # Housing's "update our records" after the case closed: the owning agency (and the
     # coordinator, who may report on any action) tick it.
     "actions:records-updated": Write(
@@ -256,6 +264,10 @@ def _build_world():
         case=listed.case, hearing=hearing, kind=ActionKind.UPDATE_RECORDS, owner_agency=users["representative"].agency,
         description="Update our records", for_whom="household", due_on=timezone.localdate() + timedelta(days=1), created_by=coordinator,
     )
+    # A standing request from housing to its referrer, on the other published meeting.
+    delegation = ResearchDelegation.objects.create(
+        meeting=unsigned, referral=listed, agency=users["representative"].agency, delegate=referrer, delegated_by=users["representative"]
+    )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # Everyone has signed for the published meeting, so the table tests access, not
     # the declaration step.
@@ -268,7 +280,7 @@ def _build_world():
     return {
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
-        "records_update": records_update, "pending": pending, "link": link,
+        "records_update": records_update, "delegation": delegation, "pending": pending, "link": link,
     }
 
 

@@ -58,6 +58,15 @@ def personal_attention(*, user):
         Attention(f"{t.from_marac.name} asks to transfer a case to {t.to_marac.name}", reverse("referrals:transfer", args=[t.pk]))
         for t in transfers_awaiting(user=user)
     ]
+    for delegation in meeting_selectors.live_delegations(user=user):
+        items.append(
+            Attention(
+                f"{delegation.delegated_by.full_name} asks you to complete research on case {delegation.referral.case.reference} "
+                f"by {timezone.localtime(delegation.meeting.research_deadline):%-d %B %H:%M}",
+                reverse("meetings:delegated-research", args=[delegation.pk]),
+                urgent=timezone.now() > delegation.meeting.research_deadline,
+            )
+        )
     for decision in referral_selectors.sharing_reviews_due(user=user):
         items.append(
             Attention(

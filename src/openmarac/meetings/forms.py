@@ -138,3 +138,15 @@ class AttendanceRowForm(GovukForm):
 class ObserverForm(GovukForm):
     observer_name = forms.CharField(label="Observer’s name and role", max_length=150)
     observer_signed = forms.BooleanField(label="Signed the confidentiality declaration", required=False)
+
+
+class DelegationForm(GovukForm):
+    """Hand one case's research to the key worker: a colleague of the same agency."""
+
+    delegate = forms.ModelChoiceField(label="Colleague who knows the family", queryset=None, empty_label="Choose a colleague")
+    invited_to_slot = forms.BooleanField(label="Invite them to the meeting for this case’s slot", required=False)
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = colleagues
+        self.fields["delegate"].label_from_instance = lambda user: f"{user.full_name} ({user.job_title})" if user.job_title else user.full_name
