@@ -174,3 +174,22 @@ def test_the_chair_accepts_and_declines_on_the_case_page(staff, round_case, clie
     keep.refresh_from_db()
     drop.refresh_from_db()
     assert keep.status == "accepted" and drop.status == "declined" and drop.decline_reason == "Not proportionate"
+
+
+def test_the_case_page_queries_do_not_grow_with_proposals(staff, round_case, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    meeting = round_case.item.meeting
+    _sign(meeting, staff["chair"])
+    sign_in(client, staff["chair"])
+    url = reverse("actions:hearing", args=[meeting.public_id, round_case.item.pk])
+
+    def count_with(proposals):
+        while round_case.proposals.count() < proposals:
+            _propose(staff, round_case)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    assert count_with(1) == count_with(4)

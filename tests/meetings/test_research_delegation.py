@@ -152,3 +152,22 @@ def test_a_bad_hand_over_is_explained_on_the_grid(people, published, client):
     assert not ResearchDelegation.objects.exists()
     ok = client.post(url, {f"delegate-{first.pk}-delegate": people["referrer"].pk})
     assert ok.status_code == 302 and ResearchDelegation.objects.get().delegate == people["referrer"]
+
+
+def test_the_research_list_queries_do_not_grow_with_its_cases(people, meeting, refer, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.meeting_publish(by=people["coordinator"], meeting=meeting)
+    DeclarationSignature.objects.create(meeting=meeting, user=people["housing_rep"], statement="x")
+    sign_in(client, people["housing_rep"])
+    url = reverse("meetings:research", args=[meeting.public_id])
+
+    def count_with(cases):
+        while meeting.items.count() < cases:
+            services.referral_list(by=people["coordinator"], referral=refer(children=0), meeting=meeting)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    assert count_with(2) == count_with(5)

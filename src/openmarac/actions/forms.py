@@ -97,11 +97,16 @@ class ProposalAcceptForm(GovukForm):
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
     due_on = _date("Due by")
     owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
-    child = forms.ModelChoiceField(label="Which child (for an action for a child)", queryset=None, required=False)
+    child = forms.ChoiceField(label="Which child (for an action for a child)", required=False)
 
     def __init__(self, *args, children, **kwargs):
+        # `children` is a list read once for all the proposals on the page.
         super().__init__(*args, **kwargs)
-        self.fields["child"].queryset = children
+        self._children = {str(child.pk): child for child in children}
+        self.fields["child"].choices = [("", "Not for a child")] + [(pk, str(child)) for pk, child in self._children.items()]
+
+    def clean_child(self):
+        return self._children.get(self.cleaned_data["child"])
 
 
 class ProposalDeclineForm(GovukForm):

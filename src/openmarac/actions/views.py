@@ -123,7 +123,7 @@ def hearing(request, public_id, item_id):
     )
     close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
     proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
-    decisions = _proposal_forms(request, action, hearing, children)
+    decisions = _proposal_forms(request, action, hearing, list(children))
     if request.method == "GET":
         _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":

@@ -143,10 +143,17 @@ class ObserverForm(GovukForm):
 class DelegationForm(GovukForm):
     """Hand one case's research to the key worker: a colleague of the same agency."""
 
-    delegate = forms.ModelChoiceField(label="Colleague who knows the family", queryset=None, empty_label="Choose a colleague")
+    delegate = forms.ChoiceField(label="Colleague who knows the family")
     invited_to_slot = forms.BooleanField(label="Invite them to the meeting for this case’s slot", required=False)
 
     def __init__(self, *args, colleagues, **kwargs):
+        # `colleagues` is a list read once for the whole research list, so the page's
+        # queries do not grow with its cases.
         super().__init__(*args, **kwargs)
-        self.fields["delegate"].queryset = colleagues
-        self.fields["delegate"].label_from_instance = lambda user: f"{user.full_name} ({user.job_title})" if user.job_title else user.full_name
+        self._colleagues = {str(user.pk): user for user in colleagues}
+        self.fields["delegate"].choices = [("", "Choose a colleague")] + [
+            (pk, f"{user.full_name} ({user.job_title})" if user.job_title else user.full_name) for pk, user in self._colleagues.items()
+        ]
+
+    def clean_delegate(self):
+        return self._colleagues[self.cleaned_data["delegate"]]

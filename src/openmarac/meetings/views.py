@@ -261,7 +261,7 @@ def _research_context(request, meeting, bound=None):
     valid, shown with its message and the choices made."""
     mine = selectors.research_for_agency(user=request.user, meeting=meeting)
     delegations = selectors.agency_delegations(user=request.user, meeting=meeting)
-    colleagues = services.delegation_colleagues(by=request.user, meeting=meeting)
+    colleagues = list(services.delegation_colleagues(by=request.user, meeting=meeting))
     rows = []
     for item, research in mine or []:
         form = None
@@ -273,7 +273,7 @@ def _research_context(request, meeting, bound=None):
         "meeting": meeting,
         "mine": rows if mine is not None else None,
         "matrix": selectors.research_matrix(user=request.user, meeting=meeting),
-        "has_colleagues": colleagues.exists(),
+        "has_colleagues": bool(colleagues),
         "now": timezone.now(),
     }
 
@@ -290,9 +290,9 @@ def research_delegate(request, public_id, referral_id):
     if gate:
         return gate
     referral = item.referral
-    colleagues = services.delegation_colleagues(by=request.user, meeting=meeting)
+    colleagues = list(services.delegation_colleagues(by=request.user, meeting=meeting))
     chosen = request.POST.get(f"delegate-{referral.pk}-delegate", "")
-    if chosen and not colleagues.filter(pk=chosen if chosen.isdigit() else None).exists():
+    if chosen and chosen not in {str(user.pk) for user in colleagues}:
         # The list offers only colleagues; anyone else is a record this user cannot
         # address, refused like any other.
         not_found(request, "accounts.user", chosen[:32])
