@@ -146,10 +146,13 @@ class DelegationForm(GovukForm):
     delegate = forms.ChoiceField(label="Colleague who knows the family")
     invited_to_slot = forms.BooleanField(label="Invite them to the meeting for this case’s slot", required=False)
 
-    def __init__(self, *args, colleagues, **kwargs):
+    def __init__(self, *args, colleagues, has_slots=True, **kwargs):
         # `colleagues` is a list read once for the whole research list, so the page's
         # queries do not grow with its cases.
         super().__init__(*args, **kwargs)
+        if not has_slots:
+            # A round held in writing has no slot to be invited to.
+            del self.fields["invited_to_slot"]
         self._colleagues = {str(user.pk): user for user in colleagues}
         self.fields["delegate"].choices = [("", "Choose a colleague")] + [
             (pk, f"{user.full_name} ({user.job_title})" if user.job_title else user.full_name) for pk, user in self._colleagues.items()

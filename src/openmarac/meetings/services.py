@@ -462,6 +462,7 @@ def research_delegate(*, by, meeting, referral, delegate, invited_to_slot=False,
         problems.append("This case’s research is already with a colleague: withdraw that request first")
     if problems:
         raise ValidationError(problems)
+    invited_to_slot = invited_to_slot and not meeting.is_async  # a round has no slots
     delegation = ResearchDelegation.objects.create(
         meeting=meeting, referral=referral, agency=by.agency, delegate=delegate, invited_to_slot=invited_to_slot, delegated_by=by
     )

@@ -267,7 +267,7 @@ def _research_context(request, meeting, bound=None):
         form = None
         returned = research is not None and research.returned_at is not None
         if not returned and item.referral_id not in delegations and meeting.starts_at > timezone.now():
-            form = bound[1] if bound and bound[0] == item.referral_id else DelegationForm(colleagues=colleagues, prefix=f"delegate-{item.referral_id}")
+            form = bound[1] if bound and bound[0] == item.referral_id else DelegationForm(colleagues=colleagues, has_slots=not meeting.is_async, prefix=f"delegate-{item.referral_id}")
         rows.append((item, research, delegations.get(item.referral_id), form))
     return {
         "meeting": meeting,
@@ -296,7 +296,7 @@ def research_delegate(request, public_id, referral_id):
         # The list offers only colleagues; anyone else is a record this user cannot
         # address, refused like any other.
         not_found(request, "accounts.user", chosen[:32])
-    form = DelegationForm(request.POST, colleagues=colleagues, prefix=f"delegate-{referral.pk}")
+    form = DelegationForm(request.POST, colleagues=colleagues, has_slots=not meeting.is_async, prefix=f"delegate-{referral.pk}")
     if form.is_valid():
         try:
             delegation = services.research_delegate(by=request.user, meeting=meeting, referral=referral, request=request, **form.cleaned_data)
