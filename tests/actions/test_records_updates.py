@@ -5,6 +5,7 @@ escalated and within three working days otherwise (issue 15)."""
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -161,7 +162,7 @@ def test_a_volunteered_action_is_not_ticked_this_way(staff, heard):
         by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=7),
     )
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         services.records_updated(by=staff["housing_rep"], action=action, version=action.version)
 
 
