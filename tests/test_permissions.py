@@ -85,6 +85,8 @@ PROTECTED = {
     "meetings:meeting-ics": ATTENDEES,
     "meetings:research": ATTENDEES,
     "meetings:research-case": ATTENDEES,
+    # The key worker (housing's referrer) asked to research the listed case: that form only.
+    "meetings:delegated-research": {"referrer"},
     "meetings:register": {"coordinator", "chair"},
     "referrals:transfer-request": {"coordinator"},
     "referrals:transfer-bundle": {"coordinator"},
@@ -139,6 +141,9 @@ POST_ONLY = {
     "meetings:item-move",
     "records:sar-link",
     "records:sar-complete",
+    "actions:records-updated",
+    "meetings:research-delegate",
+    "meetings:research-delegation-withdraw",
 }
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
@@ -184,6 +189,8 @@ def world(marac, other_marac):
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
     pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
+    # Housing hands the listed case's research to its referrer, the key worker.
+    delegation = meeting_services.research_delegate(by=users["representative"], meeting=meeting, referral=listed, delegate=referrer)
     sar = record_services.sar_record(by=users["coordinator"], marac=marac, person=referral.case.victim, received_on=timezone.localdate())
     # A view at 23:00 on a Monday: an out-of-hours exception for the audit's review page.
     late = datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -263,6 +270,10 @@ def world(marac, other_marac):
         "audit:exceptions": {"slug": marac.slug},
         "audit:exception-review": {"slug": marac.slug, "kind": "out_of_hours", "user_id": users["chair"].pk, "day": late.date().isoformat()},
         "accounts:member-action": {"slug": marac.slug, "pk": users["referrer"].memberships.get().pk, "action": "unlock"},
+        "actions:records-updated": {"pk": action.pk},
+        "meetings:research-delegate": {"public_id": meeting.public_id, "referral_id": listed.public_id},
+        "meetings:research-delegation-withdraw": {"pk": delegation.pk},
+        "meetings:delegated-research": {"pk": delegation.pk},
         "accounts:password-reset-confirm": {"uidb64": "MQ", "token": "set-password"},
         "accounts:accept-invitation": {"uidb64": "MQ", "token": "abc-def"},
     }

@@ -25,11 +25,12 @@ from django_otp.plugins.otp_static.models import StaticToken
 from openmarac.accounts.forms import MaracSettingsForm
 from openmarac.accounts.models import AccountRequest, AgencyKind, Marac, Membership, Role
 from openmarac.actions import services as action_services
+from openmarac.actions.models import Action, ActionKind
 from openmarac.audit import services as audit
 from openmarac.audit.models import ExceptionReview
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.forms import ScheduleForm
-from openmarac.meetings.models import DeclarationSignature
+from openmarac.meetings.models import DeclarationSignature, ResearchDelegation
 from openmarac.records import services as record_services
 from openmarac.records.forms import CorrectionForm
 from openmarac.referrals import services as referral_services
@@ -360,6 +361,19 @@ WRITES = {
         {"coordinator"},
         check=lambda w, actor: _assert(ExceptionReview.objects.filter(user=w["users"]["chair"], kind="out_of_hours").count() == 1),
     ),
+    # Housing hands the listed case's research to its referrer (the key worker). Another
+    # agency naming housing's referrer is refused like any record it cannot address.
+    "meetings:research-delegate": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id},
+        lambda w: {f"delegate-{w['listed'].pk}-delegate": w["users"]["referrer"].pk},
+        {"representative"},
+    ),
+    "meetings:research-delegation-withdraw": Write(lambda w: {"pk": w["delegation"].pk}, lambda w: {}, {"representative"}),
+    # Housing's "update our records" after the case closed: the owning agency (and the
+    # coordinator, who may report on any action) tick it.
+    "actions:records-updated": Write(
+        lambda w: {"pk": w["records_update"].pk}, lambda w: {"version": w["records_update"].version}, {"coordinator", "representative"}, status=302
+    ),
 }
 
 
@@ -437,6 +451,14 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    records_update = Action.objects.create(
+        case=listed.case, hearing=hearing, kind=ActionKind.UPDATE_RECORDS, owner_agency=users["representative"].agency,
+        description="Update our records", for_whom="household", due_on=timezone.localdate() + timedelta(days=1), created_by=coordinator,
+    )
+    # A standing request from housing to its referrer, on the other published meeting.
+    delegation = ResearchDelegation.objects.create(
+        meeting=unsigned, referral=listed, agency=users["representative"].agency, delegate=referrer, delegated_by=users["representative"]
+    )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # A case restricted by another coordinator, naming nobody else, and a chair's
     # break-glass use of it awaiting review.
@@ -485,6 +507,7 @@ def _build_world():
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
         "late": late, "restricted": restricted, "grant": grant,
+        "records_update": records_update, "delegation": delegation,
     }
 
 

@@ -368,6 +368,35 @@ def can_do_research(user, meeting):
     )
 
 
+def live_research_delegations_q(user, *, now):
+    """A filter on ResearchDelegation: the delegations that open one case's research form
+    to this user (the key worker). Only while the user is an active member of the Marac
+    and still of the agency, the delegation is not withdrawn, the meeting has not been
+    held and the agency's research on the case is not yet returned. It grants the
+    research form for that case and meeting and nothing else: not the case page, not the
+    other cases, not the meeting."""
+    from django.db.models import Exists, OuterRef
+
+    from openmarac.meetings.models import ResearchReturn
+
+    if user.agency_id is None:
+        return Q(pk__in=[])
+    returned = ResearchReturn.objects.filter(
+        meeting=OuterRef("meeting"), referral=OuterRef("referral"), agency=OuterRef("agency"), returned_at__isnull=False
+    )
+    return (
+        Q(delegate_id=user.pk, agency_id=user.agency_id, withdrawn_at__isnull=True)
+        & Q(meeting__marac_id__in=list(_roles_by_marac(user)), meeting__status="scheduled", meeting__starts_at__gt=now)
+        & ~Q(Exists(returned))
+    )
+
+
+def can_complete_delegated_research(user, meeting, referral, *, now):
+    from openmarac.meetings.models import ResearchDelegation
+
+    return ResearchDelegation.objects.filter(live_research_delegations_q(user, now=now), meeting=meeting, referral=referral).exists()
+
+
 def can_see_all_research(user, meeting, *, visible_before_meeting, now):
     """Chair and coordinator always; other attendees as the Marac chooses: as research
     comes in, or only from the meeting's start."""
@@ -386,6 +415,19 @@ def can_record_hearing(user, meeting):
 
 def can_confirm_plan_safe(user, meeting):
     return has_role(user, meeting.marac, Role.IDVA)
+
+
+def can_propose_action(user, meeting, *, now):
+    """In a round held in writing an agency proposes its own actions on a case's page,
+    from publication until the closing date; the chair then agrees the plan."""
+    return (
+        meeting.is_async
+        and meeting.status == "scheduled"
+        and meeting.published_at is not None
+        and now < meeting.starts_at
+        and user.agency_id is not None
+        and has_role(user, meeting.marac, Role.REPRESENTATIVE, Role.IDVA)
+    )
 
 
 def can_report_on_action(user, action):

@@ -5,6 +5,10 @@ from openmarac.meetings.models import Risk
 
 from .models import Action, ActionKind, ForWhom
 
+# Updating an agency's own records is made for every agency when the case closes, never
+# volunteered on the hearing screen.
+VOLUNTEERED_KINDS = [choice for choice in ActionKind.choices if choice[0] != ActionKind.UPDATE_RECORDS]
+
 
 def _date(label, required=True, help_text=""):
     return forms.DateField(
@@ -41,7 +45,7 @@ class RiskForm(GovukForm):
 
 
 class ActionForm(GovukForm):
-    kind = forms.ChoiceField(label="Kind of action", choices=ActionKind.choices, initial=ActionKind.OTHER)
+    kind = forms.ChoiceField(label="Kind of action", choices=VOLUNTEERED_KINDS, initial=ActionKind.OTHER)
     owner_agency = forms.ModelChoiceField(label="Owning agency", queryset=None, empty_label="Choose the agency")
     owner_name = forms.CharField(label="Named person", max_length=150, required=False)
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
@@ -75,3 +79,35 @@ class CloseForm(GovukForm):
     reason = forms.CharField(
         label="If the Idva has not confirmed the plan: why close the case now", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ProposalForm(GovukForm):
+    """An agency's own proposed action in a round held in writing."""
+
+    kind = forms.ChoiceField(label="Kind of action", choices=VOLUNTEERED_KINDS, initial=ActionKind.OTHER)
+    description = forms.CharField(label="What your agency will do", widget=forms.Textarea(attrs={"rows": 3}))
+    for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices)
+    due_on = _date("Due by")
+    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+
+
+class ProposalAcceptForm(GovukForm):
+    """The chair's agreement, with the proposal's words and date to edit if needed."""
+
+    description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
+    due_on = _date("Due by")
+    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    child = forms.ChoiceField(label="Which child (for an action for a child)", required=False)
+
+    def __init__(self, *args, children, **kwargs):
+        # `children` is a list read once for all the proposals on the page.
+        super().__init__(*args, **kwargs)
+        self._children = {str(child.pk): child for child in children}
+        self.fields["child"].choices = [("", "Not for a child")] + [(pk, str(child)) for pk, child in self._children.items()]
+
+    def clean_child(self):
+        return self._children.get(self.cleaned_data["child"])
+
+
+class ProposalDeclineForm(GovukForm):
+    reason = forms.CharField(label="Why the action is declined", widget=forms.Textarea(attrs={"rows": 2}))

@@ -24,6 +24,9 @@ class ActionKind(models.TextChoices):
     MASH = "mash", "Link with MASH"
     MATAC = "matac", "Link with MATAC"
     REPEAT_REFERRAL = "repeat_referral", "Repeat-incident referral back to Marac"
+    # Not volunteered: made for each agency that knows the case when it is closed at the
+    # hearing, so the agency brings its own systems (flags, alerts, case notes) up to date.
+    UPDATE_RECORDS = "update_records", "Update our agency’s records"
     OTHER = "other", "Other"
 
 
@@ -99,3 +102,33 @@ class ActionReminder(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["action", "kind"], name="one_reminder_of_each_kind")]
+
+
+class ActionProposal(models.Model):
+    """An action an agency proposes itself on a case's page in a round held in writing
+    (no meeting to volunteer it at). The chair accepts it, edited or as it stands, which
+    makes the agreed Action, or declines it with a reason the agency sees."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="proposals")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
+    description = models.TextField("what will be done")
+    for_whom = models.CharField(max_length=12, choices=ForWhom.choices)
+    due_on = models.DateField()
+    owner_name = models.CharField("named person", max_length=150, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    decline_reason = models.TextField(blank=True)
+    action = models.OneToOneField(Action, null=True, blank=True, on_delete=models.PROTECT, related_name="proposal")
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["proposed_at", "id"]
+        indexes = [models.Index(fields=["hearing", "status"])]

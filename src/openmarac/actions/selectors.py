@@ -45,6 +45,13 @@ def actions_of_agency(*, user, marac):
     )
 
 
+def records_updates_open(*, user, marac):
+    """The cases on which the user's agency still has to update its own records."""
+    from .models import ActionKind
+
+    return actions_of_agency(user=user, marac=marac).filter(kind=ActionKind.UPDATE_RECORDS, status=Action.Status.OPEN)
+
+
 def action_for(*, user, pk):
     return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").distinct().first()
 

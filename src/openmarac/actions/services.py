@@ -2,10 +2,12 @@
 the same thing never silently overwrite each other: each edit names the version it
 started from, and a stale one raises EditConflict with the current record."""
 
+from datetime import date, timedelta
+
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,10 +18,14 @@ from openmarac.audit import services as audit
 from openmarac.meetings.models import Hearing, Risk
 from openmarac.notifications.services import notify
 
-from .models import Action, ActionKind, ActionReminder, ActionUpdate
+from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ForWhom
 
 FLAG_MONTHS = 12
 DUE_SOON_DAYS = 3
+# Agencies update their own systems after the hearing: by the next day where the risk
+# escalated (seed 002: "within 24 hours"), otherwise within this many working days.
+RECORDS_UPDATE_WORKING_DAYS = 3
+RECORDS_UPDATE_NOTE = "Updated our records"
 
 
 class EditConflict(Exception):
@@ -149,6 +155,9 @@ def hearing_close(*, by, hearing, reason="", request=None):
     required and recorded."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    if hearing.proposals.filter(status=ActionProposal.Status.PROPOSED).exists():
+        # A proposal left undecided would be an agency's offer nobody answered.
+        raise ValidationError({"reason": "Accept or decline every action the agencies proposed before you close the case"})
     if hearing.idva_confirmed_at is None and not reason.strip():
         raise ValidationError({"reason": "The Idva has not confirmed the plan is safe: record why the case is closed without it"})
     hearing.closed_at = timezone.now()
@@ -162,7 +171,165 @@ def hearing_close(*, by, hearing, reason="", request=None):
     case.last_heard_on = referral.heard_on
     case.save(update_fields=["last_heard_on"])
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary="Closed for the meeting")
+    records_updates_create(by=by, hearing=hearing)
     return hearing
+
+
+@transaction.atomic
+def action_propose(*, by, hearing, description, for_whom, due_on, kind=ActionKind.OTHER, owner_name="", request=None) -> ActionProposal:
+    """An agency proposes an action of its own for a case in a round held in writing,
+    before the closing date."""
+    meeting = hearing.item.meeting
+    _require(policy.can_propose_action(by, meeting, now=timezone.now()))
+    problems = {}
+    if hearing.closed_at:
+        problems["description"] = "The chair has already agreed this case’s plan"
+    if not description.strip():
+        problems["description"] = "Say what your agency will do"
+    if due_on < _meeting_date(hearing):
+        problems["due_on"] = "The due date cannot be before the closing date"
+    if kind == ActionKind.UPDATE_RECORDS:
+        problems["kind"] = "Choose the kind of action"
+    if problems:
+        raise ValidationError(problems)
+    proposal = ActionProposal.objects.create(
+        hearing=hearing, agency=by.agency, kind=kind, description=description, for_whom=for_whom, due_on=due_on,
+        owner_name=owner_name, proposed_by=by,
+    )
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=proposal, marac=meeting.marac, summary="Action proposed")
+    return proposal
+
+
+def _pending(proposal):
+    locked = ActionProposal.objects.select_for_update().get(pk=proposal.pk)
+    if locked.status != ActionProposal.Status.PROPOSED:
+        raise ValidationError("This proposal has already been decided.")
+    return locked
+
+
+@transaction.atomic
+def proposal_accept(*, by, proposal, description, due_on, owner_name="", child=None, request=None) -> Action:
+    """The chair agrees a proposed action, as it stands or edited: it becomes an action
+    of the plan, owned by the agency that proposed it."""
+    hearing = proposal.hearing
+    _require(policy.can_record_hearing(by, hearing.item.meeting))
+    proposal = _pending(proposal)
+    action = action_add(
+        by=by, hearing=hearing, owner_agency=proposal.agency, description=description, for_whom=proposal.for_whom,
+        due_on=due_on, kind=proposal.kind, owner_name=owner_name, child=child, request=request,
+    )
+    proposal.status, proposal.action, proposal.decided_by, proposal.decided_at = ActionProposal.Status.ACCEPTED, action, by, timezone.now()
+    proposal.save(update_fields=["status", "action", "decided_by", "decided_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=proposal, marac=hearing.item.meeting.marac, summary="Proposal accepted")
+    return action
+
+
+@transaction.atomic
+def proposal_decline(*, by, proposal, reason, request=None) -> ActionProposal:
+    """The chair declines a proposed action; the reason is shown to the agency."""
+    _require(policy.can_record_hearing(by, proposal.hearing.item.meeting))
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the action is declined: the agency sees it"})
+    proposal = _pending(proposal)
+    proposal.status, proposal.decline_reason, proposal.decided_by, proposal.decided_at = ActionProposal.Status.DECLINED, reason, by, timezone.now()
+    proposal.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=proposal, marac=proposal.hearing.item.meeting.marac, summary="Proposal declined")
+    return proposal
+
+
+def risk_escalated(*, score: int | None, previous_score: int | None, meets_escalation: bool) -> bool:
+    """Whether the hearing records an escalation of risk: the referral met the potential
+    escalation criterion (police-reported incidents), or its checklist score is higher
+    than the score of the case's previous referral heard at Marac."""
+    if meets_escalation:
+        return True
+    return score is not None and previous_score is not None and score > previous_score
+
+
+def working_days_after(day: date, count: int) -> date:
+    """The date `count` working days (Monday to Friday) after `day`."""
+    while count:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def records_update_due(*, heard_on: date, escalated: bool) -> date:
+    return heard_on + timedelta(days=1) if escalated else working_days_after(heard_on, RECORDS_UPDATE_WORKING_DAYS)
+
+
+def _agencies_knowing(hearing):
+    """Agencies that hold information on the case: they returned research with something
+    in it for this meeting, or own or share an action agreed at the hearing."""
+    from openmarac.accounts.models import Agency
+    from openmarac.meetings.models import ResearchReturn
+
+    item = hearing.item
+    researched = ResearchReturn.objects.filter(
+        meeting=item.meeting, referral=item.referral, returned_at__isnull=False, no_trace=False
+    ).values("agency")
+    acting = Action.objects.filter(hearing=hearing).exclude(kind=ActionKind.UPDATE_RECORDS)
+    active = item.meeting.marac.agency_links.filter(is_active=True).values("agency")
+    return (
+        Agency.objects.filter(
+            Q(pk__in=researched) | Q(pk__in=acting.values("owner_agency")) | Q(pk__in=acting.values("joint_agencies"))
+        )
+        .filter(pk__in=active)
+        .order_by("name")
+    )
+
+
+def records_updates_create(*, by, hearing):
+    """One "update our agency's records" action per agency that knows the case, made when
+    the case is closed at the hearing (within hearing_close's transaction)."""
+    referral = hearing.item.referral
+    previous = (
+        referral.case.referrals.filter(status=referral.Status.HEARD, checklist_score__isnull=False)
+        .exclude(pk=referral.pk)
+        .order_by("-heard_on", "-submitted_at")
+        .first()
+    )
+    escalated = risk_escalated(
+        score=referral.checklist_score,
+        previous_score=previous.checklist_score if previous else None,
+        meets_escalation=referral.meets_escalation,
+    )
+    heard_on = _meeting_date(hearing)
+    due_on = records_update_due(heard_on=heard_on, escalated=escalated)
+    description = (
+        "The risk escalated: update your agency’s own systems (flags, alerts, case notes) within 24 hours of the hearing."
+        if escalated
+        else "Update your agency’s own systems (flags, alerts, case notes) with the outcome of the hearing."
+    )
+    made = []
+    for agency in _agencies_knowing(hearing):
+        if Action.objects.filter(hearing=hearing, kind=ActionKind.UPDATE_RECORDS, owner_agency=agency).exists():
+            continue
+        action = Action.objects.create(
+            case=referral.case, hearing=hearing, kind=ActionKind.UPDATE_RECORDS, owner_agency=agency,
+            description=description, for_whom=ForWhom.HOUSEHOLD, due_on=due_on, created_by=by,
+        )
+        ActionUpdate.objects.create(action=action, status=Action.Status.OPEN, note="Made when the case was closed at the hearing", reported_by=by)
+        made.append(action)
+    if made:
+        audit.record(
+            action=audit.Action.CREATED, actor=by, record_type="actions.action", marac=hearing.item.meeting.marac,
+            summary=f"{len(made)} records updates{' (risk escalated)' if escalated else ''}",
+        )
+    return made
+
+
+@transaction.atomic
+def records_updated(*, by, action, version, request=None):
+    """The agency ticks that it has updated its own records; who and when are kept in
+    the action tracking record."""
+    if action.kind != ActionKind.UPDATE_RECORDS:
+        raise ValidationError("Only a records update can be ticked off like this.")
+    return action_report(
+        by=by, action=action, version=version, status=Action.Status.COMPLETED, note=RECORDS_UPDATE_NOTE,
+        completed_on=timezone.localdate(), request=request,
+    )
 
 
 def action_reminders_send(*, today=None):

@@ -12,4 +12,5 @@ urlpatterns = [
     path("meetings/<uuid:public_id>/for-my-agency/", views.agency_summary, name="agency-summary"),
     path("maracs/<slug:slug>/actions/", views.my_actions, name="mine"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
+    path("actions/<int:pk>/records-updated/", views.records_updated, name="records-updated"),
 ]

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
 
 from openmarac.access import policy
@@ -34,9 +34,9 @@ from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment
 
 from . import selectors, services
-from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, RiskForm
+from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, ProposalAcceptForm, ProposalDeclineForm, ProposalForm, RiskForm
 from .language import nudges_for
-from .models import Action
+from .models import Action, ActionKind, ActionProposal
 from .prompts import plan_prompts
 
 
@@ -95,6 +95,8 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers)),
         "can_record": policy.can_record_hearing(request.user, meeting),
         "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
+        "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
+        "proposals": hearing.proposals.select_related("agency", "proposed_by", "decided_by", "action"),
         "slot_end": slot_end.isoformat() if slot_end else "",
         **forms,
     }
@@ -120,11 +122,15 @@ def hearing(request, public_id, item_id):
         request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
     )
     close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
+    proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
+    decisions = _proposal_forms(request, action, hearing, list(children))
     if request.method == "GET":
         _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":
         try:
-            done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
+            done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form) or _proposal_post(
+                request, action, hearing, proposal_form, decisions
+            )
         except services.EditConflict as conflict:
             hearing = conflict.current
             hearing_form.data = hearing_form.data.copy()
@@ -137,9 +143,60 @@ def hearing(request, public_id, item_id):
             done = False
         if done:
             return redirect("actions:hearing", meeting.public_id, item.pk)
-    forms = {"hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form}
+    forms = {
+        "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
+        "proposal_form": proposal_form, "decisions": decisions,
+    }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
+
+
+def _proposal_forms(request, action, hearing, children):
+    """An accept and a decline form for each proposal still awaiting the chair; the one
+    posted is bound, so a mistake is shown beside it and nothing typed is lost."""
+    posted = request.POST.get("proposal", "")
+    forms = []
+    for proposal in hearing.proposals.filter(status=ActionProposal.Status.PROPOSED).select_related("agency"):
+        mine = str(proposal.pk) == posted
+        accept = ProposalAcceptForm(
+            request.POST if mine and action == "accept-proposal" else None, prefix=f"accept-{proposal.pk}", children=children,
+            initial={"description": proposal.description, "due_on": proposal.due_on, "owner_name": proposal.owner_name},
+        )
+        decline = ProposalDeclineForm(request.POST if mine and action == "decline-proposal" else None, prefix=f"decline-{proposal.pk}")
+        forms.append((proposal, accept, decline))
+    return forms
+
+
+def _proposal_post(request, action, hearing, proposal_form, decisions):
+    """Handle an agency's proposal or the chair's decision on one; True when saved."""
+    by = request.user
+    if action == "propose-action":
+        if not proposal_form.is_valid():
+            return False
+        try:
+            services.action_propose(by=by, hearing=hearing, request=request, **proposal_form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(proposal_form, error)
+            return False
+        _nudge(request, proposal_form.cleaned_data["description"])
+        messages.success(request, "Action proposed. The chair will accept or decline it when agreeing the plan.")
+        return True
+    for proposal, accept, decline in decisions:
+        form = accept if action == "accept-proposal" else decline
+        if not form.is_bound or not form.is_valid():
+            continue
+        try:
+            if action == "accept-proposal":
+                services.proposal_accept(by=by, proposal=proposal, request=request, **form.cleaned_data)
+                messages.success(request, f"{proposal.agency}’s action is agreed and added to the plan.")
+            else:
+                services.proposal_decline(by=by, proposal=proposal, request=request, **form.cleaned_data)
+                messages.success(request, f"{proposal.agency}’s proposed action is declined.")
+        except ValidationError as error:
+            apply_validation_error(form, error)
+            return False
+        return True
+    return False
 
 
 def _restore_drafts(request, **forms):
@@ -253,7 +310,7 @@ def minutes(request, public_id):
         notify(
             users=[s.user for s in meeting.signatures.select_related("user")],
             subject=f"{meeting.marac.name}: minutes and action plan",
-            message=f"The minutes and action plan of the {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y} are ready.",
+            message=f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready.",
             path=reverse("actions:minutes", args=[meeting.public_id]),
         )
         messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
@@ -335,5 +392,28 @@ def action_detail(request, pk):
                 return redirect("actions:action", action.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)
     victim = present_person(action.case.victim, user=request.user, marac=action.case.marac)
-    context = {"action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by")}
+    context = {
+        "action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by"),
+        "can_tick": can_report and action.kind == ActionKind.UPDATE_RECORDS and action.status == Action.Status.OPEN,
+    }
     return render(request, "actions/action.html", context)
+
+
+@login_required
+@require_POST
+def records_updated(request, pk):
+    """The agency ticks "updated our records" with one button."""
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None or action.kind != ActionKind.UPDATE_RECORDS or not policy.can_report_on_action(request.user, action):
+        not_found(request, "actions.action", pk)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        services.records_updated(by=request.user, action=action, version=version, request=request)
+    except services.EditConflict as conflict:
+        messages.error(request, f"Someone else updated this action first (it is now “{conflict.current.get_status_display()}”). Check it below.")
+    else:
+        messages.success(request, "Recorded: your agency has updated its records.")
+    return redirect("actions:action", action.pk)

@@ -9,6 +9,7 @@ from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Role
 from openmarac.actions import selectors as action_selectors
+from openmarac.actions.models import ActionKind
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.records import selectors as record_selectors
@@ -58,6 +59,15 @@ def personal_attention(*, user):
         Attention(f"{t.from_marac.name} asks to transfer a case to {t.to_marac.name}", reverse("referrals:transfer", args=[t.pk]))
         for t in transfers_awaiting(user=user)
     ]
+    for delegation in meeting_selectors.live_delegations(user=user):
+        items.append(
+            Attention(
+                f"{delegation.delegated_by.full_name} asks you to complete research on case {delegation.referral.case.reference} "
+                f"by {timezone.localtime(delegation.meeting.research_deadline):%-d %B %H:%M}",
+                reverse("meetings:delegated-research", args=[delegation.pk]),
+                urgent=timezone.now() > delegation.meeting.research_deadline,
+            )
+        )
     for decision in referral_selectors.sharing_reviews_due(user=user):
         items.append(
             Attention(
@@ -88,7 +98,7 @@ def _coordinator(user, marac, panel):
         if missing:
             panel.attention.append(
                 Attention(
-                    f"Meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
+                    f"{meeting.title[0].upper()}{meeting.title[1:]}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
                     reverse("meetings:research", args=[meeting.public_id]),
                     urgent=timezone.now() > meeting.research_deadline,
                 )
@@ -148,13 +158,26 @@ def _agency_work(user, marac, panel):
         if outstanding:
             panel.attention.append(
                 Attention(
-                    f"Research for the meeting of {timezone.localtime(meeting.starts_at):%-d %B}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
+                    f"Research for the {meeting.title}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
                     reverse("meetings:research", args=[meeting.public_id]),
                     urgent=timezone.now() > meeting.research_deadline,
                 )
             )
     today = timezone.localdate()
-    due = action_selectors.actions_of_agency(user=user, marac=marac).filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
+    # Records updates stay on the page until ticked, whatever their due date.
+    for action in action_selectors.records_updates_open(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Case {action.case.reference}: update your agency’s records (due {action.due_on:%-d %B})",
+                reverse("actions:action", args=[action.pk]),
+                urgent=action.due_on < today,
+            )
+        )
+    due = (
+        action_selectors.actions_of_agency(user=user, marac=marac)
+        .filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
+        .exclude(kind=ActionKind.UPDATE_RECORDS)
+    )
     for action in due:
         panel.attention.append(
             Attention(

@@ -496,8 +496,9 @@ def _research(*, marac, period):
 
 
 def _actions_in(marac, period):
-    """Actions agreed at hearings of meetings held in the period."""
-    return Action.objects.filter(
+    """Actions agreed at hearings of meetings held in the period. Records updates are
+    made for every agency at the close of a case, not agreed, so they are not counted."""
+    return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
         case__marac=marac,
         hearing__item__meeting__starts_at__date__gte=period.start,
         hearing__item__meeting__starts_at__date__lte=period.end,

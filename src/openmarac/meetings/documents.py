@@ -58,9 +58,11 @@ def meeting_ics(meeting, case_count, *, reader):
 
 def slots_ics(marac, slots, *, reader):
     calendar = _calendar(reader)
-    for meeting, entry in slots:
+    for meeting, entry, key_worker in slots:
         start = entry.slot.starts_at or meeting.starts_at
         end = entry.slot.ends_at or start
         summary = f"{marac.name}: case {entry.referral.case.reference} (slot {entry.slot.number})"
+        if key_worker:
+            summary += f", key worker {key_worker.full_name} invited"
         calendar.add_component(_event(f"slot-{entry.item.pk}-{meeting.public_id}@openmarac", summary, start, end, meeting, reader))
     return calendar.to_ical()

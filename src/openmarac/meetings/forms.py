@@ -138,3 +138,25 @@ class AttendanceRowForm(GovukForm):
 class ObserverForm(GovukForm):
     observer_name = forms.CharField(label="Observer’s name and role", max_length=150)
     observer_signed = forms.BooleanField(label="Signed the confidentiality declaration", required=False)
+
+
+class DelegationForm(GovukForm):
+    """Hand one case's research to the key worker: a colleague of the same agency."""
+
+    delegate = forms.ChoiceField(label="Colleague who knows the family")
+    invited_to_slot = forms.BooleanField(label="Invite them to the meeting for this case’s slot", required=False)
+
+    def __init__(self, *args, colleagues, has_slots=True, **kwargs):
+        # `colleagues` is a list read once for the whole research list, so the page's
+        # queries do not grow with its cases.
+        super().__init__(*args, **kwargs)
+        if not has_slots:
+            # A round held in writing has no slot to be invited to.
+            del self.fields["invited_to_slot"]
+        self._colleagues = {str(user.pk): user for user in colleagues}
+        self.fields["delegate"].choices = [("", "Choose a colleague")] + [
+            (pk, f"{user.full_name} ({user.job_title})" if user.job_title else user.full_name) for pk, user in self._colleagues.items()
+        ]
+
+    def clean_delegate(self):
+        return self._colleagues[self.cleaned_data["delegate"]]

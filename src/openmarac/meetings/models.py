@@ -103,6 +103,20 @@ class Meeting(models.Model):
     def is_async(self):
         return self.mode == MeetingMode.ASYNC
 
+    @property
+    def kind_word(self):
+        """What the page calls it: a round held in writing has no meeting."""
+        return "round" if self.is_async else "meeting"
+
+    @property
+    def title(self):
+        """"round closing Thursday 10 December 2026" or "meeting of Thursday 10 December
+        2026", said the same way on every page and in every email."""
+        from django.utils import timezone
+
+        day = f"{timezone.localtime(self.starts_at):%A %-d %B %Y}"
+        return f"round closing {day}" if self.is_async else f"meeting of {day}"
+
 
 class AgendaItem(models.Model):
     """A referral listed for a meeting."""
@@ -247,3 +261,35 @@ class Risk(models.Model):
 
     def __str__(self):
         return f"{self.who_at_risk} from {self.from_whom}: {self.harm[:50]}"
+
+
+class ResearchDelegation(models.Model):
+    """An agency representative asks a colleague of the same agency who knows the family
+    (the key worker) to complete the agency's research on one case, by the same deadline.
+
+    The delegation opens that case's research form to the colleague and nothing else, and
+    ends by itself when the research is returned or the meeting is held; the
+    representative may withdraw it before then."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="delegations")
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    delegate = models.ForeignKey(User, on_delete=models.PROTECT, related_name="research_delegations")
+    invited_to_slot = models.BooleanField(
+        "invited to the meeting for this case's slot", default=False,
+        help_text="Shown on the agency's case slots so the key worker can join for this case.",
+    )
+    delegated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    delegated_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-delegated_at", "-id"]
+        constraints = [
+            # One live delegation per case and agency: two key workers could overwrite
+            # each other's research.
+            models.UniqueConstraint(
+                fields=["meeting", "referral", "agency"], condition=models.Q(withdrawn_at__isnull=True), name="one_live_delegation_per_case"
+            )
+        ]

@@ -12,7 +12,7 @@ from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
 from . import listing
-from .models import AgendaItem, DeclarationSignature, Meeting, ResearchReturn
+from .models import AgendaItem, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
 from .services import meeting_loads, proposal_for, schedule_for
 
 
@@ -225,6 +225,32 @@ def research_for_agency(*, user, meeting):
     return [(item, returns.get(item.referral_id)) for item in items]
 
 
+def agency_delegations(*, user, meeting):
+    """The representative's view of research handed to key workers: the standing
+    (not withdrawn) request per case of the user's agency."""
+    if not policy.can_do_research(user, meeting):
+        return {}
+    delegations = ResearchDelegation.objects.filter(meeting=meeting, agency_id=user.agency_id, withdrawn_at__isnull=True).select_related("delegate")
+    return {d.referral_id: d for d in delegations}
+
+
+def delegation_for(*, user, pk):
+    """A key worker's one research request, while it is live (see the policy)."""
+    return (
+        ResearchDelegation.objects.filter(policy.live_research_delegations_q(user, now=timezone.now()), pk=pk)
+        .select_related("meeting__marac", "referral__case__victim", "agency", "delegated_by")
+        .first()
+    )
+
+
+def live_delegations(*, user):
+    return (
+        ResearchDelegation.objects.filter(policy.live_research_delegations_q(user, now=timezone.now()))
+        .select_related("meeting__marac", "referral__case", "delegated_by")
+        .order_by("meeting__research_deadline")
+    )
+
+
 def research_on_case(*, user, meeting, referral):
     """Every agency's returned research on a case, when the user may see it."""
     schedule = schedule_for(meeting.marac)
@@ -242,9 +268,20 @@ def agency_slots(*, user, marac):
         .exclude(reason=CaseInvolvement.Reason.AGENDA)
         .values_list("case_id", flat=True)
     )
+    # Key workers invited for a case's slot: the agency sees whom it is bringing.
+    invited = {
+        (d.meeting_id, d.referral_id): d.delegate
+        for d in ResearchDelegation.objects.filter(
+            agency_id=user.agency_id, meeting__marac=marac, invited_to_slot=True, withdrawn_at__isnull=True
+        ).select_related("delegate")
+    }
     slots = []
     for meeting in meetings_for(user=user, marac=marac).filter(published_at__isnull=False):
-        slots += [(meeting, entry) for entry in case_list(user=user, meeting=meeting) if entry.referral.case_id in involved]
+        slots += [
+            (meeting, entry, invited.get((meeting.pk, entry.referral.pk)))
+            for entry in case_list(user=user, meeting=meeting)
+            if entry.referral.case_id in involved or (meeting.pk, entry.referral.pk) in invited
+        ]
     return slots
 
 

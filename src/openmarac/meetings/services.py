@@ -17,7 +17,17 @@ from openmarac.notifications.services import notify
 from openmarac.referrals.models import CaseInvolvement, Referral
 
 from . import listing
-from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, MeetingMode, MeetingSchedule, ResearchReminder, ResearchReturn
+from .models import (
+    AgendaItem,
+    Attendance,
+    DeclarationSignature,
+    Meeting,
+    MeetingMode,
+    MeetingSchedule,
+    ResearchDelegation,
+    ResearchReminder,
+    ResearchReturn,
+)
 
 # Research is due at the end of the working day.
 RESEARCH_DUE_TIME = time(17, 0)
@@ -150,8 +160,11 @@ def meeting_move(*, by, meeting, starts_at, note, request=None):
     local_old, local_new = timezone.localtime(old), timezone.localtime(starts_at)
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: meeting moved",
-        message=f"The {meeting.marac.name} meeting of {local_old:%-d %B %Y %H:%M} has moved to {local_new:%-d %B %Y %H:%M}. The reason is on the meeting page.",
+        subject=f"{meeting.marac.name}: {meeting.kind_word} moved",
+        message=(
+            f"The {meeting.marac.name} {meeting.kind_word} {'closing' if meeting.is_async else 'of'} {local_old:%-d %B %Y %H:%M} has moved: "
+            f"it is now the {meeting.title} at {local_new:%H:%M}. The reason is on its page."
+        ),
         path=reverse("meetings:meeting", args=[meeting.public_id]),
     )
     return meeting
@@ -180,9 +193,9 @@ def meeting_cancel(*, by, meeting, note, request=None):
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Cancelled; {relisted} relisted")
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: meeting cancelled",
+        subject=f"{meeting.marac.name}: {meeting.kind_word} cancelled",
         message=(
-            f"The {meeting.marac.name} meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y %H:%M} is cancelled; "
+            f"The {meeting.marac.name} {meeting.title} at {timezone.localtime(meeting.starts_at):%H:%M} is cancelled; "
             "its cases are listed for the next meetings. The reason is on the meeting page."
         ),
         path=reverse("meetings:meetings", args=[meeting.marac.slug]),
@@ -308,10 +321,9 @@ def meeting_publish(*, by, meeting, request=None):
     deadline = timezone.localtime(meeting.research_deadline)
     notify(
         users=_attendee_users(meeting.marac),
-        subject=f"{meeting.marac.name}: case list for {when:%-d %B %Y}",
+        subject=f"{meeting.marac.name}: case list for the {meeting.title}",
         message=(
-            f"The case list for the {meeting.marac.name} {'round closing' if meeting.is_async else 'meeting'} of "
-            f"{when:%-d %B %Y at %H:%M} is ready. Please research every case and return your agency's research by "
+            f"The case list for the {meeting.marac.name} {meeting.title} at {when:%H:%M} is ready. Please research every case and return your agency's research by "
             f"{deadline:%-d %B %Y %H:%M}."
         ),
         path=reverse("meetings:meeting", args=[meeting.public_id]),
@@ -351,7 +363,8 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
     `version` is the version of the return the person's form showed (0 when there was
     none); if another save came in since, nothing is written and ResearchConflict says
     so. Callers that do not edit a form (the tests' set-up) pass None."""
-    _require(policy.can_do_research(by, meeting) and meeting.items.filter(referral=referral).exists())
+    allowed = policy.can_do_research(by, meeting) or policy.can_complete_delegated_research(by, meeting, referral, now=timezone.now())
+    _require(allowed and meeting.items.filter(referral=referral).exists())
     research, created = ResearchReturn.objects.select_for_update().get_or_create(meeting=meeting, referral=referral, agency=by.agency)
     if version is not None and version != (0 if created else research.version):
         raise ResearchConflict(research)
@@ -409,8 +422,7 @@ def research_reminders_send(*, today=None):
                 users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
                 subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
                 message=(
-                    f"Your agency has not returned research on every case for the {meeting.marac.name} meeting of "
-                    f"{timezone.localtime(meeting.starts_at):%-d %B %Y}. It {'was' if late else 'is'} due by "
+                    f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
                     f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
                 ),
                 path=reverse("meetings:research", args=[meeting.public_id]),
@@ -419,9 +431,74 @@ def research_reminders_send(*, today=None):
     return sent
 
 
+def _has_live_delegation(user, meeting):
+    return ResearchDelegation.objects.filter(policy.live_research_delegations_q(user, now=timezone.now()), meeting=meeting).exists()
+
+
+def delegation_colleagues(*, by, meeting):
+    """Whom a representative may hand a case's research to: active users of the same
+    agency with an active role in the Marac (a referrer will do), other than themselves."""
+    from openmarac.accounts.models import User
+
+    if by.agency_id is None:
+        return User.objects.none()
+    members = Membership.objects.filter(marac=meeting.marac, is_active=True).values("user")
+    return User.objects.filter(agency_id=by.agency_id, is_active=True, pk__in=members).exclude(pk=by.pk).order_by("full_name")
+
+
+@transaction.atomic
+def research_delegate(*, by, meeting, referral, delegate, invited_to_slot=False, request=None) -> ResearchDelegation:
+    """Ask the key worker to complete the agency's research on one case by the same
+    deadline. They are emailed a link and nothing about the case."""
+    _require(policy.can_do_research(by, meeting) and meeting.items.filter(referral=referral).exists())
+    problems = []
+    if not delegation_colleagues(by=by, meeting=meeting).filter(pk=delegate.pk).exists():
+        problems.append("Choose a colleague of your agency who uses OpenMarac in this Marac")
+    if meeting.status != Meeting.Status.SCHEDULED or meeting.starts_at <= timezone.now():
+        problems.append(f"The {meeting.kind_word} has been held: research can no longer be handed on")
+    if ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency=by.agency, returned_at__isnull=False).exists():
+        problems.append("Your agency has already returned research on this case")
+    if ResearchDelegation.objects.select_for_update().filter(meeting=meeting, referral=referral, agency=by.agency, withdrawn_at__isnull=True).exists():
+        problems.append("This case’s research is already with a colleague: withdraw that request first")
+    if problems:
+        raise ValidationError(problems)
+    invited_to_slot = invited_to_slot and not meeting.is_async  # a round has no slots
+    delegation = ResearchDelegation.objects.create(
+        meeting=meeting, referral=referral, agency=by.agency, delegate=delegate, invited_to_slot=invited_to_slot, delegated_by=by
+    )
+    audit.record(
+        action=audit.Action.CREATED, actor=by, request=request, obj=delegation, marac=meeting.marac,
+        summary=f"Research handed to user {delegate.pk}{' (invited to the slot)' if invited_to_slot else ''}",
+    )
+    notify(
+        users=[delegate],
+        subject=f"{meeting.marac.name}: research asked of you",
+        message=(
+            f"{by.full_name} of {by.agency} asks you to complete your agency's research on one case for the "
+            f"{meeting.marac.name} {meeting.title}. It is due by {timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
+            + (" You are also invited to join for that case's slot." if invited_to_slot else "")
+        ),
+        path=reverse("meetings:delegated-research", args=[delegation.pk]),
+    )
+    return delegation
+
+
+@transaction.atomic
+def research_delegation_withdraw(*, by, delegation, request=None) -> ResearchDelegation:
+    meeting = delegation.meeting
+    _require(policy.can_do_research(by, meeting) and by.agency_id == delegation.agency_id)
+    if delegation.withdrawn_at is None:
+        delegation.withdrawn_at = timezone.now()
+        delegation.withdrawn_by = by
+        delegation.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=delegation, marac=meeting.marac, summary="Research request withdrawn")
+    return delegation
+
+
 @transaction.atomic
 def declaration_sign(*, by, meeting, request=None):
-    _require(policy.can_attend(by, meeting))
+    # A key worker accepts the statement before seeing the one case's research form.
+    _require(policy.can_attend(by, meeting) or _has_live_delegation(by, meeting))
     statement = schedule_for(meeting.marac).confidentiality_statement
     signature, created = DeclarationSignature.objects.get_or_create(meeting=meeting, user=by, defaults={"statement": statement})
     if created:

@@ -19,4 +19,7 @@ urlpatterns = [
     path("meetings/<uuid:public_id>/research/", views.research, name="research"),
     path("meetings/<uuid:public_id>/research/<uuid:referral_id>/", views.research_case, name="research-case"),
     path("meetings/<uuid:public_id>/register/", views.register, name="register"),
+    path("meetings/<uuid:public_id>/research/<uuid:referral_id>/delegate/", views.research_delegate, name="research-delegate"),
+    path("research-requests/<int:pk>/", views.delegated_research, name="delegated-research"),
+    path("research-requests/<int:pk>/withdraw/", views.research_delegation_withdraw, name="research-delegation-withdraw"),
 ]

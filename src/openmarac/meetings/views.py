@@ -16,12 +16,13 @@ from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.views import not_found
+from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
-from .forms import AttendanceRowForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
-from .models import AgendaItem, Meeting, ResearchReturn
+from .forms import AttendanceRowForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
+from .models import AgendaItem, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
 
@@ -252,12 +253,119 @@ def research(request, public_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    context = {
+    return render(request, "meetings/research.html", _research_context(request, meeting))
+
+
+def _research_context(request, meeting, bound=None):
+    """The research grid. `bound` is (referral id, form) for a hand-over that was not
+    valid, shown with its message and the choices made."""
+    mine = selectors.research_for_agency(user=request.user, meeting=meeting)
+    delegations = selectors.agency_delegations(user=request.user, meeting=meeting)
+    colleagues = list(services.delegation_colleagues(by=request.user, meeting=meeting))
+    rows = []
+    for item, research in mine or []:
+        form = None
+        returned = research is not None and research.returned_at is not None
+        if not returned and item.referral_id not in delegations and meeting.starts_at > timezone.now():
+            form = bound[1] if bound and bound[0] == item.referral_id else DelegationForm(colleagues=colleagues, has_slots=not meeting.is_async, prefix=f"delegate-{item.referral_id}")
+        rows.append((item, research, delegations.get(item.referral_id), form))
+    return {
         "meeting": meeting,
-        "mine": selectors.research_for_agency(user=request.user, meeting=meeting),
+        "mine": rows if mine is not None else None,
         "matrix": selectors.research_matrix(user=request.user, meeting=meeting),
+        "has_colleagues": bool(colleagues),
+        "now": timezone.now(),
     }
-    return render(request, "meetings/research.html", context)
+
+
+@login_required
+@require_POST
+def research_delegate(request, public_id, referral_id):
+    """Hand one case's research to the key worker."""
+    meeting = _meeting(request, public_id)
+    item = selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=referral_id).select_related("referral").first()
+    if item is None or not policy.can_do_research(request.user, meeting):
+        not_found(request, "referrals.referral", referral_id)
+    gate = declaration_gate(request, meeting)
+    if gate:
+        return gate
+    referral = item.referral
+    colleagues = list(services.delegation_colleagues(by=request.user, meeting=meeting))
+    chosen = request.POST.get(f"delegate-{referral.pk}-delegate", "")
+    if chosen and chosen not in {str(user.pk) for user in colleagues}:
+        # The list offers only colleagues; anyone else is a record this user cannot
+        # address, refused like any other.
+        not_found(request, "accounts.user", chosen[:32])
+    form = DelegationForm(request.POST, colleagues=colleagues, has_slots=not meeting.is_async, prefix=f"delegate-{referral.pk}")
+    if form.is_valid():
+        try:
+            delegation = services.research_delegate(by=request.user, meeting=meeting, referral=referral, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request, f"Case {referral.case.reference}: {delegation.delegate.full_name} has been asked to complete the research and emailed a link."
+            )
+            return redirect("meetings:research", meeting.public_id)
+    return render(request, "meetings/research.html", _research_context(request, meeting, bound=(referral.pk, form)))
+
+
+@login_required
+@require_POST
+def research_delegation_withdraw(request, pk):
+    delegation = ResearchDelegation.objects.filter(pk=pk).select_related("meeting__marac", "referral__case").first()
+    if delegation is None:
+        not_found(request, "meetings.researchdelegation", pk)
+    meeting = selectors.meeting_for(user=request.user, public_id=delegation.meeting.public_id)
+    if meeting is None or not policy.can_do_research(request.user, meeting) or request.user.agency_id != delegation.agency_id:
+        not_found(request, "meetings.researchdelegation", pk)
+    services.research_delegation_withdraw(by=request.user, delegation=delegation, request=request)
+    messages.success(request, f"Case {delegation.referral.case.reference}: the request to {delegation.delegate.full_name} is withdrawn. The research is your agency’s to return.")
+    return redirect("meetings:research", meeting.public_id)
+
+
+@login_required
+def delegated_research(request, pk):
+    """The key worker's page: the statement, then one case's research form, nothing
+    else of the meeting. The page closes when the research is returned or the meeting
+    is held."""
+    delegation = selectors.delegation_for(user=request.user, pk=pk)
+    if delegation is None:
+        not_found(request, "meetings.researchdelegation", pk)
+    meeting, referral = delegation.meeting, delegation.referral
+    action = request.POST.get("action", "")
+    context = {"delegation": delegation, "meeting": meeting, "referral": referral}
+    if not selectors.has_signed(user=request.user, meeting=meeting):
+        if request.method == "POST":
+            if request.POST.get("agree") == "yes":
+                services.declaration_sign(by=request.user, meeting=meeting, request=request)
+                return redirect("meetings:delegated-research", delegation.pk)
+            messages.error(request, "Tick the box to agree to the declaration")
+        context["statement"] = services.schedule_for(meeting.marac).confidentiality_statement
+        return render(request, "meetings/delegated_statement.html", context)
+    existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=delegation.agency_id).first()
+    form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "no_trace": False}
+        version = data.pop("version")
+        try:
+            services.research_save(by=request.user, meeting=meeting, referral=referral, data=data, submit=action == "return", version=version, request=request)
+        except services.ResearchConflict as conflict:
+            form.data = form.data.copy()
+            form.data["version"] = conflict.current.version
+            form.add_error(None, "Someone else from your agency saved research on this case while you were writing. Your text is kept below; check it and save again.")
+        else:
+            if action == "return":
+                messages.success(request, f"Research on case {referral.case.reference} returned. Thank you: this request is now closed.")
+                return redirect("core:home")
+            messages.success(request, "Research saved; return it when complete.")
+            return redirect("meetings:delegated-research", delegation.pk)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Delegated research")
+    context.update(
+        form=form, form_version=form["version"].value(),
+        victim=present_person(referral.case.victim, user=request.user, marac=meeting.marac),
+    )
+    return render(request, "meetings/delegated_research.html", context)
 
 
 def _saved_rows(form, research):
