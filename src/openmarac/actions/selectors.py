@@ -99,3 +99,16 @@ def open_after_two_meetings(*, marac, now=None):
 
     breakdown = figures.open_after_two_meetings(marac=marac, now=now)
     return {label: values[0] for label, values, _ in breakdown.rows}
+
+
+def ended_by_transfer(*, user, marac):
+    """The user's agency's actions agreed at this Marac's meetings that ended when
+    their case moved to another Marac: what the transfer email points to. The case is
+    no longer this Marac's, so only the action itself shows, never the people."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR):
+        return Action.objects.none()
+    return (
+        Action.objects.filter(status=Action.Status.TRANSFERRED, owner_agency_id=user.agency_id, hearing__item__meeting__marac=marac)
+        .select_related("hearing__item__meeting")
+        .order_by("-updated_at", "id")
+    )

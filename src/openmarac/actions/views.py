@@ -20,6 +20,7 @@ from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.provenance import produced_for
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
@@ -305,6 +306,7 @@ def my_actions(request, slug):
         "actions": selectors.actions_of_agency(user=request.user, marac=marac),
         "chase": selectors.chase_list(user=request.user, marac=marac),
         "flags": selectors.expiring_flags(user=request.user, marac=marac),
+        "ended": paginate(request, selectors.ended_by_transfer(user=request.user, marac=marac)),
         "today": timezone.localdate(),
     }
     return render(request, "actions/my_actions.html", context)

@@ -380,3 +380,24 @@ class TransferForm(GovukForm):
 class TransferDecisionForm(GovukForm):
     decision = forms.ChoiceField(label="Your decision", choices=[("accept", "Accept the case"), ("decline", "Decline")], widget=forms.RadioSelect)
     note = _text("Note for the sending coordinator", help_text="Required if you decline.")
+
+    def __init__(self, *args, actions=(), agencies=None, **kwargs):
+        """One choice per open action: which of the receiving Marac's agencies takes it
+        on. The agency that owns it now is chosen already when it takes part in both."""
+        super().__init__(*args, **kwargs)
+        for action in actions:
+            field = forms.ModelChoiceField(
+                label=f"Who takes on: {action.description}",
+                queryset=agencies,
+                required=False,
+                empty_label="Choose the agency",
+                initial=action.owner_agency_id if action.stays_with_owner else None,
+                help_text=f"Now owned by {action.owner_agency.name}; due {action.due_on:%-d %B %Y}.",
+            )
+            # Needed only to accept (a decline leaves every action where it is).
+            field.conditionally_required = True
+            self.fields[f"action_{action.pk}"] = field
+        self.action_ids = [action.pk for action in actions]
+
+    def owners(self):
+        return {pk: self.cleaned_data.get(f"action_{pk}") for pk in self.action_ids if self.cleaned_data.get(f"action_{pk}")}
