@@ -208,6 +208,8 @@ WRITES = {
         lambda w: {"version": w["action"].version, "status": "open", "note": "Housing options appointment booked"},
         {"coordinator", "representative"},
     ),
+    # The owning agency (housing) confirms its flag is off its files; the coordinator may record it.
+    "actions:flag-removed": Write(lambda w: {"pk": w["flag"].pk}, lambda w: {}, {"coordinator", "representative"}),
 }
 
 
@@ -246,6 +248,10 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    flag = action_services.action_add(
+        by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=7), kind="flag",
+    )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # Everyone has signed for the published meeting, so the table tests access, not
     # the declaration step.
@@ -257,7 +263,7 @@ def _build_world():
     link = marac.agency_links.get(agency=users["uninvolved_representative"].agency)
     return {
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
-        "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
+        "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link,
     }
 
@@ -369,6 +375,7 @@ def _kwargs_for(world, url_name):
         "actions:hearing-live": {"public_id": world["meeting"].public_id, "item_id": world["item"].pk},
         "actions:agency-summary": {"public_id": world["meeting"].public_id},
         "actions:mine": {"slug": world["marac"].slug},
+        "actions:flags": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
     }

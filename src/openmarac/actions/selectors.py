@@ -9,7 +9,8 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.meetings.models import Meeting
 
-from .models import Action, ActionUpdate
+from . import flags
+from .models import Action, ActionKind, ActionUpdate
 
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "risk"]
 
@@ -112,3 +113,31 @@ def ended_by_transfer(*, user, marac):
         .select_related("hearing__item__meeting")
         .order_by("-updated_at", "id")
     )
+
+
+FLAG_VIEWS = {
+    "due": "Due to come off",
+    "overdue": "Overdue: not confirmed removed",
+    "confirmed": "Confirmed removed",
+}
+
+
+def flags_overview(*, user, marac, today=None):
+    """For the coordinator: the Marac's flags due to come off agency files (from a month
+    before their date), overdue (date passed, removal not confirmed) and confirmed. A
+    dict of view name to queryset, or None for anyone else. The same rules as
+    `flags.state`, written as filters so a page reads only the rows it shows."""
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        return None
+    today = today or timezone.localdate()
+    base = (
+        Action.objects.filter(case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__isnull=False)
+        .exclude(status=Action.Status.TRANSFERRED)
+        .select_related("owner_agency", "case", "flag_removed_by")
+    )
+    waiting = base.filter(flag_removed_at__isnull=True)
+    return {
+        "due": waiting.filter(flag_expires_on__gte=today, flag_expires_on__lte=flags.due_horizon(today)).order_by("flag_expires_on", "id"),
+        "overdue": waiting.filter(flag_expires_on__lt=today).order_by("flag_expires_on", "id"),
+        "confirmed": base.filter(flag_removed_at__isnull=False).order_by("-flag_removed_at", "id"),
+    }

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
 
 from openmarac.access import policy
@@ -337,5 +337,46 @@ def action_detail(request, pk):
                 return redirect("actions:action", action.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)
     victim = present_person(action.case.victim, user=request.user, marac=action.case.marac)
-    context = {"action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by")}
+    context = {
+        "action": action, "form": form if can_report and action.status != Action.Status.TRANSFERRED else None, "victim": victim,
+        "updates": action.updates.select_related("reported_by"),
+        "can_confirm_flag": can_report and action.kind == "flag" and action.flag_removed_at is None and action.status != Action.Status.TRANSFERRED,
+    }
     return render(request, "actions/action.html", context)
+
+
+@login_required
+@require_POST
+def flag_removed(request, pk):
+    """The owning agency confirms the flag is off its files."""
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None or action.kind != "flag" or not policy.can_report_on_action(request.user, action):
+        not_found(request, "actions.action", pk)
+    try:
+        services.flag_removed_confirm(by=request.user, action=action, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Recorded: the flag has been removed from your agency’s files.")
+    return redirect("actions:action", action.pk)
+
+
+@login_required
+@require_safe
+def flags_overview(request, slug):
+    """The coordinator's view of flags due to come off agency files, overdue and
+    confirmed removed."""
+    marac = Marac.objects.filter(slug=slug).first()
+    views = selectors.flags_overview(user=request.user, marac=marac) if marac else None
+    if views is None:
+        not_found(request, "actions.action", f"flags {slug}")
+    show = request.GET.get("show") if request.GET.get("show") in selectors.FLAG_VIEWS else "due"
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"Flags: {show}")
+    context = {
+        "marac": marac,
+        "show": show,
+        "tabs": [(key, label, views[key].count()) for key, label in selectors.FLAG_VIEWS.items()],
+        "page": paginate(request, views[show]),
+        "label": selectors.FLAG_VIEWS[show],
+    }
+    return render(request, "actions/flags.html", context)
