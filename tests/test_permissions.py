@@ -212,6 +212,7 @@ def world(marac, other_marac):
         "actions:mine": {"slug": marac.slug},
         "actions:flags": {"slug": marac.slug},
         "actions:action": {"pk": action.pk},
+        "actions:flag-removed": {"pk": action.pk},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
         "referrals:check": {"public_id": draft.public_id},
         "referrals:sent": {"public_id": referral.public_id},

@@ -250,7 +250,7 @@ def _build_world():
     )
     flag = action_services.action_add(
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
-        for_whom="victim", due_on=timezone.localdate() + timedelta(days=7), kind="flag",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
     )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # Everyone has signed for the published meeting, so the table tests access, not
