@@ -398,6 +398,9 @@ class TransferDecisionForm(GovukForm):
             field.conditionally_required = True
             self.fields[f"action_{action.pk}"] = field
         self.action_ids = [action.pk for action in actions]
+        # The owners first, so the decision is the last thing chosen.
+        self.order_fields([f"action_{pk}" for pk in self.action_ids] + ["decision", "note"])
+        self.style_fields()
 
     def owners(self):
         return {pk: self.cleaned_data.get(f"action_{pk}") for pk in self.action_ids if self.cleaned_data.get(f"action_{pk}")}
