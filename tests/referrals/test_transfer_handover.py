@@ -167,3 +167,16 @@ def test_the_acceptance_page_lists_the_open_work_and_what_the_sending_marac_keep
     response = client.post(reverse("referrals:transfer", args=[pending.pk]), {"decision": "accept", f"action_{heard_case['flag'].pk}": new_housing.pk})
     assert response.status_code == 302
     assert Action.objects.filter(case=case, owner_agency=new_housing, status=Action.Status.OPEN).exists()
+
+
+def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(intake, other_marac, heard_case):
+    from openmarac.governance import figures
+
+    case = heard_case["referral"].case
+    new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
+    pending = _request(intake, case, other_marac)
+    transfer.transfer_decide(by=heard_case["receiving"], transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
+    assert Action.objects.filter(case=case).count() == 3  # the ended one, its copy, the police action
+    assert Action.objects.filter(case=case).exclude(status=Action.Status.TRANSFERRED).count() == 2
+    meeting_on = timezone.localtime(heard_case["meeting"].starts_at).date()
+    assert figures._actions_in(other_marac, figures.Period(meeting_on, meeting_on)).count() == 2
