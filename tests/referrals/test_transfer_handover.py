@@ -180,3 +180,41 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
     assert Action.objects.filter(case=case).exclude(status=Action.Status.TRANSFERRED).count() == 2
     meeting_on = timezone.localtime(heard_case["meeting"].starts_at).date()
     assert figures._actions_in(other_marac, figures.Period(meeting_on, meeting_on)).count() == 2
+
+
+def test_the_transfer_page_reads_the_same_number_of_queries_for_few_or_many_actions(intake, other_marac, heard_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case, receiving = heard_case["referral"].case, heard_case["receiving"]
+    pending = _request(intake, case, other_marac)
+    client = sign_in(Client(), receiving)
+    url = reverse("referrals:transfer", args=[pending.pk])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    hearing = heard_case["flag"].hearing
+    for number in range(4):
+        action_services.action_add(
+            by=intake["coordinator"], hearing=hearing, owner_agency=intake["housing_rep"].agency, description=f"Extra action {number}",
+            for_whom="victim", due_on=heard_case["flag"].due_on,
+        )
+    assert queries() == few
+
+
+def test_no_action_is_added_for_a_case_after_it_moved_away(intake, other_marac, heard_case):
+    case = heard_case["referral"].case
+    new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
+    pending = _request(intake, case, other_marac)
+    transfer.transfer_decide(by=heard_case["receiving"], transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
+    from openmarac.meetings.models import Hearing
+
+    with pytest.raises(ValidationError, match="moved to another Marac"):
+        action_services.action_add(
+            by=intake["coordinator"], hearing=Hearing.objects.get(pk=heard_case["flag"].hearing_id), owner_agency=intake["housing_rep"].agency,
+            description="Late idea", for_whom="victim", due_on=heard_case["flag"].due_on,
+        )

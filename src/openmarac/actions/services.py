@@ -81,6 +81,10 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     for whom and by when."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    case = hearing.item.referral.case
+    if case.marac_id != meeting.marac_id:
+        # The case has since moved to another Marac: its actions are agreed there now.
+        raise ValidationError("This case has moved to another Marac: actions for it are agreed there.")
     problems = {}
     if not meeting.marac.agency_links.filter(agency=owner_agency, is_active=True).exists():
         problems["owner_agency"] = "Choose one of this Marac’s agencies"
@@ -105,7 +109,7 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     if problems:
         raise ValidationError(problems)
     action = Action.objects.create(
-        case=hearing.item.referral.case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
+        case=case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
         description=description, for_whom=for_whom, child=child, risk=risk, due_on=due_on, flag_expires_on=flag_expires_on,
         flag_short_reason=flag_short_reason, created_by=by,
     )

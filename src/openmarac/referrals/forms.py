@@ -385,12 +385,16 @@ class TransferDecisionForm(GovukForm):
         """One choice per open action: which of the receiving Marac's agencies takes it
         on. The agency that owns it now is chosen already when it takes part in both."""
         super().__init__(*args, **kwargs)
+        # One list of agencies for every choice, read once, so the page reads the same
+        # number of rows however many actions the case has.
+        choices = [("", "Choose the agency")] + [(agency.pk, agency.name) for agency in (agencies if agencies is not None else [])]
         for action in actions:
-            field = forms.ModelChoiceField(
+            field = forms.TypedChoiceField(
                 label=f"Who takes on: {action.description}",
-                queryset=agencies,
+                choices=choices,
+                coerce=int,
                 required=False,
-                empty_label="Choose the agency",
+                empty_value=None,
                 initial=action.owner_agency_id if action.stays_with_owner else None,
                 help_text=f"Now owned by {action.owner_agency.name}; due {action.due_on:%-d %B %Y}.",
             )
