@@ -26,6 +26,8 @@ def outstanding_for(*, user, meeting):
     return (
         Action.objects.filter(case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
         .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))
+        # An action ended by a transfer lives on as the receiving agency's copy.
+        .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
         .order_by("owner_agency__name", "due_on")
@@ -85,8 +87,10 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
     today = today or timezone.localdate()
     return (
         Action.objects.filter(
-            case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
+            case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days),
+            flag_removed_at__isnull=True,
         )
+        .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
     )
