@@ -218,3 +218,19 @@ def test_no_action_is_added_for_a_case_after_it_moved_away(intake, other_marac, 
             by=intake["coordinator"], hearing=Hearing.objects.get(pk=heard_case["flag"].hearing_id), owner_agency=intake["housing_rep"].agency,
             description="Late idea", for_whom="victim", due_on=heard_case["flag"].due_on,
         )
+
+
+def test_the_sharing_review_passes_to_the_accepting_coordinator_when_its_owner_stays_behind(marac, other_marac, intake, generator):
+    marac_with_core_agencies(other_marac)
+    receiving = member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA)
+    data = generator.referral(marac=marac, referring_agency=intake["referrer"].agency, consent=False, review_owner=intake["referrer"], children=0)
+    referral = services.referral_record(marac=marac, data=data, by=intake["referrer"], notify_agencies=False)
+    assert referral.sharing_decision.review_owner == intake["referrer"]
+    pending = _request(intake, referral.case, other_marac)
+    page = sign_in(Client(), receiving).get(reverse("referrals:transfer", args=[pending.pk])).content.decode()
+    assert "Information sharing record" in page
+    transfer.transfer_decide(by=receiving, transfer=pending, accept=True)
+    referral.sharing_decision.refresh_from_db()
+    assert referral.sharing_decision.review_owner == receiving
+    assert sign_in(Client(), receiving).get(reverse("referrals:sharing", args=[referral.sharing_decision.pk])).status_code == 200
+    assert sign_in(Client(), intake["referrer"]).get(reverse("referrals:sharing", args=[referral.sharing_decision.pk])).status_code == 404
