@@ -98,6 +98,7 @@ PROTECTED = {
     "actions:agency-summary": ATTENDEES,
     "actions:mine": ATTENDEES,
     "actions:action": {"coordinator", "chair", "representative"},  # owned by housing
+    "actions:flags": {"coordinator"},  # flags due, overdue and confirmed: the coordinator's view
     # Figures, never a person: governance, chair and coordinator; the return is the coordinator's.
     "governance:dashboard": {"coordinator", "chair", "governance"},
     "governance:definitions": {"coordinator", "chair", "governance"},
@@ -144,6 +145,7 @@ POST_ONLY = {
     "actions:records-updated",
     "meetings:research-delegate",
     "meetings:research-delegation-withdraw",
+    "actions:flag-removed",  # tests/test_write_permissions.py
 }
 
 ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
@@ -231,7 +233,9 @@ def world(marac, other_marac):
         "actions:minutes": {"public_id": meeting.public_id},
         "actions:agency-summary": {"public_id": meeting.public_id},
         "actions:mine": {"slug": marac.slug},
+        "actions:flags": {"slug": marac.slug},
         "actions:action": {"pk": action.pk},
+        "actions:flag-removed": {"pk": action.pk},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
         "referrals:check": {"public_id": draft.public_id},
         "referrals:sent": {"public_id": referral.public_id},

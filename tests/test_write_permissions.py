@@ -374,6 +374,8 @@ WRITES = {
     "actions:records-updated": Write(
         lambda w: {"pk": w["records_update"].pk}, lambda w: {"version": w["records_update"].version}, {"coordinator", "representative"}, status=302
     ),
+    # The owning agency (housing) confirms its flag is off its files; the coordinator may record it.
+    "actions:flag-removed": Write(lambda w: {"pk": w["flag"].pk}, lambda w: {}, {"coordinator", "representative"}),
 }
 
 
@@ -459,6 +461,10 @@ def _build_world():
     delegation = ResearchDelegation.objects.create(
         meeting=unsigned, referral=listed, agency=users["representative"].agency, delegate=referrer, delegated_by=users["representative"]
     )
+    flag = action_services.action_add(
+        by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
+    )
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # A case restricted by another coordinator, naming nobody else, and a chair's
     # break-glass use of it awaiting review.
@@ -504,7 +510,7 @@ def _build_world():
         audit.record(action=audit.Action.VIEWED, actor=users["chair"], record_type="referrals.case", record_id=str(referral.case.pk), marac=marac)
     return {
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
-        "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action,
+        "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
         "late": late, "restricted": restricted, "grant": grant,
         "records_update": records_update, "delegation": delegation,
@@ -642,6 +648,7 @@ def _kwargs_for(world, url_name):
         "actions:hearing-live": {"public_id": world["meeting"].public_id, "item_id": world["item"].pk},
         "actions:agency-summary": {"public_id": world["meeting"].public_id},
         "actions:mine": {"slug": world["marac"].slug},
+        "actions:flags": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
     }

@@ -54,7 +54,14 @@ class ActionForm(GovukForm):
     risk = forms.ModelChoiceField(label="Risk it addresses", queryset=None, required=False, empty_label="Choose a risk")
     due_on = _date("Due by")
     joint_agencies = forms.ModelMultipleChoiceField(label="Joint with", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
-    flag_expires_on = _date("Flag expires on", required=False, help_text="For flags: 12 months after the meeting unless you set a later date.")
+    flag_expires_on = _date(
+        "Flag expires on", required=False,
+        help_text="For flags: leave empty for 12 months after the meeting. A later date is allowed; an earlier one needs a reason.",
+    )
+    flag_short_reason = forms.CharField(
+        label="Why the flag can end sooner than 12 months after the meeting", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only for a flag ending earlier than 12 months after the meeting.",
+    )
 
     def __init__(self, *args, agencies, children, risks, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,7 +74,10 @@ class ActionForm(GovukForm):
 
 class ActionReportForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    status = forms.ChoiceField(label="Status", choices=Action.Status.choices, widget=forms.RadioSelect)
+    # "Ended with the transfer" is set only by accepting a transfer, never reported.
+    status = forms.ChoiceField(
+        label="Status", choices=[c for c in Action.Status.choices if c[0] != Action.Status.TRANSFERRED], widget=forms.RadioSelect
+    )
     completed_on = _date("Date completed", required=False)
     not_possible_reason = forms.ChoiceField(
         label="If not possible, why", choices=[("", "Choose a reason")] + Action.NotPossibleReason.choices, required=False

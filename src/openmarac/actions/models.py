@@ -43,6 +43,9 @@ class Action(models.Model):
         OPEN = "open", "Open"
         COMPLETED = "completed", "Completed"
         NOT_POSSIBLE = "not_possible", "Not possible"
+        # The case moved to another Marac and another agency took the action on there
+        # (outcome_note says where): neither done nor failed, so counted as neither.
+        TRANSFERRED = "transferred", "Ended with the transfer"
 
     class NotPossibleReason(models.TextChoices):
         CIRCUMSTANCES_CHANGED = "circumstances_changed", "Circumstances changed"
@@ -60,6 +63,11 @@ class Action(models.Model):
     due_on = models.DateField()
     joint_agencies = models.ManyToManyField("accounts.Agency", blank=True, related_name="+")
     flag_expires_on = models.DateField(null=True, blank=True, help_text="For flags: when the flag comes off the agency's files.")
+    # A flag shorter than 12 months from the meeting needs a reason on the record.
+    flag_short_reason = models.TextField(blank=True)
+    # The owning agency confirms it has taken the flag off its files: who and when.
+    flag_removed_at = models.DateTimeField(null=True, blank=True)
+    flag_removed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     completed_on = models.DateField(null=True, blank=True)
     outcome_note = models.TextField(blank=True)
@@ -95,6 +103,8 @@ class ActionReminder(models.Model):
     class Kind(models.TextChoices):
         DUE_SOON = "due_soon", "Due soon"
         OVERDUE = "overdue", "Overdue"
+        FLAG_MONTH_BEFORE = "flag_month", "Flag ends in a month"
+        FLAG_DUE = "flag_due", "Flag ends today"
 
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -9,7 +9,8 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.meetings.models import Meeting
 
-from .models import Action, ActionUpdate
+from . import flags
+from .models import Action, ActionKind, ActionUpdate
 
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "risk"]
 
@@ -25,6 +26,8 @@ def outstanding_for(*, user, meeting):
     return (
         Action.objects.filter(policy.visible_actions_q(user), case__marac=meeting.marac, hearing__item__meeting__starts_at__lt=meeting.starts_at)
         .filter(Q(status=Action.Status.OPEN, due_on__lt=timezone.localtime(meeting.starts_at).date()) | (~Q(status=Action.Status.OPEN) & closed_since))
+        # An action ended by a transfer lives on as the receiving agency's copy.
+        .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
         .order_by("owner_agency__name", "due_on")
@@ -91,8 +94,10 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
     today = today or timezone.localdate()
     return (
         Action.objects.filter(
-            policy.visible_actions_q(user), case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days)
+            policy.visible_actions_q(user), case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days),
+            flag_removed_at__isnull=True,
         )
+        .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies")
     )
@@ -106,3 +111,44 @@ def open_after_two_meetings(*, marac, now=None):
 
     breakdown = figures.open_after_two_meetings(marac=marac, now=now)
     return {label: values[0] for label, values, _ in breakdown.rows}
+
+
+def ended_by_transfer(*, user, marac):
+    """The user's agency's actions agreed at this Marac's meetings that ended when
+    their case moved to another Marac: what the transfer email points to. The case is
+    no longer this Marac's, so only the action itself shows, never the people."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR):
+        return Action.objects.none()
+    return (
+        Action.objects.filter(status=Action.Status.TRANSFERRED, owner_agency_id=user.agency_id, hearing__item__meeting__marac=marac)
+        .select_related("hearing__item__meeting")
+        .order_by("-updated_at", "id")
+    )
+
+
+FLAG_VIEWS = {
+    "due": "Due to come off",
+    "overdue": "Overdue: not confirmed removed",
+    "confirmed": "Confirmed removed",
+}
+
+
+def flags_overview(*, user, marac, today=None):
+    """For the coordinator: the Marac's flags due to come off agency files (from a month
+    before their date), overdue (date passed, removal not confirmed) and confirmed. A
+    dict of view name to queryset, or None for anyone else. The same rules as
+    `flags.state`, written as filters so a page reads only the rows it shows."""
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        return None
+    today = today or timezone.localdate()
+    base = (
+        Action.objects.filter(case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__isnull=False)
+        .exclude(status=Action.Status.TRANSFERRED)
+        .select_related("owner_agency", "case", "flag_removed_by")
+    )
+    waiting = base.filter(flag_removed_at__isnull=True)
+    return {
+        "due": waiting.filter(flag_expires_on__gte=today, flag_expires_on__lte=flags.due_horizon(today)).order_by("flag_expires_on", "id"),
+        "overdue": waiting.filter(flag_expires_on__lt=today).order_by("flag_expires_on", "id"),
+        "confirmed": base.filter(flag_removed_at__isnull=False).order_by("-flag_removed_at", "id"),
+    }

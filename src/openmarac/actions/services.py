@@ -18,9 +18,10 @@ from openmarac.audit import services as audit
 from openmarac.meetings.models import Hearing, Risk
 from openmarac.notifications.services import notify
 
+from . import flags
 from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ForWhom
 
-FLAG_MONTHS = 12
+FLAG_MONTHS = flags.FLAG_MONTHS
 DUE_SOON_DAYS = 3
 # Agencies update their own systems after the hearing: by the next day where the risk
 # escalated (seed 002: "within 24 hours"), otherwise within this many working days.
@@ -81,11 +82,15 @@ def _meeting_date(hearing):
 
 @transaction.atomic
 def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind=ActionKind.OTHER, owner_name="",
-               child=None, risk=None, joint_agencies=(), flag_expires_on=None, request=None):
+               child=None, risk=None, joint_agencies=(), flag_expires_on=None, flag_short_reason="", request=None):
     """An action an agency volunteered. Every action is SMART: one owning agency, what,
     for whom and by when."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    case = hearing.item.referral.case
+    if case.marac_id != meeting.marac_id:
+        # The case has since moved to another Marac: its actions are agreed there now.
+        raise ValidationError("This case has moved to another Marac: actions for it are agreed there.")
     problems = {}
     if not meeting.marac.agency_links.filter(agency=owner_agency, is_active=True).exists():
         problems["owner_agency"] = "Choose one of this Marac’s agencies"
@@ -93,15 +98,26 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
         problems["due_on"] = "The due date cannot be before the meeting"
     if for_whom == "child" and child is None:
         problems["child"] = "Choose which child"
-    if problems:
-        raise ValidationError(problems)
     if kind == ActionKind.FLAG and flag_expires_on is None:
         # Flags stay on agency files for 12 months from the meeting (longer when set).
-        flag_expires_on = _meeting_date(hearing) + relativedelta(months=FLAG_MONTHS)
+        flag_expires_on = flags.default_expiry(_meeting_date(hearing))
+    if kind != ActionKind.FLAG:
+        flag_expires_on, flag_short_reason = None, ""
+    elif flag_expires_on <= _meeting_date(hearing):
+        problems["flag_expires_on"] = "The flag must end after the meeting"
+    elif not flags.needs_reason(meeting_on=_meeting_date(hearing), expires_on=flag_expires_on):
+        flag_short_reason = ""
+    elif not flag_short_reason.strip():
+        problems["flag_short_reason"] = (
+            f"A flag ending before {flags.default_expiry(_meeting_date(hearing)):%-d %B %Y} (12 months after the meeting) "
+            "needs a reason: say why it can come off sooner"
+        )
+    if problems:
+        raise ValidationError(problems)
     action = Action.objects.create(
-        case=hearing.item.referral.case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
+        case=case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
         description=description, for_whom=for_whom, child=child, risk=risk, due_on=due_on, flag_expires_on=flag_expires_on,
-        created_by=by,
+        flag_short_reason=flag_short_reason, created_by=by,
     )
     action.joint_agencies.set(joint_agencies)
     ActionUpdate.objects.create(action=action, status=Action.Status.OPEN, note="Agreed at the meeting", reported_by=by)
@@ -114,6 +130,10 @@ def action_report(*, by, action, version, status, note="", completed_on=None, no
     """An agency reports progress: completed (with the date), not possible (with the
     reason), or still open with a note. Recorded in the action tracking record."""
     _require(policy.can_report_on_action(by, action))
+    if status == Action.Status.TRANSFERRED or action.status == Action.Status.TRANSFERRED:
+        # Only accepting a transfer ends an action this way; the agency that took it on
+        # reports on its own copy.
+        raise ValidationError({"status": "An action ended with a transfer cannot be reported on here"})
     problems = {}
     if status == Action.Status.COMPLETED and not completed_on:
         problems["completed_on"] = "Enter the date the action was completed"
@@ -353,6 +373,60 @@ def action_reminders_send(*, today=None):
                 f"An action {action.owner_agency} agreed at {marac.name} "
                 f"{'was' if kind == ActionReminder.Kind.OVERDUE else 'is'} due on {action.due_on:%-d %B %Y}. "
                 "Please report whether it is done."
+            ),
+            path=reverse("actions:action", args=[action.pk]),
+        )
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def flag_removed_confirm(*, by, action, request=None):
+    """The owning agency confirms it has taken the flag off its files: who and when,
+    once. The coordinator may record it for them."""
+    _require(action.kind == ActionKind.FLAG and policy.can_report_on_action(by, action))
+    updated = Action.objects.filter(pk=action.pk, flag_removed_at__isnull=True).update(
+        flag_removed_at=timezone.now(), flag_removed_by=by, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError("The flag has already been confirmed as removed.")
+    ActionUpdate.objects.create(action=action, status=action.status, note="Flag removed from our files", reported_by=by)
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=action, marac=action.case.marac, summary="Flag removed from agency files")
+    return Action.objects.get(pk=action.pk)
+
+
+def flag_reminders_send(*, today=None):
+    """A month before a flag's end and on the day (or at the first run after either, if
+    the scheduler missed it), the owning agency is asked to take the flag off its files
+    and confirm it. One reminder of each kind per flag, whatever the number of runs: the
+    unique reminder row is the record that it went."""
+    today = today or timezone.localdate()
+    candidates = (
+        Action.objects.filter(kind=ActionKind.FLAG, flag_removed_at__isnull=True, flag_expires_on__lte=flags.due_horizon(today))
+        .exclude(status=Action.Status.TRANSFERRED)
+        .select_related("case__marac", "owner_agency")
+    )
+    sent = 0
+    for action in candidates:
+        if action.flag_expires_on <= today:
+            kind = ActionReminder.Kind.FLAG_DUE
+        elif flags.month_before(action.flag_expires_on) <= today:
+            kind = ActionReminder.Kind.FLAG_MONTH_BEFORE
+        else:
+            continue
+        _, created = ActionReminder.objects.get_or_create(action=action, kind=kind, defaults={"sent_on": today})
+        if not created:
+            continue
+        marac = action.case.marac
+        ends = f"{action.flag_expires_on:%-d %B %Y}"
+        notify(
+            users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+            subject=f"{marac.name}: a flag {'ends today' if kind == ActionReminder.Kind.FLAG_DUE else 'ends in a month'}",
+            message=(
+                f"A flag {action.owner_agency} placed on its files after a {marac.name} meeting "
+                f"{'ends today' if kind == ActionReminder.Kind.FLAG_DUE else 'ends on ' + ends}"
+                f"{' (' + ends + ')' if kind == ActionReminder.Kind.FLAG_DUE else ''}. "
+                "Please take it off your files on that date and confirm it has been removed."
             ),
             path=reverse("actions:action", args=[action.pk]),
         )

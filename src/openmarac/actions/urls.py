@@ -11,6 +11,8 @@ urlpatterns = [
     path("meetings/<uuid:public_id>/minutes/", views.minutes, name="minutes"),
     path("meetings/<uuid:public_id>/for-my-agency/", views.agency_summary, name="agency-summary"),
     path("maracs/<slug:slug>/actions/", views.my_actions, name="mine"),
+    path("maracs/<slug:slug>/flags/", views.flags_overview, name="flags"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("actions/<int:pk>/records-updated/", views.records_updated, name="records-updated"),
+    path("actions/<int:pk>/flag-removed/", views.flag_removed, name="flag-removed"),
 ]

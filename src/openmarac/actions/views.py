@@ -20,6 +20,7 @@ from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.provenance import produced_for
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
@@ -362,6 +363,7 @@ def my_actions(request, slug):
         "actions": selectors.actions_of_agency(user=request.user, marac=marac),
         "chase": selectors.chase_list(user=request.user, marac=marac),
         "flags": selectors.expiring_flags(user=request.user, marac=marac),
+        "ended": paginate(request, selectors.ended_by_transfer(user=request.user, marac=marac)),
         "today": timezone.localdate(),
     }
     return render(request, "actions/my_actions.html", context)
@@ -393,8 +395,10 @@ def action_detail(request, pk):
     audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)
     victim = present_person(action.case.victim, user=request.user, marac=action.case.marac)
     context = {
-        "action": action, "form": form if can_report else None, "victim": victim, "updates": action.updates.select_related("reported_by"),
+        "action": action, "form": form if can_report and action.status != Action.Status.TRANSFERRED else None, "victim": victim,
+        "updates": action.updates.select_related("reported_by"),
         "can_tick": can_report and action.kind == ActionKind.UPDATE_RECORDS and action.status == Action.Status.OPEN,
+        "can_confirm_flag": can_report and action.kind == "flag" and action.flag_removed_at is None and action.status != Action.Status.TRANSFERRED,
     }
     return render(request, "actions/action.html", context)
 
@@ -417,3 +421,40 @@ def records_updated(request, pk):
     else:
         messages.success(request, "Recorded: your agency has updated its records.")
     return redirect("actions:action", action.pk)
+
+
+@login_required
+@require_POST
+def flag_removed(request, pk):
+    """The owning agency confirms the flag is off its files."""
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None or action.kind != "flag" or not policy.can_report_on_action(request.user, action):
+        not_found(request, "actions.action", pk)
+    try:
+        services.flag_removed_confirm(by=request.user, action=action, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Recorded: the flag has been removed from your agency’s files.")
+    return redirect("actions:action", action.pk)
+
+
+@login_required
+@require_safe
+def flags_overview(request, slug):
+    """The coordinator's view of flags due to come off agency files, overdue and
+    confirmed removed."""
+    marac = Marac.objects.filter(slug=slug).first()
+    views = selectors.flags_overview(user=request.user, marac=marac) if marac else None
+    if views is None:
+        not_found(request, "actions.action", f"flags {slug}")
+    show = request.GET.get("show") if request.GET.get("show") in selectors.FLAG_VIEWS else "due"
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"Flags: {show}")
+    context = {
+        "marac": marac,
+        "show": show,
+        "tabs": [(key, label, views[key].count()) for key, label in selectors.FLAG_VIEWS.items()],
+        "page": paginate(request, views[show]),
+        "label": selectors.FLAG_VIEWS[show],
+    }
+    return render(request, "actions/flags.html", context)

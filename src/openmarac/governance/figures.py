@@ -497,12 +497,14 @@ def _research(*, marac, period):
 
 def _actions_in(marac, period):
     """Actions agreed at hearings of meetings held in the period. Records updates are
-    made for every agency at the close of a case, not agreed, so they are not counted."""
+    made for every agency at the close of a case, not agreed, so they are not counted.
+    An action ended by a transfer is left out: the copy the receiving agency took on is
+    the same agreed action, counted once."""
     return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
         case__marac=marac,
         hearing__item__meeting__starts_at__date__gte=period.start,
         hearing__item__meeting__starts_at__date__lte=period.end,
-    )
+    ).exclude(status=Action.Status.TRANSFERRED)
 
 
 def _actions(*, marac, period, today):
@@ -637,7 +639,7 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
                 alert_ids.append(pk)
 
     decisions = (
-        Action.objects.filter(hearing__item__referral_id__in=alert_ids).values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
+        Action.objects.filter(hearing__item__referral_id__in=alert_ids).exclude(status=Action.Status.TRANSFERRED).values("kind").annotate(n=Count("pk")).order_by("-n", "kind")
         if alert_ids
         else []
     )

@@ -133,6 +133,9 @@ class AgendaItem(models.Model):
     section = models.CharField(max_length=20, choices=Section.choices, default=Section.NEW_AND_REPEAT)
     listed_at = models.DateTimeField(auto_now_add=True)
     listed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Listed after the case list went out (a late high-risk referral the coordinator
+    # chose to add): agencies were told, and the case list and research grid say so.
+    added_late = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["meeting", "section"])]

@@ -110,6 +110,8 @@ def case_list(*, user, meeting, item_id=None):
             return [(rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date())) for rp in people if rp.role == role]
 
         flags = []
+        if item.added_late:
+            flags.append("Added late, after the case list was sent")
         if listing.is_late(referral.referred_on, local_start.date()):
             flags.append("Heard more than 6 weeks after referral")
         if slot.over_capacity:
@@ -307,3 +309,16 @@ def register(*, user, meeting):
             }
         )
     return {"rows": rows, "observers": list(meeting.attendance.filter(is_observer=True))}
+
+
+def late_listing_meetings(*, user, marac):
+    """Published meetings still to come with room: where the coordinator may add a late
+    high-risk referral (agencies are told it was added late)."""
+    if not policy.can_prepare_meetings(user, marac):
+        return []
+    meetings = (
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, published_at__isnull=False, starts_at__gt=timezone.now())
+        .annotate(listed=Count("items"))
+        .order_by("starts_at")
+    )
+    return [meeting for meeting in meetings if meeting.listed < meeting.capacity]

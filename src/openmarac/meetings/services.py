@@ -233,13 +233,44 @@ def referral_list(*, by, referral, meeting=None, request=None):
         raise ValidationError("This referral is not awaiting listing.")
     meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
-    item = AgendaItem.objects.create(meeting=meeting, referral=referral, listed_by=by)
+    late = meeting.published_at is not None
+    if late:
+        _check_room_for_late(Meeting.objects.select_for_update().get(pk=meeting.pk))
+    item = AgendaItem.objects.create(meeting=meeting, referral=referral, listed_by=by, added_late=late)
     referral.status = Referral.Status.LISTED
     referral.save(update_fields=["status"])
-    if meeting.published_at:
+    if late:
         _involve_agencies(meeting, [referral])
-    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=referral, marac=referral.marac, summary=f"Listed for meeting {meeting.pk}")
+        _tell_added_late(meeting)
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=referral, marac=referral.marac,
+        summary=f"Listed for meeting {meeting.pk}{' (added late)' if late else ''}",
+    )
     return item
+
+
+def _check_room_for_late(meeting):
+    """A case goes onto a case list already sent only while the meeting is still to
+    come and has room: agencies need some time, and a full meeting runs long."""
+    if meeting.starts_at <= timezone.now():
+        raise ValidationError("This meeting has already started: list the case for a later meeting.")
+    if meeting.items.count() >= meeting.capacity:
+        raise ValidationError(f"This meeting is full ({meeting.capacity} cases): choose another meeting.")
+
+
+def _tell_added_late(meeting):
+    when = timezone.localtime(meeting.starts_at)
+    notify(
+        users=_attendee_users(meeting.marac),
+        subject=f"{meeting.marac.name}: a case added late to the case list for {when:%-d %B %Y}",
+        message=(
+            f"A case has been added late to the case list of the {meeting.marac.name} "
+            f"{'round closing' if meeting.is_async else 'meeting'} of {when:%-d %B %Y at %H:%M}, after it was sent. "
+            "Please research it before the meeting; it is marked “added late” on the case list."
+        ),
+        path=reverse("meetings:meeting", args=[meeting.public_id]),
+    )
+
 
 
 def _proposed_meeting(referral):

@@ -117,8 +117,18 @@ def listing(request, slug):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
-                services.referral_list(by=request.user, referral=referral, request=request)
-                messages.success(request, "Case listed." if policy.is_restricted_for(request.user, referral.case) else f"Case {referral.case.reference} listed.")
+                late_meeting = None
+                if request.POST.get("late_meeting"):
+                    late_meeting = next((m for m in selectors.late_listing_meetings(user=request.user, marac=marac) if str(m.public_id) == request.POST["late_meeting"]), None)
+                    if late_meeting is None:
+                        raise ValidationError("Choose a published meeting still to come that has room.")
+                services.referral_list(by=request.user, referral=referral, meeting=late_meeting, request=request)
+                if late_meeting:
+                    messages.success(
+                        request, f"Case {'' if policy.is_restricted_for(request.user, referral.case) else referral.case.reference + ' '}added late to the meeting of {timezone.localtime(late_meeting.starts_at):%-d %B %Y}. Agencies have been told."
+                    )
+                else:
+                    messages.success(request, "Case listed." if policy.is_restricted_for(request.user, referral.case) else f"Case {referral.case.reference} listed.")
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
@@ -132,6 +142,7 @@ def listing(request, slug):
         "rows": rows,
         "anniversaries": selectors.anniversaries_due(user=request.user, marac=marac),
         "can_prepare": policy.can_prepare_meetings(request.user, marac),
+        "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac),
     }
     return render(request, "meetings/listing.html", context)
 

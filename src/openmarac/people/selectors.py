@@ -8,6 +8,7 @@ from openmarac.access import policy
 from openmarac.referrals.criteria import age_on
 
 SEALED_TEXT = "Sealed: shown only to the coordinator and the Idva"
+MOVED_TEXT = "Not shown: the case has moved to another Marac"
 
 
 @dataclass
@@ -41,9 +42,12 @@ class ShownPerson:
 
 
 def present_person(person, *, user, marac, on=None):
-    from datetime import date
-
     show_sealed = policy.can_see_sealed_values(user, marac)
+    if person.marac_id != marac.pk:
+        # The person's case was transferred away: the Marac that sent it keeps its old
+        # minutes and case lists, but where the victim lives now (and how to reach any
+        # of the household) is for the receiving Marac alone.
+        return _person(person, on, addresses=[ShownAddress(text=MOVED_TEXT, sealed=False, current=True)], phones=[])
     addresses = [
         ShownAddress(text=str(a) if (show_sealed or not a.is_sealed) else SEALED_TEXT, sealed=a.is_sealed, current=a.is_current)
         for a in person.addresses.all()
@@ -59,6 +63,12 @@ def present_person(person, *, user, marac, on=None):
                 safe_times="" if hidden else phone.safe_times,
             )
         )
+    return _person(person, on, addresses=addresses, phones=phones)
+
+
+def _person(person, on, *, addresses, phones):
+    from datetime import date
+
     return ShownPerson(
         pk=person.pk,
         name=str(person),

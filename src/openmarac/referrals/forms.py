@@ -381,6 +381,33 @@ class TransferDecisionForm(GovukForm):
     decision = forms.ChoiceField(label="Your decision", choices=[("accept", "Accept the case"), ("decline", "Decline")], widget=forms.RadioSelect)
     note = _text("Note for the sending coordinator", help_text="Required if you decline.")
 
+    def __init__(self, *args, actions=(), agencies=None, **kwargs):
+        """One choice per open action: which of the receiving Marac's agencies takes it
+        on. The agency that owns it now is chosen already when it takes part in both."""
+        super().__init__(*args, **kwargs)
+        # One list of agencies for every choice, read once, so the page reads the same
+        # number of rows however many actions the case has.
+        choices = [("", "Choose the agency")] + [(agency.pk, agency.name) for agency in (agencies if agencies is not None else [])]
+        for action in actions:
+            field = forms.TypedChoiceField(
+                label=f"Who takes on: {action.description}",
+                choices=choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+                initial=action.owner_agency_id if action.stays_with_owner else None,
+                help_text=f"Now owned by {action.owner_agency.name}; due {action.due_on:%-d %B %Y}.",
+            )
+            # Needed only to accept (a decline leaves every action where it is).
+            field.conditionally_required = True
+            self.fields[f"action_{action.pk}"] = field
+        self.action_ids = [action.pk for action in actions]
+        # The owners first, so the decision is the last thing chosen.
+        self.order_fields([f"action_{pk}" for pk in self.action_ids] + ["decision", "note"])
+        self.style_fields()
+
+    def owners(self):
+        return {pk: self.cleaned_data.get(f"action_{pk}") for pk in self.action_ids if self.cleaned_data.get(f"action_{pk}")}
 
 class _UserChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, user):

@@ -1,20 +1,24 @@
 """Moving a case to another Marac: within the deployment (the receiving coordinator
 accepts and the history moves with it), or as a bundle for a Marac elsewhere."""
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Role
+from openmarac.accounts.models import Agency, AgencyKind, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.core.provenance import produced_for
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
 
-from .models import CaseTransfer, MatchCandidate, OtherMaracMatch, Referral
+from .models import CaseInvolvement, CaseTransfer, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, Referral, SharingDecision
 
 BUNDLE_FORMAT = "openmarac-case-transfer/1"
 
@@ -40,19 +44,72 @@ def transfer_request(*, by, case, to_marac, reason, request=None):
     return transfer
 
 
+def receiving_agencies(marac):
+    """The agencies that may own an action in `marac`: its active agencies."""
+    return Agency.objects.filter(marac_links__marac=marac, marac_links__is_active=True).order_by("name")
+
+
+@dataclass
+class Handover:
+    """Everything still open on the case that someone must carry on after the move, for
+    the receiving coordinator to see before accepting: nothing is left where nobody can
+    see it."""
+
+    actions: list
+    idva_referrals: list
+    childrens_prompts: list
+    sharing_decisions: list
+    receiving_idva: object
+    receiving_childrens: object
+
+
+def handover_for(transfer):
+    from openmarac.actions.models import Action
+
+    case, to_marac = transfer.case, transfer.to_marac
+    linked = set(receiving_agencies(to_marac).values_list("pk", flat=True))
+    actions = list(
+        Action.objects.filter(case=case, status=Action.Status.OPEN).select_related("owner_agency", "hearing__item__meeting").order_by("due_on", "id")
+    )
+    for action in actions:
+        # An agency linked to both Maracs keeps its action unless the coordinator says otherwise.
+        action.stays_with_owner = action.owner_agency_id in linked
+    return Handover(
+        actions=actions,
+        idva_referrals=list(IdvaReferral.objects.filter(referral__case=case).select_related("idva_agency").annotate(attempt_count=Count("attempts"))),
+        childrens_prompts=list(ChildrenReferralPrompt.objects.filter(referral__case=case).select_related("agency")),
+        sharing_decisions=list(SharingDecision.objects.filter(referral__case=case).select_related("review_owner")),
+        receiving_idva=_agency_of_kind(to_marac, AgencyKind.IDVA),
+        receiving_childrens=_agency_of_kind(to_marac, AgencyKind.CHILDRENS_SOCIAL_CARE),
+    )
+
+
+def _agency_of_kind(marac, kind):
+    from .services import agency_of_kind
+
+    return agency_of_kind(marac, kind)
+
+
 @transaction.atomic
-def transfer_decide(*, by, transfer, accept, note="", request=None):
+def transfer_decide(*, by, transfer, accept, note="", owners=None, request=None):
+    """Accept or decline. On acceptance every open action needs an owning agency of the
+    receiving Marac: `owners` maps action ids to agencies; an action not named stays
+    with its agency when that agency also takes part in the receiving Marac."""
     if not policy.has_role(by, transfer.to_marac, Role.COORDINATOR):
         raise PermissionDenied
+    transfer = CaseTransfer.objects.select_for_update().get(pk=transfer.pk)
     if transfer.status != CaseTransfer.Status.PENDING:
         raise ValidationError("This transfer has already been decided.")
     if not accept and not note.strip():
         raise ValidationError({"note": "Say why the transfer is declined"})
+    handover = handover_for(transfer) if accept else None
+    chosen = _owners_chosen(transfer, handover, owners or {}) if accept else {}
     transfer.status = CaseTransfer.Status.ACCEPTED if accept else CaseTransfer.Status.DECLINED
     transfer.decided_by, transfer.decided_at, transfer.decision_note = by, timezone.now(), note
     transfer.save()
     if accept:
         _move_case(transfer.case, transfer.to_marac)
+        _hand_over(by=by, transfer=transfer, handover=handover, chosen=chosen, request=request)
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=transfer, marac=transfer.to_marac,
         summary="Accepted" if accept else "Declined",
@@ -64,6 +121,125 @@ def transfer_decide(*, by, transfer, accept, note="", request=None):
         path=reverse("referrals:transfer", args=[transfer.pk]),
     )
     return transfer
+
+
+def _owners_chosen(transfer, handover, owners):
+    linked = {agency.pk: agency for agency in receiving_agencies(transfer.to_marac)}
+    chosen, problems = {}, {}
+    for action in handover.actions:
+        agency = owners.get(action.pk)
+        agency_id = getattr(agency, "pk", agency)
+        if agency_id is None and action.stays_with_owner:
+            agency_id = action.owner_agency_id
+        if agency_id not in linked:
+            problems[f"action_{action.pk}"] = f"Choose which of {transfer.to_marac.name}’s agencies takes on this action"
+        else:
+            chosen[action.pk] = linked[agency_id]
+    if problems:
+        raise ValidationError(problems)
+    return chosen
+
+
+def _hand_over(*, by, transfer, handover, chosen, request):
+    """Each open item gets an owner in the receiving Marac. An action another agency
+    takes on is ended for its old owner with the reason, and a new one opens for the
+    new owner with the same due date, so each agency's record says what it did."""
+    from openmarac.actions.models import Action, ActionUpdate
+
+    case, to_marac = transfer.case, transfer.to_marac
+    ended = defaultdict(list)
+    for action in handover.actions:
+        owner = chosen[action.pk]
+        if owner.pk == action.owner_agency_id:
+            ActionUpdate.objects.create(action=action, status=Action.Status.OPEN, note=f"Carried to {to_marac.name} with the transfer", reported_by=by)
+            carried = action
+        else:
+            carried = _reown(action, owner=owner, by=by, transfer=transfer)
+            ended[action.owner_agency].append(action)
+        CaseInvolvement.objects.get_or_create(case=case, agency=owner, reason=CaseInvolvement.Reason.ACTION)
+        for agency in carried.joint_agencies.filter(marac_links__marac=to_marac, marac_links__is_active=True):
+            CaseInvolvement.objects.get_or_create(case=case, agency=agency, reason=CaseInvolvement.Reason.ACTION)
+    for idva_referral in handover.idva_referrals:
+        _hand_over_idva(idva_referral, transfer=transfer, receiving=handover.receiving_idva, by=by, request=request)
+    for prompt in handover.childrens_prompts:
+        _hand_over_prompt(prompt, transfer=transfer, receiving=handover.receiving_childrens, by=by, request=request)
+    for decision in handover.sharing_decisions:
+        if not policy.roles_in(decision.review_owner, to_marac):
+            # The review owner cannot open the record in the new Marac: the review
+            # passes to the coordinator who accepted the case.
+            decision.review_owner = by
+            decision.save(update_fields=["review_owner"])
+            audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=decision, marac=to_marac, summary="Review passed on with the transfer")
+    for agency, actions in ended.items():
+        count = len(actions)
+        dates = ", ".join(sorted({f"{a.due_on:%-d %B %Y}" for a in actions}))
+        notify(
+            users=users_with_role(transfer.from_marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency),
+            subject=f"{transfer.from_marac.name}: actions ended with a case transfer",
+            message=(
+                f"A case has moved from {transfer.from_marac.name} to {to_marac.name}. {count} open "
+                f"action{'s' if count != 1 else ''} of {agency.name} (due {dates}) ended with the transfer: "
+                f"another agency in {to_marac.name} has taken {'them' if count != 1 else 'it'} on, so nothing more "
+                f"is needed from you on {'them' if count != 1 else 'it'}. The link shows which."
+            ),
+            path=reverse("actions:mine", args=[transfer.from_marac.slug]) + "#ended-with-transfer",
+        )
+
+
+def _reown(action, *, owner, by, transfer):
+    from openmarac.actions.models import Action, ActionUpdate
+
+    reason = f"Transferred to {transfer.to_marac.name}"
+    Action.objects.filter(pk=action.pk).update(status=Action.Status.TRANSFERRED, outcome_note=reason, version=F("version") + 1, updated_at=timezone.now())
+    ActionUpdate.objects.create(action=action, status=Action.Status.TRANSFERRED, note=f"{reason}: taken on there by {owner.name}", reported_by=by)
+    carried = Action.objects.create(
+        case=action.case, hearing=action.hearing, kind=action.kind, owner_agency=owner, description=action.description,
+        for_whom=action.for_whom, child=action.child, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
+        flag_short_reason=action.flag_short_reason, created_by=by,
+    )
+    carried.joint_agencies.set(action.joint_agencies.filter(marac_links__marac=transfer.to_marac, marac_links__is_active=True))
+    ActionUpdate.objects.create(
+        action=carried, status=Action.Status.OPEN, note=f"Taken on from {action.owner_agency.name} with the transfer from {transfer.from_marac.name}", reported_by=by
+    )
+    audit.record(action=audit.Action.CHANGED, actor=by, obj=action, marac=transfer.to_marac, summary=reason)
+    audit.record(action=audit.Action.CREATED, actor=by, obj=carried, marac=transfer.to_marac, summary=f"Taken on from {action.owner_agency.name}")
+    return carried
+
+
+def _hand_over_idva(idva_referral, *, transfer, receiving, by, request):
+    """The Idva referral and its contact log move; the receiving Marac's Idva service
+    carries on (the log stays attached, so nobody starts again from nothing)."""
+    linked = receiving_agencies(transfer.to_marac).filter(pk=idva_referral.idva_agency_id).exists()
+    if not linked:
+        idva_referral.idva_agency = receiving
+        idva_referral.save(update_fields=["idva_agency"])
+        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=idva_referral, marac=transfer.to_marac, summary="Idva referral handed over with the transfer")
+    if idva_referral.idva_agency_id:
+        CaseInvolvement.objects.get_or_create(case=transfer.case, agency=idva_referral.idva_agency, reason=CaseInvolvement.Reason.IDVA_REFERRAL)
+        if idva_referral.status != IdvaReferral.Status.CLOSED:
+            notify(
+                users=users_with_role(transfer.to_marac, Role.IDVA, agency=idva_referral.idva_agency),
+                subject=f"{transfer.to_marac.name}: an Idva referral has moved to you",
+                message=f"A case has moved into {transfer.to_marac.name} from {transfer.from_marac.name}, with its Idva referral and contact log.",
+                path=reverse("referrals:idva-referral", args=[idva_referral.pk]),
+            )
+
+
+def _hand_over_prompt(prompt, *, transfer, receiving, by, request):
+    linked = receiving_agencies(transfer.to_marac).filter(pk=prompt.agency_id).exists()
+    if not linked:
+        prompt.agency = receiving
+        prompt.save(update_fields=["agency"])
+        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=prompt, marac=transfer.to_marac, summary="Children’s social care confirmation handed over with the transfer")
+    if prompt.agency_id:
+        CaseInvolvement.objects.get_or_create(case=transfer.case, agency=prompt.agency, reason=CaseInvolvement.Reason.CHILDREN_REFERRAL)
+        if not prompt.confirmed_at:
+            notify(
+                users=users_with_role(transfer.to_marac, Role.REPRESENTATIVE, agency=prompt.agency),
+                subject=f"{transfer.to_marac.name}: please confirm a children’s social care referral",
+                message=f"A case with children has moved into {transfer.to_marac.name}. Please confirm the referral to children’s social care.",
+                path=reverse("referrals:children-prompt", args=[prompt.pk]),
+            )
 
 
 def _move_case(case, to_marac):
@@ -159,3 +335,11 @@ def transfer_for(*, user, pk):
     return None
 
 
+
+
+def actions_ended(transfer):
+    """The actions that ended for their agencies when the case moved, for the transfer
+    page (the sending agencies were emailed a link to it)."""
+    from openmarac.actions.models import Action
+
+    return list(Action.objects.filter(case=transfer.case, status=Action.Status.TRANSFERRED).select_related("owner_agency").order_by("due_on", "id"))

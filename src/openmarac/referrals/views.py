@@ -349,20 +349,33 @@ def transfer_detail(request, pk):
     can_decide = item.status == item.Status.PENDING and policy.has_role(request.user, item.to_marac, Role.COORDINATOR)
     if request.method == "POST" and not can_decide:
         not_found(request, "referrals.casetransfer", pk)
-    form = f.TransferDecisionForm(request.POST or None)
+    handover = transfer.handover_for(item) if item.status == item.Status.PENDING else None
+    form = f.TransferDecisionForm(
+        request.POST or None, actions=handover.actions if can_decide else (), agencies=transfer.receiving_agencies(item.to_marac)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            transfer.transfer_decide(by=request.user, transfer=item, accept=form.cleaned_data["decision"] == "accept", note=form.cleaned_data["note"], request=request)
+            transfer.transfer_decide(
+                by=request.user, transfer=item, accept=form.cleaned_data["decision"] == "accept", note=form.cleaned_data["note"],
+                owners=form.owners(), request=request,
+            )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:
+            item.refresh_from_db()
             if item.status == item.Status.ACCEPTED:
-                messages.success(request, f"Case accepted into {item.to_marac.name}, with its history.")
+                messages.success(request, f"Case accepted into {item.to_marac.name}, with its history and its open safety work.")
                 return redirect("referrals:case", item.case.public_id)
             messages.success(request, "Transfer declined. The sending coordinator has been told.")
             return redirect("core:home")
     audit.record(action=audit.Action.VIEWED, request=request, obj=item, marac=item.to_marac)
-    return render(request, "referrals/transfer.html", {"transfer": item, "form": form if can_decide else None})
+    context = {
+        "transfer": item,
+        "form": form if can_decide else None,
+        "handover": handover,
+        "ended_actions": transfer.actions_ended(item) if item.status == item.Status.ACCEPTED else [],
+    }
+    return render(request, "referrals/transfer.html", context)
 
 
 @login_required

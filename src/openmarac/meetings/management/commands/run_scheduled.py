@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from openmarac.actions.tasks import send_action_reminders
+from openmarac.actions.tasks import send_action_reminders, send_flag_reminders
 from openmarac.meetings.tasks import publish_due_case_lists, send_research_reminders
 from openmarac.records.tasks import apply_retention
 
@@ -8,7 +8,7 @@ from openmarac.records.tasks import apply_retention
 class Command(BaseCommand):
     help = (
         "Enqueue the work that falls due with time: publish case lists that have reached their lead time, "
-        "remind agencies of missing research and of actions due or overdue, anonymise cases past the "
+        "remind agencies of missing research, of actions due or overdue and of flags to take off their files, anonymise cases past the "
         "Marac's retention period. Run it every 15 minutes "
         "(cron or a systemd timer); running it again does nothing twice."
     )
@@ -18,10 +18,12 @@ class Command(BaseCommand):
         research = send_research_reminders.enqueue()
         actions = send_action_reminders.enqueue()
         anonymised = apply_retention.enqueue()
+        flagged = send_flag_reminders.enqueue()
         if published.is_finished:
             self.stdout.write(
                 f"Case lists published: {published.return_value}. Research reminders sent: {research.return_value}. "
-                f"Action reminders sent: {actions.return_value}. Cases anonymised: {anonymised.return_value}."
+                f"Action reminders sent: {actions.return_value}. Cases anonymised: {anonymised.return_value}. "
+                f"Flag reminders sent: {flagged.return_value}."
             )
         else:
             self.stdout.write("Scheduled work enqueued.")
