@@ -342,8 +342,8 @@ def scan(world, actor):
     leaks, read = [], 0
     for url_name, url, headers in _fetches(world):
         response = client.get(url, **headers)
-        if response.status_code != 200:
-            continue
+        if response.status_code != 200 or response.has_header("HX-Redirect"):
+            continue  # a refusal, or htmx told to go and sign in
         read += 1
         found = leaks_in(readable_text(response), world["tokens"], allowed)
         if found:
