@@ -39,7 +39,7 @@ from openmarac.people.models import Person
 from openmarac.records import services as record_services
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import transfer
-from openmarac.referrals.models import Referral, ReferralPerson
+from openmarac.referrals.models import Referral
 from openmarac.accounts import services as account_services
 from openmarac.synthetic.referrals import ReferralGenerator
 
