@@ -434,6 +434,22 @@ def test_a_planted_leak_is_caught(world, db, monkeypatch):
     assert any(url_name == "meetings:case-list-pdf" for url_name, *_ in leaks)
 
 
+def test_a_sealed_value_planted_in_a_template_is_caught(world, db, settings, tmp_path):
+    """Proof the scan can fail at the template level: a case page template that prints
+    the victim's first address raw (bypassing the presenter) is caught for the chair,
+    who may open the case but not see sealed values."""
+    override = tmp_path / "referrals" / "case.html"
+    override.parent.mkdir()
+    # Extends the real template of the same name (Django skips the overriding file).
+    override.write_text(
+        '{% extends "referrals/case.html" %}{% block content %}{{ block.super }}'
+        "<p>{% for a in case.victim.addresses.all %}{{ a }} {% endfor %}</p>{% endblock %}"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    leaks, _ = scan(world, "chair")
+    assert [url_name for url_name, *_ in leaks] == ["referrals:case"] * len(leaks) and leaks
+
+
 def test_every_url_is_scanned_or_declared():
     """A new URL fails here until it is scanned (in the URL table) or declared above
     not to carry case data, with a reason."""
