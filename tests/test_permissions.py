@@ -8,6 +8,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -26,12 +27,17 @@ from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in
-from .factories import MaracAgencyFactory, UserFactory, marac_with_core_agencies, member
+from .factories import MaracAgencyFactory, MaracFactory, UserFactory, marac_with_core_agencies, member
 
-SIGNED_IN = {r.value for r in Role} | {"system_admin", "other_coordinator", "csc_representative"}
+SIGNED_IN = {r.value for r in Role} | {
+    "system_admin", "other_coordinator", "csc_representative", "uninvolved_representative", "other_representative",
+}
 COORDINATION = {"coordinator", "system_admin"}
-ATTENDEES = {"coordinator", "chair", "representative", "idva", "csc_representative"}
-REFERRING = {"referrer", "representative", "idva", "coordinator", "chair", "other_coordinator", "csc_representative"}
+ATTENDEES = {"coordinator", "chair", "representative", "idva", "csc_representative", "uninvolved_representative"}
+REFERRING = {
+    "referrer", "representative", "idva", "coordinator", "chair", "other_coordinator", "csc_representative",
+    "uninvolved_representative", "other_representative",
+}
 # The agency each actor works for: the referral in the world below comes from housing.
 AGENCY_OF = {
     Role.COORDINATOR: AgencyKind.IDVA,
@@ -148,7 +154,9 @@ POST_ONLY = {
     "actions:flag-removed",  # tests/test_write_permissions.py
 }
 
-ACTORS = sorted(SIGNED_IN) + ["anonymous", "password_only"]
+# Signed-out actors: a visitor with no session, and an account deactivated after it signed in.
+SIGNED_OUT = ["anonymous", "deactivated"]
+ACTORS = sorted(SIGNED_IN) + SIGNED_OUT + ["password_only"]
 
 
 def _url_names(resolver=None, namespace=""):
@@ -166,13 +174,18 @@ def test_every_url_is_in_the_table():
     assert set(_url_names()) - known == set()
 
 
-@pytest.fixture
-def world(marac, other_marac):
+def _build_world():
+    marac = MaracFactory(name="Northshire Marac", slug="northshire")
+    other_marac = MaracFactory(name="Southvale Marac", slug="southvale")
     link = MaracAgencyFactory(marac=marac)
     marac_with_core_agencies(marac)
     users = {role.value: member(marac, role, agency_kind=AGENCY_OF[role]) for role in Role}
     users["csc_representative"] = member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.CHILDRENS_SOCIAL_CARE)
+    # Probation takes part in the Marac but has no part in the case.
+    users["uninvolved_representative"] = member(marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.PROBATION)
     users["other_coordinator"] = member(other_marac, Role.COORDINATOR)
+    users["other_representative"] = member(other_marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.HOUSING)
+    users["deactivated"] = member(marac, Role.COORDINATOR)
     admin = UserFactory(is_system_admin=True, agency=None)
     admin.totpdevice_set.create(name="app", confirmed=True)
     users["system_admin"] = admin
@@ -209,6 +222,8 @@ def world(marac, other_marac):
     )
     # Everyone has signed, so the table tests access, not the declaration step.
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
+    users["deactivated"].is_active = False
+    users["deactivated"].save(update_fields=["is_active"])
     kwargs = {
         "meetings:meetings": {"slug": marac.slug},
         "meetings:pattern": {"slug": marac.slug},
@@ -284,11 +299,25 @@ def world(marac, other_marac):
     return users, kwargs
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction rolled back at its end; each
+    test's own transaction (the `db` fixture) nests inside it."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 def _client_for(actor, users):
     client = Client()
     if actor == "anonymous":
         return client
-    if actor == "password_only":
+    if actor in {"password_only", "deactivated"}:  # the deactivated account signed in before
         client.force_login(users[actor])
         return client
     return sign_in(client, users[actor])
@@ -296,11 +325,11 @@ def _client_for(actor, users):
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("url_name", sorted(PROTECTED))
-def test_protected_pages(world, url_name, actor):
+def test_protected_pages(world, db, url_name, actor):
     users, kwargs = world
     url = reverse(url_name, kwargs=kwargs.get(url_name))
     response = _client_for(actor, users).get(url)
-    if actor == "anonymous":
+    if actor in SIGNED_OUT:
         assert response.status_code == 302 and response.url.startswith(reverse("accounts:sign-in"))
     elif actor == "password_only":
         assert response.status_code == 302 and response.url.split("?")[0] == reverse("accounts:mfa-verify")
@@ -323,7 +352,7 @@ def test_governance_reaches_figures_only():
 
 
 @pytest.mark.parametrize("url_name", sorted(set(PROTECTED) - GOVERNANCE_MAY_SEE - OWN_ACCOUNT))
-def test_governance_gets_404_on_every_person_case_meeting_and_export_url(world, url_name):
+def test_governance_gets_404_on_every_person_case_meeting_and_export_url(world, db, url_name):
     users, kwargs = world
     response = _client_for("governance", users).get(reverse(url_name, kwargs=kwargs.get(url_name)))
     assert response.status_code == 404
@@ -331,14 +360,14 @@ def test_governance_gets_404_on_every_person_case_meeting_and_export_url(world, 
 
 
 @pytest.mark.parametrize("url_name", sorted(PUBLIC))
-def test_public_pages(world, url_name):
+def test_public_pages(world, db, url_name):
     users, kwargs = world
     response = Client().get(reverse(url_name, kwargs=kwargs.get(url_name)))
     assert response.status_code == PUBLIC[url_name]
 
 
 @pytest.mark.parametrize("url_name", sorted(MFA_STEP))
-def test_mfa_step_needs_a_password_first(world, url_name):
+def test_mfa_step_needs_a_password_first(world, db, url_name):
     users, _ = world
     assert Client().get(reverse(url_name)).status_code == 302
     client = _client_for("password_only", users)
@@ -348,14 +377,14 @@ def test_mfa_step_needs_a_password_first(world, url_name):
 
 
 @pytest.mark.parametrize("url_name", sorted(POST_ONLY))
-def test_post_only_urls_refuse_get(world, url_name):
+def test_post_only_urls_refuse_get(world, db, url_name):
     users, kwargs = world
     client = _client_for("chair", users)
     assert client.get(reverse(url_name, kwargs=kwargs.get(url_name))).status_code == 405
 
 
 @pytest.mark.parametrize("actor", ["chair", "other_coordinator", "referrer"])
-def test_refused_management_posts_change_nothing(world, actor):
+def test_refused_management_posts_change_nothing(world, db, actor):
     users, kwargs = world
     target = users["referrer"].memberships.get()
     client = _client_for(actor, users)
@@ -388,7 +417,7 @@ def _record_state():
 
 @pytest.mark.parametrize("actor", REFUSED_WRITERS)
 @pytest.mark.parametrize("url_name", sorted(RECORD_WRITES))
-def test_refused_record_writes_change_nothing(world, url_name, actor):
+def test_refused_record_writes_change_nothing(world, db, url_name, actor):
     users, kwargs = world
     data = {k: timezone.localdate().isoformat() if v == "today" else v for k, v in RECORD_WRITES[url_name].items()}
     if url_name == "records:sar-link":
@@ -400,7 +429,7 @@ def test_refused_record_writes_change_nothing(world, url_name, actor):
 
 
 @pytest.mark.parametrize("url_name", sorted(RECORD_WRITES))
-def test_the_coordinator_may_make_the_record_writes(world, url_name):
+def test_the_coordinator_may_make_the_record_writes(world, db, url_name):
     users, kwargs = world
     data = {k: timezone.localdate().isoformat() if v == "today" else v for k, v in RECORD_WRITES[url_name].items()}
     if url_name == "records:sar-link":
@@ -414,7 +443,7 @@ def test_the_coordinator_may_make_the_record_writes(world, url_name):
 
 @pytest.mark.parametrize("action", ["remove-role", "deactivate", "reset-authenticator", "unlock"])
 @pytest.mark.parametrize("actor", ["chair", "representative", "idva", "referrer", "governance", "other_coordinator"])
-def test_refused_account_actions_change_nothing(world, actor, action):
+def test_refused_account_actions_change_nothing(world, db, actor, action):
     users, kwargs = world
     target = users["referrer"]
     url = reverse("accounts:member-action", kwargs={**kwargs["accounts:member-action"], "action": action})
