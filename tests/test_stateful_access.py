@@ -83,6 +83,7 @@ class ModelCase:
     public_id: object
     marac: str
     involved: set = field(default_factory=set)  # agencies, as (marac, kind)
+    children: bool = False
     listed: bool = False
     lapsed: bool = False
     transfers: int = 0
@@ -169,7 +170,7 @@ class AccessMachine(RuleBasedStateMachine):
         self.seed += 1
         data = ReferralGenerator(seed=self.seed).referral(marac=marac, referring_agency=referring, children=children)
         referral = referral_services.referral_record(marac=marac, data=data, by=self._user(RUNNERS[marac_name]), notify_agencies=False)
-        model = ModelCase(public_id=referral.case.public_id, marac=marac_name)
+        model = ModelCase(public_id=referral.case.public_id, marac=marac_name, children=bool(children))
         model.involved = {(marac_name, AgencyKind.HOUSING), (marac_name, AgencyKind.IDVA)}
         if children:
             model.involved.add((marac_name, AgencyKind.CHILDRENS_SOCIAL_CARE))
@@ -240,7 +241,10 @@ class AccessMachine(RuleBasedStateMachine):
         pending = transfer.transfer_request(by=self._user(RUNNERS[case.marac]), case=self._case(case), to_marac=self._marac(to), reason="Moved")
         transfer.transfer_decide(by=self._user(RUNNERS[to]), transfer=pending, accept=True)
         # Nothing of the sending Marac follows the case: not its agencies' involvement.
-        case.marac, case.involved, case.transfers = to, set(), case.transfers + 1
+        # The safety work does: the receiving Idva service takes on the Idva referral,
+        # and its children's social care the children's referral.
+        case.marac, case.transfers = to, case.transfers + 1
+        case.involved = {(to, AgencyKind.IDVA)} | ({(to, AgencyKind.CHILDRENS_SOCIAL_CARE)} if case.children else set())
 
     @rule(case=cases)
     def seal(self, case):
