@@ -1,7 +1,7 @@
 """Random sequences of the things that change who may read a case (issue 14): refer,
 list, publish, research, add an action, transfer between two Maracs, seal an
 address, lapse (the last hearing over 12 months ago), deactivate a user and change a
-role. After every step, every user is checked against every case through the case
+role, restrict a case. After every step, every user is checked against every case through the case
 selector, and the case page is opened by a drawn user.
 
 What each user should see is worked out here from the model's own simple rules,
@@ -13,7 +13,9 @@ written from ARCHITECTURE.md ("Access"), never by asking the access policy:
   the Idva referral or the children's referral went to it, or the case is on a
   published case list of the Marac), until 12 months after the last hearing;
 - referrer and governance: no case page; a deactivated user: nothing;
-- a sealed value shows only to the coordinator and the Idva of the case's Marac.
+- a sealed value shows only to the coordinator and the Idva of the case's Marac;
+- a restricted case: only the coordinator who restricted it (named nobody else), while
+  it stays in their Marac; nobody else, whatever their role.
 
 To add a rule (a restricted case, say), give `ModelCase` the new fact, add a `@rule`
 that changes the real system and the model together, and state its effect in
@@ -42,7 +44,7 @@ from openmarac.people.models import Address
 from openmarac.people.selectors import present_person
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals import services as referral_services
-from openmarac.referrals import transfer
+from openmarac.referrals import restriction, transfer
 from openmarac.referrals.models import Case, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
@@ -88,6 +90,7 @@ class ModelCase:
     lapsed: bool = False
     transfers: int = 0
     sealed: list = field(default_factory=list)  # the sealed words on its victim
+    restricted_by: object = None  # the ModelUser who restricted it, naming nobody else
 
 
 class Model:
@@ -97,6 +100,8 @@ class Model:
     def may_read(user: ModelUser, case: ModelCase) -> bool:
         if not user.active or user.marac != case.marac:
             return False
+        if case.restricted_by is not None:
+            return user is case.restricted_by
         if user.role in (Role.COORDINATOR, Role.CHAIR):
             return True
         if user.role in (Role.REPRESENTATIVE, Role.IDVA):
@@ -109,7 +114,10 @@ class Model:
 
     @staticmethod
     def may_research(user: ModelUser, case: ModelCase, published: bool) -> bool:
-        return user.active and published and user.marac == case.marac and user.role in (Role.REPRESENTATIVE, Role.IDVA)
+        return (
+            user.active and published and user.marac == case.marac and user.role in (Role.REPRESENTATIVE, Role.IDVA)
+            and case.restricted_by is None
+        )
 
 
 class AccessMachine(RuleBasedStateMachine):
@@ -245,6 +253,16 @@ class AccessMachine(RuleBasedStateMachine):
         # and its children's social care the children's referral.
         case.marac, case.transfers = to, case.transfers + 1
         case.involved = {(to, AgencyKind.IDVA)} | ({(to, AgencyKind.CHILDRENS_SOCIAL_CARE)} if case.children else set())
+
+    @rule(case=cases)
+    def restrict(self, case):
+        """The Marac's coordinator restricts the case to themselves (a party works for a
+        member agency). The restriction travels with the case if it moves."""
+        if case.restricted_by is not None:
+            return
+        runner = RUNNERS[case.marac]
+        restriction.case_restrict(by=self._user(runner), case=self._case(case), reason="A party works for a member agency", named_users=[])
+        case.restricted_by = self.users[runner]
 
     @rule(case=cases)
     def seal(self, case):
