@@ -368,6 +368,8 @@ WRITES = {
         lambda w: {f"delegate-{w['listed'].pk}-delegate": w["users"]["referrer"].pk},
         {"representative"},
     ),
+    # The key worker's own page: first the confidentiality statement, signed here.
+    "meetings:delegated-research": Write(lambda w: {"pk": w["delegation"].pk}, lambda w: {"agree": "yes"}, {"referrer"}),
     "meetings:research-delegation-withdraw": Write(lambda w: {"pk": w["delegation"].pk}, lambda w: {}, {"representative"}),
     # Housing's "update our records" after the case closed: the owning agency (and the
     # coordinator, who may report on any action) tick it.
