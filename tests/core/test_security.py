@@ -79,3 +79,11 @@ def test_production_settings_refuse_to_start_unsafely(extra, message):
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_settings_read_the_mail_relay_from_the_environment():
+    probe = "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    env = _production_env(DJANGO_EMAIL_HOST="smtp.example.org", DJANGO_EMAIL_PORT="2525", DJANGO_EMAIL_HOST_USER="marac")
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {probe}"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["smtp.example.org", "2525", "marac", "True", "False"]
