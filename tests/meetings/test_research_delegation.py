@@ -171,3 +171,26 @@ def test_the_research_list_queries_do_not_grow_with_its_cases(people, meeting, r
         return len(queries)
 
     assert count_with(2) == count_with(5)
+
+
+def test_research_is_never_handed_to_a_governance_only_colleague(people, published, marac):
+    # Governance sees figures only: a hand-over must not give it a victim's identity.
+    meeting, first, _ = published
+    strategic_lead = member(marac, Role.GOVERNANCE, agency_kind=AgencyKind.HOUSING)
+    assert strategic_lead.agency_id == people["housing_rep"].agency_id
+    assert strategic_lead not in services.delegation_colleagues(by=people["housing_rep"], meeting=meeting)
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.research_delegate(by=people["housing_rep"], meeting=meeting, referral=first, delegate=strategic_lead)
+
+
+def test_a_restriction_closes_a_hand_over_to_a_colleague_not_named(people, published):
+    from openmarac.referrals import restriction
+
+    meeting, first, _ = published
+    _delegate(people, meeting, first)
+    restriction.case_restrict(
+        by=people["coordinator"], case=first.case, reason="The perpetrator works for a member agency", named_users=[people["housing_rep"]]
+    )
+    assert not policy.can_complete_delegated_research(people["referrer"], meeting, first, now=timezone.now())
+    with pytest.raises(PermissionDenied):
+        services.research_save(by=people["referrer"], meeting=meeting, referral=first, data={"facts": "x"}, submit=True)

@@ -167,3 +167,26 @@ def test_request_list_paginates_with_its_total_in_constant_queries(client, marac
         first = client.get(url)
     assert b"Showing 1 to 25 of 30 requests" in first.content
     assert b"Showing 26 to 30 of 30 requests" in client.get(url, {"page": 2}).content
+
+
+def test_a_bundle_leaves_out_a_record_that_moved_to_another_marac(marac, other_marac, staff):
+    # The victim's case moved after the request was linked: their new address is the
+    # receiving Marac's to disclose, never the sending Marac's.
+    from openmarac.accounts.models import AgencyKind
+    from openmarac.referrals import services as referral_services
+    from openmarac.referrals import transfer
+    from openmarac.synthetic.referrals import ReferralGenerator
+    from tests.factories import marac_with_core_agencies
+
+    data = ReferralGenerator(seed=33).referral(marac=marac, referring_agency=staff["referrer"].agency, children=0)
+    data.victim.address_line_1 = "4 Larkspur Refuge Road"
+    referral = referral_services.referral_record(marac=marac, data=data, by=staff["referrer"], notify_agencies=False)
+    sar = services.sar_record(by=staff["coordinator"], marac=marac, person=referral.case.victim, received_on=timezone.localdate())
+    marac_with_core_agencies(other_marac)
+    receiving = member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA)
+    pending = transfer.transfer_request(by=staff["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
+    transfer.transfer_decide(by=receiving, transfer=pending, accept=True)
+
+    bundle = bundles.subject_access_bundle(by=staff["coordinator"], sar=sar)
+    assert bundle["records"] == [] and bundle["referrals"] == [] and bundle["research"] == []
+    assert "Larkspur" not in json.dumps(bundle)

@@ -350,3 +350,34 @@ def test_the_property_test_can_fail_an_unrestricted_case_is_read(staff, world):
     assert {"case", "idva", "research", "hearing"} <= _reads(staff["idva"], world)
     assert {"children"} <= _reads(staff["childrens_rep"], world)
     assert {"sharing"} <= _reads(staff["referrer"], world)
+
+
+def test_break_glass_stops_after_as_many_wrong_tries_as_sign_in_allows(staff, world, settings):
+    # A signed-in session must not be a way to guess the password without limit.
+    settings.AXES_FAILURE_LIMIT = 3
+    restriction.case_restrict(by=staff["coordinator"], case=world["case"], reason=REASON, named_users=[])
+    chair, case = staff["chair"], world["case"]
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            restriction.break_glass(by=chair, case=case, reason=BREAK_REASON, password="wrong", code=_code(chair))
+    with pytest.raises(ValidationError) as error:
+        restriction.break_glass(by=chair, case=case, reason=BREAK_REASON, password=TEST_PASSWORD, code=_code(chair))
+    assert "Too many attempts" in error.value.message_dict["password"][0]
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_the_flags_page_hides_a_restricted_case_from_a_coordinator_not_named(staff, world):
+    from openmarac.actions import selectors as action_selectors
+
+    flag = action_services.action_add(
+        by=staff["coordinator"], hearing=action_services.hearing_for(world["item"]), owner_agency=staff["housing_rep"].agency,
+        description="Flag the tenancy file", for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
+    )
+    restriction.case_restrict(by=staff["coordinator"], case=world["case"], reason=REASON, named_users=[])
+
+    def flags_seen_by(user):
+        views = action_selectors.flags_overview(user=user, marac=world["case"].marac, today=flag.flag_expires_on)
+        return {action.pk for view in views.values() for action in view}
+
+    assert flag.pk in flags_seen_by(staff["coordinator"])
+    assert flag.pk not in flags_seen_by(world["second_coordinator"])

@@ -386,9 +386,16 @@ def live_research_delegations_q(user, *, now):
     )
     return (
         Q(delegate_id=user.pk, agency_id=user.agency_id, withdrawn_at__isnull=True)
-        & Q(meeting__marac_id__in=list(_roles_by_marac(user)), meeting__status="scheduled", meeting__starts_at__gt=now)
+        & Q(meeting__marac_id__in=_case_content_marac_ids(user), meeting__status="scheduled", meeting__starts_at__gt=now)
         & ~Q(Exists(returned))
+        & _not_restricted_q("referral__case_id")(user)
     )
+
+
+def _case_content_marac_ids(user):
+    """The Maracs where the user holds a role that may see case content (governance sees
+    figures only, so a research hand-over never reaches a governance-only account)."""
+    return [marac_id for marac_id, roles in _roles_by_marac(user).items() if roles - {Role.GOVERNANCE}]
 
 
 def can_complete_delegated_research(user, meeting, referral, *, now):

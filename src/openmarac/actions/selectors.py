@@ -142,9 +142,10 @@ def flags_overview(*, user, marac, today=None):
         return None
     today = today or timezone.localdate()
     base = (
-        Action.objects.filter(case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__isnull=False)
+        Action.objects.filter(policy.visible_actions_q(user), case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__isnull=False)
         .exclude(status=Action.Status.TRANSFERRED)
         .select_related("owner_agency", "case", "flag_removed_by")
+        .distinct()
     )
     waiting = base.filter(flag_removed_at__isnull=True)
     return {

@@ -468,12 +468,13 @@ def _has_live_delegation(user, meeting):
 
 def delegation_colleagues(*, by, meeting):
     """Whom a representative may hand a case's research to: active users of the same
-    agency with an active role in the Marac (a referrer will do), other than themselves."""
+    agency with an active role in the Marac that sees case content (a referrer will do;
+    governance sees figures only), other than themselves."""
     from openmarac.accounts.models import User
 
     if by.agency_id is None:
         return User.objects.none()
-    members = Membership.objects.filter(marac=meeting.marac, is_active=True).values("user")
+    members = Membership.objects.filter(marac=meeting.marac, is_active=True).exclude(role=Role.GOVERNANCE).values("user")
     return User.objects.filter(agency_id=by.agency_id, is_active=True, pk__in=members).exclude(pk=by.pk).order_by("full_name")
 
 

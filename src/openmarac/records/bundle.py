@@ -46,13 +46,29 @@ def same_person_ids(person) -> set[int]:
     return set(Person.objects.filter(Q(pk=canonical) | Q(same_as_id=canonical)).values_list("pk", flat=True))
 
 
+def held_person_ids(*, by, sar) -> set[int]:
+    """The records of the person this Marac holds now and the coordinator may open: a
+    record that moved to another Marac with a transfer is that Marac's to disclose, and
+    a restricted case the coordinator is not named on stays closed to them here too."""
+    from openmarac.referrals.restriction import people_of_hidden_cases
+
+    hidden = people_of_hidden_cases(user=by, marac=sar.marac)
+    return set(
+        Person.objects.filter(pk__in=same_person_ids(sar.person), marac=sar.marac).exclude(pk__in=hidden).values_list("pk", flat=True)
+    )
+
+
 def subject_access_bundle(*, by, sar, request=None) -> dict:
     """The bundle for a request linked to a person record. Audited as an export."""
     if not policy.can_handle_subject_access(by, sar.marac) or sar.person_id is None:
         raise PermissionDenied
-    ids = same_person_ids(sar.person)
+    ids = held_person_ids(by=by, sar=sar)
     people = Person.objects.filter(pk__in=ids).prefetch_related("aliases", "addresses", "phones", "corrections__corrected_by").order_by("pk")
-    roles = ReferralPerson.objects.filter(person_id__in=ids).exclude(referral__status=Referral.Status.DRAFT)
+    roles = (
+        ReferralPerson.objects.filter(person_id__in=ids, referral__marac=sar.marac)
+        .exclude(referral__status=Referral.Status.DRAFT)
+        .exclude(referral__case_id__in=policy.restricted_case_ids_hidden_from(by))
+    )
     referral_ids = set(roles.values_list("referral_id", flat=True))
     role_of = {rp.referral_id: rp.get_role_display() for rp in roles}
     referrals = (

@@ -26,6 +26,7 @@ from openmarac.access import policy
 from openmarac.accounts import mfa
 from openmarac.accounts.models import Membership, Role, User
 from openmarac.audit import services as audit
+from openmarac.audit.models import AuditEvent
 from openmarac.notifications.services import notify
 
 from .models import BreakGlassGrant, Case, CaseRestriction
@@ -183,6 +184,15 @@ def _identity_checked(*, by, password, code):
     return errors
 
 
+BREAK_GLASS_REFUSED = "Break-glass refused: password or authenticator code not accepted"
+BREAK_GLASS_PAUSE_MINUTES = 30
+
+
+def _recent_refusals(user) -> int:
+    since = timezone.now() - timedelta(minutes=BREAK_GLASS_PAUSE_MINUTES)
+    return AuditEvent.objects.filter(actor=user, action=audit.Action.DENIED, summary=BREAK_GLASS_REFUSED, occurred_at__gte=since).count()
+
+
 def break_glass(*, by: User, case: Case, reason: str, password: str, code: str, request=None) -> BreakGlassGrant:
     """Open a restricted case for a short time on a written reason, after the password
     and an authenticator code. A refused attempt is audited (outside the transaction
@@ -193,11 +203,15 @@ def break_glass(*, by: User, case: Case, reason: str, password: str, code: str, 
     errors = {}
     if len(reason) < MIN_REASON_LENGTH:
         errors["reason"] = f"Enter why you need to open this case now, in at least {MIN_REASON_LENGTH} characters"
+    if _recent_refusals(by) >= settings.AXES_FAILURE_LIMIT:
+        # Someone holding a signed-in session must not guess the password here without
+        # limit: the same number of tries as at sign-in, then a pause.
+        raise ValidationError({"password": f"Too many attempts. Try again in {BREAK_GLASS_PAUSE_MINUTES} minutes."})
     identity = _identity_checked(by=by, password=password, code=code)
     if identity:
         audit.record(
             action=audit.Action.DENIED, actor=by, request=request, obj=case, marac=case.marac,
-            summary="Break-glass refused: password or authenticator code not accepted", reason=reason,
+            summary=BREAK_GLASS_REFUSED, reason=reason,
         )
         errors.update(identity)
     if errors:
