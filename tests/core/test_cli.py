@@ -27,7 +27,7 @@ def test_demo_creates_one_account_per_role_and_is_repeatable(db, settings, capsy
     assert all(user.totpdevice_set.filter(confirmed=True).exists() for user in User.objects.all())
     from openmarac.referrals.models import MatchCandidate, Referral
 
-    assert Referral.objects.filter(marac=marac).count() == 5
+    assert Referral.objects.filter(marac=marac, heard_on__isnull=True).count() == 5
     assert MatchCandidate.objects.filter(referral__marac=marac, decision="pending").exists()
 
 
@@ -41,3 +41,20 @@ def test_console_script_takes_hyphenated_commands():
     result = subprocess.run([sys.executable, "-m", "openmarac", "help", "verify-audit"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "hash chain" in result.stdout
+
+
+def test_demo_has_past_cases_for_the_data_return_and_the_figures(db, settings):
+    from datetime import date
+
+    from openmarac.governance import figures
+    from openmarac.referrals.models import Referral
+
+    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = True
+    call_command("demo")
+    marac = Marac.objects.get(slug="northshire")
+    heard = Referral.objects.filter(marac=marac, heard_on__isnull=False)
+    period = figures.last_complete_quarter(date.today())
+    rows = figures.data_return(marac=marac, period=period)
+    assert rows and sum(row.cases for row in rows) == heard.filter(heard_on__range=(period.start, period.end)).count()
+    assert any(row.repeats for row in rows)
+    assert heard.filter(heard_on__gte=date.today()).count() == 0

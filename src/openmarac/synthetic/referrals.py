@@ -156,3 +156,44 @@ def demo_referrals(*, marac, seed=2026):
     )
     recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
     return recorded
+
+
+# Who referred the demo's past cases: the police most, as nationally (about two in
+# three), then the partner agencies.
+HISTORY_SOURCES = [AgencyKind.POLICE] * 6 + [
+    AgencyKind.IDVA, AgencyKind.HOUSING, AgencyKind.CHILDRENS_SOCIAL_CARE, AgencyKind.HEALTH, AgencyKind.MENTAL_HEALTH,
+]
+
+
+def demo_history(*, marac, seed=2025, today=None):
+    """Cases heard fortnightly over the last two complete quarters, recorded as a Marac
+    migrating its history would (with the date heard and whether it was a repeat), so
+    the data return and the governance dashboard have figures at `make run`. Only added
+    once."""
+    from openmarac.accounts.models import User
+    from openmarac.referrals.models import Referral
+    from openmarac.referrals.services import referral_record
+
+    if Referral.objects.filter(marac=marac, heard_on__isnull=False).exists():
+        return []
+    rng = random.Random(seed)
+    generator = ReferralGenerator(seed=seed)
+    coordinator = User.objects.filter(memberships__marac=marac, memberships__role="coordinator").first()
+    agencies = {link.agency.kind: link.agency for link in marac.agency_links.select_related("agency")}
+    today = today or date.today()
+    this_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    start = date(this_quarter.year - (this_quarter.month <= 6), (this_quarter.month - 7) % 12 + 1, 1)
+    recorded = []
+    heard_on = start + timedelta(days=(1 - start.weekday()) % 7)  # Tuesdays
+    while heard_on < this_quarter:
+        for _ in range(rng.randint(6, 14)):
+            kind = rng.choice(HISTORY_SOURCES)
+            data = generator.referral(
+                marac=marac, referring_agency=agencies.get(kind), referred_on=heard_on - timedelta(days=rng.randint(8, 40))
+            )
+            data.heard_on = heard_on
+            # About three in ten, near the national 31%, as the migrating Marac recorded it.
+            data.repeat_declared = rng.random() < 0.3
+            recorded.append(referral_record(marac=marac, data=data, by=None, recorded_by=coordinator, notify_agencies=False))
+        heard_on += timedelta(days=14)
+    return recorded
