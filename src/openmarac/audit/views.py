@@ -29,7 +29,7 @@ def _setup(request, slug, what):
     return marac, form, period
 
 
-def _context(request, marac, form, period, page, tab):
+def _context(marac, form, period, page, tab):
     return {"marac": marac, "form": form, "period": period, "page": page, "tab": tab}
 
 
@@ -37,14 +37,14 @@ def _context(request, marac, form, period, page, tab):
 def views_by_user(request, slug):
     marac, form, period = _setup(request, slug, "by user")
     page = paginate(request, reports.views_by_user(marac=marac, period=period))
-    return render(request, "audit/views_by_user.html", _context(request, marac, form, period, page, "users"))
+    return render(request, "audit/views_by_user.html", _context(marac, form, period, page, "users"))
 
 
 @login_required
 def views_by_agency(request, slug):
     marac, form, period = _setup(request, slug, "by agency")
     page = paginate(request, reports.views_by_agency(marac=marac, period=period))
-    return render(request, "audit/views_by_agency.html", _context(request, marac, form, period, page, "agencies"))
+    return render(request, "audit/views_by_agency.html", _context(marac, form, period, page, "agencies"))
 
 
 @login_required
@@ -54,7 +54,7 @@ def user_records(request, slug, user_id):
     if subject is None:
         not_found(request, "accounts.user", user_id)
     page = paginate(request, reports.records_viewed_by(marac=marac, period=period, user_id=user_id))
-    context = _context(request, marac, form, period, page, "users")
+    context = _context(marac, form, period, page, "users")
     context.update(subject=subject, references=reports.case_references(page.object_list))
     return render(request, "audit/user_records.html", context)
 
@@ -64,7 +64,7 @@ def exceptions(request, slug):
     marac, form, period = _setup(request, slug, "exceptions")
     unreviewed = request.GET.get("show") == "unreviewed"
     rows = reports.exceptions(marac=marac, period=period, unreviewed_only=unreviewed)
-    context = _context(request, marac, form, period, paginate(request, rows), "exceptions")
+    context = _context(marac, form, period, paginate(request, rows), "exceptions")
     context.update(
         unreviewed=unreviewed,
         threshold=reports.MANY_VIEWS_THRESHOLD,
