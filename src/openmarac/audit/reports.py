@@ -53,11 +53,12 @@ class Period:
         )
 
 
-def _views(marac, period):
+def _views(marac, period, user_id=None):
     start, end = period.bounds
-    return AuditEvent.objects.filter(
+    events = AuditEvent.objects.filter(
         marac=marac, action__in=VIEW_ACTIONS, actor__isnull=False, occurred_at__gte=start, occurred_at__lt=end
     ).exclude(record_type=REPORT_RECORD_TYPE).order_by()
+    return events if user_id is None else events.filter(actor_id=user_id)
 
 
 _RECORD_KEY = Concat("record_type", Value(":"), "record_id", output_field=CharField())
@@ -96,14 +97,12 @@ def views_by_agency(*, marac, period):
 
 def records_viewed_by(*, marac, period, user_id):
     """Which records one user viewed: one row per record, with case references."""
-    rows = list(
-        _views(marac, period)
-        .filter(actor_id=user_id)
+    return list(
+        _views(marac, period, user_id)
         .values("record_type", "record_id")
         .annotate(views=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
         .order_by("-last", "record_type", "record_id")
     )
-    return rows
 
 
 def case_references(rows):
@@ -149,9 +148,7 @@ def _not_involved(marac, period, user_id=None):
     involved = CaseInvolvement.objects.annotate(case_key=Cast("case_id", CharField())).filter(
         case_key=OuterRef("record_id"), agency_id=OuterRef("actor__agency_id")
     )
-    events = _views(marac, period).filter(record_type="referrals.case", action=AuditEvent.Action.VIEWED).exclude(actor_id__in=coordinators)
-    if user_id is not None:
-        events = events.filter(actor_id=user_id)
+    events = _views(marac, period, user_id).filter(record_type="referrals.case", action=AuditEvent.Action.VIEWED).exclude(actor_id__in=coordinators)
     rows = (
         events.annotate(involved=Exists(involved))
         .filter(involved=False)
@@ -162,11 +159,9 @@ def _not_involved(marac, period, user_id=None):
 
 
 def _out_of_hours(marac, period, user_id=None):
-    events = _views(marac, period).annotate(
+    events = _views(marac, period, user_id).annotate(
         hour=ExtractHour("occurred_at", tzinfo=LONDON), weekday=ExtractIsoWeekDay("occurred_at", tzinfo=LONDON)
     )
-    if user_id is not None:
-        events = events.filter(actor_id=user_id)
     rows = (
         events.filter(Q(hour__lt=WORKING_DAY_STARTS) | Q(hour__gte=WORKING_DAY_ENDS) | Q(weekday__gte=6))
         .values("actor_id", "actor_label", "agency_label", day=_day())
@@ -176,9 +171,7 @@ def _out_of_hours(marac, period, user_id=None):
 
 
 def _many_views(marac, period, user_id=None):
-    events = _views(marac, period).filter(_WITH_RECORD)
-    if user_id is not None:
-        events = events.filter(actor_id=user_id)
+    events = _views(marac, period, user_id).filter(_WITH_RECORD)
     rows = (
         events.values("actor_id", "actor_label", "agency_label", day=_day())
         .annotate(count=Count(_RECORD_KEY, distinct=True))
