@@ -362,22 +362,35 @@ def action_reminders_send(*, today=None):
     )
     for action in due:
         kind = ActionReminder.Kind.OVERDUE if action.due_on < today else ActionReminder.Kind.DUE_SOON
-        _, created = ActionReminder.objects.get_or_create(action=action, kind=kind, defaults={"sent_on": today})
-        if not created:
-            continue
         marac = action.case.marac
-        notify(
-            users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        sent += _remind_owning_agency_once(
+            action,
+            kind,
+            today,
             subject=f"{marac.name}: an action is {'overdue' if kind == ActionReminder.Kind.OVERDUE else 'due soon'}",
             message=(
                 f"An action {action.owner_agency} agreed at {marac.name} "
                 f"{'was' if kind == ActionReminder.Kind.OVERDUE else 'is'} due on {action.due_on:%-d %B %Y}. "
                 "Please report whether it is done."
             ),
-            path=reverse("actions:action", args=[action.pk]),
         )
-        sent += 1
     return sent
+
+
+def _remind_owning_agency_once(action, kind, today, *, subject, message):
+    """Send one reminder of this kind to the owning agency's representatives and IDVAs,
+    unless it went before: the unique reminder row is the record that it went.
+    Returns 1 if sent, 0 if not."""
+    _, created = ActionReminder.objects.get_or_create(action=action, kind=kind, defaults={"sent_on": today})
+    if not created:
+        return 0
+    notify(
+        users=users_with_role(action.case.marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        subject=subject,
+        message=message,
+        path=reverse("actions:action", args=[action.pk]),
+    )
+    return 1
 
 
 @transaction.atomic
@@ -414,13 +427,12 @@ def flag_reminders_send(*, today=None):
             kind = ActionReminder.Kind.FLAG_MONTH_BEFORE
         else:
             continue
-        _, created = ActionReminder.objects.get_or_create(action=action, kind=kind, defaults={"sent_on": today})
-        if not created:
-            continue
         marac = action.case.marac
         ends = f"{action.flag_expires_on:%-d %B %Y}"
-        notify(
-            users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        sent += _remind_owning_agency_once(
+            action,
+            kind,
+            today,
             subject=f"{marac.name}: a flag {'ends today' if kind == ActionReminder.Kind.FLAG_DUE else 'ends in a month'}",
             message=(
                 f"A flag {action.owner_agency} placed on its files after a {marac.name} meeting "
@@ -428,7 +440,5 @@ def flag_reminders_send(*, today=None):
                 f"{' (' + ends + ')' if kind == ActionReminder.Kind.FLAG_DUE else ''}. "
                 "Please take it off your files on that date and confirm it has been removed."
             ),
-            path=reverse("actions:action", args=[action.pk]),
         )
-        sent += 1
     return sent

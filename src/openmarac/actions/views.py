@@ -428,7 +428,7 @@ def records_updated(request, pk):
 def flag_removed(request, pk):
     """The owning agency confirms the flag is off its files."""
     action = selectors.action_for(user=request.user, pk=pk)
-    if action is None or action.kind != "flag" or not policy.can_report_on_action(request.user, action):
+    if action is None or action.kind != ActionKind.FLAG or not policy.can_report_on_action(request.user, action):
         not_found(request, "actions.action", pk)
     try:
         services.flag_removed_confirm(by=request.user, action=action, request=request)
