@@ -2,7 +2,6 @@
 data return. Views only format what `figures` computes."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.utils.http import urlencode
 from openmarac.access import policy
 from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
+from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
 
 from . import display, figures, writers
@@ -61,7 +61,7 @@ def data_return(request, slug):
     if form.is_valid():
         period = form.period
         rows = figures.data_return(marac=marac, period=period)
-        page = Paginator(figures.return_table(rows), RETURN_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        page = paginate(request, figures.return_table(rows), per_page=RETURN_ROWS_PER_PAGE)
         query = urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
         context.update(
             period=period,
