@@ -7,14 +7,12 @@ import re
 import subprocess
 import sys
 from datetime import date, timedelta
-from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 from hypothesis import given
@@ -24,55 +22,11 @@ from openmarac.accounts import services
 from openmarac.accounts.checks import base_url_problems, check_production_settings
 from openmarac.accounts.models import AgencyKind, Marac, Role, User
 from openmarac.accounts.validators import PersonalDetailsValidator
-from openmarac.audit.models import AuditEvent
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Meeting
 
 from ..conftest import sign_in
 from ..factories import marac_with_core_agencies, member
-
-# --- The first administrator ---------------------------------------------------------
-
-
-def test_create_admin_prints_a_one_time_set_up_link(db, client):
-    out = StringIO()
-    call_command("create_admin", "IT.Lead@Council.example", "--name", "Robin Hale", stdout=out)
-    admin = User.objects.get(email="it.lead@council.example")
-    assert admin.is_system_admin and admin.full_name == "Robin Hale" and not admin.has_usable_password()
-    text = out.getvalue()
-    assert "Created the system administrator it.lead@council.example" in text and "24 hours" in text
-    link = re.search(r"https?://\S+/invitation/\S+", text).group(0)
-    path = "/" + link.split("/", 3)[3]
-    response = client.post(path, {"new_password1": "granite orchard velvet", "new_password2": "granite orchard velvet"})
-    assert response.status_code == 302
-    admin.refresh_from_db()
-    assert admin.check_password("granite orchard velvet")
-    assert client.get(path).status_code == 400  # the link worked once
-    assert AuditEvent.objects.filter(record_id=str(admin.pk), summary__startswith="System administrator created").exists()
-
-
-def test_create_admin_refuses_an_existing_account(db):
-    User.objects.create_user(email="a@b.example", full_name="A")
-    with pytest.raises(CommandError, match="already exists"):
-        call_command("create_admin", "A@b.example", stdout=StringIO())
-
-
-def test_the_last_administrator_recovers_with_commands(db, system_admin, django_capture_on_commit_callbacks):
-    from axes.models import AccessAttempt
-
-    AccessAttempt.objects.create(
-        username=system_admin.email, ip_address="10.0.0.1", user_agent="", failures_since_start=9, get_data="", post_data="",
-        http_accept="", path_info="/", attempt_time=system_admin.date_joined,
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("unlock", system_admin.email.upper(), stdout=StringIO())
-        call_command("reset_authenticator", system_admin.email, stdout=StringIO())
-    assert not AccessAttempt.objects.filter(username=system_admin.email).exists()
-    assert not system_admin.totpdevice_set.exists()
-    assert {m.to[0] for m in mail.outbox} == {system_admin.email}
-    with pytest.raises(CommandError, match="no account"):
-        call_command("unlock", "nobody@x.example", stdout=StringIO())
-
 
 # --- Settings that cannot break referrals -----------------------------------------------
 

@@ -1,60 +1,8 @@
 import subprocess
 import sys
 
-import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
-
-from openmarac.accounts.models import Marac, Membership, Role, User
-from openmarac.synthetic.accounts import DEMO_ACCOUNTS
-
-
-def test_demo_creates_one_account_per_role_and_is_repeatable(db, settings, capsys):
-    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = True
-    call_command("demo")
-    call_command("demo")
-    out = capsys.readouterr().out
-    marac = Marac.objects.get(slug="northshire")
-    assert {m.role for m in Membership.objects.filter(marac=marac)} == {r.value for r in Role}
-    assert User.objects.filter(is_system_admin=True).count() == 1
-    assert User.objects.count() == len(DEMO_ACCOUNTS) + 1
-    assert "coordinator@demo.openmarac.invalid" in out
-    core_kinds = set(marac.agency_links.filter(is_core=True).values_list("agency__kind", flat=True))
-    assert core_kinds == {
-        "police", "idva", "housing", "childrens_social_care", "probation", "health",
-        "mental_health", "substance_misuse", "adult_social_care",
-    }
-    assert all(user.totpdevice_set.filter(confirmed=True).exists() for user in User.objects.all())
-    from openmarac.referrals.models import MatchCandidate, Referral
-
-    assert Referral.objects.filter(marac=marac, heard_on__isnull=True).count() == 5
-    assert MatchCandidate.objects.filter(referral__marac=marac, decision="pending").exists()
-
-
-def test_demo_refuses_without_the_demo_setting(db, settings):
-    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = False
-    with pytest.raises(CommandError):
-        call_command("demo")
-
 
 def test_console_script_takes_hyphenated_commands():
     result = subprocess.run([sys.executable, "-m", "openmarac", "help", "verify-audit"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "hash chain" in result.stdout
-
-
-def test_demo_has_past_cases_for_the_data_return_and_the_figures(db, settings):
-    from datetime import date
-
-    from openmarac.governance import figures
-    from openmarac.referrals.models import Referral
-
-    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = True
-    call_command("demo")
-    marac = Marac.objects.get(slug="northshire")
-    heard = Referral.objects.filter(marac=marac, heard_on__isnull=False)
-    period = figures.last_complete_quarter(date.today())
-    rows = figures.data_return(marac=marac, period=period)
-    assert rows and sum(row.cases for row in rows) == heard.filter(heard_on__range=(period.start, period.end)).count()
-    assert any(row.repeats for row in rows)
-    assert heard.filter(heard_on__gte=date.today()).count() == 0
