@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts import mfa
-from openmarac.accounts.models import Membership, Role, User
+from openmarac.accounts.models import Role, User
+from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.audit.models import AuditEvent
 from openmarac.notifications.services import notify
@@ -229,9 +230,7 @@ def _grant(*, by, case, reason, request):
         action=audit.Action.VIEWED, actor=by, request=request, obj=case, marac=case.marac,
         summary=f"Break-glass access to a restricted case for {settings.OPENMARAC_BREAK_GLASS_MINUTES} minutes", reason=reason,
     )
-    coordinators = [
-        m.user for m in Membership.objects.filter(marac=case.marac, role=Role.COORDINATOR, is_active=True).select_related("user") if m.user_id != by.pk
-    ]
+    coordinators = [u for u in users_with_role(case.marac, Role.COORDINATOR) if u.pk != by.pk]
     # No case details in the email: it leaves the system's protection.
     notify(
         users=coordinators,
