@@ -69,8 +69,8 @@ def subject_access_bundle(*, by, sar, request=None) -> dict:
         .exclude(referral__status=Referral.Status.DRAFT)
         .exclude(referral__case_id__in=policy.restricted_case_ids_hidden_from(by))
     )
-    referral_ids = set(roles.values_list("referral_id", flat=True))
     role_of = {rp.referral_id: rp.get_role_display() for rp in roles}
+    referral_ids = set(role_of)
     referrals = (
         Referral.objects.filter(pk__in=referral_ids)
         .select_related("case", "referring_agency", "idva_referral")
