@@ -206,15 +206,21 @@ def _reown(action, *, owner, by, transfer):
     return carried
 
 
+def _hand_over_agency(obj, field, *, transfer, receiving, by, request, summary):
+    """Point obj's agency `field` at the receiving agency unless its agency already takes
+    part in the receiving Marac. Returns the agency's id afterwards (None if none)."""
+    if not receiving_agencies(transfer.to_marac).filter(pk=getattr(obj, f"{field}_id")).exists():
+        setattr(obj, field, receiving)
+        obj.save(update_fields=[field])
+        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=obj, marac=transfer.to_marac, summary=summary)
+    return getattr(obj, f"{field}_id")
+
+
 def _hand_over_idva(idva_referral, *, transfer, receiving, by, request):
     """The Idva referral and its contact log move; the receiving Marac's Idva service
     carries on (the log stays attached, so nobody starts again from nothing)."""
-    linked = receiving_agencies(transfer.to_marac).filter(pk=idva_referral.idva_agency_id).exists()
-    if not linked:
-        idva_referral.idva_agency = receiving
-        idva_referral.save(update_fields=["idva_agency"])
-        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=idva_referral, marac=transfer.to_marac, summary="Idva referral handed over with the transfer")
-    if idva_referral.idva_agency_id:
+    summary = "Idva referral handed over with the transfer"
+    if _hand_over_agency(idva_referral, "idva_agency", transfer=transfer, receiving=receiving, by=by, request=request, summary=summary):
         CaseInvolvement.objects.get_or_create(case=transfer.case, agency=idva_referral.idva_agency, reason=CaseInvolvement.Reason.IDVA_REFERRAL)
         if idva_referral.status != IdvaReferral.Status.CLOSED:
             notify(
@@ -226,12 +232,8 @@ def _hand_over_idva(idva_referral, *, transfer, receiving, by, request):
 
 
 def _hand_over_prompt(prompt, *, transfer, receiving, by, request):
-    linked = receiving_agencies(transfer.to_marac).filter(pk=prompt.agency_id).exists()
-    if not linked:
-        prompt.agency = receiving
-        prompt.save(update_fields=["agency"])
-        audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=prompt, marac=transfer.to_marac, summary="Children’s social care confirmation handed over with the transfer")
-    if prompt.agency_id:
+    summary = "Children’s social care confirmation handed over with the transfer"
+    if _hand_over_agency(prompt, "agency", transfer=transfer, receiving=receiving, by=by, request=request, summary=summary):
         CaseInvolvement.objects.get_or_create(case=transfer.case, agency=prompt.agency, reason=CaseInvolvement.Reason.CHILDREN_REFERRAL)
         if not prompt.confirmed_at:
             notify(
