@@ -183,17 +183,16 @@ def restricted_case_ids_hidden_from(user):
     return hidden.values("case_id")
 
 
-def _not_restricted_q(case_field):
+def _not_restricted_q(case_field, user):
     """Excludes the restricted cases hidden from the user; `case_field` is the lookup of
-    the case id on the filtered model ("pk" for Case). Called as
-    `_not_restricted_q(field)(user)`."""
-    return lambda user: ~Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
+    the case id on the filtered model ("pk" for Case)."""
+    return ~Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
 
 
 def visible_cases_q(user):
     """A filter on Case for the cases this user may open: what the role allows, less the
     restricted cases that do not name the user (unless break-glass access is live)."""
-    return agenda_cases_q(user) & _not_restricted_q("pk")(user)
+    return agenda_cases_q(user) & _not_restricted_q("pk", user)
 
 
 def is_restricted_for(user, case):
@@ -254,7 +253,7 @@ def visible_actions_q(user):
         elif roles & INVOLVED_AGENCY_ROLES and user.agency_id:
             agency = Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id)
             allowed |= Q(case__marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
-    return allowed & _not_restricted_q("case_id")(user)
+    return allowed & _not_restricted_q("case_id", user)
 
 
 def visible_idva_referrals_q(user):
@@ -266,7 +265,7 @@ def visible_idva_referrals_q(user):
             allowed |= Q(referral__marac_id=marac_id)
         elif Role.IDVA in roles and user.agency_id:
             allowed |= Q(referral__marac_id=marac_id, idva_agency_id=user.agency_id) & _active_case_q(case="referral__case__")
-    return allowed & _not_restricted_q("referral__case_id")(user)
+    return allowed & _not_restricted_q("referral__case_id", user)
 
 
 def visible_childrens_prompts_q(user):
@@ -278,7 +277,7 @@ def visible_childrens_prompts_q(user):
     for marac_id, roles in _roles_by_marac(user).items():
         if Role.REPRESENTATIVE in roles:
             allowed |= Q(referral__marac_id=marac_id, agency_id=user.agency_id) & _active_case_q(case="referral__case__")
-    return allowed & _not_restricted_q("referral__case_id")(user)
+    return allowed & _not_restricted_q("referral__case_id", user)
 
 
 def visible_sharing_decisions_q(user):
@@ -294,7 +293,7 @@ def visible_sharing_decisions_q(user):
                 & (Q(review_owner_id=user.pk) | Q(referral__referrer_id=user.pk))
                 & _active_case_q(case="referral__case__")
             )
-    return allowed & _not_restricted_q("referral__case_id")(user)
+    return allowed & _not_restricted_q("referral__case_id", user)
 
 
 def _visible(model, q, record):
@@ -388,7 +387,7 @@ def live_research_delegations_q(user, *, now):
         Q(delegate_id=user.pk, agency_id=user.agency_id, withdrawn_at__isnull=True)
         & Q(meeting__marac_id__in=_case_content_marac_ids(user), meeting__status="scheduled", meeting__starts_at__gt=now)
         & ~Q(Exists(returned))
-        & _not_restricted_q("referral__case_id")(user)
+        & _not_restricted_q("referral__case_id", user)
     )
 
 
