@@ -4,13 +4,13 @@ the system administrator), and the list of Maracs (system administrator only).""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from openmarac.access import policy
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
 
 from . import selectors, services
@@ -32,7 +32,7 @@ def _managed_marac(request, slug):
 @login_required
 def members(request, slug):
     marac = _managed_marac(request, slug)
-    page = Paginator(selectors.members_of(user=request.user, marac=marac), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, selectors.members_of(user=request.user, marac=marac), per_page=MEMBERS_PER_PAGE)
     return render(request, "accounts/manage/members.html", {"marac": marac, "page": page, "members": page.object_list})
 
 
