@@ -1,6 +1,8 @@
 import os
+from contextlib import contextmanager
 
 import pytest
+from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from openmarac.accounts.models import AgencyKind, Role
@@ -85,3 +87,18 @@ def staff(marac):
         "referrer": member(marac, Role.REFERRER, agency_kind=AgencyKind.HOUSING),
         "governance": member(marac, Role.GOVERNANCE, agency_kind=AgencyKind.POLICE),
     }
+
+
+@contextmanager
+def world_for_module(django_db_blocker, build):
+    """A world built once for a test module, inside a transaction rolled back at the
+    module's end; each test's own transaction (the `db` fixture) nests inside it, so the
+    large permission tables stay fast as they grow."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -43,23 +43,13 @@ from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.accounts import services as account_services
 from openmarac.synthetic.referrals import ReferralGenerator
 
-from .conftest import sign_in
+from .conftest import sign_in, world_for_module
 from .factories import MaracFactory, UserFactory, marac_with_core_agencies, member
 from .test_permissions import MFA_STEP, POST_ONLY, PROTECTED, PUBLIC, _url_names
-from .test_write_permissions import WRITES
+from .test_write_permissions import ROLE_ACTORS, WRITES
 
-ROLE_ACTORS = {
-    "coordinator": (Role.COORDINATOR, AgencyKind.IDVA),
-    "chair": (Role.CHAIR, AgencyKind.POLICE),
-    # Housing referred every case and owns the actions: the involved agency.
-    "representative": (Role.REPRESENTATIVE, AgencyKind.HOUSING),
-    "idva": (Role.IDVA, AgencyKind.IDVA),
-    "referrer": (Role.REFERRER, AgencyKind.HOUSING),
-    "governance": (Role.GOVERNANCE, AgencyKind.POLICE),
-    "csc_representative": (Role.REPRESENTATIVE, AgencyKind.CHILDRENS_SOCIAL_CARE),
-    # Probation takes part in the Marac but has no part in any case.
-    "uninvolved_representative": (Role.REPRESENTATIVE, AgencyKind.PROBATION),
-}
+# The same readers as the write table: housing referred every case and owns the
+# actions (the involved agency); probation takes part but has no part in any case.
 ACTORS = sorted(ROLE_ACTORS) + ["other_coordinator", "other_representative", "system_admin", "deactivated", "anonymous"]
 
 # The one rule this test checks everything against (ARCHITECTURE.md, "Access").
@@ -286,14 +276,8 @@ def _build_world():
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction rolled back at its end; each
     test's own transaction (the `db` fixture) nests inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with world_for_module(django_db_blocker, _build_world) as built:
+        yield built
 
 
 def _client_for(actor, users):

@@ -8,7 +8,6 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -26,7 +25,7 @@ from openmarac.referrals import restriction, transfer
 from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
-from .conftest import sign_in
+from .conftest import sign_in, world_for_module
 from .factories import MaracAgencyFactory, MaracFactory, UserFactory, marac_with_core_agencies, member
 
 SIGNED_IN = {r.value for r in Role} | {
@@ -303,14 +302,8 @@ def _build_world():
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction rolled back at its end; each
     test's own transaction (the `db` fixture) nests inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with world_for_module(django_db_blocker, _build_world) as built:
+        yield built
 
 
 def _client_for(actor, users):

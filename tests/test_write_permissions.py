@@ -38,7 +38,7 @@ from openmarac.referrals import restriction, transfer
 from openmarac.referrals.models import BreakGlassGrant, MatchCandidate, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
-from .conftest import sign_in
+from .conftest import sign_in, world_for_module
 from .factories import MaracFactory, UserFactory, marac_with_core_agencies, member
 from .test_permissions import _url_names
 
@@ -523,14 +523,8 @@ def _build_world():
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction that is rolled back at its end;
     each test's own transaction (the `db` fixture) nests inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with world_for_module(django_db_blocker, _build_world) as built:
+        yield built
 
 
 # Tables whose rows a refused write must leave as they were: every table of the
