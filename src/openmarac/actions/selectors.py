@@ -50,8 +50,6 @@ def actions_of_agency(*, user, marac):
 
 def records_updates_open(*, user, marac):
     """The cases on which the user's agency still has to update its own records."""
-    from .models import ActionKind
-
     return actions_of_agency(user=user, marac=marac).filter(kind=ActionKind.UPDATE_RECORDS, status=Action.Status.OPEN)
 
 
@@ -94,7 +92,7 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
     today = today or timezone.localdate()
     return (
         Action.objects.filter(
-            policy.visible_actions_q(user), case__marac=marac, kind="flag", flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days),
+            policy.visible_actions_q(user), case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__gte=today, flag_expires_on__lte=today + timezone.timedelta(days=within_days),
             flag_removed_at__isnull=True,
         )
         .exclude(status=Action.Status.TRANSFERRED)
