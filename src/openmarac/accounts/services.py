@@ -103,11 +103,16 @@ def user_invite(*, by, marac, email, full_name, agency, role, job_title="", requ
     if not user.has_usable_password() and user.last_login is None:
         if not new_account:
             # A fresh link for the new role; the earlier one stops working.
-            user.set_unusable_password()
-            user.invited_at = timezone.now()
-            user.save(update_fields=["password", "invited_at"])
+            _renew_invitation(user)
         transaction.on_commit(lambda: send_invitation(user=user, marac=marac))
     return membership
+
+
+def _renew_invitation(user):
+    """A new unusable password, so any earlier invitation link (bound to it) stops working."""
+    user.set_unusable_password()
+    user.invited_at = timezone.now()
+    user.save(update_fields=["password", "invited_at"])
 
 
 @transaction.atomic
@@ -122,9 +127,7 @@ def invitation_resend(*, by, membership, request=None):
     if not policy.can_act_on_account(by, user, marac):
         # A new link resets the password of an account another Marac shares.
         raise ValidationError("This person's account also serves another Marac. Ask the system administrator to send the invitation again.")
-    user.set_unusable_password()
-    user.invited_at = timezone.now()
-    user.save(update_fields=["password", "invited_at"])
+    _renew_invitation(user)
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=user, marac=marac, summary="Invitation sent again")
     transaction.on_commit(lambda: send_invitation(user=user, marac=marac))
     return user
