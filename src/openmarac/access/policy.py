@@ -46,6 +46,14 @@ def active_memberships(user):
     return cached
 
 
+def remember_memberships(user, memberships):
+    """Set the user's roles for this request without reading them from the database.
+    Used only for an API credential's service account, which holds no Membership row
+    and is given one unsaved role per request (api/services.py: act_for). Forgetting
+    them (below) leaves the account with no role at all: it fails closed."""
+    setattr(user, _CACHE_ATTR, list(memberships))
+
+
 def forget_memberships(user):
     """Call after changing a user's memberships within the same request."""
     if hasattr(user, _CACHE_ATTR):
@@ -75,6 +83,12 @@ def is_system_admin(user):
 def can_administer_system(user):
     """Create Maracs and manage any Marac's users, agencies and settings."""
     return is_system_admin(user)
+
+
+def can_manage_api_credentials(user, marac):
+    """Create and revoke the API credentials of the Marac's agencies: the coordinator.
+    Not the system administrator: a credential reads case content, which they never see."""
+    return has_role(user, marac, Role.COORDINATOR)
 
 
 def can_manage_marac(user, marac):

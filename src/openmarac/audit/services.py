@@ -23,7 +23,7 @@ def record(*, action, actor=None, request=None, obj=None, record_type="", record
     event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor,
-        actor_label=actor.email if actor else "",
+        actor_label=_actor_label(actor),
         agency_label=str(actor.agency) if actor and actor.agency_id else "",
         role_label=_roles_label(actor, marac),
         action=action,
@@ -44,6 +44,19 @@ def record(*, action, actor=None, request=None, obj=None, record_type="", record
         event.row_hash = event.compute_hash()
         event.save()
     return event
+
+
+def _actor_label(actor):
+    """Who acted, as the record keeps it: a person's email; for an agency system, the
+    API credential it used ("API credential “Police records” (3fa1b2c4)"), named by its
+    service account (openmarac.api)."""
+    if actor is None:
+        return ""
+    from openmarac.api.models import SERVICE_ACCOUNT_DOMAIN
+
+    if actor.email.endswith("@" + SERVICE_ACCOUNT_DOMAIN):
+        return actor.full_name
+    return actor.email
 
 
 def _roles_label(actor, marac):

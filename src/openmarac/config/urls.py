@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("openmarac.governance.urls")),
     path("", include("openmarac.records.urls")),
     path("", include("openmarac.audit.urls")),
+    path("", include("openmarac.api.web_urls")),
+    path("api/v1/", include("openmarac.api.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

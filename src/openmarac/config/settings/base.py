@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "govuk_frontend_django",
+    "rest_framework",
+    "drf_spectacular",
     "openmarac.core",
     "openmarac.accounts",
     "openmarac.access",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "openmarac.actions",
     "openmarac.governance",
     "openmarac.records",
+    "openmarac.api",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +129,35 @@ OPENMARAC_LIVE_POLL_SECONDS = env.int("OPENMARAC_LIVE_POLL_SECONDS", default=10)
 # How long break-glass access to a restricted case lasts. Short on purpose: long
 # enough to deal with an emergency, short enough that access is not left open.
 OPENMARAC_BREAK_GLASS_MINUTES = env.int("OPENMARAC_BREAK_GLASS_MINUTES", default=30)
+
+# The REST API (docs/api.md). Agency systems authenticate with per-agency credentials
+# only: no session, so no CSRF, and nothing a browser could be tricked into sending.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["openmarac.api.authentication.CredentialAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["openmarac.api.throttling.CredentialRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "openmarac.api.exceptions.handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OpenMarac API",
+    "DESCRIPTION": "Referrals, cases, meetings, actions, research and flags for agency systems. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+# Requests a credential may make per minute (429 with Retry-After beyond). The count is
+# kept in the default cache: give several app servers one shared cache (Redis).
+OPENMARAC_API_RATE_PER_MINUTE = env.int("OPENMARAC_API_RATE_PER_MINUTE", default=120)
+# How long a POST's Idempotency-Key is remembered.
+OPENMARAC_API_IDEMPOTENCY_HOURS = 24
+# The expiry offered for a new credential (at most a year).
+OPENMARAC_API_CREDENTIAL_DAYS = 365
 CSRF_COOKIE_HTTPONLY = True
 
 # Lockout after repeated failed sign-ins (django-axes), per account and address.
