@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Role
 from openmarac.actions import services as action_services
+from openmarac.api import services as api_services
 from openmarac.audit import services as audit
 from openmarac.audit.models import ExceptionReview
 from openmarac.records import services as record_services
@@ -25,6 +26,7 @@ from openmarac.referrals import restriction, transfer
 from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
+from .api.table import API_ENDPOINTS, API_PUBLIC
 from .conftest import sign_in, world_for_module
 from .factories import MaracAgencyFactory, MaracFactory, UserFactory, marac_with_core_agencies, member
 
@@ -129,6 +131,12 @@ PROTECTED = {
     "referrals:restriction": {"coordinator"},
     "referrals:break-glass": {"coordinator", "chair", "representative", "idva", "csc_representative"},
     "referrals:break-glass-review": {"coordinator"},
+    # API credentials (issue 10): the coordinator only; the system administrator never,
+    # since a credential reads case content. The API's description: anyone with a role
+    # that works with cases, and the system administrator who connects the systems.
+    "api:credentials": {"coordinator"},
+    "api:credential-create": {"coordinator"},
+    "api:docs": SIGNED_IN - {"governance"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
 PUBLIC = {
@@ -151,7 +159,11 @@ POST_ONLY = {
     "meetings:research-delegate",
     "meetings:research-delegation-withdraw",
     "actions:flag-removed",  # tests/test_write_permissions.py
+    "api:credential-revoke",
 }
+# The REST API answers credentials, not sessions: its endpoints are declared, with who
+# may call each, in tests/api/table.py (and asserted in tests/api/test_endpoints.py).
+API_URLS = set(API_ENDPOINTS) | API_PUBLIC
 
 # Signed-out actors: a visitor with no session, and an account deactivated after it signed in.
 SIGNED_OUT = ["anonymous", "deactivated"]
@@ -169,7 +181,7 @@ def _url_names(resolver=None, namespace=""):
 
 
 def test_every_url_is_in_the_table():
-    known = set(PROTECTED) | set(PUBLIC) | MFA_STEP | POST_ONLY
+    known = set(PROTECTED) | set(PUBLIC) | MFA_STEP | POST_ONLY | API_URLS
     assert set(_url_names()) - known == set()
 
 
@@ -223,7 +235,14 @@ def _build_world():
     DeclarationSignature.objects.bulk_create(DeclarationSignature(meeting=meeting, user=u, statement="x") for u in users.values())
     users["deactivated"].is_active = False
     users["deactivated"].save(update_fields=["is_active"])
+    credential = api_services.credential_create(
+        by=users["coordinator"], marac=marac, agency=users["representative"].agency, name="Housing system",
+        expires_on=timezone.localdate() + timedelta(days=100),
+    ).credential
     kwargs = {
+        "api:credentials": {"slug": marac.slug},
+        "api:credential-create": {"slug": marac.slug},
+        "api:credential-revoke": {"pk": credential.pk},
         "meetings:meetings": {"slug": marac.slug},
         "meetings:pattern": {"slug": marac.slug},
         "meetings:meeting-add": {"slug": marac.slug},
@@ -357,6 +376,12 @@ def test_public_pages(world, db, url_name):
     users, kwargs = world
     response = Client().get(reverse(url_name, kwargs=kwargs.get(url_name)))
     assert response.status_code == PUBLIC[url_name]
+
+
+def test_the_api_schema_is_public_and_holds_no_data(world, db):
+    response = Client().get(reverse("api-v1:schema"), headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
 
 
 @pytest.mark.parametrize("url_name", sorted(MFA_STEP))

@@ -26,6 +26,8 @@ from openmarac.accounts.forms import MaracSettingsForm
 from openmarac.accounts.models import AccountRequest, AgencyKind, Marac, Membership, Role
 from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
+from openmarac.api import services as api_services
+from openmarac.api.models import ApiCredential
 from openmarac.audit import services as audit
 from openmarac.audit.models import ExceptionReview
 from openmarac.meetings import services as meeting_services
@@ -40,7 +42,7 @@ from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in, world_for_module
 from .factories import MaracFactory, UserFactory, marac_with_core_agencies, member
-from .test_permissions import _url_names
+from .test_permissions import API_URLS, _url_names
 
 # The sign-in flow: reachable before a session exists, so outside this matrix (the
 # sign-in tests cover them).
@@ -57,6 +59,9 @@ PRE_AUTH = {
     # (tests/actions/test_live_sessions.py).
     "accounts:signed-out-draft",
 }
+# The REST API answers credentials, not sessions: tests/api/table.py declares its
+# endpoints and tests/api/test_endpoints.py asserts who may call each.
+PRE_AUTH |= API_URLS
 # Pages that do not refuse POST but answer it as a GET and change nothing (views the
 # accounts work owns; tested below to change nothing for anyone).
 READ_ONLY_ANSWERING_POST = {"accounts:members", "accounts:agencies", "accounts:maracs"}
@@ -378,6 +383,19 @@ WRITES = {
     ),
     # The owning agency (housing) confirms its flag is off its files; the coordinator may record it.
     "actions:flag-removed": Write(lambda w: {"pk": w["flag"].pk}, lambda w: {}, {"coordinator", "representative"}),
+    # API credentials: the coordinator only. Creating answers with the page that shows
+    # the key once; revoking returns to the list.
+    "api:credential-create": Write(
+        lambda w: {"slug": w["marac"].slug},
+        lambda w: {"name": "Police records", "agency": w["users"]["chair"].agency_id, "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat()},
+        {"coordinator"},
+        status=200,
+        check=lambda w, actor: _assert(ApiCredential.objects.filter(name="Police records", marac=w["marac"]).count() == 1),
+    ),
+    "api:credential-revoke": Write(
+        lambda w: {"pk": w["api_credential"].pk}, lambda w: {}, {"coordinator"},
+        check=lambda w, actor: _assert(_fresh(w["api_credential"]).revoked_at is not None),
+    ),
 }
 
 
@@ -510,7 +528,12 @@ def _build_world():
     late = datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("Europe/London"))
     with mock.patch("openmarac.audit.services.timezone.now", return_value=late):
         audit.record(action=audit.Action.VIEWED, actor=users["chair"], record_type="referrals.case", record_id=str(referral.case.pk), marac=marac)
+    api_credential = api_services.credential_create(
+        by=coordinator, marac=marac, agency=users["representative"].agency, name="Housing system",
+        expires_on=timezone.localdate() + timedelta(days=100),
+    ).credential
     return {
+        "api_credential": api_credential,
         "marac": marac, "other_marac": other_marac, "users": users, "referral": referral, "candidate": candidate, "draft": draft,
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openmarac.accounts.models import Marac
+from openmarac.accounts.models import Marac, Role
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
@@ -63,7 +63,8 @@ def api_docs(request):
 
     from openmarac.access import policy
 
-    if not (policy.active_memberships(request.user) or policy.is_system_admin(request.user)):
+    works_with_cases = any(m.role != Role.GOVERNANCE for m in policy.active_memberships(request.user))
+    if not (works_with_cases or policy.is_system_admin(request.user)):
         not_found(request, "api.docs")
     schema = SchemaGenerator().get_schema(request=None, public=True)
     endpoints = [

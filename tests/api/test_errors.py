@@ -1,0 +1,114 @@
+"""Every error is JSON {"errors": [{"field", "message"}]}, never a page or a trace;
+too many requests get 429 with Retry-After."""
+
+from unittest import mock
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from .conftest import api_client, referral_body
+
+
+def _shape(response):
+    body = response.json()
+    assert response["Content-Type"].startswith("application/json")
+    assert set(body) == {"errors"} and body["errors"]
+    assert all(set(e) == {"field", "message"} and isinstance(e["message"], str) and e["message"] for e in body["errors"])
+    return body["errors"]
+
+
+def test_a_referral_with_gaps_names_every_field(world, db):
+    body = referral_body(professional_judgement=False, checklist_answers={"threatened_to_kill": {"answer": "perhaps"}})
+    del body["victim"]["family_name"]
+    response = api_client(world, "housing").post(reverse("api-v1:referrals"), body)
+    assert response.status_code == 400
+    assert {e["field"] for e in _shape(response)} == {"victim.family_name"}
+
+
+def test_the_service_rules_answer_as_for_the_web_form(world, db):
+    """Criteria and checklist answers are checked by the one referral service."""
+    body = referral_body(professional_judgement=False, checklist_answers={"threatened_to_kill": {"answer": "perhaps"}})
+    response = api_client(world, "housing").post(reverse("api-v1:referrals"), body)
+    assert response.status_code == 400
+    assert {e["field"] for e in _shape(response)} == {"checklist", "criteria"}
+
+
+def test_a_referral_is_recorded_with_its_checklist_and_matching(world, db):
+    response = api_client(world, "housing").post(reverse("api-v1:referrals"), referral_body())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["checklist_score"] == 3 and body["meets_professional_judgement"] and body["status"] == "awaiting_listing"
+    assert body["case_reference"].startswith("NORT-")
+
+
+def test_404_for_an_unknown_endpoint(world, db):
+    response = api_client(world, "housing").get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    _shape(response)
+
+
+def test_404_for_a_record_that_does_not_exist(world, db):
+    response = api_client(world, "housing").get(reverse("api-v1:action", kwargs={"pk": 10**12}))
+    assert response.status_code == 404
+    _shape(response)
+
+
+def test_405_for_a_wrong_method(world, db):
+    response = api_client(world, "housing").post(reverse("api-v1:cases"), {})
+    assert response.status_code == 405
+    assert _shape(response)[0]["message"] == 'Method "POST" not allowed.'
+
+
+def test_415_for_a_body_that_is_not_json(world, db):
+    client = api_client(world, "housing")
+    response = client.client.post(reverse("api-v1:referrals"), "victim=x", content_type="text/plain", headers=client.headers)
+    assert response.status_code == 415
+    _shape(response)
+
+
+def test_400_for_json_that_does_not_parse(world, db):
+    client = api_client(world, "housing")
+    response = client.client.post(reverse("api-v1:referrals"), "{not json", content_type="application/json", headers=client.headers)
+    assert response.status_code == 400
+    _shape(response)
+
+
+def test_400_for_a_bad_filter(world, db):
+    response = api_client(world, "housing").get(reverse("api-v1:cases"), created_after="yesterday")
+    assert response.status_code == 400
+    assert _shape(response)[0]["field"] == "created_after"
+
+
+def test_500_is_json_without_a_trace(world, db):
+    client = api_client(world, "housing")
+    with mock.patch("openmarac.api.views.selectors.visible_cases", side_effect=RuntimeError("secret detail")):
+        response = client.get(reverse("api-v1:cases"))
+    assert response.status_code == 500
+    errors = _shape(response)
+    assert "secret" not in response.content.decode() and "Traceback" not in response.content.decode()
+    assert errors[0]["field"] is None
+
+
+def test_401_is_json(world, db):
+    response = api_client(world, "revoked").get(reverse("api-v1:cases"))
+    assert response.status_code == 401
+    assert _shape(response)[0]["message"].startswith("This credential is not valid")
+
+
+@override_settings(OPENMARAC_API_RATE_PER_MINUTE=3)
+def test_too_many_requests_get_429_with_retry_after(world, db):
+    client = api_client(world, "housing")
+    assert [client.get(reverse("api-v1:flags")).status_code for _ in range(3)] == [200, 200, 200]
+    response = client.get(reverse("api-v1:flags"))
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    _shape(response)
+    # The limit is per credential: another agency's system is not held up.
+    assert api_client(world, "probation").get(reverse("api-v1:flags")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/", "/api/v1/referrals/"])
+def test_answers_are_never_cached(world, db, path):
+    response = api_client(world, "housing").get(path)
+    assert "no-store" in response["Cache-Control"]
