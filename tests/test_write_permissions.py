@@ -670,6 +670,7 @@ def _kwargs_for(world, url_name):
         "actions:flags": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
+        "api:credentials": {"slug": world["marac"].slug},
     }
     return probes.get(url_name, {})
 

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.accounts.models import Marac, Role
 from openmarac.core.forms import apply_validation_error
@@ -25,6 +25,7 @@ def _credentials(request, slug):
 
 
 @login_required
+@require_safe
 def credentials(request, slug):
     marac, credentials = _credentials(request, slug)
     return render(request, "api/credentials.html", {"marac": marac, "page": paginate(request, credentials)})
@@ -57,6 +58,7 @@ def credential_revoke(request, pk):
 
 
 @login_required
+@require_safe
 def api_docs(request):
     """The endpoints, read from the OpenAPI schema, for signed-in staff (no data in it)."""
     from drf_spectacular.generators import SchemaGenerator
