@@ -1,5 +1,6 @@
 """Cursor pagination for every API list: stable under inserts, with the total."""
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -9,6 +10,15 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request):
+        """A page size out of range or not a number is refused, not quietly replaced."""
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        if len(values) == 1 and values[0].isdigit() and 1 <= int(values[0]) <= self.max_page_size:
+            return int(values[0])
+        raise ValidationError({self.page_size_query_param: f"Give one whole number from 1 to {self.max_page_size}"})
 
     def paginate_queryset(self, queryset, request, view=None):
         self.count = queryset.count()

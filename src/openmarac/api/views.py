@@ -21,7 +21,7 @@ from openmarac.referrals.models import Referral
 
 from . import selectors, serializers
 from .exceptions import Conflict, errors
-from .idempotency import HEADER, idempotent
+from .idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, idempotent
 from .pagination import Cursor
 
 ERRORS = serializers.errors_schema()
@@ -32,14 +32,19 @@ COMMON_ERRORS = {
     429: OpenApiResponse(ERRORS, description="Too many requests: wait for Retry-After seconds"),
 }
 IDEMPOTENCY = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER, required=False,
+    HEADER, {"type": "string", "pattern": KEY_PATTERN.pattern, "maxLength": MAX_KEY_LENGTH}, OpenApiParameter.HEADER, required=False,
     description="Any unique string (a UUID): the same key and body gives the same answer and creates nothing twice; another body is a 409.",
 )
-PAGE = [OpenApiParameter("cursor", str, description="From `next` or `previous`"), OpenApiParameter("page_size", int, description="1 to 200; 50 by default")]
+PAGE = [
+    OpenApiParameter("cursor", str, description="From `next` or `previous`"),
+    OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": Cursor.max_page_size}, description="1 to 200; 50 by default"),
+]
 
 
 def _filters(serializer_class, request):
-    filters = serializer_class(data=request.query_params)
+    # A plain dict, not the QueryDict: DRF reads a blank form value as "not given", and
+    # `?updated_after=` must be refused, not ignored.
+    filters = serializer_class(data={name: request.query_params[name] for name in serializer_class().fields if name in request.query_params})
     filters.is_valid(raise_exception=True)
     return filters.validated_data
 

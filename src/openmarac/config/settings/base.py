@@ -150,6 +150,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"YesNoUnknownEnum": "openmarac.people.models.YesNoUnknown.choices"},
 }
 # Requests a credential may make per minute (429 with Retry-After beyond). The count is
 # kept in the default cache: give several app servers one shared cache (Redis).
