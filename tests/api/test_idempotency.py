@@ -2,7 +2,9 @@
 nothing twice; the same key with another body is a 409; keys are per credential and
 expire."""
 
+import threading
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -94,3 +96,44 @@ def test_a_key_must_be_sensible(world, db, key):
     response = api_client(world, "housing").post(reverse("api-v1:referrals"), API_ENDPOINTS["api-v1:referrals"].body(world), key=key)
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_request_racing_another_with_the_same_key_gets_its_answer(world, db):
+    """The second request found no key when it looked (the first had not committed),
+    then met the first's row on the unique constraint: it answers with the first's."""
+    client = api_client(world, "housing")
+    body = API_ENDPOINTS["api-v1:referrals"].body(world)
+    first = client.post(reverse("api-v1:referrals"), body, key="race")
+    before = _writes()
+    with mock.patch.object(IdempotencyKey.objects, "select_for_update", return_value=IdempotencyKey.objects.none()):
+        second = client.post(reverse("api-v1:referrals"), body, key="race")
+    assert (second.status_code, second.json()) == (201, first.json())
+    assert _writes() == before
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_posts_at_once_with_one_key_create_one_referral():
+    from django.db import connection
+
+    from .conftest import _build
+
+    world = _build()
+    body = API_ENDPOINTS["api-v1:referrals"].body(world)
+    before = Referral.objects.count()
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def post():
+        barrier.wait()
+        answers.append(api_client(world, "housing").post(reverse("api-v1:referrals"), body, key="together"))
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    assert Referral.objects.count() == before + 1

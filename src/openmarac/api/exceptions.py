@@ -23,6 +23,10 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+# DRF's keys for an error about the request as a whole.
+NON_FIELD_KEYS = ("non_field_errors", "__all__", "detail")
+
+
 def errors(items):
     return {"errors": [{"field": field, "message": str(message)} for field, message in items]}
 
@@ -32,7 +36,7 @@ def _flatten(detail, field=None):
     ("victim.given_name", "children.0.date_of_birth")."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = None if key in ("non_field_errors", "__all__") else (f"{field}.{key}" if field else str(key))
+            name = None if key in NON_FIELD_KEYS else (f"{field}.{key}" if field else str(key))
             yield from _flatten(value, name if name is not None else field)
     elif isinstance(detail, list):
         for index, value in enumerate(detail):
@@ -62,5 +66,5 @@ def handler(exc, context):
     if response is None:
         logger.exception("API request failed", exc_info=exc)
         return Response(errors([(None, "Something went wrong on our side; nothing was saved")]), status=500)
-    response.data = errors(_flatten(response.data.get("detail", response.data) if isinstance(response.data, dict) and set(response.data) == {"detail"} else response.data))
+    response.data = errors(_flatten(response.data))
     return response

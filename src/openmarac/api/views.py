@@ -17,7 +17,6 @@ from openmarac.meetings import services as meeting_services
 from openmarac.people.selectors import present_person
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals import services as referral_services
-from openmarac.referrals.models import Referral
 
 from . import selectors, serializers
 from .exceptions import Conflict, errors
@@ -162,9 +161,10 @@ class ResearchSubmit(APIView):
         incoming = serializers.ResearchIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = dict(incoming.validated_data)
-        referral = Referral.objects.filter(public_id=values.pop("referral_id"), marac=meeting.marac).first() if meeting else None
-        if referral is None:
+        item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=values.pop("referral_id")).select_related("referral").first()
+        if item is None:
             raise _not_found()
+        referral = item.referral
         submit, version = values.pop("submit"), values.pop("version")
         try:
             research = meeting_services.research_save(by=request.user, meeting=meeting, referral=referral, data=values, submit=submit, version=version, request=request)
