@@ -29,7 +29,7 @@ def test_the_coordinator_creates_and_revokes_a_credential(page, demo):
     assert Client().get("/api/v1/flags/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
     page.click_and_check("a:has-text('Back to API credentials')", screenshot="api-credentials")
-    assert page.locator("td:has-text('Police records system')").is_visible()
+    assert page.get_by_role("cell", name="Police records system", exact=True).is_visible()
     assert token not in page.content()  # shown once, never again
     page.click_and_check("button:has-text('Revoke')")
     assert page.locator("text=is revoked").first.is_visible()
