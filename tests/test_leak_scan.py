@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 
 from openmarac.accounts.models import AgencyKind, Membership, Role
 from openmarac.actions import services as action_services
+from openmarac.api import services as api_services
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.people.models import Person
@@ -43,6 +44,7 @@ from openmarac.referrals.models import BreakGlassGrant, Referral
 from openmarac.accounts import services as account_services
 from openmarac.synthetic.referrals import ReferralGenerator
 
+from .api.table import API_ENDPOINTS
 from .conftest import sign_in, world_for_module
 from .factories import MaracFactory, UserFactory, marac_with_core_agencies, member
 from .test_permissions import MFA_STEP, POST_ONLY, PROTECTED, PUBLIC, _url_names
@@ -68,7 +70,15 @@ NOT_CASE_DATA = {
     "actions:records-updated": "POST only: ticks an agency's records update and redirects",
     "meetings:research-delegate": "POST only: hands research to a colleague and redirects",
     "meetings:research-delegation-withdraw": "POST only: withdraws a hand-over and redirects",
+    "api:credential-revoke": "POST only: revokes an API credential and redirects",
+    "api-v1:schema": "the API's description: no data",
+    "api-v1:no-such-endpoint": "a JSON 404 for any unknown API path",
+    "api-v1:referrals": "POST only: answers with the new referral's identifiers, criteria and score, no person's details",
+    "api-v1:research": "POST only: answers with the research return's identifiers and status",
+    "api-v1:action-updates": "POST only: answers with the action as the agency reported it (scanned as api-v1:action)",
 }
+# API endpoints read with credentials (`test_no_sealed_value_through_the_api`).
+API_SCANNED = {name for name, endpoint in API_ENDPOINTS.items() if endpoint.method == "get"}
 # Every URL the scan fetches: the URL table's pages and the sign-in pages.
 SCANNED = set(PROTECTED) | set(PUBLIC)
 # Pages fetched again the way htmx asks for them (a fragment, not a whole page).
@@ -196,7 +206,21 @@ def _build_world():
         tokens[person.pk] = words
     link = marac.agency_links.get(agency=users["uninvolved_representative"].agency)
     victim = listed.case.victim
+    # An agency system of each agency of the Marac (each acts as that agency's
+    # representative: none may see a sealed value).
+    expiry = timezone.localdate() + timedelta(days=30)
+    api_tokens = {
+        link.agency.name: api_services.credential_create(by=coordinator, marac=marac, agency=link.agency, name=link.agency.name, expires_on=expiry).token
+        for link in marac.agency_links.select_related("agency")
+    }
+    credential = api_services.credential_create(by=coordinator, marac=marac, agency=users["representative"].agency, name="Revocable", expires_on=expiry).credential
     kwargs = {
+        "api:credentials": [{"slug": marac.slug}],
+        "api:credential-create": [{"slug": marac.slug}],
+        "api:credential-revoke": [{"pk": credential.pk}],
+        "api-v1:case": [{"public_id": r.case.public_id} for r in (referral, listed, heard, moved, restricted)],
+        "api-v1:meeting": [{"public_id": m.public_id} for m in (meeting, earlier)],
+        "api-v1:action": [{"pk": a.pk} for a in (action, flag)],
         "meetings:meetings": [{"slug": marac.slug}],
         "meetings:pattern": [{"slug": marac.slug}],
         "meetings:meeting-add": [{"slug": marac.slug}],
@@ -269,7 +293,9 @@ def _build_world():
         "accounts:password-reset-confirm": [{"uidb64": "MQ", "token": "set-password"}],
         "accounts:accept-invitation": [{"uidb64": "MQ", "token": "abc-def"}],
     }
-    return {"users": users, "tokens": tokens, "emails": emails, "kwargs": kwargs, "marac": marac, "listed": listed}
+    return {
+        "users": users, "tokens": tokens, "emails": emails, "kwargs": kwargs, "marac": marac, "listed": listed, "api_tokens": api_tokens,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -379,6 +405,25 @@ def test_no_sealed_value_reaches_anyone_who_may_not_see_it(world, db, actor):
         assert read == sum(1 for name in PUBLIC if PUBLIC[name] == 200)
 
 
+def test_no_sealed_value_through_the_api(world, db):
+    """Every agency's system reads every API list and record: none may see a sealed
+    value (a credential acts as an agency representative)."""
+    leaks, read = [], 0
+    for agency, token in world["api_tokens"].items():
+        client = Client(headers={"Authorization": f"Bearer {token}"})
+        for url_name in sorted(API_SCANNED):
+            for kwargs in world["kwargs"].get(url_name, [None]):
+                response = client.get(reverse(url_name, kwargs=kwargs), {"page_size": 200})
+                if response.status_code != 200:
+                    continue
+                read += 1
+                found = leaks_in(readable_text(response), world["tokens"], allowed_people=set())
+                if found:
+                    leaks.append((agency, url_name, found))
+    assert leaks == []
+    assert read > 2 * len(world["api_tokens"])
+
+
 # POSTs whose answer is not scanned, and why.
 POSTS_NOT_SCANNED = {
     "referrals:match-decision": "needs a match candidate; answers with a redirect whatever is posted",
@@ -474,6 +519,6 @@ def test_every_url_is_scanned_or_declared():
     """A new URL fails here until it is scanned (in the URL table) or declared above
     not to carry case data, with a reason."""
     names = set(_url_names())
-    assert names - SCANNED - set(NOT_CASE_DATA) == set()
-    assert set(NOT_CASE_DATA) <= names and SCANNED <= names  # nothing stale
+    assert names - SCANNED - API_SCANNED - set(NOT_CASE_DATA) == set()
+    assert set(NOT_CASE_DATA) <= names and SCANNED | API_SCANNED <= names  # nothing stale
     assert all(reason.strip() for reason in NOT_CASE_DATA.values())
