@@ -329,16 +329,19 @@ class FlagOut(serializers.Serializer):
 
 
 class CaseFilters(serializers.Serializer):
+    LOOKUPS = {"created_after": "created_at__gt", "created_before": "created_at__lt"}
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
 
 
 class MeetingFilters(serializers.Serializer):
+    LOOKUPS = {"starts_after": "starts_at__gt", "starts_before": "starts_at__lt"}
     starts_after = serializers.DateTimeField(required=False)
     starts_before = serializers.DateTimeField(required=False)
 
 
 class ActionFilters(serializers.Serializer):
+    LOOKUPS = {"updated_after": "updated_at__gt", "status": "status"}
     updated_after = serializers.DateTimeField(required=False)
     status = serializers.ChoiceField(choices=Action.Status.values, required=False)
 

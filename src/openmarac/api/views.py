@@ -40,12 +40,13 @@ PAGE = [
 ]
 
 
-def _filters(serializer_class, request):
-    # A plain dict, not the QueryDict: DRF reads a blank form value as "not given", and
-    # `?updated_after=` must be refused, not ignored.
-    filters = serializer_class(data={name: request.query_params[name] for name in serializer_class().fields if name in request.query_params})
+def _filtered(queryset, serializer_class, request):
+    """The queryset narrowed by the query's filters, each checked by `serializer_class`
+    and applied through its `LOOKUPS`. A plain dict, not the QueryDict: DRF reads a
+    blank form value as "not given", and `?updated_after=` must be refused, not ignored."""
+    filters = serializer_class(data={name: request.query_params[name] for name in serializer_class.LOOKUPS if name in request.query_params})
     filters.is_valid(raise_exception=True)
-    return filters.validated_data
+    return queryset.filter(**{serializer_class.LOOKUPS[name]: value for name, value in filters.validated_data.items()})
 
 
 def _not_found():
@@ -94,12 +95,7 @@ class ReferralCreate(APIView):
 class CaseList(ListView):
     @extend_schema(operation_id="case_list", parameters=[serializers.CaseFilters, *PAGE], responses={200: serializers.CaseSummaryOut(many=True), **COMMON_ERRORS}, summary="The cases you may open")
     def get(self, request):
-        filters = _filters(serializers.CaseFilters, request)
-        cases = selectors.visible_cases(user=request.user, marac=request.auth.marac)
-        if "created_after" in filters:
-            cases = cases.filter(created_at__gt=filters["created_after"])
-        if "created_before" in filters:
-            cases = cases.filter(created_at__lt=filters["created_before"])
+        cases = _filtered(selectors.visible_cases(user=request.user, marac=request.auth.marac), serializers.CaseFilters, request)
         response = self.page(cases, serializers.CaseSummaryOut)
         _audit_viewed(request, record_type="referrals.case", summary="API: case list")
         return response
@@ -123,12 +119,8 @@ class CaseDetail(APIView):
 class MeetingList(ListView):
     @extend_schema(operation_id="meeting_list", parameters=[serializers.MeetingFilters, *PAGE], responses={200: serializers.MeetingSummaryOut(many=True), **COMMON_ERRORS}, summary="Published meetings of the Marac")
     def get(self, request):
-        filters = _filters(serializers.MeetingFilters, request)
         meetings = meeting_selectors.meetings_for(user=request.user, marac=request.auth.marac, upcoming=False)
-        if "starts_after" in filters:
-            meetings = meetings.filter(starts_at__gt=filters["starts_after"])
-        if "starts_before" in filters:
-            meetings = meetings.filter(starts_at__lt=filters["starts_before"])
+        meetings = _filtered(meetings, serializers.MeetingFilters, request)
         response = self.page(meetings, serializers.MeetingSummaryOut)
         _audit_viewed(request, record_type="meetings.meeting", summary="API: meeting list")
         return response
@@ -179,12 +171,8 @@ class ResearchSubmit(APIView):
 class ActionList(ListView):
     @extend_schema(operation_id="action_list", parameters=[serializers.ActionFilters, *PAGE], responses={200: serializers.ActionOut(many=True), **COMMON_ERRORS}, summary="Your agency's actions")
     def get(self, request):
-        filters = _filters(serializers.ActionFilters, request)
         actions = action_selectors.actions_of_agency(user=request.user, marac=request.auth.marac).order_by()
-        if "updated_after" in filters:
-            actions = actions.filter(updated_at__gt=filters["updated_after"])
-        if "status" in filters:
-            actions = actions.filter(status=filters["status"])
+        actions = _filtered(actions, serializers.ActionFilters, request)
         response = self.page(actions, serializers.ActionOut)
         _audit_viewed(request, record_type="actions.action", summary="API: agency actions")
         return response
