@@ -147,3 +147,14 @@ def test_the_create_form_keeps_what_was_typed_on_error(world, db):
     response = client.post(url, {"name": "Kept name", "agency": "", "expires_on": "31/02/2027"})
     content = response.content.decode()
     assert response.status_code == 200 and "Kept name" in content and "govuk-error-summary" in content
+
+
+def test_no_email_goes_to_a_service_account(world, db, mailoutbox):
+    from django.test import TestCase
+
+    from openmarac.notifications.services import notify
+
+    account = world["credentials"]["housing"].user
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        notify(users=[account, world["coordinator"]], subject="Test", message="Something", path="/")
+    assert [m.to for m in mailoutbox] == [[world["coordinator"].email]]

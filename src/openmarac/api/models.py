@@ -13,6 +13,11 @@ SERVICE_ACCOUNT_DOMAIN = "api-credentials.openmarac.invalid"
 TOKEN_PREFIX = "om"
 
 
+def is_service_account(user) -> bool:
+    """An API credential's account: never a person, never emailed."""
+    return user.email.endswith("@" + SERVICE_ACCOUNT_DOMAIN)
+
+
 def hash_secret(secret: str) -> str:
     """The secret is a 256-bit random token, so one SHA-256 is enough (a slow password
     hash protects guessable secrets; this one cannot be guessed)."""

@@ -52,9 +52,9 @@ def _actor_label(actor):
     service account (openmarac.api)."""
     if actor is None:
         return ""
-    from openmarac.api.models import SERVICE_ACCOUNT_DOMAIN
+    from openmarac.api.models import is_service_account
 
-    if actor.email.endswith("@" + SERVICE_ACCOUNT_DOMAIN):
+    if is_service_account(actor):
         return actor.full_name
     return actor.email
 

@@ -10,8 +10,11 @@ from django.db import transaction
 
 def notify(*, users, subject, message, path):
     """Email each active user a short message and a link, once the current
-    transaction commits (so a rolled-back change sends nothing)."""
-    recipients = sorted({u.email for u in users if u.is_active})
+    transaction commits (so a rolled-back change sends nothing). An agency system's
+    API account is no one to email: what it made is followed through the API."""
+    from openmarac.api.models import is_service_account
+
+    recipients = sorted({u.email for u in users if u.is_active and not is_service_account(u)})
     if not recipients:
         return
     link = settings.OPENMARAC_BASE_URL + path
