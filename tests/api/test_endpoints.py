@@ -108,3 +108,38 @@ def _body():
     from .conftest import referral_body
 
     return referral_body()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/", "/api/v1/actions/", "/api/v1/flags/", "/api/v1/meetings/"])
+def test_list_queries_do_not_grow_with_rows(world, db, path):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from openmarac.actions import services as action_services
+    from openmarac.meetings import services as meeting_services
+
+    from .conftest import referral_body
+
+    client = api_client(world, "housing")
+    client.get(path)
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(path).status_code == 200
+    hearing = action_services.hearing_for(world["item"])
+    for number in range(4):
+        client.post(reverse("api-v1:referrals"), referral_body())
+        for kind in ("other", "flag"):
+            action_services.action_add(
+                by=world["coordinator"], hearing=hearing, owner_agency=world["action"].owner_agency, description=f"Action {number}",
+                for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind=kind,
+            )
+        meeting_services.meeting_publish(
+            by=world["coordinator"],
+            meeting=meeting_services.meeting_add(by=world["coordinator"], marac=world["marac"], starts_at=timezone.now() + timedelta(days=40 + number)),
+        )
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(path)
+    assert response.json()["count"] >= 4
+    assert len(after.captured_queries) == len(before.captured_queries)
