@@ -11,7 +11,9 @@ one table; docs/api.md holds the figures.
 Run from the repository root:
 
     PYTHONPATH=src .venv/bin/python -m bench.api_fuzz --max-examples 100
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/openmarac_api_fuzz PYTHONPATH=src .venv/bin/python -m bench.api_fuzz --max-examples 100
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/openmarac_api_fuzz PYTHONPATH=src .venv/bin/python -m bench.api_fuzz --max-examples 20
+
+The database is emptied first (flush): never point it at one that matters.
 """
 
 from __future__ import annotations
@@ -71,9 +73,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as directory:
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OPENMARAC_API_RATE_PER_MINUTE": "1000000"}
         env.setdefault("DATABASE_URL", f"sqlite:///{directory}/api-fuzz.sqlite3")
-        if env["DATABASE_URL"].startswith("postgres"):
-            _openmarac(env, "flush", "--noinput")
         _openmarac(env, "migrate", "--noinput", capture=True)
+        _openmarac(env, "flush", "--noinput", capture=True)  # a fresh demo, whatever the database held
         _openmarac(env, "demo", capture=True)
         token = _openmarac(
             env, "api-credential", "--by", "coordinator@demo.openmarac.invalid", "--marac", "northshire",
