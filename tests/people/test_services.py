@@ -18,7 +18,12 @@ def _person(marac, given, family, dob, **extra):
     [
         ("Bill", "Thompson", date(1984, 3, 14), "given name is a known short form (Bill/William)"),
         ("William", "Thomson", date(1984, 3, 14), "surname sounds alike"),
-        ("William", "Thompson", date(1984, 3, 15), "date of birth differs by one digit"),
+        ("William", "Thompson", date(1984, 3, 17), "date of birth differs by one digit"),
+        ("William", "Thompson", date(1984, 3, 13), "date of birth one day apart"),
+        ("William", "Thompson", date(1994, 3, 14), "date of birth has the year one or ten out"),
+        ("Thompson", "William", date(1984, 3, 14), "given name and surname swapped"),
+        ("William", "Ellis-Thompson", date(1984, 3, 14), "surname shares a part (double-barrelled)"),
+        ("William", "Okafor", date(1984, 3, 14), "same date of birth"),
         ("William", "Thompson", date(1984, 3, 14), "same date of birth"),
     ],
 )
