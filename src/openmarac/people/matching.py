@@ -95,13 +95,14 @@ POSTCODE_SAME = 8
 
 # --- Labels ------------------------------------------------------------------
 # "likely" needs, for example, the same name and date of birth with at most one
-# small slip (a nickname, a sound-alike surname, day and month swapped), or the
-# same name plus phone and postcode when the date of birth is unknown. The same
-# name with a date of birth one digit out (66) needs a phone or postcode too:
-# in the benchmark at 1,000,000 people that combination alone gave most of the
-# wrong "likely" labels (namesakes born a digit apart). Same surname and date of birth with a different
-# given name (twins) stays below it, as does a common name with a different
-# date of birth.
+# small slip (a nickname, a sound-alike surname, day and month swapped, a date
+# of birth one day out), or the same name plus phone and postcode when the date
+# of birth is unknown. The same name with a date of birth one digit, two days,
+# a year or a transposition out (66) needs a phone or postcode too: in the
+# benchmark at 1,000,000 people that combination alone gave most of the wrong
+# "likely" labels (namesakes born a digit apart). Same surname and date of
+# birth with a different given name (twins) stays below it, as does a common
+# name with a different date of birth.
 LIKELY_THRESHOLD = 70
 # "possible" is worth a coordinator's look: at least a full name match with no
 # contradicting date of birth (50), a surname and date of birth (60, or 45 with
@@ -502,8 +503,8 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
       nickname: Bill and William both give "william") whatever the date of
       birth, including when it is unknown, or a slip across a year end. Each
       name is also filed the other way round, so "JONES Sarah", written
-      surname first, finds Sarah Jones. Each half of a double-barrelled surname has its own sound, so
-      Smith-Jones is found as Smith and as Jones.
+      surname first, finds Sarah Jones. Each half of a double-barrelled
+      surname has its own sound, so Smith-Jones is found as Smith and as Jones.
     - ``fp:<canonical given name>:<first three letters of surname>`` and
       ``fs:...:<first letter and last three letters>`` catch a misspelt
       surname that no longer sounds the same when there is no date of birth
