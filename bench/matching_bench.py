@@ -13,7 +13,7 @@ scoring, timed together.
 
 Run from the repository root:
 
-    PYTHONPATH=src python -m bench.matching_bench --people 100000 1000000 --queries 2000 --seed 1
+    PYTHONPATH=src python -m bench.matching_bench --people 100000 1000000 --queries 2800 --seed 1
 
 It prints Markdown tables; docs/performance.md holds the figures.
 """
@@ -471,7 +471,7 @@ def markdown(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--queries", type=int, default=2000, help="total queries, about 1 in 9 for absent people")
+    parser.add_argument("--queries", type=int, default=2800, help="total queries, 1 in 15 for absent people")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
