@@ -160,7 +160,7 @@ def note_form(form):
 
 
 class CarefulLanguageMiddleware:
-    """Shows careful-language advice found in the forms a request saved, as a warning
+    """Shows careful-language advice found in the forms a request saved, as one warning
     on the page it redirects to. A form shown again (with errors) shows none: the
     advice comes once the writing is saved."""
 
@@ -175,6 +175,6 @@ class CarefulLanguageMiddleware:
         finally:
             _pending.reset(token)
         if pending and response.status_code in (301, 302, 303) and hasattr(request, "_messages"):
-            for message in dict.fromkeys(advice.message for advice in pending):
-                messages.warning(request, message)
+            # One warning holding every piece of advice: one banner, not one per phrase.
+            messages.warning(request, " ".join(dict.fromkeys(advice.message for advice in pending)))
         return response
