@@ -46,9 +46,9 @@ DEFAULT_NUDGES = (
      r"(?:choose|chooses|chose|chosen|choosing|decided|decides) to (?:stay|return|remain|go back|move back)", LEAVE),
     ("won't leave", r"(?:won't|wont|will not|refus(?:e|es|ed|ing) to) leave", LEAVE),
     ("allows",
-     r"(?:(?:victim|client|mum|mother|she) (?:is |has |keeps )?)?allow(?:s|ed|ing)? (?:him|them|the perpetrator|the abuser|"
-     r"(?:her|his|their) (?:ex-?partner|ex|partner|husband|wife|boyfriend|girlfriend))"
-     r"|(?:victim|client|mum|mother|she) (?:is |has |keeps )?allow(?:s|ed|ing)?",
+     # Only with the perpetrator or contact as the object: "she allowed us in" is fine.
+     r"(?:(?:victim|client|mum|mother|she) (?:is |has |keeps )?)?allow(?:s|ed|ing)? (?:him|them|contact|the perpetrator|"
+     r"the abuser|(?:her|his|their) (?:ex-?partner|ex|partner|husband|wife|boyfriend|girlfriend))",
      "he returned to the home (" + BLAME + ")"),
     ("accepts",
      r"accept(?:s|ed|ing)? (?:the |his |her |their |this )?(?:abuse|violence|behaviou?r|situation)"
