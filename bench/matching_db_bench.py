@@ -23,8 +23,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
+from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bench.matching_bench import Generator, make_queries, percentile  # noqa: E402
 from openmarac.accounts.models import Marac  # noqa: E402
@@ -36,7 +37,9 @@ BATCH = 5000
 
 
 def load(marac, people):
-    """Insert the population and its blocking keys in batches; returns person ids."""
+    """Insert the population and its blocking keys; returns person ids in order."""
+    if connection.vendor == "postgresql":
+        return copy_load(marac, people)
     ids = []
     for start in range(0, len(people), BATCH):
         chunk = people[start : start + BATCH]
@@ -55,6 +58,48 @@ def load(marac, people):
     return ids
 
 
+def copy_load(marac, people):
+    """PostgreSQL: the same rows written with COPY (a million people in minutes rather
+    than the best part of an hour with bulk_create), ids reserved from each sequence."""
+    now = timezone.now()
+
+    def reserve(model, count):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [model._meta.db_table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def copy(model, objects):
+        fields = model._meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as out:
+            for obj in objects:
+                out.write_row([getattr(obj, f.attname) for f in fields])
+
+    ids = reserve(Person, len(people))
+    with transaction.atomic():
+        copy(
+            Person,
+            (
+                Person(pk=pk, marac=marac, given_name=f.names[0][0], family_name=f.names[0][1], date_of_birth=f.date_of_birth, created_at=now)
+                for pk, f in zip(ids, people)
+            ),
+        )
+        aliases = [(pk, g, fam) for pk, f in zip(ids, people) for g, fam in f.names[1:]]
+        copy(Alias, (Alias(pk=a, person_id=pk, given_name=g, family_name=fam) for a, (pk, g, fam) in zip(reserve(Alias, len(aliases)), aliases)))
+        phones = [(pk, n) for pk, f in zip(ids, people) for n in f.phones]
+        copy(Phone, (Phone(pk=i, person_id=pk, number=n, recorded_at=now) for i, (pk, n) in zip(reserve(Phone, len(phones)), phones)))
+        postcodes = [(pk, c) for pk, f in zip(ids, people) for c in f.postcodes]
+        copy(
+            Address,
+            (Address(pk=i, person_id=pk, line_1="-", postcode=c, recorded_at=now) for i, (pk, c) in zip(reserve(Address, len(postcodes)), postcodes)),
+        )
+        keys = [(pk, k) for pk, f in zip(ids, people) for k in matching.blocking_keys(f)]
+        copy(PersonMatchKey, (PersonMatchKey(pk=i, person_id=pk, marac_id=marac.pk, key=k) for i, (pk, k) in zip(reserve(PersonMatchKey, len(keys)), keys)))
+    return ids
+
+
 def run(size, n_queries, seed, reuse=False):
     marac, _ = Marac.objects.get_or_create(slug=f"bench-{size}", defaults={"name": f"Bench {size}"})
     gen = Generator(seed, size)
@@ -64,10 +109,11 @@ def run(size, n_queries, seed, reuse=False):
     # The seeded generator makes the same people again, in insertion (pk) order.
     ids = existing if len(existing) == size else load(marac, people)
     if connection.vendor == "postgresql":
-        # Fresh statistics, as autovacuum would give a live database after a bulk load;
-        # without them the planner scans whole tables instead of using the indexes.
+        # Fresh statistics and visibility map, as autovacuum would give a live database
+        # after a bulk load: without statistics the planner scans whole tables, and
+        # without the visibility map the key lookup cannot read the index alone.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
     load_seconds = time.perf_counter() - started
     queries = [q for q in make_queries(gen, people, n_queries) if q.truth is not None]
     timings, query_counts, top1, top5 = [], [], 0, 0
@@ -86,6 +132,7 @@ def run(size, n_queries, seed, reuse=False):
         "queries": len(queries),
         "load_s": load_seconds,
         "mean_ms": statistics.fmean(timings),
+        "median_ms": statistics.median(timings),
         "p95_ms": percentile(timings, 95),
         "sql_per_lookup": max(query_counts),
         "top1_recall": top1 / len(queries),
@@ -105,12 +152,12 @@ def main(argv=None):
         BENCH_DB.unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
     print(f"Database: {connection.vendor}")
-    print("| People | Lookups | Lookup mean | Lookup p95 | SQL queries per lookup | Top-1 recall | Top-5 recall | Load time |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| People | Lookups | Lookup median | Lookup mean | Lookup p95 | SQL queries per lookup | Top-1 recall | Top-5 recall | Load time |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.people:
         r = run(size, args.queries, args.seed, reuse=args.reuse)
         print(
-            f"| {r['people']:,} | {r['queries']} | {r['mean_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['sql_per_lookup']} "
+            f"| {r['people']:,} | {r['queries']} | {r['median_ms']:.1f} ms | {r['mean_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['sql_per_lookup']} "
             f"| {r['top1_recall']:.3f} | {r['top5_recall']:.3f} | {r['load_s']:.0f} s |",
             flush=True,
         )

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from openmarac.actions import selectors, services
-from openmarac.actions.language import nudges_for
+from openmarac.core.language import nudges_for
 from openmarac.actions.models import ActionUpdate
 from openmarac.actions.prompts import plan_prompts
 from openmarac.actions.tasks import send_action_reminders
@@ -161,7 +161,7 @@ def test_plan_prompts_name_what_is_missing():
 @pytest.mark.parametrize("text, phrase", [("She refused to engage with us.", "refused to engage"), ("No show at the appointment", "no show"),
                                           ("Didn't show up so closed file", "didn't show up so closed file")])
 def test_stigmatising_phrases_get_a_better_form_of_words(text, phrase):
-    assert phrase in [found for found, _ in nudges_for(text)]
+    assert phrase in [found.lower() for found, _ in nudges_for(text)]
 
 
 def test_careful_wording_is_not_flagged():

@@ -1,7 +1,7 @@
 """Tests for the person-matching engine (pure Python: no Django, no database)."""
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 
 import pytest
@@ -9,12 +9,17 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from openmarac.people.matching import (
+    DOB_DIFFERENT,
+    DOB_ONE_DAY,
+    DOB_SAME,
+    DOB_YEAR_OUT,
     LIKELY_THRESHOLD,
     MAX_KEY_LENGTH,
     POSSIBLE_THRESHOLD,
     BlockingIndex,
     PersonFacts,
     blocking_keys,
+    dob_points,
     dob_relation,
     given_name_equivalents,
     normalise_name,
@@ -146,15 +151,95 @@ def test_unknown_given_name_is_equivalent_to_itself_only():
 # --- Dates of birth -------------------------------------------------------------------
 
 
-def test_dob_relation_cases():
-    d = date(1985, 3, 14)
-    assert dob_relation(d, date(1985, 3, 14)) == "same"
-    assert dob_relation(d, date(1986, 3, 14)) == "one_digit"
-    assert dob_relation(d, date(1985, 3, 17)) == "one_digit"
-    assert dob_relation(date(1985, 3, 4), date(1985, 4, 3)) == "day_month_swapped"
-    assert dob_relation(d, date(1971, 11, 2)) is None
-    assert dob_relation(d, None) is None
-    assert dob_relation(None, None) is None
+@pytest.mark.parametrize(
+    ("a", "b", "relation"),
+    [
+        (date(1985, 3, 14), date(1985, 3, 14), "same"),
+        (date(1985, 3, 4), date(1985, 4, 3), "day_month_swapped"),
+        (date(1985, 3, 19), date(1985, 3, 20), "one_day"),  # 19th written as 20th: two digits change
+        (date(1985, 3, 9), date(1985, 3, 10), "one_day"),  # 9th as 10th
+        (date(1985, 3, 31), date(1985, 4, 1), "one_day"),  # across a month end
+        (date(1985, 12, 31), date(1986, 1, 1), "one_day"),  # across a year end
+        (date(1985, 3, 14), date(1985, 3, 16), "two_days"),
+        (date(1989, 3, 14), date(1990, 3, 14), "year_out"),  # one year out, two digits change
+        (date(1985, 3, 14), date(1986, 3, 14), "year_out"),
+        (date(1995, 3, 14), date(2005, 3, 14), "year_out"),  # ten years out
+        (date(1987, 3, 12), date(1987, 3, 21), "digits_transposed"),  # 12/03 and 21/03
+        (date(1987, 1, 15), date(1987, 10, 15), "digits_transposed"),  # month 01 and 10
+        (date(1987, 6, 5), date(1978, 6, 5), "digits_transposed"),  # 1987 and 1978
+        (date(1985, 3, 14), date(1985, 3, 17), "one_digit"),
+        (date(1985, 3, 14), date(1955, 3, 14), "one_digit"),
+        (date(1985, 3, 14), date(1971, 11, 2), None),
+        (date(1985, 3, 14), date(1985, 3, 25), None),
+        (date(1985, 3, 14), None, None),
+        (None, None, None),
+    ],
+)
+def test_dob_relation_cases(a, b, relation):
+    assert dob_relation(a, b) == relation
+    assert dob_relation(b, a) == relation
+
+
+def test_same_name_with_dob_one_day_out_is_a_candidate():
+    # The issue's case: re-referred with the 19th written as the 20th.
+    known = person("Sarah", "Jones", dob=date(1985, 3, 19))
+    referral = person("Sarah", "Jones", dob=date(1985, 3, 20))
+    assert blocking_keys(known) & blocking_keys(referral)
+    match = score_candidate(referral, known)
+    assert match.label is not None
+    assert "date of birth one day apart" in match.reasons
+
+
+DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(DATES, DATES)
+def test_dob_points_are_symmetric_and_bounded(a, b):
+    points, _ = dob_points(a, b)
+    assert dob_points(b, a)[0] == points
+    assert DOB_DIFFERENT <= points <= DOB_SAME
+    assert (points == DOB_SAME) == (a == b)
+
+
+@given(DATES, st.integers(1, 2), st.integers(3, 20_000))
+def test_exact_dob_beats_near_beats_far(d, near_days, far_days):
+    near = d + timedelta(days=near_days)
+    far = d + timedelta(days=far_days)
+    assume(near.year < 10_000 and far.year < 10_000)
+    exact_points = dob_points(d, d)[0]
+    near_points = dob_points(d, near)[0]
+    far_points = dob_points(d, far)[0]
+    assert exact_points > near_points > 0
+    assert near_points >= far_points
+    # Nothing further than two days apart scores as well as one day out.
+    assert far_points < DOB_ONE_DAY or dob_relation(d, far) == "day_month_swapped"
+
+
+@given(DATES, st.integers(3, 20_000))
+def test_a_date_far_off_is_evidence_against_unless_a_known_slip(d, days):
+    other = d + timedelta(days=days)
+    assume(other.year < 10_000)
+    relation = dob_relation(d, other)
+    points, reason = dob_points(d, other)
+    if relation is None:
+        assert (points, reason) == (DOB_DIFFERENT, "different date of birth")
+    else:
+        assert relation not in ("same", "one_day", "two_days")
+        assert 0 < points < DOB_SAME
+
+
+@given(DATES)
+def test_unknown_dob_counts_for_nothing(d):
+    assert dob_points(d, None) == (0, None)
+    assert dob_points(None, d) == (0, None)
+
+
+@given(DATES, st.sampled_from([1, -1, 10, -10]))
+def test_year_out_is_recognised(d, years):
+    assume(not (d.month == 2 and d.day == 29))
+    other = d.replace(year=d.year + years)
+    assert dob_relation(d, other) == "year_out"
+    assert dob_points(d, other)[0] == DOB_YEAR_OUT
 
 
 def _change_digit(d: date, position: int, digit: int) -> date | None:
@@ -169,11 +254,13 @@ def _change_digit(d: date, position: int, digit: int) -> date | None:
 
 
 @given(st.dates(min_value=date(1000, 1, 1)), st.integers(0, 7), st.integers(0, 9))
-def test_any_single_digit_change_is_one_digit(d, position, digit):
+def test_any_single_digit_change_is_a_slip(d, position, digit):
+    # One digit wrong is "one_digit" unless a closer relation explains it
+    # (the 14th as the 15th is one day apart; 1985 as 1986 is a year out).
     changed = _change_digit(d, position, digit)
     assume(changed is not None)
-    assert dob_relation(d, changed) == "one_digit"
-    assert dob_relation(changed, d) == "one_digit"
+    assert dob_relation(d, changed) in ("one_digit", "one_day", "two_days", "year_out")
+    assert dob_relation(changed, d) == dob_relation(d, changed)
 
 
 @given(st.dates())
@@ -277,6 +364,57 @@ def test_names_entered_the_wrong_way_round():
     assert match.label == "likely"
 
 
+def test_surname_first_with_a_middle_name_and_a_nickname():
+    known = person("Sarah Jane", "Jones")
+    match = score_candidate(person("JONES", "Sarah"), known)
+    assert match.reasons[0] == "given name and surname swapped"
+    assert match.label == "likely"  # with the same date of birth
+    match = score_candidate(person("Jones", "Sally"), known)
+    assert "given name is a known short form (Sally/Sarah)" in match.reasons
+    assert match.label == "possible"
+    assert score_candidate(person("Jones", "Sarah", dob=None), known).label == "possible"
+
+
+def test_a_given_name_that_is_someone_elses_surname_is_not_a_swap():
+    # Thomas James and James Thomas share both words, but Thomas Smith and
+    # Smith Jones share only one: no swap.
+    assert "given name and surname swapped" in score_candidate(person("Thomas", "James"), person("James", "Thomas")).reasons
+    match = score_candidate(person("Thomas", "Smith", dob=None), person("Smith", "Jones", dob=None))
+    assert "given name and surname swapped" not in match.reasons
+    assert match.label is None
+
+
+@pytest.mark.parametrize(
+    ("known", "referral"),
+    [("Hall-Thompson", "Thompson"), ("Hall-Thompson", "Hall"), ("Thompson", "Hall-Thompson"), ("Hall Thompson", "Thompson")],
+)
+def test_double_barrelled_surname_matches_on_either_part(known, referral):
+    match = score_candidate(person("Sarah", referral), person("Sarah", known))
+    assert "surname shares a part (double-barrelled)" in match.reasons
+    assert match.label == "likely"
+
+
+def test_changed_surname_with_same_dob_and_given_name_is_shown():
+    match = score_candidate(person("Sarah", "Okafor"), person("Sarah", "Jones"))
+    assert match.label == "possible"
+    assert match.reasons == ["same given name", "same date of birth"]
+
+
+@pytest.mark.parametrize(
+    ("referral_dob", "reason"),
+    [
+        (date(1985, 3, 15), "date of birth one day apart"),
+        (date(1985, 3, 16), "date of birth two days apart"),
+        (date(1995, 3, 14), "date of birth has the year one or ten out"),
+        (date(1958, 3, 14), "date of birth has two digits transposed"),
+    ],
+)
+def test_same_name_with_a_near_dob_is_shown_with_the_reason(referral_dob, reason):
+    match = score_candidate(person(dob=referral_dob), person())
+    assert match.label is not None
+    assert reason in match.reasons
+
+
 def test_date_of_birth_alone_is_not_shown():
     match = score_candidate(person("Sarah", "Jones"), person("Ahmed", "Rahman"))
     assert match.label is None
@@ -320,7 +458,20 @@ CORRUPTED = {
     "alias surname": person("William", "Barker", None),
     "phone only": person("Unknown", "Person", None, phones=["+44 7700 900461"]),
     "postcode and nickname": person("Will", "Tompkins", None, postcodes=["ls62ab"]),
+    "surname first": person("Thompson", "William", date(1984, 7, 9)),
+    "surname first, no DOB": person("THOMPSON", "William", None),
+    "surname first, nickname, no DOB": person("Thompson", "Bill", None),
+    "double-barrelled now": person("William", "Thompson-Hall", date(1984, 7, 9)),
+    "one half of the alias, no DOB": person("William", "Barker", None, aliases=[("William", "Hall-Barker")]),
+    "surname changed, same DOB": person("William", "Okafor", date(1984, 7, 9)),
+    "DOB year ten out": person("William", "Thompson", date(1994, 7, 9)),
+    "DOB year one out": person("William", "Thompson", date(1983, 7, 9)),
+    "DOB year digits transposed": person("William", "Thompson", date(1948, 7, 9)),
 }
+# Every date of birth a day or two out, with the same name.
+for days in (-2, -1, 1, 2):
+    near = TRUE.date_of_birth + timedelta(days=days)
+    CORRUPTED[f"DOB {days:+d} days"] = person("William", "Thompson", near)
 # Every one-digit typo of the date of birth, with the same surname.
 for position in range(8):
     for digit in range(10):
@@ -346,10 +497,14 @@ def test_blocking_finds_each_corrupted_variant(index, name):
     assert "true" in index.candidates(CORRUPTED[name])
 
 
-@pytest.mark.parametrize("name", sorted(set(CORRUPTED) - {"phone only", "postcode and nickname"}))
+# A phone or postcode alone is rightly not enough, nor two slips with no date of
+# birth to go on.
+TOO_LITTLE = {"phone only", "postcode and nickname", "surname first, nickname, no DOB"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CORRUPTED) - TOO_LITTLE))
 def test_each_corrupted_variant_is_worth_showing(name):
-    # A phone or postcode alone is rightly not enough; every other single
-    # slip must still put the true person in front of a coordinator.
+    # Every single slip must still put the true person in front of a coordinator.
     assert score_candidate(CORRUPTED[name], TRUE).label is not None
 
 
@@ -362,7 +517,10 @@ def test_blocking_does_not_fetch_everyone(index):
 def test_blocking_keys_cover_aliases():
     keys = blocking_keys(TRUE)
     assert any(k.startswith("fg:") and k.endswith(":william") for k in keys)
-    assert len([k for k in keys if k.startswith("fg:")]) == 2  # main name and alias
+    # Main name and alias, each also filed surname first.
+    assert {k for k in keys if k.startswith("fg:")} == {
+        "fg:TMSN:william", "fg:BRKR:william", "fg:WLM:thompson", "fg:WLM:barker",
+    }
     assert "ph:07700900461" in keys
     assert "dob:1984-07-09" in keys and "dob:1984-09-07" in keys
 

@@ -18,7 +18,12 @@ def _person(marac, given, family, dob, **extra):
     [
         ("Bill", "Thompson", date(1984, 3, 14), "given name is a known short form (Bill/William)"),
         ("William", "Thomson", date(1984, 3, 14), "surname sounds alike"),
-        ("William", "Thompson", date(1984, 3, 15), "date of birth differs by one digit"),
+        ("William", "Thompson", date(1984, 3, 17), "date of birth differs by one digit"),
+        ("William", "Thompson", date(1984, 3, 13), "date of birth one day apart"),
+        ("William", "Thompson", date(1994, 3, 14), "date of birth has the year one or ten out"),
+        ("Thompson", "William", date(1984, 3, 14), "given name and surname swapped"),
+        ("William", "Ellis-Thompson", date(1984, 3, 14), "surname shares a part (double-barrelled)"),
+        ("William", "Okafor", date(1984, 3, 14), "same date of birth"),
         ("William", "Thompson", date(1984, 3, 14), "same date of birth"),
     ],
 )
@@ -73,3 +78,19 @@ def test_blocking_keys_are_stored_for_each_person(marac):
     keys = set(PersonMatchKey.objects.filter(person=person).values_list("key", flat=True))
     assert keys and all(key for key in keys)
     assert any(key.startswith("dob:") for key in keys) and any(key.startswith("ph:") for key in keys)
+
+
+def test_the_migration_refreshes_keys_filed_the_old_way(marac):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("openmarac.people.migrations.0002_refresh_match_keys_for_date_and_name_slips")
+    known = _person(marac, "Sarah", "Jones", date(1985, 3, 19), aliases=[("Sarah", "Hall")])
+    expected = set(PersonMatchKey.objects.filter(person=known).values_list("key", flat=True))
+    PersonMatchKey.objects.filter(person=known).delete()
+    PersonMatchKey.objects.create(person=known, marac=marac, key="fy:JNS:1985")  # an old key, without the initial
+    migration.refresh_keys(apps, None)
+    assert set(PersonMatchKey.objects.filter(person=known).values_list("key", flat=True)) == expected
+    query = _person(marac, "Sarah", "Jones", date(1985, 3, 20))
+    assert candidates_for(query)[0][0] == known

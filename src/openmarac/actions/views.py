@@ -36,7 +36,6 @@ from openmarac.risk.models import RiskAssessment
 
 from . import selectors, services
 from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, ProposalAcceptForm, ProposalDeclineForm, ProposalForm, RiskForm
-from .language import nudges_for
 from .models import Action, ActionKind, ActionProposal
 from .prompts import plan_prompts
 
@@ -46,15 +45,6 @@ def _meeting(request, public_id, allowed=None):
     if meeting is None or (allowed and not allowed(request.user, meeting)):
         not_found(request, "meetings.meeting", public_id)
     return meeting
-
-
-
-
-def _nudge(request, *texts):
-    for phrase, suggestion in {pair for text in texts for pair in nudges_for(text)}:
-        messages.warning(request, f"Careful language: instead of “{phrase}”, consider “{suggestion}”.")
-
-
 
 
 @login_required
@@ -179,7 +169,6 @@ def _proposal_post(request, action, hearing, proposal_form, decisions):
         except ValidationError as error:
             apply_validation_error(proposal_form, error)
             return False
-        _nudge(request, proposal_form.cleaned_data["description"])
         messages.success(request, "Action proposed. The chair will accept or decline it when agreeing the plan.")
         return True
     for proposal, accept, decline in decisions:
@@ -235,7 +224,6 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             if not policy.can_record_hearing(by, hearing.item.meeting):
                 fields = {"victim_views": fields["victim_views"]}
             services.hearing_save(by=by, hearing=hearing, version=hearing_form.cleaned_data["version"], request=request, **fields)
-            _nudge(request, fields.get("minutes", ""), fields.get("victim_views", ""))
             messages.success(request, "Saved.")
             return True
         if action == "add-risk" and risk_form.is_valid():
@@ -244,7 +232,6 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             return True
         if action == "add-action" and action_form.is_valid():
             services.action_add(by=by, hearing=hearing, request=request, **action_form.cleaned_data)
-            _nudge(request, action_form.cleaned_data["description"])
             messages.success(request, "Action added.")
             return True
         if action == "confirm-safe":
@@ -389,7 +376,6 @@ def action_detail(request, pk):
             except ValidationError as error:
                 apply_validation_error(form, error)
             else:
-                _nudge(request, form.cleaned_data["note"])
                 messages.success(request, "Action updated.")
                 return redirect("actions:action", action.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=action, marac=action.case.marac)

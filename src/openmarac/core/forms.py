@@ -2,6 +2,8 @@
 
 from django import forms
 
+from . import language
+
 _WIDGET_CLASSES = [
     (forms.CheckboxSelectMultiple, "govuk-checkboxes__input"),
     (forms.RadioSelect, "govuk-radios__input"),
@@ -45,6 +47,9 @@ class GovukFormMixin:
 
     def full_clean(self):
         super().full_clean()
+        if self.is_bound and not self._errors:
+            # Advice, never a block: see core/language.py.
+            language.note_form(self)
         # Mark fields in error so the input is outlined in red, as GOV.UK users expect.
         for name in self.errors:
             if name in self.fields:

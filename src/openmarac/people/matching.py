@@ -41,6 +41,7 @@ __all__ = [
     "POSSIBLE_THRESHOLD",
     "PersonFacts",
     "blocking_keys",
+    "dob_points",
     "dob_relation",
     "given_name_equivalents",
     "normalise_name",
@@ -70,12 +71,21 @@ GIVEN_INITIAL = 8  # "J" against "John": consistent but weak
 # twins share surname, date of birth, address and often a phone, and must not
 # come out as "likely".
 GIVEN_DIFFERENT = -15
-NAMES_SWAPPED = 40  # given name and surname entered the wrong way round
+# A swap of given name and surname costs this much against the same names
+# the right way round: "Jones Sarah" for Sarah Jones scores 40 with no date of
+# birth, a possible.
+NAMES_SWAP_COST = 10
+# Dates of birth compare as dates: each slip scores by how few other dates it
+# could have come from, so that among the namesakes of a common name in a large
+# Marac a near date is rarely a coincidence.
 DOB_SAME = 30
-DOB_SWAPPED = 20  # day and month swapped: 4/3 against 3/4
-# One digit wrong scores less than a swap: a date has about 40 valid
-# one-digit neighbours but only one swap, so among the namesakes of a common
-# name in a large Marac a date one digit out is a real coincidence.
+DOB_SWAPPED = 20  # day and month swapped: 4/3 against 3/4 (one neighbour)
+DOB_ONE_DAY = 20  # one day apart: the 19th written as the 20th, the 9th as the 10th
+DOB_TWO_DAYS = 16
+DOB_TRANSPOSED = 16  # two digits of the day, month or year transposed: 12/03 and 21/03, 1987 and 1978
+DOB_YEAR_OUT = 16  # same day and month, the year one or ten out: 1989 and 1990, 1975 and 1985
+# One digit wrong: a date has about 40 valid one-digit neighbours, so among
+# namesakes in a large Marac a date one digit out is a real coincidence.
 DOB_ONE_DIGIT = 16
 # A known, clearly different date of birth is strong evidence of a different
 # person who happens to share a common name.
@@ -85,13 +95,14 @@ POSTCODE_SAME = 8
 
 # --- Labels ------------------------------------------------------------------
 # "likely" needs, for example, the same name and date of birth with at most one
-# small slip (a nickname, a sound-alike surname, day and month swapped), or the
-# same name plus phone and postcode when the date of birth is unknown. The same
-# name with a date of birth one digit out (66) needs a phone or postcode too:
-# in the benchmark at 1,000,000 people that combination alone gave most of the
-# wrong "likely" labels (namesakes born a digit apart). Same surname and date of birth with a different
-# given name (twins) stays below it, as does a common name with a different
-# date of birth.
+# small slip (a nickname, a sound-alike surname, day and month swapped, a date
+# of birth one day out), or the same name plus phone and postcode when the date
+# of birth is unknown. The same name with a date of birth one digit, two days,
+# a year or a transposition out (66) needs a phone or postcode too: in the
+# benchmark at 1,000,000 people that combination alone gave most of the wrong
+# "likely" labels (namesakes born a digit apart). Same surname and date of
+# birth with a different given name (twins) stays below it, as does a common
+# name with a different date of birth.
 LIKELY_THRESHOLD = 70
 # "possible" is worth a coordinator's look: at least a full name match with no
 # contradicting date of birth (50), a surname and date of birth (60, or 45 with
@@ -302,10 +313,10 @@ def _spelt_similarly(a: str, b: str) -> bool:
 class _Name:
     """A (given, family) pair with everything comparisons need, computed once."""
 
+    raw: tuple[str, str]  # as entered, to compare the names the other way round
     given_tokens: tuple[str, ...]
     family_tokens: tuple[str, ...]
     given: str  # first given name, what people are called
-    given_all: str  # all given names joined, for the swapped-names check
     family: str  # family tokens joined: "obriensmith"
     family_sounds: frozenset[str]  # whole surname and, if double-barrelled, each part
     canonical_given: frozenset[str]
@@ -321,10 +332,10 @@ def _name(given: str, family: str) -> _Name:
         sounds |= {_sound_key(t) for t in family_tokens}
     first = given_tokens[0] if given_tokens else ""
     return _Name(
+        raw=(given, family),
         given_tokens=given_tokens,
         family_tokens=family_tokens,
         given=first,
-        given_all="".join(given_tokens),
         family=family_joined,
         family_sounds=frozenset(sounds),
         canonical_given=_canonical_given(first) if first else frozenset(),
@@ -340,7 +351,8 @@ def _compare_family(a: _Name, b: _Name) -> tuple[int, str | None]:
         return SURNAME_SOUNDS_ALIKE, "surname sounds alike"
     if _spelt_similarly(a.family, b.family):
         return SURNAME_SPELT_SIMILARLY, "surname spelt similarly"
-    if set(a.family_tokens) & set(b.family_tokens):
+    if set(a.family_tokens) & set(b.family_tokens) or a.family_sounds & b.family_sounds:
+        # Smith-Jones against Jones, or against Smyth: either half will do.
         return SURNAME_SHARES_PART, "surname shares a part (double-barrelled)"
     # A different surname is not held against anyone: surnames change with
     # marriage and separation, which is common among Marac victims.
@@ -367,29 +379,55 @@ def _compare_given(a: _Name, b: _Name) -> tuple[int, str | None]:
 
 
 def _compare_names(a: _Name, b: _Name) -> tuple[int, list[str]]:
+    points, reasons = _compare_parts(a, b)
+    # Written surname first ("JONES Sarah"): compare with the names the other
+    # way round, all the usual slips allowed, at a small cost. Both parts must
+    # agree, or any "Thomas" would half-match every Thomas. Either side is
+    # turned round, and the better kept, so the score does not depend on which
+    # record is the query.
+    for x, y in ((_name(a.raw[1], a.raw[0]), b), (a, _name(b.raw[1], b.raw[0]))):
+        given_points, given_reason = _compare_given(x, y)
+        family_points, family_reason = _compare_family(x, y)
+        swapped = given_points + family_points - NAMES_SWAP_COST
+        if given_points > 0 and family_points > 0 and swapped > points:
+            points, reasons = swapped, ["given name and surname swapped", given_reason, family_reason]
+    return points, reasons
+
+
+def _compare_parts(a: _Name, b: _Name) -> tuple[int, list[str]]:
     given_points, given_reason = _compare_given(a, b)
     family_points, family_reason = _compare_family(a, b)
-    points = given_points + family_points
-    reasons = [r for r in (given_reason, family_reason) if r]
-    swapped = (
-        a.given_all and a.family and a.given_all != a.family
-        and a.given_all == b.family and a.family == b.given_all
-    )
-    if swapped and NAMES_SWAPPED > points:
-        return NAMES_SWAPPED, ["given name and surname swapped"]
-    return points, reasons
+    return given_points + family_points, [r for r in (given_reason, family_reason) if r]
 
 
 # --- Dates of birth -------------------------------------------------------------
 
 
+# How two dates of birth relate, closest first, with the points each scores and
+# the reason shown to the coordinator.
+DOB_RELATIONS = {
+    "same": (DOB_SAME, "same date of birth"),
+    "day_month_swapped": (DOB_SWAPPED, "date of birth has day and month swapped"),
+    "one_day": (DOB_ONE_DAY, "date of birth one day apart"),
+    "two_days": (DOB_TWO_DAYS, "date of birth two days apart"),
+    "year_out": (DOB_YEAR_OUT, "date of birth has the year one or ten out"),
+    "digits_transposed": (DOB_TRANSPOSED, "date of birth has two digits transposed"),
+    "one_digit": (DOB_ONE_DIGIT, "date of birth differs by one digit"),
+}
+
+
 def dob_relation(a: date | None, b: date | None) -> str | None:
     """How two dates of birth relate, allowing for the usual slips.
 
-    Returns "same", "day_month_swapped" (3/4/1990 against 4/3/1990: UK and US
-    order mixed up), "one_digit" (one digit of DDMMYYYY mistyped) or None
-    (unknown, or too different). A swap always changes an even number of
-    digits, so the two slips never overlap.
+    Dates compare as dates, not as strings of digits: returns "same",
+    "day_month_swapped" (3/4/1990 against 4/3/1990: UK and US order mixed
+    up), "one_day" or "two_days" apart (the 19th written as the 20th, across
+    a month or year end too), "year_out" (same day and month, the year one or
+    ten out: 1989/1990, 1975/1985), "digits_transposed" (two neighbouring
+    digits of the day, month or year swapped: 12/03 and 21/03, 1987 and 1978),
+    "one_digit" (one digit of DDMMYYYY mistyped) or None (unknown, or too
+    different). The first that applies wins, in that order. The same whichever
+    way round the dates are passed.
     """
     if a is None or b is None:
         return None
@@ -397,14 +435,43 @@ def dob_relation(a: date | None, b: date | None) -> str | None:
         return "same"
     if a.year == b.year and a.day == b.month and a.month == b.day:
         return "day_month_swapped"
-    if sum(x != y for x, y in zip(_dob_digits(a), _dob_digits(b), strict=True)) == 1:
+    days = abs((a - b).days)
+    if days <= 2:
+        return "one_day" if days == 1 else "two_days"
+    if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) in (1, 10):
+        return "year_out"
+    a_parts, b_parts = _dob_parts(a), _dob_parts(b)
+    changed = [(x, y) for x, y in zip(a_parts, b_parts, strict=True) if x != y]
+    if len(changed) == 1 and _adjacent_transposition(*changed[0]):
+        return "digits_transposed"
+    if sum(x != y for x, y in zip("".join(a_parts), "".join(b_parts), strict=True)) == 1:
         return "one_digit"
     return None
 
 
-def _dob_digits(d: date) -> str:
+def dob_points(a: date | None, b: date | None) -> tuple[int, str | None]:
+    """Points two dates of birth add to a match, and the reason to show.
+
+    Unknown on either side counts for nothing; known and too different to be
+    a slip counts against (DOB_DIFFERENT).
+    """
+    relation = dob_relation(a, b)
+    if relation is not None:
+        return DOB_RELATIONS[relation]
+    if a is None or b is None:
+        return 0, None
+    return DOB_DIFFERENT, "different date of birth"
+
+
+def _dob_parts(d: date) -> tuple[str, str, str]:
     # Not strftime: "%Y" is not zero-padded before the year 1000 on Linux.
-    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    return f"{d.day:02d}", f"{d.month:02d}", f"{d.year:04d}"
+
+
+def _adjacent_transposition(x: str, y: str) -> bool:
+    """Whether y is x with two neighbouring digits swapped ("1987"/"1978")."""
+    diffs = [i for i, (p, q) in enumerate(zip(x, y, strict=True)) if p != q]
+    return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and x[diffs[0]] == y[diffs[1]] and x[diffs[1]] == y[diffs[0]]
 
 
 def _swapped_dob(d: date) -> date | None:
@@ -423,18 +490,28 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
     keys are chosen so that each single slip we allow for still leaves one key
     in common, while each key is shared by only a few people:
 
-    - ``fy:<surname sound>:<birth year>`` catches a wrong digit in the day or
-      month, and day and month swapped, when the surname sounds the same.
-    - ``fd:<surname sound>:<MMDD>`` catches a wrong digit in the year.
+    - ``fy:<surname sound>:<birth year>:<given initial>`` catches a slip in
+      the day or month (a wrong or transposed digit, a day or two out, day and
+      month swapped) when the surname sounds the same.
+    - ``fd:<surname sound>:<MMDD>:<given initial>`` catches a slip in the
+      year (a wrong or transposed digit, one or ten years out).
+      The given initial is the first letter of the given name's sound and of
+      its canonical names' (Bill gives B and W, William W; Katherine and
+      Catherine both K): without it a common surname and a year put hundreds
+      of people under one key at a million people.
     - ``fg:<surname sound>:<canonical given name>`` catches the same name (or a
       nickname: Bill and William both give "william") whatever the date of
-      birth, including when it is unknown.
+      birth, including when it is unknown, or a slip across a year end. Each
+      name is also filed the other way round, so "JONES Sarah", written
+      surname first, finds Sarah Jones. Each half of a double-barrelled
+      surname has its own sound, so Smith-Jones is found as Smith and as Jones.
     - ``fp:<canonical given name>:<first three letters of surname>`` and
       ``fs:...:<first letter and last three letters>`` catch a misspelt
       surname that no longer sounds the same when there is no date of birth
       to fall back on.
     - ``dob:<date>`` (and the date with day and month swapped) catches a
-      surname that is misspelt, changed by marriage or not recorded.
+      surname that is misspelt, changed by marriage or separation, or not
+      recorded.
     - ``ph:<phone>`` catches the same phone number whatever the names.
     - ``pc:<postcode>:<given initial>`` catches the same address and a
       consistent given name.
@@ -446,11 +523,17 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
     postcodes = {p for p in map(normalise_postcode, facts.postcodes) if p}
     for given, family in facts.names:
         name = _name(given, family)
+        initials = _sound_initials(name)
         for sound in name.family_sounds:
             if dob is not None:
-                keys.add(f"fy:{sound}:{dob.year}")
-                keys.add(f"fd:{sound}:{dob:%m%d}")
+                for initial in initials:
+                    keys.add(f"fy:{sound}:{dob.year}:{initial}")
+                    keys.add(f"fd:{sound}:{dob:%m%d}:{initial}")
             for canonical in name.canonical_given:
+                keys.add(f"fg:{sound}:{canonical}")
+        turned = _name(family, given)  # as if written surname first
+        for sound in turned.family_sounds:
+            for canonical in turned.canonical_given:
                 keys.add(f"fg:{sound}:{canonical}")
         if len(name.family) >= 4:
             # A misspelt surname whose sound changes (Weston/Westpn) when the
@@ -478,6 +561,13 @@ def blocking_keys(facts: PersonFacts) -> set[str]:
         if phone:
             keys.add(f"ph:{phone}")
     return {key[:MAX_KEY_LENGTH] for key in keys}
+
+
+def _sound_initials(name: _Name) -> set[str]:
+    """First letters of the sounds of a given name and its canonical names."""
+    if not name.given:
+        return {"_"}
+    return {_sound_key(n)[0] for n in name.canonical_given | {name.given}}
 
 
 class BlockingIndex:
@@ -535,19 +625,10 @@ def score_candidate(query: PersonFacts, candidate: PersonFacts) -> Match:
         points += best[0]
         reasons += best[1]
 
-    relation = dob_relation(query.date_of_birth, candidate.date_of_birth)
-    if relation == "same":
-        points += DOB_SAME
-        reasons.append("same date of birth")
-    elif relation == "one_digit":
-        points += DOB_ONE_DIGIT
-        reasons.append("date of birth differs by one digit")
-    elif relation == "day_month_swapped":
-        points += DOB_SWAPPED
-        reasons.append("date of birth has day and month swapped")
-    elif query.date_of_birth is not None and candidate.date_of_birth is not None:
-        points += DOB_DIFFERENT
-        reasons.append("different date of birth")
+    dob_score, dob_reason = dob_points(query.date_of_birth, candidate.date_of_birth)
+    points += dob_score
+    if dob_reason:
+        reasons.append(dob_reason)
 
     if _share_any(query.phones, candidate.phones, normalise_uk_phone):
         points += PHONE_SAME

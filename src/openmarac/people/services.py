@@ -5,8 +5,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch
-
 from . import matching
 from .models import Address, Alias, Person, PersonMatchKey, Phone, YesNoUnknown
 
@@ -92,12 +90,35 @@ def match_keys_refresh(person):
     PersonMatchKey.objects.bulk_create(PersonMatchKey(person=person, marac_id=person.marac_id, key=key) for key in keys)
 
 
-_WITH_FACTS = [
-    "aliases",
+def _facts_by_id(ids):
+    """{person id: (PersonFacts, canonical id)} for many people, read as plain values
+    in four queries whatever their number: building model instances for the few
+    hundred candidates of a common name took most of a lookup at a million people."""
+    names = defaultdict(list)
+    phones = defaultdict(list)
+    postcodes = defaultdict(list)
+    people = Person.objects.filter(pk__in=ids).values_list("pk", "given_name", "family_name", "date_of_birth", "same_as_id")
+    for person_id, given, family in Alias.objects.filter(person_id__in=ids).values_list("person_id", "given_name", "family_name"):
+        names[person_id].append((given, family))
     # No ordering: matching does not need it, and sorting defeats the person_id index.
-    Prefetch("addresses", queryset=Address.objects.only("person_id", "postcode").order_by()),
-    Prefetch("phones", queryset=Phone.objects.only("person_id", "number").order_by()),
-]
+    for person_id, number in Phone.objects.filter(person_id__in=ids).order_by().values_list("person_id", "number"):
+        phones[person_id].append(number)
+    for person_id, postcode in (
+        Address.objects.filter(person_id__in=ids).exclude(postcode="").order_by().values_list("person_id", "postcode")
+    ):
+        postcodes[person_id].append(postcode)
+    return {
+        pk: (
+            matching.PersonFacts(
+                names=((given, family), *names[pk]),
+                date_of_birth=dob,
+                phones=tuple(phones[pk]),
+                postcodes=tuple(postcodes[pk]),
+            ),
+            same_as_id or pk,
+        )
+        for pk, given, family, dob, same_as_id in people
+    }
 
 
 def candidates_for(person, *, limit=5):
@@ -115,19 +136,19 @@ def candidates_for_facts(query, *, marac_id, exclude=None, limit=5):
         key_rows = key_rows.exclude(person=exclude)
     # Ids first: the planner then reads people by primary key instead of joining.
     ids = set(key_rows.values_list("person_id", flat=True))
-    people = Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS)
     excluded_identity = exclude.canonical_id if exclude is not None else None
     best = {}
-    for candidate in people:
-        match = matching.score_candidate(query, facts_for(candidate))
-        canonical = candidate.canonical_id
-        if match.label is None or canonical == excluded_identity:
+    for facts, canonical in _facts_by_id(ids).values():
+        if canonical == excluded_identity:
             continue
-        if canonical not in best or match.score > best[canonical][1].score:
-            best[canonical] = (candidate, match)
-    ranked = sorted(best.values(), key=lambda pair: -pair[1].score)[:limit]
-    canonical_people = Person.objects.in_bulk([p.canonical_id for p, _ in ranked])
-    return [(canonical_people[p.canonical_id], match) for p, match in ranked]
+        match = matching.score_candidate(query, facts)
+        if match.label is None:
+            continue
+        if canonical not in best or match.score > best[canonical].score:
+            best[canonical] = match
+    ranked = sorted(best.items(), key=lambda pair: -pair[1].score)[:limit]
+    canonical_people = Person.objects.in_bulk([canonical for canonical, _ in ranked])
+    return [(canonical_people[canonical], match) for canonical, match in ranked]
 
 
 def likely_matches_elsewhere(person):
@@ -143,8 +164,8 @@ def likely_matches_elsewhere(person):
         by_marac[marac_id].add(person_id)
     found = set()
     for marac_id, ids in by_marac.items():
-        for other in Person.objects.filter(pk__in=ids).prefetch_related(*_WITH_FACTS):
-            if matching.score_candidate(query, facts_for(other)).label == matching.LIKELY:
+        for facts, _ in _facts_by_id(ids).values():
+            if matching.score_candidate(query, facts).label == matching.LIKELY:
                 found.add(marac_id)
                 break
     return found

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Inside MessageMiddleware, so its warnings are stored with the response.
+    "openmarac.core.language.CarefulLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "openmarac.accounts.middleware.SessionLifetimeMiddleware",
     "openmarac.accounts.middleware.RequireMfaMiddleware",
@@ -173,7 +175,7 @@ AXES_VERBOSE = False
 # Extra folders of risk checklist definitions (JSON) beyond the shipped SafeLives one.
 OPENMARAC_CHECKLIST_DIRS = env.list("OPENMARAC_CHECKLIST_DIRS", default=[])
 
-# A JSON file of {"phrase": "better wording"} replacing the careful-language list.
+# A JSON file replacing the careful-language list (see openmarac/core/language.py).
 OPENMARAC_LANGUAGE_NUDGES = env.str("OPENMARAC_LANGUAGE_NUDGES", default="")
 
 OTP_TOTP_ISSUER = "OpenMarac"
