@@ -4,6 +4,7 @@ the environment (or a `.env` file beside the project) through django-environ."""
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 SRC_DIR = Path(__file__).resolve().parents[2]  # src/openmarac
 PROJECT_DIR = SRC_DIR.parents[1]
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "govuk_frontend_django",
     "openmarac.core",
     "openmarac.accounts",
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "openmarac.actions",
     "openmarac.governance",
     "openmarac.records",
+    "openmarac.background",
 ]
 
 MIDDLEWARE = [
@@ -192,10 +196,28 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="OpenMarac <no
 # Absolute links in emails (invitations, notifications) start with this.
 OPENMARAC_BASE_URL = env.str("OPENMARAC_BASE_URL", default="http://127.0.0.1:8000")
 
-# Background work (django-tasks). `openmarac run-scheduled` enqueues the time-driven
-# tasks; the immediate backend runs them in that process, which suits one server. A
-# multi-server deployment points this at a queue backend and runs its worker.
-TASKS = {"default": {"BACKEND": env.str("OPENMARAC_TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+# Background work (django-tasks). `openmarac worker` runs the queued tasks and the
+# periodic jobs (background/schedule.py). One machine: the database queue, no other
+# server. Several machines: RQ on Redis (OPENMARAC_TASK_BACKEND=rq and REDIS_URL).
+# "immediate" runs each task inside the request that enqueued it (the tests use it).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+OPENMARAC_TASK_BACKEND = env.str("OPENMARAC_TASK_BACKEND", default="database")
+if OPENMARAC_TASK_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"OPENMARAC_TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[OPENMARAC_TASK_BACKEND]}}
+# Redis, for the RQ queue and (when set) the cache that /readyz checks.
+REDIS_URL = env.str("REDIS_URL", default="")
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# A failed task is tried again after 30 s, 2 min, 8 min, 32 min; after the fifth
+# failure it is given up and listed for the system administrator.
+OPENMARAC_TASK_RETRY_BASE_SECONDS = env.int("OPENMARAC_TASK_RETRY_BASE_SECONDS", default=30)
+OPENMARAC_TASK_MAX_ATTEMPTS = env.int("OPENMARAC_TASK_MAX_ATTEMPTS", default=5)
 
 LOGGING = {
     "version": 1,
