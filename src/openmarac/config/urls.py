@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("openmarac.governance.urls")),
     path("", include("openmarac.records.urls")),
     path("", include("openmarac.audit.urls")),
+    path("", include("openmarac.background.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
-from django_tasks import default_task_backend
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 
 from openmarac.background.schedule import enqueue_due
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, batch, worker_id, **options):
         worker_id = (worker_id or f"{socket.gethostname()}-{get_random_string(6)}")[:64]
-        backend = default_task_backend
+        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         kind = type(backend).__module__.split(".")[0]
         logger.info("worker starting", extra={"worker": worker_id, "backend": kind})
         if batch:
