@@ -8,7 +8,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 SRC_DIR = Path(__file__).resolve().parents[2]  # src/openmarac
 PROJECT_DIR = SRC_DIR.parents[1]
-VAR_DIR = Path(environ.Env().str("OPENMARAC_VAR_DIR", default=str(PROJECT_DIR / "var")))
+# Installed from a wheel (`pip install .`) there is no project folder: the front-end
+# files travel inside the package (setup.py) and var/ is in the current folder.
+INSTALLED_PACKAGE = not (PROJECT_DIR / "pyproject.toml").is_file()
+VAR_DIR = Path(environ.Env().str("OPENMARAC_VAR_DIR", default=str(Path.cwd() / "var" if INSTALLED_PACKAGE else PROJECT_DIR / "var")))
 
 env = environ.Env()
 environ.Env.read_env(PROJECT_DIR / ".env", overwrite=False)
@@ -185,6 +188,8 @@ STATICFILES_DIRS = [
     # openmarac.css, compiled from assets/openmarac.scss by `npm run build`.
     PROJECT_DIR / "build" / "static",
 ]
+if INSTALLED_PACKAGE:
+    STATICFILES_DIRS = [SRC_DIR / "static_dist"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
