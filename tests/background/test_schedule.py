@@ -2,12 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openmarac.background.models import ScheduledRun
+from openmarac.background.models import ScheduledRun, TaskFailure
 from openmarac.background.retry import backoff
 from openmarac.background.schedule import SCHEDULE, Periodic, enqueue_due
+from openmarac.background.tasks import tidy_background_records
 
 NOW = datetime(2026, 3, 2, 9, 7, tzinfo=UTC)
 
@@ -38,3 +40,14 @@ def test_a_slot_starts_at_or_before_now_and_every_worker_agrees_on_it(now, minut
 def test_retries_wait_longer_each_time(settings):
     settings.OPENMARAC_TASK_RETRY_BASE_SECONDS = 30
     assert [backoff(n) for n in (1, 2, 3, 4)] == [30, 120, 480, 1920]
+
+
+def test_old_claims_and_recovered_failures_are_forgotten_failures_given_up_stay(db):
+    long_ago = timezone.now() - timedelta(days=31)
+    enqueue_due(now=NOW)
+    ScheduledRun.objects.filter(job="retention").update(claimed_at=long_ago)
+    TaskFailure.objects.create(task_path="a.recovered", error="E", last_failed_at=long_ago, recovered_at=long_ago)
+    TaskFailure.objects.create(task_path="a.given_up", error="E", last_failed_at=long_ago, given_up_at=long_ago)
+    assert tidy_background_records.enqueue().return_value == 2
+    assert not ScheduledRun.objects.filter(job="retention").exists()
+    assert list(TaskFailure.objects.values_list("task_path", flat=True)) == ["a.given_up"]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from .models import ScheduledRun, TaskFailure
 
@@ -18,7 +19,5 @@ def tidy_background_records():
     cutoff = timezone.now() - KEEP
     removed = ScheduledRun.objects.filter(claimed_at__lt=cutoff).delete()[0]
     removed += TaskFailure.objects.filter(recovered_at__lt=cutoff).delete()[0]
-    from django_tasks_db.models import DBTaskResult
-
     removed += DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()[0]
     return removed

@@ -3,10 +3,13 @@ import socket
 import threading
 import time
 
+import django_rq
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+from django_tasks_db.management.commands.db_worker import Worker
+from rq import SimpleWorker
 
 from openmarac.background.schedule import enqueue_due
 
@@ -54,8 +57,6 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def run_database_queue(self, backend, *, batch, worker_id):
-        from django_tasks_db.management.commands.db_worker import Worker
-
         worker = Worker(
             queue_names=sorted(backend.queues) or ["default"], interval=1, batch=batch, backend_name=backend.alias,
             startup_delay=not batch, max_tasks=None, worker_id=worker_id, excluded_queue_names=[],
@@ -64,9 +65,6 @@ class Command(BaseCommand):
         worker.run()
 
     def run_rq_queue(self, backend, *, batch, worker_id):
-        import django_rq
-        from rq import SimpleWorker
-
         queues = sorted(backend.queues) or ["default"]
         try:
             # In-process (no fork per task): the task shares this process's database connection handling.
