@@ -24,6 +24,8 @@ FRONT_END = [
 class BuildPyWithFrontEnd(build_py):
     def run(self):
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # `pip install -e .` (make setup): the source tree serves node_modules and build/
         target = Path(self.build_lib) / "openmarac" / "static_dist"
         for source, destination in FRONT_END:
             if not source.exists():
