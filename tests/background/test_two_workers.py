@@ -7,14 +7,15 @@ import subprocess
 import sys
 import pytest
 import redis
+from django.core.management import call_command
 from django.db import connection
 
 from openmarac.actions.models import ActionReminder
-from openmarac.background.models import ScheduledRun
+from openmarac.background.models import ScheduledRun, TaskFailure
 from openmarac.background.schedule import SCHEDULE
 from tests.actions.conftest import generator, heard  # noqa: F401  (fixtures)
 
-from .test_worker import overdue_action
+from .test_worker import always_fails, overdue_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,3 +94,21 @@ def test_two_workers_on_one_redis_send_a_due_reminder_once(tmp_path, staff, hear
     with SharedDatabase(tmp_path) as database_url:
         emails = run_two_workers(tmp_path, database_url, "rq")
     assert_sent_once(staff, action, emails)
+
+
+def test_on_redis_a_failing_task_is_retried_then_given_up(settings):
+    """The retry handler is the same for every queue: on RQ the retry is a scheduled job,
+    moved to the queue when it falls due (at each start of `worker --batch` here)."""
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    settings.OPENMARAC_TASK_BACKEND = "rq"
+    settings.OPENMARAC_TASK_RETRY_BASE_SECONDS = 0
+    always_fails.enqueue()
+    for _ in range(settings.OPENMARAC_TASK_MAX_ATTEMPTS):
+        call_command("worker", "--batch")
+    failure = TaskFailure.objects.get(task_path="tests.background.test_worker.always_fails")
+    assert failure.attempts == settings.OPENMARAC_TASK_MAX_ATTEMPTS and failure.given_up_at
+    # django-tasks-rq signals the failure before it stores the error, so the class is not
+    # known to the handler on RQ; the worker's log names it.
+    assert failure.error == "unknown"
