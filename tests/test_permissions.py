@@ -54,6 +54,7 @@ PROTECTED = {
     "core:home": SIGNED_IN,
     "accounts:maracs": {"system_admin"},
     "accounts:marac-create": {"system_admin"},
+    "background:failures": {"system_admin"},
     "accounts:members": COORDINATION,
     "accounts:invite": COORDINATION,
     "accounts:member": COORDINATION,
@@ -145,6 +146,9 @@ PUBLIC = {
     "accounts:password-reset-sent": 200,
     "accounts:password-reset-confirm": 200,  # shows "this link has expired"
     "accounts:accept-invitation": 400,  # an invalid link
+    # For the load balancer and the service manager: status only, no data.
+    "core:healthz": 200,
+    "core:readyz": 200,
 }
 # The second sign-in step, for a user who has given a password but not yet a code.
 MFA_STEP = {"accounts:mfa-verify", "accounts:mfa-setup", "accounts:mfa-recovery"}

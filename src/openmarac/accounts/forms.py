@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.template import loader
 
 from openmarac.core.forms import GovukForm, GovukFormMixin, GovukModelForm
+from openmarac.notifications.tasks import send_email
 
 from .models import Agency, AgencyKind, Marac, Role
 
@@ -40,6 +42,11 @@ class GovukPasswordResetForm(GovukFormMixin, PasswordResetForm):
         from .models import User
 
         return (user for user in User.objects.filter(email__iexact=email, is_active=True) if user.has_usable_password() or user.last_login is None)
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        """Queued, like every email: the request does not wait for the mail relay."""
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        send_email.enqueue(subject=subject, body=loader.render_to_string(email_template_name, context), to=[to_email])
 
 
 class GovukSetPasswordForm(GovukFormMixin, SetPasswordForm):

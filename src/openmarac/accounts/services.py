@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from openmarac.access import policy
 from openmarac.audit import services as audit
+from openmarac.notifications.services import send_later
 
 from .models import AccountRequest, Agency, MaracAgency, Membership, Role, User
 
@@ -39,7 +39,7 @@ def _audit_everywhere(*, user, action, by, request, obj, summary, reason="", her
 def _tell(*, user, subject, template, context):
     """Email the account holder after the change is committed. No case content."""
     body = render_to_string(template, {"user": user, "base_url": settings.OPENMARAC_BASE_URL, **context})
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    send_later(subject=subject, body=body, to=[user.email])
 
 
 def is_last_coordinator(membership):
@@ -157,7 +157,7 @@ def invitation_link(user):
 
 def send_invitation(*, user, marac):
     body = render_to_string("accounts/email/invitation.txt", {"user": user, "marac": marac, "link": invitation_link(user)})
-    send_mail(f"You have been invited to {marac.name} on OpenMarac", body, None, [user.email])
+    send_later(subject=f"You have been invited to {marac.name} on OpenMarac", body=body, to=[user.email])
 
 
 @transaction.atomic
@@ -236,7 +236,7 @@ def _refer_to_system_administrator(*, by, membership, kind, reason, request):
             "accounts/email/account_request.txt",
             {"account_request": account_request, "link": settings.OPENMARAC_BASE_URL + reverse("accounts:maracs")},
         )
-        transaction.on_commit(lambda: send_mail("A Marac asks you to act on an account", body, None, admins))
+        send_later(subject="A Marac asks you to act on an account", body=body, to=admins)
     return account_request
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("openmarac.audit.urls")),
     path("", include("openmarac.api.web_urls")),
     path("api/v1/", include("openmarac.api.urls")),
+    path("", include("openmarac.background.urls")),
 ]
 
 handler400 = "openmarac.core.views.bad_request"

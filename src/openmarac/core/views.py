@@ -5,6 +5,7 @@ from django.views.decorators.http import require_safe
 
 from openmarac.access import policy
 from openmarac.audit import services as audit
+from openmarac.background.selectors import count_failures_given_up
 
 from .selectors import home_panels, personal_attention
 
@@ -19,6 +20,7 @@ def home(request):
             "panels": home_panels(user=request.user),
             "personal": personal_attention(user=request.user),
             "is_system_admin": policy.is_system_admin(request.user),
+            "failed_tasks": count_failures_given_up(user=request.user),
         },
     )
 

@@ -1,4 +1,5 @@
-"""Time-driven work, as tasks (django-tasks): enqueued by `openmarac run-scheduled`."""
+"""Time-driven work, as tasks (django-tasks): enqueued on time by `openmarac worker`
+(background/schedule.py), or at once by `openmarac run-scheduled`."""
 
 from django_tasks import task
 

@@ -4,8 +4,15 @@ email leaves the system's protection. Nothing is ever sent to a victim or perpet
 recipients are always users of the system."""
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import transaction
+
+from .tasks import send_email
+
+
+def send_later(*, subject, body, to):
+    """Queue one email once the current transaction commits (a rolled-back change
+    sends nothing); the worker sends it, so the request does not wait."""
+    transaction.on_commit(lambda: send_email.enqueue(subject=subject, body=body, to=list(to)))
 
 
 def notify(*, users, subject, message, path):
@@ -19,5 +26,5 @@ def notify(*, users, subject, message, path):
         return
     link = settings.OPENMARAC_BASE_URL + path
     body = f"{message}\n\nSign in to OpenMarac to see it:\n{link}\n\nThis email contains no case details by design."
-    messages = [(f"OpenMarac: {subject}", body, None, [email]) for email in recipients]
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    for email in recipients:
+        send_later(subject=f"OpenMarac: {subject}", body=body, to=[email])

@@ -4,10 +4,14 @@ the environment (or a `.env` file beside the project) through django-environ."""
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 SRC_DIR = Path(__file__).resolve().parents[2]  # src/openmarac
 PROJECT_DIR = SRC_DIR.parents[1]
-VAR_DIR = Path(environ.Env().str("OPENMARAC_VAR_DIR", default=str(PROJECT_DIR / "var")))
+# Installed from a wheel (`pip install .`) there is no project folder: the front-end
+# files travel inside the package (setup.py) and var/ is in the current folder.
+INSTALLED_PACKAGE = not (PROJECT_DIR / "pyproject.toml").is_file()
+VAR_DIR = Path(environ.Env().str("OPENMARAC_VAR_DIR", default=str(Path.cwd() / "var" if INSTALLED_PACKAGE else PROJECT_DIR / "var")))
 
 env = environ.Env()
 environ.Env.read_env(PROJECT_DIR / ".env", overwrite=False)
@@ -30,6 +34,8 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "govuk_frontend_django",
     "rest_framework",
     "drf_spectacular",
@@ -46,6 +52,7 @@ INSTALLED_APPS = [
     "openmarac.governance",
     "openmarac.records",
     "openmarac.api",
+    "openmarac.background",
 ]
 
 MIDDLEWARE = [
@@ -209,13 +216,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("OPENMARAC_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     ("govuk-frontend", PROJECT_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
     ("htmx", PROJECT_DIR / "node_modules" / "htmx.org" / "dist"),
     # openmarac.css, compiled from assets/openmarac.scss by `npm run build`.
     PROJECT_DIR / "build" / "static",
 ]
+if INSTALLED_PACKAGE:
+    STATICFILES_DIRS = [SRC_DIR / "static_dist"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -227,10 +236,28 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="OpenMarac <no
 # Absolute links in emails (invitations, notifications) start with this.
 OPENMARAC_BASE_URL = env.str("OPENMARAC_BASE_URL", default="http://127.0.0.1:8000")
 
-# Background work (django-tasks). `openmarac run-scheduled` enqueues the time-driven
-# tasks; the immediate backend runs them in that process, which suits one server. A
-# multi-server deployment points this at a queue backend and runs its worker.
-TASKS = {"default": {"BACKEND": env.str("OPENMARAC_TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+# Background work (django-tasks). `openmarac worker` runs the queued tasks and the
+# periodic jobs (background/schedule.py). One machine: the database queue, no other
+# server. Several machines: RQ on Redis (OPENMARAC_TASK_BACKEND=rq and REDIS_URL).
+# "immediate" runs each task inside the request that enqueued it (the tests use it).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+OPENMARAC_TASK_BACKEND = env.str("OPENMARAC_TASK_BACKEND", default="database")
+if OPENMARAC_TASK_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"OPENMARAC_TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[OPENMARAC_TASK_BACKEND]}}
+# Redis, for the RQ queue and (when set) the cache that /readyz checks.
+REDIS_URL = env.str("REDIS_URL", default="")
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# A failed task is tried again after 30 s, 2 min, 8 min, 32 min; after the fifth
+# failure it is given up and listed for the system administrator.
+OPENMARAC_TASK_RETRY_BASE_SECONDS = env.int("OPENMARAC_TASK_RETRY_BASE_SECONDS", default=30)
+OPENMARAC_TASK_MAX_ATTEMPTS = env.int("OPENMARAC_TASK_MAX_ATTEMPTS", default=5)
 
 LOGGING = {
     "version": 1,

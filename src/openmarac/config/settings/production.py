@@ -35,3 +35,22 @@ EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
 # No default: the development address would put localhost in every emailed link.
 OPENMARAC_BASE_URL = env.str("OPENMARAC_BASE_URL", default="")
+
+# Behind the reverse proxy, which ends TLS: the load balancer's and the service
+# manager's probes may call the app over plain HTTP on the loopback address.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# One JSON object a line on standard output (journald or the container runtime keeps
+# it), without personal data (core/logging.py).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "openmarac.core.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "openmarac": {"level": env.str("OPENMARAC_LOG_LEVEL", default="INFO")},
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
+}

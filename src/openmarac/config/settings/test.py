@@ -7,3 +7,7 @@ OPENMARAC_DEMO_SHOW_MFA_CODE = False
 # Argon2 is slow by design; tests hash many passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tasks run in the request that enqueues them, so a test sees the email at once; the
+# database and RQ queues have tests of their own (tests/background).
+TASKS = {"default": {"BACKEND": TASK_BACKENDS["immediate"]}}  # noqa: F405
+OPENMARAC_TASK_BACKEND = "immediate"

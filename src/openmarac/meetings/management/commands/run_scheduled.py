@@ -9,8 +9,8 @@ class Command(BaseCommand):
     help = (
         "Enqueue the work that falls due with time: publish case lists that have reached their lead time, "
         "remind agencies of missing research, of actions due or overdue and of flags to take off their files, anonymise cases past the "
-        "Marac's retention period. Run it every 15 minutes "
-        "(cron or a systemd timer); running it again does nothing twice."
+        "Marac's retention period. `openmarac worker` does all this on time by itself; this "
+        "enqueues it now, by hand. Running it again does nothing twice."
     )
 
     def handle(self, *args, **options):
