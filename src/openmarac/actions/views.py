@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
@@ -27,7 +26,6 @@ from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import needs_shown
 from openmarac.meetings.views import declaration_gate
-from openmarac.notifications.services import notify
 from openmarac.people.models import Person
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import ReferralPerson
@@ -305,16 +303,12 @@ def minutes(request, public_id):
     if request.method == "POST" and not can_publish:
         not_found(request, "meetings.minutes", public_id)
     if request.method == "POST":
-        meeting.minutes_published_at = timezone.now()
-        meeting.save(update_fields=["minutes_published_at"])
-        audit.record(action=audit.Action.CHANGED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
-        notify(
-            users=[s.user for s in meeting.signatures.select_related("user")],
-            subject=f"{meeting.marac.name}: minutes and action plan",
-            message=f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready.",
-            path=reverse("actions:minutes", args=[meeting.public_id]),
-        )
-        messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
+        try:
+            services.minutes_publish(by=request.user, meeting=meeting, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
         return redirect("actions:minutes", meeting.public_id)
     if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
         not_found(request, "meetings.minutes", public_id)

@@ -6,6 +6,8 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 
+from .dates import Operation
+
 User = settings.AUTH_USER_MODEL
 
 DEFAULT_CONFIDENTIALITY_STATEMENT = (
@@ -296,3 +298,18 @@ class ResearchDelegation(models.Model):
                 fields=["meeting", "referral", "agency"], condition=models.Q(withdrawn_at__isnull=True), name="one_live_delegation_per_case"
             )
         ]
+
+
+class DateOverride(models.Model):
+    """The coordinator's recorded reason for doing one meeting operation before its
+    day allows (meetings/dates.py): for example a meeting brought forward by a day."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="date_overrides")
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "operation"], name="one_override_per_operation")]

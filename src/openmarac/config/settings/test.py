@@ -7,3 +7,6 @@ OPENMARAC_DEMO_SHOW_MFA_CODE = False
 # Argon2 is slow by design; tests hash many passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Most tests build a meeting and run it in the same minute; tests/meetings/test_dates.py
+# and the meeting-day browser journey switch the date guards on.
+OPENMARAC_DATE_GUARDS = False
