@@ -16,7 +16,7 @@ from openmarac.accounts.models import Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.meetings.dates import Operation
-from openmarac.meetings.models import Hearing, Risk
+from openmarac.meetings.models import Hearing, RepeatDecision, Risk
 from openmarac.meetings.services import require_day
 from openmarac.notifications.services import notify
 
@@ -469,3 +469,42 @@ def minutes_publish(*, by, meeting, request=None):
         path=reverse("actions:minutes", args=[meeting.public_id]),
     )
     return meeting
+
+
+@transaction.atomic
+def repeat_decision_record(*, by, hearing, kind, due_on, owner_agency, details="", owner_name="", request=None) -> RepeatDecision:
+    """The chair records what is decided for a case at the repeat-alert threshold (for
+    example a multi-agency risk management meeting, with its date and owner)."""
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting))
+    require_day(meeting=meeting, operation=Operation.HEAR)
+    problems = {}
+    if hasattr(hearing, "repeat_decision"):
+        problems["kind"] = "A decision is already recorded for this hearing"
+    if not meeting.marac.agency_links.filter(agency=owner_agency, is_active=True).exists():
+        problems["owner_agency"] = "Choose one of this Marac’s agencies"
+    if due_on < _meeting_date(hearing):
+        problems["due_on"] = "The date cannot be before the meeting"
+    if problems:
+        raise ValidationError(problems)
+    decision = RepeatDecision.objects.create(
+        hearing=hearing, case=hearing.item.referral.case, kind=kind, details=details, due_on=due_on,
+        owner_agency=owner_agency, owner_name=owner_name, recorded_by=by,
+    )
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=decision, marac=meeting.marac, summary="Repeat-alert decision")
+    return decision
+
+
+@transaction.atomic
+def repeat_decision_done(*, by, decision, done_on, note="", request=None) -> RepeatDecision:
+    """The decision has been carried out: the case stops showing it."""
+    marac = decision.case.marac
+    _require(policy.has_role(by, marac, *policy.ALL_CASES_ROLES))
+    if decision.done_on:
+        raise ValidationError({"done_on": "This decision is already recorded as done"})
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": "The date cannot be in the future"})
+    decision.done_on, decision.done_note, decision.done_by = done_on, note, by
+    decision.save(update_fields=["done_on", "done_note", "done_by"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=decision, marac=marac, summary="Repeat-alert decision done")
+    return decision

@@ -22,7 +22,7 @@ from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
 from .forms import AttendanceRowForm, DateOverrideForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
-from .models import AgendaItem, Meeting, ResearchDelegation, ResearchReturn
+from .models import AgendaItem, Attendance, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
 
@@ -520,7 +520,8 @@ def register(request, public_id):
     forms_by_agency = {}
     for row in data["rows"]:
         attendance = row["attendance"]
-        initial = {}
+        # Someone of the agency signed (the police chair, say): present unless changed.
+        initial = {"status": Attendance.Status.PRESENT} if row["represented"] else {}
         if attendance:
             initial = {
                 "status": attendance.status, "name": attendance.name, "arrived_at": attendance.arrived_at, "left_at": attendance.left_at,
@@ -552,7 +553,10 @@ def register(request, public_id):
                 return redirect("meetings:register", meeting.public_id)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-    context = {"meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form}
+    context = {
+        "meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form,
+        "statement": services.schedule_for(meeting.marac).confidentiality_statement,
+    }
     return render(request, "meetings/register.html", context)
 
 
