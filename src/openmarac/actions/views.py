@@ -26,7 +26,7 @@ from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import needs_shown
-from openmarac.meetings.views import declaration_gate
+from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.models import Person
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import ReferralPerson
@@ -86,6 +86,7 @@ def run_meeting(request, public_id):
         "entries": [(entry, states.get(entry.item.pk, selectors.HearingState.NOT_STARTED)) for entry in entries],
         "closed_count": sum(1 for state in states.values() if state == selectors.HearingState.CLOSED),
         "can_take_register": policy.can_take_register(request.user, meeting),
+        **early_context(meeting, policy.can_prepare_meetings(request.user, meeting.marac)),
     }
     return render(request, "actions/run_meeting.html", context)
 

@@ -176,19 +176,19 @@ def meeting(request, public_id):
         "can_run": policy.can_record_hearing(request.user, meeting),
         "move_form": MoveItemForm(meetings=others) if can_prepare else None,
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
-        **_early_context(meeting, can_prepare),
+        **early_context(meeting, can_prepare),
     }
     return render(request, "meetings/meeting.html", context)
 
 
-def _early_context(meeting, can_prepare, form=None):
+def early_context(meeting, can_prepare):
     """What is still too early for this meeting, and the coordinator's form to record why
     it goes ahead anyway."""
     early = services.early_operations(meeting)
     return {
         "early": early,
         "overrides": meeting.date_overrides.select_related("recorded_by"),
-        "override_form": (form or DateOverrideForm(operations=early)) if can_prepare and early else None,
+        "override_form": DateOverrideForm(operations=early) if can_prepare and early else None,
     }
 
 
