@@ -274,6 +274,8 @@ def test_a_repeat_alert_gets_a_decision_shown_until_done_and_counted(client, mar
     page = client.get(url).content.decode()
     assert "Repeat-alert decision, not yet done: a multi-agency risk management meeting" in page
     assert "decide a different approach" not in page
+    case_page = client.get(reverse("referrals:case", args=[hearing.item.referral.case.public_id])).content.decode()
+    assert "Repeat-alert decision, not yet done" in case_page and "Record it as done" not in case_page
     services.hearing_close(by=chair, hearing=type(hearing).objects.get(pk=hearing.pk), reason="Idva away")
     period = figures.Period(day - timedelta(days=30), day + timedelta(days=1))
     outcomes = figures.outcomes(marac=marac, period=period)
