@@ -299,3 +299,29 @@ def test_only_the_chair_or_coordinator_records_a_repeat_decision(client, marac, 
     })
     assert response.status_code == 404
     assert not hearing.item.referral.case.repeat_decisions.exists()
+
+
+def test_the_register_page_queries_do_not_grow_with_signatures_and_rows(client, marac, staff, two_cases):
+    from openmarac.accounts.models import Role
+
+    from ..factories import member
+
+    meeting, _, _ = two_cases
+    _sign(meeting, staff["chair"])
+    sign_in(client, staff["chair"])
+    url = reverse("meetings:register", args=[meeting.public_id])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few = count()
+    meeting_services.attendance_save(
+        by=staff["chair"], meeting=meeting,
+        rows=[{"agency": staff[k].agency_id, "status": "present"} for k in ("housing_rep", "probation_rep", "childrens_rep")]
+        + [{"is_observer": True, "name": f"Observer {n}", "observer_signed": True} for n in range(3)],
+    )
+    for _ in range(3):
+        _sign(meeting, member(marac, Role.REPRESENTATIVE))
+    assert count() <= few
