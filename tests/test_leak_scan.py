@@ -64,6 +64,7 @@ NOT_CASE_DATA = {
     "accounts:signed-out-draft": "POST only: keeps the signed-out person's own typing, answers with a redirect",
     "referrals:match-decision": "POST only: records a decision and redirects",
     "meetings:item-move": "POST only: moves an agenda item and redirects",
+    "meetings:date-override": "POST only: records why a meeting step goes ahead early and redirects",
     "records:sar-link": "POST only: links a person to a request and redirects",
     "records:sar-complete": "POST only: closes a request and redirects",
     "actions:flag-removed": "POST only: records that a flag is off the agency's files and redirects",
@@ -290,6 +291,7 @@ def _build_world():
             {"slug": marac.slug, "kind": "out_of_hours", "user_id": users["chair"].pk, "day": timezone.localdate().isoformat()}
         ],
         "meetings:item-move": [{"public_id": meeting.public_id, "pk": item.pk}],
+        "meetings:date-override": [{"public_id": meeting.public_id}],
         "accounts:password-reset-confirm": [{"uidb64": "MQ", "token": "set-password"}],
         "accounts:accept-invitation": [{"uidb64": "MQ", "token": "abc-def"}],
     }

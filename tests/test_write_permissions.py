@@ -289,8 +289,12 @@ WRITES = {
     "meetings:research-case": Write(
         lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0"}, RESEARCHERS
     ),
+    # The register belongs to the meeting: the chair takes it as well as the coordinator.
     "meetings:register": Write(
-        lambda w: {"public_id": w["meeting"].public_id}, lambda w: {"add-observer": "1", "observer_name": "Student social worker"}, {"coordinator"}
+        lambda w: {"public_id": w["meeting"].public_id}, lambda w: {"add-observer": "1", "observer_name": "Student social worker"}, {"coordinator", "chair"}
+    ),
+    "meetings:date-override": Write(
+        lambda w: {"public_id": w["unpublished"].public_id}, lambda w: {"operations": ["publish"], "reason": "Meeting brought forward a week"}, {"coordinator"}
     ),
     "actions:hearing": Write(
         lambda w: {"public_id": w["meeting"].public_id, "item_id": w["item"].pk},

@@ -98,6 +98,7 @@ def test_an_asynchronous_round_from_publication_to_agreed_plans(new_page, round_
     _accept_statement(idva)
     idva.click_and_check("button:has-text('Confirm the plan is as safe as possible')")
     chair.visit(f"/meetings/{meeting.public_id}/cases/{item.pk}/")
+    chair.click("label[for='id_close-confirm']")
     chair.click_and_check("button:has-text('Close the case')")
     coordinator.visit(f"/meetings/{meeting.public_id}/minutes/")
     coordinator.click_and_check("button:has-text('Publish the minutes')")

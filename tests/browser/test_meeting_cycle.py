@@ -103,6 +103,8 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
     chair.click_and_check("button:has-text('Sign and continue')", screenshot="run-meeting")
     repeat_item = AgendaItem.objects.get(referral=new_referral)
     chair.visit(f"/meetings/{meeting.public_id}/cases/{repeat_item.pk}/")
+    # Earlier plans and each agency's research are folded for the projector: open them.
+    chair.page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     body = chair.inner_text("main")
     assert "Apply for a DVPO" in body and "Not possible" in body
     assert "Rent arrears" in body
@@ -140,12 +142,14 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
     idva.click_and_check("button:has-text('Sign and continue')")
     idva.click_and_check("button:has-text('Confirm the plan is as safe as possible')")
     chair.visit(f"/meetings/{meeting.public_id}/cases/{repeat_item.pk}/")
+    chair.click("label[for='id_close-confirm']")
     chair.click_and_check("button:has-text('Close the case')")
     assert "Case closed for this meeting" in chair.inner_text("main")
 
     # The second case closes only with a reason, as the Idva has not confirmed.
     other_item = meeting.items.exclude(pk=repeat_item.pk).get()
     chair.visit(f"/meetings/{meeting.public_id}/cases/{other_item.pk}/")
+    chair.click("label[for='id_close-confirm']")
     chair.click_and_check("button:has-text('Close the case')")
     assert "record why the case is closed without it" in chair.inner_text(".govuk-error-summary")
     chair.fill("#id_close-reason", "Idva called away; will confirm by phone")

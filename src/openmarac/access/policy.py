@@ -433,6 +433,11 @@ def can_record_hearing(user, meeting):
     return has_role(user, meeting.marac, *ALL_CASES_ROLES)
 
 
+def can_take_register(user, meeting):
+    """The register belongs to the meeting: whoever runs it (coordinator or chair)."""
+    return can_record_hearing(user, meeting)
+
+
 def can_confirm_plan_safe(user, meeting):
     return has_role(user, meeting.marac, Role.IDVA)
 

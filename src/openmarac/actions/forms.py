@@ -1,7 +1,7 @@
 from django import forms
 
 from openmarac.core.forms import GovukForm
-from openmarac.meetings.models import Risk
+from openmarac.meetings.models import RepeatDecision, Risk
 
 from .models import Action, ActionKind, ForWhom
 
@@ -42,6 +42,14 @@ class RiskForm(GovukForm):
     harm = forms.CharField(label="What harm", widget=forms.Textarea(attrs={"rows": 2}))
     likelihood = forms.ChoiceField(label="How likely", choices=Risk.Likelihood.choices, widget=forms.RadioSelect)
     to_staff = forms.BooleanField(label="A risk to agency staff (weapons, violence to professionals)", required=False)
+    contributory_factors = forms.CharField(
+        label="Contributory factors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What makes the harm more likely or worse, such as substance use, debt or a court date.",
+    )
+    protective_factors = forms.CharField(
+        label="Protective factors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What keeps people safer, such as a supportive relative or a school that knows.",
+    )
 
 
 class ActionForm(GovukForm):
@@ -89,6 +97,10 @@ class CloseForm(GovukForm):
     reason = forms.CharField(
         label="If the Idva has not confirmed the plan: why close the case now", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # Closing cannot be undone at the meeting: the chair confirms it, away from the plan.
+    confirm = forms.BooleanField(
+        label="The plan is agreed and the case can close", error_messages={"required": "Confirm that the plan is agreed and the case can close"}
+    )
 
 
 class ProposalForm(GovukForm):
@@ -121,3 +133,23 @@ class ProposalAcceptForm(GovukForm):
 
 class ProposalDeclineForm(GovukForm):
     reason = forms.CharField(label="Why the action is declined", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RepeatDecisionForm(GovukForm):
+    """What the chair decides when a case reaches the repeat-alert threshold."""
+
+    kind = forms.ChoiceField(label="What is decided", choices=RepeatDecision.Kind.choices, widget=forms.RadioSelect)
+    details = forms.CharField(label="Details (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    due_on = _date("Held or done by")
+    owner_agency = forms.ModelChoiceField(label="Agency that owns it", queryset=None, empty_label="Choose the agency")
+    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_agency"].queryset = agencies
+
+
+class RepeatDecisionDoneForm(GovukForm):
+    decision = forms.IntegerField(widget=forms.HiddenInput)
+    done_on = _date("Done on")
+    note = forms.CharField(label="What happened (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -15,6 +15,32 @@ from .models import Action, ActionKind, ActionUpdate
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "risk"]
 
 
+class HearingState:
+    NOT_STARTED = "Not started"
+    IN_PROGRESS = "In progress"
+    CLOSED = "Closed"
+
+
+def hearing_states(*, meeting):
+    """Each agenda item's state at the meeting, in one query: a case screen opened makes
+    the hearing (in progress) until the case is closed; an item with none is not started."""
+    from openmarac.meetings.models import Hearing
+
+    return {
+        item_id: HearingState.CLOSED if closed_at else HearingState.IN_PROGRESS
+        for item_id, closed_at in Hearing.objects.filter(item__meeting=meeting).values_list("item_id", "closed_at")
+    }
+
+
+def open_repeat_decisions(*, case):
+    """Repeat-alert decisions on the case not yet done: the case shows them until they are."""
+    from openmarac.meetings.models import RepeatDecision
+
+    return list(
+        RepeatDecision.objects.filter(case=case, done_on__isnull=True).select_related("owner_agency", "hearing__item__meeting", "recorded_by")
+    )
+
+
 def outstanding_for(*, user, meeting):
     """What the meeting reviews first: actions agreed at earlier meetings that are open
     and overdue (they arrive here by themselves), and those done or found not possible

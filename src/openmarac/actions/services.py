@@ -15,7 +15,9 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
-from openmarac.meetings.models import Hearing, Risk
+from openmarac.meetings.dates import Operation
+from openmarac.meetings.models import Hearing, RepeatDecision, Risk
+from openmarac.meetings.services import require_day
 from openmarac.notifications.services import notify
 
 from . import flags
@@ -59,6 +61,7 @@ def hearing_save(*, by, hearing, version, request=None, **fields):
         raise ValueError(f"Not hearing fields: {unknown}")
     if hearing.closed_at:
         raise ValidationError("This case has been closed for the meeting.")
+    require_day(meeting=meeting, operation=Operation.HEAR)
     updated = Hearing.objects.filter(pk=hearing.pk, version=version).update(
         **fields, version=F("version") + 1, updated_by=by, updated_at=timezone.now()
     )
@@ -71,6 +74,7 @@ def hearing_save(*, by, hearing, version, request=None, **fields):
 @transaction.atomic
 def risk_add(*, by, hearing, request=None, **fields):
     _require(policy.can_record_hearing(by, hearing.item.meeting))
+    require_day(meeting=hearing.item.meeting, operation=Operation.HEAR)
     risk = Risk.objects.create(hearing=hearing, **fields)
     audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=risk, marac=hearing.item.meeting.marac)
     return risk
@@ -87,6 +91,7 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     for whom and by when."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    require_day(meeting=meeting, operation=Operation.HEAR)
     case = hearing.item.referral.case
     if case.marac_id != meeting.marac_id:
         # The case has since moved to another Marac: its actions are agreed there now.
@@ -175,6 +180,7 @@ def hearing_close(*, by, hearing, reason="", request=None):
     required and recorded."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    require_day(meeting=meeting, operation=Operation.CLOSE)
     if hearing.proposals.filter(status=ActionProposal.Status.PROPOSED).exists():
         # A proposal left undecided would be an agency's offer nobody answered.
         raise ValidationError({"reason": "Accept or decline every action the agencies proposed before you close the case"})
@@ -442,3 +448,63 @@ def flag_reminders_send(*, today=None):
             ),
         )
     return sent
+
+
+@transaction.atomic
+def minutes_publish(*, by, meeting, request=None):
+    """Publish the minutes and action plan, once the meeting has happened (or the
+    coordinator recorded why sooner); everyone who signed the declaration is told, with a
+    link and no case content."""
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    if meeting.minutes_published_at:
+        return meeting
+    require_day(meeting=meeting, operation=Operation.MINUTES)
+    meeting.minutes_published_at = timezone.now()
+    meeting.save(update_fields=["minutes_published_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
+    notify(
+        users=[s.user for s in meeting.signatures.select_related("user")],
+        subject=f"{meeting.marac.name}: minutes and action plan",
+        message=f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready.",
+        path=reverse("actions:minutes", args=[meeting.public_id]),
+    )
+    return meeting
+
+
+@transaction.atomic
+def repeat_decision_record(*, by, hearing, kind, due_on, owner_agency, details="", owner_name="", request=None) -> RepeatDecision:
+    """The chair records what is decided for a case at the repeat-alert threshold (for
+    example a multi-agency risk management meeting, with its date and owner)."""
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting))
+    require_day(meeting=meeting, operation=Operation.HEAR)
+    problems = {}
+    if hasattr(hearing, "repeat_decision"):
+        problems["kind"] = "A decision is already recorded for this hearing"
+    if not meeting.marac.agency_links.filter(agency=owner_agency, is_active=True).exists():
+        problems["owner_agency"] = "Choose one of this Marac’s agencies"
+    if due_on < _meeting_date(hearing):
+        problems["due_on"] = "The date cannot be before the meeting"
+    if problems:
+        raise ValidationError(problems)
+    decision = RepeatDecision.objects.create(
+        hearing=hearing, case=hearing.item.referral.case, kind=kind, details=details, due_on=due_on,
+        owner_agency=owner_agency, owner_name=owner_name, recorded_by=by,
+    )
+    audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=decision, marac=meeting.marac, summary="Repeat-alert decision")
+    return decision
+
+
+@transaction.atomic
+def repeat_decision_done(*, by, decision, done_on, note="", request=None) -> RepeatDecision:
+    """The decision has been carried out: the case stops showing it."""
+    marac = decision.case.marac
+    _require(policy.has_role(by, marac, *policy.ALL_CASES_ROLES))
+    if decision.done_on:
+        raise ValidationError({"done_on": "This decision is already recorded as done"})
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": "The date cannot be in the future"})
+    decision.done_on, decision.done_note, decision.done_by = done_on, note, by
+    decision.save(update_fields=["done_on", "done_note", "done_by"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=decision, marac=marac, summary="Repeat-alert decision done")
+    return decision

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
@@ -24,10 +23,10 @@ from openmarac.core.pagination import paginate
 from openmarac.core.provenance import produced_for
 from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
+from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import needs_shown
-from openmarac.meetings.views import declaration_gate
-from openmarac.notifications.services import notify
+from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.models import Person
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import ReferralPerson
@@ -35,7 +34,19 @@ from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment
 
 from . import selectors, services
-from .forms import ActionForm, ActionReportForm, CloseForm, HearingForm, ProposalAcceptForm, ProposalDeclineForm, ProposalForm, RiskForm
+from .forms import (
+    ActionForm,
+    ActionReportForm,
+    CloseForm,
+    HearingForm,
+    ProposalAcceptForm,
+    ProposalDeclineForm,
+    ProposalForm,
+    RepeatDecisionDoneForm,
+    RepeatDecisionForm,
+    RiskForm,
+)
+from .language import nudges_for
 from .models import Action, ActionKind, ActionProposal
 from .prompts import plan_prompts
 
@@ -56,10 +67,17 @@ def run_meeting(request, public_id):
     if gate:
         return gate
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
+    states = selectors.hearing_states(meeting=meeting)
+    entries = meeting_selectors.case_list(user=request.user, meeting=meeting)
     context = {
         "meeting": meeting,
+        "register": meeting_selectors.register(user=request.user, meeting=meeting),
+        "statement": meeting_services.schedule_for(meeting.marac).confidentiality_statement,
         "outstanding": selectors.outstanding_for(user=request.user, meeting=meeting),
-        "entries": meeting_selectors.case_list(user=request.user, meeting=meeting),
+        "entries": [(entry, states.get(entry.item.pk, selectors.HearingState.NOT_STARTED)) for entry in entries],
+        "closed_count": sum(1 for state in states.values() if state == selectors.HearingState.CLOSED),
+        "can_take_register": policy.can_take_register(request.user, meeting),
+        **early_context(meeting, policy.can_prepare_meetings(request.user, meeting.marac)),
     }
     return render(request, "actions/run_meeting.html", context)
 
@@ -71,6 +89,10 @@ def _hearing_context(request, meeting, item, hearing, forms):
     (entry,) = meeting_selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
     actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
     slot_end = entry.slot.ends_at
+    history = [a for a in selectors.case_actions_history(case=referral.case) if a.hearing_id != hearing.pk]
+    research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
+    if research is not None:
+        research = list(research)
     return {
         "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
@@ -79,8 +101,12 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "hearing": hearing,
         "entry": entry,
         "yes_factors": definitions.yes_risk_factors(assessment.definition, answers) if answers else [],
-        "history": [a for a in selectors.case_actions_history(case=referral.case) if a.hearing_id != hearing.pk],
-        "research": meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
+        "history": history,
+        "history_done": sum(1 for a in history if a.status == Action.Status.COMPLETED),
+        "history_not_possible": sum(1 for a in history if a.status == Action.Status.NOT_POSSIBLE),
+        "history_open": sum(1 for a in history if a.status == Action.Status.OPEN),
+        "research": research,
+        "research_no_trace": sum(1 for r in research if r.no_trace) if research is not None else 0,
         "risks": hearing.risks.all(),
         "actions": actions,
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers)),
@@ -89,6 +115,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
         "proposals": hearing.proposals.select_related("agency", "proposed_by", "decided_by", "action"),
         "slot_end": slot_end.isoformat() if slot_end else "",
+        "next_item": meeting_selectors.next_item_id(user=request.user, meeting=meeting, item_id=item.pk),
         **forms,
     }
 
@@ -115,12 +142,17 @@ def hearing(request, public_id, item_id):
     close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
     proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
     decisions = _proposal_forms(request, action, hearing, list(children))
+    repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies)
+    done_form = RepeatDecisionDoneForm(request.POST if action == "repeat-decision-done" else None, prefix="done")
+    open_decisions = selectors.open_repeat_decisions(case=referral.case)
     if request.method == "GET":
         _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":
         try:
-            done = _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form) or _proposal_post(
-                request, action, hearing, proposal_form, decisions
+            done = (
+                _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
+                or _proposal_post(request, action, hearing, proposal_form, decisions)
+                or _repeat_post(request, action, hearing, repeat_form, done_form, open_decisions)
             )
         except services.EditConflict as conflict:
             hearing = conflict.current
@@ -137,6 +169,7 @@ def hearing(request, public_id, item_id):
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
         "proposal_form": proposal_form, "decisions": decisions,
+        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
@@ -186,6 +219,27 @@ def _proposal_post(request, action, hearing, proposal_form, decisions):
             apply_validation_error(form, error)
             return False
         return True
+    return False
+
+
+def _repeat_post(request, action, hearing, repeat_form, done_form, open_decisions):
+    """The chair's decision at the repeat-alert threshold, or marking one done; True when saved."""
+    try:
+        if action == "repeat-decision" and repeat_form.is_valid():
+            services.repeat_decision_record(by=request.user, hearing=hearing, request=request, **repeat_form.cleaned_data)
+            messages.success(request, "Decision recorded. The case shows it until it is done.")
+            return True
+        if action == "repeat-decision-done" and done_form.is_valid():
+            decision = next((d for d in open_decisions if d.pk == done_form.cleaned_data["decision"]), None)
+            if decision is None:
+                not_found(request, "meetings.repeatdecision", done_form.cleaned_data["decision"])
+            services.repeat_decision_done(
+                by=request.user, decision=decision, done_on=done_form.cleaned_data["done_on"], note=done_form.cleaned_data["note"], request=request
+            )
+            messages.success(request, "Recorded as done.")
+            return True
+    except ValidationError as error:
+        apply_validation_error(repeat_form if action == "repeat-decision" else done_form, error)
     return False
 
 
@@ -239,7 +293,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             messages.success(request, "You have confirmed the plan is as safe as possible for the victim.")
             return True
         if action == "close" and close_form.is_valid():
-            services.hearing_close(by=by, hearing=hearing, request=request, **close_form.cleaned_data)
+            services.hearing_close(by=by, hearing=hearing, request=request, reason=close_form.cleaned_data["reason"])
             messages.success(request, "Case closed for this meeting.")
             return True
     except ValidationError as error:
@@ -277,7 +331,9 @@ def _minutes_entries(user, meeting):
     entries = meeting_selectors.case_list(user=user, meeting=meeting)
     hearings = {
         h.item_id: h
-        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", "actions__owner_agency", "actions__joint_agencies")
+        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related(
+            "risks", "actions__owner_agency", "actions__joint_agencies", "actions__child", "actions__risk"
+        )
     }
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 
@@ -292,28 +348,28 @@ def minutes(request, public_id):
     if request.method == "POST" and not can_publish:
         not_found(request, "meetings.minutes", public_id)
     if request.method == "POST":
-        meeting.minutes_published_at = timezone.now()
-        meeting.save(update_fields=["minutes_published_at"])
-        audit.record(action=audit.Action.CHANGED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
-        notify(
-            users=[s.user for s in meeting.signatures.select_related("user")],
-            subject=f"{meeting.marac.name}: minutes and action plan",
-            message=f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready.",
-            path=reverse("actions:minutes", args=[meeting.public_id]),
-        )
-        messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
+        try:
+            services.minutes_publish(by=request.user, meeting=meeting, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
         return redirect("actions:minutes", meeting.public_id)
     if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
         not_found(request, "meetings.minutes", public_id)
     entries = _minutes_entries(request.user, meeting)
+    attendance = meeting_selectors.minutes_attendance(user=request.user, meeting=meeting)
     if request.GET.get("format") == "pdf":
-        html = render_to_string("actions/minutes_pdf.html", {"meeting": meeting, "entries": entries, "viewer": request.user, "produced_for": produced_for(request.user)})
+        html = render_to_string(
+            "actions/minutes_pdf.html",
+            {"meeting": meeting, "entries": entries, "attendance": attendance, "viewer": request.user, "produced_for": produced_for(request.user)},
+        )
         audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes PDF")
         response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="minutes-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'
         return response
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes")
-    return render(request, "actions/minutes.html", {"meeting": meeting, "entries": entries, "can_publish": can_publish})
+    return render(request, "actions/minutes.html", {"meeting": meeting, "entries": entries, "attendance": attendance, "can_publish": can_publish})
 
 
 @login_required

@@ -142,6 +142,8 @@ def outcome_items(o: figures.Outcomes) -> list:
         Item("re_referral", "Hearings whose window has ended", count_text(o.window_complete), ""),
         Item("re_referral", "Of those, re-referred", count_text(o.re_referred_of_complete), ""),
         Item("repeat_alert", "Cases that reached the repeat-alert threshold", count_text(o.alert_cases), ""),
+        Item("repeat_alert", "Of those, a different approach decided by the chair", count_text(o.alert_decided), ""),
+        Item("repeat_alert", "Decisions carried out", count_text(o.alert_decisions_done), ""),
         Item("actions_per_case", "Completed actions per case", number_text(o.actions_per_case, basis=o.heard), ""),
         Item("disclosure_to_hearing", "Median days from referral (nearest recorded date to disclosure) to hearing", number_text(o.referral_to_hearing_median, " days", o.heard), ""),
     ]

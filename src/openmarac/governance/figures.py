@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
-from openmarac.meetings.models import Attendance, Meeting, ResearchReturn
+from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
 
 # The agency kinds the SafeLives return counts one by one; every other kind (and a
@@ -606,6 +606,10 @@ class Outcomes:
     re_referred_of_complete: int
     alert_cases: int
     alert_decisions: list  # (action kind label, count)
+    # Of the alert cases, those where the chair recorded a decision (a multi-agency risk
+    # management meeting, say), and of those the decisions carried out.
+    alert_decided: int
+    alert_decisions_done: int
     actions_per_case: float | None
     referral_to_hearing_median: float | None
 
@@ -643,6 +647,13 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
         if alert_ids
         else []
     )
+    chair_decisions = (
+        RepeatDecision.objects.filter(hearing__item__referral_id__in=alert_ids).aggregate(
+            decided=Count("hearing__item__referral_id", distinct=True), done=Count("pk", filter=Q(done_on__isnull=False))
+        )
+        if alert_ids
+        else {"decided": 0, "done": 0}
+    )
     actions = _actions_in(marac, period).aggregate(
         completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
     )
@@ -654,6 +665,8 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
         re_referred_of_complete=re_referred_complete,
         alert_cases=len(alert_ids),
         alert_decisions=[(str(ActionKind(row["kind"]).label), row["n"]) for row in decisions],
+        alert_decided=chair_decisions["decided"],
+        alert_decisions_done=chair_decisions["done"],
         actions_per_case=round(actions["completed"] / actions["cases"], 1) if actions["cases"] else None,
         referral_to_hearing_median=median(days) if days else None,
     )
@@ -684,7 +697,7 @@ DEFINITIONS = {
     "quality_concerns": ("Quality concerns", "Quality concerns the coordinator raised in the period, by the agency that made the referral and by category."),
     "cases_per_coordinator": ("Cases a year per coordinator", "Cases heard, scaled to a year, divided by the number of users with the coordinator role. Guidance: about 400 cases a year per full-time administrator."),
     "re_referral": ("Re-referral within 12 months of a hearing", "Of cases heard in the period, how many came back with a repeat referral within the Marac's repeat window of the hearing. Hearings whose window has not yet ended may still come back."),
-    "repeat_alert": ("Cases at the repeat-alert threshold", "Cases heard in the period whose referral reached the Marac's repeat-alert threshold, and the actions agreed for them, by kind."),
+    "repeat_alert": ("Cases at the repeat-alert threshold", "Cases heard in the period whose referral reached the Marac's repeat-alert threshold; how many had the chair's decision on a different approach recorded (for example a multi-agency risk management meeting) and how many of those decisions were carried out; and the actions agreed for them, by kind."),
     "actions_per_case": ("Completed actions per case", "Completed actions agreed at meetings in the period, divided by the cases they were agreed for."),
     "disclosure_to_hearing": ("Time from disclosure to hearing", "OpenMarac does not record the date of disclosure; the referral date is the nearest recorded date. This is the median number of days from referral to hearing."),
 }

@@ -5,6 +5,7 @@ from openmarac.core.forms import GovukForm, GovukModelForm
 
 from openmarac.accounts.models import Marac
 
+from .dates import Operation
 from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
@@ -160,3 +161,14 @@ class DelegationForm(GovukForm):
 
     def clean_delegate(self):
         return self._colleagues[self.cleaned_data["delegate"]]
+
+
+class DateOverrideForm(GovukForm):
+    """Why steps of a meeting go ahead before their day (meetings/dates.py)."""
+
+    operations = forms.MultipleChoiceField(label="What goes ahead early", widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, operations=tuple(Operation), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operations"].choices = [(operation.value, operation.label.capitalize()) for operation in operations]

@@ -6,6 +6,8 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 
+from .dates import Operation
+
 User = settings.AUTH_USER_MODEL
 
 DEFAULT_CONFIDENTIALITY_STATEMENT = (
@@ -257,6 +259,10 @@ class Risk(models.Model):
     harm = models.TextField("what harm")
     likelihood = models.CharField(max_length=8, choices=Likelihood.choices)
     to_staff = models.BooleanField("a risk to agency staff (weapons, violence to professionals)", default=False)
+    # Beside the named risk: what makes it worse (drink, debt, a court date) and what
+    # keeps people safer (a supportive relative, a school that knows).
+    contributory_factors = models.TextField(blank=True)
+    protective_factors = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -296,3 +302,47 @@ class ResearchDelegation(models.Model):
                 fields=["meeting", "referral", "agency"], condition=models.Q(withdrawn_at__isnull=True), name="one_live_delegation_per_case"
             )
         ]
+
+
+class DateOverride(models.Model):
+    """The coordinator's recorded reason for doing one meeting operation before its
+    day allows (meetings/dates.py): for example a meeting brought forward by a day."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="date_overrides")
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "operation"], name="one_override_per_operation")]
+
+
+class RepeatDecision(models.Model):
+    """What the chair decided when a case reached the repeat-alert threshold: a case that
+    keeps coming back gets a different approach, not just a flag. Shown on the case's
+    screens until it is done."""
+
+    class Kind(models.TextChoices):
+        MARM = "marm", "A multi-agency risk management meeting"
+        PROFESSIONALS = "professionals", "A professionals’ meeting"
+        ESCALATION = "escalation", "Escalation to the Marac steering group"
+        OTHER = "other", "Another approach"
+
+    hearing = models.OneToOneField(Hearing, on_delete=models.PROTECT, related_name="repeat_decision")
+    case = models.ForeignKey("referrals.Case", on_delete=models.PROTECT, related_name="repeat_decisions")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    details = models.TextField(blank=True)
+    due_on = models.DateField()
+    owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    owner_name = models.CharField("named person", max_length=150, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    done_on = models.DateField(null=True, blank=True)
+    done_note = models.TextField(blank=True)
+    done_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["case", "done_on"])]

@@ -12,8 +12,8 @@ from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
 from . import listing
-from .models import AgendaItem, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import meeting_loads, proposal_for, schedule_for
+from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
+from .services import agencies_missing_research, meeting_loads, proposal_for, schedule_for
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -69,6 +69,8 @@ class CaseListEntry:
     flags: list = field(default_factory=list)
     # A restricted case the user may not open: shown as "Restricted case", nothing more.
     restricted: bool = False
+    # The case reached the Marac's repeat-alert threshold: the chair records a decision.
+    repeat_alert: bool = False
 
 
 _PEOPLE = Prefetch(
@@ -87,13 +89,9 @@ def case_list(*, user, meeting, item_id=None):
     )
     by_id = {item.pk: item for item in items}
     hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=[item.referral.case_id for item in items]).values_list("case_id", flat=True))
-    entries = [
-        listing.AgendaEntry(key=item.pk, section=item.section, has_children=item.referral.children_count > 0, listed_at=item.listed_at)
-        for item in items
-    ]
     local_start = timezone.localtime(meeting.starts_at)
     repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
-    slots = listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
+    slots = _slots(meeting, items)
     slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
     prefetch_related_objects([by_id[slot.entry.key] for slot in slots if by_id[slot.entry.key].referral.case_id not in hidden], _PEOPLE)
     result = []
@@ -116,7 +114,8 @@ def case_list(*, user, meeting, item_id=None):
             flags.append("Heard more than 6 weeks after referral")
         if slot.over_capacity:
             flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
-        if repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count:
+        repeat_alert = repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count
+        if repeat_alert:
             flags.append(
                 f"Repeat {repeats[referral.case_id]} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
                 "(for example a multi-agency risk management meeting)"
@@ -125,10 +124,26 @@ def case_list(*, user, meeting, item_id=None):
         result.append(
             CaseListEntry(
                 slot=slot, item=item, referral=referral, victim=shown("victim"), perpetrators=shown("perpetrator"), children=shown("child"),
-                previous_hearing=(repeat_of.heard_on or repeat_of.referred_on) if repeat_of else None, flags=flags,
+                previous_hearing=(repeat_of.heard_on or repeat_of.referred_on) if repeat_of else None, flags=flags, repeat_alert=repeat_alert,
             )
         )
     return result
+
+
+def _slots(meeting, items):
+    entries = [
+        listing.AgendaEntry(key=item.pk, section=item.section, has_children=item.referral.children_count > 0, listed_at=item.listed_at)
+        for item in items
+    ]
+    local_start = timezone.localtime(meeting.starts_at)
+    return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
+
+
+def next_item_id(*, user, meeting, item_id):
+    """The agenda item heard after this one (the order of the case list), or None."""
+    order = [slot.entry.key for slot in _slots(meeting, list(agenda_items(user=user, meeting=meeting).select_related("referral")))]
+    position = order.index(item_id) if item_id in order else len(order)
+    return order[position + 1] if position + 1 < len(order) else None
 
 
 def _recent_repeats(meeting, case_ids, on):
@@ -287,28 +302,78 @@ def agency_slots(*, user, marac):
     return slots
 
 
+# Roles that bring someone into the meeting room for their agency: a police chair or
+# an Idva-service coordinator represents their agency as much as its representative.
+REPRESENTING_ROLES = (Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR)
+
+
 def register(*, user, meeting):
-    """The attendance register: one row per agency, then observers, with who signed."""
+    """The attendance register: one row per agency, then observers, with who signed.
+
+    Each row says who may speak for the agency (its representatives and anyone of it who
+    holds another role at the meeting, such as the police chair), whether it is
+    represented (marked present, or someone of it signed the declaration) and whether
+    someone marked present has not signed. A constant number of queries."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
+    return _register(meeting)
+
+
+def minutes_attendance(*, user, meeting):
+    """The register as the minutes open with it: present (with names and late or early),
+    apologies (and whether information came in advance), absent, not recorded, observers,
+    and the agencies that did not return research on every case."""
+    if not policy.can_see_meeting(user, meeting):
+        return None
+    data = _register(meeting)
+    groups = {"present": [], "apologies": [], "absent": [], "not_recorded": []}
+    for row in data["rows"]:
+        attendance = row["attendance"]
+        if row["represented"]:
+            groups["present"].append(row)
+        elif attendance and attendance.status:
+            groups[attendance.status].append(row)
+        else:
+            groups["not_recorded"].append(row)
+    return {**groups, "observers": data["observers"], "research_missing": agencies_missing_research(meeting)}
+
+
+def _register(meeting):
     recorded = {a.agency_id: a for a in meeting.attendance.filter(is_observer=False)}
     signed = {}
     for signature in meeting.signatures.select_related("user", "user__agency"):
         signed.setdefault(signature.user.agency_id, []).append(signature)
-    representatives = {}
-    for membership in Membership.objects.filter(marac=meeting.marac, role=Role.REPRESENTATIVE, is_active=True).select_related("user"):
-        representatives.setdefault(membership.user.agency_id, []).append(membership.user)
+    people = {}
+    memberships = Membership.objects.filter(marac=meeting.marac, role__in=REPRESENTING_ROLES, is_active=True).select_related("user").order_by("user__full_name")
+    for membership in memberships:
+        holders = people.setdefault(membership.user.agency_id, {})
+        holders.setdefault(membership.user, []).append(membership.get_role_display().lower())
     rows = []
     for link in meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("-is_core", "agency__name"):
+        attendance = recorded.get(link.agency_id)
+        signatures = signed.get(link.agency_id, [])
+        present = attendance is not None and attendance.status == Attendance.Status.PRESENT
         rows.append(
             {
                 "link": link,
-                "attendance": recorded.get(link.agency_id),
-                "representatives": representatives.get(link.agency_id, []),
-                "signatures": signed.get(link.agency_id, []),
+                "attendance": attendance,
+                "representatives": [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()],
+                "signatures": signatures,
+                "represented": present or (attendance is None and bool(signatures)),
+                "present_unsigned": present and not signatures,
             }
         )
-    return {"rows": rows, "observers": list(meeting.attendance.filter(is_observer=True))}
+    observers = list(meeting.attendance.filter(is_observer=True))
+    counts = {status: sum(1 for row in rows if row["attendance"] and row["attendance"].status == status) for status in Attendance.Status.values}
+    return {
+        "rows": rows,
+        "observers": observers,
+        "counts": counts,
+        "represented": sum(1 for row in rows if row["represented"]),
+        "not_recorded": sum(1 for row in rows if not (row["attendance"] and row["attendance"].status)),
+        "unsigned": [row["link"].agency for row in rows if row["present_unsigned"]]
+        + [observer.name for observer in observers if not observer.observer_signed],
+    }
 
 
 def late_listing_meetings(*, user, marac):

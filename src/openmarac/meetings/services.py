@@ -3,6 +3,7 @@ research, reminders, the register and the confidentiality declaration."""
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -16,10 +17,12 @@ from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
 from openmarac.referrals.models import CaseInvolvement, Referral
 
-from . import listing
+from . import dates, listing
+from .dates import Operation
 from .models import (
     AgendaItem,
     Attendance,
+    DateOverride,
     DeclarationSignature,
     Meeting,
     MeetingMode,
@@ -40,6 +43,57 @@ RESEARCHING_ROLES = (Role.REPRESENTATIVE, Role.IDVA)
 def _require(allowed):
     if not allowed:
         raise PermissionDenied
+
+
+def meeting_day(meeting):
+    return timezone.localtime(meeting.starts_at).date()
+
+
+def require_day(*, meeting, operation, today=None):
+    """Refuse a meeting operation before its day (meetings/dates.py) unless the
+    coordinator has recorded why it goes ahead early."""
+    if not settings.OPENMARAC_DATE_GUARDS:
+        return
+    refusal = dates.too_early(
+        operation, meeting_day=meeting_day(meeting), today=today or timezone.localdate(), lead_days=meeting.marac.case_list_lead_days
+    )
+    if refusal and not meeting.date_overrides.filter(operation=operation).exists():
+        raise ValidationError(refusal)
+
+
+def early_operations(meeting, *, today=None):
+    """The operations of this meeting still too early today and not overridden."""
+    if not settings.OPENMARAC_DATE_GUARDS:
+        return []
+    today = today or timezone.localdate()
+    overridden = set(meeting.date_overrides.values_list("operation", flat=True))
+    return [
+        operation for operation in Operation
+        if operation not in overridden
+        and dates.too_early(operation, meeting_day=meeting_day(meeting), today=today, lead_days=meeting.marac.case_list_lead_days)
+    ]
+
+
+@transaction.atomic
+def date_override_record(*, by, meeting, operations, reason, request=None) -> list[DateOverride]:
+    """The coordinator records why operations go ahead before their day; audited."""
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why this goes ahead before its day"})
+    if not operations:
+        raise ValidationError({"operations": "Choose what goes ahead early"})
+    recorded = []
+    for operation in operations:
+        override, _ = DateOverride.objects.update_or_create(
+            meeting=meeting, operation=operation, defaults={"reason": reason.strip(), "recorded_by": by}
+        )
+        recorded.append(override)
+    labels = ", ".join(Operation(operation).label for operation in operations)
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac,
+        summary=f"Date override ({labels}): {reason.strip()}",
+    )
+    return recorded
 
 
 def schedule_for(marac):
@@ -343,6 +397,9 @@ def meeting_publish(*, by, meeting, request=None):
         _require(policy.can_prepare_meetings(by, meeting.marac))
     if meeting.published_at:
         return meeting
+    if by is not None:
+        # The automatic publication runs only once the lead time is reached.
+        require_day(meeting=meeting, operation=Operation.PUBLISH)
     meeting.published_at = timezone.now()
     meeting.published_by = by
     meeting.save(update_fields=["published_at", "published_by"])
@@ -540,8 +597,10 @@ def declaration_sign(*, by, meeting, request=None):
 
 @transaction.atomic
 def attendance_save(*, by, meeting, rows, request=None):
-    """Record the register: rows of dicts keyed by agency id (or observer name)."""
-    _require(policy.can_prepare_meetings(by, meeting.marac))
+    """Record the register: rows of dicts keyed by agency id (or observer name). The
+    chair and whoever runs the meeting take it, on the day."""
+    _require(policy.can_take_register(by, meeting))
+    require_day(meeting=meeting, operation=Operation.REGISTER)
     for row in rows:
         if row.get("is_observer"):
             Attendance.objects.update_or_create(

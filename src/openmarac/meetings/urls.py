@@ -12,6 +12,7 @@ urlpatterns = [
     path("maracs/<slug:slug>/my-slots/", views.agency_slots, name="agency-slots"),
     path("meetings/<uuid:public_id>/", views.meeting, name="meeting"),
     path("meetings/<uuid:public_id>/change/", views.meeting_change, name="meeting-change"),
+    path("meetings/<uuid:public_id>/early/", views.date_override, name="date-override"),
     path("meetings/<uuid:public_id>/declaration/", views.declaration, name="declaration"),
     path("meetings/<uuid:public_id>/case-list.pdf", views.case_list_pdf, name="case-list-pdf"),
     path("meetings/<uuid:public_id>/meeting.ics", views.meeting_ics, name="meeting-ics"),

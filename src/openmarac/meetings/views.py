@@ -21,8 +21,8 @@ from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
-from .forms import AttendanceRowForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
-from .models import AgendaItem, Meeting, ResearchDelegation, ResearchReturn
+from .forms import AttendanceRowForm, DateOverrideForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
+from .models import AgendaItem, Attendance, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
 
@@ -160,8 +160,12 @@ def meeting(request, public_id):
     if request.method == "POST" and not can_prepare:
         not_found(request, "meetings.meeting", public_id)
     if request.method == "POST" and request.POST.get("action") == "publish":
-        services.meeting_publish(by=request.user, meeting=meeting, request=request)
-        messages.success(request, "Case list published. Every agency representative has been told.")
+        try:
+            services.meeting_publish(by=request.user, meeting=meeting, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Case list published. Every agency representative has been told.")
         return redirect("meetings:meeting", meeting.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Case list")
     others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
@@ -172,8 +176,40 @@ def meeting(request, public_id):
         "can_run": policy.can_record_hearing(request.user, meeting),
         "move_form": MoveItemForm(meetings=others) if can_prepare else None,
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
+        **early_context(meeting, can_prepare),
     }
     return render(request, "meetings/meeting.html", context)
+
+
+def early_context(meeting, can_prepare):
+    """What is still too early for this meeting, and the coordinator's form to record why
+    it goes ahead anyway."""
+    early = services.early_operations(meeting)
+    return {
+        "early": early,
+        "overrides": meeting.date_overrides.select_related("recorded_by"),
+        "override_form": DateOverrideForm(operations=early) if can_prepare and early else None,
+    }
+
+
+@login_required
+@require_POST
+def date_override(request, public_id):
+    """The coordinator records why a meeting operation goes ahead before its day."""
+    meeting = _meeting(request, public_id)
+    if not policy.can_prepare_meetings(request.user, meeting.marac):
+        not_found(request, "meetings.dateoverride", public_id)
+    form = DateOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.date_override_record(by=request.user, meeting=meeting, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Recorded. Those steps can now go ahead before their day.")
+            return redirect("meetings:meeting", meeting.public_id)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("meetings:meeting", meeting.public_id)
 
 
 @login_required
@@ -480,11 +516,12 @@ def register(request, public_id):
     data = selectors.register(user=request.user, meeting=meeting)
     if data is None:
         not_found(request, "meetings.attendance", public_id)
-    can_edit = policy.can_prepare_meetings(request.user, meeting.marac)
+    can_edit = policy.can_take_register(request.user, meeting)
     forms_by_agency = {}
     for row in data["rows"]:
         attendance = row["attendance"]
-        initial = {}
+        # Someone of the agency signed (the police chair, say): present unless changed.
+        initial = {"status": Attendance.Status.PRESENT} if row["represented"] else {}
         if attendance:
             initial = {
                 "status": attendance.status, "name": attendance.name, "arrived_at": attendance.arrived_at, "left_at": attendance.left_at,
@@ -497,23 +534,29 @@ def register(request, public_id):
     if request.method == "POST":
         if not can_edit:
             not_found(request, "meetings.attendance", public_id)
-        if "add-observer" in request.POST and observer_form.is_valid():
-            services.attendance_save(
-                by=request.user, meeting=meeting, request=request,
-                rows=[{"is_observer": True, "name": observer_form.cleaned_data["observer_name"], "observer_signed": observer_form.cleaned_data["observer_signed"]}],
-            )
-            messages.success(request, "Observer added.")
-            return redirect("meetings:register", meeting.public_id)
-        if "save-register" in request.POST and all(form.is_valid() for form in forms_by_agency.values()):
-            rows = []
-            for agency_id, form in forms_by_agency.items():
-                cleaned = dict(form.cleaned_data)
-                cleaned["information_sent_in_advance"] = {"yes": True, "no": False}.get(cleaned["information_sent_in_advance"])
-                rows.append({"agency": agency_id, **cleaned})
-            services.attendance_save(by=request.user, meeting=meeting, rows=rows, request=request)
-            messages.success(request, "Register saved.")
-            return redirect("meetings:register", meeting.public_id)
-    context = {"meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form}
+        try:
+            if "add-observer" in request.POST and observer_form.is_valid():
+                services.attendance_save(
+                    by=request.user, meeting=meeting, request=request,
+                    rows=[{"is_observer": True, "name": observer_form.cleaned_data["observer_name"], "observer_signed": observer_form.cleaned_data["observer_signed"]}],
+                )
+                messages.success(request, "Observer added.")
+                return redirect("meetings:register", meeting.public_id)
+            if "save-register" in request.POST and all(form.is_valid() for form in forms_by_agency.values()):
+                rows = []
+                for agency_id, form in forms_by_agency.items():
+                    cleaned = dict(form.cleaned_data)
+                    cleaned["information_sent_in_advance"] = {"yes": True, "no": False}.get(cleaned["information_sent_in_advance"])
+                    rows.append({"agency": agency_id, **cleaned})
+                services.attendance_save(by=request.user, meeting=meeting, rows=rows, request=request)
+                messages.success(request, "Register saved.")
+                return redirect("meetings:register", meeting.public_id)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    context = {
+        "meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form,
+        "statement": services.schedule_for(meeting.marac).confidentiality_statement,
+    }
     return render(request, "meetings/register.html", context)
 
 

@@ -227,7 +227,13 @@ def _hearings(referral_ids):
             "minutes": _review(h.minutes, FREE_TEXT),
             "victim_views": _review(h.victim_views, FREE_TEXT),
             "risks": [
-                _review({"who_at_risk": r.who_at_risk, "from_whom": r.from_whom, "harm": r.harm, "likelihood": r.get_likelihood_display()}, FREE_TEXT)
+                _review(
+                    {
+                        "who_at_risk": r.who_at_risk, "from_whom": r.from_whom, "harm": r.harm, "likelihood": r.get_likelihood_display(),
+                        "contributory_factors": r.contributory_factors, "protective_factors": r.protective_factors,
+                    },
+                    FREE_TEXT,
+                )
                 for r in h.risks.all()
             ],
         }

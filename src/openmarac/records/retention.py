@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from openmarac.actions.models import Action, ActionUpdate
 from openmarac.audit import services as audit
-from openmarac.meetings.models import Hearing, ResearchReturn, Risk
+from openmarac.meetings.models import Hearing, RepeatDecision, ResearchReturn, Risk
 from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
 from openmarac.referrals.models import (
     Case,
@@ -175,7 +175,8 @@ def _erase_case_text(case, referrals):
     )
     hearings = Hearing.objects.filter(item__referral__in=referrals)
     hearings.update(minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="")
-    Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="")
+    Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="", contributory_factors="", protective_factors="")
+    RepeatDecision.objects.filter(case=case).update(details="", owner_name="", done_note="")
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")
     ActionUpdate.objects.filter(action__in=actions).update(note="")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
+from openmarac.actions.selectors import open_repeat_decisions
 from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
@@ -208,6 +209,7 @@ def case(request, public_id):
         "restriction": restriction.restriction_for(user=user, case=case),
         "can_restrict": policy.can_manage_restriction(user, case),
         "break_glass": restriction.live_grant(user=user, case=case),
+        "open_decisions": open_repeat_decisions(case=case),
     }
     return render(request, "referrals/case.html", context)
 

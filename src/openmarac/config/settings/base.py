@@ -135,6 +135,8 @@ SESSION_COOKIE_AGE = OPENMARAC_SESSION_ABSOLUTE_HOURS * 60 * 60
 # How often the live case screen asks for others' changes. Polls never count as
 # activity (accounts/middleware.py), so this does not lengthen a session.
 OPENMARAC_LIVE_POLL_SECONDS = env.int("OPENMARAC_LIVE_POLL_SECONDS", default=10)
+# Meeting operations wait for their day (meetings/dates.py) unless the coordinator records why.
+OPENMARAC_DATE_GUARDS = env.bool("OPENMARAC_DATE_GUARDS", default=True)
 # How long break-glass access to a restricted case lasts. Short on purpose: long
 # enough to deal with an emergency, short enough that access is not left open.
 OPENMARAC_BREAK_GLASS_MINUTES = env.int("OPENMARAC_BREAK_GLASS_MINUTES", default=30)

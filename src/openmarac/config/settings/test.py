@@ -11,3 +11,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # database and RQ queues have tests of their own (tests/background).
 TASKS = {"default": {"BACKEND": TASK_BACKENDS["immediate"]}}  # noqa: F405
 OPENMARAC_TASK_BACKEND = "immediate"
+# Most tests build a meeting and run it in the same minute; tests/meetings/test_dates.py
+# and the meeting-day browser journey switch the date guards on.
+OPENMARAC_DATE_GUARDS = False

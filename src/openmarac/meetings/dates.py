@@ -1,0 +1,37 @@
+"""When each meeting operation may happen: one pure rule, no database.
+
+A case list is published from its set day (the meeting day less the Marac's case list
+lead time); the register is taken, cases heard and closed on the meeting day or after;
+minutes are published once the meeting day has come. Before that the coordinator may
+still go ahead by recording why (an override, audited by the service that calls this).
+Meeting generation lives in services.meetings_generate; nothing here makes meetings."""
+
+from datetime import date, timedelta
+
+from django.db.models import TextChoices
+
+
+class Operation(TextChoices):
+    PUBLISH = "publish", "publish the case list"
+    REGISTER = "register", "take the register"
+    HEAR = "hear", "record the cases (minutes, risks, actions)"
+    CLOSE = "close", "close cases"
+    MINUTES = "minutes", "publish the minutes"
+
+
+def earliest_day(operation: Operation, *, meeting_day: date, lead_days: int) -> date:
+    """The first day the operation is allowed without an override."""
+    if operation is Operation.PUBLISH:
+        return meeting_day - timedelta(days=lead_days)
+    return meeting_day
+
+
+def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days: int = 0) -> str:
+    """The refusal to show when `today` is before the operation's earliest day, else ""."""
+    earliest = earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days)
+    if today >= earliest:
+        return ""
+    return (
+        f"It is too early to {operation.label}: that is possible from {earliest:%A %-d %B %Y}. "
+        "To go ahead sooner, the coordinator records why on the meeting page."
+    )
