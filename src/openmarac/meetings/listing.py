@@ -3,7 +3,10 @@
 - A referral is proposed for the earliest meeting that still leaves agencies the
   research lead time and has room. If every such meeting is full it goes to the
   earliest one anyway, flagged: a case is never dropped.
-- A case heard more than six weeks after referral is flagged, with the reason.
+- A case heard more than six weeks after referral is flagged, with the reason. The
+  six-week arithmetic lives in `six_week_target` alone.
+- A case comes back for one review about 12 months after the hearing that listed it,
+  offered in a window around that date (`review_window`).
 - Agenda order: outstanding actions first (a fixed slot), then new and repeat cases
   with children first, then cases 12 months after their last hearing.
 """
@@ -11,7 +14,47 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 SIX_WEEKS = timedelta(weeks=6)
+# The 12-month review is offered from four weeks before its date to eight weeks after.
+REVIEW_OFFERED_BEFORE = timedelta(weeks=4)
+REVIEW_OFFERED_AFTER = timedelta(weeks=8)
+
+
+@dataclass(frozen=True)
+class SixWeekTarget:
+    """A case should be heard within six weeks of `start_on` (the referral, or the
+    disclosure when it is known): the last day, and how many days are left today."""
+
+    start_on: date
+    target_on: date
+    days_left: int
+
+    @property
+    def breached(self):
+        return self.days_left < 0
+
+    @property
+    def days_over(self):
+        return max(0, -self.days_left)
+
+    def missed_by(self, meeting_on: date) -> bool:
+        """True when a meeting on `meeting_on` would hear the case after its target."""
+        return meeting_on > self.target_on
+
+
+def six_week_target(start_on: date, today: date) -> SixWeekTarget:
+    """The one place the six-week target is worked out (DOMAIN.md: a meeting within six
+    weeks at most). `start_on` is the date the clock starts from."""
+    target_on = start_on + SIX_WEEKS
+    return SixWeekTarget(start_on=start_on, target_on=target_on, days_left=(target_on - today).days)
+
+
+def review_window(today: date) -> tuple[date, date]:
+    """The last-hearing dates whose 12-month review is offered today: the review date
+    (12 months on) lies between four weeks ahead and eight weeks past."""
+    return (today - REVIEW_OFFERED_AFTER - relativedelta(months=12), today + REVIEW_OFFERED_BEFORE - relativedelta(months=12))
 
 
 @dataclass(frozen=True)
@@ -53,12 +96,22 @@ def propose(*, referred_on, today, meetings, lead_days):
         meeting_id=chosen.meeting_id,
         starts_on=chosen.starts_on,
         over_capacity=with_room is None,
-        over_six_weeks=chosen.starts_on - referred_on > SIX_WEEKS,
+        over_six_weeks=is_late(referred_on, chosen.starts_on),
     )
 
 
+def advance(meetings, proposal):
+    """The loads after one more case goes to the proposed meeting, so the next referral
+    sees the meeting filling up."""
+    if proposal is None:
+        return meetings
+    return [
+        MeetingLoad(m.meeting_id, m.starts_on, m.capacity, m.listed + (m.meeting_id == proposal.meeting_id), m.published) for m in meetings
+    ]
+
+
 def is_late(referred_on, meeting_on):
-    return meeting_on - referred_on > SIX_WEEKS
+    return six_week_target(referred_on, meeting_on).missed_by(meeting_on)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from openmarac.access import policy
 from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
@@ -117,34 +118,54 @@ def listing(request, slug):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
-                late_meeting = None
-                if request.POST.get("late_meeting"):
-                    late_meeting = next((m for m in selectors.late_listing_meetings(user=request.user, marac=marac) if str(m.public_id) == request.POST["late_meeting"]), None)
-                    if late_meeting is None:
-                        raise ValidationError("Choose a published meeting still to come that has room.")
-                services.referral_list(by=request.user, referral=referral, meeting=late_meeting, request=request)
-                if late_meeting:
-                    messages.success(
-                        request, f"Case {'' if policy.is_restricted_for(request.user, referral.case) else referral.case.reference + ' '}added late to the meeting of {timezone.localtime(late_meeting.starts_at):%-d %B %Y}. Agencies have been told."
-                    )
+                chosen = _chosen_meeting(request, marac)
+                item = services.referral_list(by=request.user, referral=referral, meeting=chosen, request=request)
+                reference = "" if policy.is_restricted_for(request.user, referral.case) else f"{referral.case.reference} "
+                when = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
+                if item.added_late:
+                    messages.success(request, f"Case {reference}added late to the meeting of {when}. Agencies have been told.")
                 else:
-                    messages.success(request, "Case listed." if policy.is_restricted_for(request.user, referral.case) else f"Case {referral.case.reference} listed.")
+                    messages.success(request, f"Case {reference}listed for the meeting of {when}.")
+                if selectors.research_window_passed(item.meeting):
+                    messages.warning(
+                        request,
+                        f"The meeting of {when} is less than {marac.case_list_lead_days} days away: agencies have less time than usual to research this case.",
+                    )
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
-    rows = selectors.awaiting_listing(user=request.user, marac=marac)
+    page = paginate(request, selectors.awaiting_listing(user=request.user, marac=marac))
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
+    can_prepare = policy.can_prepare_meetings(request.user, marac)
     context = {
         "marac": marac,
-        "rows": rows,
-        "anniversaries": selectors.anniversaries_due(user=request.user, marac=marac),
-        "can_prepare": policy.can_prepare_meetings(request.user, marac),
+        "page": page,
+        "rows": selectors.listing_rows(marac=marac, page=page),
+        "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
+        "can_prepare": can_prepare,
+        "choices": selectors.listing_meetings(user=request.user, marac=marac),
         "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac),
     }
     return render(request, "meetings/listing.html", context)
+
+
+def _chosen_meeting(request, marac):
+    """The meeting the coordinator chose on the listing page, or None for the proposed
+    one: a meeting whose case list is still to go, or a published one (added late)."""
+    fields = (
+        ("meeting", selectors.listing_meetings, "Choose a scheduled meeting still to come whose case list has not been sent."),
+        ("late_meeting", selectors.late_listing_meetings, "Choose a published meeting still to come that has room."),
+    )
+    for field, choices, refusal in fields:
+        if request.POST.get(field):
+            chosen = next((m for m in choices(user=request.user, marac=marac) if str(m.public_id) == request.POST[field]), None)
+            if chosen is None:
+                raise ValidationError(refusal)
+            return chosen
+    return None
 
 
 # --- One meeting ------------------------------------------------------------------------
