@@ -104,6 +104,7 @@ PROTECTED = {
     "actions:mine": ATTENDEES,
     "actions:action": {"coordinator", "chair", "representative"},  # owned by housing
     "actions:flags": {"coordinator"},  # flags due, overdue and confirmed: the coordinator's view
+    "actions:all": {"coordinator", "chair"},  # every action of the Marac; the coordinator chases
     # Figures, never a person: governance, chair and coordinator; the return is the coordinator's.
     "governance:dashboard": {"coordinator", "chair", "governance"},
     "governance:definitions": {"coordinator", "chair", "governance"},
@@ -151,6 +152,9 @@ POST_ONLY = {
     "meetings:research-delegate",
     "meetings:research-delegation-withdraw",
     "actions:flag-removed",  # tests/test_write_permissions.py
+    "actions:chase",
+    "actions:agency-chase",
+    "meetings:research-remind",
 }
 
 # Signed-out actors: a visitor with no session, and an account deactivated after it signed in.
@@ -248,6 +252,10 @@ def _build_world():
         "actions:agency-summary": {"public_id": meeting.public_id},
         "actions:mine": {"slug": marac.slug},
         "actions:flags": {"slug": marac.slug},
+        "actions:all": {"slug": marac.slug},
+        "actions:chase": {"pk": action.pk},
+        "actions:agency-chase": {"slug": marac.slug, "agency_id": users["representative"].agency_id},
+        "meetings:research-remind": {"public_id": meeting.public_id, "agency_id": users["representative"].agency_id},
         "actions:action": {"pk": action.pk},
         "actions:flag-removed": {"pk": action.pk},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},

@@ -378,6 +378,13 @@ WRITES = {
     ),
     # The owning agency (housing) confirms its flag is off its files; the coordinator may record it.
     "actions:flag-removed": Write(lambda w: {"pk": w["flag"].pk}, lambda w: {}, {"coordinator", "representative"}),
+    # The coordinator reminds housing of one action, of all its open actions, or of its
+    # research (an email with a link, and the row that stops a second one today).
+    "actions:chase": Write(lambda w: {"pk": w["action"].pk}, lambda w: {}, {"coordinator"}),
+    "actions:agency-chase": Write(lambda w: {"slug": w["marac"].slug, "agency_id": w["users"]["representative"].agency_id}, lambda w: {}, {"coordinator"}),
+    "meetings:research-remind": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "agency_id": w["users"]["uninvolved_representative"].agency_id}, lambda w: {}, {"coordinator"}
+    ),
 }
 
 
@@ -645,6 +652,7 @@ def _kwargs_for(world, url_name):
         "actions:agency-summary": {"public_id": world["meeting"].public_id},
         "actions:mine": {"slug": world["marac"].slug},
         "actions:flags": {"slug": world["marac"].slug},
+        "actions:all": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
     }

@@ -116,7 +116,7 @@ def _coordinator(user, marac, panel):
         )
     overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
-        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))
+        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:all", args=[marac.slug]), urgent=True))
     today = timezone.localdate()
     # Shown until done: the one-month deadline is the law's, not the Marac's.
     for sar in record_selectors.open_sars(marac=marac):
@@ -130,7 +130,8 @@ def _coordinator(user, marac, panel):
     panel.links += [
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
-        ("Actions and chase list", reverse("actions:mine", args=[marac.slug])),
+        ("All actions and the chase list", reverse("actions:all", args=[marac.slug])),
+        ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
         ("Subject access requests", reverse("records:sar-list", args=[marac.slug])),
         ("Confidentiality audit", reverse("audit:views-by-user", args=[marac.slug])),
         ("Users", reverse("accounts:members", args=[marac.slug])),

@@ -234,6 +234,16 @@ def research_window_passed(meeting, *, today=None):
     return (timezone.localtime(meeting.starts_at).date() - today).days < meeting.marac.case_list_lead_days
 
 
+def agencies_to_remind(*, user, meeting):
+    """The agencies the coordinator may remind of research on this case list: those
+    that have not returned it all, while the case list is out and the meeting to come."""
+    from .services import agencies_missing_research
+
+    if not policy.can_chase_actions(user, meeting.marac) or meeting.published_at is None or meeting.status != Meeting.Status.SCHEDULED:
+        return []
+    return agencies_missing_research(meeting)
+
+
 @dataclass
 class MatrixCell:
     status: str  # returned, no_trace, late, missing, in_progress

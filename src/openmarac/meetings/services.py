@@ -445,21 +445,43 @@ def research_reminders_send(*, today=None):
         if not (deadline_day - timedelta(days=REMINDER_DAYS_BEFORE_DEADLINE) <= today <= timezone.localtime(meeting.starts_at).date()):
             continue
         for agency in agencies_missing_research(meeting):
-            _, created = ResearchReminder.objects.get_or_create(meeting=meeting, agency=agency, sent_on=today)
-            if not created:
-                continue
-            late = today > deadline_day
-            notify(
-                users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
-                subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
-                message=(
-                    f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
-                    f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
-                ),
-                path=reverse("meetings:research", args=[meeting.public_id]),
-            )
-            sent += 1
+            sent += _research_reminder_once(meeting, agency, today)
     return sent
+
+
+def _research_reminder_once(meeting, agency, today):
+    """Remind an agency of the research it owes, once a day (the reminder row is the
+    record that it went, whoever sent it). 1 if sent, 0 if it already went today."""
+    _, created = ResearchReminder.objects.get_or_create(meeting=meeting, agency=agency, sent_on=today)
+    if not created:
+        return 0
+    late = today > timezone.localtime(meeting.research_deadline).date()
+    notify(
+        users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
+        subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
+        message=(
+            f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
+            f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
+        ),
+        path=reverse("meetings:research", args=[meeting.public_id]),
+    )
+    return 1
+
+
+@transaction.atomic
+def research_remind(*, by, meeting, agency, request=None) -> None:
+    """The coordinator's "remind this agency" on the research grid: for an agency that
+    has not returned all its research on a published case list; once a day."""
+    _require(policy.can_chase_actions(by, meeting.marac))
+    if meeting.published_at is None or meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("The case list has not been sent: there is no research to chase yet.")
+    if agency not in agencies_missing_research(meeting):
+        raise ValidationError(f"{agency} has returned research on every case.")
+    if not _research_reminder_once(meeting, agency, timezone.localdate()):
+        raise ValidationError(f"{agency} was already reminded today. You can remind them again tomorrow.")
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Research reminder sent to {agency}"
+    )
 
 
 def _has_live_delegation(user, meeting):

@@ -305,9 +305,29 @@ def _research_context(request, meeting, bound=None):
         "meeting": meeting,
         "mine": rows if mine is not None else None,
         "matrix": selectors.research_matrix(user=request.user, meeting=meeting),
+        "to_remind": selectors.agencies_to_remind(user=request.user, meeting=meeting),
         "has_colleagues": bool(colleagues),
         "now": timezone.now(),
     }
+
+
+@login_required
+@require_POST
+def research_remind(request, public_id, agency_id):
+    """The coordinator's "remind this agency" on the research grid."""
+    meeting = _meeting(request, public_id)
+    agency = next((a for a in selectors.agencies_to_remind(user=request.user, meeting=meeting) if a.pk == agency_id), None)
+    if agency is None and not policy.can_chase_actions(request.user, meeting.marac):
+        not_found(request, "accounts.agency", agency_id)
+    try:
+        if agency is None:
+            raise ValidationError("That agency has no research to chase on this case list.")
+        services.research_remind(by=request.user, meeting=meeting, agency=agency, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Reminder sent to {agency}. The email carries a link only.")
+    return redirect("meetings:research", meeting.public_id)
 
 
 @login_required
