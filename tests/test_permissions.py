@@ -71,6 +71,7 @@ PROTECTED = {
     "referrals:sent": {"referrer"},
     "referrals:referral": {"referrer"},  # the outcome, for the referrer
     "referrals:quality-concern": {"coordinator"},
+    "referrals:matches": {"coordinator"},  # the queue of possible matches to confirm
     # The housing representative's agency referred the case; the Idva service holds
     # the Idva referral; children's social care holds the children's referral.
     "referrals:case": {"coordinator", "chair", "representative", "idva", "csc_representative"},
@@ -268,6 +269,7 @@ def _build_world():
         "referrals:break-glass": {"public_id": restricted.case.public_id},
         "referrals:break-glass-review": {"pk": grant.pk},
         "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
+        "referrals:matches": {"slug": marac.slug},
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},

@@ -244,6 +244,40 @@ def agencies_to_remind(*, user, meeting):
     return agencies_missing_research(meeting)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """How ready a meeting is: what the chair's home page shows."""
+
+    meeting: Meeting
+    cases: int
+    research_returned: int
+    research_expected: int
+    declarations_signed: int
+
+
+def next_meeting_readiness(*, user, marac):
+    """The Marac's next meeting (or one under way today) with its cases, research
+    returned of expected (each researching agency on each case) and declarations
+    signed; None when no meeting is scheduled. For the coordinator and the chair."""
+    from .services import researching_agency_ids
+
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return None
+    meeting = (
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gte=timezone.now() - timezone.timedelta(hours=12))
+        .select_related("marac")
+        .order_by("starts_at")
+        .first()
+    )
+    if meeting is None:
+        return None
+    cases = meeting.items.count()
+    agencies = researching_agency_ids(marac)
+    returned = ResearchReturn.objects.filter(meeting=meeting, agency_id__in=agencies, returned_at__isnull=False).count()
+    expected = cases * len(agencies) if meeting.published_at else 0
+    return Readiness(meeting, cases, returned, expected, meeting.signatures.count())
+
+
 @dataclass
 class MatrixCell:
     status: str  # returned, no_trace, late, missing, in_progress

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Membership, Role
+from openmarac.accounts.models import Agency, Membership, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
@@ -415,9 +415,16 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
     return research
 
 
+def researching_agency_ids(marac):
+    """The Marac's active agencies with a representative or an Idva: those expected to
+    return research on every case (the Idva service owes research like any agency)."""
+    represented = Membership.objects.filter(marac=marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True).values("user__agency")
+    return list(marac.agency_links.filter(is_active=True, agency__in=represented).values_list("agency_id", flat=True))
+
+
 def agencies_missing_research(meeting):
-    """Agencies of the Marac with a representative or an Idva that have not returned
-    research for every case on the list (the Idva service owes research like any agency)."""
+    """Agencies expected to research that have not returned research for every case on
+    the list."""
     case_count = meeting.items.count()
     returned = (
         ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
@@ -425,13 +432,8 @@ def agencies_missing_research(meeting):
         .annotate(n=Count("referral", distinct=True))
     )
     complete = {row["agency"] for row in returned if row["n"] >= case_count}
-    represented = Membership.objects.filter(
-        marac=meeting.marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True
-    ).values(
-        "user__agency"
-    )
-    links = meeting.marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency")
-    return [link.agency for link in links if link.agency_id not in complete]
+    missing = [agency_id for agency_id in researching_agency_ids(meeting.marac) if agency_id not in complete]
+    return list(Agency.objects.filter(pk__in=missing).order_by("name"))
 
 
 def research_reminders_send(*, today=None):
