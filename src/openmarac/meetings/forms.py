@@ -5,6 +5,7 @@ from openmarac.core.forms import GovukForm, GovukModelForm
 
 from openmarac.accounts.models import Marac
 
+from . import listing
 from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
@@ -13,6 +14,21 @@ def _datetime(label, help_text=""):
         label=label,
         help_text=help_text,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class GenerateForm(GovukForm):
+    """Adding meetings from the pattern: from which date, and what to do with a bank
+    holiday of the Marac's nation."""
+
+    first_on = forms.DateField(
+        label="Date of the first new meeting",
+        required=False,
+        help_text="Suggested from the pattern. Meetings are added from this date up to the pattern’s horizon.",
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+    on_holiday = forms.ChoiceField(
+        label="When a meeting falls on a bank holiday", choices=listing.ON_HOLIDAY_CHOICES, initial="move", widget=forms.RadioSelect, required=False
     )
 
 

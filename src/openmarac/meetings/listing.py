@@ -14,6 +14,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import holidays
 from dateutil.relativedelta import relativedelta
 
 SIX_WEEKS = timedelta(weeks=6)
@@ -159,6 +160,71 @@ def working_days_before(day: date, count: int) -> date:
         if day.weekday() < 5:
             count -= 1
     return day
+
+
+# The `holidays` package's subdivisions of GB for each Marac nation.
+HOLIDAY_SUBDIVISIONS = {"england_wales": "ENG", "scotland": "SCT", "northern_ireland": "NIR"}
+ON_HOLIDAY_CHOICES = [
+    ("move", "Move it to the next working day"),
+    ("skip", "Skip it"),
+    ("keep", "Keep it on the bank holiday"),
+]
+
+
+def bank_holidays(nation: str, years) -> dict:
+    """The bank holidays (date: name) of the Marac's nation in the given years,
+    substitute days included."""
+    return dict(holidays.country_holidays("GB", subdiv=HOLIDAY_SUBDIVISIONS[nation], years=list(years)))
+
+
+def next_working_day(day: date, closed) -> date:
+    """The first day from `day` on that is a weekday and not in `closed`."""
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Placed:
+    pattern_date: date
+    meets_on: date | None  # None when skipped
+    holiday: str = ""  # the bank holiday's name, when the pattern date fell on one
+    # The case list should already have gone (its date is before today).
+    inside_case_list_window: bool = False
+
+    @property
+    def note(self):
+        notes = []
+        if self.holiday and self.meets_on is None:
+            notes.append(f"{self.pattern_date:%A %-d %B %Y} is a bank holiday ({self.holiday}): no meeting made")
+        elif self.holiday and self.meets_on != self.pattern_date:
+            notes.append(f"{self.pattern_date:%A %-d %B %Y} is a bank holiday ({self.holiday}): the meeting is on {self.meets_on:%A %-d %B %Y}")
+        elif self.holiday:
+            notes.append(f"The meeting of {self.meets_on:%A %-d %B %Y} falls on a bank holiday ({self.holiday})")
+        if self.inside_case_list_window:
+            notes.append(f"The meeting of {self.meets_on:%A %-d %B %Y} is inside its case-list window: its case list is already due")
+        return "; ".join(notes)
+
+
+def place_meetings(pattern, *, holidays_by_date, on_holiday, today, lead_days, taken=()):
+    """Where each pattern date's meeting goes: moved off a bank holiday to the next
+    working day (not one already holding a meeting), skipped, or kept there and
+    flagged; and flagged when the case list would already be due (fewer than
+    `lead_days` days ahead)."""
+    placed = []
+    taken = set(taken)
+    for day in pattern:
+        holiday = holidays_by_date.get(day, "")
+        meets_on = day
+        if holiday and on_holiday == "skip":
+            meets_on = None
+        elif holiday and on_holiday == "move":
+            meets_on = next_working_day(day, set(holidays_by_date) | taken)
+        if meets_on is not None:
+            taken.add(meets_on)
+        window = meets_on is not None and (meets_on - today).days < lead_days
+        placed.append(Placed(day, meets_on, holiday, window))
+    return placed
 
 
 def pattern_dates(*, cadence, first_on_or_after, weekday, until):

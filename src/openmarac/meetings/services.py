@@ -1,7 +1,7 @@
 """Writes for meeting preparation: the pattern, meetings, listing, publication,
 research, reminders, the register and the confidentiality declaration."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -74,9 +74,46 @@ def schedule_save(*, by, schedule, cadence=None, request=None):
 
 
 @transaction.atomic
-def meetings_generate(*, marac, by=None, today=None):
-    """Create the pattern's meetings up to the schedule's horizon. Idempotent: a date the
-    pattern already produced (even if that meeting was moved or cancelled) is skipped."""
+class Generated(list):
+    """The meetings a run of the pattern created, with `notes`: what the coordinator
+    must be told (bank holidays moved, skipped or kept; case lists already due)."""
+
+    def __init__(self, meetings=(), notes=()):
+        super().__init__(meetings)
+        self.notes = list(notes)
+
+
+def _check_first_date(first_on, cadence, weekday, today):
+    if first_on < today:
+        raise ValidationError({"first_on": "The first meeting date must be today or later"})
+    if cadence == "daily":
+        return
+    day_name = f"{date(2024, 1, 1) + timedelta(days=weekday):%A}"  # 1 January 2024 was a Monday
+    if first_on.weekday() != weekday:
+        raise ValidationError({"first_on": f"The first meeting date must be a {day_name}, the pattern’s day of the week"})
+    if cadence == "monthly" and first_on.day > 7:
+        raise ValidationError({"first_on": f"Monthly meetings fall on the first {day_name} of the month: choose one"})
+
+
+def suggested_first_date(marac, today=None):
+    """The next date the pattern gives after its last meeting (or from today): the
+    answer offered to "when is the first new meeting?"."""
+    today = today or timezone.localdate()
+    schedule = schedule_for(marac)
+    last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
+    if last and marac.meeting_cadence == "fortnightly":
+        return max(last.pattern_date + timedelta(days=14), today)
+    start = max(today, last.pattern_date + timedelta(days=1)) if last else max(today, schedule.first_meeting_on or today)
+    return next(listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=start + timedelta(days=62)), None)
+
+
+def meetings_generate(*, marac, by=None, today=None, first_on=None, on_holiday="move"):
+    """Create the pattern's meetings up to the schedule's horizon, from `first_on` when
+    given (the coordinator's answer to "when is the first meeting?"). Idempotent: a date
+    the pattern already produced (even if that meeting was moved or cancelled) is
+    skipped. A meeting falling on a bank holiday of the Marac's nation is moved to the
+    next working day, skipped or kept (`on_holiday`), and one inside its own case-list
+    window is made but noted: both are in the result's `notes`."""
     if by is not None:
         _require(policy.can_prepare_meetings(by, marac))
     schedule = schedule_for(marac)
@@ -84,11 +121,16 @@ def meetings_generate(*, marac, by=None, today=None):
     until = today + timedelta(weeks=schedule.weeks_ahead)
     last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
     start = today
-    if schedule.first_meeting_on:
-        start = max(today, schedule.first_meeting_on)
-    if not last and schedule.first_meeting_on and marac.meeting_cadence == "fortnightly":
+    anchor = schedule.first_meeting_on
+    if first_on:
+        _check_first_date(first_on, marac.meeting_cadence, schedule.weekday, today)
+        start = anchor = first_on
+        until = max(until, first_on)
+    elif anchor:
+        start = max(today, anchor)
+    if (first_on or not last) and anchor and marac.meeting_cadence == "fortnightly":
         # Keep the fortnight the first meeting date sets.
-        while (start - schedule.first_meeting_on).days % 14 and start <= until:
+        while (start - anchor).days % 14 and start <= until:
             start += timedelta(days=1)
     elif last and marac.meeting_cadence == "fortnightly":
         # Keep the fortnightly rhythm from the last pattern meeting.
@@ -96,11 +138,21 @@ def meetings_generate(*, marac, by=None, today=None):
         while (start - last.pattern_date).days % 14 and start <= until:
             start += timedelta(days=1)
     existing = set(Meeting.objects.filter(marac=marac, pattern_date__gte=today).values_list("pattern_date", flat=True))
-    created = []
-    for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until):
-        if day in existing:
+    taken = {timezone.localtime(at).date() for at in Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=today).values_list("starts_at", flat=True)}
+    pattern = [
+        day
+        for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until)
+        if day not in existing
+    ]
+    placed = listing.place_meetings(
+        pattern, holidays_by_date=listing.bank_holidays(marac.nation, range(start.year, until.year + 2)), on_holiday=on_holiday,
+        today=today, lead_days=marac.case_list_lead_days, taken=taken,
+    )
+    created = Generated(notes=[p.note for p in placed if p.note])
+    for place in placed:
+        if place.meets_on is None:
             continue
-        starts_at = _local(day, schedule.start_time)
+        starts_at = _local(place.meets_on, schedule.start_time)
         created.append(
             Meeting.objects.create(
                 marac=marac,
@@ -111,11 +163,14 @@ def meetings_generate(*, marac, by=None, today=None):
                 capacity=schedule.capacity,
                 minutes_per_case=marac.minutes_per_case,
                 research_deadline=research_deadline_for(starts_at, schedule, schedule.mode),
-                pattern_date=day,
+                pattern_date=place.pattern_date,
             )
         )
-    if created:
-        audit.record(action=audit.Action.CREATED, actor=by, record_type="meetings.meeting", marac=marac, summary=f"{len(created)} meetings generated")
+    if created or created.notes:
+        audit.record(
+            action=audit.Action.CREATED, actor=by, record_type="meetings.meeting", marac=marac,
+            summary=f"{len(created)} meetings generated" + (f" ({len(created.notes)} notes)" if created.notes else ""),
+        )
     return created
 
 

@@ -22,7 +22,7 @@ from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
-from .forms import AttendanceRowForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
+from .forms import AttendanceRowForm, DelegationForm, GenerateForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
 from .models import AgendaItem, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
@@ -64,11 +64,20 @@ def meetings(request, slug):
     if request.method == "POST" and not can_prepare:
         # A reader's POST is refused like any other write, not answered with the page.
         not_found(request, "meetings.meeting", f"generate {slug}")
-    if request.method == "POST":
-        created = services.meetings_generate(marac=marac, by=request.user)
-        messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
-        return redirect("meetings:meetings", marac.slug)
-    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare}
+    form = GenerateForm(request.POST if request.method == "POST" else None, initial={"first_on": services.suggested_first_date(marac)} if can_prepare else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.meetings_generate(
+                marac=marac, by=request.user, first_on=form.cleaned_data["first_on"], on_holiday=form.cleaned_data["on_holiday"] or "move"
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
+            for note in created.notes:
+                messages.warning(request, f"{note}.")
+            return redirect("meetings:meetings", marac.slug)
+    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare, "form": form}
     return render(request, "meetings/meetings.html", context)
 
 
