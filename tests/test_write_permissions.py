@@ -285,7 +285,7 @@ WRITES = {
     # A published meeting nobody has signed for yet.
     "meetings:declaration": Write(lambda w: {"public_id": w["unsigned"].public_id}, lambda w: {"agree": "yes"}, ATTENDEES),
     "meetings:research-case": Write(
-        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0"}, RESEARCHERS
+        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0", "confirm_no_trace": "yes"}, RESEARCHERS
     ),
     "meetings:register": Write(
         lambda w: {"public_id": w["meeting"].public_id}, lambda w: {"add-observer": "1", "observer_name": "Student social worker"}, {"coordinator"}

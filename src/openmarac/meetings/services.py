@@ -429,7 +429,7 @@ def publish_due(*, now=None):
 
 RESEARCH_FIELDS = [
     "no_trace", "details_correct", "corrections", "last_contact", "recent_behaviour", "risk_information",
-    "actions_taken", "victim_priorities", "victim_fears", "safe_and_unsafe_people", "facts", "professional_opinion",
+    "actions_taken", "victim_priorities", "victim_fears", "safe_and_unsafe_people", "about_children", "facts", "professional_opinion",
 ]
 
 

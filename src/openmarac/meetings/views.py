@@ -405,7 +405,7 @@ def delegated_research(request, pk):
         context["statement"] = services.schedule_for(meeting.marac).confidentiality_statement
         return render(request, "meetings/delegated_statement.html", context)
     existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=delegation.agency_id).first()
-    form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
+    form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "no_trace": False}
         version = data.pop("version")
@@ -462,9 +462,12 @@ def research_case(request, public_id, referral_id):
     if can_research:
         existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=request.user.agency_id).first()
         action = request.POST.get("action")
-        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
+        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0)
         if request.method == "POST":
             try:
+                if action == "no-trace" and request.POST.get("confirm_no_trace") != "yes":
+                    messages.error(request, "Confirm that your agency has checked its records for everyone on the case and holds nothing")
+                    return redirect("meetings:research-case", meeting.public_id, referral.public_id)
                 if action == "no-trace":
                     version = _posted_version(request)
                     # A post that does not say which version it saw cannot be checked,
@@ -488,7 +491,9 @@ def research_case(request, public_id, referral_id):
                 typed = form.is_bound
                 if not typed:
                     # "No trace" typed nothing: the form shows what is saved now.
-                    form = ResearchForm(model_to_dict(conflict_with, fields=ResearchForm._meta.fields), instance=conflict_with)
+                    form = ResearchForm(
+                        model_to_dict(conflict_with, fields=ResearchForm._meta.fields), instance=conflict_with, has_children=referral.children_count > 0
+                    )
                 # What this person typed stays in the form; saving again after reading
                 # the colleague's version is then a deliberate choice.
                 form.data = form.data.copy()
@@ -508,9 +513,11 @@ def research_case(request, public_id, referral_id):
         checklist_answers=assessment.answers if assessment else None,
         children_count=referral.children_count,
     ) if can_research else []
+    (entry,) = selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
     context = {
         "meeting": meeting,
         "referral": referral,
+        "entry": entry,
         "form": form,
         "prompts": prompts,
         "returns": selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
