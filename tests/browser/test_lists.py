@@ -20,7 +20,7 @@ def demo(transactional_db):
 def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, demo):
     coordinator = new_page()
     coordinator.sign_in("coordinator@demo.openmarac.invalid", DEMO_PASSWORD)
-    coordinator.visit("/", screenshot="home-coordinator")
+    coordinator.visit("/", screenshot="home-coordinator-working-marac")
     coordinator.click_and_check("text=All actions and the chase list", screenshot="all-actions-overdue")
     assert "Overdue (" in coordinator.inner_text("main") and "Idva to be single point of contact" in coordinator.inner_text("main")
     coordinator.click_and_check("button:has-text('Remind') >> nth=1")
@@ -50,7 +50,7 @@ def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, demo
 def test_the_chair_sees_the_next_meeting_on_the_home_page(new_page, demo):
     chair = new_page()
     chair.sign_in("chair@demo.openmarac.invalid", DEMO_PASSWORD)
-    chair.visit("/", screenshot="home-chair")
+    chair.visit("/", screenshot="home-chair-working-marac")
     assert "Next: the meeting of" in chair.inner_text("main")
     chair.click_and_check("text=All actions", screenshot="all-actions-chair")
     assert "Remind" not in chair.inner_text("main table")
