@@ -105,7 +105,7 @@ def _coordinator(user, marac, panel):
                     urgent=timezone.now() > meeting.research_deadline,
                 )
             )
-    matches = referral_selectors.match_queue(user=user, marac=marac).count()
+    matches = referral_selectors.pending_match_decisions(user=user, marac=marac).values("referral_id").distinct().count()
     if matches:
         panel.attention.append(
             Attention(f"{matches} referral{'s have' if matches > 1 else ' has'} possible matches to confirm or reject", reverse("referrals:matches", args=[marac.slug]))
