@@ -68,6 +68,9 @@ NOT_CASE_DATA = {
     "actions:records-updated": "POST only: ticks an agency's records update and redirects",
     "meetings:research-delegate": "POST only: hands research to a colleague and redirects",
     "meetings:research-delegation-withdraw": "POST only: withdraws a hand-over and redirects",
+    "actions:chase": "POST only: emails the owning agency a link and redirects",
+    "actions:agency-chase": "POST only: emails an agency a link and redirects",
+    "meetings:research-remind": "POST only: emails an agency a link and redirects",
 }
 # Every URL the scan fetches: the URL table's pages and the sign-in pages.
 SCANNED = set(PROTECTED) | set(PUBLIC)
@@ -168,6 +171,9 @@ def _build_world():
             description="Flag the tenancy file", for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
         )
         action_services.flag_reminders_send(today=flag.flag_expires_on)
+        # The coordinator chases housing: one action, then everything it has open.
+        action_services.action_chase(by=coordinator, action=action)
+        action_services.agency_chase(by=coordinator, marac=marac, agency=users["representative"].agency)
         delegation = meeting_services.research_delegate(
             by=users["representative"], meeting=meeting, referral=listed, delegate=referrer, invited_to_slot=True
         )
@@ -221,6 +227,8 @@ def _build_world():
         "actions:mine": [{"slug": marac.slug}],
         "actions:action": [{"pk": a.pk} for a in (action, flag)],
         "actions:flags": [{"slug": marac.slug}],
+        "actions:all": [{"slug": marac.slug}],
+        "referrals:matches": [{"slug": marac.slug}],
         "meetings:delegated-research": [{"pk": delegation.pk}],
         "meetings:research-delegate": [{"public_id": meeting.public_id, "referral_id": listed.public_id}],
         "meetings:research-delegation-withdraw": [{"pk": delegation.pk}],
