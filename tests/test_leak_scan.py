@@ -77,6 +77,9 @@ NOT_CASE_DATA = {
     "api-v1:referrals": "POST only: answers with the new referral's identifiers, criteria and score, no person's details",
     "api-v1:research": "POST only: answers with the research return's identifiers and status",
     "api-v1:action-updates": "POST only: answers with the action as the agency reported it (scanned as api-v1:action)",
+    "actions:chase": "POST only: emails the owning agency a link and redirects",
+    "actions:agency-chase": "POST only: emails an agency a link and redirects",
+    "meetings:research-remind": "POST only: emails an agency a link and redirects",
 }
 # API endpoints read with credentials (`test_no_sealed_value_through_the_api`).
 API_SCANNED = {name for name, endpoint in API_ENDPOINTS.items() if endpoint.method == "get"}
@@ -179,6 +182,9 @@ def _build_world():
             description="Flag the tenancy file", for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
         )
         action_services.flag_reminders_send(today=flag.flag_expires_on)
+        # The coordinator chases housing: one action, then everything it has open.
+        action_services.action_chase(by=coordinator, action=action)
+        action_services.agency_chase(by=coordinator, marac=marac, agency=users["representative"].agency)
         delegation = meeting_services.research_delegate(
             by=users["representative"], meeting=meeting, referral=listed, delegate=referrer, invited_to_slot=True
         )
@@ -246,6 +252,8 @@ def _build_world():
         "actions:mine": [{"slug": marac.slug}],
         "actions:action": [{"pk": a.pk} for a in (action, flag)],
         "actions:flags": [{"slug": marac.slug}],
+        "actions:all": [{"slug": marac.slug}],
+        "referrals:matches": [{"slug": marac.slug}],
         "meetings:delegated-research": [{"pk": delegation.pk}],
         "meetings:research-delegate": [{"public_id": meeting.public_id, "referral_id": listed.public_id}],
         "meetings:research-delegation-withdraw": [{"pk": delegation.pk}],

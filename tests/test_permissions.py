@@ -74,6 +74,7 @@ PROTECTED = {
     "referrals:sent": {"referrer"},
     "referrals:referral": {"referrer"},  # the outcome, for the referrer
     "referrals:quality-concern": {"coordinator"},
+    "referrals:matches": {"coordinator"},  # the queue of possible matches to confirm
     # The housing representative's agency referred the case; the Idva service holds
     # the Idva referral; children's social care holds the children's referral.
     "referrals:case": {"coordinator", "chair", "representative", "idva", "csc_representative"},
@@ -107,6 +108,7 @@ PROTECTED = {
     "actions:mine": ATTENDEES,
     "actions:action": {"coordinator", "chair", "representative"},  # owned by housing
     "actions:flags": {"coordinator"},  # flags due, overdue and confirmed: the coordinator's view
+    "actions:all": {"coordinator", "chair"},  # every action of the Marac; the coordinator chases
     # Figures, never a person: governance, chair and coordinator; the return is the coordinator's.
     "governance:dashboard": {"coordinator", "chair", "governance"},
     "governance:definitions": {"coordinator", "chair", "governance"},
@@ -165,6 +167,9 @@ POST_ONLY = {
     "meetings:research-delegation-withdraw",
     "actions:flag-removed",  # tests/test_write_permissions.py
     "api:credential-revoke",
+    "actions:chase",
+    "actions:agency-chase",
+    "meetings:research-remind",
 }
 # The REST API answers credentials, not sessions: its endpoints are declared, with who
 # may call each, in tests/api/table.py (and asserted in tests/api/test_endpoints.py).
@@ -273,6 +278,10 @@ def _build_world():
         "actions:agency-summary": {"public_id": meeting.public_id},
         "actions:mine": {"slug": marac.slug},
         "actions:flags": {"slug": marac.slug},
+        "actions:all": {"slug": marac.slug},
+        "actions:chase": {"pk": action.pk},
+        "actions:agency-chase": {"slug": marac.slug, "agency_id": users["representative"].agency_id},
+        "meetings:research-remind": {"public_id": meeting.public_id, "agency_id": users["representative"].agency_id},
         "actions:action": {"pk": action.pk},
         "actions:flag-removed": {"pk": action.pk},
         "referrals:step": {"public_id": draft.public_id, "slug": "victim"},
@@ -285,6 +294,7 @@ def _build_world():
         "referrals:break-glass": {"public_id": restricted.case.public_id},
         "referrals:break-glass-review": {"pk": grant.pk},
         "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
+        "referrals:matches": {"slug": marac.slug},
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},

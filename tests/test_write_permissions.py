@@ -287,7 +287,7 @@ WRITES = {
     # A published meeting nobody has signed for yet.
     "meetings:declaration": Write(lambda w: {"public_id": w["unsigned"].public_id}, lambda w: {"agree": "yes"}, ATTENDEES),
     "meetings:research-case": Write(
-        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0"}, RESEARCHERS
+        lambda w: {"public_id": w["meeting"].public_id, "referral_id": w["listed"].public_id}, lambda w: {"action": "no-trace", "version": "0", "confirm_no_trace": "yes"}, RESEARCHERS
     ),
     # The register belongs to the meeting: the chair takes it as well as the coordinator.
     "meetings:register": Write(
@@ -396,6 +396,13 @@ WRITES = {
     "api:credential-revoke": Write(
         lambda w: {"pk": w["api_credential"].pk}, lambda w: {}, {"coordinator"},
         check=lambda w, actor: _assert(_fresh(w["api_credential"]).revoked_at is not None),
+    ),
+    # The coordinator reminds housing of one action, of all its open actions, or of its
+    # research (an email with a link, and the row that stops a second one today).
+    "actions:chase": Write(lambda w: {"pk": w["action"].pk}, lambda w: {}, {"coordinator"}),
+    "actions:agency-chase": Write(lambda w: {"slug": w["marac"].slug, "agency_id": w["users"]["representative"].agency_id}, lambda w: {}, {"coordinator"}),
+    "meetings:research-remind": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "agency_id": w["users"]["uninvolved_representative"].agency_id}, lambda w: {}, {"coordinator"}
     ),
 }
 
@@ -669,6 +676,8 @@ def _kwargs_for(world, url_name):
         "actions:agency-summary": {"public_id": world["meeting"].public_id},
         "actions:mine": {"slug": world["marac"].slug},
         "actions:flags": {"slug": world["marac"].slug},
+        "actions:all": {"slug": world["marac"].slug},
+        "referrals:matches": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
         "api:credentials": {"slug": world["marac"].slug},

@@ -111,8 +111,8 @@ def test_overdue_actions_roll_forward_into_the_next_meeting(marac, staff, heard)
     outstanding = list(selectors.outstanding_for(user=staff["chair"], meeting=next_meeting))
     assert overdue in outstanding and done in outstanding and len(outstanding) == 2
     assert list(selectors.outstanding_for(user=staff["housing_rep"], meeting=next_meeting)) == []
-    chase = dict(selectors.chase_list(user=staff["coordinator"], marac=marac))
-    assert chase[staff["housing_rep"].agency] == [overdue]
+    chase = selectors.marac_actions(user=staff["coordinator"], marac=marac, view="overdue", agency=staff["housing_rep"].agency)
+    assert list(chase) == [overdue]
 
 
 def test_reminders_before_due_and_when_overdue_through_the_task_system(django_capture_on_commit_callbacks, staff, heard):

@@ -69,7 +69,8 @@ def test_listing_publication_research_and_the_pdf(new_page, demo, tmp_path):
     childrens.click_and_check("text=Research for the meeting of")
     _sign_declaration(childrens)
     childrens.click_and_check("a:has-text('Case ') >> nth=0")
-    childrens.click_and_check("button:has-text('No trace')")
+    childrens.check("#confirm_no_trace")
+    childrens.click_and_check("button:has-text('Record no trace')")
     assert "holds no information" in childrens.inner_text("main")
 
     coordinator.visit(f"/meetings/{meeting.public_id}/research/", screenshot="research-matrix")

@@ -130,13 +130,35 @@ def test_research_visibility_before_the_meeting_is_the_marac_s_choice(marac, peo
         assert ("Tenancy warning issued" in client.get(url).content.decode()) is expected, role
 
 
-def test_no_trace_in_one_click(people, published):
+def test_no_trace_sits_below_the_form_and_asks_for_confirmation(people, published):
     meeting, referral = published
     client = _client(people["probation_rep"])
     client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
-    response = client.post(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id]), {"action": "no-trace", "version": 0})
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    page = client.get(url).content.decode()
+    assert page.index("Return research") < page.index("Record no trace")
+    response = client.post(url, {"action": "no-trace", "version": 0}, follow=True)
+    assert "Confirm that your agency has checked its records" in response.content.decode()
+    assert not referral.research.exists()
+    response = client.post(url, {"action": "no-trace", "version": 0, "confirm_no_trace": "yes"})
     assert response.status_code == 302
     assert referral.research.get(agency=people["probation_rep"].agency).no_trace
+
+
+def test_research_form_opens_with_the_case_list_entry_and_a_section_per_person(people, published):
+    """The victim, perpetrator and children as the case list gives them, with the
+    sealed address shown only as sealed to a representative; then the form's sections."""
+    meeting, referral = published
+    client = _client(people["housing_rep"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    page = client.get(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])).content.decode()
+    victim = referral.case.victim
+    assert victim.family_name in page and "What the case list says" in page
+    assert SEALED not in page and "Sealed" in page
+    for child in referral.people.filter(role="child").select_related("person"):
+        assert child.person.family_name in page and f"{child.person.date_of_birth:%-d %b %Y}" in page
+    for section in ("The victim", "The perpetrator", "The children", "Your agency’s record"):
+        assert f'<h2 class="govuk-fieldset__heading">{section}</h2>' in page
 
 
 def _researcher(marac, meeting, colleague):
@@ -179,7 +201,7 @@ def test_no_trace_cannot_overwrite_research_a_colleague_just_saved(marac, people
     second = _researcher(marac, meeting, people["housing_rep"])
     first.post(url, {"action": "return", "version": 0, "facts": "Tenancy warning in May"})
     for stale in ({"version": 0}, {}):
-        response = second.post(url, {"action": "no-trace", **stale})
+        response = second.post(url, {"action": "no-trace", "confirm_no_trace": "yes", **stale})
         assert "Nothing was recorded" in response.content.decode()
     research = referral.research.get(agency=people["housing_rep"].agency)
     assert not research.no_trace and research.facts == "Tenancy warning in May"

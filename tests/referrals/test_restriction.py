@@ -21,6 +21,7 @@ from openmarac.accounts import mfa
 from openmarac.accounts.models import AgencyKind, Role
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions import services as action_services
+from openmarac.actions.models import Action
 from openmarac.audit.models import AuditEvent
 from openmarac.core.selectors import home_panels
 from openmarac.meetings import selectors as meeting_selectors
@@ -298,7 +299,7 @@ def _reads(user, world):
         "action": action_selectors.action_for(user=user, pk=world["action"].pk) is not None,
         "actions": action_selectors.actions_of_agency(user=user, marac=marac).filter(case=case).exists()
         or action_selectors.outstanding_for(user=user, meeting=meeting).filter(case=case).exists()
-        or any(a.case_id == case.pk for _, actions in (action_selectors.chase_list(user=user, marac=marac, today=timezone.localdate() + timedelta(days=31)) or []) for a in actions),
+        or (action_selectors.marac_actions(user=user, marac=marac, view="overdue", today=timezone.localdate() + timedelta(days=31)) or Action.objects.none()).filter(case=case).exists(),
         "idva": referral_selectors.idva_referral_for(user=user, pk=referral.idva_referral.pk) is not None
         or referral_selectors.idva_referrals_for(user=user, marac=marac).filter(pk=referral.idva_referral.pk).exists(),
         "children": referral_selectors.children_prompt_for(user=user, pk=referral.children_prompt.pk) is not None

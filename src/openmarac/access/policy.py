@@ -356,6 +356,11 @@ def can_work_sharing_decision(user, decision):
 MEETING_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA})
 
 
+def can_chase_actions(user, marac):
+    """Remind an agency of its actions or its research: the coordinator."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
 def can_prepare_meetings(user, marac):
     """The meeting pattern, listing, publication and the register."""
     return has_role(user, marac, Role.COORDINATOR)

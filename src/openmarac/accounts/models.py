@@ -9,6 +9,13 @@ from django.db.models.functions import Lower
 class Marac(models.Model):
     """One local area's conference, with the local settings its rules use."""
 
+    class Nation(models.TextChoices):
+        """Whose bank holidays the meeting pattern avoids (England and Wales share theirs)."""
+
+        ENGLAND_AND_WALES = "england_wales", "England and Wales"
+        SCOTLAND = "scotland", "Scotland"
+        NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+
     class Cadence(models.TextChoices):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
@@ -39,6 +46,9 @@ class Marac(models.Model):
         max_length=60, default="safelives-dash", help_text="The risk checklist referrers complete (a definition id)."
     )
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
+    nation = models.CharField(
+        max_length=20, choices=Nation.choices, default=Nation.ENGLAND_AND_WALES, help_text="Whose bank holidays the meeting pattern avoids."
+    )
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
     )

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from openmarac.core.forms import GovukForm
 from openmarac.meetings.models import RepeatDecision, Risk
@@ -153,3 +154,24 @@ class RepeatDecisionDoneForm(GovukForm):
     decision = forms.IntegerField(widget=forms.HiddenInput)
     done_on = _date("Done on")
     note = forms.CharField(label="What happened (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ActionFilterForm(GovukForm):
+    """Narrows the Marac's action list (a GET form: nothing typed is lost on error)."""
+
+    agency = forms.ModelChoiceField(label="Agency", queryset=None, required=False, empty_label="Any agency")
+    meeting = forms.ModelChoiceField(label="Agreed at", queryset=None, required=False, empty_label="Any meeting", to_field_name="public_id")
+    status = forms.ChoiceField(label="Status", choices=[("", "Any status"), *Action.Status.choices], required=False)
+    due_from = _date("Due on or after", required=False)
+    due_to = _date("Due on or before", required=False)
+
+    def __init__(self, *args, agencies, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies
+        self.fields["meeting"].queryset = meetings
+        self.fields["meeting"].label_from_instance = lambda meeting: f"{timezone.localtime(meeting.starts_at):%-d %B %Y}"
+
+    def filters(self):
+        """The selector's keyword arguments; an invalid filter is left out (and shown)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -142,3 +142,24 @@ class ActionProposal(models.Model):
     class Meta:
         ordering = ["proposed_at", "id"]
         indexes = [models.Index(fields=["hearing", "status"])]
+
+
+class ChaseReminder(models.Model):
+    """A reminder the coordinator sent by hand: about one action (`action` set) or about
+    everything an agency has open. At most one of each a day, so a double click or an
+    impatient morning does not flood an agency's inbox."""
+
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["action", "sent_on"], condition=models.Q(action__isnull=False), name="one_action_chase_a_day"),
+            models.UniqueConstraint(
+                fields=["marac", "agency", "sent_on"], condition=models.Q(action__isnull=True), name="one_agency_chase_a_day"
+            ),
+        ]

@@ -1,8 +1,6 @@
 """Reads of action plans, scoped through the access policy."""
 
-from collections import defaultdict
-
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -91,14 +89,79 @@ def overdue_count(*, user, marac):
     return _overdue(marac).count() if policy.has_role(user, marac, Role.COORDINATOR) else 0
 
 
-def chase_list(*, user, marac, today=None):
-    """Overdue open actions grouped by agency, for the coordinator."""
-    if not policy.has_role(user, marac, Role.COORDINATOR):
+DUE_SOON_DAYS = 14
+RECENTLY_DONE_DAYS = 28
+
+# The views of the Marac's action list: name, label, filter (given today).
+MARAC_ACTION_VIEWS = {
+    "overdue": ("Overdue", lambda today: Q(status=Action.Status.OPEN, due_on__lt=today)),
+    "due_soon": ("Due soon", lambda today: Q(status=Action.Status.OPEN, due_on__gte=today, due_on__lte=today + timezone.timedelta(days=DUE_SOON_DAYS))),
+    "completed": (
+        "Recently completed",
+        lambda today: Q(status__in=[Action.Status.COMPLETED, Action.Status.NOT_POSSIBLE], updated_at__date__gte=today - timezone.timedelta(days=RECENTLY_DONE_DAYS)),
+    ),
+    "all": ("All actions", lambda today: Q()),
+}
+
+
+def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status="", due_from=None, due_to=None, today=None):
+    """Every action of the Marac for the coordinator and the chair, one view of it
+    (overdue, due soon, recently completed, all) narrowed by agency (owning or joint),
+    meeting, status and due dates. None for anyone else. The chase list is the overdue
+    view."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
-    grouped = defaultdict(list)
-    for action in _overdue(marac, today).filter(policy.visible_actions_q(user)).select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies"):
-        grouped[action.owner_agency].append(action)
-    return sorted(grouped.items(), key=lambda pair: pair[0].name)
+    today = today or timezone.localdate()
+    actions = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS[view][1](today))
+    if agency is not None:
+        actions = actions.filter(Q(owner_agency=agency) | Q(joint_agencies=agency))
+    if meeting is not None:
+        actions = actions.filter(hearing__item__meeting=meeting)
+    if status:
+        actions = actions.filter(status=status)
+    if due_from:
+        actions = actions.filter(due_on__gte=due_from)
+    if due_to:
+        actions = actions.filter(due_on__lte=due_to)
+    order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
+    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").distinct().order_by(*order)
+
+
+def marac_action_counts(*, user, marac, today=None):
+    """How many actions each view holds, for its tab: one query."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return {}
+    today = today or timezone.localdate()
+    base = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
+    return base.aggregate(**{name: Count("id", filter=rule(today), distinct=True) for name, (_, rule) in MARAC_ACTION_VIEWS.items()})
+
+
+def action_filter_choices(*, marac, since_days=730):
+    """The agencies and meetings the action list can be narrowed to: the Marac's
+    agencies, and its meetings of the last two years that agreed actions."""
+    from openmarac.accounts.models import Agency
+
+    agencies = Agency.objects.filter(marac_links__marac=marac).order_by("name")
+    meetings = (
+        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days), items__hearing__actions__isnull=False)
+        .distinct()
+        .order_by("-starts_at")
+    )
+    return agencies, meetings
+
+
+def open_by_agency(*, user, marac, today=None):
+    """Each agency with open actions: how many, and how many overdue, for the chase
+    buttons (one query). Empty for anyone who may not chase."""
+    if not policy.can_chase_actions(user, marac):
+        return []
+    today = today or timezone.localdate()
+    return list(
+        Action.objects.filter(policy.visible_actions_q(user), case__marac=marac, status=Action.Status.OPEN)
+        .values("owner_agency", "owner_agency__name")
+        .annotate(open=Count("id", distinct=True), overdue=Count("id", filter=Q(due_on__lt=today), distinct=True))
+        .order_by("-overdue", "owner_agency__name")
+    )
 
 
 def case_actions_history(*, case):

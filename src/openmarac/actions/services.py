@@ -21,7 +21,7 @@ from openmarac.meetings.services import require_day
 from openmarac.notifications.services import notify
 
 from . import flags
-from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ForWhom
+from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ChaseReminder, ForWhom
 
 FLAG_MONTHS = flags.FLAG_MONTHS
 DUE_SOON_DAYS = 3
@@ -397,6 +397,55 @@ def _remind_owning_agency_once(action, kind, today, *, subject, message):
         path=reverse("actions:action", args=[action.pk]),
     )
     return 1
+
+
+def _chase_once(*, by, marac, agency, action=None):
+    """The row that records a reminder sent by hand today; a second one the same day is
+    refused, so agencies are not flooded."""
+    today = timezone.localdate()
+    _, created = ChaseReminder.objects.get_or_create(marac=marac, agency=agency, action=action, sent_on=today, defaults={"sent_by": by})
+    if not created:
+        raise ValidationError(f"{agency} was already reminded {'of this action ' if action else ''}today. You can remind them again tomorrow.")
+
+
+@transaction.atomic
+def action_chase(*, by, action: Action, request=None) -> None:
+    """The coordinator reminds the owning agency of one open action. The email names no
+    case and no person: only a link to the action."""
+    marac = action.case.marac
+    _require(policy.can_chase_actions(by, marac))
+    if action.status != Action.Status.OPEN:
+        raise ValidationError("Only an open action can be chased.")
+    _chase_once(by=by, marac=marac, agency=action.owner_agency, action=action)
+    notify(
+        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        subject=f"{marac.name}: the coordinator asks about an action",
+        message=f"The {marac.name} coordinator asks {action.owner_agency} to report progress on an action due on {action.due_on:%-d %B %Y}.",
+        path=reverse("actions:action", args=[action.pk]),
+    )
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=action, marac=marac, summary=f"Reminder sent to {action.owner_agency}")
+
+
+@transaction.atomic
+def agency_chase(*, by, marac, agency, request=None) -> int:
+    """The coordinator reminds an agency of all its open actions at once; the email
+    links to the agency's action list. Returns how many actions are open."""
+    _require(policy.can_chase_actions(by, marac))
+    open_count = Action.objects.filter(case__marac=marac, owner_agency=agency, status=Action.Status.OPEN).count()
+    if not open_count:
+        raise ValidationError(f"{agency} has no open actions.")
+    _chase_once(by=by, marac=marac, agency=agency)
+    notify(
+        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency),
+        subject=f"{marac.name}: the coordinator asks about your agency’s actions",
+        message=f"The {marac.name} coordinator asks {agency} to report progress on its open actions.",
+        path=reverse("actions:mine", args=[marac.slug]),
+    )
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, record_type="accounts.agency", record_id=str(agency.pk), marac=marac,
+        summary=f"Reminder sent to {agency} about {open_count} open action{'s' if open_count != 1 else ''}",
+    )
+    return open_count
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from openmarac.risk.models import RiskAssessment
 
 from . import selectors, services
 from .forms import (
+    ActionFilterForm,
     ActionForm,
     ActionReportForm,
     CloseForm,
@@ -403,13 +404,95 @@ def my_actions(request, slug):
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary="Actions list")
     context = {
         "marac": marac,
-        "actions": selectors.actions_of_agency(user=request.user, marac=marac),
-        "chase": selectors.chase_list(user=request.user, marac=marac),
+        "actions": paginate(request, selectors.actions_of_agency(user=request.user, marac=marac)),
+        "can_chase": policy.can_chase_actions(request.user, marac),
+        "sees_all": policy.has_role(request.user, marac, *policy.ALL_CASES_ROLES),
+        "overdue_count": selectors.overdue_count(user=request.user, marac=marac),
         "flags": selectors.expiring_flags(user=request.user, marac=marac),
-        "ended": paginate(request, selectors.ended_by_transfer(user=request.user, marac=marac)),
+        "ended": paginate(request, selectors.ended_by_transfer(user=request.user, marac=marac), param="ended"),
         "today": timezone.localdate(),
     }
     return render(request, "actions/my_actions.html", context)
+
+
+def _marac_or_404(request, slug, allowed, record="actions.action"):
+    marac = Marac.objects.filter(slug=slug).first()
+    if marac is None or not allowed(request.user, marac):
+        not_found(request, record, f"list {slug}")
+    return marac
+
+
+@login_required
+@require_safe
+def marac_actions(request, slug):
+    """Every action of the Marac for the coordinator and the chair: overdue (the chase
+    list), due soon, recently completed or all, narrowed by agency, meeting, status and
+    due date, with a reminder button per action and per agency for the coordinator."""
+    marac = _marac_or_404(request, slug, lambda user, m: policy.has_role(user, m, *policy.ALL_CASES_ROLES))
+    view = request.GET.get("view") if request.GET.get("view") in selectors.MARAC_ACTION_VIEWS else "overdue"
+    agencies, meetings = selectors.action_filter_choices(marac=marac)
+    form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings)
+    actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **form.filters())
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
+    counts = selectors.marac_action_counts(user=request.user, marac=marac)
+    context = {
+        "marac": marac,
+        "view": view,
+        "label": selectors.MARAC_ACTION_VIEWS[view][0],
+        "tabs": [(name, label, counts[name]) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
+        "form": form,
+        "page": paginate(request, actions),
+        "agencies": selectors.open_by_agency(user=request.user, marac=marac),
+        "can_chase": policy.can_chase_actions(request.user, marac),
+        "today": timezone.localdate(),
+        "here": request.get_full_path(),
+        "filter_query": _without(request.GET, "view", "page"),
+    }
+    return render(request, "actions/marac_actions.html", context)
+
+
+def _without(query, *names):
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
+
+
+def _back(request, default):
+    """Back to the list the button was pressed on (a path on this site only)."""
+    target = request.POST.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@login_required
+@require_POST
+def action_chase(request, pk):
+    action = selectors.action_for(user=request.user, pk=pk)
+    if action is None or not policy.can_chase_actions(request.user, action.case.marac):
+        not_found(request, "actions.action", pk)
+    try:
+        services.action_chase(by=request.user, action=action, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Reminder sent to {action.owner_agency}. The email carries a link only.")
+    return redirect(_back(request, reverse("actions:all", args=[action.case.marac.slug])))
+
+
+@login_required
+@require_POST
+def agency_chase(request, slug, agency_id):
+    marac = _marac_or_404(request, slug, policy.can_chase_actions)
+    agency = Agency.objects.filter(pk=agency_id, marac_links__marac=marac).first()
+    if agency is None:
+        not_found(request, "accounts.agency", agency_id)
+    try:
+        count = services.agency_chase(by=request.user, marac=marac, agency=agency, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Reminder sent to {agency} about its {count} open action{'s' if count != 1 else ''}. The email carries a link only.")
+    return redirect(_back(request, reverse("actions:all", args=[marac.slug])))
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,6 +89,7 @@ def personal_attention(*, user):
 
 
 def _coordinator(user, marac, panel):
+    _next_meeting(user, marac, panel)
     for link in account_selectors.core_agencies_without_representative(user=user, marac=marac):
         panel.attention.append(Attention(f"{link.agency} is a core agency with no representative", reverse("accounts:agencies", args=[marac.slug])))
     awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).count()
@@ -103,9 +105,11 @@ def _coordinator(user, marac, panel):
                     urgent=timezone.now() > meeting.research_deadline,
                 )
             )
-    pending = referral_selectors.pending_match_decisions(user=user, marac=marac).select_related("referral__case")
-    for case in {c.referral.case for c in pending}:
-        panel.attention.append(Attention(f"Case {case.reference}: possible matches to confirm or reject", reverse("referrals:case", args=[case.public_id])))
+    matches = referral_selectors.pending_match_decisions(user=user, marac=marac).values("referral_id").distinct().count()
+    if matches:
+        panel.attention.append(
+            Attention(f"{matches} referral{'s have' if matches > 1 else ' has'} possible matches to confirm or reject", reverse("referrals:matches", args=[marac.slug]))
+        )
     # Shown until a coordinator reviews it (issue 14): break-glass must never go unnoticed.
     for grant in restriction.grants_awaiting_review(user=user, marac=marac):
         panel.attention.append(
@@ -116,7 +120,7 @@ def _coordinator(user, marac, panel):
         )
     overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
-        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:mine", args=[marac.slug]), urgent=True))
+        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:all", args=[marac.slug]), urgent=True))
     today = timezone.localdate()
     # Shown until done: the one-month deadline is the law's, not the Marac's.
     for sar in record_selectors.open_sars(marac=marac):
@@ -130,7 +134,9 @@ def _coordinator(user, marac, panel):
     panel.links += [
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
-        ("Actions and chase list", reverse("actions:mine", args=[marac.slug])),
+        ("All actions and the chase list", reverse("actions:all", args=[marac.slug])),
+        ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
+        ("Possible matches to confirm", reverse("referrals:matches", args=[marac.slug])),
         ("Subject access requests", reverse("records:sar-list", args=[marac.slug])),
         ("Confidentiality audit", reverse("audit:views-by-user", args=[marac.slug])),
         ("Users", reverse("accounts:members", args=[marac.slug])),
@@ -141,8 +147,29 @@ def _coordinator(user, marac, panel):
     ]
 
 
+def _next_meeting(user, marac, panel):
+    """The next meeting and how ready it is: cases, research returned of expected and
+    declarations signed."""
+    ready = meeting_selectors.next_meeting_readiness(user=user, marac=marac)
+    if ready is None:
+        panel.attention.append(Attention("No meeting is scheduled", reverse("meetings:meetings", args=[marac.slug])))
+        return
+    meeting = ready.meeting
+    text = f"Next: the {meeting.title}, {ready.cases} case{'s' if ready.cases != 1 else ''}"
+    if meeting.published_at:
+        text += f"; research returned {ready.research_returned} of {ready.research_expected}; {ready.declarations_signed} declaration{'s' if ready.declarations_signed != 1 else ''} signed"
+    else:
+        text += "; case list not yet sent"
+    panel.attention.append(Attention(text, reverse("meetings:meeting", args=[meeting.public_id])))
+
+
 def _chair(user, marac, panel):
+    _next_meeting(user, marac, panel)
+    overdue = action_selectors.marac_action_counts(user=user, marac=marac).get("overdue", 0)
+    if overdue:
+        panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} across the Marac", reverse("actions:all", args=[marac.slug])))
     panel.links += [
+        ("All actions", reverse("actions:all", args=[marac.slug])),
         ("Referrals awaiting listing", reverse("meetings:listing", args=[marac.slug])),
         ("Meetings", reverse("meetings:meetings", args=[marac.slug])),
         ("Figures: how the Marac is working", reverse("governance:dashboard", args=[marac.slug])),
@@ -165,25 +192,31 @@ def _agency_work(user, marac, panel):
             )
     today = timezone.localdate()
     # Records updates stay on the page until ticked, whatever their due date.
-    for action in action_selectors.records_updates_open(user=user, marac=marac):
+    records = action_selectors.records_updates_open(user=user, marac=marac).aggregate(n=Count("id"), late=Count("id", filter=Q(due_on__lt=today)))
+    if records["n"]:
         panel.attention.append(
             Attention(
-                f"Case {action.case.reference}: update your agency’s records (due {action.due_on:%-d %B})",
-                reverse("actions:action", args=[action.pk]),
-                urgent=action.due_on < today,
+                f"{records['n']} case{'s' if records['n'] > 1 else ''} on which to update your agency’s records after the meeting",
+                reverse("actions:mine", args=[marac.slug]),
+                urgent=bool(records["late"]),
             )
         )
-    due = (
+    actions = (
         action_selectors.actions_of_agency(user=user, marac=marac)
-        .filter(status="open", due_on__lte=today + timezone.timedelta(days=7))
+        .filter(status="open")
         .exclude(kind=ActionKind.UPDATE_RECORDS)
+        .aggregate(n=Count("id", distinct=True), late=Count("id", filter=Q(due_on__lt=today), distinct=True),
+                   soon=Count("id", filter=Q(due_on__gte=today, due_on__lte=today + timezone.timedelta(days=7)), distinct=True))
     )
-    for action in due:
+    if actions["late"]:
+        panel.attention.append(
+            Attention(f"{actions['late']} overdue action{'s' if actions['late'] > 1 else ''} of your agency: report progress", reverse("actions:mine", args=[marac.slug]), urgent=True)
+        )
+    if actions["n"]:
         panel.attention.append(
             Attention(
-                f"Action on case {action.case.reference} {'was' if action.due_on < today else 'is'} due {action.due_on:%-d %B}: report progress",
-                reverse("actions:action", args=[action.pk]),
-                urgent=action.due_on < today,
+                f"{actions['n']} open action{'s' if actions['n'] > 1 else ''} of your agency, {actions['soon']} due in the next 7 days",
+                reverse("actions:mine", args=[marac.slug]),
             )
         )
     panel.links += [

@@ -6,6 +6,7 @@ from openmarac.core.forms import GovukForm, GovukModelForm
 from openmarac.accounts.models import Marac
 
 from .dates import Operation
+from . import listing
 from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
@@ -14,6 +15,21 @@ def _datetime(label, help_text=""):
         label=label,
         help_text=help_text,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class GenerateForm(GovukForm):
+    """Adding meetings from the pattern: from which date, and what to do with a bank
+    holiday of the Marac's nation."""
+
+    first_on = forms.DateField(
+        label="Date of the first new meeting",
+        required=False,
+        help_text="Suggested from the pattern. Meetings are added from this date up to the pattern’s horizon.",
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+    on_holiday = forms.ChoiceField(
+        label="When a meeting falls on a bank holiday", choices=listing.ON_HOLIDAY_CHOICES, initial="move", widget=forms.RadioSelect, required=False
     )
 
 
@@ -95,7 +111,7 @@ class ResearchForm(GovukModelForm):
         model = ResearchReturn
         fields = [
             "details_correct", "corrections", "last_contact", "recent_behaviour", "risk_information", "actions_taken",
-            "victim_priorities", "victim_fears", "safe_and_unsafe_people", "facts", "professional_opinion",
+            "victim_priorities", "victim_fears", "safe_and_unsafe_people", "about_children", "facts", "professional_opinion",
         ]
         widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in fields if name != "details_correct"}
         widgets["details_correct"] = forms.RadioSelect
@@ -109,12 +125,28 @@ class ResearchForm(GovukModelForm):
             "victim_priorities": "The victim’s priorities",
             "victim_fears": "The victim’s fears",
             "safe_and_unsafe_people": "People it is safe and not safe to talk to",
+            "about_children": "What your agency knows about each child (name the child)",
             "facts": "Facts (what your records show)",
             "professional_opinion": "Professional opinion (your assessment, marked as opinion)",
         }
 
-    def __init__(self, *args, **kwargs):
+    # The form in the order a representative checks the case-list entry: the people
+    # first, then what the agency has done and thinks.
+    SECTIONS = [
+        ("The victim", ["details_correct", "corrections", "last_contact", "victim_priorities", "victim_fears", "safe_and_unsafe_people"]),
+        ("The perpetrator", ["recent_behaviour", "risk_information"]),
+        ("The children", ["about_children"]),
+        ("Your agency’s record", ["actions_taken", "facts", "professional_opinion"]),
+    ]
+
+    def sections(self):
+        """(title, bound fields) in the order above; the children's section only when
+        the case has children."""
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS if names != ["about_children"] or self.has_children]
+
+    def __init__(self, *args, has_children=True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.has_children = has_children
         self.fields["details_correct"].choices = ResearchReturn.DetailsCorrect.choices
         self.fields["details_correct"].required = False
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0

@@ -3,7 +3,10 @@
 - A referral is proposed for the earliest meeting that still leaves agencies the
   research lead time and has room. If every such meeting is full it goes to the
   earliest one anyway, flagged: a case is never dropped.
-- A case heard more than six weeks after referral is flagged, with the reason.
+- A case heard more than six weeks after referral is flagged, with the reason. The
+  six-week arithmetic lives in `six_week_target` alone.
+- A case comes back for one review about 12 months after the hearing that listed it,
+  offered in a window around that date (`review_window`).
 - Agenda order: outstanding actions first (a fixed slot), then new and repeat cases
   with children first, then cases 12 months after their last hearing.
 """
@@ -11,7 +14,48 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import holidays
+from dateutil.relativedelta import relativedelta
+
 SIX_WEEKS = timedelta(weeks=6)
+# The 12-month review is offered from four weeks before its date to eight weeks after.
+REVIEW_OFFERED_BEFORE = timedelta(weeks=4)
+REVIEW_OFFERED_AFTER = timedelta(weeks=8)
+
+
+@dataclass(frozen=True)
+class SixWeekTarget:
+    """A case should be heard within six weeks of `start_on` (the referral, or the
+    disclosure when it is known): the last day, and how many days are left today."""
+
+    start_on: date
+    target_on: date
+    days_left: int
+
+    @property
+    def breached(self):
+        return self.days_left < 0
+
+    @property
+    def days_over(self):
+        return max(0, -self.days_left)
+
+    def missed_by(self, meeting_on: date) -> bool:
+        """True when a meeting on `meeting_on` would hear the case after its target."""
+        return meeting_on > self.target_on
+
+
+def six_week_target(start_on: date, today: date) -> SixWeekTarget:
+    """The one place the six-week target is worked out (DOMAIN.md: a meeting within six
+    weeks at most). `start_on` is the date the clock starts from."""
+    target_on = start_on + SIX_WEEKS
+    return SixWeekTarget(start_on=start_on, target_on=target_on, days_left=(target_on - today).days)
+
+
+def review_window(today: date) -> tuple[date, date]:
+    """The last-hearing dates whose 12-month review is offered today: the review date
+    (12 months on) lies between four weeks ahead and eight weeks past."""
+    return (today - REVIEW_OFFERED_AFTER - relativedelta(months=12), today + REVIEW_OFFERED_BEFORE - relativedelta(months=12))
 
 
 @dataclass(frozen=True)
@@ -53,12 +97,22 @@ def propose(*, referred_on, today, meetings, lead_days):
         meeting_id=chosen.meeting_id,
         starts_on=chosen.starts_on,
         over_capacity=with_room is None,
-        over_six_weeks=chosen.starts_on - referred_on > SIX_WEEKS,
+        over_six_weeks=is_late(referred_on, chosen.starts_on),
     )
 
 
+def advance(meetings, proposal):
+    """The loads after one more case goes to the proposed meeting, so the next referral
+    sees the meeting filling up."""
+    if proposal is None:
+        return meetings
+    return [
+        MeetingLoad(m.meeting_id, m.starts_on, m.capacity, m.listed + (m.meeting_id == proposal.meeting_id), m.published) for m in meetings
+    ]
+
+
 def is_late(referred_on, meeting_on):
-    return meeting_on - referred_on > SIX_WEEKS
+    return six_week_target(referred_on, meeting_on).missed_by(meeting_on)
 
 
 @dataclass(frozen=True)
@@ -106,6 +160,71 @@ def working_days_before(day: date, count: int) -> date:
         if day.weekday() < 5:
             count -= 1
     return day
+
+
+# The `holidays` package's subdivisions of GB for each Marac nation.
+HOLIDAY_SUBDIVISIONS = {"england_wales": "ENG", "scotland": "SCT", "northern_ireland": "NIR"}
+ON_HOLIDAY_CHOICES = [
+    ("move", "Move it to the next working day"),
+    ("skip", "Skip it"),
+    ("keep", "Keep it on the bank holiday"),
+]
+
+
+def bank_holidays(nation: str, years) -> dict:
+    """The bank holidays (date: name) of the Marac's nation in the given years,
+    substitute days included."""
+    return dict(holidays.country_holidays("GB", subdiv=HOLIDAY_SUBDIVISIONS[nation], years=list(years)))
+
+
+def next_working_day(day: date, closed) -> date:
+    """The first day from `day` on that is a weekday and not in `closed`."""
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class Placed:
+    pattern_date: date
+    meets_on: date | None  # None when skipped
+    holiday: str = ""  # the bank holiday's name, when the pattern date fell on one
+    # The case list should already have gone (its date is before today).
+    inside_case_list_window: bool = False
+
+    @property
+    def note(self):
+        notes = []
+        if self.holiday and self.meets_on is None:
+            notes.append(f"{self.pattern_date:%A %-d %B %Y} is a bank holiday ({self.holiday}): no meeting made")
+        elif self.holiday and self.meets_on != self.pattern_date:
+            notes.append(f"{self.pattern_date:%A %-d %B %Y} is a bank holiday ({self.holiday}): the meeting is on {self.meets_on:%A %-d %B %Y}")
+        elif self.holiday:
+            notes.append(f"The meeting of {self.meets_on:%A %-d %B %Y} falls on a bank holiday ({self.holiday})")
+        if self.inside_case_list_window:
+            notes.append(f"The meeting of {self.meets_on:%A %-d %B %Y} is inside its case-list window: its case list is already due")
+        return "; ".join(notes)
+
+
+def place_meetings(pattern, *, holidays_by_date, on_holiday, today, lead_days, taken=()):
+    """Where each pattern date's meeting goes: moved off a bank holiday to the next
+    working day (not one already holding a meeting), skipped, or kept there and
+    flagged; and flagged when the case list would already be due (fewer than
+    `lead_days` days ahead)."""
+    placed = []
+    taken = set(taken)
+    for day in pattern:
+        holiday = holidays_by_date.get(day, "")
+        meets_on = day
+        if holiday and on_holiday == "skip":
+            meets_on = None
+        elif holiday and on_holiday == "move":
+            meets_on = next_working_day(day, set(holidays_by_date) | taken)
+        if meets_on is not None:
+            taken.add(meets_on)
+        window = meets_on is not None and (meets_on - today).days < lead_days
+        placed.append(Placed(day, meets_on, holiday, window))
+    return placed
 
 
 def pattern_dates(*, cadence, first_on_or_after, weekday, until):

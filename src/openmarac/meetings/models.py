@@ -165,6 +165,7 @@ class ResearchReturn(models.Model):
     victim_priorities = models.TextField(blank=True)
     victim_fears = models.TextField(blank=True)
     safe_and_unsafe_people = models.TextField(blank=True)
+    about_children = models.TextField(blank=True)
     facts = models.TextField(blank=True)
     professional_opinion = models.TextField(blank=True)
     returned_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, F, Prefetch, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -156,45 +156,141 @@ def _recent_repeats(meeting, case_ids, on):
     return {row["case_id"]: row["n"] for row in rows}
 
 
-def anniversaries_due(*, user, marac, within_days=28):
-    """Cases whose 12 months since their last hearing fall within the coming weeks and
-    that are not yet listed for that review."""
+def anniversaries_due(*, user, marac, today=None):
+    """Cases due their one review 12 months after the hearing that last listed them,
+    offered in a window around that date (`listing.review_window`). Never a case whose
+    last hearing was imported history (no meeting here heard it), never one already
+    listed for its review, and never again after the review itself. A queryset, so the
+    page reads only the rows it shows."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
-        return []
-    horizon = timezone.localdate() + timezone.timedelta(days=within_days)
-    cases = Case.objects.filter(marac=marac, status=Case.Status.OPEN, last_heard_on__lte=horizon - relativedelta(months=12)).select_related("victim")
-    listed = set(
-        AgendaItem.objects.filter(referral__case__in=cases, section=AgendaItem.Section.ANNIVERSARY, meeting__status="scheduled")
-        .filter(meeting__starts_at__date__gt=F("referral__case__last_heard_on"))
-        .values_list("referral__case_id", flat=True)
+        return Case.objects.none()
+    earliest, latest = listing.review_window(today or timezone.localdate())
+    heard_here = AgendaItem.objects.filter(
+        referral__case=OuterRef("pk"), section=AgendaItem.Section.NEW_AND_REPEAT, referral__heard_on=OuterRef("last_heard_on")
     )
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=marac).values_list("case_id", flat=True))
-    due = [case for case in cases if case.pk not in listed]
-    for case in due:
-        case.restricted = case.pk in hidden
-    return due
+    # Listed for review (or reviewed) since the last hearing: the review itself counts.
+    reviewed = AgendaItem.objects.filter(
+        referral__case=OuterRef("pk"), section=AgendaItem.Section.ANNIVERSARY, meeting__status=Meeting.Status.SCHEDULED,
+        meeting__starts_at__date__gte=OuterRef("last_heard_on"),
+    )
+    hidden = policy.restricted_case_ids_hidden_from(user).filter(case_id=OuterRef("pk"))
+    return (
+        Case.objects.filter(marac=marac, status=Case.Status.OPEN, last_heard_on__gte=earliest, last_heard_on__lte=latest)
+        .filter(Exists(heard_here))
+        .exclude(Exists(reviewed))
+        .annotate(restricted=Exists(hidden))
+        .order_by("last_heard_on", "id")
+    )
 
 
 def awaiting_listing(*, user, marac):
-    """Referrals awaiting listing with the meeting each would be proposed for."""
+    """Referrals awaiting listing, oldest first: page them, then `listing_rows`."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
-        return []
+        return Referral.objects.none()
+    # A restricted case is still listed by any coordinator, but shown without details.
+    hidden = policy.restricted_case_ids_hidden_from(user).filter(case_id=OuterRef("case_id"))
+    return (
+        Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING)
+        .select_related("case", "case__victim", "referring_agency")
+        .annotate(restricted=Exists(hidden))
+        .order_by("submitted_at", "id")
+    )
+
+
+@dataclass
+class ListingRow:
+    referral: Referral
+    proposal: listing.Proposal | None
+    meeting: Meeting | None
+    target: listing.SixWeekTarget
+
+
+def listing_rows(*, marac, page, today=None):
+    """One page of awaiting referrals with the meeting each would be proposed for and
+    its six-week target. Referrals on earlier pages are counted into the meetings'
+    loads first, so a page proposes what listing them all in order would."""
+    today = today or timezone.localdate()
     loads = meeting_loads(marac)
     meetings = {m.pk: m for m in Meeting.objects.filter(pk__in=[load.meeting_id for load in loads])}
+    lead_days = marac.case_list_lead_days
+    for _ in range(page.start_index() - 1 if page.paginator.count else 0):
+        loads = listing.advance(loads, listing.propose(referred_on=today, today=today, meetings=loads, lead_days=lead_days))
     rows = []
-    referrals = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).select_related("case", "case__victim", "referring_agency")
-    # A restricted case is still listed by any coordinator, but shown without details.
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=marac).values_list("case_id", flat=True))
-    for referral in referrals.order_by("submitted_at"):
-        referral.restricted = referral.case_id in hidden
-        proposal = proposal_for(referral, loads)
-        if proposal:
-            # Count the proposal in, so the next referral sees the meeting filling up.
-            loads = [
-                listing.MeetingLoad(l.meeting_id, l.starts_on, l.capacity, l.listed + (l.meeting_id == proposal.meeting_id), l.published) for l in loads
-            ]
-        rows.append((referral, proposal, meetings.get(proposal.meeting_id) if proposal else None))
+    for referral in page:
+        proposal = listing.propose(referred_on=referral.referred_on, today=today, meetings=loads, lead_days=lead_days)
+        loads = listing.advance(loads, proposal)
+        meeting = meetings.get(proposal.meeting_id) if proposal else None
+        rows.append(ListingRow(referral, proposal, meeting, listing.six_week_target(referral.referred_on, today)))
     return rows
+
+
+def listing_meetings(*, user, marac, today=None):
+    """The meetings a coordinator may choose for a referral instead of the proposed
+    one: scheduled, still to come, case list not yet sent. Each says whether the research
+    window (the case list lead time) has already passed."""
+    if not policy.can_prepare_meetings(user, marac):
+        return []
+    today = today or timezone.localdate()
+    meetings = list(
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, published_at__isnull=True, starts_at__gt=timezone.now())
+        .select_related("marac")
+        .annotate(listed=Count("items"))
+        .order_by("starts_at")[:12]
+    )
+    for meeting in meetings:
+        meeting.short_notice = research_window_passed(meeting, today=today)
+    return meetings
+
+
+def research_window_passed(meeting, *, today=None):
+    """True when a case listed now would leave agencies less than the Marac's lead time
+    to research it before the meeting."""
+    today = today or timezone.localdate()
+    return (timezone.localtime(meeting.starts_at).date() - today).days < meeting.marac.case_list_lead_days
+
+
+def agencies_to_remind(*, user, meeting):
+    """The agencies the coordinator may remind of research on this case list: those
+    that have not returned it all, while the case list is out and the meeting to come."""
+    from .services import agencies_missing_research
+
+    if not policy.can_chase_actions(user, meeting.marac) or meeting.published_at is None or meeting.status != Meeting.Status.SCHEDULED:
+        return []
+    return agencies_missing_research(meeting)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How ready a meeting is: what the chair's home page shows."""
+
+    meeting: Meeting
+    cases: int
+    research_returned: int
+    research_expected: int
+    declarations_signed: int
+
+
+def next_meeting_readiness(*, user, marac):
+    """The Marac's next meeting (or one under way today) with its cases, research
+    returned of expected (each researching agency on each case) and declarations
+    signed; None when no meeting is scheduled. For the coordinator and the chair."""
+    from .services import researching_agency_ids
+
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return None
+    meeting = (
+        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gte=timezone.now() - timezone.timedelta(hours=12))
+        .select_related("marac")
+        .order_by("starts_at")
+        .first()
+    )
+    if meeting is None:
+        return None
+    cases = meeting.items.count()
+    agencies = researching_agency_ids(marac)
+    returned = ResearchReturn.objects.filter(meeting=meeting, agency_id__in=agencies, returned_at__isnull=False).count()
+    expected = cases * len(agencies) if meeting.published_at else 0
+    return Readiness(meeting, cases, returned, expected, meeting.signatures.count())
 
 
 @dataclass

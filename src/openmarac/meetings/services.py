@@ -1,7 +1,7 @@
 """Writes for meeting preparation: the pattern, meetings, listing, publication,
 research, reminders, the register and the confidentiality declaration."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Membership, Role
+from openmarac.accounts.models import Agency, Membership, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
@@ -128,9 +128,46 @@ def schedule_save(*, by, schedule, cadence=None, request=None):
 
 
 @transaction.atomic
-def meetings_generate(*, marac, by=None, today=None):
-    """Create the pattern's meetings up to the schedule's horizon. Idempotent: a date the
-    pattern already produced (even if that meeting was moved or cancelled) is skipped."""
+class Generated(list):
+    """The meetings a run of the pattern created, with `notes`: what the coordinator
+    must be told (bank holidays moved, skipped or kept; case lists already due)."""
+
+    def __init__(self, meetings=(), notes=()):
+        super().__init__(meetings)
+        self.notes = list(notes)
+
+
+def _check_first_date(first_on, cadence, weekday, today):
+    if first_on < today:
+        raise ValidationError({"first_on": "The first meeting date must be today or later"})
+    if cadence == "daily":
+        return
+    day_name = f"{date(2024, 1, 1) + timedelta(days=weekday):%A}"  # 1 January 2024 was a Monday
+    if first_on.weekday() != weekday:
+        raise ValidationError({"first_on": f"The first meeting date must be a {day_name}, the pattern’s day of the week"})
+    if cadence == "monthly" and first_on.day > 7:
+        raise ValidationError({"first_on": f"Monthly meetings fall on the first {day_name} of the month: choose one"})
+
+
+def suggested_first_date(marac, today=None):
+    """The next date the pattern gives after its last meeting (or from today): the
+    answer offered to "when is the first new meeting?"."""
+    today = today or timezone.localdate()
+    schedule = schedule_for(marac)
+    last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
+    if last and marac.meeting_cadence == "fortnightly":
+        return max(last.pattern_date + timedelta(days=14), today)
+    start = max(today, last.pattern_date + timedelta(days=1)) if last else max(today, schedule.first_meeting_on or today)
+    return next(listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=start + timedelta(days=62)), None)
+
+
+def meetings_generate(*, marac, by=None, today=None, first_on=None, on_holiday="move"):
+    """Create the pattern's meetings up to the schedule's horizon, from `first_on` when
+    given (the coordinator's answer to "when is the first meeting?"). Idempotent: a date
+    the pattern already produced (even if that meeting was moved or cancelled) is
+    skipped. A meeting falling on a bank holiday of the Marac's nation is moved to the
+    next working day, skipped or kept (`on_holiday`), and one inside its own case-list
+    window is made but noted: both are in the result's `notes`."""
     if by is not None:
         _require(policy.can_prepare_meetings(by, marac))
     schedule = schedule_for(marac)
@@ -138,11 +175,16 @@ def meetings_generate(*, marac, by=None, today=None):
     until = today + timedelta(weeks=schedule.weeks_ahead)
     last = Meeting.objects.filter(marac=marac, pattern_date__isnull=False).order_by("-pattern_date").first()
     start = today
-    if schedule.first_meeting_on:
-        start = max(today, schedule.first_meeting_on)
-    if not last and schedule.first_meeting_on and marac.meeting_cadence == "fortnightly":
+    anchor = schedule.first_meeting_on
+    if first_on:
+        _check_first_date(first_on, marac.meeting_cadence, schedule.weekday, today)
+        start = anchor = first_on
+        until = max(until, first_on)
+    elif anchor:
+        start = max(today, anchor)
+    if (first_on or not last) and anchor and marac.meeting_cadence == "fortnightly":
         # Keep the fortnight the first meeting date sets.
-        while (start - schedule.first_meeting_on).days % 14 and start <= until:
+        while (start - anchor).days % 14 and start <= until:
             start += timedelta(days=1)
     elif last and marac.meeting_cadence == "fortnightly":
         # Keep the fortnightly rhythm from the last pattern meeting.
@@ -150,11 +192,21 @@ def meetings_generate(*, marac, by=None, today=None):
         while (start - last.pattern_date).days % 14 and start <= until:
             start += timedelta(days=1)
     existing = set(Meeting.objects.filter(marac=marac, pattern_date__gte=today).values_list("pattern_date", flat=True))
-    created = []
-    for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until):
-        if day in existing:
+    taken = {timezone.localtime(at).date() for at in Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=today).values_list("starts_at", flat=True)}
+    pattern = [
+        day
+        for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until)
+        if day not in existing
+    ]
+    placed = listing.place_meetings(
+        pattern, holidays_by_date=listing.bank_holidays(marac.nation, range(start.year, until.year + 2)), on_holiday=on_holiday,
+        today=today, lead_days=marac.case_list_lead_days, taken=taken,
+    )
+    created = Generated(notes=[p.note for p in placed if p.note])
+    for place in placed:
+        if place.meets_on is None:
             continue
-        starts_at = _local(day, schedule.start_time)
+        starts_at = _local(place.meets_on, schedule.start_time)
         created.append(
             Meeting.objects.create(
                 marac=marac,
@@ -165,11 +217,14 @@ def meetings_generate(*, marac, by=None, today=None):
                 capacity=schedule.capacity,
                 minutes_per_case=marac.minutes_per_case,
                 research_deadline=research_deadline_for(starts_at, schedule, schedule.mode),
-                pattern_date=day,
+                pattern_date=place.pattern_date,
             )
         )
-    if created:
-        audit.record(action=audit.Action.CREATED, actor=by, record_type="meetings.meeting", marac=marac, summary=f"{len(created)} meetings generated")
+    if created or created.notes:
+        audit.record(
+            action=audit.Action.CREATED, actor=by, record_type="meetings.meeting", marac=marac,
+            summary=f"{len(created)} meetings generated" + (f" ({len(created.notes)} notes)" if created.notes else ""),
+        )
     return created
 
 
@@ -431,7 +486,7 @@ def publish_due(*, now=None):
 
 RESEARCH_FIELDS = [
     "no_trace", "details_correct", "corrections", "last_contact", "recent_behaviour", "risk_information",
-    "actions_taken", "victim_priorities", "victim_fears", "safe_and_unsafe_people", "facts", "professional_opinion",
+    "actions_taken", "victim_priorities", "victim_fears", "safe_and_unsafe_people", "about_children", "facts", "professional_opinion",
 ]
 
 
@@ -472,9 +527,16 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
     return research
 
 
+def researching_agency_ids(marac):
+    """The Marac's active agencies with a representative or an Idva: those expected to
+    return research on every case (the Idva service owes research like any agency)."""
+    represented = Membership.objects.filter(marac=marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True).values("user__agency")
+    return list(marac.agency_links.filter(is_active=True, agency__in=represented).values_list("agency_id", flat=True))
+
+
 def agencies_missing_research(meeting):
-    """Agencies of the Marac with a representative or an Idva that have not returned
-    research for every case on the list (the Idva service owes research like any agency)."""
+    """Agencies expected to research that have not returned research for every case on
+    the list."""
     case_count = meeting.items.count()
     returned = (
         ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
@@ -482,13 +544,8 @@ def agencies_missing_research(meeting):
         .annotate(n=Count("referral", distinct=True))
     )
     complete = {row["agency"] for row in returned if row["n"] >= case_count}
-    represented = Membership.objects.filter(
-        marac=meeting.marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True
-    ).values(
-        "user__agency"
-    )
-    links = meeting.marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency")
-    return [link.agency for link in links if link.agency_id not in complete]
+    missing = [agency_id for agency_id in researching_agency_ids(meeting.marac) if agency_id not in complete]
+    return list(Agency.objects.filter(pk__in=missing).order_by("name"))
 
 
 def research_reminders_send(*, today=None):
@@ -502,21 +559,43 @@ def research_reminders_send(*, today=None):
         if not (deadline_day - timedelta(days=REMINDER_DAYS_BEFORE_DEADLINE) <= today <= timezone.localtime(meeting.starts_at).date()):
             continue
         for agency in agencies_missing_research(meeting):
-            _, created = ResearchReminder.objects.get_or_create(meeting=meeting, agency=agency, sent_on=today)
-            if not created:
-                continue
-            late = today > deadline_day
-            notify(
-                users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
-                subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
-                message=(
-                    f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
-                    f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
-                ),
-                path=reverse("meetings:research", args=[meeting.public_id]),
-            )
-            sent += 1
+            sent += _research_reminder_once(meeting, agency, today)
     return sent
+
+
+def _research_reminder_once(meeting, agency, today):
+    """Remind an agency of the research it owes, once a day (the reminder row is the
+    record that it went, whoever sent it). 1 if sent, 0 if it already went today."""
+    _, created = ResearchReminder.objects.get_or_create(meeting=meeting, agency=agency, sent_on=today)
+    if not created:
+        return 0
+    late = today > timezone.localtime(meeting.research_deadline).date()
+    notify(
+        users=users_with_role(meeting.marac, *RESEARCHING_ROLES, agency=agency),
+        subject=f"{meeting.marac.name}: research {'overdue' if late else 'due'}",
+        message=(
+            f"Your agency has not returned research on every case for the {meeting.marac.name} {meeting.title}. It {'was' if late else 'is'} due by "
+            f"{timezone.localtime(meeting.research_deadline):%-d %B %Y %H:%M}."
+        ),
+        path=reverse("meetings:research", args=[meeting.public_id]),
+    )
+    return 1
+
+
+@transaction.atomic
+def research_remind(*, by, meeting, agency, request=None) -> None:
+    """The coordinator's "remind this agency" on the research grid: for an agency that
+    has not returned all its research on a published case list; once a day."""
+    _require(policy.can_chase_actions(by, meeting.marac))
+    if meeting.published_at is None or meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("The case list has not been sent: there is no research to chase yet.")
+    if agency not in agencies_missing_research(meeting):
+        raise ValidationError(f"{agency} has returned research on every case.")
+    if not _research_reminder_once(meeting, agency, timezone.localdate()):
+        raise ValidationError(f"{agency} was already reminded today. You can remind them again tomorrow.")
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary=f"Research reminder sent to {agency}"
+    )
 
 
 def _has_live_delegation(user, meeting):

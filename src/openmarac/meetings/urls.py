@@ -19,6 +19,7 @@ urlpatterns = [
     path("meetings/<uuid:public_id>/items/<int:pk>/move/", views.item_move, name="item-move"),
     path("meetings/<uuid:public_id>/research/", views.research, name="research"),
     path("meetings/<uuid:public_id>/research/<uuid:referral_id>/", views.research_case, name="research-case"),
+    path("meetings/<uuid:public_id>/research/remind/<int:agency_id>/", views.research_remind, name="research-remind"),
     path("meetings/<uuid:public_id>/register/", views.register, name="register"),
     path("meetings/<uuid:public_id>/research/<uuid:referral_id>/delegate/", views.research_delegate, name="research-delegate"),
     path("research-requests/<int:pk>/", views.delegated_research, name="delegated-research"),

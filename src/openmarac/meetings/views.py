@@ -15,13 +15,25 @@ from openmarac.access import policy
 from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
 from . import documents, selectors, services
-from .forms import AttendanceRowForm, DateOverrideForm, DelegationForm, MeetingAddForm, MeetingChangeForm, MoveItemForm, ObserverForm, ResearchForm, ScheduleForm
+from .forms import (
+    AttendanceRowForm,
+    DateOverrideForm,
+    DelegationForm,
+    GenerateForm,
+    MeetingAddForm,
+    MeetingChangeForm,
+    MoveItemForm,
+    ObserverForm,
+    ResearchForm,
+    ScheduleForm,
+)
 from .models import AgendaItem, Attendance, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
@@ -63,11 +75,20 @@ def meetings(request, slug):
     if request.method == "POST" and not can_prepare:
         # A reader's POST is refused like any other write, not answered with the page.
         not_found(request, "meetings.meeting", f"generate {slug}")
-    if request.method == "POST":
-        created = services.meetings_generate(marac=marac, by=request.user)
-        messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
-        return redirect("meetings:meetings", marac.slug)
-    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare}
+    form = GenerateForm(request.POST if request.method == "POST" else None, initial={"first_on": services.suggested_first_date(marac)} if can_prepare else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.meetings_generate(
+                marac=marac, by=request.user, first_on=form.cleaned_data["first_on"], on_holiday=form.cleaned_data["on_holiday"] or "move"
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, f"{len(created)} meeting{'s' if len(created) != 1 else ''} added from the pattern.")
+            for note in created.notes:
+                messages.warning(request, f"{note}.")
+            return redirect("meetings:meetings", marac.slug)
+    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare, "form": form}
     return render(request, "meetings/meetings.html", context)
 
 
@@ -117,34 +138,54 @@ def listing(request, slug):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
-                late_meeting = None
-                if request.POST.get("late_meeting"):
-                    late_meeting = next((m for m in selectors.late_listing_meetings(user=request.user, marac=marac) if str(m.public_id) == request.POST["late_meeting"]), None)
-                    if late_meeting is None:
-                        raise ValidationError("Choose a published meeting still to come that has room.")
-                services.referral_list(by=request.user, referral=referral, meeting=late_meeting, request=request)
-                if late_meeting:
-                    messages.success(
-                        request, f"Case {'' if policy.is_restricted_for(request.user, referral.case) else referral.case.reference + ' '}added late to the meeting of {timezone.localtime(late_meeting.starts_at):%-d %B %Y}. Agencies have been told."
-                    )
+                chosen = _chosen_meeting(request, marac)
+                item = services.referral_list(by=request.user, referral=referral, meeting=chosen, request=request)
+                reference = "" if policy.is_restricted_for(request.user, referral.case) else f"{referral.case.reference} "
+                when = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
+                if item.added_late:
+                    messages.success(request, f"Case {reference}added late to the meeting of {when}. Agencies have been told.")
                 else:
-                    messages.success(request, "Case listed." if policy.is_restricted_for(request.user, referral.case) else f"Case {referral.case.reference} listed.")
+                    messages.success(request, f"Case {reference}listed for the meeting of {when}.")
+                if selectors.research_window_passed(item.meeting):
+                    messages.warning(
+                        request,
+                        f"The meeting of {when} is less than {marac.case_list_lead_days} days away: agencies have less time than usual to research this case.",
+                    )
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
-    rows = selectors.awaiting_listing(user=request.user, marac=marac)
+    page = paginate(request, selectors.awaiting_listing(user=request.user, marac=marac))
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
+    can_prepare = policy.can_prepare_meetings(request.user, marac)
     context = {
         "marac": marac,
-        "rows": rows,
-        "anniversaries": selectors.anniversaries_due(user=request.user, marac=marac),
-        "can_prepare": policy.can_prepare_meetings(request.user, marac),
+        "page": page,
+        "rows": selectors.listing_rows(marac=marac, page=page),
+        "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
+        "can_prepare": can_prepare,
+        "choices": selectors.listing_meetings(user=request.user, marac=marac),
         "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac),
     }
     return render(request, "meetings/listing.html", context)
+
+
+def _chosen_meeting(request, marac):
+    """The meeting the coordinator chose on the listing page, or None for the proposed
+    one: a meeting whose case list is still to go, or a published one (added late)."""
+    fields = (
+        ("meeting", selectors.listing_meetings, "Choose a scheduled meeting still to come whose case list has not been sent."),
+        ("late_meeting", selectors.late_listing_meetings, "Choose a published meeting still to come that has room."),
+    )
+    for field, choices, refusal in fields:
+        if request.POST.get(field):
+            chosen = next((m for m in choices(user=request.user, marac=marac) if str(m.public_id) == request.POST[field]), None)
+            if chosen is None:
+                raise ValidationError(refusal)
+            return chosen
+    return None
 
 
 # --- One meeting ------------------------------------------------------------------------
@@ -320,9 +361,29 @@ def _research_context(request, meeting, bound=None):
         "meeting": meeting,
         "mine": rows if mine is not None else None,
         "matrix": selectors.research_matrix(user=request.user, meeting=meeting),
+        "to_remind": selectors.agencies_to_remind(user=request.user, meeting=meeting),
         "has_colleagues": bool(colleagues),
         "now": timezone.now(),
     }
+
+
+@login_required
+@require_POST
+def research_remind(request, public_id, agency_id):
+    """The coordinator's "remind this agency" on the research grid."""
+    meeting = _meeting(request, public_id)
+    agency = next((a for a in selectors.agencies_to_remind(user=request.user, meeting=meeting) if a.pk == agency_id), None)
+    if agency is None and not policy.can_chase_actions(request.user, meeting.marac):
+        not_found(request, "accounts.agency", agency_id)
+    try:
+        if agency is None:
+            raise ValidationError("That agency has no research to chase on this case list.")
+        services.research_remind(by=request.user, meeting=meeting, agency=agency, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Reminder sent to {agency}. The email carries a link only.")
+    return redirect("meetings:research", meeting.public_id)
 
 
 @login_required
@@ -391,7 +452,7 @@ def delegated_research(request, pk):
         context["statement"] = services.schedule_for(meeting.marac).confidentiality_statement
         return render(request, "meetings/delegated_statement.html", context)
     existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=delegation.agency_id).first()
-    form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
+    form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "no_trace": False}
         version = data.pop("version")
@@ -448,9 +509,12 @@ def research_case(request, public_id, referral_id):
     if can_research:
         existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=request.user.agency_id).first()
         action = request.POST.get("action")
-        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing)
+        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0)
         if request.method == "POST":
             try:
+                if action == "no-trace" and request.POST.get("confirm_no_trace") != "yes":
+                    messages.error(request, "Confirm that your agency has checked its records for everyone on the case and holds nothing")
+                    return redirect("meetings:research-case", meeting.public_id, referral.public_id)
                 if action == "no-trace":
                     version = _posted_version(request)
                     # A post that does not say which version it saw cannot be checked,
@@ -474,7 +538,9 @@ def research_case(request, public_id, referral_id):
                 typed = form.is_bound
                 if not typed:
                     # "No trace" typed nothing: the form shows what is saved now.
-                    form = ResearchForm(model_to_dict(conflict_with, fields=ResearchForm._meta.fields), instance=conflict_with)
+                    form = ResearchForm(
+                        model_to_dict(conflict_with, fields=ResearchForm._meta.fields), instance=conflict_with, has_children=referral.children_count > 0
+                    )
                 # What this person typed stays in the form; saving again after reading
                 # the colleague's version is then a deliberate choice.
                 form.data = form.data.copy()
@@ -494,9 +560,11 @@ def research_case(request, public_id, referral_id):
         checklist_answers=assessment.answers if assessment else None,
         children_count=referral.children_count,
     ) if can_research else []
+    (entry,) = selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
     context = {
         "meeting": meeting,
         "referral": referral,
+        "entry": entry,
         "form": form,
         "prompts": prompts,
         "returns": selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),

@@ -1,7 +1,7 @@
 """Reads of cases and referrals, each scoped through the access policy. A record the
 user may not see is simply not found (the view answers 404)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -59,12 +59,38 @@ def pending_match_decisions(*, user, marac):
     )
 
 
+def _with_meeting_date(referrals):
+    """Each referral with the start of the meeting it was listed for (`meeting_at`), so
+    the referrer sees the date, and "heard on" only once it has been heard."""
+    from openmarac.meetings.models import AgendaItem
+
+    listed_for = AgendaItem.objects.filter(referral=OuterRef("pk"), section=AgendaItem.Section.NEW_AND_REPEAT).order_by("-listed_at")
+    return referrals.annotate(meeting_at=Subquery(listed_for.values("meeting__starts_at")[:1]))
+
+
 def referrals_made_by(*, user):
-    return Referral.objects.filter(referrer=user).select_related("marac", "case").order_by("-updated_at")
+    return _with_meeting_date(Referral.objects.filter(referrer=user).select_related("marac", "case")).order_by("-updated_at", "-id")
+
+
+def marac_by_slug(slug):
+    from openmarac.accounts.models import Marac
+
+    return Marac.objects.filter(slug=slug).first()
+
+
+def match_queue(*, user, marac):
+    """The cases with possible matches awaiting the coordinator's decision, one row per
+    referral with how many candidates and how many of them are likely, newest first."""
+    return (
+        pending_match_decisions(user=user, marac=marac)
+        .values("referral_id", "referral__case__public_id", "referral__case__reference", "referral__referred_on")
+        .annotate(candidates=Count("id"), likely=Count("id", filter=Q(label="likely")))
+        .order_by("-referral__referred_on", "-referral_id")
+    )
 
 
 def referral_for_referrer(*, user, public_id):
-    referral = Referral.objects.filter(public_id=public_id, referrer=user).select_related("marac", "case").first()
+    referral = _with_meeting_date(Referral.objects.filter(public_id=public_id, referrer=user).select_related("marac", "case")).first()
     if referral is None or not policy.can_view_own_referral(user, referral):
         return None
     return referral

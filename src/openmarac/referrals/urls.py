@@ -13,6 +13,7 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/quality-concern/", views.quality_concern, name="quality-concern"),
     path("referrals/<uuid:public_id>/<slug:slug>/", views.step, name="step"),
     path("cases/<uuid:public_id>/", views.case, name="case"),
+    path("maracs/<slug:slug>/possible-matches/", views.match_queue, name="matches"),
     path("cases/<uuid:public_id>/matches/<int:pk>/", views.match_decision, name="match-decision"),
     path("cases/<uuid:public_id>/restriction/", restriction_views.case_restriction, name="restriction"),
     path("cases/<uuid:public_id>/break-glass/", restriction_views.break_glass, name="break-glass"),

@@ -16,6 +16,7 @@ from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
+from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.records import selectors as record_selectors
@@ -35,7 +36,8 @@ def my_referrals(request):
     can_refer = bool(policy.referring_maracs(request.user))
     if not can_refer and not referrals:
         not_found(request, "referrals.referral", "list")
-    return render(request, "referrals/my_referrals.html", {"referrals": referrals, "can_refer": can_refer})
+    context = {"page": paginate(request, referrals), "can_refer": can_refer, "today": timezone.localdate()}
+    return render(request, "referrals/my_referrals.html", context)
 
 
 @login_required
@@ -155,7 +157,19 @@ def referral_outcome(request, public_id):
     if referral.status == Referral.Status.DRAFT:
         return redirect("referrals:check", referral.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral, marac=referral.marac, summary="Outcome")
-    return render(request, "referrals/outcome.html", {"referral": referral, "concerns": referral.quality_concerns.all()})
+    return render(request, "referrals/outcome.html", {"referral": referral, "concerns": referral.quality_concerns.all(), "today": timezone.localdate()})
+
+
+@login_required
+@require_safe
+def match_queue(request, slug):
+    """Possible matches awaiting the coordinator, one row per referral; each is decided
+    on its case page."""
+    marac = selectors.marac_by_slug(slug)
+    if marac is None or not policy.can_decide_matches(request.user, marac):
+        not_found(request, "referrals.matchcandidate", f"queue {slug}")
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.matchcandidate", marac=marac, summary="Possible matches to confirm")
+    return render(request, "referrals/match_queue.html", {"marac": marac, "page": paginate(request, selectors.match_queue(user=request.user, marac=marac))})
 
 
 # --- The case -----------------------------------------------------------------------------

@@ -54,3 +54,31 @@ def test_demo_has_past_cases_for_the_data_return_and_the_figures(db, settings):
     assert rows and sum(row.cases for row in rows) == heard.filter(heard_on__range=(period.start, period.end)).count()
     assert any(row.repeats for row in rows)
     assert heard.filter(heard_on__gte=date.today()).count() == 0
+
+
+def test_demo_shows_a_working_marac(db, settings):
+    """Meetings ahead, one past meeting with published minutes and actions in every
+    state, and a referral near its six-week target; a second run adds nothing."""
+    from django.utils import timezone
+
+    from openmarac.actions.models import Action
+    from openmarac.meetings import listing
+    from openmarac.meetings.models import Meeting
+    from openmarac.referrals.models import Referral
+
+    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = True
+    call_command("demo")
+    counts = (Meeting.objects.count(), Action.objects.count())
+    call_command("demo")
+    assert (Meeting.objects.count(), Action.objects.count()) == counts
+    marac = Marac.objects.get(slug="northshire")
+    assert Meeting.objects.filter(marac=marac, starts_at__gt=timezone.now()).count() >= 2
+    past = Meeting.objects.get(marac=marac, starts_at__lt=timezone.now())
+    assert past.minutes_published_at and past.items.filter(hearing__closed_at__isnull=False).exists()
+    actions = Action.objects.filter(hearing__item__meeting=past)
+    today = timezone.localdate()
+    assert {a.status for a in actions} == {"open", "completed", "not_possible"}
+    assert actions.filter(status="open", due_on__lt=today).exists() and actions.filter(status="open", due_on__gte=today).exists()
+    waiting = Referral.objects.filter(marac=marac, status="awaiting_listing")
+    assert any(0 <= listing.six_week_target(r.referred_on, today).days_left <= 7 for r in waiting)
+    assert Referral.objects.filter(marac=marac, status="listed").exists()

@@ -1,0 +1,151 @@
+"""Pages that stay short with years of history: the demo Marac with N imported heard
+referrals (ten years of them, as the importer records them) plus the demo's current
+work, opened by each role. Each page's size, median time and query count, against a
+trivial signed-in page measured in the same run.
+
+    PYTHONPATH=src .venv/bin/python -m bench.history_pages_bench --referrals 20000
+
+The limits (issue 12): no page larger than 500 KB, none slower than three times the
+trivial page. DATABASE_URL chooses the database (default: SQLite at
+var/bench/history.sqlite3, made afresh)."""
+
+import argparse
+import os
+import statistics
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
+os.environ.setdefault("OPENMARAC_DEMO_SHOW_MFA_CODE", "1")
+BENCH_DB = Path(__file__).resolve().parents[1] / "var" / "bench" / "history.sqlite3"
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DB}")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
+
+from openmarac.accounts.models import Marac, User  # noqa: E402
+from openmarac.meetings.models import Meeting  # noqa: E402
+from openmarac.synthetic.accounts import demo_deployment  # noqa: E402
+from openmarac.synthetic.history import bulk_referrals  # noqa: E402
+from openmarac.synthetic.meetings import demo_meetings  # noqa: E402
+from openmarac.synthetic.referrals import demo_referrals  # noqa: E402
+
+MAX_BYTES = 500_000
+MAX_RATIO = 3.0
+TRIVIAL = "/account/invitations/"
+
+
+def pages(marac, meeting):
+    slug = marac.slug
+    return {
+        "coordinator": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/", f"/maracs/{slug}/all-actions/?view=all",
+                        f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/possible-matches/", f"/maracs/{slug}/flags/",
+                        f"/meetings/{meeting.public_id}/research/"],
+        "chair": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/?view=all", f"/maracs/{slug}/meetings/"],
+        "housing": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/my-slots/"],
+        "idva": ["/", f"/maracs/{slug}/actions/"],
+        "referrer": ["/", "/referrals/"],
+        "governance": ["/", f"/maracs/{slug}/figures/"],
+    }
+
+
+def signed_in(email):
+    user = User.objects.get(email=email)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.filter(confirmed=True).first().persistent_id
+    session.save()
+    return client
+
+
+class Recorder:
+    """Every query a request runs, with its time (a wrapper survives the connection
+    being closed and opened again between requests)."""
+
+    def __init__(self):
+        self.captured_queries = []
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.captured_queries.append({"sql": sql, "time": time.perf_counter() - began})
+
+    def __len__(self):
+        return len(self.captured_queries)
+
+
+def measure(client, path, repeat):
+    queries = Recorder()
+    with connection.execute_wrapper(queries):
+        response = client.get(path, HTTP_HOST="localhost")
+    assert response.status_code == 200, (path, response.status_code)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        client.get(path, HTTP_HOST="localhost")
+        times.append(time.perf_counter() - began)
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
+    return statistics.median(times), len(response.content), len(queries), slowest
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--referrals", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="measure the database the last run made")
+    parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest queries")
+    args = parser.parse_args()
+    if not args.reuse:
+        populate(args)
+    marac = Marac.objects.get(slug="northshire")
+    meeting = Meeting.objects.filter(marac=marac, published_at__isnull=False).order_by("-starts_at").first()
+
+    failures = []
+    for role, paths in pages(marac, meeting).items():
+        client = signed_in(f"{role}@demo.openmarac.invalid")
+        base, _, _, _ = measure(client, TRIVIAL, args.repeat)
+        for path in paths:
+            seconds, size, queries, slowest = measure(client, path, args.repeat)
+            ratio = seconds / base
+            ok = size <= MAX_BYTES and ratio <= MAX_RATIO
+            if not ok:
+                failures.append((role, path))
+            print(f"{role:<12} {path:<60} {seconds * 1000:7.1f} ms {ratio:5.1f} x  {size / 1000:7.1f} KB  {queries:3d} queries  {'ok' if ok else 'OVER'}")
+            for query in slowest[: args.slowest]:
+                print(f"      {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
+    print("all pages within limits" if not failures else f"{len(failures)} pages over a limit: {failures}")
+
+
+def populate(args):
+    if connection.vendor == "sqlite":
+        BENCH_DB.parent.mkdir(parents=True, exist_ok=True)
+        connection.close()
+        BENCH_DB.unlink(missing_ok=True)
+    else:
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    marac, _ = demo_deployment()
+    demo_referrals(marac=marac)
+    demo_meetings(marac=marac)
+    # Ten years of imported history, every case heard (and so a candidate for the
+    # 12-month review under the old rule).
+    bulk_referrals(marac=marac, count=args.referrals, first_on=date.today() - timedelta(days=3650), span_days=3640)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"{args.referrals} imported referrals loaded in {time.perf_counter() - began:.1f} s ({connection.vendor})")
+
+
+if __name__ == "__main__":
+    main()

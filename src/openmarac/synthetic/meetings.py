@@ -1,0 +1,99 @@
+"""The demo's meetings: the pattern's meetings ahead, and one meeting three weeks ago
+with research, minutes and an action plan holding actions in every state, so every
+screen has something in it at `make run`."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from openmarac.accounts.models import AgencyKind, Role, User
+from openmarac.actions import services as action_services
+from openmarac.actions.models import Action, ActionKind
+from openmarac.meetings import services as meeting_services
+from openmarac.meetings.models import DeclarationSignature, Meeting
+from openmarac.referrals.services import referral_record
+
+from .referrals import ReferralGenerator
+
+PAST_MEETING_DAYS_AGO = 21
+
+
+def _by_role(marac, role, agency_kind=None):
+    users = User.objects.filter(memberships__marac=marac, memberships__role=role)
+    if agency_kind:
+        users = users.filter(agency__kind=agency_kind)
+    return users.select_related("agency").first()
+
+
+def demo_meetings(*, marac, seed=2027):
+    """Meetings from the pattern (idempotent), and the past meeting once. Returns the
+    past meeting when it was made now, else None."""
+    meeting_services.meetings_generate(marac=marac)
+    if Meeting.objects.filter(marac=marac, starts_at__lt=timezone.now(), items__isnull=False).exists():
+        return None
+    coordinator, chair, idva = _by_role(marac, Role.COORDINATOR), _by_role(marac, Role.CHAIR), _by_role(marac, Role.IDVA)
+    housing, childrens = _by_role(marac, Role.REPRESENTATIVE, AgencyKind.HOUSING), _by_role(marac, Role.REPRESENTATIVE, AgencyKind.CHILDRENS_SOCIAL_CARE)
+    referrer = _by_role(marac, Role.REFERRER)
+    agencies = {link.agency.kind: link.agency for link in marac.agency_links.select_related("agency")}
+    held_on = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=PAST_MEETING_DAYS_AGO)
+
+    # Made ahead of time, as it was; then moved to its real date three weeks ago.
+    meeting = meeting_services.meeting_add(by=coordinator, marac=marac, starts_at=timezone.now() + timedelta(days=30))
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=held_on, research_deadline=held_on - timedelta(days=2))
+    meeting.refresh_from_db()
+    data = ReferralGenerator(seed=seed).referral(
+        marac=marac, referring_agency=agencies.get(AgencyKind.POLICE), referred_on=held_on.date() - timedelta(days=16), children=2, review_owner=referrer
+    )
+    referral = referral_record(marac=marac, data=data, by=referrer, notify_agencies=False)
+    item = meeting_services.referral_list(by=coordinator, referral=referral, meeting=meeting)
+    meeting_services.meeting_publish(by=None, meeting=meeting)
+    DeclarationSignature.objects.bulk_create(
+        DeclarationSignature(meeting=meeting, user=user, statement="Demo") for user in {coordinator, chair, idva, housing, childrens} if user
+    )
+    meeting_services.research_save(
+        by=housing, meeting=meeting, referral=referral, submit=True,
+        data={"details_correct": "yes", "last_contact": "Tenancy officer visit a week before the meeting", "facts": "Two noise reports"},
+    )
+    meeting_services.research_save(by=childrens, meeting=meeting, referral=referral, data={"no_trace": True}, submit=True)
+
+    hearing = action_services.hearing_for(item)
+    action_services.hearing_save(
+        by=chair, hearing=hearing, version=hearing.version,
+        minutes="Threats to kill and strangulation in the last month. Police and housing hold information; the Idva gave the victim’s views.",
+        victim_views="She wants to stay in her home if it can be made safe.", single_point_of_contact="Idva service",
+    )
+    day = held_on.date()
+    plan = [
+        # (agency, kind, what, due, final status)
+        (AgencyKind.HOUSING, ActionKind.TARGET_HARDENING, "Fit new locks and a door chain at the victim’s home", day + timedelta(days=7), Action.Status.COMPLETED),
+        (AgencyKind.POLICE, ActionKind.FLAG, "Flag the address on police systems for an urgent response", day + timedelta(days=2), Action.Status.COMPLETED),
+        (AgencyKind.IDVA, ActionKind.SPOC, "Idva to be single point of contact and agree safe contact times", day + timedelta(days=3), Action.Status.OPEN),
+        (AgencyKind.CHILDRENS_SOCIAL_CARE, ActionKind.CHILDRENS_REFERRAL, "Start a child and family assessment", day + timedelta(days=14), Action.Status.OPEN),
+        (AgencyKind.PROBATION, ActionKind.PERPETRATOR_PROGRAMME, "Refer the perpetrator to a perpetrator programme", day + timedelta(days=10), Action.Status.NOT_POSSIBLE),
+        (AgencyKind.HOUSING, ActionKind.HOUSING_PERPETRATOR, "Housing options for the perpetrator away from the area", timezone.localdate() + timedelta(days=5), Action.Status.OPEN),
+        (AgencyKind.HEALTH, ActionKind.OTHER, "GP to offer an appointment with a domestic abuse advocate present", timezone.localdate() + timedelta(days=30), Action.Status.OPEN),
+    ]
+    for kind, action_kind, description, due_on, status in plan:
+        if kind not in agencies:
+            continue
+        action = action_services.action_add(
+            by=coordinator, hearing=hearing, owner_agency=agencies[kind], description=description, for_whom="victim", due_on=due_on, kind=action_kind
+        )
+        if status == Action.Status.COMPLETED:
+            action_services.action_report(by=coordinator, action=action, version=action.version, status=status, note="Done", completed_on=due_on)
+        elif status == Action.Status.NOT_POSSIBLE:
+            action_services.action_report(
+                by=coordinator, action=action, version=action.version, status=status, note="He left the area before the referral",
+                not_possible_reason=Action.NotPossibleReason.CIRCUMSTANCES_CHANGED,
+            )
+    if idva:
+        action_services.plan_confirm_safe(by=idva, hearing=hearing)
+    action_services.hearing_close(by=chair, hearing=hearing)
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_published_at=held_on + timedelta(days=1))
+    # One current referral goes on the next meeting's agenda, so the chair's home page
+    # and the case list have a case; the rest wait on the listing page (one of them near
+    # its six-week target).
+    waiting = referral.__class__.objects.filter(marac=marac, status="awaiting_listing", referred_on=timezone.localdate() - timedelta(days=12)).first()
+    if waiting:
+        meeting_services.referral_list(by=coordinator, referral=waiting)
+    return meeting

@@ -1,0 +1,112 @@
+"""The coordinator's list of every action of the Marac: views, filters, reminders that
+carry a link only and go once a day, and a page that stays flat as actions pile up."""
+
+from datetime import timedelta
+
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from openmarac.actions import selectors, services
+from openmarac.actions.models import Action, ChaseReminder
+from openmarac.audit.models import AuditEvent
+
+from ..conftest import sign_in
+
+
+def _action(staff, hearing, *, days, agency=None):
+    return services.action_add(
+        by=staff["coordinator"], hearing=hearing, owner_agency=agency or staff["housing_rep"].agency, description="Housing options for the victim",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=days),
+    )
+
+
+def test_views_split_overdue_due_soon_and_recently_completed(marac, staff, heard):
+    hearing = heard(days_ago=20)
+    overdue, soon, later, done = (_action(staff, hearing, days=d) for d in (-3, 5, 60, 10))
+    services.action_report(by=staff["housing_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    coordinator = staff["coordinator"]
+    assert list(selectors.marac_actions(user=coordinator, marac=marac, view="overdue")) == [overdue]
+    assert list(selectors.marac_actions(user=coordinator, marac=marac, view="due_soon")) == [soon]
+    assert list(selectors.marac_actions(user=coordinator, marac=marac, view="completed")) == [done]
+    assert set(selectors.marac_actions(user=coordinator, marac=marac)) == {overdue, soon, later, done}
+    assert selectors.marac_action_counts(user=coordinator, marac=marac) == {"overdue": 1, "due_soon": 1, "completed": 1, "all": 4}
+    assert selectors.marac_actions(user=staff["housing_rep"], marac=marac) is None
+
+
+def test_filters_by_agency_status_meeting_and_due_date(marac, staff, heard):
+    hearing = heard(days_ago=20)
+    housing = _action(staff, hearing, days=5)
+    police = _action(staff, heard(days_ago=20), days=20, agency=staff["chair"].agency)
+    client = sign_in(Client(), staff["coordinator"])
+    url = reverse("actions:all", args=[marac.slug])
+    page = client.get(url, {"view": "all", "agency": staff["chair"].agency.pk}).content.decode()
+    assert reverse("actions:action", args=[police.pk]) in page and reverse("actions:action", args=[housing.pk]) not in page
+    page = client.get(url, {"view": "all", "meeting": hearing.item.meeting.public_id}).content.decode()
+    assert reverse("actions:action", args=[housing.pk]) in page and reverse("actions:action", args=[police.pk]) not in page
+    due_to = (timezone.localdate() + timedelta(days=10)).isoformat()
+    page = client.get(url, {"view": "all", "due_to": due_to, "status": "open"}).content.decode()
+    assert reverse("actions:action", args=[housing.pk]) in page and reverse("actions:action", args=[police.pk]) not in page
+    assert AuditEvent.objects.filter(summary="All actions: all").exists()
+
+
+def test_a_reminder_carries_a_link_only_and_goes_once_a_day(marac, staff, heard, django_capture_on_commit_callbacks):
+    action = _action(staff, heard(days_ago=20), days=-2)
+    client = sign_in(Client(), staff["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("actions:chase", args=[action.pk]), {"next": reverse("actions:all", args=[marac.slug])}, follow=True)
+    assert "Reminder sent to" in response.content.decode()
+    (email,) = [m for m in mail.outbox if "asks about an action" in m.subject]
+    assert email.to == [staff["housing_rep"].email]
+    assert reverse("actions:action", args=[action.pk]) in email.body
+    victim = action.case.victim
+    assert victim.family_name not in email.body and action.case.reference not in email.body and action.description not in email.body
+    assert AuditEvent.objects.filter(record_id=str(action.pk), summary__startswith="Reminder sent").count() == 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("actions:chase", args=[action.pk]), follow=True)
+    assert "already reminded" in response.content.decode() and mail.outbox == []
+    assert ChaseReminder.objects.count() == 1
+
+
+def test_an_agency_is_reminded_of_all_its_open_actions_once_a_day(marac, staff, heard, django_capture_on_commit_callbacks):
+    hearing = heard(days_ago=20)
+    _action(staff, hearing, days=-2)
+    _action(staff, hearing, days=4)
+    agency = staff["housing_rep"].agency
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.agency_chase(by=staff["coordinator"], marac=marac, agency=agency) == 2
+    (email,) = mail.outbox
+    assert reverse("actions:mine", args=[marac.slug]) in email.body
+    page = sign_in(Client(), staff["coordinator"]).post(reverse("actions:agency-chase", args=[marac.slug, agency.pk]), follow=True).content.decode()
+    assert "already reminded" in page
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_the_list_pages_and_its_query_count_does_not_grow(marac, staff, heard):
+    hearing = heard(days_ago=20)
+    for days in (-5, 3):
+        _action(staff, hearing, days=days)
+    client = sign_in(Client(), staff["coordinator"])
+    url = reverse("actions:all", args=[marac.slug]) + "?view=all"
+    small, _ = _queries(client, url)
+    template = Action.objects.first()
+    joint = staff["chair"].agency
+    made = Action.objects.bulk_create(
+        Action(case=template.case, hearing=hearing, owner_agency=template.owner_agency, description=f"Action {i}", for_whom="victim",
+               due_on=timezone.localdate() + timedelta(days=i % 40 - 20))
+        for i in range(120)
+    )
+    Action.joint_agencies.through.objects.bulk_create(Action.joint_agencies.through(action_id=a.pk, agency_id=joint.pk) for a in made)
+    large, response = _queries(client, url)
+    assert large <= small
+    assert "Showing 1 to 25 of 122 actions" in response.content.decode()

@@ -1,0 +1,133 @@
+"""Meetings from the pattern: the first date asked for, bank holidays of the Marac's
+nation moved, skipped or kept, and meetings inside their own case-list window noted."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openmarac.meetings import listing, services
+from openmarac.meetings.models import Meeting
+
+from ..conftest import sign_in
+
+
+@pytest.mark.parametrize(
+    "nation, day, name",
+    [
+        ("england_wales", date(2027, 3, 29), "Easter Monday"),
+        ("england_wales", date(2026, 8, 31), "Late Summer Bank Holiday"),
+        ("scotland", date(2026, 8, 3), "Summer Bank Holiday"),
+        ("scotland", date(2026, 11, 30), "Saint Andrew's Day"),
+        ("northern_ireland", date(2027, 3, 17), "Saint Patrick's Day"),
+        ("northern_ireland", date(2027, 7, 12), "Battle of the Boyne"),
+    ],
+)
+def test_each_nation_has_its_own_bank_holidays(nation, day, name):
+    assert listing.bank_holidays(nation, [day.year])[day] == name
+    others = [n for n in listing.HOLIDAY_SUBDIVISIONS if n != nation and day not in listing.bank_holidays(n, [day.year])]
+    assert others  # at least one other nation works that day
+
+
+def test_substitute_days_count_as_bank_holidays():
+    # Christmas Day 2027 is a Saturday: the Monday after is the substitute.
+    assert date(2027, 12, 27) in listing.bank_holidays("england_wales", [2027])
+
+
+DAYS = st.dates(min_value=date(2024, 1, 1), max_value=date(2034, 12, 31))
+
+
+@given(start=DAYS, weeks=st.integers(min_value=1, max_value=30), nation=st.sampled_from(list(listing.HOLIDAY_SUBDIVISIONS)),
+       rule=st.sampled_from([c for c, _ in listing.ON_HOLIDAY_CHOICES]), lead_days=st.integers(min_value=0, max_value=20))
+def test_placing_meetings_never_lands_on_a_holiday_unless_kept_and_always_says_so(start, weeks, nation, rule, lead_days):
+    pattern = [start + timedelta(weeks=n) for n in range(weeks)]
+    closed = listing.bank_holidays(nation, range(start.year, start.year + 2))
+    placed = listing.place_meetings(pattern, holidays_by_date=closed, on_holiday=rule, today=start, lead_days=lead_days)
+    assert [p.pattern_date for p in placed] == pattern
+    days = [p.meets_on for p in placed if p.meets_on]
+    assert len(days) == len(set(days))  # never two meetings on one day
+    for place in placed:
+        on_holiday = place.pattern_date in closed
+        assert bool(place.holiday) == on_holiday
+        if rule == "move" and place.meets_on:
+            assert place.meets_on not in closed and place.meets_on >= place.pattern_date
+            assert place.meets_on.weekday() < 5 or place.meets_on == place.pattern_date
+        if rule == "skip":
+            assert (place.meets_on is None) == on_holiday
+        if rule == "keep":
+            assert place.meets_on == place.pattern_date
+        if on_holiday or place.inside_case_list_window:
+            assert place.note  # never silently
+        if place.meets_on:
+            assert place.inside_case_list_window == ((place.meets_on - start).days < lead_days)
+
+
+@given(day=DAYS)
+def test_the_next_working_day_is_a_weekday_not_closed(day):
+    closed = listing.bank_holidays("england_wales", [day.year, day.year + 1])
+    found = listing.next_working_day(day, closed)
+    assert found >= day and found.weekday() < 5 and found not in closed
+    assert all(d.weekday() >= 5 or d in closed for d in (day + timedelta(days=n) for n in range((found - day).days)))
+
+
+def _weekly(marac, weekday, weeks=6):
+    marac.meeting_cadence = "weekly"
+    marac.save()
+    schedule = services.schedule_for(marac)
+    schedule.weekday, schedule.weeks_ahead = weekday, weeks
+    schedule.save()
+
+
+def test_a_meeting_on_a_bank_holiday_moves_to_the_next_working_day(marac, people):
+    _weekly(marac, weekday=0)  # Mondays
+    today = date(2027, 3, 15)  # two weeks before Easter Monday
+    created = services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2027, 3, 22))
+    days = [timezone.localtime(m.starts_at).date() for m in created]
+    assert date(2027, 3, 29) not in days and date(2027, 3, 30) in days
+    assert any("Easter Monday" in note and "Tuesday 30 March 2027" in note for note in created.notes)
+    assert Meeting.objects.get(starts_at__date=date(2027, 3, 30)).pattern_date == date(2027, 3, 29)
+    # Idempotent: the moved meeting's pattern date is not made again.
+    assert services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2027, 3, 22)) == []
+
+
+def test_scotland_skips_its_own_holiday_and_england_keeps_meeting(marac, people):
+    _weekly(marac, weekday=0)
+    marac.nation = "scotland"
+    marac.save()
+    today = date(2026, 7, 20)
+    created = services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2026, 7, 27), on_holiday="skip")
+    days = [timezone.localtime(m.starts_at).date() for m in created]
+    assert date(2026, 8, 3) not in days and date(2026, 8, 10) in days
+    assert any("Summer Bank Holiday" in note and "no meeting made" in note for note in created.notes)
+
+
+def test_a_meeting_inside_its_case_list_window_is_made_but_noted(marac, people):
+    _weekly(marac, weekday=2)
+    today = date(2026, 6, 1)  # a Monday; Wednesday is two days away, the case list is due 8 days before
+    created = services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2026, 6, 3))
+    assert timezone.localtime(created[0].starts_at).date() == date(2026, 6, 3)
+    assert any("Wednesday 3 June 2026 is inside its case-list window" in note for note in created.notes)
+    assert not any("10 June" in note for note in created.notes)
+
+
+def test_the_first_date_must_fall_on_the_pattern_day(marac, people):
+    _weekly(marac, weekday=2)
+    with pytest.raises(ValidationError):
+        services.meetings_generate(marac=marac, by=people["coordinator"], today=date(2026, 6, 1), first_on=date(2026, 6, 4))
+
+
+def test_the_page_asks_for_the_first_date_and_shows_the_notes(marac, people):
+    _weekly(marac, weekday=timezone.localdate().weekday())
+    client = sign_in(Client(), people["coordinator"])
+    url = reverse("meetings:meetings", args=[marac.slug])
+    page = client.get(url).content.decode()
+    assert "Date of the first new meeting" in page and "England and Wales" in page
+    response = client.post(url, {"first_on": (timezone.localdate() + timedelta(days=1)).isoformat(), "on_holiday": "move"}, follow=True)
+    assert "the pattern’s day of the week" in response.content.decode()
+    response = client.post(url, {"first_on": timezone.localdate().isoformat(), "on_holiday": "move"}, follow=True)
+    assert "inside its case-list window" in response.content.decode()
