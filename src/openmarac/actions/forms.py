@@ -1,6 +1,6 @@
 from django import forms
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 from openmarac.meetings.models import Risk
 
 from .models import Action, ActionKind, ForWhom
@@ -11,10 +11,7 @@ VOLUNTEERED_KINDS = [choice for choice in ActionKind.choices if choice[0] != Act
 
 
 def _date(label, required=True, help_text=""):
-    return forms.DateField(
-        label=label, required=required, help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label, required=required, help_text=help_text)
 
 
 class HearingForm(GovukForm):

@@ -1,16 +1,12 @@
 from django import forms
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 
 from . import figures
 
 
 def _date(label):
-    return forms.DateField(
-        label=label,
-        error_messages={"invalid": f"Enter the {label.lower()} as a date, for example 2025-01-01"},
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label, required=True)
 
 
 class PeriodForm(GovukForm):

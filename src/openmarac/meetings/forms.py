@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, GovukModelForm
+from openmarac.core.forms import GovukForm, GovukModelForm, date_field
 
 from openmarac.accounts.models import Marac
 
@@ -22,11 +22,9 @@ class ScheduleForm(GovukModelForm):
 
     meeting_cadence = forms.ChoiceField(label="How often meetings are held", widget=forms.RadioSelect, choices=Marac.Cadence.choices)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
-    first_meeting_on = forms.DateField(
-        label="Date of the first meeting",
-        required=False,
+    first_meeting_on = date_field(
+        "Date of the first meeting",
         help_text="For fortnightly meetings this sets which fortnight they fall in. It must be on the day of the week chosen.",
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, **kwargs):

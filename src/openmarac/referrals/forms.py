@@ -4,7 +4,7 @@ and the forms used after referral."""
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 from openmarac.people.models import YesNoUnknown
 
 from .criteria import age_on
@@ -14,8 +14,7 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 GENDERS = [("", "Choose"), ("Female", "Female"), ("Male", "Male"), ("Non-binary", "Non-binary"), ("Other", "Other"), ("Not known", "Not known")]
 
 
-def _date(label, required=False, help_text=""):
-    return forms.DateField(label=label, required=required, help_text=help_text, widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"))
+_date = date_field
 
 
 def _text(label, required=False, help_text="", rows=3):
