@@ -1,6 +1,7 @@
 """Forms rendered with GOV.UK Design System classes (templates/includes/field.html)."""
 
 import datetime
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -52,7 +53,8 @@ class GovukDateInput(forms.MultiWidget):
             try:
                 return self.decompress(datetime.date.fromisoformat(value))
             except ValueError:
-                return [value, "", ""]
+                parts = re.split(r"[/.\s-]+", value.strip())
+                return parts if len(parts) == 3 else [value, "", ""]
         return [None, None, None]
 
     def value_from_datadict(self, data, files, name):
