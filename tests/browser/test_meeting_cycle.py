@@ -55,7 +55,7 @@ def demo(transactional_db):
         by=coordinator, action=action, version=action.version, status="not_possible", not_possible_reason="circumstances_changed",
         note="He left the area before it could be served",
     )
-    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Recorded after the meeting")
+    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Recorded after the meeting", children_reason="Recorded after the meeting")
     other = generator.referral(marac=marac, referring_agency=police, referred_on=timezone.localdate() - timedelta(days=2), children=0)
     referral_record(marac=marac, data=other, by=referrer, notify_agencies=False)
     return marac

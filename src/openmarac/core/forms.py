@@ -148,10 +148,19 @@ def date_field(label, required=False, help_text="", **kwargs):
 
 
 class GovukFormMixin:
+    #: GOV.UK conditional reveal: {radio field: {choice: [fields shown beneath that choice]}}.
+    #: Without JavaScript the revealed fields simply show; the server decides what counts.
+    reveals = {}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._styled = set()
         self.style_fields()
+        for name, by_choice in self.reveals.items():
+            self.fields[name].reveal_options = [(choice, [self[shown] for shown in names]) for choice, names in by_choice.items()]
+            for names in by_choice.values():
+                for shown in names:
+                    self.fields[shown].revealed_by = name
 
     def style_fields(self):
         """Give each field its GOV.UK classes, hint link and a helpful required message.

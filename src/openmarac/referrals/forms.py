@@ -111,22 +111,75 @@ class PerpetratorForm(PersonFieldsMixin, GovukForm):
     postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
 
 
+class ChildBirth:
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    UNBORN = "unborn"
+    CHOICES = [(KNOWN, "Yes"), (UNKNOWN, "No, it is not known"), (UNBORN, "The child is not born yet")]
+
+
+UNBORN_GIVEN_NAME = "Unborn"
+
+
 class ChildForm(PersonFieldsMixin, GovukForm):
-    given_name = forms.CharField(label="Given name", max_length=100)
+    given_name = forms.CharField(
+        label="Given name", max_length=100, required=False, help_text="Leave empty for an unborn child who has no name yet."
+    )
     family_name = forms.CharField(label="Family name", max_length=100)
-    date_of_birth = _date("Date of birth", required=True)
+    birth = forms.ChoiceField(
+        label="Do you know the child’s date of birth?", choices=ChildBirth.CHOICES, widget=forms.RadioSelect,
+        initial=ChildBirth.KNOWN, required=False,
+    )
+    date_of_birth = _date("Date of birth", help_text="For example, 27 3 2019.")
+    expected_birth_on = _date("Expected date of birth", help_text="If only the month is known, enter 1 as the day.")
     gender = forms.ChoiceField(label="Gender", choices=GENDERS, required=False)
     relationship_to_victim = forms.CharField(label="Relationship to the victim", max_length=100, help_text="For example: son, stepdaughter.")
     relationship_to_perpetrator = forms.CharField(label="Relationship to the perpetrator", max_length=100)
     address_line_1 = forms.CharField(label="Address, if different from the victim’s", max_length=200, required=False)
     postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
     school = forms.CharField(label="School, nursery or college", max_length=150, required=False)
+    gp = forms.CharField(label="GP surgery", max_length=150, required=False)
+    details_unreliable = forms.BooleanField(
+        label="These details may be missing or unreliable", required=False,
+        help_text="Tick if you could not check the child’s name, date of birth or address, so agencies know to check them.",
+    )
+    reveals = {"birth": {ChildBirth.KNOWN: ["date_of_birth"], ChildBirth.UNBORN: ["expected_birth_on"]}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_of_birth", "expected_birth_on"):
+            self.fields[name].conditionally_required = True
 
     def clean_date_of_birth(self):
         dob = super().clean_date_of_birth()
         if dob and age_on(dob, timezone.localdate()) > 17:
             raise forms.ValidationError("This person is over 17: add adults as perpetrators or leave them out, not as children")
         return dob
+
+    def clean(self):
+        data = super().clean()
+        birth = data.get("birth") or (
+            ChildBirth.KNOWN if data.get("date_of_birth") else ChildBirth.UNBORN if data.get("expected_birth_on") else ChildBirth.UNKNOWN
+        )
+        data["birth"] = birth
+        if birth == ChildBirth.KNOWN and not data.get("date_of_birth") and "date_of_birth" not in self.errors:
+            self.add_error("date_of_birth", "Enter the child’s date of birth, or choose “No, it is not known”")
+        if birth == ChildBirth.UNBORN and not data.get("expected_birth_on") and "expected_birth_on" not in self.errors:
+            self.add_error("expected_birth_on", "Enter the date the child is expected")
+        # Only the date that goes with the answer counts: a date typed and then
+        # hidden by a change of answer is not kept.
+        if birth != ChildBirth.KNOWN:
+            data["date_of_birth"] = None
+            self.errors.pop("date_of_birth", None)
+        if birth != ChildBirth.UNBORN:
+            data["expected_birth_on"] = None
+            self.errors.pop("expected_birth_on", None)
+        if not (data.get("given_name") or "").strip():
+            if birth == ChildBirth.UNBORN:
+                data["given_name"] = UNBORN_GIVEN_NAME
+            else:
+                self.add_error("given_name", "Enter the child’s given name")
+        return data
 
 
 class RequiredOneFormSet(forms.BaseFormSet):

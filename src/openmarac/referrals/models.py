@@ -169,6 +169,10 @@ class ReferralPerson(models.Model):
     relationship_to_victim = models.CharField(max_length=100, blank=True)
     relationship_to_perpetrator = models.CharField(max_length=100, blank=True)
     school = models.CharField(max_length=150, blank=True)
+    gp = models.CharField("GP", max_length=150, blank=True, help_text="A child's GP surgery.")
+    details_unreliable = models.BooleanField(
+        default=False, help_text="The referrer flagged that this child's details may be missing or unreliable."
+    )
     note = models.TextField(blank=True, help_text="For a victim under 16: why this is a Marac referral.")
 
     class Meta:

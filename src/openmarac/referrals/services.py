@@ -45,6 +45,8 @@ class LinkedPerson:
     relationship_to_victim: str = ""
     relationship_to_perpetrator: str = ""
     school: str = ""
+    gp: str = ""
+    details_unreliable: bool = False
 
 
 @dataclass
@@ -311,6 +313,8 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
             relationship_to_victim=linked.relationship_to_victim,
             relationship_to_perpetrator=linked.relationship_to_perpetrator,
             school=linked.school,
+            gp=linked.gp,
+            details_unreliable=linked.details_unreliable,
         )
 
     definition = checklist_definition(marac, data)

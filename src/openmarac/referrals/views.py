@@ -72,6 +72,10 @@ def step(request, public_id, slug):
         if action in {"add-perpetrator", "add-child"}:
             wizard.add_blank_form(referral, slug, "perpetrator" if action == "add-perpetrator" else "child")
             return redirect("referrals:step", referral.public_id, slug)
+        prefix, _, index = action.rpartition("-remove-")
+        if index.isdigit() and {"perpetrator": "perpetrators", "child": "children"}.get(prefix) == slug:
+            wizard.remove_form(referral, slug, prefix, int(index))
+            return redirect("referrals:step", referral.public_id, slug)
         form = wizard.form_for(referral, slug)
         if form.is_valid():
             steps = wizard.steps_for(referral)  # consent may have added the sharing page
