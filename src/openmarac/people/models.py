@@ -10,6 +10,10 @@ class YesNoUnknown(models.TextChoices):
     UNKNOWN = "unknown", "Not known"
 
 
+# The given name recorded for an unborn child who has no name yet.
+UNBORN_GIVEN_NAME = "Unborn"
+
+
 def birth_text(date_of_birth, expected_birth_on=None):
     """How a (child's) birth reads on every page and paper: "born 3 Apr 2019",
     "unborn, expected 03/2027" or "date of birth unknown"."""

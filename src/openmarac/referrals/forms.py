@@ -5,9 +5,9 @@ from django import forms
 from django.utils import timezone
 
 from openmarac.core.forms import GovukForm, date_field
-from openmarac.people.models import YesNoUnknown
+from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 
-from .criteria import age_on
+from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on
 from .models import ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -118,9 +118,6 @@ class ChildBirth:
     CHOICES = [(KNOWN, "Yes"), (UNKNOWN, "No, it is not known"), (UNBORN, "The child is not born yet")]
 
 
-UNBORN_GIVEN_NAME = "Unborn"
-
-
 class ChildForm(PersonFieldsMixin, GovukForm):
     given_name = forms.CharField(
         label="Given name", max_length=100, required=False, help_text="Leave empty for an unborn child who has no name yet."
@@ -155,6 +152,12 @@ class ChildForm(PersonFieldsMixin, GovukForm):
         if dob and age_on(dob, timezone.localdate()) > 17:
             raise forms.ValidationError("This person is over 17: add adults as perpetrators or leave them out, not as children")
         return dob
+
+    def clean_expected_birth_on(self):
+        expected, today = self.cleaned_data.get("expected_birth_on"), timezone.localdate()
+        if expected and not (today - UNBORN_EXPECTED_BEFORE <= expected <= today + UNBORN_EXPECTED_WITHIN):
+            raise forms.ValidationError("The expected date must be within the next 10 months (if the child is born, give the date of birth)")
+        return expected
 
     def clean(self):
         data = super().clean()

@@ -6,6 +6,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .criteria import Criteria
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -144,16 +146,12 @@ class Referral(models.Model):
 
     @property
     def criteria_labels(self):
-        labels = []
-        if self.meets_visible_high_risk:
-            labels.append("Visible high risk")
-        if self.meets_professional_judgement:
-            labels.append("Professional judgement")
-        if self.meets_escalation:
-            labels.append("Potential escalation")
-        if self.meets_repeat:
-            labels.append("Repeat")
-        return labels
+        return Criteria(
+            visible_high_risk=self.meets_visible_high_risk,
+            professional_judgement=self.meets_professional_judgement,
+            escalation=self.meets_escalation,
+            repeat=self.meets_repeat,
+        ).labels
 
 
 class ReferralPerson(models.Model):

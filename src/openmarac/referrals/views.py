@@ -133,7 +133,8 @@ def check(request, public_id):
             problems = error.message_dict
         else:
             return redirect("referrals:sent", referral.public_id)
-    context = {"referral": referral, "sections": wizard.summary(referral), "incomplete": incomplete, "problems": problems}
+    headline = services.referral_headline(marac=referral.marac, data=wizard.referral_data(referral)) if incomplete is None else None
+    context = {"referral": referral, "sections": wizard.summary(referral), "incomplete": incomplete, "problems": problems, "headline": headline}
     return render(request, "referrals/check.html", context)
 
 
