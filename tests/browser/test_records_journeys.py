@@ -42,13 +42,13 @@ def test_subject_access_request_to_bundle_and_a_correction(new_page, world, tmp_
 
     # Bad input: a clear message, and what was typed is kept.
     page.fill("#id_requester_name", "Rosalind F")
-    page.fill("#id_received_on", "")
+    page.fill_date("#id_received_on", None)
     page.click_and_check("button:has-text('Record the request')")
     assert "There is a problem" in page.inner_text(".govuk-error-summary")
     assert page.input_value("#id_requester_name") == "Rosalind F"
 
     received = timezone.localdate() - timedelta(days=2)
-    page.fill("#id_received_on", received.isoformat())
+    page.fill_date("#id_received_on", received)
     page.click_and_check("button:has-text('Record the request')", screenshot="subject-access-request")
     sar = SubjectAccessRequest.objects.get()
     assert f"response is due by {sar.due_on:%-d %B %Y}" in page.inner_text(".govuk-notification-banner, main")
@@ -71,7 +71,7 @@ def test_subject_access_request_to_bundle_and_a_correction(new_page, world, tmp_
     page.visit("/")
     assert f"response due {sar.due_on:%-d %B %Y}" in page.inner_text("main")
     page.click_and_check(f"a:has-text('Subject access request received')")
-    page.fill("#id_completed_on", timezone.localdate().isoformat())
+    page.fill_date("#id_completed_on", timezone.localdate())
     page.click_and_check("button:has-text('Mark as done')")
     page.visit("/")
     assert "Subject access request received" not in page.inner_text("main")

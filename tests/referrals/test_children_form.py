@@ -75,7 +75,7 @@ def test_the_date_boxes_are_revealed_under_their_answer():
     from django.template.loader import render_to_string
 
     html = render_to_string("includes/form_fields.html", {"form": ChildForm(prefix="child-0")})
-    assert 'data-aria-controls="id_child-0-birth_0-reveal"' in html
+    assert 'data-reveals="id_child-0-birth_0-reveal"' in html
     assert 'id="id_child-0-birth_0-reveal"' in html and 'id="id_child-0-birth_2-reveal"' in html
     reveal = html.split('id="id_child-0-birth_2-reveal"')[1]
     assert "Expected date of birth" in reveal.split("govuk-radios__conditional")[0]
@@ -176,3 +176,16 @@ def test_the_headline_gives_the_score_the_criteria_and_consent(marac, intake, ge
     headline = services.referral_headline(marac=marac, data=data)
     assert headline.score == services._score(marac, data) and headline.threshold == marac.visible_high_risk_threshold
     assert "Professional judgement" in headline.criteria and headline.consent_given is False
+
+
+def test_the_perpetrators_name_replaces_every_placeholder():
+    from openmarac.referrals.forms import ABUSER_PLACEHOLDER, ChecklistForm
+    from openmarac.risk.definitions import default_definition
+
+    definition = default_definition()
+    form = ChecklistForm(definition=definition, questions=definition.questions, abuser_name="Darren")
+    texts = []
+    for field in form.fields.values():
+        texts += [str(field.label), str(field.help_text), *(str(label) for _, label in getattr(field, "choices", []))]
+    assert not any(ABUSER_PLACEHOLDER in text for text in texts)
+    assert any("Darren" in str(field.help_text) for field in form.fields.values())

@@ -11,6 +11,7 @@ from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on
 from .models import ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+ABUSER_PLACEHOLDER = "[name of abuser(s)]"
 GENDERS = [("", "Choose"), ("Female", "Female"), ("Male", "Male"), ("Non-binary", "Non-binary"), ("Other", "Other"), ("Not known", "Not known")]
 
 
@@ -205,27 +206,31 @@ class ChecklistForm(GovukForm):
         super().__init__(*args, **kwargs)
         answer_choices = [(c.value, c.label) for c in definition.answer_choices]
         self.groups = []
+
+        def named(text):
+            # The perpetrator's name in place of every placeholder: question, hint, prompts.
+            return (text or "").replace(ABUSER_PLACEHOLDER, abuser_name)
+
         for question in questions:
-            text = question.text.replace("[name of abuser(s)]", abuser_name)
             names = {"answer": f"{question.key}__answer"}
             self.fields[names["answer"]] = forms.ChoiceField(
-                label=f"{question.number}. {text}",
+                label=f"{question.number}. {named(question.text)}",
                 choices=answer_choices,
                 widget=forms.RadioSelect,
-                help_text=question.hint or "",
+                help_text=named(question.hint),
                 error_messages={"required": f"Answer question {question.number}"},
             )
             if question.sub_choices:
                 names["sub"] = f"{question.key}__sub"
-                options = [(o.value, o.label) for o in question.sub_choices.options]
+                options = [(o.value, named(o.label)) for o in question.sub_choices.options]
                 widget = forms.CheckboxSelectMultiple if question.sub_choices.multiple else forms.RadioSelect
                 field_class = forms.MultipleChoiceField if question.sub_choices.multiple else forms.ChoiceField
                 self.fields[names["sub"]] = field_class(
-                    label=question.sub_choices.label or "If yes, which:", choices=options, widget=widget(), required=False
+                    label=named(question.sub_choices.label) or "If yes, which:", choices=options, widget=widget(), required=False
                 )
             names["details"] = f"{question.key}__details"
             self.fields[names["details"]] = forms.CharField(
-                label=question.details_prompt or "Details", required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=named(question.details_prompt) or "Details", required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
             names["source"] = f"{question.key}__source"
             self.fields[names["source"]] = forms.CharField(label="Source of information, if not the victim", required=False, max_length=200)

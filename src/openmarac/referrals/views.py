@@ -95,7 +95,7 @@ def step(request, public_id, slug):
         "step_number": index + 1,
         "step_count": len(steps),
         "previous": steps[index - 1] if index else None,
-        "score_so_far": _score_so_far(referral) if slug.startswith(("checklist-", "judgement")) else None,
+        "score_so_far": _score_so_far(referral, page=slug) if slug.startswith(("checklist-", "judgement")) else None,
     }
     return render(request, f"referrals/steps/{_template(slug)}.html", context)
 
@@ -108,15 +108,25 @@ def _template(slug):
     return "form"
 
 
-def _score_so_far(referral):
-    answers = {}
+def _score_so_far(referral, page):
+    """The score from the answers saved so far, and from the other pages alone: the
+    page's script adds this page's ticks to the latter as they are made (the server
+    still counts the score when the referral is recorded)."""
+    answers, elsewhere = {}, {}
     for step in wizard.steps_for(referral):
         if step.slug.startswith("checklist-"):
             form = wizard.form_for(referral, step.slug)
             if form.is_valid():
                 answers.update(form.answers())
+                if step.slug != page:
+                    elsewhere.update(form.answers())
     definition = services.checklist_definition(referral.marac)
-    return {"score": definitions.score(definition, answers), "threshold": referral.marac.visible_high_risk_threshold}
+    return {
+        "score": definitions.score(definition, answers),
+        "elsewhere": definitions.score(definition, elsewhere),
+        "scored_answer": definition.scored_answer,
+        "threshold": referral.marac.visible_high_risk_threshold,
+    }
 
 
 @login_required

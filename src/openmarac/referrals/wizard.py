@@ -118,6 +118,9 @@ def add_blank_form(referral, slug, prefix):
     total = min(max(total, 0), 15)
     stored[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
     stored.setdefault(f"{prefix}-INITIAL_FORMS", "0")
+    if prefix == "child":
+        # The new child starts as "date of birth known", with the date boxes showing.
+        stored[f"child-{total}-birth"] = "known"
     referral.draft = {**referral.draft, slug: stored}
     referral.save(update_fields=["draft", "updated_at"])
 
