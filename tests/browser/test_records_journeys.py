@@ -3,7 +3,7 @@ page to its bundle, a correction shown in the case history, and the confidential
 audit with an exception marked as reviewed. Every page is checked with axe-core."""
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -106,8 +106,8 @@ def test_confidentiality_audit_and_an_exception_reviewed(new_page, world):
     assert str(housing.agency) in page.inner_text("main")
 
     # A bad period is explained, not an error page.
-    page.fill("#id_start", "2026-03-10")
-    page.fill("#id_end", "2026-03-01")
+    page.fill_date("#id_start", date(2026, 3, 10))
+    page.fill_date("#id_end", date(2026, 3, 1))
     page.click_and_check("button:has-text('Show')")
     assert "must be on or before" in page.inner_text(".govuk-error-summary")
 

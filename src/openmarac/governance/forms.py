@@ -29,7 +29,8 @@ class PeriodForm(GovukForm):
 
 def period_form(request):
     """The form bound to the query string, or to the default period when none is given."""
-    if "start" in request.GET or "end" in request.GET:
+    # The date boxes send start_day, start_month, ...; links carry start=YYYY-MM-DD.
+    if any(key.startswith(("start", "end")) for key in request.GET):
         return PeriodForm(request.GET)
     default = figures.last_complete_quarter()
     return PeriodForm({"start": default.start.isoformat(), "end": default.end.isoformat()})
