@@ -129,3 +129,51 @@ def test_the_seed_questions_for_the_childrens_plan_are_all_there():
     text = " ".join(children_action_questions()).lower()
     for topic in ("children’s views", "contact arrangements", "entry been refused", "cultural barriers", "corporate parent", "initial assessment"):
         assert topic in text
+
+
+def _signed(user, meeting):
+    from django.test import Client
+
+    from openmarac.meetings.models import DeclarationSignature
+
+    from ..conftest import sign_in
+
+    DeclarationSignature.objects.get_or_create(meeting=meeting, user=user, defaults={"statement": "x"})
+    return sign_in(Client(), user)
+
+
+def test_the_case_screen_confirms_the_children_and_adds_an_action_for_two(staff, heard):
+    from django.urls import reverse
+
+    hearing = heard(children=2)
+    meeting = hearing.item.meeting
+    url = reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])
+    chair = _signed(staff["chair"], meeting)
+    body = chair.get(url).content.decode()
+    assert "Questions for the children’s plan" in body and "corporate parent" in body
+    response = chair.post(url, {"action": "confirm-children", "children-confirmed": "no", "children-corrections": ""})
+    assert "Say what is different" in response.content.decode()
+    chair.post(url, {"action": "confirm-children", "children-confirmed": "yes"})
+    hearing.refresh_from_db()
+    assert hearing.children_confirmed is True
+    first, second = _children(hearing)
+    due = timezone.localdate() + timedelta(days=7)
+    response = chair.post(url, {
+        "action": "add-action", "action-kind": "other", "action-owner_agency": staff["childrens_rep"].agency.pk,
+        "action-description": "Seek the children’s views", "action-for_whom": "child", "action-children": [first.pk, second.pk],
+        "action-due_on_day": due.day, "action-due_on_month": due.month, "action-due_on_year": due.year,
+    })
+    assert response.status_code == 302
+    assert set(hearing.actions.get(description="Seek the children’s views").children.all()) == {first, second}
+    assert f"Children: {first} ({first.birth_text}), {second}" in chair.get(url).content.decode()
+
+
+def test_an_agency_representative_cannot_confirm_the_children_through_the_page(staff, heard):
+    from django.urls import reverse
+
+    hearing = heard(children=1)
+    meeting = hearing.item.meeting
+    rep = _signed(staff["housing_rep"], meeting)
+    rep.post(reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk]), {"action": "confirm-children", "children-confirmed": "yes"})
+    hearing.refresh_from_db()
+    assert hearing.children_confirmed is None

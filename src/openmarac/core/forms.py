@@ -97,7 +97,8 @@ class GovukDateField(forms.MultiValueField):
 
     @property
     def error_anchor(self):
-        return (self.error_parts or _DATE_PARTS)[0]
+        """The box the error summary links to: the first one outlined."""
+        return (self.widget.error_parts or _DATE_PARTS)[0]
 
     def _fail(self, message, parts=_DATE_PARTS):
         self.error_parts = tuple(parts)
@@ -138,7 +139,10 @@ class GovukDateField(forms.MultiValueField):
         finally:
             self.error_parts = ()
         if isinstance(initial, str):
-            initial = datetime.date.fromisoformat(initial) if initial else None
+            try:
+                initial = datetime.date.fromisoformat(initial) if initial else None
+            except ValueError:
+                return True
         return new != initial
 
 
