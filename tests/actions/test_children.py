@@ -177,3 +177,32 @@ def test_an_agency_representative_cannot_confirm_the_children_through_the_page(s
     rep.post(reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk]), {"action": "confirm-children", "children-confirmed": "yes"})
     hearing.refresh_from_db()
     assert hearing.children_confirmed is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_every_action_s_child(staff, heard):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    hearing = heard(children=2)
+    first, second = _children(hearing)
+    linked = _for_children(staff, hearing, [first])
+    plain = services.action_add(
+        by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description="Safety plan",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=14),
+    )
+    before = [("actions", "0004_transfer_status_and_flag_removal")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        OldAction = executor.loader.project_state(before).apps.get_model("actions", "Action")
+        assert OldAction.objects.get(pk=linked.pk).child_id == first.pk  # carried back on the way down
+        OldAction.objects.filter(pk=plain.pk).update(for_whom="child", child_id=second.pk)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    from openmarac.actions.models import Action
+
+    assert list(Action.objects.get(pk=linked.pk).children.all()) == [first]
+    assert list(Action.objects.get(pk=plain.pk).children.all()) == [second]
