@@ -112,3 +112,34 @@ def test_impossible_dates_are_refused_never_shifted(day, month, year):
 
 def test_field_is_a_form_field():
     assert isinstance(BirthForm.base_fields["date_of_birth"], forms.MultiValueField)
+
+
+class MeetingForm(GovukForm):
+    starts_at = __import__("openmarac.core.forms", fromlist=["datetime_field"]).datetime_field("Date and time")
+
+
+def _when(**parts):
+    return MeetingForm({f"starts_at_{part}": value for part, value in parts.items()})
+
+
+@pytest.mark.parametrize("typed, hour, minute", [("14:30", 14, 30), ("2:30pm", 14, 30), ("1430", 14, 30), ("9", 9, 0), ("12am", 0, 0)])
+def test_a_date_and_time_in_four_boxes(typed, hour, minute):
+    from django.utils import timezone
+
+    form = _when(day="27", month="3", year="2027", time=typed)
+    assert form.is_valid(), form.errors
+    value = timezone.localtime(form.cleaned_data["starts_at"])
+    assert (value.date(), value.hour, value.minute) == (datetime.date(2027, 3, 27), hour, minute)
+
+
+@pytest.mark.parametrize("time, message", [("", "Date and time must include a time"), ("25:00", "Enter the time as hours and minutes, for example 14:30")])
+def test_a_missing_or_impossible_time_is_explained(time, message):
+    form = _when(day="27", month="3", year="2027", time=time)
+    assert form.errors["starts_at"] == [message]
+    assert 'name="starts_at_time"' in str(form["starts_at"]) and "govuk-input--error" in str(form["starts_at"]).split('id="id_starts_at_time"')[0].rsplit("<input", 1)[1]
+
+
+def test_an_iso_date_and_time_under_the_field_name_is_read():
+    form = MeetingForm({"starts_at": "2027-03-27T14:30"})
+    assert form.is_valid()
+    assert 'type="datetime-local"' not in str(form["starts_at"])

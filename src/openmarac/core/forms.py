@@ -6,6 +6,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 _WIDGET_CLASSES = [
     (forms.CheckboxSelectMultiple, "govuk-checkboxes__input"),
@@ -42,8 +43,11 @@ class GovukDateInput(forms.MultiWidget):
     A date sent under the field's own name as YYYY-MM-DD (an import, a script, a
     draft saved before the boxes existed) is read too."""
 
+    parts = _DATE_PARTS
+    widths = {"day": 2, "month": 2, "year": 4, "time": 5}
+
     def __init__(self, attrs=None):
-        super().__init__({part: forms.TextInput() for part in _DATE_PARTS}, attrs)
+        super().__init__({part: forms.TextInput() for part in self.parts}, attrs)
         self.error_parts = ()
 
     def decompress(self, value):
@@ -68,17 +72,16 @@ class GovukDateInput(forms.MultiWidget):
 
     def render(self, name, value, attrs=None, renderer=None):
         context = self.get_context(name, value, attrs)
-        widths = {"day": 2, "month": 2, "year": 4}
         context["parts"] = [
             {
                 "label": part.capitalize(),
                 "name": sub["name"],
                 "id": f"{context['widget']['attrs']['id']}_{part}" if context["widget"]["attrs"].get("id") else "",
                 "value": "" if sub["value"] is None else sub["value"],
-                "width": widths[part],
+                "width": self.widths[part],
                 "error": part in self.error_parts,
             }
-            for part, sub in zip(_DATE_PARTS, context["widget"]["subwidgets"])
+            for part, sub in zip(self.parts, context["widget"]["subwidgets"])
         ]
         return render_to_string("includes/date_input.html", context)
 
@@ -98,21 +101,27 @@ class GovukDateField(forms.MultiValueField):
     @property
     def error_anchor(self):
         """The box the error summary links to: the first one outlined."""
-        return (self.widget.error_parts or _DATE_PARTS)[0]
+        return (self.widget.error_parts or self.widget.parts)[0]
 
     def _fail(self, message, parts=_DATE_PARTS):
         self.error_parts = tuple(parts)
         raise ValidationError(message, code="invalid")
 
-    def clean(self, value):
-        self.error_parts = ()
+    def _texts(self, value):
         if not isinstance(value, (list, tuple)):
             value = self.widget.decompress(value)
-        day, month, year = (str(part if part is not None else "").strip() for part in value)
-        if not (day or month or year):
+        return [str(part if part is not None else "").strip() for part in value]
+
+    def clean(self, value):
+        self.error_parts = ()
+        texts = self._texts(value)
+        if not any(texts):
             if self.required:
                 self._fail(self.error_messages["required"])
             return None
+        return self._clean_date(*texts)
+
+    def _clean_date(self, day, month, year):
         what = str(self.label or "The date")
         missing = [part for part, text in zip(_DATE_PARTS, (day, month, year)) if not text]
         if missing:
@@ -140,10 +149,68 @@ class GovukDateField(forms.MultiValueField):
             self.error_parts = ()
         if isinstance(initial, str):
             try:
-                initial = datetime.date.fromisoformat(initial) if initial else None
-            except ValueError:
+                initial = self.clean(initial) if initial else None
+            except ValidationError:
                 return True
+            finally:
+                self.error_parts = ()
         return new != initial
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+class GovukDateTimeInput(GovukDateInput):
+    """The GOV.UK date input with a fourth box for the time (24-hour, 14:30): never
+    the browser's date-and-time picker."""
+
+    parts = (*_DATE_PARTS, "time")
+
+    def decompress(self, value):
+        if isinstance(value, datetime.datetime):
+            local = timezone.localtime(value) if timezone.is_aware(value) else value
+            return [local.day, local.month, local.year, f"{local:%H:%M}"]
+        if isinstance(value, str) and value:
+            try:
+                return self.decompress(datetime.datetime.fromisoformat(value))
+            except ValueError:
+                return [value, "", "", ""]
+        return [None, None, None, None]
+
+
+class GovukDateTimeField(GovukDateField):
+    """A date and a time of day (local time), typed into boxes: "14:30", "2:30pm" or
+    "1430". Returns an aware datetime."""
+
+    widget = GovukDateTimeInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = (*self.fields, forms.CharField(required=False))
+
+    def clean(self, value):
+        self.error_parts = ()
+        texts = self._texts(value)
+        if not any(texts):
+            if self.required:
+                self._fail(self.error_messages["required"], self.widget.parts)
+            return None
+        day, month, year, time = texts
+        if not time:
+            self._fail(f"{self.label or 'The date and time'} must include a time", ["time"])
+        when = self._clean_date(day, month, year)
+        match = _TIME.match(time)
+        hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 0)
+        if match and match.group(3):
+            hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
+        if not (hour < 24 and minute < 60):
+            self._fail("Enter the time as hours and minutes, for example 14:30", ["time"])
+        return timezone.make_aware(datetime.datetime.combine(when, datetime.time(hour, minute)))
+
+
+def datetime_field(label, required=True, help_text="", **kwargs):
+    """The one way to ask for a date and time (GOV.UK date input and a time box)."""
+    return GovukDateTimeField(label=label, required=required, help_text=help_text, **kwargs)
 
 
 def date_field(label, required=False, help_text="", **kwargs):
@@ -188,7 +255,7 @@ class GovukFormMixin:
         # Mark fields in error so the input is outlined in red, as GOV.UK users expect.
         for name in self.errors:
             if name in self.fields and isinstance(self.fields[name], GovukDateField):
-                self.fields[name].widget.error_parts = self.fields[name].error_parts or _DATE_PARTS
+                self.fields[name].widget.error_parts = self.fields[name].error_parts or self.fields[name].widget.parts
             elif name in self.fields:
                 widget = self.fields[name].widget
                 base = widget.attrs.get("class", "").split(" ")[0]

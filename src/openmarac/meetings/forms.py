@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, GovukModelForm, date_field
+from openmarac.core.forms import GovukForm, GovukModelForm, date_field, datetime_field
 
 from openmarac.accounts.models import Marac
 
@@ -9,11 +9,7 @@ from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
 def _datetime(label, help_text=""):
-    return forms.DateTimeField(
-        label=label,
-        help_text=help_text,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
-    )
+    return datetime_field(label, help_text=help_text)
 
 
 class ScheduleForm(GovukModelForm):
@@ -47,7 +43,7 @@ class ScheduleForm(GovukModelForm):
 
 
 class MeetingAddForm(GovukForm):
-    starts_at = _datetime("Date and time", help_text="For asynchronous coordination, the closing date and time.")
+    starts_at = _datetime("Date and time", help_text="The time is 24-hour, for example 14:30. For asynchronous coordination, the closing date and time.")
     mode = forms.ChoiceField(label="Kind", choices=MeetingMode.choices, widget=forms.RadioSelect, initial=MeetingMode.MEETING)
     location = forms.CharField(label="Place", max_length=200, required=False)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
@@ -62,10 +58,7 @@ class MeetingAddForm(GovukForm):
 
 class MeetingChangeForm(GovukForm):
     action = forms.ChoiceField(label="What do you want to do?", choices=[("move", "Move the meeting"), ("cancel", "Cancel the meeting")], widget=forms.RadioSelect)
-    starts_at = forms.DateTimeField(
-        label="New date and time (if moving)", required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
-    )
+    starts_at = datetime_field("New date and time", required=False, help_text="Only when moving the meeting. The time is 24-hour, for example 14:30.")
     note = forms.CharField(label="Reason, as agencies will be told", widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean(self):

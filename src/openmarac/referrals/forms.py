@@ -4,7 +4,7 @@ and the forms used after referral."""
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, date_field
+from openmarac.core.forms import GovukForm, date_field, datetime_field
 from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 
 from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on
@@ -395,9 +395,7 @@ class QualityConcernForm(GovukForm):
 
 
 class ContactAttemptForm(GovukForm):
-    attempted_at = forms.DateTimeField(
-        label="When", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M")
-    )
+    attempted_at = datetime_field("When", help_text="The time is 24-hour, for example 14:30.")
     method = forms.ChoiceField(label="How", choices=ContactAttempt.Method.choices, widget=forms.RadioSelect)
     outcome = forms.ChoiceField(label="Outcome", choices=ContactAttempt.Outcome.choices, widget=forms.RadioSelect)
     note = _text("Notes")
