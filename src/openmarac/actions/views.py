@@ -93,6 +93,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "risks": hearing.risks.all(),
         "actions": actions,
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers), children=children),
+        "children": children,
         "children_questions": children_action_questions() if children else (),
         "can_record": policy.can_record_hearing(request.user, meeting),
         "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
@@ -147,7 +148,7 @@ def hearing(request, public_id, item_id):
             return redirect("actions:hearing", meeting.public_id, item.pk)
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
-        "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form, "children": children,
+        "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
