@@ -108,14 +108,19 @@ def store(referral, slug, post):
     referral.save(update_fields=["draft", "updated_at"])
 
 
-def add_blank_form(referral, slug, prefix):
-    """"Add another" on a repeating page: one more empty form, typed answers kept."""
+def _stored_forms(referral, slug, prefix):
+    """A repeating page's stored answers and how many items it holds (0 to 15)."""
     stored = dict(referral.draft.get(slug, {}))
     try:
         total = int(stored.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
     except (TypeError, ValueError):
         total = 0
-    total = min(max(total, 0), 15)
+    return stored, min(max(total, 0), 15)
+
+
+def add_blank_form(referral, slug, prefix):
+    """"Add another" on a repeating page: one more empty form, typed answers kept."""
+    stored, total = _stored_forms(referral, slug, prefix)
     stored[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
     stored.setdefault(f"{prefix}-INITIAL_FORMS", "0")
     if prefix == "child":
@@ -127,11 +132,7 @@ def add_blank_form(referral, slug, prefix):
 
 def remove_form(referral, slug, prefix, index):
     """"Remove" on a repeating page: the item goes, the others keep what was typed."""
-    stored = dict(referral.draft.get(slug, {}))
-    try:
-        total = int(stored.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
-    except (TypeError, ValueError):
-        total = 0
+    stored, total = _stored_forms(referral, slug, prefix)
     if not 0 <= index < total:
         return
     kept = {key: value for key, value in stored.items() if not key.startswith(f"{prefix}-") or key.endswith("_FORMS")}
