@@ -64,7 +64,9 @@ class ActionForm(GovukForm):
         self.fields["joint_agencies"].queryset = agencies
         self.fields["children"].queryset = children
         self.fields["children"].label_from_instance = child_label
-        self.fields["children"].conditionally_required = True
+        # Asked for in some cases only, so not marked "(optional)": the service decides.
+        for name in ("children", "flag_short_reason"):
+            self.fields[name].conditionally_required = True
         self.fields["risk"].queryset = risks
 
     reveals = {"for_whom": {ForWhom.CHILD: ["children"]}}
@@ -137,7 +139,7 @@ class ProposalForm(GovukForm):
     description = forms.CharField(label="What your agency will do", widget=forms.Textarea(attrs={"rows": 3}))
     for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices)
     due_on = _date("Due by")
-    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
 
 
 class ProposalAcceptForm(GovukForm):
@@ -145,7 +147,7 @@ class ProposalAcceptForm(GovukForm):
 
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
     due_on = _date("Due by")
-    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
     children = forms.MultipleChoiceField(label="Which children (for an action for children)", required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, children, **kwargs):

@@ -79,6 +79,11 @@ class VictimForm(PersonFieldsMixin, GovukForm):
     language = forms.CharField(label="Main language", max_length=60, required=False)
     interpreter_needed = forms.BooleanField(label="An interpreter is needed", required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required for a victim under 16, so not marked "(optional)".
+        self.fields["under_16_reason"].conditionally_required = True
+
     def clean(self):
         data = super().clean()
         dob = data.get("date_of_birth")
