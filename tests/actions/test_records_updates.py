@@ -33,7 +33,7 @@ def _updates(hearing):
 
 
 def _close(staff, hearing):
-    return services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="The Idva was not able to attend")
+    return services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="The Idva was not able to attend", children_reason="Children confirmed by phone after")
 
 
 def test_closing_a_case_makes_one_records_update_per_agency_that_knows_it(staff, heard):

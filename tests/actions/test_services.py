@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -49,7 +50,7 @@ def test_two_agencies_updating_one_action_from_the_same_version(staff, heard):
     "fields, problem",
     [
         ({"due_on": timezone.localdate() - timedelta(days=30)}, "due_on"),
-        ({"for_whom": "child"}, "child"),
+        ({"for_whom": "child"}, "children"),
     ],
 )
 def test_actions_must_be_smart(staff, heard, fields, problem):
@@ -93,6 +94,7 @@ def test_closing_without_the_idva_needs_a_reason_and_records_the_hearing(staff, 
     with pytest.raises(ValidationError):
         services.hearing_close(by=staff["chair"], hearing=hearing)
     services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
+    services.hearing_children_confirm(by=staff["chair"], hearing=hearing, confirmed=True)
     services.hearing_close(by=staff["chair"], hearing=hearing)
     referral = hearing.item.referral
     referral.refresh_from_db()
@@ -151,6 +153,8 @@ def test_plan_prompts_name_what_is_missing():
     class A:
         def __init__(self, kind, for_whom):
             self.kind, self.for_whom = kind, for_whom
+            self.owner_agency = SimpleNamespace(kind="housing")
+            self.joint_agencies = SimpleNamespace(all=list)
 
     full = [A(k, w) for k, w in [("flag", "victim"), ("childrens_referral", "child"), ("other", "perpetrator"), ("housing_victim", "victim"),
                                   ("housing_perpetrator", "perpetrator"), ("dvds", "victim"), ("protection_order", "victim"), ("mappa", "perpetrator"),
@@ -171,7 +175,7 @@ def test_careful_wording_is_not_flagged():
 def test_a_case_twelve_months_after_its_hearing_is_listed_for_review(marac, staff, heard):
     from openmarac.meetings import selectors as meeting_selectors
 
-    hearing = heard(days_ago=360)
+    hearing = heard(days_ago=360, children=0)
     services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
     services.hearing_close(by=staff["chair"], hearing=hearing)
     case = hearing.item.referral.case

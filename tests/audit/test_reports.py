@@ -166,7 +166,7 @@ def test_period_errors_are_explained_and_the_default_is_shown(marac, staff):
     response = client.get(reverse("audit:views-by-user", args=[marac.slug]), {"start": "2026-03-10", "end": "2026-03-01"})
     assert response.status_code == 200 and "The ‘from’ date must be on or before the ‘to’ date" in response.content.decode()
     response = client.get(reverse("audit:views-by-agency", args=[marac.slug]), {"start": "not a date"})
-    assert b"as a real date" in response.content
+    assert b"must be a real date" in response.content
 
 
 def test_another_maracs_coordinator_is_refused(marac, other_marac, staff):

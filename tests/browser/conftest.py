@@ -95,6 +95,11 @@ class Journey:
         self.page.goto(path)
         return self.axe(screenshot)
 
+    def fill_date(self, selector, value):
+        """Type a date into a GOV.UK date input (day, month and year boxes); None clears it."""
+        for part, text in zip(("day", "month", "year"), (value.day, value.month, value.year) if value else ("", "", "")):
+            self.page.fill(f"{selector}_{part}", str(text))
+
     def click_and_check(self, selector, screenshot=None):
         self.page.click(selector)
         return self.axe(screenshot)

@@ -10,7 +10,7 @@ def choose(page, field_id):
 def fill_person(page, prefix, given, family, dob, relationship=None):
     page.fill(f"#id_{prefix}given_name", given)
     page.fill(f"#id_{prefix}family_name", family)
-    page.fill(f"#id_{prefix}date_of_birth", dob.isoformat())
+    page.fill_date(f"#id_{prefix}date_of_birth", dob)
     if relationship:
         page.fill(f"#id_{prefix}relationship_to_victim", relationship)
 

@@ -66,12 +66,12 @@ def test_an_asynchronous_round_from_publication_to_agreed_plans(new_page, round_
     housing.click_and_check(f"text=Propose actions and see the plan for case {reference}")
     housing.fill("#id_proposal-description", "Offer a management transfer to a safe property")
     housing.select_option("#id_proposal-for_whom", "victim")
-    housing.fill("#id_proposal-due_on", "")
+    housing.fill_date("#id_proposal-due_on", None)
     housing.click_and_check("button:has-text('Propose the action')")
     assert "There is a problem" in housing.inner_text("main")
     assert housing.input_value("#id_proposal-description") == "Offer a management transfer to a safe property"
     due = timezone.localdate() + timedelta(days=30)
-    housing.fill("#id_proposal-due_on", due.isoformat())
+    housing.fill_date("#id_proposal-due_on", due)
     housing.click_and_check("button:has-text('Propose the action')", screenshot="round-proposed")
     assert "Awaiting the chair" in housing.inner_text("main")
 

@@ -4,6 +4,7 @@ dashboard and the definitions. Every page passes axe-core."""
 
 import csv
 import io
+from datetime import date
 
 import openpyxl
 import pytest
@@ -23,8 +24,8 @@ def history(transactional_db, tmp_path):
 
 
 def _period(page):
-    page.fill("#id_start", "2025-01-01")
-    page.fill("#id_end", "2025-03-31")
+    page.fill_date("#id_start", date(2025, 1, 1))
+    page.fill_date("#id_end", date(2025, 3, 31))
     page.click_and_check("button:has-text('Show this period')")
 
 
@@ -33,11 +34,11 @@ def test_coordinator_downloads_the_return_and_governance_reads_the_dashboard(new
     coordinator.sign_in("coordinator@demo.openmarac.invalid", DEMO_PASSWORD)
     coordinator.click_and_check("a:has-text('SafeLives data return')")
     # The period the wrong way round: a clear message, and the dates typed are kept.
-    coordinator.fill("#id_start", "2025-04-01")
-    coordinator.fill("#id_end", "2025-03-31")
+    coordinator.fill_date("#id_start", date(2025, 4, 1))
+    coordinator.fill_date("#id_end", date(2025, 3, 31))
     coordinator.click_and_check("button:has-text('Show this period')")
     assert "The last day must be the same as or after the first day" in coordinator.inner_text(".govuk-error-summary")
-    assert coordinator.input_value("#id_start") == "2025-04-01"
+    assert [coordinator.input_value(f"#id_start_{part}") for part in ("day", "month", "year")] == ["1", "4", "2025"]
     _period(coordinator)
     assert "3 meeting dates in this period" in coordinator.inner_text("main")
     coordinator.axe(screenshot="data-return")

@@ -55,7 +55,7 @@ def demo(transactional_db):
         by=coordinator, action=action, version=action.version, status="not_possible", not_possible_reason="circumstances_changed",
         note="He left the area before it could be served",
     )
-    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Recorded after the meeting")
+    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Recorded after the meeting", children_reason="Recorded after the meeting")
     other = generator.referral(marac=marac, referring_agency=police, referred_on=timezone.localdate() - timedelta(days=2), children=0)
     referral_record(marac=marac, data=other, by=referrer, notify_agencies=False)
     return marac
@@ -111,7 +111,9 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
 
     # The coordinator records: minutes (with a nudge about wording), a risk and actions.
     coordinator.visit(f"/meetings/{meeting.public_id}/cases/{repeat_item.pk}/")
-    coordinator.select_option("#id_children_confirmed", "yes")
+    choose(coordinator, "id_children-confirmed_0")
+    coordinator.click_and_check("button:has-text('Confirm the children')")
+    assert "Confirmed as listed" in coordinator.inner_text("main")
     coordinator.fill("#id_minutes", "The victim refused to engage with the police last month.")
     coordinator.fill("#id_single_point_of_contact", "Idva service")
     coordinator.click_and_check("button:has-text('Save') >> nth=0")
@@ -129,7 +131,7 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
         coordinator.fill("#id_action-description", description)
         coordinator.select_option("#id_action-owner_agency", label=agency)
         choose(coordinator, for_whom)
-        coordinator.fill("#id_action-due_on", due.isoformat())
+        coordinator.fill_date("#id_action-due_on", due)
         coordinator.click_and_check("button:has-text('Add action')")
     coordinator.axe(screenshot="hearing")
     assert "Serve a DVPN" in coordinator.inner_text("main")
@@ -153,6 +155,8 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
     chair.click_and_check("button:has-text('Close the case')")
     assert "record why the case is closed without it" in chair.inner_text(".govuk-error-summary")
     chair.fill("#id_close-reason", "Idva called away; will confirm by phone")
+    if chair.locator("#id_close-children_reason").count():
+        chair.fill("#id_close-children_reason", "Children’s social care to confirm the dates of birth")
     chair.click_and_check("button:has-text('Close the case')")
 
     # Minutes: published (a link by email) and downloaded as a PDF.
@@ -169,7 +173,7 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
     housing.visit(f"/maracs/{demo.slug}/actions/")
     housing.click_and_check("text=Offer Rosa a management transfer")
     choose(housing, "id_status_1")
-    housing.fill("#id_completed_on", date.today().isoformat())
+    housing.fill_date("#id_completed_on", date.today())
     housing.fill("#id_note", "Transfer offered and accepted")
     housing.click_and_check("button:has-text('Save update')", screenshot="action")
     assert "Action updated" in housing.inner_text("main")

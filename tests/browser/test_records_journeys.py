@@ -3,7 +3,7 @@ page to its bundle, a correction shown in the case history, and the confidential
 audit with an exception marked as reviewed. Every page is checked with axe-core."""
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -42,13 +42,13 @@ def test_subject_access_request_to_bundle_and_a_correction(new_page, world, tmp_
 
     # Bad input: a clear message, and what was typed is kept.
     page.fill("#id_requester_name", "Rosalind F")
-    page.fill("#id_received_on", "")
+    page.fill_date("#id_received_on", None)
     page.click_and_check("button:has-text('Record the request')")
     assert "There is a problem" in page.inner_text(".govuk-error-summary")
     assert page.input_value("#id_requester_name") == "Rosalind F"
 
     received = timezone.localdate() - timedelta(days=2)
-    page.fill("#id_received_on", received.isoformat())
+    page.fill_date("#id_received_on", received)
     page.click_and_check("button:has-text('Record the request')", screenshot="subject-access-request")
     sar = SubjectAccessRequest.objects.get()
     assert f"response is due by {sar.due_on:%-d %B %Y}" in page.inner_text(".govuk-notification-banner, main")
@@ -71,7 +71,7 @@ def test_subject_access_request_to_bundle_and_a_correction(new_page, world, tmp_
     page.visit("/")
     assert f"response due {sar.due_on:%-d %B %Y}" in page.inner_text("main")
     page.click_and_check(f"a:has-text('Subject access request received')")
-    page.fill("#id_completed_on", timezone.localdate().isoformat())
+    page.fill_date("#id_completed_on", timezone.localdate())
     page.click_and_check("button:has-text('Mark as done')")
     page.visit("/")
     assert "Subject access request received" not in page.inner_text("main")
@@ -106,8 +106,8 @@ def test_confidentiality_audit_and_an_exception_reviewed(new_page, world):
     assert str(housing.agency) in page.inner_text("main")
 
     # A bad period is explained, not an error page.
-    page.fill("#id_start", "2026-03-10")
-    page.fill("#id_end", "2026-03-01")
+    page.fill_date("#id_start", date(2026, 3, 10))
+    page.fill_date("#id_end", date(2026, 3, 1))
     page.click_and_check("button:has-text('Show')")
     assert "must be on or before" in page.inner_text(".govuk-error-summary")
 

@@ -37,7 +37,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     referrer.click_and_check("button:has-text('Save and continue')")
     assert "The date of birth cannot be in the future" in referrer.inner_text(".govuk-error-summary")
     assert referrer.input_value("#id_family_name") == "Hartley"
-    referrer.fill("#id_date_of_birth", "1990-04-03")
+    referrer.fill_date("#id_date_of_birth", date(1990, 4, 3))
     choose(referrer, "id_racially_minoritised_1")
     referrer.click_and_check("button:has-text('Save and continue')")
 
@@ -90,13 +90,13 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
         referrer.fill(f"#id_{field}", "Risk to life outweighs confidentiality.")
     choose(referrer, "id_client_notified_1")
     referrer.fill("#id_client_not_notified_reason", "It could alert the perpetrator.")
-    referrer.fill("#id_review_on", (date.today() + timedelta(days=28)).isoformat())
+    referrer.fill_date("#id_review_on", (date.today() + timedelta(days=28)))
     referrer.select_option("#id_review_owner", label=referrer_name(demo))
     referrer.fill("#id_caseworker_name", "Sam Caseworker")
-    referrer.fill("#id_caseworker_signed_on", date.today().isoformat())
+    referrer.fill_date("#id_caseworker_signed_on", date.today())
     referrer.fill("#id_manager_name", "Jo Manager")
-    referrer.fill("#id_manager_signed_on", date.today().isoformat())
-    referrer.fill("#id_shared_on", date.today().isoformat())
+    referrer.fill_date("#id_manager_signed_on", date.today())
+    referrer.fill_date("#id_shared_on", date.today())
     referrer.fill("#id_shared_authority", "Prevention of crime; vital interests")
     referrer.click_and_check("button:has-text('Save and continue')", screenshot="referral-check")
 

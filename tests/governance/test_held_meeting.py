@@ -55,7 +55,7 @@ def held(staff, marac):
             for i in range(3)
         ]
         for hearing in hearings:
-            actions.hearing_close(by=coordinator, hearing=hearing, reason="Idva not present")
+            actions.hearing_close(by=coordinator, hearing=hearing, reason="Idva not present", children_reason="Checked after")
     with freeze_time(datetime(2025, 5, 20, 12, 0, tzinfo=LONDON)):
         actions.action_report(by=coordinator, action=made[0], version=1, status=Action.Status.COMPLETED, completed_on=date(2025, 5, 20))
         actions.action_report(by=coordinator, action=made[1], version=1, status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)

@@ -147,7 +147,9 @@ def test_period_the_wrong_way_round_is_a_clear_error_that_keeps_the_input(staff)
     html = response.content.decode()
     assert response.status_code == 200
     assert "The last day must be the same as or after the first day" in html
-    assert 'value="2025-04-01"' in html and 'value="2025-03-31"' in html
+    # The boxes show the dates asked for: 1 April and 31 March 2025.
+    assert 'name="start_day" type="text" inputmode="numeric" value="1"' in html
+    assert 'name="end_day" type="text" inputmode="numeric" value="31"' in html
 
 
 def test_unknown_format_is_not_found(staff):

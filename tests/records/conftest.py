@@ -90,7 +90,7 @@ def old_case(marac, staff):
     action = action_services.action_report(
         by=housing, action=action, version=action.version, status="completed", note="Zephyrine moved", completed_on=timezone.localdate() - timedelta(days=7 * 365 - 10),
     )
-    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Idva absent; Zephyrine safe")
+    action_services.hearing_close(by=coordinator, hearing=hearing, reason="Idva absent; Zephyrine safe", children_reason="Confirmed later")
     referral.refresh_from_db()
     secrets = secrets_of(VICTIM, PERPETRATOR, CHILD) + ["Thornwick Academy", "Ms Thornbury", data.referrer_name, data.referrer_phone]
     return OldCase(referral=referral, case=referral.case, hearing=hearing, action=action, secrets=secrets)

@@ -47,7 +47,7 @@ def figures_snapshot():
         "attendance": sorted(map(str, Attendance.objects.values_list())),
         "research": sorted(ResearchReturn.objects.values_list("pk", "meeting_id", "referral_id", "agency_id", "returned_at", "no_trace")),
         "actions": sorted(
-            Action.objects.values_list("pk", "case_id", "kind", "owner_agency_id", "for_whom", "child_id", "due_on", "status", "completed_on", "not_possible_reason", "created_at")
+            Action.objects.values_list("pk", "case_id", "kind", "owner_agency_id", "for_whom", "due_on", "status", "completed_on", "not_possible_reason", "created_at")
         ),
         "action_updates": sorted(ActionUpdate.objects.values_list("pk", "action_id", "status", "reported_at")),
         "idva": sorted(IdvaReferral.objects.values_list("pk", "referral_id", "idva_agency_id", "status", "first_contact_due", "first_contact_at")),

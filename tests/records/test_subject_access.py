@@ -149,9 +149,9 @@ def test_add_link_and_complete_through_the_pages(client, marac, staff, old_case)
 
 def test_bad_input_keeps_what_was_typed(client, marac, staff):
     sign_in(client, staff["coordinator"])
-    response = client.post(reverse("records:sar-add", args=[marac.slug]), {"requester_name": "Kept Name", "received_on": "31/02/2025", "note": "Kept note"})
+    response = client.post(reverse("records:sar-add", args=[marac.slug]), {"requester_name": "Kept Name", "received_on_day": "31", "received_on_month": "02", "received_on_year": "2025", "note": "Kept note"})
     assert response.status_code == 200
-    assert b"as a real date" in response.content and b"Kept Name" in response.content and b"Kept note" in response.content
+    assert b"must be a real date" in response.content and b"Kept Name" in response.content and b"Kept note" in response.content
     assert not SubjectAccessRequest.objects.exists()
     sar = services.sar_record(by=staff["coordinator"], marac=marac, requester_name="Someone", received_on=timezone.localdate())
     response = client.post(reverse("records:sar-complete", args=[sar.pk]), {"completed_on": (timezone.localdate() - timedelta(days=5)).isoformat()})

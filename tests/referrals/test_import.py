@@ -395,3 +395,24 @@ def test_a_file_that_is_not_utf8_is_refused_clearly(tmp_path, intake):
     path.write_bytes("referral_id,referred_on\nA1,2024-01-01 Ren\xe9e\n".encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8"):
         _command(path, intake)
+
+
+def test_children_with_an_unknown_date_of_birth_and_an_unborn_child_are_imported():
+    from openmarac.referrals.importer import _children
+
+    class Row:
+        problems = []
+
+        def items(self, name):
+            return ["Zara Khan 2016-09-01", "Adam Khan unknown", "Khan expected 2027-03-01", "Nia Khan expected 2027-04-01", "Bad entry"]
+
+    row = Row()
+    children = _children(row)
+    people = [(c.data.given_name, c.data.family_name, c.data.date_of_birth, c.data.expected_birth_on) for c in children]
+    assert people == [
+        ("Zara", "Khan", date(2016, 9, 1), None),
+        ("Adam", "Khan", None, None),
+        ("Unborn", "Khan", None, date(2027, 3, 1)),
+        ("Nia", "Khan", None, date(2027, 4, 1)),
+    ]
+    assert len(row.problems) == 1 and "Bad entry" in row.problems[0]

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 from openmarac.meetings.models import RepeatDecision, Risk
 
 from .models import Action, ActionKind, ForWhom
@@ -11,21 +11,17 @@ from .models import Action, ActionKind, ForWhom
 VOLUNTEERED_KINDS = [choice for choice in ActionKind.choices if choice[0] != ActionKind.UPDATE_RECORDS]
 
 
+def child_label(person):
+    """A child as a choice: "Lily Hartley (born 3 Apr 2019)", "Unborn Hartley (unborn, expected 03/2027)"."""
+    return f"{person} ({person.birth_text})"
+
+
 def _date(label, required=True, help_text=""):
-    return forms.DateField(
-        label=label, required=required, help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label, required=required, help_text=help_text)
 
 
 class HearingForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    children_confirmed = forms.ChoiceField(
-        label="The number of children and their dates of birth are confirmed",
-        choices=[("", "Not yet"), ("yes", "Yes, as listed"), ("no", "No: corrections below")],
-        required=False,
-    )
-    children_corrections = forms.CharField(label="Corrections to the children’s details", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     victim_views = forms.CharField(label="The Idva’s account of the victim’s views, fears and priorities", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     minutes = forms.CharField(label="Minutes", required=False, widget=forms.Textarea(attrs={"rows": 8}))
     single_point_of_contact = forms.CharField(label="Single point of contact", max_length=200, required=False, help_text="Usually the Idva.")
@@ -33,7 +29,6 @@ class HearingForm(GovukForm):
     def hearing_fields(self):
         data = dict(self.cleaned_data)
         data.pop("version")
-        data["children_confirmed"] = {"yes": True, "no": False}.get(data["children_confirmed"])
         return data
 
 
@@ -59,7 +54,7 @@ class ActionForm(GovukForm):
     owner_name = forms.CharField(label="Named person", max_length=150, required=False)
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
     for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices, widget=forms.RadioSelect)
-    child = forms.ModelChoiceField(label="Which child", queryset=None, required=False, empty_label="Not for a child")
+    children = forms.ModelMultipleChoiceField(label="Which children", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
     risk = forms.ModelChoiceField(label="Risk it addresses", queryset=None, required=False, empty_label="Choose a risk")
     due_on = _date("Due by")
     joint_agencies = forms.ModelMultipleChoiceField(label="Joint with", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
@@ -76,9 +71,14 @@ class ActionForm(GovukForm):
         super().__init__(*args, **kwargs)
         self.fields["owner_agency"].queryset = agencies
         self.fields["joint_agencies"].queryset = agencies
-        self.fields["child"].queryset = children
-        self.fields["child"].label_from_instance = lambda person: f"{person} (born {person.date_of_birth:%-d %b %Y})" if person.date_of_birth else str(person)
+        self.fields["children"].queryset = children
+        self.fields["children"].label_from_instance = child_label
+        # Asked for in some cases only, so not marked "(optional)": the service decides.
+        for name in ("children", "flag_short_reason"):
+            self.fields[name].conditionally_required = True
         self.fields["risk"].queryset = risks
+
+    reveals = {"for_whom": {ForWhom.CHILD: ["children"]}}
 
 
 class ActionReportForm(GovukForm):
@@ -89,9 +89,37 @@ class ActionReportForm(GovukForm):
     )
     completed_on = _date("Date completed", required=False)
     not_possible_reason = forms.ChoiceField(
-        label="If not possible, why", choices=[("", "Choose a reason")] + Action.NotPossibleReason.choices, required=False
+        label="Why it was not possible", choices=Action.NotPossibleReason.choices, required=False, widget=forms.RadioSelect
     )
     note = forms.CharField(label="Update", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # The date is asked for only under "Completed" and the reason only under "Not
+    # possible"; the service requires each in its case.
+    reveals = {"status": {Action.Status.COMPLETED: ["completed_on"], Action.Status.NOT_POSSIBLE: ["not_possible_reason"]}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("completed_on", "not_possible_reason"):
+            self.fields[name].conditionally_required = True
+
+
+class ChildrenConfirmForm(GovukForm):
+    """The chair reiterates the number of children and their dates of birth."""
+
+    confirmed = forms.TypedChoiceField(
+        label="Are the number of children and their dates of birth as listed?",
+        choices=[("yes", "Yes, confirmed as listed"), ("no", "No: the meeting corrected them")],
+        coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the children and their dates of birth are as listed"},
+    )
+    corrections = forms.CharField(
+        label="What is different", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: a fourth child, Sam, born 2 May 2021; Lily’s date of birth is 3 April 2019.",
+    )
+    reveals = {"confirmed": {"no": ["corrections"]}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["corrections"].conditionally_required = True
 
 
 class CloseForm(GovukForm):
@@ -102,6 +130,19 @@ class CloseForm(GovukForm):
     confirm = forms.BooleanField(
         label="The plan is agreed and the case can close", error_messages={"required": "Confirm that the plan is agreed and the case can close"}
     )
+    children_reason = forms.CharField(
+        label="The children’s details are not confirmed: why close the case now", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, hearing=None, children_listed=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each reason is asked for only when it is needed.
+        if hearing is not None and hearing.idva_confirmed_at:
+            del self.fields["reason"]
+        if hearing is not None and (hearing.children_confirmed is not None or not children_listed):
+            del self.fields["children_reason"]
+        for field in self.fields.values():
+            field.conditionally_required = True
 
 
 class ProposalForm(GovukForm):
@@ -111,7 +152,7 @@ class ProposalForm(GovukForm):
     description = forms.CharField(label="What your agency will do", widget=forms.Textarea(attrs={"rows": 3}))
     for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices)
     due_on = _date("Due by")
-    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
 
 
 class ProposalAcceptForm(GovukForm):
@@ -119,17 +160,17 @@ class ProposalAcceptForm(GovukForm):
 
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
     due_on = _date("Due by")
-    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
-    child = forms.ChoiceField(label="Which child (for an action for a child)", required=False)
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
+    children = forms.MultipleChoiceField(label="Which children (for an action for children)", required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, children, **kwargs):
         # `children` is a list read once for all the proposals on the page.
         super().__init__(*args, **kwargs)
         self._children = {str(child.pk): child for child in children}
-        self.fields["child"].choices = [("", "Not for a child")] + [(pk, str(child)) for pk, child in self._children.items()]
+        self.fields["children"].choices = [(pk, child_label(child)) for pk, child in self._children.items()]
 
-    def clean_child(self):
-        return self._children.get(self.cleaned_data["child"])
+    def clean_children(self):
+        return [self._children[pk] for pk in self.cleaned_data["children"]]
 
 
 class ProposalDeclineForm(GovukForm):

@@ -48,7 +48,13 @@ class Action(models.Model):
         TRANSFERRED = "transferred", "Ended with the transfer"
 
     class NotPossibleReason(models.TextChoices):
-        CIRCUMSTANCES_CHANGED = "circumstances_changed", "Circumstances changed"
+        # Every reason but the last is outside the agency's hands: the figures count
+        # them together as "circumstances changed".
+        VICTIM_DECLINED = "victim_declined", "The victim declined"
+        NOT_CONTACTABLE = "not_contactable", "The victim could not be contacted"
+        NOT_SAFE = "not_safe", "Not safe to proceed"
+        MOVED_AWAY = "moved_away", "Moved away"
+        CIRCUMSTANCES_CHANGED = "circumstances_changed", "Circumstances changed in another way"
         AGENCY_NOT_DONE = "agency_not_done", "Agency has not done it"
 
     case = models.ForeignKey("referrals.Case", on_delete=models.PROTECT, related_name="actions")
@@ -58,7 +64,8 @@ class Action(models.Model):
     owner_name = models.CharField("named person", max_length=150, blank=True)
     description = models.TextField("what will be done")
     for_whom = models.CharField(max_length=12, choices=ForWhom.choices)
-    child = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # For an action for children: which of them (one or several, an unborn child too).
+    children = models.ManyToManyField("people.Person", blank=True, related_name="child_actions")
     risk = models.ForeignKey("meetings.Risk", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
     due_on = models.DateField()
     joint_agencies = models.ManyToManyField("accounts.Agency", blank=True, related_name="+")
@@ -84,6 +91,17 @@ class Action(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:60]}"
+
+    @property
+    def for_whom_text(self):
+        """Whom the action is for, naming the children when it is for children:
+        "Children: Lily Hartley (born 3 Apr 2019), Unborn Hartley (unborn, expected
+        03/2027)". Prefetch `children` when showing many actions."""
+        children = list(self.children.all()) if self.for_whom == ForWhom.CHILD else []
+        if not children:
+            return self.get_for_whom_display()
+        label = "Child" if len(children) == 1 else "Children"
+        return f"{label}: " + ", ".join(f"{child} ({child.birth_text})" for child in children)
 
 
 class ActionUpdate(models.Model):

@@ -1,6 +1,8 @@
 """Reads of action plans, scoped through the access policy."""
 
-from django.db.models import Count, Prefetch, Q
+from collections import defaultdict
+
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -10,7 +12,7 @@ from openmarac.meetings.models import Meeting
 from . import flags
 from .models import Action, ActionKind, ActionUpdate
 
-_ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "child", "risk"]
+_ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "risk"]
 
 
 class HearingState:
@@ -53,7 +55,7 @@ def outstanding_for(*, user, meeting):
         # An action ended by a transfer lives on as the receiving agency's copy.
         .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
-        .prefetch_related("joint_agencies")
+        .prefetch_related("joint_agencies", "children")
         .order_by("owner_agency__name", "due_on")
     )
 
@@ -66,7 +68,7 @@ def actions_of_agency(*, user, marac):
         Action.objects.filter(Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id), case__marac=marac)
         .filter(policy.visible_actions_q(user))
         .select_related(*_ACTION_DETAIL)
-        .prefetch_related("joint_agencies")
+        .prefetch_related("joint_agencies", "children")
         .distinct()
         .order_by("-status", "due_on")
     )
@@ -78,7 +80,7 @@ def records_updates_open(*, user, marac):
 
 
 def action_for(*, user, pk):
-    return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").distinct().first()
+    return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").distinct().first()
 
 
 def _overdue(marac, today=None):
@@ -124,7 +126,7 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
-    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").distinct().order_by(*order)
+    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies", "children").distinct().order_by(*order)
 
 
 def marac_action_counts(*, user, marac, today=None):
@@ -170,7 +172,7 @@ def case_actions_history(*, case):
     return (
         Action.objects.filter(case=case)
         .select_related(*_ACTION_DETAIL)
-        .prefetch_related(Prefetch("updates", queryset=ActionUpdate.objects.select_related("reported_by")))
+        .prefetch_related("children", Prefetch("updates", queryset=ActionUpdate.objects.select_related("reported_by")))
         .order_by("hearing__item__meeting__starts_at", "id")
     )
 
@@ -186,7 +188,7 @@ def expiring_flags(*, user, marac, within_days=30, today=None):
         )
         .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
-        .prefetch_related("joint_agencies")
+        .prefetch_related("joint_agencies", "children")
     )
 
 
@@ -240,3 +242,15 @@ def flags_overview(*, user, marac, today=None):
         "overdue": waiting.filter(flag_expires_on__lt=today).order_by("flag_expires_on", "id"),
         "confirmed": base.filter(flag_removed_at__isnull=False).order_by("-flag_removed_at", "id"),
     }
+
+
+def hearing_children(hearing):
+    """The children named on the referral heard: those an action can be for."""
+    from openmarac.people.models import Person
+    from openmarac.referrals.models import ReferralPerson
+
+    return (
+        Person.objects.filter(referral_roles__referral_id=hearing.item.referral_id, referral_roles__role=ReferralPerson.Role.CHILD)
+        .annotate(details_unreliable=F("referral_roles__details_unreliable"))
+        .order_by("referral_roles__pk")
+    )

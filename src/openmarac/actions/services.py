@@ -22,6 +22,7 @@ from openmarac.notifications.services import notify
 
 from . import flags
 from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ChaseReminder, ForWhom
+from .selectors import hearing_children
 
 FLAG_MONTHS = flags.FLAG_MONTHS
 DUE_SOON_DAYS = 3
@@ -49,7 +50,7 @@ def hearing_for(item):
     return hearing
 
 
-HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact", "children_confirmed", "children_corrections"}
+HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact"}
 
 
 @transaction.atomic
@@ -72,6 +73,28 @@ def hearing_save(*, by, hearing, version, request=None, **fields):
 
 
 @transaction.atomic
+def hearing_children_confirm(*, by, hearing, confirmed: bool, corrections: str = "", request=None) -> Hearing:
+    """The chair reiterates the number of children and their dates of birth (seed 003):
+    confirmed as listed, or with the corrections the meeting agreed."""
+    meeting = hearing.item.meeting
+    _require(policy.can_record_hearing(by, meeting))
+    if hearing.closed_at:
+        raise ValidationError("This case has been closed for the meeting.")
+    if not confirmed and not corrections.strip():
+        raise ValidationError({"children_corrections": "Say what is different about the children or their dates of birth"})
+    Hearing.objects.filter(pk=hearing.pk).update(
+        children_confirmed=confirmed, children_corrections="" if confirmed else corrections.strip(),
+        children_confirmed_at=timezone.now(), children_confirmed_by=by,
+    )
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac,
+        summary="Children confirmed" if confirmed else "Children confirmed with corrections",
+    )
+    hearing.refresh_from_db()
+    return hearing
+
+
+@transaction.atomic
 def risk_add(*, by, hearing, request=None, **fields):
     _require(policy.can_record_hearing(by, hearing.item.meeting))
     require_day(meeting=hearing.item.meeting, operation=Operation.HEAR)
@@ -86,7 +109,7 @@ def _meeting_date(hearing):
 
 @transaction.atomic
 def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind=ActionKind.OTHER, owner_name="",
-               child=None, risk=None, joint_agencies=(), flag_expires_on=None, flag_short_reason="", request=None):
+               children=(), risk=None, joint_agencies=(), flag_expires_on=None, flag_short_reason="", request=None):
     """An action an agency volunteered. Every action is SMART: one owning agency, what,
     for whom and by when."""
     meeting = hearing.item.meeting
@@ -101,8 +124,11 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
         problems["owner_agency"] = "Choose one of this Marac’s agencies"
     if due_on < _meeting_date(hearing):
         problems["due_on"] = "The due date cannot be before the meeting"
-    if for_whom == "child" and child is None:
-        problems["child"] = "Choose which child"
+    children = list(children) if for_whom == ForWhom.CHILD else []
+    if for_whom == ForWhom.CHILD and not children:
+        problems["children"] = "Choose which child or children the action is for"
+    elif not {child.pk for child in children} <= set(hearing_children(hearing).values_list("pk", flat=True)):
+        problems["children"] = "Choose children named on this referral"
     if kind == ActionKind.FLAG and flag_expires_on is None:
         # Flags stay on agency files for 12 months from the meeting (longer when set).
         flag_expires_on = flags.default_expiry(_meeting_date(hearing))
@@ -121,9 +147,10 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
         raise ValidationError(problems)
     action = Action.objects.create(
         case=case, hearing=hearing, kind=kind, owner_agency=owner_agency, owner_name=owner_name,
-        description=description, for_whom=for_whom, child=child, risk=risk, due_on=due_on, flag_expires_on=flag_expires_on,
+        description=description, for_whom=for_whom, risk=risk, due_on=due_on, flag_expires_on=flag_expires_on,
         flag_short_reason=flag_short_reason, created_by=by,
     )
+    action.children.set(children)
     action.joint_agencies.set(joint_agencies)
     ActionUpdate.objects.create(action=action, status=Action.Status.OPEN, note="Agreed at the meeting", reported_by=by)
     audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=action, marac=meeting.marac)
@@ -175,20 +202,31 @@ def plan_confirm_safe(*, by, hearing, request=None):
 
 
 @transaction.atomic
-def hearing_close(*, by, hearing, reason="", request=None):
+def hearing_close(*, by, hearing, reason="", children_reason="", request=None):
     """Close the case for this meeting. Without the Idva's confirmation a reason is
-    required and recorded."""
+    required and recorded; so is one when the case has children and the chair has not
+    confirmed their number and dates of birth."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
     require_day(meeting=meeting, operation=Operation.CLOSE)
     if hearing.proposals.filter(status=ActionProposal.Status.PROPOSED).exists():
         # A proposal left undecided would be an agency's offer nobody answered.
         raise ValidationError({"reason": "Accept or decline every action the agencies proposed before you close the case"})
+    problems = {}
     if hearing.idva_confirmed_at is None and not reason.strip():
-        raise ValidationError({"reason": "The Idva has not confirmed the plan is safe: record why the case is closed without it"})
+        problems["reason"] = "The Idva has not confirmed the plan is safe: record why the case is closed without it"
+    children_unconfirmed = hearing.children_confirmed is None and hearing_children(hearing).exists()
+    if children_unconfirmed and not children_reason.strip():
+        problems["children_reason"] = (
+            "The chair has not confirmed the number of children and their dates of birth: confirm them, "
+            "or record why the case is closed without it"
+        )
+    if problems:
+        raise ValidationError(problems)
     hearing.closed_at = timezone.now()
     hearing.closed_without_idva_reason = "" if hearing.idva_confirmed_at else reason
-    hearing.save(update_fields=["closed_at", "closed_without_idva_reason"])
+    hearing.children_unconfirmed_reason = children_reason.strip() if children_unconfirmed else ""
+    hearing.save(update_fields=["closed_at", "closed_without_idva_reason", "children_unconfirmed_reason"])
     referral = hearing.item.referral
     referral.status = referral.Status.HEARD
     referral.heard_on = _meeting_date(hearing)
@@ -234,7 +272,7 @@ def _pending(proposal):
 
 
 @transaction.atomic
-def proposal_accept(*, by, proposal, description, due_on, owner_name="", child=None, request=None) -> Action:
+def proposal_accept(*, by, proposal, description, due_on, owner_name="", children=(), request=None) -> Action:
     """The chair agrees a proposed action, as it stands or edited: it becomes an action
     of the plan, owned by the agency that proposed it."""
     hearing = proposal.hearing
@@ -242,7 +280,7 @@ def proposal_accept(*, by, proposal, description, due_on, owner_name="", child=N
     proposal = _pending(proposal)
     action = action_add(
         by=by, hearing=hearing, owner_agency=proposal.agency, description=description, for_whom=proposal.for_whom,
-        due_on=due_on, kind=proposal.kind, owner_name=owner_name, child=child, request=request,
+        due_on=due_on, kind=proposal.kind, owner_name=owner_name, children=children, request=request,
     )
     proposal.status, proposal.action, proposal.decided_by, proposal.decided_at = ActionProposal.Status.ACCEPTED, action, by, timezone.now()
     proposal.save(update_fields=["status", "action", "decided_by", "decided_at"])

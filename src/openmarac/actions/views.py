@@ -25,11 +25,11 @@ from openmarac.core.views import not_found
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Hearing
-from openmarac.meetings.prompts import needs_shown
+from openmarac.meetings.prompts import children_action_questions, needs_shown
 from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.models import Person
+from openmarac.notifications.services import notify
 from openmarac.people.selectors import present_person
-from openmarac.referrals.models import ReferralPerson
 from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment
 
@@ -38,6 +38,7 @@ from .forms import (
     ActionFilterForm,
     ActionForm,
     ActionReportForm,
+    ChildrenConfirmForm,
     CloseForm,
     HearingForm,
     ProposalAcceptForm,
@@ -88,7 +89,8 @@ def _hearing_context(request, meeting, item, hearing, forms):
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
     (entry,) = meeting_selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
-    actions = list(hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"))
+    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
+    children = list(selectors.hearing_children(hearing))
     slot_end = entry.slot.ends_at
     history = [a for a in selectors.case_actions_history(case=referral.case) if a.hearing_id != hearing.pk]
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
@@ -110,7 +112,9 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "research_no_trace": sum(1 for r in research if r.no_trace) if research is not None else 0,
         "risks": hearing.risks.all(),
         "actions": actions,
-        "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers)),
+        "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers), children=children),
+        "children": children,
+        "children_questions": children_action_questions() if children else (),
         "can_record": policy.can_record_hearing(request.user, meeting),
         "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
         "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
@@ -132,7 +136,7 @@ def hearing(request, public_id, item_id):
         not_found(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
     referral = item.referral
-    children = Person.objects.filter(referral_roles__referral=referral, referral_roles__role=ReferralPerson.Role.CHILD)
+    children = selectors.hearing_children(hearing)
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
     hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
@@ -140,7 +144,8 @@ def hearing(request, public_id, item_id):
     action_form = ActionForm(
         request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
     )
-    close_form = CloseForm(request.POST if action == "close" else None, prefix="close")
+    close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=children.exists())
+    children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
     proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
     decisions = _proposal_forms(request, action, hearing, list(children))
     repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies)
@@ -151,7 +156,7 @@ def hearing(request, public_id, item_id):
     if request.method == "POST":
         try:
             done = (
-                _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form)
+                _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form, children_form)
                 or _proposal_post(request, action, hearing, proposal_form, decisions)
                 or _repeat_post(request, action, hearing, repeat_form, done_form, open_decisions)
             )
@@ -169,7 +174,7 @@ def hearing(request, public_id, item_id):
             return redirect("actions:hearing", meeting.public_id, item.pk)
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
-        "proposal_form": proposal_form, "decisions": decisions,
+        "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form, "children": children,
         "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
@@ -262,15 +267,13 @@ def _restore_drafts(request, **forms):
 def _hearing_initial(hearing):
     return {
         "version": hearing.version,
-        "children_confirmed": {True: "yes", False: "no"}.get(hearing.children_confirmed, ""),
-        "children_corrections": hearing.children_corrections,
         "victim_views": hearing.victim_views,
         "minutes": hearing.minutes,
         "single_point_of_contact": hearing.single_point_of_contact,
     }
 
 
-def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form):
+def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form, close_form, children_form):
     """Handle one of the case screen's forms; True when it was saved."""
     by = request.user
     try:
@@ -289,6 +292,10 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             services.action_add(by=by, hearing=hearing, request=request, **action_form.cleaned_data)
             messages.success(request, "Action added.")
             return True
+        if action == "confirm-children" and children_form.is_valid():
+            services.hearing_children_confirm(by=by, hearing=hearing, request=request, **children_form.cleaned_data)
+            messages.success(request, "The children and their dates of birth are recorded as confirmed.")
+            return True
         if action == "confirm-safe":
             services.plan_confirm_safe(by=by, hearing=hearing, request=request)
             messages.success(request, "You have confirmed the plan is as safe as possible for the victim.")
@@ -298,7 +305,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             messages.success(request, "Case closed for this meeting.")
             return True
     except ValidationError as error:
-        form = {"add-action": action_form, "close": close_form, "add-risk": risk_form}.get(action, hearing_form)
+        form = {"add-action": action_form, "close": close_form, "add-risk": risk_form, "confirm-children": children_form}.get(action, hearing_form)
         apply_validation_error(form, error)
     return False
 
@@ -320,7 +327,7 @@ def hearing_live(request, public_id, item_id):
     context = {
         "hearing": hearing,
         "risks": hearing.risks.all(),
-        "actions": hearing.actions.select_related("owner_agency", "child", "risk").prefetch_related("joint_agencies"),
+        "actions": hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"),
     }
     return render(request, "actions/_hearing_live.html", context)
 
@@ -333,7 +340,7 @@ def _minutes_entries(user, meeting):
     hearings = {
         h.item_id: h
         for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related(
-            "risks", "actions__owner_agency", "actions__joint_agencies", "actions__child", "actions__risk"
+            "risks", "actions__owner_agency", "actions__joint_agencies", "actions__children", "actions__risk"
         )
     }
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
@@ -386,8 +393,8 @@ def agency_summary(request, public_id):
     agency_id = request.user.agency_id
     actions = (
         Action.objects.filter(Q(owner_agency_id=agency_id) | Q(joint_agencies=agency_id), hearing__item__in=meeting_selectors.visible_items(user=request.user, meeting=meeting))
-        .select_related("case", "child", "owner_agency", "risk")
-        .prefetch_related("joint_agencies")
+        .select_related("case", "owner_agency", "risk")
+        .prefetch_related("joint_agencies", "children")
         .distinct()
         .order_by("due_on")
     )

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 
 from .reports import Period
 
@@ -10,12 +10,7 @@ LONGEST_PERIOD_DAYS = 366
 
 
 def _date(label):
-    return forms.DateField(
-        label=label,
-        required=False,
-        error_messages={"invalid": f"Enter the {label.lower()} date as a real date"},
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label)
 
 
 class PeriodForm(GovukForm):

@@ -1,6 +1,12 @@
 """Forms rendered with GOV.UK Design System classes (templates/includes/field.html)."""
 
+import datetime
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from . import language
 
@@ -24,11 +30,210 @@ def _required_message(field):
     return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
 
 
+_DATE_PARTS = ("day", "month", "year")
+_MONTH_NAMES = {
+    name: number
+    for number in range(1, 13)
+    for name in (datetime.date(2000, number, 1).strftime("%B").lower(), datetime.date(2000, number, 1).strftime("%b").lower())
+}
+
+
+class GovukDateInput(forms.MultiWidget):
+    """The GOV.UK date input: day, month and year boxes, never the browser's
+    locale-dependent date picker. What was typed is shown again as typed.
+
+    A date sent under the field's own name as YYYY-MM-DD (an import, a script, a
+    draft saved before the boxes existed) is read too."""
+
+    parts = _DATE_PARTS
+    widths = {"day": 2, "month": 2, "year": 4, "time": 5}
+
+    def __init__(self, attrs=None):
+        super().__init__({part: forms.TextInput() for part in self.parts}, attrs)
+        self.error_parts = ()
+
+    def decompress(self, value):
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        if isinstance(value, str) and value:
+            try:
+                return self.decompress(datetime.date.fromisoformat(value))
+            except ValueError:
+                parts = re.split(r"[/.\s-]+", value.strip())
+                return parts if len(parts) == 3 else [value, "", ""]
+        return [None, None, None]
+
+    def value_from_datadict(self, data, files, name):
+        parts = super().value_from_datadict(data, files, name)
+        if not any(parts) and data.get(name):
+            return self.decompress(data.get(name))
+        return parts
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and super().value_omitted_from_data(data, files, name)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)
+        context["parts"] = [
+            {
+                "label": part.capitalize(),
+                "name": sub["name"],
+                "id": f"{context['widget']['attrs']['id']}_{part}" if context["widget"]["attrs"].get("id") else "",
+                "value": "" if sub["value"] is None else sub["value"],
+                "width": self.widths[part],
+                "error": part in self.error_parts,
+            }
+            for part, sub in zip(self.parts, context["widget"]["subwidgets"])
+        ]
+        return render_to_string("includes/date_input.html", context)
+
+
+class GovukDateField(forms.MultiValueField):
+    """A date typed into the GOV.UK date input, with the GOV.UK messages: "Date of
+    birth must include a month", "Date of birth must be a real date", "Year must include
+    4 numbers". Month names ("March", "mar") are accepted as well as numbers."""
+
+    widget = GovukDateInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(fields=[forms.CharField(required=False) for _ in _DATE_PARTS], require_all_fields=False, **kwargs)
+        self.error_parts = ()
+
+    @property
+    def error_anchor(self):
+        """The box the error summary links to: the first one outlined."""
+        return (self.widget.error_parts or self.widget.parts)[0]
+
+    def _fail(self, message, parts=_DATE_PARTS):
+        self.error_parts = tuple(parts)
+        raise ValidationError(message, code="invalid")
+
+    def _texts(self, value):
+        if not isinstance(value, (list, tuple)):
+            value = self.widget.decompress(value)
+        return [str(part if part is not None else "").strip() for part in value]
+
+    def clean(self, value):
+        self.error_parts = ()
+        texts = self._texts(value)
+        if not any(texts):
+            if self.required:
+                self._fail(self.error_messages["required"])
+            return None
+        return self._clean_date(*texts)
+
+    def _clean_date(self, day, month, year):
+        what = str(self.label or "The date")
+        missing = [part for part, text in zip(_DATE_PARTS, (day, month, year)) if not text]
+        if missing:
+            self._fail(f"{what} must include a {' and a '.join(missing)}", missing)
+        month = str(_MONTH_NAMES.get(month.lower(), month))
+        if not (day.isdigit() and month.isdigit() and year.isdigit()):
+            self._fail(f"{what} must be a real date", [p for p, t in zip(_DATE_PARTS, (day, month, year)) if not t.isdigit()])
+        if len(year) != 4:
+            self._fail("Year must include 4 numbers", ["year"])
+        try:
+            result = datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            self._fail(f"{what} must be a real date")
+        self.run_validators(result)
+        return result
+
+    def has_changed(self, initial, data):
+        if self.disabled:
+            return False
+        try:
+            new = self.clean(data)
+        except ValidationError:
+            return True
+        finally:
+            self.error_parts = ()
+        if isinstance(initial, str):
+            try:
+                initial = self.clean(initial) if initial else None
+            except ValidationError:
+                return True
+            finally:
+                self.error_parts = ()
+        return new != initial
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+class GovukDateTimeInput(GovukDateInput):
+    """The GOV.UK date input with a fourth box for the time (24-hour, 14:30): never
+    the browser's date-and-time picker."""
+
+    parts = (*_DATE_PARTS, "time")
+
+    def decompress(self, value):
+        if isinstance(value, datetime.datetime):
+            local = timezone.localtime(value) if timezone.is_aware(value) else value
+            return [local.day, local.month, local.year, f"{local:%H:%M}"]
+        if isinstance(value, str) and value:
+            try:
+                return self.decompress(datetime.datetime.fromisoformat(value))
+            except ValueError:
+                return [value, "", "", ""]
+        return [None, None, None, None]
+
+
+class GovukDateTimeField(GovukDateField):
+    """A date and a time of day (local time), typed into boxes: "14:30", "2:30pm" or
+    "1430". Returns an aware datetime."""
+
+    widget = GovukDateTimeInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = (*self.fields, forms.CharField(required=False))
+
+    def clean(self, value):
+        self.error_parts = ()
+        texts = self._texts(value)
+        if not any(texts):
+            if self.required:
+                self._fail(self.error_messages["required"], self.widget.parts)
+            return None
+        day, month, year, time = texts
+        if not time:
+            self._fail(f"{self.label or 'The date and time'} must include a time", ["time"])
+        when = self._clean_date(day, month, year)
+        match = _TIME.match(time)
+        hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 0)
+        if match and match.group(3):
+            hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
+        if not (hour < 24 and minute < 60):
+            self._fail("Enter the time as hours and minutes, for example 14:30", ["time"])
+        return timezone.make_aware(datetime.datetime.combine(when, datetime.time(hour, minute)))
+
+
+def datetime_field(label, required=True, help_text="", **kwargs):
+    """The one way to ask for a date and time (GOV.UK date input and a time box)."""
+    return GovukDateTimeField(label=label, required=required, help_text=help_text, **kwargs)
+
+
+def date_field(label, required=False, help_text="", **kwargs):
+    """The one way to ask for a date (GOV.UK date input)."""
+    return GovukDateField(label=label, required=required, help_text=help_text, **kwargs)
+
+
 class GovukFormMixin:
+    #: GOV.UK conditional reveal: {radio field: {choice: [fields shown beneath that choice]}}.
+    #: Without JavaScript the revealed fields simply show; the server decides what counts.
+    reveals = {}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._styled = set()
         self.style_fields()
+        for name, by_choice in self.reveals.items():
+            self.fields[name].reveal_options = [(choice, [self[shown] for shown in names]) for choice, names in by_choice.items()]
+            for names in by_choice.values():
+                for shown in names:
+                    self.fields[shown].revealed_by = name
 
     def style_fields(self):
         """Give each field its GOV.UK classes, hint link and a helpful required message.
@@ -37,11 +242,13 @@ class GovukFormMixin:
             if name in self._styled:
                 continue
             self._styled.add(name)
+            if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
+                field.error_messages["required"] = _required_message(field)
+            if isinstance(field.widget, GovukDateInput):
+                continue
             base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
             existing = field.widget.attrs.get("class", "")
             field.widget.attrs["class"] = f"{base} {existing}".strip()
-            if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
-                field.error_messages["required"] = _required_message(field)
             if field.help_text:
                 field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
 
@@ -52,7 +259,9 @@ class GovukFormMixin:
             language.note_form(self)
         # Mark fields in error so the input is outlined in red, as GOV.UK users expect.
         for name in self.errors:
-            if name in self.fields:
+            if name in self.fields and isinstance(self.fields[name], GovukDateField):
+                self.fields[name].widget.error_parts = self.fields[name].error_parts or self.fields[name].widget.parts
+            elif name in self.fields:
                 widget = self.fields[name].widget
                 base = widget.attrs.get("class", "").split(" ")[0]
                 if base in _ERROR_SUFFIX and _ERROR_SUFFIX[base] not in widget.attrs["class"]:

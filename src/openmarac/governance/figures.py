@@ -517,7 +517,10 @@ def _actions(*, marac, period, today):
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
             on_time=Count("pk", filter=Q(status=Action.Status.COMPLETED, completed_on__lte=F("due_on"))),
             overdue=Count("pk", filter=Q(status=Action.Status.OPEN, due_on__lt=today)),
-            changed=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.CIRCUMSTANCES_CHANGED)),
+            changed=Count(
+                "pk",
+                filter=Q(status=Action.Status.NOT_POSSIBLE) & ~Q(not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE),
+            ),
             not_done=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)),
         )
         .order_by()

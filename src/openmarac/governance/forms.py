@@ -1,16 +1,12 @@
 from django import forms
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 
 from . import figures
 
 
 def _date(label):
-    return forms.DateField(
-        label=label,
-        error_messages={"invalid": f"Enter the {label.lower()} as a date, for example 2025-01-01"},
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label, required=True)
 
 
 class PeriodForm(GovukForm):
@@ -33,7 +29,8 @@ class PeriodForm(GovukForm):
 
 def period_form(request):
     """The form bound to the query string, or to the default period when none is given."""
-    if "start" in request.GET or "end" in request.GET:
+    # The date boxes send start_day, start_month, ...; links carry start=YYYY-MM-DD.
+    if any(key.startswith(("start", "end")) for key in request.GET):
         return PeriodForm(request.GET)
     default = figures.last_complete_quarter()
     return PeriodForm({"start": default.start.isoformat(), "end": default.end.isoformat()})

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, GovukModelForm
+from openmarac.core.forms import GovukForm, GovukModelForm, date_field, datetime_field
 
 from openmarac.accounts.models import Marac
 
@@ -11,11 +11,7 @@ from .models import Attendance, MeetingMode, MeetingSchedule, ResearchReturn
 
 
 def _datetime(label, help_text=""):
-    return forms.DateTimeField(
-        label=label,
-        help_text=help_text,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
-    )
+    return datetime_field(label, help_text=help_text)
 
 
 class GenerateForm(GovukForm):
@@ -39,11 +35,9 @@ class ScheduleForm(GovukModelForm):
 
     meeting_cadence = forms.ChoiceField(label="How often meetings are held", widget=forms.RadioSelect, choices=Marac.Cadence.choices)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
-    first_meeting_on = forms.DateField(
-        label="Date of the first meeting",
-        required=False,
+    first_meeting_on = date_field(
+        "Date of the first meeting",
         help_text="For fortnightly meetings this sets which fortnight they fall in. It must be on the day of the week chosen.",
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -66,7 +60,7 @@ class ScheduleForm(GovukModelForm):
 
 
 class MeetingAddForm(GovukForm):
-    starts_at = _datetime("Date and time", help_text="For asynchronous coordination, the closing date and time.")
+    starts_at = _datetime("Date and time", help_text="The time is 24-hour, for example 14:30. For asynchronous coordination, the closing date and time.")
     mode = forms.ChoiceField(label="Kind", choices=MeetingMode.choices, widget=forms.RadioSelect, initial=MeetingMode.MEETING)
     location = forms.CharField(label="Place", max_length=200, required=False)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
@@ -81,10 +75,7 @@ class MeetingAddForm(GovukForm):
 
 class MeetingChangeForm(GovukForm):
     action = forms.ChoiceField(label="What do you want to do?", choices=[("move", "Move the meeting"), ("cancel", "Cancel the meeting")], widget=forms.RadioSelect)
-    starts_at = forms.DateTimeField(
-        label="New date and time (if moving)", required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M"),
-    )
+    starts_at = datetime_field("New date and time", required=False, help_text="Only when moving the meeting. The time is 24-hour, for example 14:30.")
     note = forms.CharField(label="Reason, as agencies will be told", widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean(self):

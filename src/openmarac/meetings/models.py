@@ -237,6 +237,10 @@ class Hearing(models.Model):
     single_point_of_contact = models.CharField(max_length=200, blank=True)
     children_confirmed = models.BooleanField(null=True, help_text="The chair confirmed the number of children and their dates of birth.")
     children_corrections = models.TextField(blank=True)
+    children_confirmed_at = models.DateTimeField(null=True, blank=True)
+    children_confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Closing a case with children without the chair's confirmation needs a reason.
+    children_unconfirmed_reason = models.TextField(blank=True)
     idva_confirmed_at = models.DateTimeField(null=True, blank=True)
     idva_confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -25,7 +25,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["PromptSection", "load_prompts", "needs_shown", "prompts_for"]
+__all__ = ["PromptSection", "children_action_questions", "load_prompts", "needs_shown", "prompts_for"]
 
 #: The answer that makes a checklist question count towards a need.
 _YES = "yes"
@@ -157,3 +157,10 @@ def prompts_for(
         extra = children.get("agency_prompts", {}).get(agency_kind, ())
         sections.append(PromptSection(children["title"], (*children["prompts"], *extra)))
     return sections
+
+
+def children_action_questions() -> tuple[str, ...]:
+    """Seed ``003_…``'s key questions for the action plan of a case with children
+    (the child's views, safe contact, entry refused, cultural barriers, the
+    corporate parent and the rest), asked beside the plan."""
+    return tuple(load_prompts()["children"].get("action_planning", ()))

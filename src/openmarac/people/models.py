@@ -10,6 +10,20 @@ class YesNoUnknown(models.TextChoices):
     UNKNOWN = "unknown", "Not known"
 
 
+# The given name recorded for an unborn child who has no name yet.
+UNBORN_GIVEN_NAME = "Unborn"
+
+
+def birth_text(date_of_birth, expected_birth_on=None):
+    """How a (child's) birth reads on every page and paper: "born 3 Apr 2019",
+    "unborn, expected 03/2027" or "date of birth unknown"."""
+    if date_of_birth:
+        return f"born {date_of_birth:%-d %b %Y}"
+    if expected_birth_on:
+        return f"unborn, expected {expected_birth_on:%m/%Y}"
+    return "date of birth unknown"
+
+
 class Person(models.Model):
     """One person as recorded in one Marac. Two records found to be the same person are
     linked by `same_as` (a coordinator's decision), never merged automatically."""
@@ -18,6 +32,9 @@ class Person(models.Model):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField(null=True, blank=True)
+    expected_birth_on = models.DateField(
+        "expected date of birth", null=True, blank=True, help_text="An unborn child: when the child is expected."
+    )
     gender = models.CharField(max_length=40, blank=True)
     ethnicity = models.CharField(max_length=100, blank=True)
     racially_minoritised = models.CharField(max_length=8, choices=YesNoUnknown.choices, default=YesNoUnknown.UNKNOWN)
@@ -33,6 +50,10 @@ class Person(models.Model):
 
     def __str__(self):
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def birth_text(self):
+        return birth_text(self.date_of_birth, self.expected_birth_on)
 
     @property
     def canonical_id(self):

@@ -5,6 +5,7 @@ allow to see them."""
 from dataclasses import dataclass, field
 
 from openmarac.access import policy
+from openmarac.people.models import birth_text
 from openmarac.referrals.criteria import age_on
 
 SEALED_TEXT = "Sealed: shown only to the coordinator and the Idva"
@@ -39,6 +40,11 @@ class ShownPerson:
     diversity: dict = field(default_factory=dict)
     language: str = ""
     interpreter_needed: bool = False
+    expected_birth_on: object = None
+
+    @property
+    def birth_text(self):
+        return birth_text(self.date_of_birth, self.expected_birth_on)
 
 
 def present_person(person, *, user, marac, on=None):
@@ -74,6 +80,7 @@ def _person(person, on, *, addresses, phones):
         name=str(person),
         aliases=[str(a) for a in person.aliases.all()],
         date_of_birth=person.date_of_birth,
+        expected_birth_on=person.expected_birth_on,
         age=age_on(person.date_of_birth, on or date.today()),
         gender=person.gender,
         addresses=addresses,

@@ -17,6 +17,7 @@ class PersonData:
     family_name: str
     aliases: list = field(default_factory=list)  # [(given, family), ...]
     date_of_birth: date | None = None
+    expected_birth_on: date | None = None
     gender: str = ""
     ethnicity: str = ""
     racially_minoritised: str = YesNoUnknown.UNKNOWN
@@ -41,6 +42,7 @@ def person_create(*, marac, data: PersonData) -> Person:
         given_name=data.given_name.strip(),
         family_name=data.family_name.strip(),
         date_of_birth=data.date_of_birth,
+        expected_birth_on=data.expected_birth_on,
         gender=data.gender,
         ethnicity=data.ethnicity,
         racially_minoritised=data.racially_minoritised,

@@ -253,12 +253,15 @@ def _about_someone_else(action, ids, roles):
     the case (for the victim when they are the victim, for a child who is them); for the
     household, staff or anyone else it is someone else's too."""
     if action.for_whom == "child":
-        return action.child_id not in ids
+        children = {child.pk for child in action.children.all()}
+        return not children or not children <= set(ids)
     return action.for_whom not in roles
 
 
 def _actions(case_ids, ids, roles_by_case):
-    actions = Action.objects.filter(case_id__in=case_ids).select_related("owner_agency", "case").order_by("due_on", "pk")
+    actions = (
+        Action.objects.filter(case_id__in=case_ids).select_related("owner_agency", "case").prefetch_related("children").order_by("due_on", "pk")
+    )
     return [
         {
             "case_reference": a.case.reference,

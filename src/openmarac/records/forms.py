@@ -1,16 +1,11 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 
 
 def _date(label, help_text=""):
-    return forms.DateField(
-        label=label,
-        help_text=help_text,
-        error_messages={"invalid": f"Enter {label[:1].lower() + label[1:]} as a real date"},
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    return date_field(label, required=True, help_text=help_text)
 
 
 class SubjectAccessForm(GovukForm):
@@ -40,12 +35,7 @@ class CompleteForm(GovukForm):
 class CorrectionForm(GovukForm):
     given_name = forms.CharField(label="First name", max_length=100)
     family_name = forms.CharField(label="Last name", max_length=100, required=False)
-    date_of_birth = forms.DateField(
-        label="Date of birth",
-        required=False,
-        error_messages={"invalid": "Enter the date of birth as a real date"},
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    date_of_birth = date_field("Date of birth")
     gender = forms.CharField(label="Gender", max_length=40, required=False)
     ethnicity = forms.CharField(label="Ethnicity", max_length=100, required=False)
     language = forms.CharField(label="Language", max_length=60, required=False)

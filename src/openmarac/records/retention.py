@@ -140,7 +140,7 @@ def _erase_case_text(case, referrals):
         unsafe_to_talk_to="",
         draft={},
     )
-    ReferralPerson.objects.filter(referral__in=referrals).update(school="", note="")
+    ReferralPerson.objects.filter(referral__in=referrals).update(school="", gp="", note="")
     QualityConcern.objects.filter(referral__in=referrals).update(note="")
     SharingDecision.objects.filter(referral__in=referrals).update(
         legal_grounds_detail="",
@@ -174,9 +174,10 @@ def _erase_case_text(case, referrals):
         professional_opinion="",
     )
     hearings = Hearing.objects.filter(item__referral__in=referrals)
-    hearings.update(minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="")
+    hearings.update(
+        minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="", children_unconfirmed_reason=""
+    )
     Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="", contributory_factors="", protective_factors="")
-    RepeatDecision.objects.filter(case=case).update(details="", owner_name="", done_note="")
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")
     ActionUpdate.objects.filter(action__in=actions).update(note="")
@@ -187,7 +188,7 @@ def _erase_case_text(case, referrals):
 def _erase_people(person_ids):
     if not person_ids:
         return
-    Person.objects.filter(pk__in=person_ids).update(given_name=ANONYMISED_NAME, family_name="", date_of_birth=None)
+    Person.objects.filter(pk__in=person_ids).update(given_name=ANONYMISED_NAME, family_name="", date_of_birth=None, expected_birth_on=None)
     Alias.objects.filter(person_id__in=person_ids).delete()
     Address.objects.filter(person_id__in=person_ids).delete()
     Phone.objects.filter(person_id__in=person_ids).delete()

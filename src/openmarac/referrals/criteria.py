@@ -9,9 +9,14 @@ describe a referral, they never refuse one.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+
+# An unborn child is expected within a pregnancy of the referral; a due date a month
+# past is still plausible on a referral made around the birth.
+UNBORN_EXPECTED_WITHIN = timedelta(days=305)
+UNBORN_EXPECTED_BEFORE = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,16 @@ class Criteria:
     @property
     def any(self):
         return self.visible_high_risk or self.professional_judgement or self.escalation or self.repeat
+
+    @property
+    def labels(self):
+        names = [
+            (self.visible_high_risk, "Visible high risk"),
+            (self.professional_judgement, "Professional judgement"),
+            (self.escalation, "Potential escalation"),
+            (self.repeat, "Repeat"),
+        ]
+        return [label for met, label in names if met]
 
 
 def criteria_met(*, score, threshold, professional_judgement, incidents, escalation_threshold, repeat):

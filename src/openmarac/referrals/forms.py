@@ -4,18 +4,18 @@ and the forms used after referral."""
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
-from openmarac.people.models import YesNoUnknown
+from openmarac.core.forms import GovukForm, date_field, datetime_field
+from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 
-from .criteria import age_on
+from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on
 from .models import ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+ABUSER_PLACEHOLDER = "[name of abuser(s)]"
 GENDERS = [("", "Choose"), ("Female", "Female"), ("Male", "Male"), ("Non-binary", "Non-binary"), ("Other", "Other"), ("Not known", "Not known")]
 
 
-def _date(label, required=False, help_text=""):
-    return forms.DateField(label=label, required=required, help_text=help_text, widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"))
+_date = date_field
 
 
 def _text(label, required=False, help_text="", rows=3):
@@ -79,6 +79,11 @@ class VictimForm(PersonFieldsMixin, GovukForm):
     language = forms.CharField(label="Main language", max_length=60, required=False)
     interpreter_needed = forms.BooleanField(label="An interpreter is needed", required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required for a victim under 16, so not marked "(optional)".
+        self.fields["under_16_reason"].conditionally_required = True
+
     def clean(self):
         data = super().clean()
         dob = data.get("date_of_birth")
@@ -112,22 +117,78 @@ class PerpetratorForm(PersonFieldsMixin, GovukForm):
     postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
 
 
+class ChildBirth:
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    UNBORN = "unborn"
+    CHOICES = [(KNOWN, "Yes"), (UNKNOWN, "No, it is not known"), (UNBORN, "The child is not born yet")]
+
+
 class ChildForm(PersonFieldsMixin, GovukForm):
-    given_name = forms.CharField(label="Given name", max_length=100)
+    given_name = forms.CharField(
+        label="Given name", max_length=100, required=False, help_text="Leave empty for an unborn child who has no name yet."
+    )
     family_name = forms.CharField(label="Family name", max_length=100)
-    date_of_birth = _date("Date of birth", required=True)
+    birth = forms.ChoiceField(
+        label="Do you know the child’s date of birth?", choices=ChildBirth.CHOICES, widget=forms.RadioSelect,
+        initial=ChildBirth.KNOWN, required=False,
+    )
+    date_of_birth = _date("Date of birth", help_text="For example, 27 3 2019.")
+    expected_birth_on = _date("Expected date of birth", help_text="If only the month is known, enter 1 as the day.")
     gender = forms.ChoiceField(label="Gender", choices=GENDERS, required=False)
     relationship_to_victim = forms.CharField(label="Relationship to the victim", max_length=100, help_text="For example: son, stepdaughter.")
     relationship_to_perpetrator = forms.CharField(label="Relationship to the perpetrator", max_length=100)
     address_line_1 = forms.CharField(label="Address, if different from the victim’s", max_length=200, required=False)
     postcode = forms.CharField(label="Postcode", max_length=10, required=False, widget=forms.TextInput(attrs={"class": "govuk-input--width-10"}))
     school = forms.CharField(label="School, nursery or college", max_length=150, required=False)
+    gp = forms.CharField(label="GP surgery", max_length=150, required=False)
+    details_unreliable = forms.BooleanField(
+        label="These details may be missing or unreliable", required=False,
+        help_text="Tick if you could not check the child’s name, date of birth or address, so agencies know to check them.",
+    )
+    reveals = {"birth": {ChildBirth.KNOWN: ["date_of_birth"], ChildBirth.UNBORN: ["expected_birth_on"]}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_of_birth", "expected_birth_on"):
+            self.fields[name].conditionally_required = True
 
     def clean_date_of_birth(self):
         dob = super().clean_date_of_birth()
         if dob and age_on(dob, timezone.localdate()) > 17:
             raise forms.ValidationError("This person is over 17: add adults as perpetrators or leave them out, not as children")
         return dob
+
+    def clean_expected_birth_on(self):
+        expected, today = self.cleaned_data.get("expected_birth_on"), timezone.localdate()
+        if expected and not (today - UNBORN_EXPECTED_BEFORE <= expected <= today + UNBORN_EXPECTED_WITHIN):
+            raise forms.ValidationError("The expected date must be within the next 10 months (if the child is born, give the date of birth)")
+        return expected
+
+    def clean(self):
+        data = super().clean()
+        birth = data.get("birth") or (
+            ChildBirth.KNOWN if data.get("date_of_birth") else ChildBirth.UNBORN if data.get("expected_birth_on") else ChildBirth.UNKNOWN
+        )
+        data["birth"] = birth
+        if birth == ChildBirth.KNOWN and not data.get("date_of_birth") and "date_of_birth" not in self.errors:
+            self.add_error("date_of_birth", "Enter the child’s date of birth, or choose “No, it is not known”")
+        if birth == ChildBirth.UNBORN and not data.get("expected_birth_on") and "expected_birth_on" not in self.errors:
+            self.add_error("expected_birth_on", "Enter the date the child is expected")
+        # Only the date that goes with the answer counts: a date typed and then
+        # hidden by a change of answer is not kept.
+        if birth != ChildBirth.KNOWN:
+            data["date_of_birth"] = None
+            self.errors.pop("date_of_birth", None)
+        if birth != ChildBirth.UNBORN:
+            data["expected_birth_on"] = None
+            self.errors.pop("expected_birth_on", None)
+        if not (data.get("given_name") or "").strip():
+            if birth == ChildBirth.UNBORN:
+                data["given_name"] = UNBORN_GIVEN_NAME
+            else:
+                self.add_error("given_name", "Enter the child’s given name")
+        return data
 
 
 class RequiredOneFormSet(forms.BaseFormSet):
@@ -150,27 +211,31 @@ class ChecklistForm(GovukForm):
         super().__init__(*args, **kwargs)
         answer_choices = [(c.value, c.label) for c in definition.answer_choices]
         self.groups = []
+
+        def named(text):
+            # The perpetrator's name in place of every placeholder: question, hint, prompts.
+            return (text or "").replace(ABUSER_PLACEHOLDER, abuser_name)
+
         for question in questions:
-            text = question.text.replace("[name of abuser(s)]", abuser_name)
             names = {"answer": f"{question.key}__answer"}
             self.fields[names["answer"]] = forms.ChoiceField(
-                label=f"{question.number}. {text}",
+                label=f"{question.number}. {named(question.text)}",
                 choices=answer_choices,
                 widget=forms.RadioSelect,
-                help_text=question.hint or "",
+                help_text=named(question.hint),
                 error_messages={"required": f"Answer question {question.number}"},
             )
             if question.sub_choices:
                 names["sub"] = f"{question.key}__sub"
-                options = [(o.value, o.label) for o in question.sub_choices.options]
+                options = [(o.value, named(o.label)) for o in question.sub_choices.options]
                 widget = forms.CheckboxSelectMultiple if question.sub_choices.multiple else forms.RadioSelect
                 field_class = forms.MultipleChoiceField if question.sub_choices.multiple else forms.ChoiceField
                 self.fields[names["sub"]] = field_class(
-                    label=question.sub_choices.label or "If yes, which:", choices=options, widget=widget(), required=False
+                    label=named(question.sub_choices.label) or "If yes, which:", choices=options, widget=widget(), required=False
                 )
             names["details"] = f"{question.key}__details"
             self.fields[names["details"]] = forms.CharField(
-                label=question.details_prompt or "Details", required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=named(question.details_prompt) or "Details", required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
             names["source"] = f"{question.key}__source"
             self.fields[names["source"]] = forms.CharField(label="Source of information, if not the victim", required=False, max_length=200)
@@ -335,9 +400,7 @@ class QualityConcernForm(GovukForm):
 
 
 class ContactAttemptForm(GovukForm):
-    attempted_at = forms.DateTimeField(
-        label="When", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "govuk-input--width-20"}, format="%Y-%m-%dT%H:%M")
-    )
+    attempted_at = datetime_field("When", help_text="The time is 24-hour, for example 14:30.")
     method = forms.ChoiceField(label="How", choices=ContactAttempt.Method.choices, widget=forms.RadioSelect)
     outcome = forms.ChoiceField(label="Outcome", choices=ContactAttempt.Outcome.choices, widget=forms.RadioSelect)
     note = _text("Notes")

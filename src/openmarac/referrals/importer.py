@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind
 from openmarac.audit import services as audit
-from openmarac.people.models import YesNoUnknown
+from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 from openmarac.people.services import PersonData
 
 from . import services
@@ -340,19 +340,32 @@ def _perpetrator(row, prefix):
 
 
 def _children(row):
-    """"Given Family YYYY-MM-DD; ...": both names and the date of birth, as the web form asks."""
+    """"Given Family YYYY-MM-DD; ...": both names and the date of birth, as the web form
+    asks; "Given Family unknown" when the date of birth is not known, and "[Given]
+    Family expected YYYY-MM-DD" for an unborn child."""
     children = []
     for number, entry in enumerate(row.items("children"), start=1):
         *names, born = entry.split()
-        date_of_birth = _date(born)
+        expected = bool(names) and names[-1].lower() == "expected"
+        if expected:
+            names.pop()
+        date_of_birth = None if born.lower() == "unknown" and not expected else _date(born)
         given, family = " ".join(names[:-1]), names[-1] if names else ""
-        if not given or date_of_birth is None:
-            row.problems.append(f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD")
+        if expected and not given and family:
+            given = UNBORN_GIVEN_NAME
+        if not given or (date_of_birth is None and born.lower() != "unknown"):
+            row.problems.append(
+                f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD "
+                "(or Given Family unknown, or Family expected YYYY-MM-DD for an unborn child)"
+            )
             continue
         if len(given) > 100 or len(family) > 100:
             row.problems.append(f"children: child {number}’s name is longer than 100 characters")
             continue
-        person = PersonData(given_name=given, family_name=family, date_of_birth=date_of_birth)
+        person = PersonData(
+            given_name=given, family_name=family,
+            date_of_birth=None if expected else date_of_birth, expected_birth_on=date_of_birth if expected else None,
+        )
         children.append(LinkedPerson(person, relationship_to_victim="Child"))
     return children
 

@@ -6,6 +6,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .criteria import Criteria
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -144,16 +146,12 @@ class Referral(models.Model):
 
     @property
     def criteria_labels(self):
-        labels = []
-        if self.meets_visible_high_risk:
-            labels.append("Visible high risk")
-        if self.meets_professional_judgement:
-            labels.append("Professional judgement")
-        if self.meets_escalation:
-            labels.append("Potential escalation")
-        if self.meets_repeat:
-            labels.append("Repeat")
-        return labels
+        return Criteria(
+            visible_high_risk=self.meets_visible_high_risk,
+            professional_judgement=self.meets_professional_judgement,
+            escalation=self.meets_escalation,
+            repeat=self.meets_repeat,
+        ).labels
 
 
 class ReferralPerson(models.Model):
@@ -169,6 +167,10 @@ class ReferralPerson(models.Model):
     relationship_to_victim = models.CharField(max_length=100, blank=True)
     relationship_to_perpetrator = models.CharField(max_length=100, blank=True)
     school = models.CharField(max_length=150, blank=True)
+    gp = models.CharField("GP", max_length=150, blank=True, help_text="A child's GP surgery.")
+    details_unreliable = models.BooleanField(
+        default=False, help_text="The referrer flagged that this child's details may be missing or unreliable."
+    )
     note = models.TextField(blank=True, help_text="For a victim under 16: why this is a Marac referral.")
 
     class Meta:

@@ -21,7 +21,7 @@ from openmarac.people.services import PersonData
 from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment
 
-from .criteria import age_on, criteria_met, within_repeat_window
+from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on, criteria_met, within_repeat_window
 from .models import (
     Case,
     CaseInvolvement,
@@ -45,6 +45,8 @@ class LinkedPerson:
     relationship_to_victim: str = ""
     relationship_to_perpetrator: str = ""
     school: str = ""
+    gp: str = ""
+    details_unreliable: bool = False
 
 
 @dataclass
@@ -143,11 +145,18 @@ def referral_problems(*, marac, data: ReferralData):
     if data.heard_on and not (data.referred_on <= data.heard_on <= today):
         problems["heard_on"] = "The date heard must be on or after the referral date, and not in the future"
     for number, child in enumerate(data.children, start=1):
-        dob = child.data.date_of_birth
-        if dob and dob > today:
+        dob, expected = child.data.date_of_birth, child.data.expected_birth_on
+        if dob and expected:
+            problems[f"child_{number}"] = f"Child {number}: give a date of birth or an expected date, not both"
+        elif dob and dob > today:
             problems[f"child_{number}"] = f"Child {number}: the date of birth cannot be in the future"
         elif dob and age_on(dob, data.referred_on) > 17:
             problems[f"child_{number}"] = f"Child {number} is over 17: record adults as other household members, not children"
+        elif expected and not (data.referred_on - UNBORN_EXPECTED_BEFORE <= expected <= data.referred_on + UNBORN_EXPECTED_WITHIN):
+            problems[f"child_{number}"] = (
+                f"Child {number}: an unborn child’s expected date must be within 10 months of the referral "
+                "(for a child already born, give the date of birth or say it is not known)"
+            )
     if data.professional_judgement and not data.professional_judgement_rationale.strip():
         problems["professional_judgement_rationale"] = "Explain why you believe the risk is high (required for professional judgement)"
     if data.checklist_answers is not None:
@@ -181,6 +190,30 @@ def _criteria(marac, data, score):
         incidents=data.police_incidents_last_12_months,
         escalation_threshold=marac.escalation_incident_threshold,
         repeat=data.repeat_declared,
+    )
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What the referrer sees first before sending: the score, the criteria met and consent."""
+
+    score: int | None
+    threshold: int
+    max_score: int
+    criteria: list
+    consent_given: bool | None
+    victim_aware: bool | None
+
+
+def referral_headline(*, marac, data: ReferralData) -> Headline:
+    score = _score(marac, data)
+    return Headline(
+        score=score,
+        threshold=marac.visible_high_risk_threshold,
+        max_score=checklist_definition(marac, data).max_score,
+        criteria=_criteria(marac, data, score).labels,
+        consent_given=data.consent_given,
+        victim_aware=data.victim_aware,
     )
 
 
@@ -311,6 +344,8 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
             relationship_to_victim=linked.relationship_to_victim,
             relationship_to_perpetrator=linked.relationship_to_perpetrator,
             school=linked.school,
+            gp=linked.gp,
+            details_unreliable=linked.details_unreliable,
         )
 
     definition = checklist_definition(marac, data)

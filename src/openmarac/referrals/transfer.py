@@ -194,9 +194,10 @@ def _reown(action, *, owner, by, transfer):
     ActionUpdate.objects.create(action=action, status=Action.Status.TRANSFERRED, note=f"{reason}: taken on there by {owner.name}", reported_by=by)
     carried = Action.objects.create(
         case=action.case, hearing=action.hearing, kind=action.kind, owner_agency=owner, description=action.description,
-        for_whom=action.for_whom, child=action.child, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
+        for_whom=action.for_whom, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
         flag_short_reason=action.flag_short_reason, created_by=by,
     )
+    carried.children.set(action.children.all())
     carried.joint_agencies.set(action.joint_agencies.filter(marac_links__marac=transfer.to_marac, marac_links__is_active=True))
     ActionUpdate.objects.create(
         action=carried, status=Action.Status.OPEN, note=f"Taken on from {action.owner_agency.name} with the transfer from {transfer.from_marac.name}", reported_by=by

@@ -75,6 +75,10 @@ def step(request, public_id, slug):
         if action in {"add-perpetrator", "add-child"}:
             wizard.add_blank_form(referral, slug, "perpetrator" if action == "add-perpetrator" else "child")
             return redirect("referrals:step", referral.public_id, slug)
+        prefix, _, index = action.rpartition("-remove-")
+        if index.isdigit() and {"perpetrator": "perpetrators", "child": "children"}.get(prefix) == slug:
+            wizard.remove_form(referral, slug, prefix, int(index))
+            return redirect("referrals:step", referral.public_id, slug)
         form = wizard.form_for(referral, slug)
         if form.is_valid():
             steps = wizard.steps_for(referral)  # consent may have added the sharing page
@@ -94,7 +98,7 @@ def step(request, public_id, slug):
         "step_number": index + 1,
         "step_count": len(steps),
         "previous": steps[index - 1] if index else None,
-        "score_so_far": _score_so_far(referral) if slug.startswith(("checklist-", "judgement")) else None,
+        "score_so_far": _score_so_far(referral, page=slug) if slug.startswith(("checklist-", "judgement")) else None,
     }
     return render(request, f"referrals/steps/{_template(slug)}.html", context)
 
@@ -107,15 +111,25 @@ def _template(slug):
     return "form"
 
 
-def _score_so_far(referral):
-    answers = {}
+def _score_so_far(referral, page):
+    """The score from the answers saved so far, and from the other pages alone: the
+    page's script adds this page's ticks to the latter as they are made (the server
+    still counts the score when the referral is recorded)."""
+    answers, elsewhere = {}, {}
     for step in wizard.steps_for(referral):
         if step.slug.startswith("checklist-"):
             form = wizard.form_for(referral, step.slug)
             if form.is_valid():
                 answers.update(form.answers())
+                if step.slug != page:
+                    elsewhere.update(form.answers())
     definition = services.checklist_definition(referral.marac)
-    return {"score": definitions.score(definition, answers), "threshold": referral.marac.visible_high_risk_threshold}
+    return {
+        "score": definitions.score(definition, answers),
+        "elsewhere": definitions.score(definition, elsewhere),
+        "scored_answer": definition.scored_answer,
+        "threshold": referral.marac.visible_high_risk_threshold,
+    }
 
 
 @login_required
@@ -132,7 +146,8 @@ def check(request, public_id):
             problems = error.message_dict
         else:
             return redirect("referrals:sent", referral.public_id)
-    context = {"referral": referral, "sections": wizard.summary(referral), "incomplete": incomplete, "problems": problems}
+    headline = services.referral_headline(marac=referral.marac, data=wizard.referral_data(referral)) if incomplete is None else None
+    context = {"referral": referral, "sections": wizard.summary(referral), "incomplete": incomplete, "problems": problems, "headline": headline}
     return render(request, "referrals/check.html", context)
 
 

@@ -108,17 +108,43 @@ def store(referral, slug, post):
     referral.save(update_fields=["draft", "updated_at"])
 
 
-def add_blank_form(referral, slug, prefix):
-    """"Add another" on a repeating page: one more empty form, typed answers kept."""
+def _stored_forms(referral, slug, prefix):
+    """A repeating page's stored answers and how many items it holds (0 to 15)."""
     stored = dict(referral.draft.get(slug, {}))
     try:
         total = int(stored.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
     except (TypeError, ValueError):
         total = 0
-    total = min(max(total, 0), 15)
+    return stored, min(max(total, 0), 15)
+
+
+def add_blank_form(referral, slug, prefix):
+    """"Add another" on a repeating page: one more empty form, typed answers kept."""
+    stored, total = _stored_forms(referral, slug, prefix)
     stored[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
     stored.setdefault(f"{prefix}-INITIAL_FORMS", "0")
+    if prefix == "child":
+        # The new child starts as "date of birth known", with the date boxes showing.
+        stored[f"child-{total}-birth"] = "known"
     referral.draft = {**referral.draft, slug: stored}
+    referral.save(update_fields=["draft", "updated_at"])
+
+
+def remove_form(referral, slug, prefix, index):
+    """"Remove" on a repeating page: the item goes, the others keep what was typed."""
+    stored, total = _stored_forms(referral, slug, prefix)
+    if not 0 <= index < total:
+        return
+    kept = {key: value for key, value in stored.items() if not key.startswith(f"{prefix}-") or key.endswith("_FORMS")}
+    for number in range(total):
+        if number == index:
+            continue
+        new = number if number < index else number - 1
+        for key, value in stored.items():
+            if key.startswith(f"{prefix}-{number}-"):
+                kept[f"{prefix}-{new}-{key[len(f'{prefix}-{number}-'):]}"] = value
+    kept[f"{prefix}-TOTAL_FORMS"] = str(total - 1)
+    referral.draft = {**referral.draft, slug: kept}
     referral.save(update_fields=["draft", "updated_at"])
 
 
@@ -145,6 +171,7 @@ def _person(data, **extra):
         family_name=data["family_name"],
         aliases=_lines_to_aliases(data.get("aliases")),
         date_of_birth=data.get("date_of_birth"),
+        expected_birth_on=data.get("expected_birth_on"),
         gender=data.get("gender", ""),
         address_line_1=data.get("address_line_1", ""),
         address_line_2=data.get("address_line_2", ""),
@@ -206,6 +233,8 @@ def referral_data(referral):
                 relationship_to_victim=c["relationship_to_victim"],
                 relationship_to_perpetrator=c["relationship_to_perpetrator"],
                 school=c["school"],
+                gp=c["gp"],
+                details_unreliable=c["details_unreliable"],
             )
             for c in cleaned["children"]
             if c
