@@ -14,6 +14,7 @@ from openmarac.accounts.models import Membership, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
+from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import CaseInvolvement, Referral
 
 from . import listing
@@ -217,7 +218,7 @@ def meeting_loads(marac):
 
 def proposal_for(referral, loads=None):
     return listing.propose(
-        referred_on=referral.referred_on,
+        referred_on=referral_clock_start(referral),
         today=timezone.localdate(),
         meetings=meeting_loads(referral.marac) if loads is None else loads,
         lead_days=referral.marac.case_list_lead_days,

@@ -244,6 +244,10 @@ class JudgementForm(GovukForm):
 class ReferralReasonsForm(GovukForm):
     title = "Reasons for referral"
     reasons = _text("Why are you referring this case?", required=True, help_text="What has happened, and what you are worried will happen.", rows=5)
+    disclosed_on = _date(
+        "When did the victim disclose the abuse, or when was the incident?",
+        help_text="Leave empty if not known. The Marac aims to hear the case within 6 weeks of this date.",
+    )
     police_incidents_last_12_months = forms.IntegerField(
         label="Police-reported incidents in the last 12 months", required=False, min_value=0, max_value=500,
         help_text="Leave empty if not known.", widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
@@ -254,6 +258,9 @@ class ReferralReasonsForm(GovukForm):
     )
     previous_marac_reference = forms.CharField(label="Previous Marac reference, if known", max_length=60, required=False)
     previous_other_marac = forms.CharField(label="Any previous referral to another Marac (which area, when)", max_length=120, required=False)
+
+    def clean_disclosed_on(self):
+        return _not_in_future(self.cleaned_data.get("disclosed_on"), "The date of disclosure")
 
 
 class ConsentForm(GovukForm):

@@ -35,7 +35,7 @@ _SHARING_COLUMNS = ("sharing_legal_grounds", "sharing_review_on", "sharing_casew
 
 #: Every column the format knows, in the documented order.
 COLUMNS = (
-    "referral_id", "referred_on", "referring_agency_kind", "referrer_name", "referrer_email", "reasons",
+    "referral_id", "referred_on", "disclosed_on", "referring_agency_kind", "referrer_name", "referrer_email", "reasons",
     *(f"victim_{name}" for name in _PERSON_FIELDS),
     "victim_gender", "victim_postcode", "victim_address", "victim_address_sealed", "victim_phone",
     "victim_phone_safe_to_call", "victim_racially_minoritised", "victim_disabled", "victim_lgbt", "victim_ethnicity",
@@ -62,6 +62,7 @@ _COLUMN_HINTS = {
     "criteria": "checklist_score or checklist_yes, professional_judgement, police_incidents_last_12_months, repeat_declared",
     "professional_judgement_rationale": "professional_judgement_rationale",
     "victim_under_16_reason": "victim_under_16_reason",
+    "disclosed_on": "disclosed_on",
 }
 
 
@@ -260,6 +261,7 @@ def _referral(row, *, marac, definition, agencies, by):
     data = ReferralData(
         source_key=row.text("referral_id", max_length=200),
         referred_on=referred_on,
+        disclosed_on=row.date("disclosed_on", not_future=True),
         referring_agency_kind=kind,
         referring_agency=agencies.get(kind),
         referrer_name=row.text("referrer_name", max_length=150),

@@ -96,6 +96,10 @@ class Referral(models.Model):
     referrer_phone = models.CharField(max_length=30, blank=True)
     referrer_email = models.EmailField(blank=True)
     referred_on = models.DateField(null=True, blank=True)
+    disclosed_on = models.DateField(
+        null=True, blank=True,
+        help_text="When the victim disclosed the abuse (or the incident), if known: the six-week target counts from it.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     reasons = models.TextField(blank=True)

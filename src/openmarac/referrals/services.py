@@ -80,6 +80,7 @@ class SharingDecisionData:
 class ReferralData:
     victim: PersonData
     referred_on: date
+    disclosed_on: date | None = None  # the disclosure or incident, when known
     referring_agency: object = None
     referring_agency_kind: str = ""
     referrer_name: str = ""
@@ -132,6 +133,8 @@ def referral_problems(*, marac, data: ReferralData):
     today = timezone.localdate()
     if data.referred_on > today:
         problems["referred_on"] = "The referral date cannot be in the future"
+    if data.disclosed_on and data.disclosed_on > data.referred_on:
+        problems["disclosed_on"] = "The date of disclosure must be on or before the referral date"
     if data.victim.date_of_birth and data.victim.date_of_birth > today:
         problems["victim_date_of_birth"] = "The victim’s date of birth cannot be in the future"
     victim_age = age_on(data.victim.date_of_birth, data.referred_on)
@@ -261,6 +264,7 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         referrer_phone=data.referrer_phone,
         referrer_email=data.referrer_email,
         referred_on=data.referred_on,
+        disclosed_on=data.disclosed_on,
         submitted_at=timezone.now(),
         reasons=data.reasons,
         meets_visible_high_risk=criteria.visible_high_risk,

@@ -190,6 +190,7 @@ def referral_data(referral):
         ),
         victim_under_16_reason=victim["under_16_reason"],
         referred_on=cleaned["referrer"]["referred_on"],
+        disclosed_on=reasons["disclosed_on"],
         referring_agency=referral.referrer.agency if referral.referrer else None,
         referrer_name=cleaned["referrer"]["referrer_name"],
         referrer_phone=cleaned["referrer"]["referrer_phone"],
