@@ -77,6 +77,9 @@ PROTECTED = {
     "referrals:idva-referral": {"coordinator", "idva"},
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},
+    # A new checklist after an incident: the coordinator, the Idva service the case
+    # went to, and the person who referred it.
+    "risk:reassess": {"coordinator", "idva", "referrer"},
     "meetings:meetings": ATTENDEES,
     "meetings:pattern": {"coordinator", "system_admin"},
     "meetings:meeting-add": {"coordinator"},
@@ -263,6 +266,7 @@ def _build_world():
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},
+        "risk:reassess": {"public_id": referral.case.public_id},
         "governance:dashboard": {"slug": marac.slug},
         "governance:definitions": {"slug": marac.slug},
         "governance:data-return": {"slug": marac.slug},

@@ -36,6 +36,7 @@ from openmarac.records.forms import CorrectionForm
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
 from openmarac.referrals.models import BreakGlassGrant, MatchCandidate, Referral
+from openmarac.risk.definitions import get_definition
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in, world_for_module
@@ -241,6 +242,14 @@ WRITES = {
             "information": "Risk summary", "authority": "Vital interests",
         },
         {"coordinator", "referrer"},
+    ),
+    "risk:reassess": Write(
+        lambda w: {"public_id": w["referral"].case.public_id},
+        lambda w: {
+            "incident_on": timezone.localdate().isoformat(), "incident_summary": "Police attended",
+            **{f"checklist-{key}__answer": "no" for key in get_definition("safelives-dash").question_keys},
+        },
+        {"coordinator", "idva", "referrer"},
     ),
     "referrals:transfer-request": Write(
         lambda w: {"public_id": w["listed"].case.public_id}, lambda w: {"to_marac": w["other_marac"].pk, "reason": "Victim moved"}, {"coordinator"}

@@ -82,6 +82,38 @@ class MaracSettingsForm(GovukModelForm):
         label="Risk checklist", choices=checklist_choices, help_text="The risk checklist referrers complete."
     )
 
+    def __init__(self, *args, **kwargs):
+        """One choice per kind of referring agency (police always; the kinds of this
+        Marac's agencies; any kind already set), kept in risk_checklists_by_agency_kind."""
+        super().__init__(*args, **kwargs)
+        current = self.instance.risk_checklists_by_agency_kind or {}
+        kinds = {AgencyKind.POLICE, *current}
+        if self.instance.pk:
+            kinds |= set(self.instance.agency_links.values_list("agency__kind", flat=True))
+        same = [("", "The risk checklist above")]
+        for kind, label in AgencyKind.choices:
+            if kind in kinds:
+                self.fields[self.checklist_field(kind)] = forms.ChoiceField(
+                    label=f"Risk checklist for {label.lower() if kind != AgencyKind.IDVA else label} referrals",
+                    choices=lambda: same + checklist_choices(), required=False, initial=current.get(kind, ""),
+                )
+        cut = self.Meta.fields.index("risk_checklist") + 1
+        self.order_fields([*self.Meta.fields[:cut], *(n for n in self.fields if n.startswith("risk_checklist_for_")), *self.Meta.fields[cut:]])
+        self.style_fields()
+
+    @staticmethod
+    def checklist_field(kind):
+        return f"risk_checklist_for_{kind}"
+
+    def clean(self):
+        data = super().clean()
+        self.instance.risk_checklists_by_agency_kind = {
+            name.removeprefix("risk_checklist_for_"): value
+            for name, value in data.items()
+            if name.startswith("risk_checklist_for_") and value and value != data.get("risk_checklist")
+        }
+        return data
+
     class Meta:
         model = Marac
         fields = [

@@ -38,6 +38,11 @@ class Marac(models.Model):
     risk_checklist = models.CharField(
         max_length=60, default="safelives-dash", help_text="The risk checklist referrers complete (a definition id)."
     )
+    risk_checklists_by_agency_kind = models.JSONField(
+        default=dict, blank=True,
+        help_text="Another risk checklist for referrals from some kinds of agency, as {agency kind: definition id}; "
+        "for example the police DASH for police referrals. Other kinds use the risk checklist above.",
+    )
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
@@ -72,6 +77,11 @@ class Marac(models.Model):
         "repeat_alert_months": (1, 60),
     }
 
+    def checklist_id_for(self, agency_kind=""):
+        """The risk checklist (a definition id) a referral or re-assessment from this
+        kind of agency is made on."""
+        return (self.risk_checklists_by_agency_kind or {}).get(agency_kind) or self.risk_checklist
+
     def clean(self):
         from django.conf import settings
         from django.core.exceptions import ValidationError
@@ -89,6 +99,20 @@ class Marac(models.Model):
             problems["visible_high_risk_threshold"] = (
                 f"The visible high risk threshold must be between 1 and {definition.max_score}, the number of questions on {definition.name}"
             )
+        by_kind = self.risk_checklists_by_agency_kind or {}
+        for kind, definition_id in by_kind.items() if isinstance(by_kind, dict) else [("", None)]:
+            try:
+                other = get_definition(definition_id, directories=settings.OPENMARAC_CHECKLIST_DIRS)
+            except (DefinitionError, TypeError):
+                problems["risk_checklists_by_agency_kind"] = "Choose one of the installed risk checklists for each kind of agency"
+                break
+            if kind not in AgencyKind.values:
+                problems["risk_checklists_by_agency_kind"] = f"“{kind}” is not a kind of agency"
+                break
+            if "visible_high_risk_threshold" not in problems and not 1 <= (self.visible_high_risk_threshold or 0) <= other.max_score:
+                problems["visible_high_risk_threshold"] = (
+                    f"The visible high risk threshold must be between 1 and {other.max_score}, the number of questions on {other.name}"
+                )
         for name, (low, high) in self.SETTING_BOUNDS.items():
             value = getattr(self, name)
             if value is not None and not low <= value <= high and name not in problems:

@@ -179,7 +179,8 @@ def _erase_case_text(case, referrals):
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")
     ActionUpdate.objects.filter(action__in=actions).update(note="")
-    for assessment in RiskAssessment.objects.filter(referral__in=referrals):
+    RiskAssessment.objects.filter(case=case).update(incident_summary="")
+    for assessment in RiskAssessment.objects.filter(Q(referral__in=referrals) | Q(case=case)):
         _strip_assessment(assessment)
 
 

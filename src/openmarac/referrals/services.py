@@ -112,10 +112,15 @@ class ReferralData:
     source_key: str = ""
 
 
-def checklist_definition(marac, data=None):
+def checklist_definition(marac, data=None, *, agency_kind=""):
+    """The checklist a referral is made on: the one it names (imports), else the one the
+    Marac uses for the referring agency's kind (for example the police DASH for police
+    referrals), else the Marac's own."""
     from django.conf import settings
 
-    definition_id = data.checklist_id if data and data.checklist_id else marac.risk_checklist
+    if data is not None and not agency_kind:
+        agency_kind = data.referring_agency_kind or (data.referring_agency.kind if data.referring_agency else "")
+    definition_id = data.checklist_id if data and data.checklist_id else marac.checklist_id_for(agency_kind)
     version = data.checklist_version if data else None
     return _definition(definition_id, version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
 
@@ -320,6 +325,7 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
     definition = checklist_definition(marac, data)
     RiskAssessment.objects.create(
         person=victim,
+        case=case,
         referral=referral,
         definition_id=definition.id,
         definition_version=definition.version,
@@ -490,6 +496,7 @@ def _move_into_existing_case(referral, existing_person):
     for involvement in provisional.involvements.all():
         _involve(target, involvement.agency, involvement.reason)
     Referral.objects.filter(case=provisional).update(case=target)
+    RiskAssessment.objects.filter(case=provisional).update(case=target)
     provisional.status = Case.Status.MERGED
     provisional.merged_into = target
     provisional.save(update_fields=["status", "merged_into"])

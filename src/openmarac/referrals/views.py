@@ -19,6 +19,8 @@ from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.records import selectors as record_selectors
 from openmarac.risk import definitions
+from openmarac.risk import display as risk_display
+from openmarac.risk import selectors as risk_selectors
 
 from . import forms as f
 from . import restriction, selectors, services, transfer, wizard
@@ -111,7 +113,7 @@ def _score_so_far(referral):
             form = wizard.form_for(referral, step.slug)
             if form.is_valid():
                 answers.update(form.answers())
-    definition = services.checklist_definition(referral.marac)
+    definition = wizard.definition_for(referral)
     return {"score": definitions.score(definition, answers), "threshold": referral.marac.visible_high_risk_threshold}
 
 
@@ -154,7 +156,12 @@ def referral_outcome(request, public_id):
     if referral.status == Referral.Status.DRAFT:
         return redirect("referrals:check", referral.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral, marac=referral.marac, summary="Outcome")
-    return render(request, "referrals/outcome.html", {"referral": referral, "concerns": referral.quality_concerns.all()})
+    context = {
+        "referral": referral,
+        "concerns": referral.quality_concerns.all(),
+        "can_reassess": referral.case_id is not None and policy.can_reassess_risk(request.user, referral.case),
+    }
+    return render(request, "referrals/outcome.html", context)
 
 
 # --- The case -----------------------------------------------------------------------------
@@ -196,9 +203,13 @@ def case(request, public_id):
                 else [],
             }
         )
+    risk_rows = risk_selectors.score_history(case=case)
     context = {
         "case": case,
         "episodes": episodes,
+        "risk_rows": risk_rows,
+        "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
+        "can_reassess": policy.can_reassess_risk(user, case),
         "can_decide": policy.can_decide_matches(user, marac),
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),

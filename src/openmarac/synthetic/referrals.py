@@ -42,8 +42,10 @@ class ReferralGenerator:
         keys = [q.key for q in definition.questions]
         yes = set(self.rng.sample(keys, yes_count))
         answers = {}
+        # "Don't know" on the SafeLives checklist, "Not known" on the police DASH.
+        unknown = next((v for v in definition.answer_values if v not in {definition.scored_answer, "no"}), "no")
         for question in definition.questions:
-            answer = "yes" if question.key in yes else self.rng.choice(["no", "no", "dont_know"])
+            answer = "yes" if question.key in yes else self.rng.choice(["no", "no", unknown])
             entry = {"answer": answer}
             if answer == "yes" and question.sub_choices:
                 entry["sub_choices"] = [question.sub_choices.options[0].value]
@@ -52,7 +54,7 @@ class ReferralGenerator:
 
     def referral(self, *, marac, referring_agency, referred_on=None, children=None, consent=True, review_owner=None, victim=None, perpetrator=None):
         referred_on = referred_on or date.today() - timedelta(days=self.rng.randint(0, 20))
-        definition = checklist_definition(marac)
+        definition = checklist_definition(marac, agency_kind=referring_agency.kind if referring_agency else "")
         score = self.rng.choice([15, 16, 18, 20, 9, 12])
         pj = score < marac.visible_high_risk_threshold
         n_children = self.rng.choice([0, 1, 2, 3]) if children is None else children
