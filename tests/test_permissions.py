@@ -101,6 +101,8 @@ PROTECTED = {
     "referrals:transfer": {"coordinator", "other_coordinator"},  # from this Marac to the other
     "actions:run-meeting": {"coordinator", "chair"},
     "actions:hearing": ATTENDEES,
+    # After the meeting: the Idva (and the coordinator) record telling the victim.
+    "actions:victim-told": {"coordinator", "idva"},
     "actions:hearing-live": ATTENDEES,
     "actions:minutes": {"coordinator", "chair"},  # not yet published
     "actions:agency-summary": ATTENDEES,
@@ -205,6 +207,10 @@ def _build_world():
         by=users["coordinator"], hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    # A case heard and closed at the meeting: the Idva records telling the victim.
+    closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=7).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    closed_item = meeting_services.referral_list(by=users["coordinator"], referral=closed, meeting=meeting)
+    action_services.hearing_close(by=users["coordinator"], hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
     pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
     # Housing hands the listed case's research to its referrer, the key worker.
     delegation = meeting_services.research_delegate(by=users["representative"], meeting=meeting, referral=listed, delegate=referrer)
@@ -246,6 +252,7 @@ def _build_world():
         "referrals:transfer-bundle": {"public_id": referral.case.public_id},
         "referrals:transfer": {"pk": pending.pk},
         "actions:hearing": {"public_id": meeting.public_id, "item_id": item.pk},
+        "actions:victim-told": {"public_id": meeting.public_id, "item_id": closed_item.pk},
         "actions:hearing-live": {"public_id": meeting.public_id, "item_id": item.pk},
         "actions:minutes": {"public_id": meeting.public_id},
         "actions:agency-summary": {"public_id": meeting.public_id},

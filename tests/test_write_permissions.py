@@ -243,6 +243,11 @@ WRITES = {
         },
         {"coordinator", "referrer"},
     ),
+    "actions:victim-told": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "item_id": w["closed_item"].pk},
+        lambda w: {"told": "no", "not_told_reason": "He reads her messages"},
+        {"coordinator", "idva"},
+    ),
     "risk:reassess": Write(
         lambda w: {"public_id": w["referral"].case.public_id},
         lambda w: {
@@ -476,6 +481,10 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
     )
+    # A case heard and closed at the meeting: the Idva records telling the victim.
+    closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=8).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    closed_item = meeting_services.referral_list(by=coordinator, referral=closed, meeting=meeting)
+    action_services.hearing_close(by=coordinator, hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # A case restricted by another coordinator, naming nobody else, and a chair's
     # break-glass use of it awaiting review.
@@ -524,7 +533,7 @@ def _build_world():
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
         "late": late, "restricted": restricted, "grant": grant,
-        "records_update": records_update, "delegation": delegation,
+        "records_update": records_update, "delegation": delegation, "closed_item": closed_item,
     }
 
 

@@ -174,7 +174,10 @@ def _erase_case_text(case, referrals):
         professional_opinion="",
     )
     hearings = Hearing.objects.filter(item__referral__in=referrals)
-    hearings.update(minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="")
+    hearings.update(
+        minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="",
+        referrer_summary="", victim_not_told_reason="",
+    )
     Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="")
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")

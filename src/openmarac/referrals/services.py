@@ -445,6 +445,15 @@ def _notify_on_referral(referral, idva_referral, prompt):
         )
 
 
+def tell_referrer(referral, *, subject, message):
+    """Tell the person who made the referral how it is going: a link to their referral's
+    page, never its content. Nobody is told who no longer follows it (left the Marac)."""
+    referrer = referral.referrer
+    if referrer is None or not policy.can_view_own_referral(referrer, referral):
+        return
+    notify(users=[referrer], subject=subject, message=message, path=reverse("referrals:referral", args=[referral.public_id]))
+
+
 # --- Decisions after referral ------------------------------------------------------
 
 

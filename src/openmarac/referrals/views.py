@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
+from openmarac.actions import selectors as action_selectors
 from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
@@ -160,6 +161,7 @@ def referral_outcome(request, public_id):
         "referral": referral,
         "concerns": referral.quality_concerns.all(),
         "can_reassess": referral.case_id is not None and policy.can_reassess_risk(request.user, referral.case),
+        "hearing": action_selectors.referrer_outcome(referral=referral),
     }
     return render(request, "referrals/outcome.html", context)
 
@@ -283,7 +285,11 @@ def idva_referral(request, pk):
             return redirect("referrals:idva-referral", item.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=item, marac=marac)
     victim = present_person(item.referral.case.victim, user=request.user, marac=marac)
-    return render(request, "referrals/idva_referral.html", {"item": item, "victim": victim, "form": form, "now": timezone.now()})
+    context = {
+        "item": item, "victim": victim, "form": form, "now": timezone.now(),
+        "told_hearings": action_selectors.hearings_to_tell_victim(user=request.user, referral=item.referral),
+    }
+    return render(request, "referrals/idva_referral.html", context)
 
 
 @login_required
