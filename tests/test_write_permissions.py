@@ -243,6 +243,11 @@ WRITES = {
         },
         {"coordinator", "referrer"},
     ),
+    "referrals:sharing#review": Write(
+        lambda w: {"pk": w["referral"].sharing_decision.pk},
+        lambda w: {"action": "review", "feedback": "The GP flagged the record"},
+        {"coordinator", "referrer"},
+    ),
     "actions:victim-told": Write(
         lambda w: {"public_id": w["meeting"].public_id, "item_id": w["closed_item"].pk},
         lambda w: {"told": "no", "not_told_reason": "He reads her messages"},

@@ -26,7 +26,7 @@ from openmarac.people.models import YesNoUnknown
 from openmarac.people.services import PersonData
 
 from . import services
-from .models import LegalGround, Referral
+from .models import OLD_HUMAN_RIGHTS_GROUND, LegalGround, Referral
 from .services import LinkedPerson, ReferralData, SharingDecisionData
 
 _PERSON_FIELDS = ("given_name", "family_name", "aliases", "date_of_birth")
@@ -391,7 +391,10 @@ def _sharing(row, by):
             f"fill in {', '.join(missing)}"
         )
         return None
-    grounds = row.items("sharing_legal_grounds")
+    grounds = []
+    for ground in row.items("sharing_legal_grounds"):
+        # The two human rights grounds were once one value: it still reads as both.
+        grounds += [LegalGround.RIGHT_TO_LIFE.value, LegalGround.FREEDOM_FROM_TORTURE.value] if ground == OLD_HUMAN_RIGHTS_GROUND else [ground]
     unknown = [ground for ground in grounds if ground not in LegalGround.values]
     if unknown:
         row.problems.append(f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")

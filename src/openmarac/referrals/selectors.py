@@ -15,6 +15,7 @@ from .models import (
     Referral,
     ReferralPerson,
     SharingDecision,
+    SharingReview,
 )
 
 _PERSON_DETAIL = ["person__aliases", "person__addresses", "person__phones"]
@@ -112,9 +113,12 @@ def sharing_reviews_due(*, user):
 
 
 def sharing_decision_for(*, user, pk):
-    return SharingDecision.objects.filter(policy.visible_sharing_decisions_q(user), pk=pk).select_related(
-        "referral", "referral__marac", "referral__case"
-    ).first()
+    return (
+        SharingDecision.objects.filter(policy.visible_sharing_decisions_q(user), pk=pk)
+        .select_related("referral", "referral__marac", "referral__case", "review_owner")
+        .prefetch_related(Prefetch("reviews", queryset=SharingReview.objects.select_related("reviewed_by")), "log")
+        .first()
+    )
 
 
 def people_of(referral, role):

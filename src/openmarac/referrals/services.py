@@ -36,6 +36,7 @@ from .models import (
     ReferralPerson,
     SharingDecision,
     SharingLogEntry,
+    SharingReview,
 )
 
 
@@ -56,15 +57,21 @@ class SharingDecisionData:
     caseworker_signed_on: date
     manager_name: str
     manager_signed_on: date
+    who_at_risk: str = ""
+    at_risk_from: str = ""
+    risk_concerns: str = ""
+    immediate_risks: str = ""
+    assessed_risk: str = ""
+    incident_details: str = ""
+    incident_source: str = ""
+    protocol_applies: bool | None = None
+    protocol_detail: str = ""
     legal_grounds_detail: str = ""
-    pressing_need: str = ""
-    risk_of_not_disclosing: str = ""
-    respective_risks: str = ""
-    interest_of_recipient: str = ""
-    public_interest: str = ""
-    human_rights: str = ""
-    duty_of_confidentiality: str = ""
-    consultations: str = ""
+    balancing: list = field(default_factory=list)
+    balancing_other: str = ""
+    balancing_comments: str = ""
+    internal_consultations: str = ""
+    external_consultations: str = ""
     client_notified: bool | None = None
     client_notified_on: date | None = None
     client_not_notified_reason: str = ""
@@ -172,6 +179,8 @@ def referral_problems(*, marac, data: ReferralData):
         )
     if data.consent_given is False and data.sharing is None:
         problems["sharing"] = "The victim has not consented: complete the information sharing without consent record"
+    elif data.consent_given is False and not (data.sharing.legal_grounds or (data.sharing.protocol_applies and data.sharing.protocol_detail.strip())):
+        problems["sharing"] = "Give the legal authority to share without consent: a protocol that applies, or at least one legal ground"
     return problems
 
 
@@ -609,14 +618,21 @@ def sharing_log_add(*, by, decision, shared_with, shared_on, method, information
 
 
 @transaction.atomic
-def sharing_review_complete(*, by, decision, next_review_on=None, request=None):
-    """Record that the decision was reviewed; set the next review date if sharing goes on."""
+def sharing_review_complete(*, by, decision, feedback, next_review_on=None, request=None):
+    """Record a review of the decision with the feedback of the agencies informed as to
+    their response; set the next review date if sharing goes on."""
     if not policy.can_work_sharing_decision(by, decision):
         raise PermissionDenied
+    problems = {}
+    if not (feedback or "").strip():
+        problems["feedback"] = "Record the feedback from the agencies informed, as to their response"
+    if next_review_on and next_review_on <= timezone.localdate():
+        problems["next_review_on"] = "The next review date must be in the future"
+    if problems:
+        raise ValidationError(problems)
+    SharingReview.objects.create(decision=decision, feedback=feedback.strip(), next_review_on=next_review_on, reviewed_by=by)
     decision.reviewed_at = timezone.now()
     if next_review_on:
-        if next_review_on <= timezone.localdate():
-            raise ValidationError({"next_review_on": "The next review date must be in the future"})
         decision.review_on = next_review_on
         decision.reviewed_at = None
     decision.save(update_fields=["reviewed_at", "review_on"])

@@ -235,6 +235,7 @@ def referral_data(referral):
     if "sharing" in cleaned:
         sharing = dict(cleaned["sharing"])
         sharing["client_notified"] = sharing["client_notified"] == "yes"
+        sharing["protocol_applies"] = sharing["protocol_applies"] == "yes"
         data.sharing = SharingDecisionData(**sharing)
     return data
 
