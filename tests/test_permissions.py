@@ -22,7 +22,7 @@ from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
-from openmarac.referrals.models import BreakGlassGrant, Referral
+from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in, world_for_module
@@ -80,6 +80,8 @@ PROTECTED = {
     # A new checklist after an incident: the coordinator, the Idva service the case
     # went to, and the person who referred it.
     "risk:reassess": {"coordinator", "idva", "referrer"},
+    # The referring agency's own check: its Marac representative, and the coordinator.
+    "referrals:agency-check": {"coordinator", "representative"},
     "meetings:meetings": ATTENDEES,
     "meetings:pattern": {"coordinator", "system_admin"},
     "meetings:meeting-add": {"coordinator"},
@@ -207,6 +209,8 @@ def _build_world():
         by=users["coordinator"], hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    # Housing's Marac representative checks the housing referral before it goes on.
+    agency_check = AgencyCheck.objects.create(referral=referral, agency=users["representative"].agency, due_at=timezone.now() + timedelta(days=1))
     # A case heard and closed at the meeting: the Idva records telling the victim.
     closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=7).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
     closed_item = meeting_services.referral_list(by=users["coordinator"], referral=closed, meeting=meeting)
@@ -274,6 +278,7 @@ def _build_world():
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},
         "risk:reassess": {"public_id": referral.case.public_id},
+        "referrals:agency-check": {"pk": agency_check.pk},
         "governance:dashboard": {"slug": marac.slug},
         "governance:definitions": {"slug": marac.slug},
         "governance:data-return": {"slug": marac.slug},

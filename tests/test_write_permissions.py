@@ -35,7 +35,7 @@ from openmarac.records import services as record_services
 from openmarac.records.forms import CorrectionForm
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
-from openmarac.referrals.models import BreakGlassGrant, MatchCandidate, Referral
+from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, MatchCandidate, Referral
 from openmarac.risk.definitions import get_definition
 from openmarac.synthetic.referrals import ReferralGenerator
 
@@ -247,6 +247,9 @@ WRITES = {
         lambda w: {"pk": w["referral"].sharing_decision.pk},
         lambda w: {"action": "review", "feedback": "The GP flagged the record"},
         {"coordinator", "referrer"},
+    ),
+    "referrals:agency-check": Write(
+        lambda w: {"pk": w["agency_check"].pk}, lambda w: {"added_information": "Two earlier tenancy moves"}, {"representative"}
     ),
     "actions:victim-told": Write(
         lambda w: {"public_id": w["meeting"].public_id, "item_id": w["closed_item"].pk},
@@ -486,6 +489,8 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
     )
+    # Housing's Marac representative checks the housing referral before it goes on.
+    agency_check = AgencyCheck.objects.create(referral=referral, agency=users["representative"].agency, due_at=timezone.now() + timedelta(days=1))
     # A case heard and closed at the meeting: the Idva records telling the victim.
     closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=8).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
     closed_item = meeting_services.referral_list(by=coordinator, referral=closed, meeting=meeting)
@@ -538,7 +543,7 @@ def _build_world():
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
         "late": late, "restricted": restricted, "grant": grant,
-        "records_update": records_update, "delegation": delegation, "closed_item": closed_item,
+        "records_update": records_update, "delegation": delegation, "closed_item": closed_item, "agency_check": agency_check,
     }
 
 

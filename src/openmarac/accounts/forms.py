@@ -128,6 +128,7 @@ class MaracSettingsForm(GovukModelForm):
             "adult_female_population",
             "repeat_alert_count",
             "repeat_alert_months",
+            "agency_check_hours",
             "risk_checklist",
             "retention_years",
         ]
@@ -143,6 +144,7 @@ class MaracSettingsForm(GovukModelForm):
             "adult_female_population": "Women aged 16 and over in the area",
             "repeat_alert_count": "Repeats that raise an alert",
             "repeat_alert_months": "Repeat alert period (months)",
+            "agency_check_hours": "Time an agency has to check its own referrals (hours)",
         }
         help_texts = {"slug": "Lowercase letters, numbers and hyphens, for example north-shire."}
         error_messages = {
@@ -193,6 +195,12 @@ class AddAgencyForm(GovukForm):
 class AgencyLinkForm(GovukForm):
     is_core = forms.BooleanField(label="Core agency: expected at every meeting", required=False)
     is_active = forms.BooleanField(label="Takes part in this Marac", required=False)
+    referrals_checked_by_representative = forms.BooleanField(
+        label="Referrals from this agency are checked by its Marac representative first",
+        required=False,
+        help_text="The representative can add information and send a referral on, never stop it. Everything else a referral sets "
+        "in motion goes at once, you see the referral meanwhile, and it goes on by itself when the Marac's check time runs out.",
+    )
 
 
 class ReasonForm(GovukForm):

@@ -43,6 +43,10 @@ class Marac(models.Model):
         help_text="Another risk checklist for referrals from some kinds of agency, as {agency kind: definition id}; "
         "for example the police DASH for police referrals. Other kinds use the risk checklist above.",
     )
+    agency_check_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Hours an agency's Marac representative has to check a referral from their agency before it goes on by itself.",
+    )
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
     adult_female_population = models.PositiveIntegerField(
         null=True, blank=True, help_text="Women aged 16 and over in the area, for cases per 10,000."
@@ -75,6 +79,7 @@ class Marac(models.Model):
         "minutes_per_case": (1, 60),
         "repeat_alert_count": (1, 20),
         "repeat_alert_months": (1, 60),
+        "agency_check_hours": (1, 72),
     }
 
     def checklist_id_for(self, agency_kind=""):
@@ -182,6 +187,11 @@ class MaracAgency(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="marac_links")
     is_core = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    referrals_checked_by_representative = models.BooleanField(
+        default=False,
+        help_text="Referrals from this agency go to its Marac representative first, who can add information and send them on "
+        "(never stop them). The coordinator sees them meanwhile, and they go on by themselves when the check time runs out.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["marac", "agency"], name="unique_agency_per_marac")]

@@ -485,3 +485,12 @@ class BreakGlassForm(GovukForm):
 class BreakGlassReviewForm(GovukForm):
     note = _text("What did you find?", required=True, help_text="For example: spoke to the officer; the reason was genuine.")
     note.error_messages["required"] = "Enter what you found"
+
+
+class AgencyCheckForm(GovukForm):
+    added_information = _text(
+        "Information to add (optional)",
+        help_text="Anything the referral is missing that your agency knows: for example risk history or safe contact details. "
+        "The referral goes on to the coordinator when you send it, as it is if you add nothing.",
+        rows=5,
+    )

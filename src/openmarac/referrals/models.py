@@ -360,6 +360,30 @@ class SharingLogEntry(models.Model):
         ordering = ["shared_on", "id"]
 
 
+class AgencyCheck(models.Model):
+    """A referral from an agency whose Marac asks that its Marac representative checks
+    referrals first. Never a screening step: the representative can add information and
+    send it on, not stop it; everything else the referral sets in motion (the Idva and
+    children's referrals) goes at once; the coordinator sees the referral meanwhile; and
+    when `due_at` passes unchecked it goes on by itself."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="agency_check")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField()
+    added_information = models.TextField(blank=True)
+    checked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    timed_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["checked_at", "timed_out_at", "due_at"])]
+
+    @property
+    def is_open(self):
+        return self.checked_at is None and self.timed_out_at is None
+
+
 class IdvaReferral(models.Model):
     """Every case goes to the Idva service, with or without consent."""
 

@@ -33,7 +33,10 @@ def case_referrals(*, case):
     """The case's episodes, oldest first, with everything the case page shows."""
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
-        .select_related("referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision")
+        .select_related(
+            "referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision", "agency_check__agency",
+            "agency_check__checked_by",
+        )
         .prefetch_related(
             Prefetch("people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*_PERSON_DETAIL)),
             "risk_assessments",
@@ -125,3 +128,24 @@ def people_of(referral, role):
     return [rp for rp in referral.people.all() if rp.role == role]
 
 
+
+
+def agency_check_for(*, user, pk):
+    from .models import AgencyCheck
+
+    return (
+        AgencyCheck.objects.filter(policy.visible_agency_checks_q(user), pk=pk)
+        .select_related("referral__marac", "referral__case", "referral__referring_agency", "agency", "checked_by")
+        .first()
+    )
+
+
+def agency_checks_open(*, user, marac):
+    """The checks waiting on the user's agency (representatives), or every open one of
+    the Marac (the coordinator), soonest due first."""
+    from .models import AgencyCheck
+
+    checks = AgencyCheck.objects.filter(policy.visible_agency_checks_q(user), referral__marac=marac, checked_at__isnull=True, timed_out_at__isnull=True)
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        checks = checks.filter(agency_id=user.agency_id)
+    return checks.select_related("referral__case", "agency").order_by("due_at")

@@ -23,6 +23,7 @@ from openmarac.risk.models import RiskAssessment
 
 from .criteria import age_on, criteria_met, within_repeat_window
 from .models import (
+    AgencyCheck,
     Case,
     CaseInvolvement,
     ChildrenReferralPrompt,
@@ -373,9 +374,37 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         if csc:
             _involve(case, csc, CaseInvolvement.Reason.CHILDREN_REFERRAL)
 
+    check = _agency_check_start(referral, by)
     if notify_agencies:
-        _notify_on_referral(referral, idva_referral, prompt)
+        _notify_on_referral(referral, idva_referral, prompt, check)
     return referral
+
+
+def _agency_check_start(referral, by):
+    """When the Marac asks that referrals from this agency are checked by its Marac
+    representative, open the check (with its time-out) and tell the representatives.
+    Not when the referrer is one of them, nor when the agency has no representative to
+    do it: a check nobody can make would only hold the referral back."""
+    agency = referral.referring_agency
+    if agency is None or not referral.marac.agency_links.filter(agency=agency, is_active=True, referrals_checked_by_representative=True).exists():
+        return None
+    representatives = [user for user in users_with_role(referral.marac, Role.REPRESENTATIVE, agency=agency)]
+    if not representatives or (by is not None and any(user.pk == getattr(by, "pk", None) for user in representatives)):
+        return None
+    check = AgencyCheck.objects.create(
+        referral=referral, agency=agency, due_at=referral.submitted_at + timedelta(hours=referral.marac.agency_check_hours)
+    )
+    notify(
+        users=representatives,
+        subject="A referral from your agency to check",
+        message=(
+            f"A colleague at your agency has referred a case to {referral.marac.name}. As your agency's Marac representative, "
+            f"check it and add anything missing by {timezone.localtime(check.due_at):%-d %B %Y at %H:%M}; it goes on to the coordinator then "
+            "whatever happens. You cannot stop a referral."
+        ),
+        path=reverse("referrals:agency-check", args=[check.pk]),
+    )
+    return check
 
 
 def _involve(case, agency, reason):
@@ -416,15 +445,17 @@ def idva_users_for(idva_referral):
     return users_with_role(idva_referral.referral.marac, Role.IDVA, agency=idva_referral.idva_agency)
 
 
-def _notify_on_referral(referral, idva_referral, prompt):
+def _notify_on_referral(referral, idva_referral, prompt, check=None):
     marac = referral.marac
     case_path = reverse("referrals:case", args=[referral.case.public_id])
-    notify(
-        users=users_with_role(marac, Role.COORDINATOR),
-        subject=f"New referral to {marac.name}",
-        message=f"A new referral has been made to {marac.name}.",
-        path=case_path,
-    )
+    message = f"A new referral has been made to {marac.name}."
+    if check is not None:
+        # The coordinator sees it at once, so nothing waits unseen on the agency's check.
+        message += (
+            " The referring agency's Marac representative is checking it first, and may add information, "
+            f"until {timezone.localtime(check.due_at):%-d %B %Y at %H:%M}. It is on your list meanwhile."
+        )
+    notify(users=users_with_role(marac, Role.COORDINATOR), subject=f"New referral to {marac.name}", message=message, path=case_path)
     idva_users = idva_users_for(idva_referral)
     if idva_users:
         notify(
@@ -639,3 +670,52 @@ def sharing_review_complete(*, by, decision, feedback, next_review_on=None, requ
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=decision, marac=decision.referral.marac, summary="Reviewed")
     return decision
 
+
+
+# --- The referring agency's own check ---------------------------------------------------
+
+
+@transaction.atomic
+def agency_check_complete(*, by, check, added_information="", request=None):
+    """The agency's Marac representative has checked the referral, adding information if
+    anything was missing, and sends it on. There is no way to stop it."""
+    if not policy.can_complete_agency_check(by, check):
+        raise PermissionDenied
+    check = AgencyCheck.objects.select_for_update().get(pk=check.pk)
+    if not check.is_open:
+        raise ValidationError("This referral has already gone on to the coordinator.")
+    check.added_information = added_information.strip()
+    check.checked_by = by
+    check.checked_at = timezone.now()
+    check.save(update_fields=["added_information", "checked_by", "checked_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=check, marac=check.referral.marac, summary="Checked by the agency")
+    _tell_coordinators_checked(check, "A referral has been checked by the referring agency's Marac representative" + (
+        ", who added information." if check.added_information else "."
+    ))
+    return check
+
+
+def agency_checks_release(*, now=None):
+    """Send on every referral whose agency check ran out of time (run every 15 minutes
+    by `openmarac run-scheduled`): it goes on as it is, and the coordinator is told."""
+    now = now or timezone.now()
+    released = 0
+    for check in AgencyCheck.objects.filter(checked_at__isnull=True, timed_out_at__isnull=True, due_at__lte=now).select_related(
+        "referral__marac", "referral__case"
+    ):
+        with transaction.atomic():
+            if AgencyCheck.objects.filter(pk=check.pk, checked_at__isnull=True, timed_out_at__isnull=True).update(timed_out_at=now):
+                audit.record(action=audit.Action.CHANGED, actor=None, obj=check, marac=check.referral.marac, summary="Agency check timed out")
+                _tell_coordinators_checked(check, "A referral was not checked by the referring agency in time; it has gone on to you as it was.")
+                released += 1
+    return released
+
+
+def _tell_coordinators_checked(check, message):
+    referral = check.referral
+    notify(
+        users=users_with_role(referral.marac, Role.COORDINATOR),
+        subject=f"Referral to {referral.marac.name} sent on by the referring agency",
+        message=message,
+        path=reverse("referrals:case", args=[referral.case.public_id]),
+    )

@@ -315,6 +315,39 @@ def children_prompt(request, pk):
 
 
 @login_required
+def agency_check(request, pk):
+    """The referring agency's Marac representative checks a referral, adds what is
+    missing and sends it on; the coordinator sees the result."""
+    check = selectors.agency_check_for(user=request.user, pk=pk)
+    if check is None:
+        not_found(request, "referrals.agencycheck", pk)
+    can_complete = check.is_open and policy.can_complete_agency_check(request.user, check)
+    if request.method == "POST" and not can_complete:
+        not_found(request, "referrals.agencycheck", pk)
+    form = f.AgencyCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agency_check_complete(by=request.user, check=check, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Sent on to the coordinator.")
+            return redirect("core:home")
+    audit.record(action=audit.Action.VIEWED, request=request, obj=check, marac=check.referral.marac)
+    referral = check.referral
+    context = {
+        "check": check,
+        "referral": referral,
+        "form": form if can_complete else None,
+        "people": {
+            role: [(rp, present_person(rp.person, user=request.user, marac=referral.marac)) for rp in selectors.people_of(referral, role)]
+            for role in ReferralPerson.Role.values
+        },
+    }
+    return render(request, "referrals/agency_check.html", context)
+
+
+@login_required
 def sharing_decision(request, pk):
     decision = selectors.sharing_decision_for(user=request.user, pk=pk)
     if decision is None:
