@@ -106,7 +106,9 @@ def parse(path_or_file, *, marac, by=None):
     """Read and check a whole file without writing anything. `by` becomes the review
     owner of any information-sharing-without-consent record."""
     columns, records = _read(path_or_file)
-    definition = services.checklist_definition(marac)
+    # The checklist each kind of referring agency completes (the Marac may use the police
+    # DASH for police referrals), read once for the file.
+    definitions = {kind: services.checklist_definition(marac, agency_kind=kind) for kind in ["", *AgencyKind.values]}
     # Looked up once, not per row: a history file may have thousands of rows.
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in AgencyKind.values}
     imported = set(Referral.objects.filter(marac=marac).exclude(source_key="").values_list("source_key", flat=True))
@@ -128,7 +130,7 @@ def parse(path_or_file, *, marac, by=None):
             result.already_imported += 1
             continue
         else:
-            data, problems = _referral(_Row(row), marac=marac, definition=definition, agencies=agencies, by=by)
+            data, problems = _referral(_Row(row), marac=marac, definitions=definitions, agencies=agencies, by=by)
             if not problems:
                 result.rows.append((line, data))
                 continue
@@ -246,11 +248,12 @@ def _date(value):
         return None
 
 
-def _referral(row, *, marac, definition, agencies, by):
+def _referral(row, *, marac, definitions, agencies, by):
     """(ReferralData, problems): the parse problems, or if there are none those of
     `referral_problems`, which needs well-formed data to check."""
     referred_on = row.date("referred_on", required=True)
     kind = row.choice("referring_agency_kind", {value: value for value in AgencyKind.values}, blank="", required=True)
+    definition = definitions.get(kind) or definitions[""]
     referrer_email = row.text("referrer_email", max_length=254)
     if referrer_email:
         try:
