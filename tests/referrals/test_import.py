@@ -395,3 +395,25 @@ def test_a_file_that_is_not_utf8_is_refused_clearly(tmp_path, intake):
     path.write_bytes("referral_id,referred_on\nA1,2024-01-01 Ren\xe9e\n".encode("latin-1"))
     with pytest.raises(CommandError, match="not UTF-8"):
         _command(path, intake)
+
+
+def test_a_row_carries_the_disclosure_date_and_is_read_against_its_agency_kinds_checklist(tmp_path, marac, intake, generator):
+    police = intake["chair"].agency
+    data = generator.referral(marac=marac, referring_agency=police)
+    housing_data = generator.referral(marac=marac, referring_agency=police)
+    marac.risk_checklists_by_agency_kind = {"police": "police-dash"}
+    marac.save()
+    police_row = _row(
+        marac, data, "P-1", checklist_yes="1;18;27", professional_judgement="yes", professional_judgement_rationale="Strangulation",
+        disclosed_on=(data.referred_on - timedelta(days=9)).isoformat(),
+    )
+    housing_row = _row(marac, housing_data, "H-1", referring_agency_kind="housing", checklist_yes="1;24")
+    late = dict(housing_row, referral_id="H-2", disclosed_on=(TODAY + timedelta(days=1)).isoformat())
+    (reject,) = importer.parse(_write(tmp_path, [late], name="late.csv"), marac=marac, by=intake["coordinator"]).rejects
+    assert "disclosed_on cannot be in the future" in reject.reason
+    _import(tmp_path, [police_row, housing_row], intake, marac)
+    police_referral = Referral.objects.get(source_key="P-1")
+    assert police_referral.disclosed_on == data.referred_on - timedelta(days=9)
+    assessment = RiskAssessment.objects.get(referral=police_referral)
+    assert (assessment.definition_id, assessment.score, len(assessment.answers)) == ("police-dash", 3, 27)
+    assert RiskAssessment.objects.get(referral__source_key="H-1").definition_id == "safelives-dash"
