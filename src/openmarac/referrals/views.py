@@ -184,10 +184,7 @@ def case(request, public_id):
     hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
     episodes = []
     for referral in selectors.case_referrals(case=case):
-        people = {
-            role: [(rp, present_person(rp.person, user=user, marac=marac, on=referral.referred_on)) for rp in selectors.people_of(referral, role)]
-            for role in ReferralPerson.Role.values
-        }
+        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on)
         assessment = next(iter(referral.risk_assessments.all()), None)
         episodes.append(
             {
@@ -223,6 +220,14 @@ def case(request, public_id):
         "break_glass": restriction.live_grant(user=user, case=case),
     }
     return render(request, "referrals/case.html", context)
+
+
+def _people_by_role(referral, *, user, marac, on=None):
+    """{role: [(referral person, what this user may see of them)]} for one referral."""
+    return {
+        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on)) for rp in selectors.people_of(referral, role)]
+        for role in ReferralPerson.Role.values
+    }
 
 
 def _yes_factors(assessment):
@@ -339,10 +344,7 @@ def agency_check(request, pk):
         "check": check,
         "referral": referral,
         "form": form if can_complete else None,
-        "people": {
-            role: [(rp, present_person(rp.person, user=request.user, marac=referral.marac)) for rp in selectors.people_of(referral, role)]
-            for role in ReferralPerson.Role.values
-        },
+        "people": _people_by_role(referral, user=request.user, marac=referral.marac),
     }
     return render(request, "referrals/agency_check.html", context)
 
