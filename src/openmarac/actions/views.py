@@ -243,7 +243,7 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             if not policy.can_record_hearing(by, hearing.item.meeting):
                 fields = {"victim_views": fields["victim_views"]}
             services.hearing_save(by=by, hearing=hearing, version=hearing_form.cleaned_data["version"], request=request, **fields)
-            _nudge(request, fields.get("minutes", ""), fields.get("victim_views", ""))
+            _nudge(request, fields.get("minutes", ""), fields.get("victim_views", ""), fields.get("referrer_summary", ""))
             messages.success(request, "Saved.")
             return True
         if action == "add-risk" and risk_form.is_valid():
