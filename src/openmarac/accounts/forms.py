@@ -94,7 +94,8 @@ class MaracSettingsForm(GovukModelForm):
         for kind, label in AgencyKind.choices:
             if kind in kinds:
                 self.fields[self.checklist_field(kind)] = forms.ChoiceField(
-                    label=f"Risk checklist for {label.lower() if kind != AgencyKind.IDVA else label} referrals",
+                    # "police referrals", but "Idva service" and "CAMHS" keep their capitals.
+                    label=f"Risk checklist for {label if kind in (AgencyKind.IDVA, AgencyKind.CAMHS) else label.lower()} referrals",
                     choices=lambda: same + checklist_choices(), required=False, initial=current.get(kind, ""),
                 )
         cut = self.Meta.fields.index("risk_checklist") + 1

@@ -374,7 +374,9 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         if csc:
             _involve(case, csc, CaseInvolvement.Reason.CHILDREN_REFERRAL)
 
-    check = _agency_check_start(referral, by)
+    # Only a referral made through the form is held for the agency's check: an import
+    # comes from the coordinator, who already has it.
+    check = _agency_check_start(referral, by) if by is not None and notify_agencies else None
     if notify_agencies:
         _notify_on_referral(referral, idva_referral, prompt, check)
     return referral
@@ -388,8 +390,8 @@ def _agency_check_start(referral, by):
     agency = referral.referring_agency
     if agency is None or not referral.marac.agency_links.filter(agency=agency, is_active=True, referrals_checked_by_representative=True).exists():
         return None
-    representatives = [user for user in users_with_role(referral.marac, Role.REPRESENTATIVE, agency=agency)]
-    if not representatives or (by is not None and any(user.pk == getattr(by, "pk", None) for user in representatives)):
+    representatives = users_with_role(referral.marac, Role.REPRESENTATIVE, agency=agency)
+    if not representatives or any(user.pk == by.pk for user in representatives):
         return None
     check = AgencyCheck.objects.create(
         referral=referral, agency=agency, due_at=referral.submitted_at + timedelta(hours=referral.marac.agency_check_hours)

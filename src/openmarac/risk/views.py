@@ -7,11 +7,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from openmarac.access import policy
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.views import not_found
-from openmarac.referrals.models import Case
+from openmarac.referrals import selectors as referral_selectors
 
 from . import selectors, services
 from .forms import IncidentForm, checklist_form
@@ -32,7 +31,7 @@ def reassess(request, public_id):
             apply_validation_error(incident_form, error)
         else:
             messages.success(request, "New risk checklist recorded. The earlier ones are kept, and the coordinator has been told.")
-            if Case.objects.filter(policy.visible_cases_q(request.user), pk=case.pk).exists():
+            if referral_selectors.case_for(user=request.user, public_id=case.public_id) is not None:
                 return redirect(reverse("referrals:case", args=[case.public_id]) + "#risk-over-time")
             return redirect("referrals:mine")
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac, summary="New risk checklist form")
