@@ -40,7 +40,7 @@ from openmarac.people.models import Person
 from openmarac.records import services as record_services
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
-from openmarac.referrals.models import BreakGlassGrant, Referral
+from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, Referral
 from openmarac.accounts import services as account_services
 from openmarac.synthetic.referrals import ReferralGenerator
 
@@ -174,6 +174,12 @@ def _build_world():
             description="Target hardening", for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
         )
         assert sign_in(Client(), coordinator).post(reverse("actions:minutes", args=[earlier.public_id])).status_code == 302
+        # The earlier case is closed for its meeting: the referrer is told it was heard.
+        earlier_hearing = action_services.hearing_for(earlier_item)
+        action_services.hearing_save(
+            by=coordinator, hearing=earlier_hearing, version=earlier_hearing.version, referrer_summary="Housing will offer a transfer"
+        )
+        action_services.hearing_close(by=coordinator, hearing=earlier_hearing, reason="The Idva was on leave")
         meeting_services.research_reminders_send(today=timezone.localtime(meeting.research_deadline).date())
         action_services.action_reminders_send(today=action.due_on + timedelta(days=1))
         # A flag, reminded on its last day; housing's research handed to its key worker.
@@ -202,6 +208,7 @@ def _build_world():
     emails = list(mail.outbox)
 
     draft = Referral.objects.create(marac=marac, referrer=referrer)
+    agency_check = AgencyCheck.objects.create(referral=listed, agency=referrer.agency, due_at=timezone.now() + timedelta(days=1))
     sar = record_services.sar_record(by=coordinator, marac=marac, person=listed.case.victim, received_on=timezone.localdate())
     users["deactivated"].is_active = False
     users["deactivated"].save(update_fields=["is_active"])
@@ -271,6 +278,9 @@ def _build_world():
         "referrals:idva-referral": [{"pk": r.idva_referral.pk} for r in (referral, listed)],
         "referrals:children-prompt": [{"pk": r.children_prompt.pk} for r in (referral, listed)],
         "referrals:sharing": [{"pk": referral.sharing_decision.pk}],
+        "referrals:agency-check": [{"pk": agency_check.pk}],
+        "risk:reassess": [{"public_id": r.case.public_id} for r in (referral, listed)],
+        "actions:victim-told": [{"public_id": earlier.public_id, "item_id": earlier_item.pk}],
         "governance:dashboard": [{"slug": marac.slug}],
         "governance:definitions": [{"slug": marac.slug}],
         "governance:data-return": [{"slug": marac.slug}],

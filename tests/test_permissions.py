@@ -23,7 +23,7 @@ from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
-from openmarac.referrals.models import BreakGlassGrant, Referral
+from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, Referral
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .api.table import API_ENDPOINTS, API_PUBLIC
@@ -81,6 +81,11 @@ PROTECTED = {
     "referrals:idva-referral": {"coordinator", "idva"},
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},
+    # A new checklist after an incident: the coordinator, the Idva service the case
+    # went to, and the person who referred it.
+    "risk:reassess": {"coordinator", "idva", "referrer"},
+    # The referring agency's own check: its Marac representative, and the coordinator.
+    "referrals:agency-check": {"coordinator", "representative"},
     "meetings:meetings": ATTENDEES,
     "meetings:pattern": {"coordinator", "system_admin"},
     "meetings:meeting-add": {"coordinator"},
@@ -102,6 +107,8 @@ PROTECTED = {
     "referrals:transfer": {"coordinator", "other_coordinator"},  # from this Marac to the other
     "actions:run-meeting": {"coordinator", "chair"},
     "actions:hearing": ATTENDEES,
+    # After the meeting: the Idva (and the coordinator) record telling the victim.
+    "actions:victim-told": {"coordinator", "idva"},
     "actions:hearing-live": ATTENDEES,
     "actions:minutes": {"coordinator", "chair"},  # not yet published
     "actions:agency-summary": ATTENDEES,
@@ -224,6 +231,12 @@ def _build_world():
         by=users["coordinator"], hearing=hearing, owner_agency=users["representative"].agency, description="Housing options",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
     )
+    # Housing's Marac representative checks the housing referral before it goes on.
+    agency_check = AgencyCheck.objects.create(referral=referral, agency=users["representative"].agency, due_at=timezone.now() + timedelta(days=1))
+    # A case heard and closed at the meeting: the Idva records telling the victim.
+    closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=7).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    closed_item = meeting_services.referral_list(by=users["coordinator"], referral=closed, meeting=meeting)
+    action_services.hearing_close(by=users["coordinator"], hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
     pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
     # Housing hands the listed case's research to its referrer, the key worker.
     delegation = meeting_services.research_delegate(by=users["representative"], meeting=meeting, referral=listed, delegate=referrer)
@@ -273,6 +286,7 @@ def _build_world():
         "referrals:transfer-bundle": {"public_id": referral.case.public_id},
         "referrals:transfer": {"pk": pending.pk},
         "actions:hearing": {"public_id": meeting.public_id, "item_id": item.pk},
+        "actions:victim-told": {"public_id": meeting.public_id, "item_id": closed_item.pk},
         "actions:hearing-live": {"public_id": meeting.public_id, "item_id": item.pk},
         "actions:minutes": {"public_id": meeting.public_id},
         "actions:agency-summary": {"public_id": meeting.public_id},
@@ -298,6 +312,8 @@ def _build_world():
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},
+        "risk:reassess": {"public_id": referral.case.public_id},
+        "referrals:agency-check": {"pk": agency_check.pk},
         "governance:dashboard": {"slug": marac.slug},
         "governance:definitions": {"slug": marac.slug},
         "governance:data-return": {"slug": marac.slug},

@@ -37,7 +37,8 @@ from openmarac.records import services as record_services
 from openmarac.records.forms import CorrectionForm
 from openmarac.referrals import services as referral_services
 from openmarac.referrals import restriction, transfer
-from openmarac.referrals.models import BreakGlassGrant, MatchCandidate, Referral
+from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, MatchCandidate, Referral
+from openmarac.risk.definitions import get_definition
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from .conftest import sign_in, world_for_module
@@ -243,6 +244,27 @@ WRITES = {
             "information": "Risk summary", "authority": "Vital interests",
         },
         {"coordinator", "referrer"},
+    ),
+    "referrals:sharing#review": Write(
+        lambda w: {"pk": w["referral"].sharing_decision.pk},
+        lambda w: {"action": "review", "feedback": "The GP flagged the record"},
+        {"coordinator", "referrer"},
+    ),
+    "referrals:agency-check": Write(
+        lambda w: {"pk": w["agency_check"].pk}, lambda w: {"added_information": "Two earlier tenancy moves"}, {"representative"}
+    ),
+    "actions:victim-told": Write(
+        lambda w: {"public_id": w["meeting"].public_id, "item_id": w["closed_item"].pk},
+        lambda w: {"told": "no", "not_told_reason": "He reads her messages"},
+        {"coordinator", "idva"},
+    ),
+    "risk:reassess": Write(
+        lambda w: {"public_id": w["referral"].case.public_id},
+        lambda w: {
+            "incident_on": timezone.localdate().isoformat(), "incident_summary": "Police attended",
+            **{f"checklist-{key}__answer": "no" for key in get_definition("safelives-dash").question_keys},
+        },
+        {"coordinator", "idva", "referrer"},
     ),
     "referrals:transfer-request": Write(
         lambda w: {"public_id": w["listed"].case.public_id}, lambda w: {"to_marac": w["other_marac"].pk, "reason": "Victim moved"}, {"coordinator"}
@@ -493,6 +515,12 @@ def _build_world():
         by=coordinator, hearing=hearing, owner_agency=users["representative"].agency, description="Flag the tenancy file",
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=30), kind="flag",
     )
+    # Housing's Marac representative checks the housing referral before it goes on.
+    agency_check = AgencyCheck.objects.create(referral=referral, agency=users["representative"].agency, due_at=timezone.now() + timedelta(days=1))
+    # A case heard and closed at the meeting: the Idva records telling the victim.
+    closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=8).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    closed_item = meeting_services.referral_list(by=coordinator, referral=closed, meeting=meeting)
+    action_services.hearing_close(by=coordinator, hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # A case restricted by another coordinator, naming nobody else, and a chair's
     # break-glass use of it awaiting review.
@@ -546,7 +574,7 @@ def _build_world():
         "meeting": meeting, "listed": listed, "item": item, "unpublished": unpublished, "unsigned": unsigned, "action": action, "flag": flag,
         "pending": pending, "link": link, "invited": invited, "shared": shared, "offer": offer, "sar": sar, "unlinked_sar": unlinked_sar,
         "late": late, "restricted": restricted, "grant": grant,
-        "records_update": records_update, "delegation": delegation,
+        "records_update": records_update, "delegation": delegation, "closed_item": closed_item, "agency_check": agency_check,
     }
 
 

@@ -74,6 +74,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     referrer.click_and_check("button:has-text('Save and continue')")
     referrer.fill("#id_reasons", "Assault last weekend in front of the children; threats to kill.")
     referrer.fill("#id_police_incidents_last_12_months", "4")
+    referrer.fill("#id_disclosed_on", (date.today() - timedelta(days=6)).isoformat())
     choose(referrer, "id_repeat_declared_1")
     referrer.click_and_check("button:has-text('Save and continue')")
 
@@ -83,11 +84,19 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     choose(referrer, "id_consent_given_1")
     referrer.fill("#id_victim_afraid_of", "Darren and his brother")
     referrer.click_and_check("button:has-text('Save and continue')", screenshot="referral-sharing")
+    for field, text in [
+        ("who_at_risk", "Lena and her two children"), ("at_risk_from", "Her ex-partner, Darren"),
+        ("risk_concerns", "Threats to kill; strangulation last month"), ("immediate_risks", "He is released on bail on Friday"),
+        ("incident_details", "Assault last weekend in front of the children"), ("incident_source", "Police officer attending"),
+        ("balancing_comments", "Risk to life outweighs confidentiality."), ("internal_consultations", "Team manager, 3 March: share"),
+        ("shared_information", "Referral and risk checklist"),
+    ]:
+        referrer.fill(f"#id_{field}", text)
+    choose(referrer, "id_protocol_applies_1")
     referrer.click("label[for='id_legal_grounds_0']")
-    referrer.click("label[for='id_legal_grounds_1']")
-    for field in ["pressing_need", "risk_of_not_disclosing", "respective_risks", "interest_of_recipient",
-                  "public_interest", "human_rights", "duty_of_confidentiality", "consultations", "shared_information"]:
-        referrer.fill(f"#id_{field}", "Risk to life outweighs confidentiality.")
+    referrer.click("label[for='id_legal_grounds_7']")  # right to life, its own ground
+    referrer.click("label[for='id_balancing_0']")
+    referrer.click("label[for='id_balancing_1']")
     choose(referrer, "id_client_notified_1")
     referrer.fill("#id_client_not_notified_reason", "It could alert the perpetrator.")
     referrer.fill_date("#id_review_on", (date.today() + timedelta(days=28)))
@@ -106,6 +115,9 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     referral = Referral.objects.get(status=Referral.Status.AWAITING_LISTING)
     assert referral.criteria_labels == ["Visible high risk", "Potential escalation"]
     assert referral.children_count == 2 and referral.consent_given is False
+    assert referral.disclosed_on == date.today() - timedelta(days=6)
+    assert referral.sharing_decision.legal_grounds == ["prevention_detection_of_crime", "right_to_life"]
+    assert referral.sharing_decision.incident_source == "Police officer attending"
 
     # The coordinator is told and sees the case, sealed details included.
     coordinator = new_page()

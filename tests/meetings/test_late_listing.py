@@ -33,7 +33,9 @@ def test_a_case_added_after_publication_is_marked_late_and_agencies_are_told(dja
     assert people["housing_rep"].email in told and people["idva"].email in told
     victim = late.case.victim
     for message in mail.outbox:
-        assert "added late" in message.subject and victim.family_name not in message.body and late.case.reference not in message.body
+        # The referrer is told the case is listed; every attendee that it was added late.
+        assert ("added late" in message.subject) != (message.to == [late.referrer.email])
+        assert victim.family_name not in message.body and late.case.reference not in message.body
     entries = selectors.case_list(user=people["coordinator"], meeting=published)
     flags = {entry.referral.pk: entry.flags for entry in entries}
     assert "Added late, after the case list was sent" in flags[late.pk]

@@ -416,3 +416,25 @@ def test_children_with_an_unknown_date_of_birth_and_an_unborn_child_are_imported
         ("Nia", "Khan", None, date(2027, 4, 1)),
     ]
     assert len(row.problems) == 1 and "Bad entry" in row.problems[0]
+
+
+def test_a_row_carries_the_disclosure_date_and_is_read_against_its_agency_kinds_checklist(tmp_path, marac, intake, generator):
+    police = intake["chair"].agency
+    data = generator.referral(marac=marac, referring_agency=police)
+    housing_data = generator.referral(marac=marac, referring_agency=police)
+    marac.risk_checklists_by_agency_kind = {"police": "police-dash"}
+    marac.save()
+    police_row = _row(
+        marac, data, "P-1", checklist_yes="1;18;27", professional_judgement="yes", professional_judgement_rationale="Strangulation",
+        disclosed_on=(data.referred_on - timedelta(days=9)).isoformat(),
+    )
+    housing_row = _row(marac, housing_data, "H-1", referring_agency_kind="housing", checklist_yes="1;24")
+    late = dict(housing_row, referral_id="H-2", disclosed_on=(TODAY + timedelta(days=1)).isoformat())
+    (reject,) = importer.parse(_write(tmp_path, [late], name="late.csv"), marac=marac, by=intake["coordinator"]).rejects
+    assert "disclosed_on cannot be in the future" in reject.reason
+    _import(tmp_path, [police_row, housing_row], intake, marac)
+    police_referral = Referral.objects.get(source_key="P-1")
+    assert police_referral.disclosed_on == data.referred_on - timedelta(days=9)
+    assessment = RiskAssessment.objects.get(referral=police_referral)
+    assert (assessment.definition_id, assessment.score, len(assessment.answers)) == ("police-dash", 3, 27)
+    assert RiskAssessment.objects.get(referral__source_key="H-1").definition_id == "safelives-dash"

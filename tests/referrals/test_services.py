@@ -218,5 +218,12 @@ def test_sharing_review_due_then_completed(marac, intake, generator):
     assert not selectors.sharing_reviews_due(user=intake["referrer"]).exists()
     with freeze_time(decision.review_on):
         assert list(selectors.sharing_reviews_due(user=intake["referrer"])) == [decision]
-        services.sharing_review_complete(by=intake["referrer"], decision=decision)
+        with pytest.raises(ValidationError) as error:
+            services.sharing_review_complete(by=intake["referrer"], decision=decision, feedback=" ")
+        assert "feedback" in error.value.message_dict
+        services.sharing_review_complete(
+            by=intake["referrer"], decision=decision, feedback="The GP flagged the record; housing moved her to a safe property."
+        )
         assert not selectors.sharing_reviews_due(user=intake["referrer"]).exists()
+    (review,) = decision.reviews.all()
+    assert review.reviewed_by == intake["referrer"] and "GP flagged" in review.feedback

@@ -122,7 +122,7 @@ def test_second_definition_is_found_and_scored_without_code_change(tmp_path):
     shutil.copy(DATA_DIR / "police-dash-test.json", tmp_path / "police.json")
 
     found = available_definitions([tmp_path])
-    assert set(found) == {("safelives-dash", "2015"), ("acpo-dash", "2009")}
+    assert set(found) == {("safelives-dash", "2015"), ("police-dash", "2009"), ("acpo-dash", "2009")}
 
     police = get_definition("acpo-dash", directories=[tmp_path])
     assert "TEST FIXTURE" in police.name
@@ -332,3 +332,13 @@ def test_score_counts_yes_for_known_questions_whatever_the_input(answers):
     assert 0 <= expected <= SHIPPED_DASH.max_score
     errors = validate_answers(SHIPPED_DASH, answers)
     assert set(errors) <= set(answers)
+
+
+def test_shipped_police_dash_has_27_questions_in_four_sections():
+    police = get_definition("police-dash")
+    assert [q.number for q in police.questions] == list(range(1, 28))
+    assert [s.title for s in police.sections][0] == "Current situation"
+    assert police.answer_values == ("yes", "no", "not_known")
+    assert police.question("strangle_choke_suffocate_drown").number == 18
+    assert [o.value for o in police.question("broken_bail_or_order").sub_choices.options][:2] == ["bail_conditions", "non_molestation_order"]
+    assert score(police, {key: {"answer": "yes"} for key in police.question_keys}) == 27

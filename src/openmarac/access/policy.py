@@ -310,6 +310,52 @@ def visible_sharing_decisions_q(user):
     return allowed & _not_restricted_q("referral__case_id", user)
 
 
+def reassessable_cases_q(user):
+    """A filter on Case for the cases whose risk this user may assess again after a new
+    incident: the Marac's coordinator; the Idva service the case was referred to and
+    anyone who referred it (holding any role in the Marac), while the case is active.
+    Recording a checklist shows the referrer nothing of the case."""
+    allowed = Q(pk__in=[])
+    for marac_id, roles in _roles_by_marac(user).items():
+        if Role.COORDINATOR in roles:
+            allowed |= Q(marac_id=marac_id)
+        elif roles:
+            mine = Q(referrals__referrer_id=user.pk)
+            if Role.IDVA in roles and user.agency_id:
+                mine |= Q(referrals__idva_referral__idva_agency_id=user.agency_id)
+            allowed |= Q(marac_id=marac_id) & mine & _active_case_q()
+    return allowed & Q(status="open") & _not_restricted_q("pk", user)
+
+
+def can_reassess_risk(user, case):
+    from openmarac.referrals.models import Case
+
+    return _visible(Case, reassessable_cases_q(user), case)
+
+
+def visible_agency_checks_q(user):
+    """A filter on AgencyCheck: the Marac representatives of the referring agency, while
+    the case is active (open or done: they see what they added), and the coordinator."""
+    allowed = Q(pk__in=[])
+    for marac_id, roles in _roles_by_marac(user).items():
+        if Role.COORDINATOR in roles:
+            allowed |= Q(referral__marac_id=marac_id)
+        elif Role.REPRESENTATIVE in roles and user.agency_id:
+            allowed |= Q(referral__marac_id=marac_id, agency_id=user.agency_id) & _active_case_q(case="referral__case__")
+    return allowed & _not_restricted_q("referral__case_id", user)
+
+
+def can_complete_agency_check(user, check):
+    """Only the referring agency's Marac representative checks and sends on."""
+    from openmarac.referrals.models import AgencyCheck
+
+    return (
+        user.agency_id == check.agency_id
+        and has_role(user, check.referral.marac, Role.REPRESENTATIVE)
+        and _visible(AgencyCheck, visible_agency_checks_q(user), check)
+    )
+
+
 def _visible(model, q, record):
     return model.objects.filter(q, pk=record.pk).exists()
 

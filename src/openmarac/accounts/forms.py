@@ -89,6 +89,39 @@ class MaracSettingsForm(GovukModelForm):
         label="Risk checklist", choices=checklist_choices, help_text="The risk checklist referrers complete."
     )
 
+    def __init__(self, *args, **kwargs):
+        """One choice per kind of referring agency (police always; the kinds of this
+        Marac's agencies; any kind already set), kept in risk_checklists_by_agency_kind."""
+        super().__init__(*args, **kwargs)
+        current = self.instance.risk_checklists_by_agency_kind or {}
+        kinds = {AgencyKind.POLICE, *current}
+        if self.instance.pk:
+            kinds |= set(self.instance.agency_links.values_list("agency__kind", flat=True))
+        same = [("", "The risk checklist above")]
+        for kind, label in AgencyKind.choices:
+            if kind in kinds:
+                self.fields[self.checklist_field(kind)] = forms.ChoiceField(
+                    # "police referrals", but "Idva service" and "CAMHS" keep their capitals.
+                    label=f"Risk checklist for {label if kind in (AgencyKind.IDVA, AgencyKind.CAMHS) else label.lower()} referrals",
+                    choices=lambda: same + checklist_choices(), required=False, initial=current.get(kind, ""),
+                )
+        cut = self.Meta.fields.index("risk_checklist") + 1
+        self.order_fields([*self.Meta.fields[:cut], *(n for n in self.fields if n.startswith("risk_checklist_for_")), *self.Meta.fields[cut:]])
+        self.style_fields()
+
+    @staticmethod
+    def checklist_field(kind):
+        return f"risk_checklist_for_{kind}"
+
+    def clean(self):
+        data = super().clean()
+        self.instance.risk_checklists_by_agency_kind = {
+            name.removeprefix("risk_checklist_for_"): value
+            for name, value in data.items()
+            if name.startswith("risk_checklist_for_") and value and value != data.get("risk_checklist")
+        }
+        return data
+
     class Meta:
         model = Marac
         fields = [
@@ -104,6 +137,7 @@ class MaracSettingsForm(GovukModelForm):
             "adult_female_population",
             "repeat_alert_count",
             "repeat_alert_months",
+            "agency_check_hours",
             "risk_checklist",
             "retention_years",
         ]
@@ -120,6 +154,7 @@ class MaracSettingsForm(GovukModelForm):
             "adult_female_population": "Women aged 16 and over in the area",
             "repeat_alert_count": "Repeats that raise an alert",
             "repeat_alert_months": "Repeat alert period (months)",
+            "agency_check_hours": "Time an agency has to check its own referrals (hours)",
         }
         help_texts = {"slug": "Lowercase letters, numbers and hyphens, for example north-shire."}
         error_messages = {
@@ -170,6 +205,12 @@ class AddAgencyForm(GovukForm):
 class AgencyLinkForm(GovukForm):
     is_core = forms.BooleanField(label="Core agency: expected at every meeting", required=False)
     is_active = forms.BooleanField(label="Takes part in this Marac", required=False)
+    referrals_checked_by_representative = forms.BooleanField(
+        label="Referrals from this agency are checked by its Marac representative first",
+        required=False,
+        help_text="The representative can add information and send a referral on, never stop it. Everything else a referral sets "
+        "in motion goes at once, you see the referral meanwhile, and it goes on by itself when the Marac's check time runs out.",
+    )
 
 
 class ReasonForm(GovukForm):

@@ -193,7 +193,10 @@ def agency_edit(request, slug, pk):
     link = selectors.agency_links_of(user=request.user, marac=marac).filter(pk=pk).first()
     if link is None:
         not_found(request, "accounts.maracagency", pk)
-    form = AgencyLinkForm(request.POST or None, initial={"is_core": link.is_core, "is_active": link.is_active})
+    form = AgencyLinkForm(
+        request.POST or None,
+        initial={"is_core": link.is_core, "is_active": link.is_active, "referrals_checked_by_representative": link.referrals_checked_by_representative},
+    )
     if request.method == "POST" and form.is_valid():
         services.agency_link_update(by=request.user, link=link, request=request, **form.cleaned_data)
         messages.success(request, f"{link.agency} updated.")

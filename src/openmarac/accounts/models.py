@@ -45,6 +45,15 @@ class Marac(models.Model):
     risk_checklist = models.CharField(
         max_length=60, default="safelives-dash", help_text="The risk checklist referrers complete (a definition id)."
     )
+    risk_checklists_by_agency_kind = models.JSONField(
+        default=dict, blank=True,
+        help_text="Another risk checklist for referrals from some kinds of agency, as {agency kind: definition id}; "
+        "for example the police DASH for police referrals. Other kinds use the risk checklist above.",
+    )
+    agency_check_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Hours an agency's Marac representative has to check a referral from their agency before it goes on by itself.",
+    )
     meeting_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.FORTNIGHTLY)
     nation = models.CharField(
         max_length=20, choices=Nation.choices, default=Nation.ENGLAND_AND_WALES, help_text="Whose bank holidays the meeting pattern avoids."
@@ -80,7 +89,13 @@ class Marac(models.Model):
         "minutes_per_case": (1, 60),
         "repeat_alert_count": (1, 20),
         "repeat_alert_months": (1, 60),
+        "agency_check_hours": (1, 72),
     }
+
+    def checklist_id_for(self, agency_kind=""):
+        """The risk checklist (a definition id) a referral or re-assessment from this
+        kind of agency is made on."""
+        return (self.risk_checklists_by_agency_kind or {}).get(agency_kind) or self.risk_checklist
 
     def clean(self):
         from django.conf import settings
@@ -99,6 +114,20 @@ class Marac(models.Model):
             problems["visible_high_risk_threshold"] = (
                 f"The visible high risk threshold must be between 1 and {definition.max_score}, the number of questions on {definition.name}"
             )
+        by_kind = self.risk_checklists_by_agency_kind or {}
+        for kind, definition_id in by_kind.items() if isinstance(by_kind, dict) else [("", None)]:
+            try:
+                other = get_definition(definition_id, directories=settings.OPENMARAC_CHECKLIST_DIRS)
+            except (DefinitionError, TypeError):
+                problems["risk_checklists_by_agency_kind"] = "Choose one of the installed risk checklists for each kind of agency"
+                break
+            if kind not in AgencyKind.values:
+                problems["risk_checklists_by_agency_kind"] = f"“{kind}” is not a kind of agency"
+                break
+            if "visible_high_risk_threshold" not in problems and not 1 <= (self.visible_high_risk_threshold or 0) <= other.max_score:
+                problems["visible_high_risk_threshold"] = (
+                    f"The visible high risk threshold must be between 1 and {other.max_score}, the number of questions on {other.name}"
+                )
         for name, (low, high) in self.SETTING_BOUNDS.items():
             value = getattr(self, name)
             if value is not None and not low <= value <= high and name not in problems:
@@ -168,6 +197,11 @@ class MaracAgency(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="marac_links")
     is_core = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    referrals_checked_by_representative = models.BooleanField(
+        default=False,
+        help_text="Referrals from this agency go to its Marac representative first, who can add information and send them on "
+        "(never stop them). The coordinator sees them meanwhile, and they go on by themselves when the check time runs out.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["marac", "agency"], name="unique_agency_per_marac")]

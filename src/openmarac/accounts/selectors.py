@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from openmarac.access import policy
 
-from .models import AccountRequest, Marac, MaracAgency, Membership, Role
+from .models import AccountRequest, AgencyKind, Marac, MaracAgency, Membership, Role
 
 
 def marac_for_management(*, user, slug):
@@ -87,6 +87,13 @@ def settings_in_force(marac):
         if name == "risk_checklist":
             value = checklists.get(value, f"{value} (not installed)")
         rows.append((form.fields[name].label, "Not given" if value in (None, "") else value))
+        if name == "risk_checklist":
+            kinds = dict(AgencyKind.choices)
+            by_kind = sorted(saved.risk_checklists_by_agency_kind.items())
+            rows.append((
+                "Risk checklist by referring agency",
+                "; ".join(f"{kinds.get(kind, kind)}: {checklists.get(d, f'{d} (not installed)')}" for kind, d in by_kind) or "The same for every agency",
+            ))
     rows.append(("How often meetings are held", saved.get_meeting_cadence_display()))
     return rows
 

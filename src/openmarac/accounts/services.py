@@ -393,13 +393,15 @@ def agency_add_to_marac(*, by, marac, agency=None, name="", kind="", is_core=Fal
 
 
 @transaction.atomic
-def agency_link_update(*, by, link, is_core, is_active, request=None):
+def agency_link_update(*, by, link, is_core, is_active, referrals_checked_by_representative=None, request=None):
     _require(policy.can_manage_marac(by, link.marac))
     link.is_core = is_core
     link.is_active = is_active
-    link.save(update_fields=["is_core", "is_active"])
+    if referrals_checked_by_representative is not None:
+        link.referrals_checked_by_representative = referrals_checked_by_representative
+    link.save(update_fields=["is_core", "is_active", "referrals_checked_by_representative"])
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=link, marac=link.marac,
-        summary=f"core={is_core} active={is_active}",
+        summary=f"core={is_core} active={is_active} checks referrals={link.referrals_checked_by_representative}",
     )
     return link

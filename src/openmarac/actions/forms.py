@@ -25,6 +25,10 @@ class HearingForm(GovukForm):
     victim_views = forms.CharField(label="The Idva’s account of the victim’s views, fears and priorities", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     minutes = forms.CharField(label="Minutes", required=False, widget=forms.Textarea(attrs={"rows": 8}))
     single_point_of_contact = forms.CharField(label="Single point of contact", max_length=200, required=False, help_text="Usually the Idva.")
+    referrer_summary = forms.CharField(
+        label="The outcome for the referrer", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the Marac decided, for the person who referred the case to act on and pass to colleagues. No addresses.",
+    )
 
     def hearing_fields(self):
         data = dict(self.cleaned_data)
@@ -216,3 +220,24 @@ class ActionFilterForm(GovukForm):
         """The selector's keyword arguments; an invalid filter is left out (and shown)."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class VictimToldForm(GovukForm):
+    told = forms.ChoiceField(
+        label="Has the victim been told of the plan?",
+        choices=[("yes", "Yes"), ("no", "No: it was not safe, or not possible")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the victim has been told of the plan"},
+    )
+    told_on = forms.DateField(
+        label="Date the victim was told", required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    )
+    not_told_reason = forms.CharField(
+        label="Why it was not safe, or not possible, to tell them", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: the perpetrator is living at the address and reads her messages.",
+    )
+
+    def service_fields(self):
+        data = self.cleaned_data
+        return {"told": data["told"] == "yes", "told_on": data.get("told_on"), "not_told_reason": data.get("not_told_reason", "")}

@@ -254,3 +254,51 @@ def hearing_children(hearing):
         .annotate(details_unreliable=F("referral_roles__details_unreliable"))
         .order_by("referral_roles__pk")
     )
+
+
+def frontline_summary(*, user, meeting):
+    """What the user's agency must pass to its frontline staff after the meeting:
+    `own`, the actions it owns or shares; `household`, the other agencies' actions on the
+    cases it works with (it referred the case, holds a referral or has an action in it),
+    such as the school's action for a child its health visitor sees. Only cases the user
+    may still open; a fixed number of queries however many actions."""
+    from openmarac.meetings import selectors as meeting_selectors
+    from openmarac.referrals.models import Case, CaseInvolvement
+
+    agency_id = user.agency_id
+    if agency_id is None:
+        return Action.objects.none(), Action.objects.none()
+    items = meeting_selectors.visible_items(user=user, meeting=meeting)
+    base = Action.objects.filter(hearing__item__in=items).select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies")
+    mine = Q(owner_agency_id=agency_id) | Q(joint_agencies=agency_id)
+    own = base.filter(mine).distinct().order_by("due_on")
+    # Being sent the case list (an "agenda" involvement) is not working with the household.
+    works_with = Q(pk__in=CaseInvolvement.objects.filter(agency_id=agency_id).exclude(reason=CaseInvolvement.Reason.AGENDA).values("case_id"))
+    worked_with = Case.objects.filter(pk__in=items.values("referral__case_id")).filter(
+        works_with | Q(actions__owner_agency_id=agency_id) | Q(actions__joint_agencies=agency_id)
+    )
+    household = (
+        base.filter(case_id__in=worked_with.values("pk"))
+        .exclude(pk__in=Action.objects.filter(mine, hearing__item__in=items).values("pk"))
+        .distinct()
+        .order_by("case__reference", "due_on")
+    )
+    return own, household
+
+
+def referrer_outcome(*, referral):
+    """The hearing of a referral, once closed for the meeting, for the referrer's page
+    (the outcome written for them and the date heard); None before."""
+    from openmarac.meetings.models import Hearing
+
+    return Hearing.objects.filter(item__referral=referral, closed_at__isnull=False).select_related("item__meeting").order_by("-closed_at").first()
+
+
+def hearings_to_tell_victim(*, user, referral):
+    """The closed hearings of a referral on which the Idva (or coordinator) records
+    whether the victim was told of the plan."""
+    from openmarac.meetings.models import Hearing
+
+    if not policy.has_role(user, referral.marac, Role.IDVA, Role.COORDINATOR):
+        return Hearing.objects.none()
+    return Hearing.objects.filter(item__referral=referral, closed_at__isnull=False).select_related("item__meeting").order_by("closed_at")

@@ -16,9 +16,10 @@ from openmarac.accounts.models import Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.meetings.dates import Operation
-from openmarac.meetings.models import Hearing, RepeatDecision, Risk
+from openmarac.meetings.models import Attendance, Hearing, RepeatDecision, Risk
 from openmarac.meetings.services import require_day
 from openmarac.notifications.services import notify
+from openmarac.referrals.services import tell_referrer
 
 from . import flags
 from .models import Action, ActionKind, ActionProposal, ActionReminder, ActionUpdate, ChaseReminder, ForWhom
@@ -50,7 +51,7 @@ def hearing_for(item):
     return hearing
 
 
-HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact"}
+HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact", "referrer_summary"}
 
 
 @transaction.atomic
@@ -236,6 +237,77 @@ def hearing_close(*, by, hearing, reason="", children_reason="", request=None):
     case.save(update_fields=["last_heard_on"])
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac, summary="Closed for the meeting")
     records_updates_create(by=by, hearing=hearing)
+    tell_referrer(
+        referral,
+        subject="A referral you made has been heard",
+        message=f"A referral you made to {meeting.marac.name} was heard on {referral.heard_on:%-d %B %Y}. Sign in to see the outcome for you.",
+    )
+    return hearing
+
+
+def minutes_recipients(meeting):
+    """Everyone who needs the minutes: each person who signed the declaration, and the
+    representatives and Idvas of every agency that was present or sent apologies (an
+    agency that sent apologies still has actions and must hear the plan)."""
+    agency_ids = set(
+        meeting.attendance.filter(status__in=[Attendance.Status.PRESENT, Attendance.Status.APOLOGIES], agency__isnull=False).values_list(
+            "agency_id", flat=True
+        )
+    )
+    users = {signature.user_id: signature.user for signature in meeting.signatures.select_related("user")}
+    for user in users_with_role(meeting.marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR, Role.CHAIR):
+        if user.agency_id in agency_ids:
+            users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+@transaction.atomic
+def minutes_publish(*, by, meeting, request=None):
+    """Publish the minutes and action plan, and tell everyone who needs them (a link,
+    never content)."""
+    _require(policy.can_prepare_meetings(by, meeting.marac))
+    meeting.minutes_published_at = timezone.now()
+    meeting.save(update_fields=["minutes_published_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
+    notify(
+        users=minutes_recipients(meeting),
+        subject=f"{meeting.marac.name}: minutes and action plan",
+        message=(
+            f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready, "
+            "with a summary of what your agency's frontline staff must know."
+        ),
+        path=reverse("actions:minutes", args=[meeting.public_id]),
+    )
+    return meeting
+
+
+@transaction.atomic
+def victim_told_record(*, by, hearing, told: bool, told_on=None, not_told_reason="", request=None):
+    """The Idva records whether and when the victim was told of the plan, or why it was
+    not safe (or possible) to tell them."""
+    meeting = hearing.item.meeting
+    _require(policy.can_confirm_plan_safe(by, meeting) or policy.has_role(by, meeting.marac, Role.COORDINATOR))
+    problems = {}
+    if hearing.closed_at is None:
+        raise ValidationError("The case has not yet been closed for the meeting: there is no plan to tell the victim of.")
+    if told and told_on is None:
+        problems["told_on"] = "Enter the date the victim was told"
+    elif told and not _meeting_date(hearing) <= told_on <= timezone.localdate():
+        problems["told_on"] = "The date must be on or after the meeting, and not in the future"
+    if not told and not (not_told_reason or "").strip():
+        problems["not_told_reason"] = "Say why it was not safe, or not possible, to tell the victim"
+    if problems:
+        raise ValidationError(problems)
+    hearing.victim_told_of_plan = told
+    hearing.victim_told_on = told_on if told else None
+    hearing.victim_not_told_reason = "" if told else not_told_reason.strip()
+    hearing.victim_told_recorded_by = by
+    hearing.victim_told_recorded_at = timezone.now()
+    hearing.save(update_fields=["victim_told_of_plan", "victim_told_on", "victim_not_told_reason", "victim_told_recorded_by", "victim_told_recorded_at"])
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=hearing, marac=meeting.marac,
+        summary="Victim told of the plan" if told else "Victim not told of the plan",
+    )
     return hearing
 
 

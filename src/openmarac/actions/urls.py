@@ -8,6 +8,7 @@ urlpatterns = [
     path("meetings/<uuid:public_id>/run/", views.run_meeting, name="run-meeting"),
     path("meetings/<uuid:public_id>/cases/<int:item_id>/", views.hearing, name="hearing"),
     path("meetings/<uuid:public_id>/cases/<int:item_id>/live/", views.hearing_live, name="hearing-live"),
+    path("meetings/<uuid:public_id>/cases/<int:item_id>/victim-told/", views.victim_told, name="victim-told"),
     path("meetings/<uuid:public_id>/minutes/", views.minutes, name="minutes"),
     path("meetings/<uuid:public_id>/for-my-agency/", views.agency_summary, name="agency-summary"),
     path("maracs/<slug:slug>/actions/", views.my_actions, name="mine"),

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -16,7 +15,7 @@ from weasyprint import HTML
 from openmarac.access import policy
 from openmarac.accounts import drafts
 from openmarac.accounts.middleware import background
-from openmarac.accounts.models import Agency, Marac
+from openmarac.accounts.models import Agency, Marac, Role
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
@@ -47,6 +46,7 @@ from .forms import (
     RepeatDecisionDoneForm,
     RepeatDecisionForm,
     RiskForm,
+    VictimToldForm,
 )
 from .language import nudges_for
 from .models import Action, ActionKind, ActionProposal
@@ -269,6 +269,7 @@ def _hearing_initial(hearing):
         "version": hearing.version,
         "victim_views": hearing.victim_views,
         "minutes": hearing.minutes,
+        "referrer_summary": hearing.referrer_summary,
         "single_point_of_contact": hearing.single_point_of_contact,
     }
 
@@ -361,7 +362,7 @@ def minutes(request, public_id):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Minutes published. Everyone who signed the declaration has been told.")
+            messages.success(request, "Minutes published. Everyone who signed the declaration, and every agency present or that sent apologies, has been told.")
         return redirect("actions:minutes", meeting.public_id)
     if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
         not_found(request, "meetings.minutes", public_id)
@@ -390,16 +391,37 @@ def agency_summary(request, public_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    agency_id = request.user.agency_id
-    actions = (
-        Action.objects.filter(Q(owner_agency_id=agency_id) | Q(joint_agencies=agency_id), hearing__item__in=meeting_selectors.visible_items(user=request.user, meeting=meeting))
-        .select_related("case", "owner_agency", "risk")
-        .prefetch_related("joint_agencies", "children")
-        .distinct()
-        .order_by("due_on")
-    )
+    own, household = selectors.frontline_summary(user=request.user, meeting=meeting)
+    context = {"meeting": meeting, "actions": own, "household": household, "agency": request.user.agency}
+    if request.GET.get("format") == "txt":
+        audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Frontline summary")
+        response = HttpResponse(render_to_string("actions/frontline_summary.txt", context), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="frontline-summary-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.txt"'
+        return response
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Agency summary")
-    return render(request, "actions/agency_summary.html", {"meeting": meeting, "actions": actions, "agency": request.user.agency})
+    return render(request, "actions/agency_summary.html", context)
+
+
+@login_required
+def victim_told(request, public_id, item_id):
+    """The Idva records whether and when the victim was told of the plan, or why not."""
+    meeting = _meeting(request, public_id, lambda user, m: policy.can_confirm_plan_safe(user, m) or policy.has_role(user, m.marac, Role.COORDINATOR))
+    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).select_related("referral__case", "hearing").first()
+    hearing = getattr(item, "hearing", None) if item else None
+    if hearing is None or hearing.closed_at is None:
+        not_found(request, "meetings.hearing", item_id)
+    initial = {"told": {True: "yes", False: "no"}.get(hearing.victim_told_of_plan, ""), "told_on": hearing.victim_told_on, "not_told_reason": hearing.victim_not_told_reason}
+    form = VictimToldForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.victim_told_record(by=request.user, hearing=hearing, request=request, **form.service_fields())
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Recorded.")
+            return redirect("referrals:idva-referral", item.referral.idva_referral.pk) if hasattr(item.referral, "idva_referral") else redirect("actions:minutes", meeting.public_id)
+    audit.record(action=audit.Action.VIEWED, request=request, obj=hearing, marac=meeting.marac, summary="Victim told of the plan")
+    return render(request, "actions/victim_told.html", {"meeting": meeting, "item": item, "hearing": hearing, "form": form})
 
 
 @login_required

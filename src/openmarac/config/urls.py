@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("openmarac.core.urls")),
     path("", include("openmarac.accounts.urls")),
     path("", include("openmarac.referrals.urls")),
+    path("", include("openmarac.risk.urls")),
     path("", include("openmarac.meetings.urls")),
     path("", include("openmarac.actions.urls")),
     path("", include("openmarac.governance.urls")),

@@ -95,6 +95,13 @@ def _coordinator(user, marac, panel):
     awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).count()
     if awaiting:
         panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("meetings:listing", args=[marac.slug])))
+    for check in referral_selectors.agency_checks_open(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Case {check.referral.case.reference}: {check.agency} is checking its referral until {timezone.localtime(check.due_at):%-d %b %H:%M}",
+                reverse("referrals:case", args=[check.referral.case.public_id]),
+            )
+        )
     for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
         missing = len(meeting_services.agencies_missing_research(meeting))
         if missing:
@@ -242,6 +249,14 @@ def _idva(user, marac, panel):
 
 def _representative(user, marac, panel):
     _agency_work(user, marac, panel)
+    for check in referral_selectors.agency_checks_open(user=user, marac=marac):
+        panel.attention.append(
+            Attention(
+                f"Case {check.referral.case.reference}: check a referral from your agency and send it on by {timezone.localtime(check.due_at):%-d %b %H:%M}",
+                reverse("referrals:agency-check", args=[check.pk]),
+                urgent=True,
+            )
+        )
     for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
         panel.attention.append(
             Attention(

@@ -89,8 +89,8 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
             item("repeat_rate", "Repeat cases", total("repeats")),
             item("repeat_rate", "Repeat rate", lambda f: percent_text(f.repeat_rate, f.totals.repeats if f.totals else 0, f.totals.cases if f.totals else None), f"{national['repeat_rate']:g}%"),
             item("not_police_share", "Share of cases not referred by the police", lambda f: percent_text(f.not_police_share, (f.totals.cases - f.totals.referrals_by_agency_kind["police"]) if f.totals else 0, f.totals.cases if f.totals else None), f"{national['not_police_share']:g}%"),
-            item("hearing_time", "Median days from referral to hearing", lambda f: number_text(f.hearing_days_median, " days", f.hearing_measured)),
-            item("hearing_time", "Heard within 6 weeks of referral", lambda f: percent_text(f.hearing_within_target_share, f.hearing_within_target, f.hearing_measured), "6 weeks at most"),
+            item("hearing_time", "Median days from disclosure to hearing", lambda f: number_text(f.hearing_days_median, " days", f.hearing_measured)),
+            item("hearing_time", "Heard within 6 weeks of disclosure", lambda f: percent_text(f.hearing_within_target_share, f.hearing_within_target, f.hearing_measured), "6 weeks at most"),
         ], [now.breakdowns["referral_sources"]]),
         Principle(3, "Multi-agency engagement", [], [now.breakdowns["attendance"]]),
         Principle(4, "Independent representation for victims", [
@@ -145,7 +145,7 @@ def outcome_items(o: figures.Outcomes) -> list:
         Item("repeat_alert", "Of those, a different approach decided by the chair", count_text(o.alert_decided), ""),
         Item("repeat_alert", "Decisions carried out", count_text(o.alert_decisions_done), ""),
         Item("actions_per_case", "Completed actions per case", number_text(o.actions_per_case, basis=o.heard), ""),
-        Item("disclosure_to_hearing", "Median days from referral (nearest recorded date to disclosure) to hearing", number_text(o.referral_to_hearing_median, " days", o.heard), ""),
+        Item("disclosure_to_hearing", "Median days from disclosure to hearing (the referral date when the disclosure date is not known)", number_text(o.referral_to_hearing_median, " days", o.heard), ""),
     ]
 
 

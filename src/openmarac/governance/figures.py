@@ -28,6 +28,7 @@ from django.utils import timezone
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
+from openmarac.referrals.criteria import CLOCK_START
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
 
 # The agency kinds the SafeLives return counts one by one; every other kind (and a
@@ -391,17 +392,20 @@ def period_figures(*, marac, period: Period, today: date | None = None) -> Perio
 
 
 def _hearing_days(*, marac, period):
-    """Days from referral to hearing for each case heard, as one grouped query."""
+    """Days from disclosure (or referral, when the disclosure date is not known; see
+    referrals.criteria.referral_clock_start) to hearing for each case heard, as one
+    grouped query."""
     pairs = (
         heard_referrals(marac=marac, period=period)
         .filter(referred_on__isnull=False)
-        .values("referred_on", "heard_on")
+        .annotate(clock_start=CLOCK_START)
+        .values("clock_start", "heard_on")
         .annotate(n=Count("pk"))
         .order_by()
     )
     days = []
     for pair in pairs:
-        days += [(pair["heard_on"] - pair["referred_on"]).days] * pair["n"]
+        days += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
     return sorted(days)
 
 
@@ -689,7 +693,7 @@ DEFINITIONS = {
     "meetings_held": ("Meetings held", "Meeting dates in the period at which at least one case was heard."),
     "cases_per_meeting": ("Cases per meeting", "Cases heard divided by meetings held."),
     "cases_per_10000": ("Cases a year per 10,000 adult women", "Cases heard, scaled to a year, per 10,000 women aged 16 and over in the Marac's area. Recommended: 40; national: 47."),
-    "hearing_time": ("Time from referral to hearing", "Days from the referral date to the meeting date, for cases heard in the period: the median, and the share heard within 6 weeks (42 days)."),
+    "hearing_time": ("Time from disclosure to hearing", "Days from the date of disclosure (or of the incident; the referral date when not known) to the meeting date, for cases heard in the period: the median, and the share heard within 6 weeks (42 days)."),
     "idva_contact": ("Idva first contact within 48 hours", "Idva referrals made in OpenMarac in the period where first contact was recorded within 48 hours of the referral. Imported history has no contact record and is left out."),
     "idva_caseload": ("Referrals a year per Idva", "Idva referrals in the period, scaled to a year, divided by the number of users with the Idva role in the Marac. Guidance: no more than 100 a year each."),
     "attendance": ("Attendance by agency", "For each agency of the Marac, the meetings held in the period where its attendance was recorded as present, apologies or absent. Core agencies are marked."),
@@ -702,5 +706,5 @@ DEFINITIONS = {
     "re_referral": ("Re-referral within 12 months of a hearing", "Of cases heard in the period, how many came back with a repeat referral within the Marac's repeat window of the hearing. Hearings whose window has not yet ended may still come back."),
     "repeat_alert": ("Cases at the repeat-alert threshold", "Cases heard in the period whose referral reached the Marac's repeat-alert threshold; how many had the chair's decision on a different approach recorded (for example a multi-agency risk management meeting) and how many of those decisions were carried out; and the actions agreed for them, by kind."),
     "actions_per_case": ("Completed actions per case", "Completed actions agreed at meetings in the period, divided by the cases they were agreed for."),
-    "disclosure_to_hearing": ("Time from disclosure to hearing", "OpenMarac does not record the date of disclosure; the referral date is the nearest recorded date. This is the median number of days from referral to hearing."),
+    "disclosure_to_hearing": ("Time from disclosure to hearing", "The median number of days from the date of disclosure (or of the incident) to the hearing. Where the referrer did not know the date of disclosure, the referral date is used."),
 }

@@ -245,6 +245,16 @@ class Hearing(models.Model):
     idva_confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_without_idva_reason = models.TextField(blank=True)
+    referrer_summary = models.TextField(
+        "the outcome for the referrer", blank=True,
+        help_text="What the Marac decided, in words the referrer can act on and pass to colleagues. No addresses.",
+    )
+    # After the meeting the Idva tells the victim of the plan, when it is safe to.
+    victim_told_of_plan = models.BooleanField(null=True)
+    victim_told_on = models.DateField(null=True, blank=True)
+    victim_not_told_reason = models.TextField(blank=True, help_text="Why it was not safe, or not possible, to tell the victim.")
+    victim_told_recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    victim_told_recorded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)

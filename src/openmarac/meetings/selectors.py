@@ -9,6 +9,7 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Membership, Role
 from openmarac.people.selectors import present_person
+from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
 from . import listing
@@ -110,8 +111,8 @@ def case_list(*, user, meeting, item_id=None):
         flags = []
         if item.added_late:
             flags.append("Added late, after the case list was sent")
-        if listing.is_late(referral.referred_on, local_start.date()):
-            flags.append("Heard more than 6 weeks after referral")
+        if listing.is_late(referral_clock_start(referral), local_start.date()):
+            flags.append("Heard more than 6 weeks after disclosure" if referral.disclosed_on else "Heard more than 6 weeks after referral")
         if slot.over_capacity:
             flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
         repeat_alert = repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count

@@ -15,7 +15,9 @@ from openmarac.accounts.models import Agency, Membership, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
 from openmarac.notifications.services import notify
+from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import CaseInvolvement, Referral
+from openmarac.referrals.services import tell_referrer
 
 from . import dates, listing
 from .dates import Operation
@@ -326,7 +328,7 @@ def meeting_loads(marac):
 
 def proposal_for(referral, loads=None):
     return listing.propose(
-        referred_on=referral.referred_on,
+        referred_on=referral_clock_start(referral),
         today=timezone.localdate(),
         meetings=meeting_loads(referral.marac) if loads is None else loads,
         lead_days=referral.marac.case_list_lead_days,
@@ -351,6 +353,12 @@ def referral_list(*, by, referral, meeting=None, request=None):
     if late:
         _involve_agencies(meeting, [referral])
         _tell_added_late(meeting)
+    when = timezone.localtime(meeting.starts_at)
+    tell_referrer(
+        referral,
+        subject="A referral you made has been listed",
+        message=f"A referral you made to {referral.marac.name} has been listed for the {'round closing' if meeting.is_async else 'meeting'} of {when:%-d %B %Y}.",
+    )
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=referral, marac=referral.marac,
         summary=f"Listed for meeting {meeting.pk}{' (added late)' if late else ''}",

@@ -14,3 +14,10 @@ def publish_due_case_lists():
 @task()
 def send_research_reminders():
     return services.research_reminders_send()
+
+
+@task()
+def release_agency_checks():
+    from openmarac.referrals.services import agency_checks_release
+
+    return agency_checks_release()

@@ -41,6 +41,7 @@ from openmarac.referrals.models import (
     ReferralPerson,
     SharingDecision,
     SharingLogEntry,
+    SharingReview,
 )
 from openmarac.risk.models import RiskAssessment
 
@@ -143,20 +144,25 @@ def _erase_case_text(case, referrals):
     ReferralPerson.objects.filter(referral__in=referrals).update(school="", gp="", note="")
     QualityConcern.objects.filter(referral__in=referrals).update(note="")
     SharingDecision.objects.filter(referral__in=referrals).update(
+        who_at_risk="",
+        at_risk_from="",
+        risk_concerns="",
+        immediate_risks="",
+        assessed_risk="",
+        incident_details="",
+        incident_source="",
+        protocol_detail="",
         legal_grounds_detail="",
-        pressing_need="",
-        risk_of_not_disclosing="",
-        respective_risks="",
-        interest_of_recipient="",
-        public_interest="",
-        human_rights="",
-        duty_of_confidentiality="",
-        consultations="",
+        balancing_other="",
+        balancing_comments="",
+        internal_consultations="",
+        external_consultations="",
         client_not_notified_reason="",
         caseworker_name="",
         manager_name="",
     )
     SharingLogEntry.objects.filter(decision__referral__in=referrals).update(shared_with="", method="", information="", authority="")
+    SharingReview.objects.filter(decision__referral__in=referrals).update(feedback="")
     ContactAttempt.objects.filter(idva_referral__referral__in=referrals).update(note="")
     ChildrenReferralPrompt.objects.filter(referral__in=referrals).update(note="")
     MatchCandidate.objects.filter(referral__in=referrals).update(reasons=[])
@@ -175,13 +181,15 @@ def _erase_case_text(case, referrals):
     )
     hearings = Hearing.objects.filter(item__referral__in=referrals)
     hearings.update(
-        minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="", children_unconfirmed_reason=""
+        minutes="", victim_views="", single_point_of_contact="", children_corrections="", closed_without_idva_reason="",
+        children_unconfirmed_reason="", referrer_summary="", victim_not_told_reason="",
     )
     Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="", contributory_factors="", protective_factors="")
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")
     ActionUpdate.objects.filter(action__in=actions).update(note="")
-    for assessment in RiskAssessment.objects.filter(referral__in=referrals):
+    RiskAssessment.objects.filter(case=case).update(incident_summary="")
+    for assessment in RiskAssessment.objects.filter(Q(referral__in=referrals) | Q(case=case)):
         _strip_assessment(assessment)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.db.models.functions import Coalesce
 
 # An unborn child is expected within a pregnancy of the referral; a due date a month
 # past is still plausible on a referral made around the birth.
@@ -64,3 +65,23 @@ def age_on(date_of_birth: date | None, on: date) -> int | None:
     if date_of_birth is None:
         return None
     return relativedelta(on, date_of_birth).years
+
+
+def clock_start(disclosed_on: date | None, referred_on: date | None) -> date | None:
+    """The day the six-week target counts from: the disclosure (or incident) when the
+    referrer knew it and it is not after the referral, otherwise the referral date."""
+    if disclosed_on is not None and (referred_on is None or disclosed_on <= referred_on):
+        return disclosed_on
+    return referred_on
+
+
+def referral_clock_start(referral) -> date | None:
+    """The one place that says when a referral's time to hearing starts: the six-week
+    flag on the case list, the listing proposal and the governance figures all use it
+    (the figures through CLOCK_START, its database twin)."""
+    return clock_start(referral.disclosed_on, referral.referred_on)
+
+
+#: referral_clock_start as a query expression, for counting in the database. The
+#: service refuses a disclosure after the referral date, so the two always agree.
+CLOCK_START = Coalesce("disclosed_on", "referred_on")

@@ -8,7 +8,7 @@ from openmarac.core.forms import GovukForm, date_field, datetime_field
 from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 
 from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on
-from .models import ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
+from .models import BalancingConsideration, ChildrenReferralPrompt, ContactAttempt, IdvaReferral, LegalGround, QualityConcern
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 ABUSER_PLACEHOLDER = "[name of abuser(s)]"
@@ -309,6 +309,10 @@ class JudgementForm(GovukForm):
 class ReferralReasonsForm(GovukForm):
     title = "Reasons for referral"
     reasons = _text("Why are you referring this case?", required=True, help_text="What has happened, and what you are worried will happen.", rows=5)
+    disclosed_on = _date(
+        "When did the victim disclose the abuse, or when was the incident?",
+        help_text="Leave empty if not known. The Marac aims to hear the case within 6 weeks of this date.",
+    )
     police_incidents_last_12_months = forms.IntegerField(
         label="Police-reported incidents in the last 12 months", required=False, min_value=0, max_value=500,
         help_text="Leave empty if not known.", widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
@@ -319,6 +323,9 @@ class ReferralReasonsForm(GovukForm):
     )
     previous_marac_reference = forms.CharField(label="Previous Marac reference, if known", max_length=60, required=False)
     previous_other_marac = forms.CharField(label="Any previous referral to another Marac (which area, when)", max_length=120, required=False)
+
+    def clean_disclosed_on(self):
+        return _not_in_future(self.cleaned_data.get("disclosed_on"), "The date of disclosure")
 
 
 class ConsentForm(GovukForm):
@@ -341,21 +348,39 @@ class ConsentForm(GovukForm):
 
 
 class SharingForm(GovukForm):
+    """The SafeLives information sharing without consent form: the risk, the incident
+    and its source, the legal authority, the balancing, consultations, the victim's
+    notification, the review and sign-off, and the first entry of the sharing log."""
+
     title = "Information sharing without consent"
-    legal_grounds = forms.MultipleChoiceField(label="Legal grounds for sharing", choices=LegalGround.choices, widget=forms.CheckboxSelectMultiple)
-    legal_grounds_detail = _text("Details of the legal grounds")
-    pressing_need = _text("Is there a pressing need to share?", required=True)
-    risk_of_not_disclosing = _text("What is the risk of not disclosing?", required=True)
-    respective_risks = _text("The respective risks to those affected", required=True)
-    interest_of_recipient = _text("The interest of the recipient of the information", required=True)
-    public_interest = _text("The wider public interest", required=True)
-    human_rights = _text("Human rights considerations", required=True)
-    duty_of_confidentiality = _text("The duty of confidentiality owed", required=True)
-    consultations = _text("Whom did you consult, and what did they advise?", required=True)
+    who_at_risk = _text("Who is at risk?", required=True, help_text="For example: children, the client, family, others.", rows=2)
+    at_risk_from = _text("Who are they at risk from?", required=True, help_text="For example: partner, ex-partner, family, self.", rows=2)
+    risk_concerns = _text("What are the concerns around this risk?", required=True)
+    immediate_risks = _text("What are the immediate risks to this victim?", required=True)
+    assessed_risk = _text("The risk identified through the risk assessment", help_text="The checklist score is attached from the referral.", rows=2)
+    incident_details = _text("Details of the incident or information causing concern", required=True)
+    incident_source = forms.CharField(
+        label="Source of that information", max_length=200, help_text="For example: the victim, a police officer, a neighbour."
+    )
+    protocol_applies = _yes_no("Does an information sharing protocol apply?")
+    protocol_detail = _text("If yes, which protocol, and how it applies", rows=2)
+    legal_grounds = forms.MultipleChoiceField(
+        label="Legal grounds for sharing", choices=LegalGround.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        help_text="Tick every ground that applies. Required unless a protocol applies.",
+    )
+    legal_grounds_detail = _text("Details of the legal grounds", rows=2)
+    balancing = forms.MultipleChoiceField(
+        label="Balancing considerations weighed", choices=BalancingConsideration.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="Tick each one you considered.",
+    )
+    balancing_other = forms.CharField(label="If other, what", max_length=200, required=False)
+    balancing_comments = _text("Comments on the balance", required=True, help_text="Why sharing without consent is necessary and proportionate.")
+    internal_consultations = _text("Internal consultations", required=True, help_text="Names, dates, advice and decisions.")
+    external_consultations = _text("External consultations", help_text="For example the Home Office or the Information Sharing Helpline. Leave empty if none.")
     client_notified = _yes_no("Has the victim been told that their information is being shared?")
     client_notified_on = _date("Date they were told")
     client_not_notified_reason = _text("Why have they not been told?")
-    review_on = _date("Date to review this decision", required=True)
+    review_on = _date("Date to review this decision", required=True, help_text="The review records the feedback from the agencies informed.")
     review_owner = forms.ModelChoiceField(label="Who will review it?", queryset=None, empty_label="Choose a person")
     caseworker_name = forms.CharField(label="Caseworker’s name", max_length=150)
     caseworker_signed_on = _date("Date the caseworker signed off", required=True)
@@ -373,6 +398,12 @@ class SharingForm(GovukForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("protocol_applies") == "yes" and not (data.get("protocol_detail") or "").strip():
+            self.add_error("protocol_detail", "Say which protocol applies, and how")
+        if data.get("protocol_applies") == "no" and "legal_grounds" in data and not data["legal_grounds"]:
+            self.add_error("legal_grounds", "Tick at least one legal ground, as no protocol applies")
+        if BalancingConsideration.OTHER in (data.get("balancing") or []) and not (data.get("balancing_other") or "").strip():
+            self.add_error("balancing_other", "Say what the other consideration was")
         if data.get("client_notified") == "yes" and not data.get("client_notified_on"):
             self.add_error("client_notified_on", "Enter the date the victim was told")
         if data.get("client_notified") == "no" and not (data.get("client_not_notified_reason") or "").strip():
@@ -426,6 +457,11 @@ class SharingLogForm(GovukForm):
 
 
 class SharingReviewForm(GovukForm):
+    feedback = _text(
+        "Feedback from the agencies informed, as to their response", required=True,
+        help_text="What each agency did with the information, and whether sharing should continue.",
+    )
+    feedback.error_messages["required"] = "Record the feedback from the agencies informed, as to their response"
     next_review_on = _date("Next review date, if sharing continues", help_text="Leave empty if the decision needs no further review.")
 
 
@@ -512,3 +548,12 @@ class BreakGlassForm(GovukForm):
 class BreakGlassReviewForm(GovukForm):
     note = _text("What did you find?", required=True, help_text="For example: spoke to the officer; the reason was genuine.")
     note.error_messages["required"] = "Enter what you found"
+
+
+class AgencyCheckForm(GovukForm):
+    added_information = _text(
+        "Information to add (optional)",
+        help_text="Anything the referral is missing that your agency knows: for example risk history or safe contact details. "
+        "The referral goes on to the coordinator when you send it, as it is if you add nothing.",
+        rows=5,
+    )

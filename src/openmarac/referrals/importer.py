@@ -26,7 +26,7 @@ from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 from openmarac.people.services import PersonData
 
 from . import services
-from .models import LegalGround, Referral
+from .models import OLD_HUMAN_RIGHTS_GROUND, LegalGround, Referral
 from .services import LinkedPerson, ReferralData, SharingDecisionData
 
 _PERSON_FIELDS = ("given_name", "family_name", "aliases", "date_of_birth")
@@ -35,7 +35,7 @@ _SHARING_COLUMNS = ("sharing_legal_grounds", "sharing_review_on", "sharing_casew
 
 #: Every column the format knows, in the documented order.
 COLUMNS = (
-    "referral_id", "referred_on", "referring_agency_kind", "referrer_name", "referrer_email", "reasons",
+    "referral_id", "referred_on", "disclosed_on", "referring_agency_kind", "referrer_name", "referrer_email", "reasons",
     *(f"victim_{name}" for name in _PERSON_FIELDS),
     "victim_gender", "victim_postcode", "victim_address", "victim_address_sealed", "victim_phone",
     "victim_phone_safe_to_call", "victim_racially_minoritised", "victim_disabled", "victim_lgbt", "victim_ethnicity",
@@ -62,6 +62,7 @@ _COLUMN_HINTS = {
     "criteria": "checklist_score or checklist_yes, professional_judgement, police_incidents_last_12_months, repeat_declared",
     "professional_judgement_rationale": "professional_judgement_rationale",
     "victim_under_16_reason": "victim_under_16_reason",
+    "disclosed_on": "disclosed_on",
 }
 
 
@@ -105,7 +106,9 @@ def parse(path_or_file, *, marac, by=None):
     """Read and check a whole file without writing anything. `by` becomes the review
     owner of any information-sharing-without-consent record."""
     columns, records = _read(path_or_file)
-    definition = services.checklist_definition(marac)
+    # The checklist each kind of referring agency completes (the Marac may use the police
+    # DASH for police referrals), read once for the file.
+    definitions = {kind: services.checklist_definition(marac, agency_kind=kind) for kind in ["", *AgencyKind.values]}
     # Looked up once, not per row: a history file may have thousands of rows.
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in AgencyKind.values}
     imported = set(Referral.objects.filter(marac=marac).exclude(source_key="").values_list("source_key", flat=True))
@@ -127,7 +130,7 @@ def parse(path_or_file, *, marac, by=None):
             result.already_imported += 1
             continue
         else:
-            data, problems = _referral(_Row(row), marac=marac, definition=definition, agencies=agencies, by=by)
+            data, problems = _referral(_Row(row), marac=marac, definitions=definitions, agencies=agencies, by=by)
             if not problems:
                 result.rows.append((line, data))
                 continue
@@ -245,11 +248,12 @@ def _date(value):
         return None
 
 
-def _referral(row, *, marac, definition, agencies, by):
+def _referral(row, *, marac, definitions, agencies, by):
     """(ReferralData, problems): the parse problems, or if there are none those of
     `referral_problems`, which needs well-formed data to check."""
     referred_on = row.date("referred_on", required=True)
     kind = row.choice("referring_agency_kind", {value: value for value in AgencyKind.values}, blank="", required=True)
+    definition = definitions.get(kind) or definitions[""]
     referrer_email = row.text("referrer_email", max_length=254)
     if referrer_email:
         try:
@@ -260,6 +264,7 @@ def _referral(row, *, marac, definition, agencies, by):
     data = ReferralData(
         source_key=row.text("referral_id", max_length=200),
         referred_on=referred_on,
+        disclosed_on=row.date("disclosed_on", not_future=True),
         referring_agency_kind=kind,
         referring_agency=agencies.get(kind),
         referrer_name=row.text("referrer_name", max_length=150),
@@ -402,7 +407,10 @@ def _sharing(row, by):
             f"fill in {', '.join(missing)}"
         )
         return None
-    grounds = row.items("sharing_legal_grounds")
+    grounds = []
+    for ground in row.items("sharing_legal_grounds"):
+        # The two human rights grounds were once one value: it still reads as both.
+        grounds += [LegalGround.RIGHT_TO_LIFE.value, LegalGround.FREEDOM_FROM_TORTURE.value] if ground == OLD_HUMAN_RIGHTS_GROUND else [ground]
     unknown = [ground for ground in grounds if ground not in LegalGround.values]
     if unknown:
         row.problems.append(f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")

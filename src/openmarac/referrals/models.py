@@ -98,6 +98,10 @@ class Referral(models.Model):
     referrer_phone = models.CharField(max_length=30, blank=True)
     referrer_email = models.EmailField(blank=True)
     referred_on = models.DateField(null=True, blank=True)
+    disclosed_on = models.DateField(
+        null=True, blank=True,
+        help_text="When the victim disclosed the abuse (or the incident), if known: the six-week target counts from it.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
 
     reasons = models.TextField(blank=True)
@@ -232,33 +236,76 @@ class QualityConcern(models.Model):
 
 
 class LegalGround(models.TextChoices):
-    """Legal grounds for sharing without consent (SafeLives form)."""
+    """The nine legal grounds for sharing without consent, as the SafeLives form lists
+    them, with the statute references it gives (the Data Protection Act references are
+    the 1998 Act's, as on the form; docs/referrals.md says how they read today)."""
 
-    PREVENTION_DETECTION_OF_CRIME = "prevention_detection_of_crime", "Prevention or detection of crime"
-    VITAL_INTERESTS = "vital_interests", "Vital interests of the person"
-    ADMINISTRATION_OF_JUSTICE = "administration_of_justice", "Administration of justice"
-    STATUTORY_FUNCTIONS = "statutory_functions", "Exercise of statutory functions"
-    COURT_ORDER = "court_order", "Court order"
-    OVERRIDING_PUBLIC_INTEREST = "overriding_public_interest", "Overriding public interest"
-    CHILD_PROTECTION = "child_protection", "Child protection"
-    HUMAN_RIGHTS = "human_rights_articles_2_3", "Human Rights Act, articles 2 and 3"
+    PREVENTION_DETECTION_OF_CRIME = (
+        "prevention_detection_of_crime",
+        "Prevention or detection of crime and/or apprehension or prosecution of offenders (DPA, s. 29)",
+    )
+    VITAL_INTERESTS = "vital_interests", "To protect the vital interests of the data subject; serious harm or a matter of life or death (DPA, sch. 2 & 3)"
+    ADMINISTRATION_OF_JUSTICE = "administration_of_justice", "For the administration of justice, usually bringing perpetrators to justice (DPA, sch. 2 & 3)"
+    STATUTORY_FUNCTIONS = (
+        "statutory_functions",
+        "For the exercise of functions conferred on any person by or under any enactment, such as police or social services (DPA, sch. 2 & 3)",
+    )
+    COURT_ORDER = "court_order", "In accordance with a court order"
+    OVERRIDING_PUBLIC_INTEREST = "overriding_public_interest", "Overriding public interest (common law)"
+    CHILD_PROTECTION = (
+        "child_protection",
+        "Child protection: disclosure to social services or the police for the exercise of functions under the Children Act, "
+        "where the public interest in safeguarding the child’s welfare overrides the need to keep the information confidential (DPA, sch. 2 & 3)",
+    )
+    RIGHT_TO_LIFE = "right_to_life", "Right to life (Human Rights Act, art. 2 & 3)"
+    FREEDOM_FROM_TORTURE = "freedom_from_torture", "Right to be free from torture, or inhuman or degrading treatment (Human Rights Act, art. 2 & 3)"
+
+
+#: A value the record used before the two human rights grounds were separated: it reads
+#: as both (imports may still carry it).
+OLD_HUMAN_RIGHTS_GROUND = "human_rights_articles_2_3"
+
+
+class BalancingConsideration(models.TextChoices):
+    """The balancing considerations of the SafeLives form, ticked when weighed."""
+
+    PRESSING_NEED = "pressing_need", "Pressing need"
+    RISK_OF_NOT_DISCLOSING = "risk_of_not_disclosing", "Risk of not disclosing"
+    RESPECTIVE_RISKS = "respective_risks", "Respective risks to those affected"
+    INTEREST_OF_RECIPIENT = "interest_of_recipient", "Interest of the other agency or person in receiving it"
+    PUBLIC_INTEREST = "public_interest", "Public interest of disclosure"
+    HUMAN_RIGHTS = "human_rights", "Human rights"
+    DUTY_OF_CONFIDENTIALITY = "duty_of_confidentiality", "Duty of confidentiality"
+    OTHER = "other", "Other"
 
 
 class SharingDecision(models.Model):
     """Information sharing without consent: the referring agency's recorded decision
-    (SafeLives form), with its review."""
+    (SafeLives form): the risk, the incident and its source, the legal authority (a
+    protocol, or legal grounds), the balancing considerations, the consultations, whether
+    the victim was told, sign-off, and its reviews."""
 
     referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="sharing_decision")
+    # The risk
+    who_at_risk = models.TextField(blank=True, help_text="For example: children, the client, family, others.")
+    at_risk_from = models.TextField(blank=True, help_text="For example: partner, ex-partner, family, self.")
+    risk_concerns = models.TextField(blank=True)
+    immediate_risks = models.TextField(blank=True)
+    assessed_risk = models.TextField(blank=True, help_text="The risk identified through the risk assessment.")
+    # The incident or information causing concern
+    incident_details = models.TextField(blank=True)
+    incident_source = models.CharField(max_length=200, blank=True)
+    # Legal authority: a protocol, or legal grounds
+    protocol_applies = models.BooleanField(null=True)
+    protocol_detail = models.TextField(blank=True)
     legal_grounds = models.JSONField(default=list)
     legal_grounds_detail = models.TextField(blank=True)
-    pressing_need = models.TextField(blank=True)
-    risk_of_not_disclosing = models.TextField(blank=True)
-    respective_risks = models.TextField(blank=True)
-    interest_of_recipient = models.TextField(blank=True)
-    public_interest = models.TextField(blank=True)
-    human_rights = models.TextField(blank=True)
-    duty_of_confidentiality = models.TextField(blank=True)
-    consultations = models.TextField(blank=True)
+    # Balancing
+    balancing = models.JSONField(default=list)
+    balancing_other = models.CharField(max_length=200, blank=True)
+    balancing_comments = models.TextField(blank=True)
+    internal_consultations = models.TextField(blank=True, help_text="Names, dates, advice, decisions.")
+    external_consultations = models.TextField(blank=True, help_text="For example the Home Office, the Information Sharing Helpline.")
     client_notified = models.BooleanField(null=True)
     client_notified_on = models.DateField(null=True, blank=True)
     client_not_notified_reason = models.TextField(blank=True)
@@ -270,6 +317,33 @@ class SharingDecision(models.Model):
     manager_name = models.CharField(max_length=150)
     manager_signed_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def legal_ground_labels(self):
+        labels = dict(LegalGround.choices)
+        return [labels.get(value, value) for value in self.legal_grounds]
+
+    @property
+    def balancing_labels(self):
+        labels = dict(BalancingConsideration.choices)
+        return [
+            f"Other: {self.balancing_other}" if value == BalancingConsideration.OTHER and self.balancing_other else labels.get(value, value)
+            for value in self.balancing
+        ]
+
+
+class SharingReview(models.Model):
+    """A review of the decision, with the feedback of the agencies informed as to their
+    response (the form's review)."""
+
+    decision = models.ForeignKey(SharingDecision, on_delete=models.CASCADE, related_name="reviews")
+    feedback = models.TextField(help_text="The feedback from the agencies informed, as to their response.")
+    next_review_on = models.DateField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
 
 
 class SharingLogEntry(models.Model):
@@ -286,6 +360,30 @@ class SharingLogEntry(models.Model):
 
     class Meta:
         ordering = ["shared_on", "id"]
+
+
+class AgencyCheck(models.Model):
+    """A referral from an agency whose Marac asks that its Marac representative checks
+    referrals first. Never a screening step: the representative can add information and
+    send it on, not stop it; everything else the referral sets in motion (the Idva and
+    children's referrals) goes at once; the coordinator sees the referral meanwhile; and
+    when `due_at` passes unchecked it goes on by itself."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="agency_check")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField()
+    added_information = models.TextField(blank=True)
+    checked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    timed_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["checked_at", "timed_out_at", "due_at"])]
+
+    @property
+    def is_open(self):
+        return self.checked_at is None and self.timed_out_at is None
 
 
 class IdvaReferral(models.Model):

@@ -15,6 +15,7 @@ from .models import (
     Referral,
     ReferralPerson,
     SharingDecision,
+    SharingReview,
 )
 
 _PERSON_DETAIL = ["person__aliases", "person__addresses", "person__phones"]
@@ -32,7 +33,10 @@ def case_referrals(*, case):
     """The case's episodes, oldest first, with everything the case page shows."""
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
-        .select_related("referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision")
+        .select_related(
+            "referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision", "agency_check__agency",
+            "agency_check__checked_by",
+        )
         .prefetch_related(
             Prefetch("people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*_PERSON_DETAIL)),
             "risk_assessments",
@@ -138,12 +142,36 @@ def sharing_reviews_due(*, user):
 
 
 def sharing_decision_for(*, user, pk):
-    return SharingDecision.objects.filter(policy.visible_sharing_decisions_q(user), pk=pk).select_related(
-        "referral", "referral__marac", "referral__case"
-    ).first()
+    return (
+        SharingDecision.objects.filter(policy.visible_sharing_decisions_q(user), pk=pk)
+        .select_related("referral", "referral__marac", "referral__case", "review_owner")
+        .prefetch_related(Prefetch("reviews", queryset=SharingReview.objects.select_related("reviewed_by")), "log")
+        .first()
+    )
 
 
 def people_of(referral, role):
     return [rp for rp in referral.people.all() if rp.role == role]
 
 
+
+
+def agency_check_for(*, user, pk):
+    from .models import AgencyCheck
+
+    return (
+        AgencyCheck.objects.filter(policy.visible_agency_checks_q(user), pk=pk)
+        .select_related("referral__marac", "referral__case", "referral__referring_agency", "agency", "checked_by")
+        .first()
+    )
+
+
+def agency_checks_open(*, user, marac):
+    """The checks waiting on the user's agency (representatives), or every open one of
+    the Marac (the coordinator), soonest due first."""
+    from .models import AgencyCheck
+
+    checks = AgencyCheck.objects.filter(policy.visible_agency_checks_q(user), referral__marac=marac, checked_at__isnull=True, timed_out_at__isnull=True)
+    if not policy.has_role(user, marac, Role.COORDINATOR):
+        checks = checks.filter(agency_id=user.agency_id)
+    return checks.select_related("referral__case", "agency").order_by("due_at")

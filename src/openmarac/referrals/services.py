@@ -23,6 +23,7 @@ from openmarac.risk.models import RiskAssessment
 
 from .criteria import UNBORN_EXPECTED_BEFORE, UNBORN_EXPECTED_WITHIN, age_on, criteria_met, within_repeat_window
 from .models import (
+    AgencyCheck,
     Case,
     CaseInvolvement,
     ChildrenReferralPrompt,
@@ -36,6 +37,7 @@ from .models import (
     ReferralPerson,
     SharingDecision,
     SharingLogEntry,
+    SharingReview,
 )
 
 
@@ -58,15 +60,21 @@ class SharingDecisionData:
     caseworker_signed_on: date
     manager_name: str
     manager_signed_on: date
+    who_at_risk: str = ""
+    at_risk_from: str = ""
+    risk_concerns: str = ""
+    immediate_risks: str = ""
+    assessed_risk: str = ""
+    incident_details: str = ""
+    incident_source: str = ""
+    protocol_applies: bool | None = None
+    protocol_detail: str = ""
     legal_grounds_detail: str = ""
-    pressing_need: str = ""
-    risk_of_not_disclosing: str = ""
-    respective_risks: str = ""
-    interest_of_recipient: str = ""
-    public_interest: str = ""
-    human_rights: str = ""
-    duty_of_confidentiality: str = ""
-    consultations: str = ""
+    balancing: list = field(default_factory=list)
+    balancing_other: str = ""
+    balancing_comments: str = ""
+    internal_consultations: str = ""
+    external_consultations: str = ""
     client_notified: bool | None = None
     client_notified_on: date | None = None
     client_not_notified_reason: str = ""
@@ -82,6 +90,7 @@ class SharingDecisionData:
 class ReferralData:
     victim: PersonData
     referred_on: date
+    disclosed_on: date | None = None  # the disclosure or incident, when known
     referring_agency: object = None
     referring_agency_kind: str = ""
     referrer_name: str = ""
@@ -113,10 +122,15 @@ class ReferralData:
     source_key: str = ""
 
 
-def checklist_definition(marac, data=None):
+def checklist_definition(marac, data=None, *, agency_kind=""):
+    """The checklist a referral is made on: the one it names (imports), else the one the
+    Marac uses for the referring agency's kind (for example the police DASH for police
+    referrals), else the Marac's own."""
     from django.conf import settings
 
-    definition_id = data.checklist_id if data and data.checklist_id else marac.risk_checklist
+    if data is not None and not agency_kind:
+        agency_kind = data.referring_agency_kind or (data.referring_agency.kind if data.referring_agency else "")
+    definition_id = data.checklist_id if data and data.checklist_id else marac.checklist_id_for(agency_kind)
     version = data.checklist_version if data else None
     return _definition(definition_id, version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
 
@@ -134,6 +148,8 @@ def referral_problems(*, marac, data: ReferralData):
     today = timezone.localdate()
     if data.referred_on > today:
         problems["referred_on"] = "The referral date cannot be in the future"
+    if data.disclosed_on and data.disclosed_on > data.referred_on:
+        problems["disclosed_on"] = "The date of disclosure must be on or before the referral date"
     if data.victim.date_of_birth and data.victim.date_of_birth > today:
         problems["victim_date_of_birth"] = "The victim’s date of birth cannot be in the future"
     victim_age = age_on(data.victim.date_of_birth, data.referred_on)
@@ -173,6 +189,8 @@ def referral_problems(*, marac, data: ReferralData):
         )
     if data.consent_given is False and data.sharing is None:
         problems["sharing"] = "The victim has not consented: complete the information sharing without consent record"
+    elif data.consent_given is False and not (data.sharing.legal_grounds or (data.sharing.protocol_applies and data.sharing.protocol_detail.strip())):
+        problems["sharing"] = "Give the legal authority to share without consent: a protocol that applies, or at least one legal ground"
     return problems
 
 
@@ -294,6 +312,7 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         referrer_phone=data.referrer_phone,
         referrer_email=data.referrer_email,
         referred_on=data.referred_on,
+        disclosed_on=data.disclosed_on,
         submitted_at=timezone.now(),
         reasons=data.reasons,
         meets_visible_high_risk=criteria.visible_high_risk,
@@ -351,6 +370,7 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
     definition = checklist_definition(marac, data)
     RiskAssessment.objects.create(
         person=victim,
+        case=case,
         referral=referral,
         definition_id=definition.id,
         definition_version=definition.version,
@@ -389,9 +409,39 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
         if csc:
             _involve(case, csc, CaseInvolvement.Reason.CHILDREN_REFERRAL)
 
+    # Only a referral made through the form is held for the agency's check: an import
+    # comes from the coordinator, who already has it.
+    check = _agency_check_start(referral, by) if by is not None and notify_agencies else None
     if notify_agencies:
-        _notify_on_referral(referral, idva_referral, prompt)
+        _notify_on_referral(referral, idva_referral, prompt, check)
     return referral
+
+
+def _agency_check_start(referral, by):
+    """When the Marac asks that referrals from this agency are checked by its Marac
+    representative, open the check (with its time-out) and tell the representatives.
+    Not when the referrer is one of them, nor when the agency has no representative to
+    do it: a check nobody can make would only hold the referral back."""
+    agency = referral.referring_agency
+    if agency is None or not referral.marac.agency_links.filter(agency=agency, is_active=True, referrals_checked_by_representative=True).exists():
+        return None
+    representatives = users_with_role(referral.marac, Role.REPRESENTATIVE, agency=agency)
+    if not representatives or any(user.pk == by.pk for user in representatives):
+        return None
+    check = AgencyCheck.objects.create(
+        referral=referral, agency=agency, due_at=referral.submitted_at + timedelta(hours=referral.marac.agency_check_hours)
+    )
+    notify(
+        users=representatives,
+        subject="A referral from your agency to check",
+        message=(
+            f"A colleague at your agency has referred a case to {referral.marac.name}. As your agency's Marac representative, "
+            f"check it and add anything missing by {timezone.localtime(check.due_at):%-d %B %Y at %H:%M}; it goes on to the coordinator then "
+            "whatever happens. You cannot stop a referral."
+        ),
+        path=reverse("referrals:agency-check", args=[check.pk]),
+    )
+    return check
 
 
 def _involve(case, agency, reason):
@@ -432,15 +482,17 @@ def idva_users_for(idva_referral):
     return users_with_role(idva_referral.referral.marac, Role.IDVA, agency=idva_referral.idva_agency)
 
 
-def _notify_on_referral(referral, idva_referral, prompt):
+def _notify_on_referral(referral, idva_referral, prompt, check=None):
     marac = referral.marac
     case_path = reverse("referrals:case", args=[referral.case.public_id])
-    notify(
-        users=users_with_role(marac, Role.COORDINATOR),
-        subject=f"New referral to {marac.name}",
-        message=f"A new referral has been made to {marac.name}.",
-        path=case_path,
-    )
+    message = f"A new referral has been made to {marac.name}."
+    if check is not None:
+        # The coordinator sees it at once, so nothing waits unseen on the agency's check.
+        message += (
+            " The referring agency's Marac representative is checking it first, and may add information, "
+            f"until {timezone.localtime(check.due_at):%-d %B %Y at %H:%M}. It is on your list meanwhile."
+        )
+    notify(users=users_with_role(marac, Role.COORDINATOR), subject=f"New referral to {marac.name}", message=message, path=case_path)
     idva_users = idva_users_for(idva_referral)
     if idva_users:
         notify(
@@ -468,6 +520,15 @@ def _notify_on_referral(referral, idva_referral, prompt):
             message=f"A referral to {marac.name} lists children. Please confirm the children’s social care referral.",
             path=reverse("referrals:children-prompt", args=[prompt.pk]),
         )
+
+
+def tell_referrer(referral, *, subject, message):
+    """Tell the person who made the referral how it is going: a link to their referral's
+    page, never its content. Nobody is told who no longer follows it (left the Marac)."""
+    referrer = referral.referrer
+    if referrer is None or not policy.can_view_own_referral(referrer, referral):
+        return
+    notify(users=[referrer], subject=subject, message=message, path=reverse("referrals:referral", args=[referral.public_id]))
 
 
 # --- Decisions after referral ------------------------------------------------------
@@ -521,6 +582,7 @@ def _move_into_existing_case(referral, existing_person):
     for involvement in provisional.involvements.all():
         _involve(target, involvement.agency, involvement.reason)
     Referral.objects.filter(case=provisional).update(case=target)
+    RiskAssessment.objects.filter(case=provisional).update(case=target)
     provisional.status = Case.Status.MERGED
     provisional.merged_into = target
     provisional.save(update_fields=["status", "merged_into"])
@@ -624,17 +686,73 @@ def sharing_log_add(*, by, decision, shared_with, shared_on, method, information
 
 
 @transaction.atomic
-def sharing_review_complete(*, by, decision, next_review_on=None, request=None):
-    """Record that the decision was reviewed; set the next review date if sharing goes on."""
+def sharing_review_complete(*, by, decision, feedback, next_review_on=None, request=None):
+    """Record a review of the decision with the feedback of the agencies informed as to
+    their response; set the next review date if sharing goes on."""
     if not policy.can_work_sharing_decision(by, decision):
         raise PermissionDenied
+    problems = {}
+    if not (feedback or "").strip():
+        problems["feedback"] = "Record the feedback from the agencies informed, as to their response"
+    if next_review_on and next_review_on <= timezone.localdate():
+        problems["next_review_on"] = "The next review date must be in the future"
+    if problems:
+        raise ValidationError(problems)
+    SharingReview.objects.create(decision=decision, feedback=feedback.strip(), next_review_on=next_review_on, reviewed_by=by)
     decision.reviewed_at = timezone.now()
     if next_review_on:
-        if next_review_on <= timezone.localdate():
-            raise ValidationError({"next_review_on": "The next review date must be in the future"})
         decision.review_on = next_review_on
         decision.reviewed_at = None
     decision.save(update_fields=["reviewed_at", "review_on"])
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=decision, marac=decision.referral.marac, summary="Reviewed")
     return decision
 
+
+
+# --- The referring agency's own check ---------------------------------------------------
+
+
+@transaction.atomic
+def agency_check_complete(*, by, check, added_information="", request=None):
+    """The agency's Marac representative has checked the referral, adding information if
+    anything was missing, and sends it on. There is no way to stop it."""
+    if not policy.can_complete_agency_check(by, check):
+        raise PermissionDenied
+    check = AgencyCheck.objects.select_for_update().get(pk=check.pk)
+    if not check.is_open:
+        raise ValidationError("This referral has already gone on to the coordinator.")
+    check.added_information = added_information.strip()
+    check.checked_by = by
+    check.checked_at = timezone.now()
+    check.save(update_fields=["added_information", "checked_by", "checked_at"])
+    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=check, marac=check.referral.marac, summary="Checked by the agency")
+    _tell_coordinators_checked(check, "A referral has been checked by the referring agency's Marac representative" + (
+        ", who added information." if check.added_information else "."
+    ))
+    return check
+
+
+def agency_checks_release(*, now=None):
+    """Send on every referral whose agency check ran out of time (run every 15 minutes
+    by `openmarac run-scheduled`): it goes on as it is, and the coordinator is told."""
+    now = now or timezone.now()
+    released = 0
+    for check in AgencyCheck.objects.filter(checked_at__isnull=True, timed_out_at__isnull=True, due_at__lte=now).select_related(
+        "referral__marac", "referral__case"
+    ):
+        with transaction.atomic():
+            if AgencyCheck.objects.filter(pk=check.pk, checked_at__isnull=True, timed_out_at__isnull=True).update(timed_out_at=now):
+                audit.record(action=audit.Action.CHANGED, actor=None, obj=check, marac=check.referral.marac, summary="Agency check timed out")
+                _tell_coordinators_checked(check, "A referral was not checked by the referring agency in time; it has gone on to you as it was.")
+                released += 1
+    return released
+
+
+def _tell_coordinators_checked(check, message):
+    referral = check.referral
+    notify(
+        users=users_with_role(referral.marac, Role.COORDINATOR),
+        subject=f"Referral to {referral.marac.name} sent on by the referring agency",
+        message=message,
+        path=reverse("referrals:case", args=[referral.case.public_id]),
+    )

@@ -300,6 +300,7 @@ def case_bundle(*, by, case, request=None):
 def _referral(referral):
     return {
         "referred_on": referral.referred_on.isoformat(),
+        "disclosed_on": referral.disclosed_on.isoformat() if referral.disclosed_on else None,
         "referring_agency_kind": referral.referring_agency_kind,
         "criteria": referral.criteria_labels,
         "checklist_score": referral.checklist_score,

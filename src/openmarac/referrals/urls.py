@@ -24,4 +24,5 @@ urlpatterns = [
     path("idva-referrals/<int:pk>/", views.idva_referral, name="idva-referral"),
     path("children-referrals/<int:pk>/", views.children_prompt, name="children-prompt"),
     path("information-sharing/<int:pk>/", views.sharing_decision, name="sharing"),
+    path("agency-checks/<int:pk>/", views.agency_check, name="agency-check"),
 ]

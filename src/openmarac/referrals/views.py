@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
 from openmarac.actions.selectors import open_repeat_decisions
+from openmarac.actions import selectors as action_selectors
 from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
@@ -21,6 +22,8 @@ from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.records import selectors as record_selectors
 from openmarac.risk import definitions
+from openmarac.risk import display as risk_display
+from openmarac.risk import selectors as risk_selectors
 
 from . import forms as f
 from . import restriction, selectors, services, transfer, wizard
@@ -123,7 +126,7 @@ def _score_so_far(referral, page):
                 answers.update(form.answers())
                 if step.slug != page:
                     elsewhere.update(form.answers())
-    definition = services.checklist_definition(referral.marac)
+    definition = wizard.definition_for(referral)
     return {
         "score": definitions.score(definition, answers),
         "elsewhere": definitions.score(definition, elsewhere),
@@ -172,7 +175,14 @@ def referral_outcome(request, public_id):
     if referral.status == Referral.Status.DRAFT:
         return redirect("referrals:check", referral.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral, marac=referral.marac, summary="Outcome")
-    return render(request, "referrals/outcome.html", {"referral": referral, "concerns": referral.quality_concerns.all(), "today": timezone.localdate()})
+    context = {
+        "referral": referral,
+        "concerns": referral.quality_concerns.all(),
+        "can_reassess": referral.case_id is not None and policy.can_reassess_risk(request.user, referral.case),
+        "hearing": action_selectors.referrer_outcome(referral=referral),
+        "today": timezone.localdate(),
+    }
+    return render(request, "referrals/outcome.html", context)
 
 
 @login_required
@@ -205,10 +215,7 @@ def case(request, public_id):
     hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
     episodes = []
     for referral in selectors.case_referrals(case=case):
-        people = {
-            role: [(rp, present_person(rp.person, user=user, marac=marac, on=referral.referred_on)) for rp in selectors.people_of(referral, role)]
-            for role in ReferralPerson.Role.values
-        }
+        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on)
         assessment = next(iter(referral.risk_assessments.all()), None)
         episodes.append(
             {
@@ -226,9 +233,13 @@ def case(request, public_id):
                 else [],
             }
         )
+    risk_rows = risk_selectors.score_history(case=case)
     context = {
         "case": case,
         "episodes": episodes,
+        "risk_rows": risk_rows,
+        "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
+        "can_reassess": policy.can_reassess_risk(user, case),
         "can_decide": policy.can_decide_matches(user, marac),
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
@@ -241,6 +252,14 @@ def case(request, public_id):
         "open_decisions": open_repeat_decisions(case=case),
     }
     return render(request, "referrals/case.html", context)
+
+
+def _people_by_role(referral, *, user, marac, on=None):
+    """{role: [(referral person, what this user may see of them)]} for one referral."""
+    return {
+        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on)) for rp in selectors.people_of(referral, role)]
+        for role in ReferralPerson.Role.values
+    }
 
 
 def _yes_factors(assessment):
@@ -303,7 +322,11 @@ def idva_referral(request, pk):
             return redirect("referrals:idva-referral", item.pk)
     audit.record(action=audit.Action.VIEWED, request=request, obj=item, marac=marac)
     victim = present_person(item.referral.case.victim, user=request.user, marac=marac)
-    return render(request, "referrals/idva_referral.html", {"item": item, "victim": victim, "form": form, "now": timezone.now()})
+    context = {
+        "item": item, "victim": victim, "form": form, "now": timezone.now(),
+        "told_hearings": action_selectors.hearings_to_tell_victim(user=request.user, referral=item.referral),
+    }
+    return render(request, "referrals/idva_referral.html", context)
 
 
 @login_required
@@ -326,6 +349,36 @@ def children_prompt(request, pk):
         for rp in prompt.referral.people.filter(role=ReferralPerson.Role.CHILD).select_related("person")
     ]
     return render(request, "referrals/children_prompt.html", {"prompt": prompt, "children": children, "form": form})
+
+
+@login_required
+def agency_check(request, pk):
+    """The referring agency's Marac representative checks a referral, adds what is
+    missing and sends it on; the coordinator sees the result."""
+    check = selectors.agency_check_for(user=request.user, pk=pk)
+    if check is None:
+        not_found(request, "referrals.agencycheck", pk)
+    can_complete = check.is_open and policy.can_complete_agency_check(request.user, check)
+    if request.method == "POST" and not can_complete:
+        not_found(request, "referrals.agencycheck", pk)
+    form = f.AgencyCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agency_check_complete(by=request.user, check=check, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, "Sent on to the coordinator.")
+            return redirect("core:home")
+    audit.record(action=audit.Action.VIEWED, request=request, obj=check, marac=check.referral.marac)
+    referral = check.referral
+    context = {
+        "check": check,
+        "referral": referral,
+        "form": form if can_complete else None,
+        "people": _people_by_role(referral, user=request.user, marac=referral.marac),
+    }
+    return render(request, "referrals/agency_check.html", context)
 
 
 @login_required

@@ -23,10 +23,16 @@ class Step:
     title: str
 
 
+def definition_for(referral):
+    """The checklist this referrer completes: the Marac's choice for their agency's kind."""
+    agency = referral.referrer.agency if referral.referrer_id and referral.referrer.agency_id else None
+    return checklist_definition(referral.marac, agency_kind=agency.kind if agency else "")
+
+
 def steps_for(referral):
     """The pages of this referral, in order. The sharing page appears only when the
     victim has not consented."""
-    definition = checklist_definition(referral.marac)
+    definition = definition_for(referral)
     count = len(definition.questions)
     checklist_steps = []
     for page, start in enumerate(range(0, count, CHECKLIST_PAGE_SIZE), start=1):
@@ -67,7 +73,7 @@ def form_for(referral, slug, data=None, user=None):
     """The form of one page, bound to `data` or to what the draft holds."""
     if data is None:
         data = _data(referral, slug)
-    definition = checklist_definition(referral.marac)
+    definition = definition_for(referral)
     if slug == "referrer":
         initial = {}
         if user is not None:
@@ -217,6 +223,7 @@ def referral_data(referral):
         ),
         victim_under_16_reason=victim["under_16_reason"],
         referred_on=cleaned["referrer"]["referred_on"],
+        disclosed_on=reasons["disclosed_on"],
         referring_agency=referral.referrer.agency if referral.referrer else None,
         referrer_name=cleaned["referrer"]["referrer_name"],
         referrer_phone=cleaned["referrer"]["referrer_phone"],
@@ -257,6 +264,7 @@ def referral_data(referral):
     if "sharing" in cleaned:
         sharing = dict(cleaned["sharing"])
         sharing["client_notified"] = sharing["client_notified"] == "yes"
+        sharing["protocol_applies"] = sharing["protocol_applies"] == "yes"
         data.sharing = SharingDecisionData(**sharing)
     return data
 

@@ -7,7 +7,12 @@ class RiskAssessment(models.Model):
     each stores the definition (id and version) it was answered against."""
 
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="risk_assessments")
+    # Every checklist belongs to the case; the one made with a referral also names it,
+    # a re-assessment after a new incident names none.
+    case = models.ForeignKey("referrals.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="risk_assessments")
     referral = models.ForeignKey("referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="risk_assessments")
+    incident_on = models.DateField(null=True, blank=True, help_text="A re-assessment: the date of the new incident.")
+    incident_summary = models.TextField(blank=True, help_text="A re-assessment: what happened, and the source of the information.")
     definition_id = models.CharField(max_length=60)
     definition_version = models.CharField(max_length=20)
     answers = models.JSONField(default=dict)
@@ -19,6 +24,10 @@ class RiskAssessment(models.Model):
 
     class Meta:
         ordering = ["-completed_on", "-created_at"]
+
+    @property
+    def is_reassessment(self):
+        return self.referral_id is None
 
     def __str__(self):
         return f"{self.definition_id} {self.definition_version}: {self.score}"

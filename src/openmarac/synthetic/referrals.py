@@ -42,8 +42,10 @@ class ReferralGenerator:
         keys = [q.key for q in definition.questions]
         yes = set(self.rng.sample(keys, yes_count))
         answers = {}
+        # "Don't know" on the SafeLives checklist, "Not known" on the police DASH.
+        unknown = next((v for v in definition.answer_values if v not in {definition.scored_answer, "no"}), "no")
         for question in definition.questions:
-            answer = "yes" if question.key in yes else self.rng.choice(["no", "no", "dont_know"])
+            answer = "yes" if question.key in yes else self.rng.choice(["no", "no", unknown])
             entry = {"answer": answer}
             if answer == "yes" and question.sub_choices:
                 entry["sub_choices"] = [question.sub_choices.options[0].value]
@@ -52,7 +54,7 @@ class ReferralGenerator:
 
     def referral(self, *, marac, referring_agency, referred_on=None, children=None, consent=True, review_owner=None, victim=None, perpetrator=None):
         referred_on = referred_on or date.today() - timedelta(days=self.rng.randint(0, 20))
-        definition = checklist_definition(marac)
+        definition = checklist_definition(marac, agency_kind=referring_agency.kind if referring_agency else "")
         score = self.rng.choice([15, 16, 18, 20, 9, 12])
         pj = score < marac.visible_high_risk_threshold
         n_children = self.rng.choice([0, 1, 2, 3]) if children is None else children
@@ -96,15 +98,18 @@ class ReferralGenerator:
 
 def sharing_decision(*, referred_on, owner):
     return SharingDecisionData(
-        legal_grounds=["prevention_detection_of_crime", "vital_interests"],
-        pressing_need="Risk of serious harm: threats to kill and strangulation.",
-        risk_of_not_disclosing="Agencies could not act together to keep her safe.",
-        respective_risks="Disclosure risks her trust; not disclosing risks her life.",
-        interest_of_recipient="The Marac needs the information to plan her safety.",
-        public_interest="Preventing serious harm outweighs confidentiality here.",
-        human_rights="Articles 2 and 3 (life, freedom from inhuman treatment).",
-        duty_of_confidentiality="Overridden by the risk to life.",
-        consultations="Discussed with the team manager and the Idva service.",
+        legal_grounds=["prevention_detection_of_crime", "vital_interests", "right_to_life"],
+        who_at_risk="The client and her children.",
+        at_risk_from="Her ex-partner.",
+        risk_concerns="Threats to kill and strangulation; he knows where she lives.",
+        immediate_risks="He is due out on bail this week.",
+        assessed_risk="High: see the risk checklist.",
+        incident_details="Police called to the address after a 999 call; she had marks on her neck.",
+        incident_source="Police officer attending",
+        protocol_applies=False,
+        balancing=["pressing_need", "risk_of_not_disclosing", "human_rights", "duty_of_confidentiality"],
+        balancing_comments="The risk to her life outweighs the duty of confidentiality; sharing is limited to the Marac.",
+        internal_consultations="Discussed with the team manager and the Idva service.",
         client_notified=False,
         client_not_notified_reason="Telling her could alert the perpetrator.",
         review_on=referred_on + timedelta(days=28),

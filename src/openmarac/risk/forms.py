@@ -1,0 +1,32 @@
+"""The form for a new risk checklist after a new incident."""
+
+from django import forms
+from django.utils import timezone
+
+from openmarac.core.forms import GovukForm
+from openmarac.referrals.forms import ChecklistForm
+
+
+class IncidentForm(GovukForm):
+    incident_on = forms.DateField(
+        label="Date of the new incident",
+        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+        error_messages={"required": "Enter the date of the new incident", "invalid": "Enter the date of the new incident as a real date"},
+    )
+    incident_summary = forms.CharField(
+        label="What happened, and where the information came from",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Facts, not opinion. Say if the source is not the victim (for example a police officer).",
+        error_messages={"required": "Say what happened, and where the information came from"},
+    )
+
+    def clean_incident_on(self):
+        value = self.cleaned_data["incident_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date of the incident cannot be in the future")
+        return value
+
+
+def checklist_form(data, *, definition):
+    """Every question of the checklist on one page."""
+    return ChecklistForm(data, definition=definition, questions=definition.questions, abuser_name="the abuser", prefix="checklist")
