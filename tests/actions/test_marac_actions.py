@@ -110,3 +110,21 @@ def test_the_list_pages_and_its_query_count_does_not_grow(marac, staff, heard):
     large, response = _queries(client, url)
     assert large <= small
     assert "Showing 1 to 25 of 122 actions" in response.content.decode()
+
+
+def test_an_action_shared_with_several_agencies_is_listed_and_counted_once(marac, staff, heard):
+    """Shared actions are found through a subquery on the joint agencies, not a join,
+    so an action shared with several agencies appears once without a DISTINCT."""
+    hearing = heard(days_ago=20)
+    shared = services.action_add(
+        by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description="Joint safety plan", for_whom="victim",
+        due_on=timezone.localdate() - timedelta(days=2), joint_agencies=[staff["police_rep"].agency, staff["chair"].agency],
+    )
+    coordinator, police = staff["coordinator"], staff["police_rep"]
+    listed = selectors.marac_actions(user=coordinator, marac=marac, agency=police.agency)
+    assert list(listed) == [shared] and "DISTINCT" not in str(listed.query)
+    assert selectors.marac_action_counts(user=coordinator, marac=marac)["overdue"] == 1
+    assert selectors.open_by_agency(user=coordinator, marac=marac)[0]["open"] == 1
+    mine = selectors.actions_of_agency(user=police, marac=marac)
+    assert list(mine) == [shared] and "DISTINCT" not in str(mine.query)
+    assert selectors.action_for(user=police, pk=shared.pk) == shared

@@ -254,6 +254,16 @@ def _roles_by_marac(user):
     return by_marac
 
 
+def owned_or_shared_actions_q(agency_id):
+    """A filter on Action: the actions the agency owns or shares. Shared through a
+    subquery rather than a join, so no action is counted twice and no DISTINCT is
+    needed."""
+    from openmarac.actions.models import Action
+
+    shared = Action.joint_agencies.through.objects.filter(agency_id=agency_id).values("action_id")
+    return Q(owner_agency_id=agency_id) | Q(pk__in=shared)
+
+
 def visible_actions_q(user):
     """A filter on Action. Coordinator and chair: every action of their Marac. An
     agency (representative or Idva): the actions it owns or shares while the case is
@@ -265,7 +275,7 @@ def visible_actions_q(user):
         if roles & ALL_CASES_ROLES:
             allowed |= Q(case__marac_id=marac_id)
         elif roles & INVOLVED_AGENCY_ROLES and user.agency_id:
-            agency = Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id)
+            agency = owned_or_shared_actions_q(user.agency_id)
             allowed |= Q(case__marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
     return allowed & _not_restricted_q("case_id", user)
 

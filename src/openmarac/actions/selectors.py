@@ -65,22 +65,16 @@ def actions_of_agency(*, user, marac):
     if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR):
         return Action.objects.none()
     return (
-        Action.objects.filter(Q(owner_agency_id=user.agency_id) | Q(joint_agencies=user.agency_id), case__marac=marac)
+        Action.objects.filter(policy.owned_or_shared_actions_q(user.agency_id), case__marac=marac)
         .filter(policy.visible_actions_q(user))
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies", "children")
-        .distinct()
         .order_by("-status", "due_on")
     )
 
 
-def records_updates_open(*, user, marac):
-    """The cases on which the user's agency still has to update its own records."""
-    return actions_of_agency(user=user, marac=marac).filter(kind=ActionKind.UPDATE_RECORDS, status=Action.Status.OPEN)
-
-
 def action_for(*, user, pk):
-    return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").distinct().first()
+    return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").first()
 
 
 def _overdue(marac, today=None):
@@ -116,7 +110,7 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     today = today or timezone.localdate()
     actions = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS[view][1](today))
     if agency is not None:
-        actions = actions.filter(Q(owner_agency=agency) | Q(joint_agencies=agency))
+        actions = actions.filter(policy.owned_or_shared_actions_q(agency.pk))
     if meeting is not None:
         actions = actions.filter(hearing__item__meeting=meeting)
     if status:
@@ -126,7 +120,7 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
-    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies", "children").distinct().order_by(*order)
+    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies", "children").order_by(*order)
 
 
 def marac_action_counts(*, user, marac, today=None):
@@ -135,7 +129,7 @@ def marac_action_counts(*, user, marac, today=None):
         return {}
     today = today or timezone.localdate()
     base = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
-    return base.aggregate(**{name: Count("id", filter=rule(today), distinct=True) for name, (_, rule) in MARAC_ACTION_VIEWS.items()})
+    return base.aggregate(**{name: Count("id", filter=rule(today)) for name, (_, rule) in MARAC_ACTION_VIEWS.items()})
 
 
 def action_filter_choices(*, marac, since_days=730):
@@ -161,7 +155,7 @@ def open_by_agency(*, user, marac, today=None):
     return list(
         Action.objects.filter(policy.visible_actions_q(user), case__marac=marac, status=Action.Status.OPEN)
         .values("owner_agency", "owner_agency__name")
-        .annotate(open=Count("id", distinct=True), overdue=Count("id", filter=Q(due_on__lt=today), distinct=True))
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
         .order_by("-overdue", "owner_agency__name")
     )
 
@@ -234,7 +228,6 @@ def flags_overview(*, user, marac, today=None):
         Action.objects.filter(policy.visible_actions_q(user), case__marac=marac, kind=ActionKind.FLAG, flag_expires_on__isnull=False)
         .exclude(status=Action.Status.TRANSFERRED)
         .select_related("owner_agency", "case", "flag_removed_by")
-        .distinct()
     )
     waiting = base.filter(flag_removed_at__isnull=True)
     return {

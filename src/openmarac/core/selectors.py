@@ -199,7 +199,16 @@ def _agency_work(user, marac, panel):
             )
     today = timezone.localdate()
     # Records updates stay on the page until ticked, whatever their due date.
-    records = action_selectors.records_updates_open(user=user, marac=marac).aggregate(n=Count("id"), late=Count("id", filter=Q(due_on__lt=today)))
+    # One query counts both: the records updates and the agency's other open actions.
+    records_update = Q(kind=ActionKind.UPDATE_RECORDS)
+    counts = (
+        action_selectors.actions_of_agency(user=user, marac=marac)
+        .filter(status="open")
+        .aggregate(records_n=Count("id", filter=records_update), records_late=Count("id", filter=records_update & Q(due_on__lt=today)),
+                   n=Count("id", filter=~records_update), late=Count("id", filter=~records_update & Q(due_on__lt=today)),
+                   soon=Count("id", filter=~records_update & Q(due_on__gte=today, due_on__lte=today + timezone.timedelta(days=7))))
+    )
+    records = {"n": counts["records_n"], "late": counts["records_late"]}
     if records["n"]:
         panel.attention.append(
             Attention(
@@ -208,13 +217,7 @@ def _agency_work(user, marac, panel):
                 urgent=bool(records["late"]),
             )
         )
-    actions = (
-        action_selectors.actions_of_agency(user=user, marac=marac)
-        .filter(status="open")
-        .exclude(kind=ActionKind.UPDATE_RECORDS)
-        .aggregate(n=Count("id", distinct=True), late=Count("id", filter=Q(due_on__lt=today), distinct=True),
-                   soon=Count("id", filter=Q(due_on__gte=today, due_on__lte=today + timezone.timedelta(days=7)), distinct=True))
-    )
+    actions = counts
     if actions["late"]:
         panel.attention.append(
             Attention(f"{actions['late']} overdue action{'s' if actions['late'] > 1 else ''} of your agency: report progress", reverse("actions:mine", args=[marac.slug]), urgent=True)

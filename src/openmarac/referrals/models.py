@@ -318,6 +318,11 @@ class SharingDecision(models.Model):
     manager_signed_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # The home page's "reviews due" starts from the owner's open reviews, not from
+        # every referral of the Marac.
+        indexes = [models.Index(fields=["review_owner", "reviewed_at", "review_on"], name="sharing_review_due_idx")]
+
     @property
     def legal_ground_labels(self):
         labels = dict(LegalGround.choices)
