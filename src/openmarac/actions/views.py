@@ -48,7 +48,6 @@ from .forms import (
     RiskForm,
     VictimToldForm,
 )
-from .language import nudges_for
 from .models import Action, ActionKind, ActionProposal
 from .prompts import plan_prompts
 
