@@ -179,7 +179,7 @@ def _build_world():
         action_services.hearing_save(
             by=coordinator, hearing=earlier_hearing, version=earlier_hearing.version, referrer_summary="Housing will offer a transfer"
         )
-        action_services.hearing_close(by=coordinator, hearing=earlier_hearing, reason="The Idva was on leave")
+        action_services.hearing_close(by=coordinator, hearing=earlier_hearing, reason="The Idva was on leave", children_reason="Confirmed after the meeting")
         meeting_services.research_reminders_send(today=timezone.localtime(meeting.research_deadline).date())
         action_services.action_reminders_send(today=action.due_on + timedelta(days=1))
         # A flag, reminded on its last day; housing's research handed to its key worker.

@@ -236,7 +236,7 @@ def _build_world():
     # A case heard and closed at the meeting: the Idva records telling the victim.
     closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=7).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
     closed_item = meeting_services.referral_list(by=users["coordinator"], referral=closed, meeting=meeting)
-    action_services.hearing_close(by=users["coordinator"], hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
+    action_services.hearing_close(by=users["coordinator"], hearing=action_services.hearing_for(closed_item), reason="Idva on leave", children_reason="Confirmed after the meeting")
     pending = transfer.transfer_request(by=users["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved")
     # Housing hands the listed case's research to its referrer, the key worker.
     delegation = meeting_services.research_delegate(by=users["representative"], meeting=meeting, referral=listed, delegate=referrer)

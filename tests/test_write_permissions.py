@@ -520,7 +520,7 @@ def _build_world():
     # A case heard and closed at the meeting: the Idva records telling the victim.
     closed = referral_services.referral_record(marac=marac, data=ReferralGenerator(seed=8).referral(marac=marac, referring_agency=referrer.agency), by=referrer)
     closed_item = meeting_services.referral_list(by=coordinator, referral=closed, meeting=meeting)
-    action_services.hearing_close(by=coordinator, hearing=action_services.hearing_for(closed_item), reason="Idva on leave")
+    action_services.hearing_close(by=coordinator, hearing=action_services.hearing_for(closed_item), reason="Idva on leave", children_reason="Confirmed after the meeting")
     pending = transfer.transfer_request(by=coordinator, case=referral.case, to_marac=other_marac, reason="Moved")
     # A case restricted by another coordinator, naming nobody else, and a chair's
     # break-glass use of it awaiting review.

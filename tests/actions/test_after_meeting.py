@@ -79,7 +79,7 @@ def test_the_referrer_is_told_when_listed_and_when_heard_with_no_personal_data(d
     )
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="The Idva is on leave")
+        services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="The Idva is on leave", children_reason="Confirmed after the meeting")
     (heard_message,) = [m for m in mail.outbox if referrer.email in m.to]
     assert "heard" in heard_message.subject
     for message in (listed, heard_message):
@@ -168,7 +168,7 @@ def test_the_idva_records_telling_the_victim_or_why_not(staff, heard):
     idva = staff["idva"]
     with pytest.raises(ValidationError):
         services.victim_told_record(by=idva, hearing=hearing, told=True, told_on=timezone.localdate())  # not closed yet
-    services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="Idva on leave")
+    services.hearing_close(by=staff["coordinator"], hearing=hearing, reason="Idva on leave", children_reason="Confirmed after the meeting")
     with pytest.raises(ValidationError) as error:
         services.victim_told_record(by=idva, hearing=hearing, told=False, not_told_reason=" ")
     assert "not_told_reason" in error.value.message_dict

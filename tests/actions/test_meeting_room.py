@@ -276,7 +276,7 @@ def test_a_repeat_alert_gets_a_decision_shown_until_done_and_counted(client, mar
     assert "decide a different approach" not in page
     case_page = client.get(reverse("referrals:case", args=[hearing.item.referral.case.public_id])).content.decode()
     assert "Repeat-alert decision, not yet done" in case_page and "Record it as done" not in case_page
-    services.hearing_close(by=chair, hearing=type(hearing).objects.get(pk=hearing.pk), reason="Idva away")
+    services.hearing_close(by=chair, hearing=type(hearing).objects.get(pk=hearing.pk), reason="Idva away", children_reason="Confirmed after the meeting")
     period = figures.Period(day - timedelta(days=30), day + timedelta(days=1))
     outcomes = figures.outcomes(marac=marac, period=period)
     assert (outcomes.alert_cases, outcomes.alert_decided, outcomes.alert_decisions_done) == (1, 1, 0)

@@ -93,7 +93,7 @@ def test_the_plan_cannot_close_with_a_proposal_undecided(staff, round_case):
     _propose(staff, round_case)
     services.plan_confirm_safe(by=staff["idva"], hearing=round_case)
     with pytest.raises(ValidationError) as error:
-        services.hearing_close(by=staff["chair"], hearing=round_case)
+        services.hearing_close(by=staff["chair"], hearing=round_case, children_reason="Confirmed after the meeting")
     assert "proposed" in str(error.value)
 
 

@@ -92,10 +92,10 @@ def test_reporting_needs_a_date_or_a_reason_and_is_tracked(staff, heard):
 def test_closing_without_the_idva_needs_a_reason_and_records_the_hearing(staff, heard):
     hearing = heard()
     with pytest.raises(ValidationError):
-        services.hearing_close(by=staff["chair"], hearing=hearing)
+        services.hearing_close(by=staff["chair"], hearing=hearing, children_reason="Confirmed after the meeting")
     services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
     services.hearing_children_confirm(by=staff["chair"], hearing=hearing, confirmed=True)
-    services.hearing_close(by=staff["chair"], hearing=hearing)
+    services.hearing_close(by=staff["chair"], hearing=hearing, children_reason="Confirmed after the meeting")
     referral = hearing.item.referral
     referral.refresh_from_db()
     assert referral.status == Referral.Status.HEARD and referral.case.last_heard_on == referral.heard_on
@@ -177,7 +177,7 @@ def test_a_case_twelve_months_after_its_hearing_is_listed_for_review(marac, staf
 
     hearing = heard(days_ago=360, children=0)
     services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
-    services.hearing_close(by=staff["chair"], hearing=hearing)
+    services.hearing_close(by=staff["chair"], hearing=hearing, children_reason="Confirmed after the meeting")
     case = hearing.item.referral.case
     assert case in meeting_selectors.anniversaries_due(user=staff["coordinator"], marac=marac)
     item = meeting_services.case_anniversary_list(by=staff["coordinator"], case=case)

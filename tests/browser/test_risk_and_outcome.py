@@ -93,7 +93,7 @@ def test_the_referrer_is_told_of_the_hearing_and_reads_the_outcome_for_them(new_
         for_whom="victim", due_on=timezone.localdate() + timedelta(days=7),
     )
     mail.outbox.clear()
-    action_services.hearing_close(by=coordinator, hearing=hearing, reason="The Idva was on leave")
+    action_services.hearing_close(by=coordinator, hearing=hearing, reason="The Idva was on leave", children_reason="Confirmed after the meeting")
     (heard,) = [m for m in mail.outbox if m.to == [users["referrer"].email]]
     assert referral.case.victim.family_name not in heard.body and "management transfer" not in heard.body
     link = re.search(r"http://[^/]+(/referrals/[^\s]+)", heard.body).group(1)

@@ -102,7 +102,7 @@ def test_register_hearing_closing_and_minutes_wait_for_the_day(guarded, people, 
     with pytest.raises(ValidationError, match="record the cases"):
         action_services.hearing_save(by=chair, hearing=hearing, version=hearing.version, minutes="Heard early")
     with pytest.raises(ValidationError, match="close cases"):
-        action_services.hearing_close(by=chair, hearing=hearing, reason="Idva away")
+        action_services.hearing_close(by=chair, hearing=hearing, reason="Idva away", children_reason="Confirmed after the meeting")
     with pytest.raises(ValidationError, match="publish the minutes"):
         action_services.minutes_publish(by=people["coordinator"], meeting=meeting)
     hearing.refresh_from_db()
@@ -113,7 +113,7 @@ def test_register_hearing_closing_and_minutes_wait_for_the_day(guarded, people, 
     with freeze_time(meeting.starts_at):
         services.attendance_save(by=chair, meeting=meeting, rows=[{"agency": people["police_rep"].agency_id, "status": "present"}])
         hearing = action_services.hearing_save(by=chair, hearing=hearing, version=hearing.version, minutes="Heard")
-        action_services.hearing_close(by=chair, hearing=hearing, reason="Idva away")
+        action_services.hearing_close(by=chair, hearing=hearing, reason="Idva away", children_reason="Confirmed after the meeting")
         action_services.minutes_publish(by=people["coordinator"], meeting=meeting)
     assert meeting.minutes_published_at is not None
 
@@ -128,7 +128,7 @@ def test_a_recorded_override_lets_the_meeting_run_early(guarded, people, listed,
     hearing = action_services.hearing_for(listed)
     services.attendance_save(by=people["chair"], meeting=meeting, rows=[{"agency": people["police_rep"].agency_id, "status": "present"}])
     hearing = action_services.hearing_save(by=people["chair"], hearing=hearing, version=hearing.version, minutes="Heard early")
-    action_services.hearing_close(by=people["chair"], hearing=hearing, reason="Idva away")
+    action_services.hearing_close(by=people["chair"], hearing=hearing, reason="Idva away", children_reason="Confirmed after the meeting")
     action_services.minutes_publish(by=people["coordinator"], meeting=meeting)
     assert meeting.minutes_published_at is not None
 

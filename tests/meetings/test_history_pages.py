@@ -59,7 +59,7 @@ def _heard(marac, staff, generator, *, days_ago):
     item = services.referral_list(by=staff["coordinator"], referral=referral, meeting=meeting)
     hearing = action_services.hearing_for(item)
     action_services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
-    action_services.hearing_close(by=staff["chair"], hearing=hearing)
+    action_services.hearing_close(by=staff["chair"], hearing=hearing, children_reason="Confirmed after the meeting")
     return referral.case
 
 
@@ -86,7 +86,7 @@ def test_a_case_is_not_offered_again_after_its_review(marac, staff, generator):
     item.meeting.save()
     hearing = action_services.hearing_for(item)
     action_services.plan_confirm_safe(by=staff["idva"], hearing=hearing)
-    action_services.hearing_close(by=staff["chair"], hearing=hearing)
+    action_services.hearing_close(by=staff["chair"], hearing=hearing, children_reason="Confirmed after the meeting")
     later = timezone.localdate() + timedelta(days=363)
     assert case not in selectors.anniversaries_due(user=staff["coordinator"], marac=marac, today=later)
 
