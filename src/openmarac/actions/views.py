@@ -301,7 +301,10 @@ def _hearing_post(request, action, hearing, hearing_form, risk_form, action_form
             messages.success(request, "You have confirmed the plan is as safe as possible for the victim.")
             return True
         if action == "close" and close_form.is_valid():
-            services.hearing_close(by=by, hearing=hearing, request=request, reason=close_form.cleaned_data["reason"])
+            services.hearing_close(
+                by=by, hearing=hearing, request=request,
+                reason=close_form.cleaned_data.get("reason", ""), children_reason=close_form.cleaned_data.get("children_reason", ""),
+            )
             messages.success(request, "Case closed for this meeting.")
             return True
     except ValidationError as error:

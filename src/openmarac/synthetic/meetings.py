@@ -88,6 +88,8 @@ def demo_meetings(*, marac, seed=2027):
             )
     if idva:
         action_services.plan_confirm_safe(by=idva, hearing=hearing)
+    # The chair confirms the children and their dates of birth before closing (seed 003).
+    action_services.hearing_children_confirm(by=chair, hearing=hearing, confirmed=True)
     action_services.hearing_close(by=chair, hearing=hearing)
     Meeting.objects.filter(pk=meeting.pk).update(minutes_published_at=held_on + timedelta(days=1))
     # One current referral goes on the next meeting's agenda, so the chair's home page
