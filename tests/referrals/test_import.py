@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person
-from openmarac.referrals import importer, services
+from openmarac.referrals import bulk, importer, services
 from openmarac.referrals.models import Case, MatchCandidate, Referral, ReferralPerson, SharingDecision
 from openmarac.risk.models import RiskAssessment
 
@@ -219,14 +218,15 @@ def test_the_example_in_the_documentation_imports(tmp_path, marac, intake):
 
 
 def test_a_problem_found_only_when_recording_rolls_everything_back(tmp_path, marac, intake, rows, monkeypatch):
-    record = services.referral_record
+    check = services.referral_problems
 
     def refuse_the_second(*, data, **kwargs):
         if data.source_key == "POL-2":
-            raise ValidationError({"referred_on": "The referral date cannot be in the future"})
-        return record(data=data, **kwargs)
+            return {"referred_on": "The referral date cannot be in the future"}
+        return check(data=data, **kwargs)
 
-    monkeypatch.setattr(services, "referral_record", refuse_the_second)
+    # The check made again while recording (the day may have changed since parsing).
+    monkeypatch.setattr(bulk, "referral_problems", refuse_the_second)
     report = _import(tmp_path, rows, intake, marac)
     assert report.created == 0
     assert [(reject.line, reject.reason) for reject in report.rejects] == [(3, "The referral date cannot be in the future")]

@@ -25,7 +25,7 @@ from openmarac.audit import services as audit
 from openmarac.people.models import YesNoUnknown
 from openmarac.people.services import PersonData
 
-from . import services
+from . import bulk, services
 from .models import LegalGround, Referral
 from .services import LinkedPerson, ReferralData, SharingDecisionData
 
@@ -410,26 +410,22 @@ def _sharing(row, by):
 
 def import_file(path, *, marac, by, partial=False, progress=None):
     """Import a file. Without `partial`, nothing is written unless every row is good;
-    with it, the good rows are written and the rest come back as rejects. `progress`
-    wraps the rows being recorded (a progress bar). Notifications are not sent:
-    imported history is not news to anyone."""
+    with it, the good rows are written and the rest come back as rejects. `progress(n)`
+    is told how many rows each batch recorded (a progress bar). Notifications are not
+    sent: imported history is not news to anyone. Rows are written in batches
+    (`bulk.record_referrals`), as `services.referral_record` writes them one by one."""
     parsed = parse(path, marac=marac, by=by)
     report = ImportReport(created=0, already_imported=parsed.already_imported, rejects=list(parsed.rejects), columns=parsed.columns)
     if report.rejects and not partial:
         return report
-    rows = progress(parsed.rows) if progress else parsed.rows
     # One transaction: an interrupted import writes nothing, so it can simply be re-run.
     with transaction.atomic():
-        for line, data in rows:
-            try:
-                # by=None: the importer did not make the referral, and must not become
-                # its referrer (who follows it); the file's referrer_name says who did.
-                services.referral_record(marac=marac, data=data, by=None, recorded_by=by, notify_agencies=False)
-            except ValidationError as error:
-                # referral_record checks again; the day may have changed since parsing.
-                report.rejects.append(Reject(line, data.source_key, "; ".join(error.messages), parsed.originals[line]))
-            else:
-                report.created += 1
+        # by=None: the importer did not make the referrals, and must not become their
+        # referrer (who follows them); the file's referrer_name says who did.
+        created, refused = bulk.record_referrals(marac=marac, rows=parsed.rows, recorded_by=by, progress=progress)
+        report.created = created
+        # referral_problems is checked again while recording; the day may have changed since parsing.
+        report.rejects += [Reject(line, key, "; ".join(problems), parsed.originals[line]) for line, key, problems in refused]
         if report.rejects and not partial:
             transaction.set_rollback(True)
             report.created = 0
