@@ -15,13 +15,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Marac
 from openmarac.audit import services as audit
 from openmarac.people import matching
 from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
-from openmarac.people.services import _WITH_FACTS, PersonData, facts_for
+from openmarac.people.services import PersonData
 from openmarac.risk.models import RiskAssessment
 
 from . import services
@@ -49,11 +50,11 @@ class PeopleIndex:
 
     def __init__(self, marac):
         self.by_key = defaultdict(set)
-        self.facts = {}
         self.canonical = {}
-        for person in Person.objects.filter(marac=marac).prefetch_related(*_WITH_FACTS).iterator(chunk_size=2000):
-            self.facts[person.pk] = facts_for(person)
-            self.canonical[person.pk] = person.canonical_id
+        people = Person.objects.filter(marac=marac)
+        self.facts = facts_of(people)
+        for person_id, same_as_id in people.values_list("pk", "same_as_id").iterator(chunk_size=10_000):
+            self.canonical[person_id] = same_as_id or person_id
         for person_id, key in PersonMatchKey.objects.filter(marac=marac).values_list("person_id", "key").iterator(chunk_size=10_000):
             self.by_key[key].add(person_id)
 
@@ -79,6 +80,25 @@ class PeopleIndex:
                 best[canonical] = (candidate_id, match)
         ranked = sorted(best.values(), key=lambda pair: -pair[1].score)[:CANDIDATE_LIMIT]
         return [(self.canonical[candidate_id], match) for candidate_id, match in ranked]
+
+
+def facts_of(people):
+    """{person id: PersonFacts} for a queryset of people, as `facts_for` reads them, in
+    four plain queries (no model instances: an index may hold a whole Marac)."""
+    names, dobs, phones, postcodes = {}, {}, defaultdict(list), defaultdict(list)
+    for pk, given, family, dob in people.values_list("pk", "given_name", "family_name", "date_of_birth").iterator(chunk_size=10_000):
+        names[pk] = [(given, family)]
+        dobs[pk] = dob
+    for pk, given, family in Alias.objects.filter(person__in=people).order_by("id").values_list("person_id", "given_name", "family_name"):
+        names[pk].append((given, family))
+    for pk, number in Phone.objects.filter(person__in=people).order_by("id").values_list("person_id", "number"):
+        phones[pk].append(number)
+    for pk, postcode in Address.objects.filter(person__in=people).exclude(postcode="").order_by("id").values_list("person_id", "postcode"):
+        postcodes[pk].append(postcode)
+    return {
+        pk: matching.PersonFacts(names=tuple(person_names), date_of_birth=dobs[pk], phones=tuple(phones[pk]), postcodes=tuple(postcodes[pk]))
+        for pk, person_names in names.items()
+    }
 
 
 def _facts(data: PersonData):
@@ -206,11 +226,11 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
             facts = _facts(data)
             keys = matching.blocking_keys(facts)
             keys_of[person.pk] = (facts, keys)
-            keys_rows += [PersonMatchKey(person=person, marac_id=marac.pk, key=key) for key in keys]
+            keys_rows += [(person.pk, marac.pk, key) for key in keys]
     Alias.objects.bulk_create(aliases)
     Address.objects.bulk_create(addresses)
     Phone.objects.bulk_create(phones)
-    PersonMatchKey.objects.bulk_create(keys_rows)
+    _insert(PersonMatchKey, ["person_id", "marac_id", "key"], keys_rows)
 
     # Cases, with references issued in a block per year.
     by_year = defaultdict(list)
@@ -288,6 +308,20 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
     ])
 
 
+def _insert(model, columns, rows):
+    """Plain rows into a table with no model instances: PostgreSQL's COPY, elsewhere
+    executemany. For the largest table of a batch (about eight match keys a person)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+
+
 def _referral(marac, data, case, now):
     score = services._score(marac, data)
     criteria = services._criteria(marac, data, score)
@@ -315,19 +349,20 @@ def _referral(marac, data, case, now):
 
 def _elsewhere(marac, pending, keys_of, index):
     """OtherMaracMatch rows, as people.services.likely_matches_elsewhere finds them: one
-    query for the batch's keys in other Maracs, then the hits scored."""
-    all_keys = set().union(*(keys_of[person.pk][1] for _, person, _ in pending)) if pending else set()
+    query for the keys other Maracs share with the batch's people (read back from the
+    table they were just written to, so no long list of keys is sent), then the hits
+    scored."""
+    if not pending:
+        return []
+    ids = [person.pk for _, person, _ in pending]
+    batch_keys = PersonMatchKey.objects.filter(marac_id=marac.pk, person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
+    shared = PersonMatchKey.objects.filter(key__in=batch_keys).exclude(marac_id=marac.pk)
     hits = defaultdict(set)  # key -> {(person id, marac id)}
-    for key, person_id, marac_id in PersonMatchKey.objects.filter(key__in=all_keys).exclude(marac_id=marac.pk).values_list(
-        "key", "person_id", "marac_id"
-    ):
+    for key, person_id, marac_id in shared.values_list("key", "person_id", "marac_id"):
         hits[key].add((person_id, marac_id))
     if not hits:
         return []
-    others = {
-        person.pk: facts_for(person)
-        for person in Person.objects.filter(pk__in={pid for found in hits.values() for pid, _ in found}).prefetch_related(*_WITH_FACTS)
-    }
+    others = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
     rows = set()
     for referral, person, role in pending:
         by_marac = defaultdict(set)
@@ -335,7 +370,7 @@ def _elsewhere(marac, pending, keys_of, index):
             for other_id, marac_id in hits.get(key, ()):
                 by_marac[marac_id].add(other_id)
         query = index.facts[person.pk]
-        for marac_id, ids in by_marac.items():
-            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in ids):
+        for marac_id, other_ids in by_marac.items():
+            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids):
                 rows.add((referral, marac_id, role))
     return [OtherMaracMatch(referral=referral, other_marac_id=marac_id, role=role) for referral, marac_id, role in rows]
