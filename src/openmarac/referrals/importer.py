@@ -65,6 +65,22 @@ _COLUMN_HINTS = {
 }
 
 
+# The columns each of `referral_problems`' checks reads, by the first word of the
+# check's key ("child_2" reads "children").
+_CHECK_COLUMNS = {
+    "referred": {"referred_on"},
+    "victim": {"victim_date_of_birth", "victim_under_16_reason"},
+    "perpetrator": {"perpetrator_date_of_birth", "perpetrator2_date_of_birth"},
+    "heard": {"heard_on", "referred_on"},
+    "child": {"children"},
+    "professional": {"professional_judgement"},
+    "checklist": {"checklist_yes"},
+    "criteria": {"checklist_score", "checklist_yes", "professional_judgement", "police_incidents_last_12_months", "repeat_declared"},
+    "sharing": {"consent_given", "sharing_legal_grounds", "sharing_review_on", "sharing_caseworker", "sharing_manager",
+                "sharing_signed_on"},
+}
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read (not CSV, not UTF-8, a bad header)."""
 
@@ -193,13 +209,18 @@ class _Row:
     def __init__(self, values):
         self.values = values
         self.problems = []
+        self.columns_with_problems = set()
+
+    def problem(self, column, message):
+        self.problems.append(message)
+        self.columns_with_problems.add(column)
 
     def text(self, column, *, required=False, max_length=None):
         value = (self.values.get(column) or "").strip()
         if required and not value:
-            self.problems.append(f"{column} is required")
+            self.problem(column, f"{column} is required")
         elif max_length and len(value) > max_length:
-            self.problems.append(f"{column} is longer than {max_length} characters")
+            self.problem(column, f"{column} is longer than {max_length} characters")
         return value
 
     def choice(self, column, allowed, *, blank=None, required=False):
@@ -208,7 +229,7 @@ class _Row:
             return blank
         if value.lower() in allowed:
             return allowed[value.lower()]
-        self.problems.append(f"{column}: “{value}” is not one of {', '.join(allowed)}")
+        self.problem(column, f"{column}: “{value}” is not one of {', '.join(allowed)}")
         return blank
 
     def date(self, column, *, required=False, not_future=False):
@@ -217,9 +238,9 @@ class _Row:
             return None
         parsed = _date(value)
         if parsed is None:
-            self.problems.append(f"{column}: “{value}” is not a date in the form YYYY-MM-DD")
+            self.problem(column, f"{column}: “{value}” is not a date in the form YYYY-MM-DD")
         elif not_future and parsed > timezone.localdate():
-            self.problems.append(f"{column} cannot be in the future")
+            self.problem(column, f"{column} cannot be in the future")
         return parsed
 
     def integer(self, column, *, low, high):
@@ -228,7 +249,7 @@ class _Row:
             return None
         if value.isdigit() and low <= int(value) <= high:
             return int(value)
-        self.problems.append(f"{column}: “{value}” is not a whole number from {low} to {high}")
+        self.problem(column, f"{column}: “{value}” is not a whole number from {low} to {high}")
         return None
 
     def items(self, column):
@@ -255,7 +276,7 @@ def _referral(row, *, marac, definition, agencies, by):
         try:
             validate_email(referrer_email)
         except ValidationError:
-            row.problems.append(f"referrer_email: “{referrer_email}” is not an email address")
+            row.problem("referrer_email", f"referrer_email: “{referrer_email}” is not an email address")
     consent = row.choice("consent_given", _YES_NO)
     data = ReferralData(
         source_key=row.text("referral_id", max_length=200),
@@ -282,11 +303,15 @@ def _referral(row, *, marac, definition, agencies, by):
     )
     data.checklist_score, data.checklist_answers = _checklist(row, definition)
     if data.heard_on and referred_on and data.heard_on < referred_on:
-        row.problems.append("heard_on is before referred_on: a case is heard after it is referred")
-    if row.problems:
-        return data, row.problems
-    problems = services.referral_problems(marac=marac, data=data)
-    return data, [f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in problems.items()]
+        row.problem("heard_on", "heard_on is before referred_on: a case is heard after it is referred")
+    # The checks the web form makes too, on what could be read, so that every problem
+    # of the row is reported at once; a check is left out when a column it reads could
+    # not be read (that column's own problem says so). They all need the referral date.
+    checks = services.referral_problems(marac=marac, data=data) if referred_on else {}
+    checks = {key: message for key, message in checks.items() if not _CHECK_COLUMNS[key.split("_")[0]] & row.columns_with_problems}
+    return data, row.problems + [
+        f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in checks.items()
+    ]
 
 
 def _names(row, prefix):
@@ -299,7 +324,7 @@ def _names(row, prefix):
         *given_words, family_word = alias.split()
         aliases.append((" ".join(given_words), family_word))
     if any(len(name) > 100 for alias in aliases for name in alias):
-        row.problems.append(f"{prefix}_aliases: a name is longer than 100 characters")
+        row.problem(f"{prefix}_aliases", f"{prefix}_aliases: a name is longer than 100 characters")
     return given, family, aliases
 
 
@@ -347,10 +372,10 @@ def _children(row):
         date_of_birth = _date(born)
         given, family = " ".join(names[:-1]), names[-1] if names else ""
         if not given or date_of_birth is None:
-            row.problems.append(f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD")
+            row.problem("children", f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD")
             continue
         if len(given) > 100 or len(family) > 100:
-            row.problems.append(f"children: child {number}’s name is longer than 100 characters")
+            row.problem("children", f"children: child {number}’s name is longer than 100 characters")
             continue
         person = PersonData(given_name=given, family_name=family, date_of_birth=date_of_birth)
         children.append(LinkedPerson(person, relationship_to_victim="Child"))
@@ -366,12 +391,13 @@ def _checklist(row, definition):
     if not yes:
         return score, None
     if row.text("checklist_score"):
-        row.problems.append("give checklist_score or checklist_yes, not both")
+        row.problem("checklist_score", "give checklist_score or checklist_yes, not both")
         return None, None
     numbers = {question.number: question.key for question in definition.questions}
     not_questions = [item for item in yes if not (item.isdigit() and int(item) in numbers)]
     if not_questions:
-        row.problems.append(
+        row.problem(
+            "checklist_yes",
             f"checklist_yes: {', '.join(not_questions)} not question numbers of the {definition.name} (1 to {definition.max_score})"
         )
         return None, None
@@ -384,7 +410,8 @@ def _sharing(row, by):
     """The information sharing without consent record a "no" to consent needs."""
     missing = [column for column in _SHARING_COLUMNS if not row.text(column)]
     if missing:
-        row.problems.append(
+        row.problem(
+            "consent_given",
             "consent_given is no, so the information sharing without consent record is needed: "
             f"fill in {', '.join(missing)}"
         )
@@ -392,7 +419,7 @@ def _sharing(row, by):
     grounds = row.items("sharing_legal_grounds")
     unknown = [ground for ground in grounds if ground not in LegalGround.values]
     if unknown:
-        row.problems.append(f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")
+        row.problem("sharing_legal_grounds", f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")
     signed_on = row.date("sharing_signed_on", not_future=True)
     return SharingDecisionData(
         legal_grounds=grounds,
