@@ -32,7 +32,9 @@ def case_referrals(*, case):
     """The case's episodes, oldest first, with everything the case page shows."""
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
-        .select_related("referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision")
+        .select_related(
+            "referring_agency", "referrer", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision"
+        )
         .prefetch_related(
             Prefetch("people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*_PERSON_DETAIL)),
             "risk_assessments",
