@@ -418,20 +418,34 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
 def agencies_missing_research(meeting):
     """Agencies of the Marac with a representative or an Idva that have not returned
     research for every case on the list (the Idva service owes research like any agency)."""
-    case_count = meeting.items.count()
+    return agencies_missing_research_by_meeting([meeting])[meeting.pk]
+
+
+def agencies_missing_research_by_meeting(meetings):
+    """{meeting id: agencies missing research} for meetings of one Marac, in four
+    queries however many meetings there are."""
+    meetings = list(meetings)
+    if not meetings:
+        return {}
+    marac = meetings[0].marac
+    case_counts = dict(
+        AgendaItem.objects.filter(meeting__in=meetings).values("meeting").annotate(n=Count("pk")).values_list("meeting", "n")
+    )
     returned = (
-        ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
-        .values("agency")
+        ResearchReturn.objects.filter(meeting__in=meetings, returned_at__isnull=False)
+        .values("meeting", "agency")
         .annotate(n=Count("referral", distinct=True))
     )
-    complete = {row["agency"] for row in returned if row["n"] >= case_count}
+    complete = {(row["meeting"], row["agency"]) for row in returned if row["n"] >= case_counts.get(row["meeting"], 0)}
     represented = Membership.objects.filter(
-        marac=meeting.marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True
+        marac=marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True
     ).values(
         "user__agency"
     )
-    links = meeting.marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency")
-    return [link.agency for link in links if link.agency_id not in complete]
+    links = list(marac.agency_links.filter(is_active=True, agency__in=represented).select_related("agency"))
+    return {
+        meeting.pk: [link.agency for link in links if (meeting.pk, link.agency_id) not in complete] for meeting in meetings
+    }
 
 
 def research_reminders_send(*, today=None):
