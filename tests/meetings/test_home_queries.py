@@ -1,6 +1,6 @@
-"""The coordinator's home page tells of research missing for each published meeting in
-a fixed number of queries, however many meetings are published (benchmark 2 of
-docs/performance.md found four queries a meeting)."""
+"""Home pages tell of research missing for each published meeting in a fixed number of
+queries, however many meetings are published (benchmark 2 of docs/performance.md found
+three or four queries a meeting, for the coordinator and for agencies)."""
 
 from django.db import connection
 from django.test import Client
@@ -38,4 +38,16 @@ def test_missing_research_costs_the_same_queries_for_one_meeting_or_three(marac,
     _published_meeting(marac, people, refer, 28)
     three, page = _home_queries(coordinator)
     assert page.count("not returned all research") == 3
+    assert three == one
+
+
+def test_research_to_return_costs_the_same_queries_for_one_meeting_or_three(marac, people, refer):
+    housing = sign_in(Client(), people["housing_rep"])  # the referrals come from housing, so it sees them
+    _published_meeting(marac, people, refer, 14)
+    one, page = _home_queries(housing)
+    assert page.count("1 case to return by") == 1
+    _published_meeting(marac, people, refer, 21)
+    _published_meeting(marac, people, refer, 28)
+    three, page = _home_queries(housing)
+    assert page.count("1 case to return by") == 3
     assert three == one
