@@ -186,11 +186,12 @@ class _Row:
         yield from zip(self.children, (linked.data for linked in self.data.children))
 
 
-def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=BATCH_SIZE, progress=None):
+def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, progress=None):
     """Record [(line, ReferralData)] as `services.referral_record` would with by=None and
     notify_agencies=False. Returns (created, [(line, source key, problems)]): a row whose
     data no longer passes `referral_problems` (the day changed since parsing) is left
     out. `progress(n)`, if given, is called after each batch. Call inside a transaction."""
+    batch_size = batch_size or BATCH_SIZE
     marac = Marac.objects.select_for_update().get(pk=marac.pk)
     index = index or PeopleIndex(marac)
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
