@@ -34,7 +34,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from bench.pages_bench import ROLES, pages, signed_in  # noqa: E402
+from bench.pages_bench import pages, signed_in  # noqa: E402
 from openmarac.accounts.models import Marac  # noqa: E402
 from openmarac.referrals.models import Case  # noqa: E402
 

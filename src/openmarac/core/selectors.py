@@ -93,7 +93,9 @@ def _coordinator(user, marac, panel):
     awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).count()
     if awaiting:
         panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("meetings:listing", args=[marac.slug])))
-    published = list(meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False))
+    published = list(
+        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    )
     missing_by_meeting = meeting_services.agencies_missing_research_by_meeting(published)
     for meeting in published:
         missing = len(missing_by_meeting[meeting.pk])
