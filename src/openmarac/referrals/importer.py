@@ -308,7 +308,7 @@ def _referral(row, *, marac, definition, agencies, by):
     # of the row is reported at once; a check is left out when a column it reads could
     # not be read (that column's own problem says so). They all need the referral date.
     checks = services.referral_problems(marac=marac, data=data) if referred_on else {}
-    checks = {key: message for key, message in checks.items() if not _CHECK_COLUMNS[key.split("_")[0]] & row.columns_with_problems}
+    checks = {key: message for key, message in checks.items() if not _CHECK_COLUMNS.get(key.split("_")[0], set()) & row.columns_with_problems}
     return data, row.problems + [
         f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in checks.items()
     ]
