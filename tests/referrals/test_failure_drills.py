@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.apps import apps
 
-from openmarac.referrals import importer, services
+from openmarac.referrals import bulk, importer, services
 from openmarac.referrals.models import ChildrenReferralPrompt, Referral
 
 from .test_import import _write, rows  # noqa: F401  (rows is a fixture)
@@ -56,18 +56,19 @@ def test_a_crash_at_the_last_step_leaves_the_wizard_s_draft_as_it_was(marac, int
 
 @pytest.mark.parametrize("failing_row", [1, 2, 3])
 def test_an_import_that_crashes_at_row_k_leaves_nothing(tmp_path, marac, intake, rows, failing_row):  # noqa: F811
-    """All-or-nothing: whichever row fails, the rows before it are not kept either."""
-    record = services.referral_record
+    """All-or-nothing: whichever row fails, the rows before it are not kept either (one
+    row a batch here, so the rows before it were written before the crash)."""
+    check = services.referral_problems
     calls = []
 
     def crash_at_row_k(**kwargs):
         calls.append(kwargs["data"].source_key)
         if len(calls) == failing_row:
             raise Crash
-        return record(**kwargs)
+        return check(**kwargs)
 
     before = _counts()
-    with mock.patch.object(services, "referral_record", side_effect=crash_at_row_k), pytest.raises(Crash):
+    with mock.patch.object(bulk, "BATCH_SIZE", 1), mock.patch.object(bulk, "referral_problems", side_effect=crash_at_row_k), pytest.raises(Crash):
         importer.import_file(_write(tmp_path, rows), marac=marac, by=intake["coordinator"])
     assert len(calls) == failing_row
     assert _counts() == before

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person
-from openmarac.referrals import importer, services
+from openmarac.referrals import bulk, importer, services
 from openmarac.referrals.models import Case, MatchCandidate, Referral, ReferralPerson, SharingDecision
 from openmarac.risk.models import RiskAssessment
 
@@ -173,6 +172,42 @@ def test_every_bad_row_is_reported_with_all_its_problems(tmp_path, marac, intake
     assert _nothing_written()
 
 
+def test_a_problem_reading_a_column_does_not_hide_the_checks_on_the_others(tmp_path, marac, intake, rows):
+    rows[1].update(
+        victim_lgbt="maybe",
+        referred_on=(TODAY + timedelta(days=3)).isoformat(),
+        professional_judgement="yes",
+        professional_judgement_rationale="",
+        children="Sam Reed",
+    )
+    report = _import(tmp_path, rows, intake, marac)
+    reasons = report.rejects[0].reason.split("; ")
+    assert reasons == [
+        "victim_lgbt: “maybe” is not one of yes, no, unknown",
+        "children: child 1 (“Sam Reed”) is not in the form Given Family YYYY-MM-DD",
+        "The referral date cannot be in the future",
+        "Explain why you believe the risk is high (required for professional judgement) (see professional_judgement_rationale)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes, reasons",
+    [
+        # The file's own message, not a second one for the same dates.
+        ({"heard_on": (TODAY - timedelta(days=400)).isoformat()}, ["heard_on is before referred_on: a case is heard after it is referred"]),
+        # An unreadable score is not also "no criterion met".
+        (
+            {"checklist_yes": "", "checklist_score": "thirty", "professional_judgement": "no"},
+            ["checklist_score: “thirty” is not a whole number from 0 to 24"],
+        ),
+    ],
+)
+def test_a_column_that_cannot_be_read_is_reported_once(tmp_path, marac, intake, rows, changes, reasons):
+    rows[1].update(changes)
+    report = _import(tmp_path, rows, intake, marac)
+    assert report.rejects[0].reason.split("; ") == reasons
+
+
 def test_a_referral_id_used_twice_in_a_file_rejects_both_rows(tmp_path, marac, intake, rows):
     rows[2]["referral_id"] = "POL-1"
     report = _import(tmp_path, rows, intake, marac)
@@ -219,14 +254,15 @@ def test_the_example_in_the_documentation_imports(tmp_path, marac, intake):
 
 
 def test_a_problem_found_only_when_recording_rolls_everything_back(tmp_path, marac, intake, rows, monkeypatch):
-    record = services.referral_record
+    check = services.referral_problems
 
     def refuse_the_second(*, data, **kwargs):
         if data.source_key == "POL-2":
-            raise ValidationError({"referred_on": "The referral date cannot be in the future"})
-        return record(data=data, **kwargs)
+            return {"referred_on": "The referral date cannot be in the future"}
+        return check(data=data, **kwargs)
 
-    monkeypatch.setattr(services, "referral_record", refuse_the_second)
+    # The check made again while recording (the day may have changed since parsing).
+    monkeypatch.setattr(bulk, "referral_problems", refuse_the_second)
     report = _import(tmp_path, rows, intake, marac)
     assert report.created == 0
     assert [(reject.line, reject.reason) for reject in report.rejects] == [(3, "The referral date cannot be in the future")]

@@ -102,8 +102,12 @@ def _coordinator(user, marac, panel):
                 reverse("referrals:case", args=[check.referral.case.public_id]),
             )
         )
-    for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
-        missing = len(meeting_services.agencies_missing_research(meeting))
+    published = list(
+        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    )
+    missing_by_meeting = meeting_services.agencies_missing_research_by_meeting(published)
+    for meeting in published:
+        missing = len(missing_by_meeting[meeting.pk])
         if missing:
             panel.attention.append(
                 Attention(
@@ -186,9 +190,12 @@ def _chair(user, marac, panel):
 def _agency_work(user, marac, panel):
     """What the user's agency owes: research on published case lists, and actions due
     within a week or overdue."""
-    for meeting in meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False):
-        research = meeting_selectors.research_for_agency(user=user, meeting=meeting) or []
-        outstanding = sum(1 for _, returned in research if returned is None or returned.returned_at is None)
+    published = list(
+        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    )
+    outstanding_by_meeting = meeting_selectors.research_outstanding_by_meeting(user=user, marac=marac, meetings=published)
+    for meeting in published:
+        outstanding = outstanding_by_meeting.get(meeting.pk, 0)
         if outstanding:
             panel.attention.append(
                 Attention(

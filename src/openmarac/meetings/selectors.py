@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -38,8 +38,11 @@ def meeting_for(*, user, public_id):
 def visible_items(*, user, meeting):
     """The meeting's agenda items whose cases the user may still open: an agency's
     access lapses 12 months after a case's last hearing, old case lists included."""
-    items = meeting.items.all()
-    if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+    return _visible(meeting.items.all(), user=user, marac=meeting.marac)
+
+
+def _visible(items, *, user, marac):
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return items.filter(referral__case__in=Case.objects.filter(policy.visible_cases_q(user)))
     return items.exclude(referral__case_id__in=policy.restricted_case_ids_hidden_from(user))
 
@@ -337,6 +340,19 @@ def research_for_agency(*, user, meeting):
     returns = {r.referral_id: r for r in ResearchReturn.objects.filter(meeting=meeting, agency_id=user.agency_id)}
     items = visible_items(user=user, meeting=meeting).select_related("referral__case").order_by("listed_at")
     return [(item, returns.get(item.referral_id)) for item in items]
+
+
+def research_outstanding_by_meeting(*, user, marac, meetings):
+    """{meeting id: cases the user's agency has still to return research on}, counted as
+    research_for_agency lists them, for meetings of one Marac in one query."""
+    meetings = [meeting for meeting in meetings if policy.can_do_research(user, meeting)]
+    if not meetings:
+        return {}
+    returned = ResearchReturn.objects.filter(
+        meeting=OuterRef("meeting"), referral=OuterRef("referral"), agency_id=user.agency_id, returned_at__isnull=False
+    )
+    items = _visible(AgendaItem.objects.filter(meeting__in=meetings), user=user, marac=marac).exclude(Exists(returned))
+    return dict(items.values("meeting").annotate(n=Count("pk")).values_list("meeting", "n"))
 
 
 def agency_delegations(*, user, meeting):

@@ -543,17 +543,29 @@ def researching_agency_ids(marac):
 
 
 def agencies_missing_research(meeting):
-    """Agencies expected to research that have not returned research for every case on
-    the list."""
-    case_count = meeting.items.count()
+    """Agencies of the Marac with a representative or an Idva that have not returned
+    research for every case on the list (the Idva service owes research like any agency)."""
+    return agencies_missing_research_by_meeting([meeting])[meeting.pk]
+
+
+def agencies_missing_research_by_meeting(meetings):
+    """{meeting id: agencies missing research} for meetings of one Marac, in four
+    queries however many meetings there are."""
+    meetings = list(meetings)
+    if not meetings:
+        return {}
+    marac = meetings[0].marac
+    case_counts = dict(
+        AgendaItem.objects.filter(meeting__in=meetings).values("meeting").annotate(n=Count("pk")).values_list("meeting", "n")
+    )
     returned = (
-        ResearchReturn.objects.filter(meeting=meeting, returned_at__isnull=False)
-        .values("agency")
+        ResearchReturn.objects.filter(meeting__in=meetings, returned_at__isnull=False)
+        .values("meeting", "agency")
         .annotate(n=Count("referral", distinct=True))
     )
-    complete = {row["agency"] for row in returned if row["n"] >= case_count}
-    missing = [agency_id for agency_id in researching_agency_ids(meeting.marac) if agency_id not in complete]
-    return list(Agency.objects.filter(pk__in=missing).order_by("name"))
+    complete = {(row["meeting"], row["agency"]) for row in returned if row["n"] >= case_counts.get(row["meeting"], 0)}
+    agencies = list(Agency.objects.filter(pk__in=researching_agency_ids(marac)).order_by("name"))
+    return {meeting.pk: [agency for agency in agencies if (meeting.pk, agency.pk) not in complete] for meeting in meetings}
 
 
 def research_reminders_send(*, today=None):

@@ -36,8 +36,10 @@ class PersonData:
     phone_sealed: bool = False
 
 
-def person_create(*, marac, data: PersonData) -> Person:
-    person = Person.objects.create(
+def person_build(*, marac, data: PersonData) -> Person:
+    """The Person row for `data`, not yet saved: `person_create` and the importer's
+    batches (referrals.bulk) build it the same way."""
+    return Person(
         marac=marac,
         given_name=data.given_name.strip(),
         family_name=data.family_name.strip(),
@@ -51,24 +53,37 @@ def person_create(*, marac, data: PersonData) -> Person:
         language=data.language,
         interpreter_needed=data.interpreter_needed,
     )
-    Alias.objects.bulk_create(Alias(person=person, given_name=g, family_name=f) for g, f in data.aliases if g or f)
+
+
+def person_details_build(person: Person, data: PersonData) -> tuple[list[Alias], list[Address], list[Phone]]:
+    """A new person's aliases, address and phone, not yet saved."""
+    aliases = [Alias(person=person, given_name=g, family_name=f) for g, f in data.aliases if g or f]
+    addresses, phones = [], []
     if data.address_line_1 or data.postcode:
-        Address.objects.create(
-            person=person,
-            line_1=data.address_line_1 or "(no street address given)",
-            line_2=data.address_line_2,
-            town=data.town,
-            postcode=data.postcode.upper().strip(),
-            is_sealed=data.address_sealed,
+        addresses.append(
+            Address(
+                person=person,
+                line_1=data.address_line_1 or "(no street address given)",
+                line_2=data.address_line_2,
+                town=data.town,
+                postcode=data.postcode.upper().strip(),
+                is_sealed=data.address_sealed,
+            )
         )
     if data.phone:
-        Phone.objects.create(
-            person=person,
-            number=data.phone,
-            safe_to_call=data.phone_safe_to_call,
-            safe_times=data.phone_safe_times,
-            is_sealed=data.phone_sealed,
+        phones.append(
+            Phone(person=person, number=data.phone, safe_to_call=data.phone_safe_to_call, safe_times=data.phone_safe_times, is_sealed=data.phone_sealed)
         )
+    return aliases, addresses, phones
+
+
+def person_create(*, marac, data: PersonData) -> Person:
+    person = person_build(marac=marac, data=data)
+    person.save()
+    aliases, addresses, phones = person_details_build(person, data)
+    Alias.objects.bulk_create(aliases)
+    Address.objects.bulk_create(addresses)
+    Phone.objects.bulk_create(phones)
     match_keys_refresh(person)
     return person
 

@@ -25,8 +25,8 @@ from openmarac.audit import services as audit
 from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
 from openmarac.people.services import PersonData
 
-from . import services
-from .models import OLD_HUMAN_RIGHTS_GROUND, LegalGround, Referral
+from . import bulk, services
+from .models import LegalGround, OLD_HUMAN_RIGHTS_GROUND, Referral
 from .services import LinkedPerson, ReferralData, SharingDecisionData
 
 _PERSON_FIELDS = ("given_name", "family_name", "aliases", "date_of_birth")
@@ -63,6 +63,22 @@ _COLUMN_HINTS = {
     "professional_judgement_rationale": "professional_judgement_rationale",
     "victim_under_16_reason": "victim_under_16_reason",
     "disclosed_on": "disclosed_on",
+}
+
+
+# The columns each of `referral_problems`' checks reads, by the first word of the
+# check's key ("child_2" reads "children").
+_CHECK_COLUMNS = {
+    "referred": {"referred_on"},
+    "victim": {"victim_date_of_birth", "victim_under_16_reason"},
+    "perpetrator": {"perpetrator_date_of_birth", "perpetrator2_date_of_birth"},
+    "heard": {"heard_on", "referred_on"},
+    "child": {"children"},
+    "professional": {"professional_judgement"},
+    "checklist": {"checklist_yes"},
+    "criteria": {"checklist_score", "checklist_yes", "professional_judgement", "police_incidents_last_12_months", "repeat_declared"},
+    "sharing": {"consent_given", "sharing_legal_grounds", "sharing_review_on", "sharing_caseworker", "sharing_manager",
+                "sharing_signed_on"},
 }
 
 
@@ -196,13 +212,18 @@ class _Row:
     def __init__(self, values):
         self.values = values
         self.problems = []
+        self.columns_with_problems = set()
+
+    def problem(self, column, message):
+        self.problems.append(message)
+        self.columns_with_problems.add(column)
 
     def text(self, column, *, required=False, max_length=None):
         value = (self.values.get(column) or "").strip()
         if required and not value:
-            self.problems.append(f"{column} is required")
+            self.problem(column, f"{column} is required")
         elif max_length and len(value) > max_length:
-            self.problems.append(f"{column} is longer than {max_length} characters")
+            self.problem(column, f"{column} is longer than {max_length} characters")
         return value
 
     def choice(self, column, allowed, *, blank=None, required=False):
@@ -211,7 +232,7 @@ class _Row:
             return blank
         if value.lower() in allowed:
             return allowed[value.lower()]
-        self.problems.append(f"{column}: “{value}” is not one of {', '.join(allowed)}")
+        self.problem(column, f"{column}: “{value}” is not one of {', '.join(allowed)}")
         return blank
 
     def date(self, column, *, required=False, not_future=False):
@@ -220,9 +241,9 @@ class _Row:
             return None
         parsed = _date(value)
         if parsed is None:
-            self.problems.append(f"{column}: “{value}” is not a date in the form YYYY-MM-DD")
+            self.problem(column, f"{column}: “{value}” is not a date in the form YYYY-MM-DD")
         elif not_future and parsed > timezone.localdate():
-            self.problems.append(f"{column} cannot be in the future")
+            self.problem(column, f"{column} cannot be in the future")
         return parsed
 
     def integer(self, column, *, low, high):
@@ -231,7 +252,7 @@ class _Row:
             return None
         if value.isdigit() and low <= int(value) <= high:
             return int(value)
-        self.problems.append(f"{column}: “{value}” is not a whole number from {low} to {high}")
+        self.problem(column, f"{column}: “{value}” is not a whole number from {low} to {high}")
         return None
 
     def items(self, column):
@@ -259,7 +280,7 @@ def _referral(row, *, marac, definitions, agencies, by):
         try:
             validate_email(referrer_email)
         except ValidationError:
-            row.problems.append(f"referrer_email: “{referrer_email}” is not an email address")
+            row.problem("referrer_email", f"referrer_email: “{referrer_email}” is not an email address")
     consent = row.choice("consent_given", _YES_NO)
     data = ReferralData(
         source_key=row.text("referral_id", max_length=200),
@@ -287,11 +308,15 @@ def _referral(row, *, marac, definitions, agencies, by):
     )
     data.checklist_score, data.checklist_answers = _checklist(row, definition)
     if data.heard_on and referred_on and data.heard_on < referred_on:
-        row.problems.append("heard_on is before referred_on: a case is heard after it is referred")
-    if row.problems:
-        return data, row.problems
-    problems = services.referral_problems(marac=marac, data=data)
-    return data, [f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in problems.items()]
+        row.problem("heard_on", "heard_on is before referred_on: a case is heard after it is referred")
+    # The checks the web form makes too, on what could be read, so that every problem
+    # of the row is reported at once; a check is left out when a column it reads could
+    # not be read (that column's own problem says so). They all need the referral date.
+    checks = services.referral_problems(marac=marac, data=data) if referred_on else {}
+    checks = {key: message for key, message in checks.items() if not _CHECK_COLUMNS.get(key.split("_")[0], set()) & row.columns_with_problems}
+    return data, row.problems + [
+        f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in checks.items()
+    ]
 
 
 def _names(row, prefix):
@@ -304,7 +329,7 @@ def _names(row, prefix):
         *given_words, family_word = alias.split()
         aliases.append((" ".join(given_words), family_word))
     if any(len(name) > 100 for alias in aliases for name in alias):
-        row.problems.append(f"{prefix}_aliases: a name is longer than 100 characters")
+        row.problem(f"{prefix}_aliases", f"{prefix}_aliases: a name is longer than 100 characters")
     return given, family, aliases
 
 
@@ -359,13 +384,14 @@ def _children(row):
         if expected and not given and family:
             given = UNBORN_GIVEN_NAME
         if not given or (date_of_birth is None and born.lower() != "unknown"):
-            row.problems.append(
+            row.problem(
+                "children",
                 f"children: child {number} (“{entry}”) is not in the form Given Family YYYY-MM-DD "
                 "(or Given Family unknown, or Family expected YYYY-MM-DD for an unborn child)"
             )
             continue
         if len(given) > 100 or len(family) > 100:
-            row.problems.append(f"children: child {number}’s name is longer than 100 characters")
+            row.problem("children", f"children: child {number}’s name is longer than 100 characters")
             continue
         person = PersonData(
             given_name=given, family_name=family,
@@ -384,12 +410,13 @@ def _checklist(row, definition):
     if not yes:
         return score, None
     if row.text("checklist_score"):
-        row.problems.append("give checklist_score or checklist_yes, not both")
+        row.problem("checklist_score", "give checklist_score or checklist_yes, not both")
         return None, None
     numbers = {question.number: question.key for question in definition.questions}
     not_questions = [item for item in yes if not (item.isdigit() and int(item) in numbers)]
     if not_questions:
-        row.problems.append(
+        row.problem(
+            "checklist_yes",
             f"checklist_yes: {', '.join(not_questions)} not question numbers of the {definition.name} (1 to {definition.max_score})"
         )
         return None, None
@@ -402,7 +429,8 @@ def _sharing(row, by):
     """The information sharing without consent record a "no" to consent needs."""
     missing = [column for column in _SHARING_COLUMNS if not row.text(column)]
     if missing:
-        row.problems.append(
+        row.problem(
+            "consent_given",
             "consent_given is no, so the information sharing without consent record is needed: "
             f"fill in {', '.join(missing)}"
         )
@@ -413,7 +441,7 @@ def _sharing(row, by):
         grounds += [LegalGround.RIGHT_TO_LIFE.value, LegalGround.FREEDOM_FROM_TORTURE.value] if ground == OLD_HUMAN_RIGHTS_GROUND else [ground]
     unknown = [ground for ground in grounds if ground not in LegalGround.values]
     if unknown:
-        row.problems.append(f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")
+        row.problem("sharing_legal_grounds", f"sharing_legal_grounds: {', '.join(unknown)} not one of {', '.join(LegalGround.values)}")
     signed_on = row.date("sharing_signed_on", not_future=True)
     return SharingDecisionData(
         legal_grounds=grounds,
@@ -431,26 +459,22 @@ def _sharing(row, by):
 
 def import_file(path, *, marac, by, partial=False, progress=None):
     """Import a file. Without `partial`, nothing is written unless every row is good;
-    with it, the good rows are written and the rest come back as rejects. `progress`
-    wraps the rows being recorded (a progress bar). Notifications are not sent:
-    imported history is not news to anyone."""
+    with it, the good rows are written and the rest come back as rejects. `progress(n)`
+    is told how many rows each batch recorded (a progress bar). Notifications are not
+    sent: imported history is not news to anyone. Rows are written in batches
+    (`bulk.record_referrals`), as `services.referral_record` writes them one by one."""
     parsed = parse(path, marac=marac, by=by)
     report = ImportReport(created=0, already_imported=parsed.already_imported, rejects=list(parsed.rejects), columns=parsed.columns)
     if report.rejects and not partial:
         return report
-    rows = progress(parsed.rows) if progress else parsed.rows
     # One transaction: an interrupted import writes nothing, so it can simply be re-run.
     with transaction.atomic():
-        for line, data in rows:
-            try:
-                # by=None: the importer did not make the referral, and must not become
-                # its referrer (who follows it); the file's referrer_name says who did.
-                services.referral_record(marac=marac, data=data, by=None, recorded_by=by, notify_agencies=False)
-            except ValidationError as error:
-                # referral_record checks again; the day may have changed since parsing.
-                report.rejects.append(Reject(line, data.source_key, "; ".join(error.messages), parsed.originals[line]))
-            else:
-                report.created += 1
+        # by=None: the importer did not make the referrals, and must not become their
+        # referrer (who follows them); the file's referrer_name says who did.
+        created, refused = bulk.record_referrals(marac=marac, rows=parsed.rows, recorded_by=by, progress=progress)
+        report.created = created
+        # referral_problems is checked again while recording; the day may have changed since parsing.
+        report.rejects += [Reject(line, key, "; ".join(problems), parsed.originals[line]) for line, key, problems in refused]
         if report.rejects and not partial:
             transaction.set_rollback(True)
             report.created = 0

@@ -34,7 +34,7 @@ def case_referrals(*, case):
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
         .select_related(
-            "referring_agency", "referrer", "repeat_of", "idva_referral", "children_prompt", "sharing_decision", "agency_check__agency",
+            "referring_agency", "referrer", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
             "agency_check__checked_by",
         )
         .prefetch_related(

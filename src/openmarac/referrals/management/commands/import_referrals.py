@@ -33,14 +33,14 @@ class Command(BaseCommand):
         if not policy.can_manage_marac(user, marac):
             raise CommandError(f"{user.email} is not a coordinator of {marac} or a system administrator, so cannot import referrals.")
 
-        def progress(rows):
-            # A bar is noise in a log file or a cron email, so only on a terminal.
-            return tqdm(rows, desc="Importing", unit="referral", disable=not self.stdout.isatty())
-
+        # A bar is noise in a log file or a cron email, so only on a terminal.
+        bar = tqdm(desc="Importing", unit="referral", disable=not self.stdout.isatty())
         try:
-            report = importer.import_file(file, marac=marac, by=user, partial=partial, progress=progress)
+            report = importer.import_file(file, marac=marac, by=user, partial=partial, progress=bar.update)
         except importer.ImportFileError as error:
             raise CommandError(str(error)) from error
+        finally:
+            bar.close()
 
         if report.rejects and not partial:
             for reject in report.rejects:

@@ -1,0 +1,344 @@
+"""Recording many referrals at once, for the importer: the same rows `referral_record`
+writes for each referral (people and their match keys, case, referral, checklist,
+involvements, match candidates, sharing record, Idva referral, children's prompt,
+audit), written in batches instead of one referral at a time.
+
+Matching runs against an index of the Marac's people built once per file
+(`PeopleIndex`), scored with the matcher's own functions; people recorded by the
+import join the index as they are made, so a row matches the rows before it exactly as
+one-at-a-time recording would. Case references come from the ReferenceCounter in
+blocks, with the counter row locked, so they stay unique. The caller holds the
+transaction (the importer's all-or-nothing).
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from openmarac.accounts.models import AgencyKind, Marac
+from openmarac.audit import services as audit
+from openmarac.people import matching
+from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
+from openmarac.people import services as people_services
+from openmarac.people.services import PersonData
+from openmarac.risk.models import RiskAssessment
+
+from . import services
+from .criteria import age_on
+from .services import referral_problems
+from .models import (
+    Case,
+    CaseInvolvement,
+    ChildrenReferralPrompt,
+    IdvaReferral,
+    MatchCandidate,
+    OtherMaracMatch,
+    ReferenceCounter,
+    Referral,
+    ReferralPerson,
+)
+
+BATCH_SIZE = 500
+CANDIDATE_LIMIT = 5  # as people.services.candidates_for
+
+
+class PeopleIndex:
+    """The Marac's people in memory: blocking key to person ids, and each person's
+    facts and canonical id (the record a duplicate was linked to)."""
+
+    def __init__(self, marac):
+        self.by_key = defaultdict(set)
+        self.canonical = {}
+        people = Person.objects.filter(marac=marac)
+        self.facts = facts_of(people)
+        for person_id, same_as_id in people.values_list("pk", "same_as_id").iterator(chunk_size=10_000):
+            self.canonical[person_id] = same_as_id or person_id
+        for person_id, key in PersonMatchKey.objects.filter(marac=marac).values_list("person_id", "key").iterator(chunk_size=10_000):
+            self.by_key[key].add(person_id)
+
+    def add(self, person_id, facts, keys):
+        self.facts[person_id] = facts
+        self.canonical[person_id] = person_id
+        for key in keys:
+            self.by_key[key].add(person_id)
+
+    def candidates(self, person_id, keys):
+        """As people.services.candidates_for: [(canonical person id, Match)], best first."""
+        query = self.facts[person_id]
+        ids = set().union(*(self.by_key.get(key, ()) for key in keys))
+        ids.discard(person_id)
+        excluded_identity = self.canonical[person_id]
+        best = {}
+        for candidate_id in sorted(ids):
+            match = matching.score_candidate(query, self.facts[candidate_id])
+            canonical = self.canonical[candidate_id]
+            if match.label is None or canonical == excluded_identity:
+                continue
+            if canonical not in best or match.score > best[canonical][1].score:
+                best[canonical] = (candidate_id, match)
+        ranked = sorted(best.values(), key=lambda pair: -pair[1].score)[:CANDIDATE_LIMIT]
+        return [(self.canonical[candidate_id], match) for candidate_id, match in ranked]
+
+
+def facts_of(people):
+    """{person id: PersonFacts} for a queryset of people, as `facts_for` reads them, in
+    four plain queries (no model instances: an index may hold a whole Marac)."""
+    names, dobs, phones, postcodes = {}, {}, defaultdict(list), defaultdict(list)
+    for pk, given, family, dob in people.values_list("pk", "given_name", "family_name", "date_of_birth").iterator(chunk_size=10_000):
+        names[pk] = [(given, family)]
+        dobs[pk] = dob
+    for pk, given, family in Alias.objects.filter(person__in=people).order_by("id").values_list("person_id", "given_name", "family_name"):
+        names[pk].append((given, family))
+    for pk, number in Phone.objects.filter(person__in=people).order_by("id").values_list("person_id", "number"):
+        phones[pk].append(number)
+    for pk, postcode in Address.objects.filter(person__in=people).exclude(postcode="").order_by("id").values_list("person_id", "postcode"):
+        postcodes[pk].append(postcode)
+    return {
+        pk: matching.PersonFacts(names=tuple(person_names), date_of_birth=dobs[pk], phones=tuple(phones[pk]), postcodes=tuple(postcodes[pk]))
+        for pk, person_names in names.items()
+    }
+
+
+def _facts(data: PersonData):
+    """The facts `facts_for` would read back from the rows person_create writes."""
+    names = [(data.given_name.strip(), data.family_name.strip())]
+    names += [(given, family) for given, family in data.aliases if given or family]
+    postcode = data.postcode.upper().strip() if data.address_line_1 or data.postcode else ""
+    return matching.PersonFacts(
+        names=tuple(names),
+        date_of_birth=data.date_of_birth,
+        phones=(data.phone,) if data.phone else (),
+        postcodes=(postcode,) if postcode else (),
+    )
+
+
+def references(marac, year, count):
+    """`count` new case references for the Marac and year, as `services.next_reference`
+    issues them one at a time: the counter row locked, numbers only going up, numbers a
+    case already holds skipped."""
+    prefix = services.reference_prefix(marac, year)
+    counter, created = ReferenceCounter.objects.select_for_update().get_or_create(prefix=prefix)
+    if created:
+        counter.last_number = services._highest_number_in_use(prefix)
+    in_use = set(Case.objects.filter(reference__startswith=prefix).values_list("reference", flat=True))
+    issued, number = [], counter.last_number
+    while len(issued) < count:
+        number += 1
+        reference = f"{prefix}{number:04d}"
+        if reference not in in_use:
+            issued.append(reference)
+    counter.last_number = number
+    counter.save(update_fields=["last_number"])
+    return issued
+
+
+class _Row:
+    """One referral of a batch with the records made for it."""
+
+    def __init__(self, line, data, marac):
+        self.line = line
+        self.data = data
+        self.victim = people_services.person_build(marac=marac, data=data.victim)
+        self.perpetrators = [people_services.person_build(marac=marac, data=linked.data) for linked in data.perpetrators]
+        self.children = [people_services.person_build(marac=marac, data=linked.data) for linked in data.children]
+
+    def people(self):
+        """(Person, PersonData) in the order referral_record creates them."""
+        yield self.victim, self.data.victim
+        yield from zip(self.perpetrators, (linked.data for linked in self.data.perpetrators))
+        yield from zip(self.children, (linked.data for linked in self.data.children))
+
+
+def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, progress=None):
+    """Record [(line, ReferralData)] as `services.referral_record` would with by=None and
+    notify_agencies=False. Returns (created, [(line, source key, problems)]): a row whose
+    data no longer passes `referral_problems` (the day changed since parsing) is left
+    out. `progress(n)`, if given, is called after each batch. Call inside a transaction."""
+    batch_size = batch_size or BATCH_SIZE
+    marac = Marac.objects.select_for_update().get(pk=marac.pk)
+    index = index or PeopleIndex(marac)
+    agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
+    created, rejected = 0, []
+    for start in range(0, len(rows), batch_size):
+        good = []
+        for line, data in rows[start:start + batch_size]:
+            problems = referral_problems(marac=marac, data=data)
+            if problems:
+                rejected.append((line, data.source_key, ValidationError(problems).messages))
+            else:
+                good.append(_Row(line, data, marac))
+        if good:
+            _record_batch(marac, good, recorded_by, index, agencies)
+            created += len(good)
+        if progress:
+            progress(min(batch_size, len(rows) - start))
+    return created, rejected
+
+
+def _record_batch(marac, rows, recorded_by, index, agencies):
+    now = timezone.now()
+    # People, their details and match keys.
+    Person.objects.bulk_create([person for row in rows for person, _ in row.people()])
+    aliases, addresses, phones, keys_rows = [], [], [], []
+    keys_of = {}
+    for row in rows:
+        for person, data in row.people():
+            more_aliases, more_addresses, more_phones = people_services.person_details_build(person, data)
+            aliases += more_aliases
+            addresses += more_addresses
+            phones += more_phones
+            facts = _facts(data)
+            keys = matching.blocking_keys(facts)
+            keys_of[person.pk] = (facts, keys)
+            keys_rows += [(person.pk, marac.pk, key) for key in keys]
+    Alias.objects.bulk_create(aliases)
+    Address.objects.bulk_create(addresses)
+    Phone.objects.bulk_create(phones)
+    _insert(PersonMatchKey, ["person_id", "marac_id", "key"], keys_rows)
+
+    # Cases, with references issued in a block per year.
+    by_year = defaultdict(list)
+    for row in rows:
+        by_year[row.data.referred_on.year].append(row)
+    for year, year_rows in sorted(by_year.items()):
+        for row, reference in zip(year_rows, references(marac, year, len(year_rows))):
+            row.case = Case(marac=marac, reference=reference, victim=row.victim, last_heard_on=row.data.heard_on)
+    Case.objects.bulk_create([row.case for row in rows])
+
+    # Referrals, fields as referral_record sets them.
+    for row in rows:
+        row.referral = _referral(marac, row.data, row.case, now)
+    Referral.objects.bulk_create([row.referral for row in rows])
+
+    referral_people, assessments, involvements, candidates, elsewhere = [], [], set(), [], []
+    idva_referrals, prompts = [], []
+    for row in rows:
+        data, referral, case = row.data, row.referral, row.case
+        referral_people.append(ReferralPerson(referral=referral, person=row.victim, role=ReferralPerson.Role.VICTIM,
+                                              note=data.victim_under_16_reason))
+        for person, linked in zip(row.perpetrators, data.perpetrators):
+            referral_people.append(ReferralPerson(referral=referral, person=person, role=ReferralPerson.Role.PERPETRATOR,
+                                                  relationship_to_victim=linked.relationship_to_victim))
+        for person, linked in zip(row.children, data.children):
+            referral_people.append(ReferralPerson(
+                referral=referral, person=person, role=ReferralPerson.Role.CHILD, relationship_to_victim=linked.relationship_to_victim,
+                relationship_to_perpetrator=linked.relationship_to_perpetrator, school=linked.school,
+                gp=linked.gp, details_unreliable=linked.details_unreliable,
+            ))
+        definition = services.checklist_definition(marac, data)
+        assessments.append(RiskAssessment(
+            person=row.victim, case=case, referral=referral, definition_id=definition.id, definition_version=definition.version,
+            answers=data.checklist_answers or {}, professional_judgement=data.checklist_professional_judgement,
+            score=referral.checklist_score or 0, completed_on=data.referred_on, completed_by=None,
+        ))
+        if data.referring_agency:
+            involvements.add((case.pk, data.referring_agency.pk, CaseInvolvement.Reason.REFERRED))
+        # A row's people join the index just before its matching, as each referral's
+        # people are in the database before its matching runs: a row never matches a
+        # later one.
+        for person, _ in row.people():
+            index.add(person.pk, *keys_of[person.pk])
+        for person in [row.victim, *row.perpetrators]:
+            for candidate_id, match in index.candidates(person.pk, keys_of[person.pk][1]):
+                candidates.append(MatchCandidate(referral=referral, new_person=person, candidate_id=candidate_id, score=match.score,
+                                                 label=match.label, reasons=match.reasons))
+            elsewhere.append((referral, person, "victim" if person is row.victim else "perpetrator"))
+        if data.sharing is not None and data.consent_given is False:
+            services._record_sharing_decision(referral, data.sharing, by=None)
+        if data.heard_on:
+            continue
+        idva_referrals.append(IdvaReferral(
+            referral=referral, idva_agency=agencies[AgencyKind.IDVA],
+            first_contact_due=referral.submitted_at + timedelta(hours=IdvaReferral.FIRST_CONTACT_TARGET_HOURS),
+        ))
+        if agencies[AgencyKind.IDVA]:
+            involvements.add((case.pk, agencies[AgencyKind.IDVA].pk, CaseInvolvement.Reason.IDVA_REFERRAL))
+        if data.children:
+            csc = agencies[AgencyKind.CHILDRENS_SOCIAL_CARE]
+            prompts.append(ChildrenReferralPrompt(referral=referral, agency=csc))
+            if csc:
+                involvements.add((case.pk, csc.pk, CaseInvolvement.Reason.CHILDREN_REFERRAL))
+    ReferralPerson.objects.bulk_create(referral_people)
+    RiskAssessment.objects.bulk_create(assessments)
+    CaseInvolvement.objects.bulk_create(
+        CaseInvolvement(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in involvements
+    )
+    MatchCandidate.objects.bulk_create(candidates)
+    OtherMaracMatch.objects.bulk_create(_elsewhere(marac, elsewhere, keys_of, index))
+    IdvaReferral.objects.bulk_create(idva_referrals)
+    ChildrenReferralPrompt.objects.bulk_create(prompts)
+    audit.record_many([
+        dict(action=audit.Action.CREATED, actor=recorded_by, obj=row.referral, marac=marac, summary="Referral recorded")
+        for row in rows
+    ])
+
+
+def _insert(model, columns, rows):
+    """Plain rows into a table with no model instances: PostgreSQL's COPY, elsewhere
+    executemany. For the largest table of a batch (about eight match keys a person)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+
+
+def _referral(marac, data, case, now):
+    score = services._score(marac, data)
+    criteria = services._criteria(marac, data, score)
+    perpetrator_ages = [age_on(p.data.date_of_birth, data.referred_on) for p in data.perpetrators]
+    return Referral(
+        case=case, marac=marac, status=Referral.Status.HEARD if data.heard_on else Referral.Status.AWAITING_LISTING, draft={},
+        source_key=data.source_key, referrer=None, referring_agency=data.referring_agency,
+        referring_agency_kind=data.referring_agency_kind or (data.referring_agency.kind if data.referring_agency else ""),
+        referrer_name=data.referrer_name, referrer_phone=data.referrer_phone, referrer_email=data.referrer_email,
+        referred_on=data.referred_on, disclosed_on=data.disclosed_on, submitted_at=now, reasons=data.reasons,
+        meets_visible_high_risk=criteria.visible_high_risk, meets_professional_judgement=criteria.professional_judgement,
+        meets_escalation=criteria.escalation, meets_repeat=criteria.repeat, repeat_declared=data.repeat_declared,
+        professional_judgement_rationale=data.professional_judgement_rationale,
+        police_incidents_last_12_months=data.police_incidents_last_12_months, checklist_score=score,
+        previous_marac_reference=data.previous_marac_reference, previous_other_marac=data.previous_other_marac,
+        victim_aware=data.victim_aware, victim_not_aware_reason=data.victim_not_aware_reason, consent_given=data.consent_given,
+        victim_afraid_of=data.victim_afraid_of, safe_to_talk_to=data.safe_to_talk_to, unsafe_to_talk_to=data.unsafe_to_talk_to,
+        victim_age=age_on(data.victim.date_of_birth, data.referred_on), victim_gender=data.victim.gender,
+        victim_racially_minoritised=data.victim.racially_minoritised, victim_disabled=data.victim.disabled,
+        victim_lgbt=data.victim.lgbt,
+        youngest_perpetrator_age=min((a for a in perpetrator_ages if a is not None), default=None),
+        children_count=len(data.children), heard_on=data.heard_on,
+    )
+
+
+def _elsewhere(marac, pending, keys_of, index):
+    """OtherMaracMatch rows, as people.services.likely_matches_elsewhere finds them: one
+    query for the keys other Maracs share with the batch's people (read back from the
+    table they were just written to, so no long list of keys is sent), then the hits
+    scored."""
+    if not pending:
+        return []
+    ids = [person.pk for _, person, _ in pending]
+    batch_keys = PersonMatchKey.objects.filter(marac_id=marac.pk, person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
+    shared = PersonMatchKey.objects.filter(key__in=batch_keys).exclude(marac_id=marac.pk)
+    hits = defaultdict(set)  # key -> {(person id, marac id)}
+    for key, person_id, marac_id in shared.values_list("key", "person_id", "marac_id"):
+        hits[key].add((person_id, marac_id))
+    if not hits:
+        return []
+    others = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
+    rows = set()
+    for referral, person, role in pending:
+        by_marac = defaultdict(set)
+        for key in keys_of[person.pk][1]:
+            for other_id, marac_id in hits.get(key, ()):
+                by_marac[marac_id].add(other_id)
+        query = index.facts[person.pk]
+        for marac_id, other_ids in by_marac.items():
+            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids):
+                rows.add((referral, marac_id, role))
+    return [OtherMaracMatch(referral=referral, other_marac_id=marac_id, role=role) for referral, marac_id, role in rows]

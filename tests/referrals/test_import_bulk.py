@@ -1,0 +1,173 @@
+"""The importer's batched recording (referrals.bulk) writes what recording the referrals
+one at a time with services.referral_record writes, in a number of queries that does
+not grow with the rows."""
+
+import dataclasses
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from openmarac.audit import services as audit
+from openmarac.audit.models import AuditEvent
+from openmarac.people.models import Person, PersonMatchKey
+from openmarac.people.services import PersonData
+from openmarac.referrals import bulk, services
+from openmarac.referrals.services import LinkedPerson
+from openmarac.referrals.models import Case, CaseInvolvement, IdvaReferral, MatchCandidate, ReferenceCounter, Referral
+from openmarac.risk.models import RiskAssessment
+
+DAY = date.today() - timedelta(days=30)
+
+
+def _describe(person):
+    return (person.given_name, person.family_name, person.date_of_birth)
+
+
+def _person_fields(person):
+    """Every column of a person but its ids: a field one path forgets shows here."""
+    return {f.name: getattr(person, f.attname) for f in Person._meta.concrete_fields if f.name not in {"id", "public_id", "same_as", "created_at", "updated_at"}}
+
+
+def _snapshot():
+    """Everything recorded for the referrals with a source key, told by names rather than ids."""
+    state = {}
+    for referral in Referral.objects.exclude(source_key="").select_related("case__victim").order_by("source_key"):
+        people = sorted(
+            (rp.role, _describe(rp.person), rp.relationship_to_victim, rp.school, rp.gp, rp.details_unreliable, sorted(_person_fields(rp.person).items(), key=str))
+            for rp in referral.people.select_related("person")
+        )
+        candidates = sorted(
+            (_describe(c.new_person), _describe(c.candidate), c.label, round(c.score, 6), tuple(c.reasons))
+            for c in MatchCandidate.objects.filter(referral=referral).select_related("new_person", "candidate")
+        )
+        keys = sorted(
+            (_describe(k.person), k.key) for k in PersonMatchKey.objects.filter(person__referral_roles__referral=referral).select_related("person")
+        )
+        fields = {
+            f.name: getattr(referral, f.attname)
+            for f in Referral._meta.concrete_fields
+            if f.name not in {"id", "public_id", "case", "submitted_at", "created_at", "updated_at"}
+        }
+        state[referral.source_key] = {
+            "fields": fields,
+            "people": people,
+            "candidates": candidates,
+            "keys": keys,
+            "victim": _describe(referral.case.victim),
+            "last_heard_on": referral.case.last_heard_on,
+            "risk": list(RiskAssessment.objects.filter(referral=referral).values_list("score", "answers", "definition_id", "case__reference")),
+            "involvements": sorted(CaseInvolvement.objects.filter(case=referral.case).values_list("agency_id", "reason")),
+            "idva": IdvaReferral.objects.filter(referral=referral).exists(),
+        }
+    return state
+
+
+@pytest.fixture
+def file_rows(marac, intake, generator):
+    """Referrals for a file: a victim already known to the Marac, a victim referred twice
+    in the file (the second should match the first), and a few strangers."""
+    police = intake["chair"].agency
+    known = generator.referral(marac=marac, referring_agency=police, referred_on=DAY - timedelta(days=200))
+    services.referral_record(marac=marac, data=known, by=intake["referrer"])
+    twice = generator.referral(marac=marac, referring_agency=police, referred_on=DAY)
+    datas = [
+        generator.referral(marac=marac, referring_agency=police, referred_on=DAY, victim=known.victim),
+        twice,
+        *(generator.referral(marac=marac, referring_agency=police, referred_on=DAY) for _ in range(4)),
+        generator.referral(marac=marac, referring_agency=police, referred_on=DAY, victim=twice.victim,
+                           perpetrator=twice.perpetrators[0].data),
+    ]
+    datas[3] = dataclasses.replace(datas[3], heard_on=DAY + timedelta(days=5))
+    # A disclosure date, an unborn child and a child's GP: fields a second path could forget.
+    unborn = LinkedPerson(PersonData(given_name="Unborn", family_name="Marsh", expected_birth_on=DAY + timedelta(days=90)), relationship_to_victim="Child")
+    school_child = LinkedPerson(PersonData(given_name="Alfie", family_name="Marsh"), relationship_to_victim="Child", school="Hill Primary", gp="Dr Rahman")
+    datas[4] = dataclasses.replace(datas[4], disclosed_on=DAY - timedelta(days=3), children=[unborn, school_child])
+    return [(line, dataclasses.replace(data, source_key=f"SRC-{line}")) for line, data in enumerate(datas, start=2)]
+
+
+def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, intake, file_rows):
+    with transaction.atomic():
+        for _, data in file_rows:
+            services.referral_record(marac=marac, data=data, by=None, recorded_by=intake["coordinator"], notify_agencies=False)
+        one_at_a_time = _snapshot()
+        transaction.set_rollback(True)
+    assert not Referral.objects.exclude(source_key="").exists()
+
+    with transaction.atomic():
+        created, refused = bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"], batch_size=3)
+    assert (created, refused) == (len(file_rows), [])
+    assert _snapshot() == one_at_a_time
+    # The matches the file was built to have are there.
+    assert MatchCandidate.objects.filter(referral__source_key="SRC-2").exists()
+    assert MatchCandidate.objects.filter(referral__source_key="SRC-8").exists()
+    assert not MatchCandidate.objects.filter(referral__source_key="SRC-3").exists()  # it matches only later rows
+
+
+def test_every_referral_is_audited_and_the_chain_holds(marac, intake, file_rows):
+    with transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    events = AuditEvent.objects.filter(record_type="referrals.referral", summary="Referral recorded", actor=intake["coordinator"])
+    assert sorted(int(e.record_id) for e in events) == sorted(Referral.objects.exclude(source_key="").values_list("pk", flat=True))
+    assert audit.verify_chain().first_break_id is None
+
+
+def test_references_come_in_a_block_skipping_numbers_in_use(marac, intake, file_rows):
+    prefix = services.reference_prefix(marac, DAY.year)
+    counter = ReferenceCounter.objects.get_or_create(prefix=prefix)[0]
+    start = counter.last_number
+    # A case that arrived with a reference of its own, two numbers on.
+    Case.objects.create(marac=marac, reference=f"{prefix}{start + 2:04d}", victim=Person.objects.first())
+    with transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    issued = sorted(Referral.objects.exclude(source_key="").values_list("case__reference", flat=True))
+    expected = [f"{prefix}{n:04d}" for n in range(start + 1, start + len(file_rows) + 2) if n != start + 2]
+    assert issued == expected
+    counter.refresh_from_db()
+    assert counter.last_number == start + len(file_rows) + 1
+    # The next referral recorded one at a time carries on from the block.
+    assert services.next_reference(marac, DAY.year) == f"{prefix}{start + len(file_rows) + 2:04d}"
+
+
+def test_a_row_refused_when_recording_is_left_out_and_reported(marac, intake, file_rows, monkeypatch):
+    check = services.referral_problems
+
+    def refuse_one(*, data, **kwargs):
+        return {"referred_on": "The referral date cannot be in the future"} if data.source_key == "SRC-4" else check(data=data, **kwargs)
+
+    monkeypatch.setattr(bulk, "referral_problems", refuse_one)
+    with transaction.atomic():
+        created, refused = bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    assert created == len(file_rows) - 1
+    assert refused == [(4, "SRC-4", ["The referral date cannot be in the future"])]
+    assert not Referral.objects.filter(source_key="SRC-4").exists()
+
+
+def test_queries_do_not_grow_with_the_rows(marac, intake, generator):
+    police = intake["chair"].agency
+
+    def rows(n, first):
+        return [
+            (line, dataclasses.replace(generator.referral(marac=marac, referring_agency=police, referred_on=DAY, children=1),
+                                       source_key=f"Q-{line}"))
+            for line in range(first, first + n)
+        ]
+
+    counts = []
+    # The first import of a year also makes its reference counter: not measured.
+    for n, first in ((1, 1), (20, 2), (60, 100)):
+        index = bulk.PeopleIndex(marac)
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            bulk.record_referrals(marac=marac, rows=rows(n, first), recorded_by=intake["coordinator"], index=index)
+        counts.append(len(_statements(queries)))
+    assert counts[1] == counts[2]
+
+
+def _statements(queries):
+    """The statements run, with a bulk insert split into several (SQLite's limit on
+    parameters) counted once: what grows with the rows would be a query per row."""
+    shapes = [re.sub(r'"s\d+_x\d+"', "SAVEPOINT", q["sql"]).split(" VALUES")[0].split(" SELECT * FROM UNNEST")[0]
+              for q in queries.captured_queries]
+    return [shape for i, shape in enumerate(shapes) if i == 0 or shape != shapes[i - 1]]
