@@ -184,7 +184,8 @@ def test_a_problem_reading_a_column_does_not_hide_the_checks_on_the_others(tmp_p
     reasons = report.rejects[0].reason.split("; ")
     assert reasons == [
         "victim_lgbt: “maybe” is not one of yes, no, unknown",
-        "children: child 1 (“Sam Reed”) is not in the form Given Family YYYY-MM-DD",
+        "children: child 1 (“Sam Reed”) is not in the form Given Family YYYY-MM-DD "
+        "(or Given Family unknown, or Family expected YYYY-MM-DD for an unborn child)",
         "The referral date cannot be in the future",
         "Explain why you believe the risk is high (required for professional judgement) (see professional_judgement_rationale)",
     ]
@@ -438,6 +439,9 @@ def test_children_with_an_unknown_date_of_birth_and_an_unborn_child_are_imported
 
     class Row:
         problems = []
+
+        def problem(self, column, message):
+            self.problems.append(message)
 
         def items(self, name):
             return ["Zara Khan 2016-09-01", "Adam Khan unknown", "Khan expected 2027-03-01", "Nia Khan expected 2027-04-01", "Bad entry"]
