@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup lock
 
+# `run` starts the background worker (emails, reminders, publication) beside the server;
+# it stops with the server.
 run: setup
 	$(BIN)/openmarac migrate --noinput
 	$(BIN)/openmarac demo
-	$(BIN)/openmarac runserver 127.0.0.1:8000
+	$(BIN)/openmarac worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/openmarac runserver 127.0.0.1:8000
 
 test: setup
 	bash scripts/ensure-system-packages
