@@ -262,26 +262,6 @@ def minutes_recipients(meeting):
 
 
 @transaction.atomic
-def minutes_publish(*, by, meeting, request=None):
-    """Publish the minutes and action plan, and tell everyone who needs them (a link,
-    never content)."""
-    _require(policy.can_prepare_meetings(by, meeting.marac))
-    meeting.minutes_published_at = timezone.now()
-    meeting.save(update_fields=["minutes_published_at"])
-    audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
-    notify(
-        users=minutes_recipients(meeting),
-        subject=f"{meeting.marac.name}: minutes and action plan",
-        message=(
-            f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready, "
-            "with a summary of what your agency's frontline staff must know."
-        ),
-        path=reverse("actions:minutes", args=[meeting.public_id]),
-    )
-    return meeting
-
-
-@transaction.atomic
 def victim_told_record(*, by, hearing, told: bool, told_on=None, not_told_reason="", request=None):
     """The Idva records whether and when the victim was told of the plan, or why it was
     not safe (or possible) to tell them."""
@@ -612,8 +592,9 @@ def flag_reminders_send(*, today=None):
 @transaction.atomic
 def minutes_publish(*, by, meeting, request=None):
     """Publish the minutes and action plan, once the meeting has happened (or the
-    coordinator recorded why sooner); everyone who signed the declaration is told, with a
-    link and no case content."""
+    coordinator recorded why sooner). Everyone who signed the declaration, and the
+    representatives and Idvas of every agency present or that sent apologies, are told,
+    with a link and no case content."""
     _require(policy.can_prepare_meetings(by, meeting.marac))
     if meeting.minutes_published_at:
         return meeting
@@ -622,9 +603,12 @@ def minutes_publish(*, by, meeting, request=None):
     meeting.save(update_fields=["minutes_published_at"])
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Minutes published")
     notify(
-        users=[s.user for s in meeting.signatures.select_related("user")],
+        users=minutes_recipients(meeting),
         subject=f"{meeting.marac.name}: minutes and action plan",
-        message=f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready.",
+        message=(
+            f"The minutes and action plan of the {meeting.marac.name} {meeting.title} are ready, "
+            "with a summary of what your agency's frontline staff must know."
+        ),
         path=reverse("actions:minutes", args=[meeting.public_id]),
     )
     return meeting
