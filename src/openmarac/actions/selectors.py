@@ -1,7 +1,5 @@
 """Reads of action plans, scoped through the access policy."""
 
-from collections import defaultdict
-
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
@@ -26,8 +27,6 @@ from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import children_action_questions, needs_shown
 from openmarac.meetings.views import declaration_gate, early_context
-from openmarac.people.models import Person
-from openmarac.notifications.services import notify
 from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment

@@ -663,7 +663,6 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
     heard = list(
         heard_referrals(marac=marac, period=period).filter(case__isnull=False).values_list("pk", "case_id", "referred_on", "heard_on")
     )
-    case_ids = {case_id for _, case_id, _, _ in heard}
     # The repeat referrals of those cases, for re-referral and the repeat alert.
     repeats = defaultdict(list)
     for case_id, referred_on in Referral.objects.filter(

@@ -1,5 +1,3 @@
-from django import forms
-
 from openmarac.core.forms import GovukForm, date_field
 
 from . import figures

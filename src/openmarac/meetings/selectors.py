@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -14,7 +14,7 @@ from openmarac.referrals.models import Case, CaseInvolvement, Referral, Referral
 
 from . import listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import agencies_missing_research, meeting_loads, proposal_for, schedule_for
+from .services import agencies_missing_research, meeting_loads, schedule_for
 
 
 def meetings_for(*, user, marac, upcoming=True):

@@ -185,6 +185,7 @@ def _erase_case_text(case, referrals):
         children_unconfirmed_reason="", referrer_summary="", victim_not_told_reason="",
     )
     Risk.objects.filter(hearing__in=hearings).update(who_at_risk="", from_whom="", harm="", contributory_factors="", protective_factors="")
+    RepeatDecision.objects.filter(case=case).update(details="", owner_name="", done_note="")
     actions = Action.objects.filter(case=case)
     actions.update(owner_name="", description="", outcome_note="")
     ActionUpdate.objects.filter(action__in=actions).update(note="")
