@@ -21,8 +21,8 @@ def copy_child_links_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("actions", "0004_transfer_status_and_flag_removal"),
-        ("people", "0002_person_expected_birth_on"),
+        ('actions', '0004_transfer_status_and_flag_removal'),
+        ("people", "0004_person_expected_birth_on"),
     ]
 
     operations = [

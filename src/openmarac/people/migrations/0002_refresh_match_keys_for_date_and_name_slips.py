@@ -35,6 +35,6 @@ def refresh_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("people", "0001_initial")]
+    dependencies = [('people', '0001_initial')]
 
     operations = [migrations.RunPython(refresh_keys, migrations.RunPython.noop, elidable=True)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_invitations_acceptance_account_requests'),
+        ('accounts', '0007_agency_checks_referrals'),
     ]
 
     operations = [

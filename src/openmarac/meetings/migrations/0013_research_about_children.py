@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0007_agenda_item_added_late'),
+        ('meetings', '0012_hearing_referrer_summary_and_victim_told'),
     ]
 
     operations = [

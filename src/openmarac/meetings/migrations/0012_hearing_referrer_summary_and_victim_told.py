@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0007_agenda_item_added_late'),
+        ('meetings', '0011_hearing_children_confirmation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

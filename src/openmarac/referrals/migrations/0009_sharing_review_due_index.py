@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0004_case_restriction_and_break_glass'),
+        ('referrals', '0008_child_gp_and_details_unreliable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0004_case_restriction_and_break_glass'),
+        ('referrals', '0007_agency_check'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_invitations_acceptance_account_requests'),
-        ('actions', '0004_transfer_status_and_flag_removal'),
+        ('actions', '0006_not_possible_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
