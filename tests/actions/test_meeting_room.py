@@ -100,7 +100,7 @@ def test_the_agenda_shows_each_case_s_state_and_the_case_screen_goes_on(client, 
     page = client.post(url, {"action": "close", "close-reason": "Idva called away"}).content.decode()
     assert "Confirm that the plan is agreed" in page
     assert not Hearing.objects.filter(item_id=order[0], closed_at__isnull=False).exists()
-    client.post(url, {"action": "close", "close-reason": "Idva called away", "close-confirm": "on"})
+    client.post(url, {"action": "close", "close-reason": "Idva called away", "close-confirm": "on", "close-children_reason": "Confirmed with the school after the meeting"})
     page = client.get(url).content.decode()
     assert "Go on to the next case" in page
     assert reverse("actions:hearing", args=[meeting.public_id, order[1]]) in page
@@ -136,7 +136,7 @@ def _plan(staff, meeting, first, second):
     day = timezone.localtime(meeting.starts_at).date()
     services.action_add(
         by=staff["coordinator"], hearing=first, owner_agency=housing, owner_name="Pat Officer", description="Offer a management transfer",
-        for_whom="child", child=child, due_on=day + timedelta(days=14), joint_agencies=[police],
+        for_whom="child", children=[child], due_on=day + timedelta(days=14), joint_agencies=[police],
     )
     services.action_add(
         by=staff["coordinator"], hearing=first, owner_agency=police, description="Flag the address", kind=ActionKind.FLAG,
@@ -169,7 +169,7 @@ def test_minutes_open_with_the_register_and_carry_every_action_column(client, st
         "Research not returned on every case",
         # Every action column.
         "Agency and named person", "Joint with", "For", "Due", "Flag until",
-        f"{staff['housing_rep'].agency.name}: Pat Officer", "Offer a management transfer", f"A child: {child}",
+        f"{staff['housing_rep'].agency.name}: Pat Officer", "Offer a management transfer", f"Child: {child}",
         timezone.localtime(meeting.starts_at).date().strftime("%-d %b %Y").split(" ", 1)[1],
     ]:
         assert expected in text, f"{expected!r} not in {text}"

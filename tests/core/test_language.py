@@ -123,7 +123,7 @@ EXPECTED = {
         "victim_fears", "safe_and_unsafe_people", "last_contact", "recent_behaviour", "corrections",
     },
     ("meetings", "MeetingChangeForm"): {"note"},
-    ("actions", "HearingForm"): {"minutes", "victim_views", "children_corrections"},
+    ("actions", "HearingForm"): {"minutes", "victim_views", "referrer_summary"},
     ("actions", "RiskForm"): {"harm"},
     ("actions", "ActionForm"): {"description", "flag_short_reason"},
     ("actions", "ActionReportForm"): {"note"},  # action updates

@@ -19,7 +19,7 @@ class Crash(Exception):
 
 
 def _counts():
-    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+    return {model._meta.label: model.objects.count() for model in apps.get_models() if model._meta.managed}
 
 
 # The late steps of recording a referral, each after the people, the case, the referral,
