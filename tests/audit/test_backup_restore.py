@@ -40,7 +40,7 @@ def _maintenance(sql):
 
 def _counts(database):
     env = _pg_env(database)
-    tables = sorted(model._meta.db_table for model in apps.get_models())
+    tables = sorted(model._meta.db_table for model in apps.get_models() if model._meta.managed)
     with psycopg.connect(host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], password=env.get("PGPASSWORD"), dbname=database) as conn:
         return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables}
 

@@ -105,6 +105,7 @@ def test_an_unborn_child_and_a_child_without_a_date_of_birth_through_to_the_plan
     chair.click("label[for='agree']")
     chair.click_and_check("button:has-text('Sign and continue')")
     # Closing before the children are confirmed asks for the confirmation or a reason.
+    chair.check("#id_close-confirm")
     chair.click_and_check("button:has-text('Close the case')")
     assert "has not confirmed the number of children" in chair.inner_text(".govuk-error-summary")
     choose(chair, "id_children-confirmed_1")

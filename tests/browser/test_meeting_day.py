@@ -88,7 +88,7 @@ def test_the_meeting_day_as_the_chair_alone(new_page, meeting_today):
     chair.fill("#id_action-description", "Target-harden the victim's home")
     chair.select_option("#id_action-owner_agency", label=housing.name)
     choose(chair, "id_action-for_whom_0")
-    chair.fill("#id_action-due_on", (timezone.localdate() + timedelta(days=7)).isoformat())
+    chair.fill_date("#id_action-due_on", timezone.localdate() + timedelta(days=7))
     chair.click("text=Joint with other agencies")
     chair.click("fieldset:has-text('Joint with') label:has-text('police')")
     chair.click_and_check("button:has-text('Add action')")
@@ -97,6 +97,10 @@ def test_the_meeting_day_as_the_chair_alone(new_page, meeting_today):
     for number in range(3):
         if number:
             chair.click_and_check("text=Go on to the next case")
+        if chair.page.locator("#id_children-confirmed").count() or chair.page.locator("#id_children-confirmed_0").count():
+            # The chair reads out the children and their dates of birth, and the room agrees.
+            chair.click("label[for='id_children-confirmed_0']")
+            chair.click_and_check("button:has-text('Confirm the children')")
         chair.fill("#id_close-reason", "The Idva will confirm the plan by phone this afternoon")
         chair.click("label[for='id_close-confirm']")
         chair.click_and_check("button:has-text('Close the case')", screenshot="meeting-day-closed" if number == 0 else None)

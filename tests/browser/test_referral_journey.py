@@ -74,7 +74,7 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     referrer.click_and_check("button:has-text('Save and continue')")
     referrer.fill("#id_reasons", "Assault last weekend in front of the children; threats to kill.")
     referrer.fill("#id_police_incidents_last_12_months", "4")
-    referrer.fill("#id_disclosed_on", (date.today() - timedelta(days=6)).isoformat())
+    referrer.fill_date("#id_disclosed_on", date.today() - timedelta(days=6))
     choose(referrer, "id_repeat_declared_1")
     referrer.click_and_check("button:has-text('Save and continue')")
 

@@ -50,7 +50,7 @@ def test_the_idva_records_a_new_checklist_after_an_incident_and_the_case_shows_r
     idva.click_and_check("button:has-text('Record the new checklist')")
     assert "There is a problem" in idva.inner_text(".govuk-error-summary")
     assert "he broke the door down" in idva.input_value("#id_incident_summary")
-    idva.fill("#id_incident_on", (date.today() - timedelta(days=1)).isoformat())
+    idva.fill_date("#id_incident_on", date.today() - timedelta(days=1))
     for question in default_definition().questions:
         choose(idva, f"id_checklist-{question.key}__answer_{0 if question.number <= 19 else 1}")
     idva.axe(screenshot="risk-reassessment")

@@ -229,10 +229,7 @@ class VictimToldForm(GovukForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Say whether the victim has been told of the plan"},
     )
-    told_on = forms.DateField(
-        label="Date the victim was told", required=False,
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-    )
+    told_on = date_field("Date the victim was told")
     not_told_reason = forms.CharField(
         label="Why it was not safe, or not possible, to tell them", required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For example: the perpetrator is living at the address and reads her messages.",

@@ -1,7 +1,7 @@
 from django import forms
 
 from openmarac.accounts.models import Agency
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 
 
 class CredentialForm(GovukForm):
@@ -9,10 +9,7 @@ class CredentialForm(GovukForm):
         label="Name", max_length=120, help_text="Which system uses it, so you know it again: for example “Police records system”."
     )
     agency = forms.ModelChoiceField(label="Agency", queryset=Agency.objects.none(), empty_label="Choose an agency")
-    expires_on = forms.DateField(
-        label="Expires on", help_text="At most a year from today. For example, 31/3/2027.", input_formats=["%d/%m/%Y", "%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"class": "govuk-input--width-10"}),
-    )
+    expires_on = date_field("Expires on", required=True, help_text="At most a year from today. For example, 31 3 2027.")
 
     def __init__(self, *args, marac, **kwargs):
         super().__init__(*args, **kwargs)

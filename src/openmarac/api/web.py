@@ -34,7 +34,7 @@ def credentials(request, slug):
 @login_required
 def credential_create(request, slug):
     marac, _ = _credentials(request, slug)
-    form = CredentialForm(request.POST or None, marac=marac, initial={"expires_on": services.default_expiry().strftime("%d/%m/%Y")})
+    form = CredentialForm(request.POST or None, marac=marac, initial={"expires_on": services.default_expiry()})
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.credential_create(by=request.user, marac=marac, request=request, **form.cleaned_data)

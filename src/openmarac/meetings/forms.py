@@ -18,11 +18,8 @@ class GenerateForm(GovukForm):
     """Adding meetings from the pattern: from which date, and what to do with a bank
     holiday of the Marac's nation."""
 
-    first_on = forms.DateField(
-        label="Date of the first new meeting",
-        required=False,
-        help_text="Suggested from the pattern. Meetings are added from this date up to the pattern’s horizon.",
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
+    first_on = date_field(
+        "Date of the first new meeting", help_text="Suggested from the pattern. Meetings are added from this date up to the pattern’s horizon."
     )
     on_holiday = forms.ChoiceField(
         label="When a meeting falls on a bank holiday", choices=listing.ON_HOLIDAY_CHOICES, initial="move", widget=forms.RadioSelect, required=False

@@ -3,16 +3,12 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm
+from openmarac.core.forms import GovukForm, date_field
 from openmarac.referrals.forms import ChecklistForm
 
 
 class IncidentForm(GovukForm):
-    incident_on = forms.DateField(
-        label="Date of the new incident",
-        widget=forms.DateInput(attrs={"type": "date", "class": "govuk-input--width-10"}, format="%Y-%m-%d"),
-        error_messages={"required": "Enter the date of the new incident", "invalid": "Enter the date of the new incident as a real date"},
-    )
+    incident_on = date_field("Date of the new incident", required=True)
     incident_summary = forms.CharField(
         label="What happened, and where the information came from",
         widget=forms.Textarea(attrs={"rows": 4}),
