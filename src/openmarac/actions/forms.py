@@ -43,11 +43,11 @@ class RiskForm(GovukForm):
     likelihood = forms.ChoiceField(label="How likely", choices=Risk.Likelihood.choices, widget=forms.RadioSelect)
     to_staff = forms.BooleanField(label="A risk to agency staff (weapons, violence to professionals)", required=False)
     contributory_factors = forms.CharField(
-        label="Contributory factors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Contributory factors", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What makes the harm more likely or worse, such as substance use, debt or a court date.",
     )
     protective_factors = forms.CharField(
-        label="Protective factors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Protective factors", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What keeps people safer, such as a supportive relative or a school that knows.",
     )
 
@@ -185,10 +185,10 @@ class RepeatDecisionForm(GovukForm):
     """What the chair decides when a case reaches the repeat-alert threshold."""
 
     kind = forms.ChoiceField(label="What is decided", choices=RepeatDecision.Kind.choices, widget=forms.RadioSelect)
-    details = forms.CharField(label="Details (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    details = forms.CharField(label="Details", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     due_on = _date("Held or done by")
     owner_agency = forms.ModelChoiceField(label="Agency that owns it", queryset=None, empty_label="Choose the agency")
-    owner_name = forms.CharField(label="Named person (optional)", max_length=150, required=False)
+    owner_name = forms.CharField(label="Named person", max_length=150, required=False)
 
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,7 +198,7 @@ class RepeatDecisionForm(GovukForm):
 class RepeatDecisionDoneForm(GovukForm):
     decision = forms.IntegerField(widget=forms.HiddenInput)
     done_on = _date("Done on")
-    note = forms.CharField(label="What happened (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label="What happened", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ActionFilterForm(GovukForm):
