@@ -64,12 +64,10 @@ def _audit_viewed(request, *, summary, obj=None, record_type=""):
     audit.record(action=audit.Action.VIEWED, actor=request.user, request=request, obj=obj, record_type=record_type, marac=request.auth.marac, summary=summary)
 
 
-# (Comments, not docstrings, on the base classes: a view's docstring would become each
-# operation's description in the public schema.)
-
-
 # A page of what the credential may see: `rows` from a selector, narrowed by the
 # `filters` serializer's LOOKUPS (if any), each shown by `output`; the read audited.
+# (Comments, not docstrings, on these base classes: a docstring would become every
+# operation's description in the public schema.)
 class ListView(GenericAPIView):
     pagination_class = Cursor
     output = filters = None
