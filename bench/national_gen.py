@@ -68,8 +68,9 @@ ACCOUNTS = [  # (role, agency kind, email local part)
     (Role.REFERRER, AgencyKind.HOUSING, "referrer"),
     (Role.GOVERNANCE, AgencyKind.ADULT_SOCIAL_CARE, "governance"),
 ]
+ActionChild = Action.children.through  # which children an action for children is for
 LOADED = [Person, Address, Phone, Case, Referral, ReferralPerson, IdvaReferral, CaseInvolvement, Meeting, AgendaItem,
-          Hearing, ResearchReturn, Attendance, Action]
+          Hearing, ResearchReturn, Attendance, Action, ActionChild]
 DESCRIPTIONS = [
     "Fit target-hardening to the property (locks, door chain, letterbox cover)",
     "Flag the address on the police command-and-control system for 12 months",
@@ -243,8 +244,9 @@ def generate(scale, seed, today):
             "returned_at"], now),
         Attendance: Stream(info, Attendance, ["id", "meeting_id", "agency_id", "status", "information_sent_in_advance"], now),
         Action: Stream(info, Action, [
-            "id", "case_id", "hearing_id", "kind", "owner_agency_id", "description", "for_whom", "child_id", "due_on",
+            "id", "case_id", "hearing_id", "kind", "owner_agency_id", "description", "for_whom", "due_on",
             "status", "completed_on", "created_by_id", "created_at"], now),
+        ActionChild: Stream(info, ActionChild, ["id", "action_id", "person_id"], now),
     }
     kinds = [k for k in ActionKind.values if k not in (ActionKind.UPDATE_RECORDS,)]
     for_whom = [ForWhom.VICTIM, ForWhom.VICTIM, ForWhom.VICTIM, ForWhom.PERPETRATOR, ForWhom.HOUSEHOLD]
@@ -390,10 +392,13 @@ def generate(scale, seed, today):
                 child = None
                 if children and rng.random() < 0.3:
                     whom, child = ForWhom.CHILD, children[rng.randrange(len(children))]
+                action_id = next_id(Action)
                 s[Action].write((
-                    next_id(Action), case_id, hearing_id, kinds[rng.randrange(len(kinds))], owner,
-                    DESCRIPTIONS[rng.randrange(len(DESCRIPTIONS))], whom, child, due_on, status, completed,
+                    action_id, case_id, hearing_id, kinds[rng.randrange(len(kinds))], owner,
+                    DESCRIPTIONS[rng.randrange(len(DESCRIPTIONS))], whom, due_on, status, completed,
                     users["coordinator"], starts_at))
+                if child:
+                    s[ActionChild].write((next_id(ActionChild), action_id, child))
                 if (owner, "action") not in involved:
                     involved.add((owner, "action"))
                     s[CaseInvolvement].write((next_id(CaseInvolvement), case_id, owner, "action"))

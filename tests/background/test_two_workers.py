@@ -15,7 +15,7 @@ from openmarac.background.models import ScheduledRun, TaskFailure
 from openmarac.background.schedule import SCHEDULE
 from tests.actions.conftest import generator, heard  # noqa: F401  (fixtures)
 
-from .test_worker import always_fails, overdue_action
+from .management.commands.test_worker import always_fails, overdue_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,7 +107,7 @@ def test_on_redis_a_failing_task_is_retried_then_given_up(settings):
     always_fails.enqueue()
     for _ in range(settings.OPENMARAC_TASK_MAX_ATTEMPTS):
         call_command("worker", "--batch")
-    failure = TaskFailure.objects.get(task_path="tests.background.test_worker.always_fails")
+    failure = TaskFailure.objects.get(task_path=always_fails.module_path)
     assert failure.attempts == settings.OPENMARAC_TASK_MAX_ATTEMPTS and failure.given_up_at
     # django-tasks-rq signals the failure before it stores the error, so the class is not
     # known to the handler on RQ; the worker's log names it.

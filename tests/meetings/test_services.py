@@ -192,20 +192,6 @@ def test_asynchronous_coordination_has_a_closing_date_and_no_slots(marac, people
     assert Meeting.objects.get(pk=meeting.pk).is_async
 
 
-def test_the_scheduled_command_publishes_and_reminds_once(django_capture_on_commit_callbacks, marac, people, refer, meeting, capsys):
-    from django.core.management import call_command
-
-    services.referral_list(by=people["coordinator"], referral=refer(), meeting=meeting)
-    deadline_day = timezone.localtime(meeting.research_deadline)
-    with freeze_time(deadline_day - timedelta(hours=2)), django_capture_on_commit_callbacks(execute=True):
-        call_command("run_scheduled")
-        call_command("run_scheduled")
-    out = capsys.readouterr().out
-    # Police, probation, housing, children’s social care and the Idva service owe research.
-    assert "Case lists published: 1. Research reminders sent: 5. Action reminders sent: 0." in out
-    assert "Case lists published: 0. Research reminders sent: 0. Action reminders sent: 0." in out
-
-
 def test_cancelling_keeps_opened_hearings_and_review_sections(marac, people, refer, meeting):
     from openmarac.actions.services import hearing_for
 

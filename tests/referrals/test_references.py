@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmarac.accounts.models import AgencyKind, Role
+from openmarac.audit import services as audit
 from openmarac.audit.models import AuditEvent
 from openmarac.audit.services import verify_chain
 from openmarac.referrals import importer, services, transfer
@@ -187,6 +188,40 @@ def test_two_referrals_at_once_get_different_references(marac, intake):
     assert errors == []
     assert sorted(results) == [f"NORT-{YEAR}-0001", f"NORT-{YEAR}-0002"]
 
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_audited_read_of_the_marac_goes_on_while_a_referral_is_recorded(marac, intake, generator, monkeypatch):
+    """Recording a referral locks its Marac row; another request's audit event (which
+    refers to the Marac, under the audit chain's lock) must not wait for it: with a
+    plain FOR UPDATE the two deadlocked under the load test (bench/load_bench.py)."""
+    outcome = []
+
+    def another_request_audits():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '10s'")  # a bound, so a regression fails rather than hangs
+                audit.record(action=audit.Action.VIEWED, actor=intake["coordinator"], marac=marac, summary="Case list")
+            outcome.append("recorded")
+        except Exception as error:  # reported below; a thread cannot fail the test itself
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    numbered = services.next_reference
+
+    def next_reference(*args, **kwargs):  # called with the Marac row locked
+        thread = threading.Thread(target=another_request_audits)
+        thread.start()
+        thread.join()
+        return numbered(*args, **kwargs)
+
+    monkeypatch.setattr(services, "next_reference", next_reference)
+    _refer(marac, intake["referrer"], generator)
+    assert outcome == ["recorded"]
+    assert verify_chain().whole
 
 # --- Repairing duplicates left by the old numbering ----------------------------------
 

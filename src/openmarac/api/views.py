@@ -1,10 +1,13 @@
 """REST API v1 for agency systems. Thin: reads go to selectors that take the
 credential's user, writes to the same services as the web, audit as the web."""
 
+from operator import attrgetter
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,37 +52,77 @@ def _filtered(queryset, serializer_class, request):
     return queryset.filter(**{serializer_class.LOOKUPS[name]: value for name, value in filters.validated_data.items()})
 
 
-def _not_found():
-    from rest_framework.exceptions import NotFound
-
-    return NotFound()
+def _in_marac(request, record, marac_id=attrgetter("marac_id")):
+    """`record` when a selector found it and it is of the credential's Marac; otherwise
+    the same 404 as for a record that does not exist."""
+    if record is None or marac_id(record) != request.auth.marac_id:
+        raise NotFound()
+    return record
 
 
 def _audit_viewed(request, *, summary, obj=None, record_type=""):
     audit.record(action=audit.Action.VIEWED, actor=request.user, request=request, obj=obj, record_type=record_type, marac=request.auth.marac, summary=summary)
 
 
+# A page of what the credential may see: `rows` from a selector, narrowed by the
+# `filters` serializer's LOOKUPS (if any), each shown by `output`; the read audited.
+# (Comments, not docstrings, on these base classes: a docstring would become every
+# operation's description in the public schema.)
 class ListView(GenericAPIView):
     pagination_class = Cursor
+    output = filters = None
+    audit_record_type = audit_summary = ""
 
-    def page(self, queryset, serializer_class):
-        rows = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializer_class(rows, many=True).data)
+    def rows(self, request):
+        raise NotImplementedError
+
+    def get(self, request):
+        rows = self.rows(request)
+        if self.filters is not None:
+            rows = _filtered(rows, self.filters, request)
+        response = self.get_paginated_response(self.output(self.paginate_queryset(rows), many=True).data)
+        _audit_viewed(request, record_type=self.audit_record_type, summary=self.audit_summary)
+        return response
+
+
+def list_schema(*, operation_id, summary):
+    """The schema of a ListView, from its `output` and `filters`."""
+
+    def document(view):
+        parameters = [view.filters, *PAGE] if view.filters else PAGE
+        responses = {200: view.output(many=True), **COMMON_ERRORS}
+        return extend_schema_view(get=extend_schema(operation_id=operation_id, parameters=parameters, responses=responses, summary=summary))(view)
+
+    return document
+
+
+# A POST carried out at most once per Idempotency-Key and body (idempotency.py): the
+# subclass writes in `write`, with the URL's arguments.
+class IdempotentWrite(APIView):
+    def post(self, request, **kwargs):
+        return idempotent(request, self, lambda: self.write(request, **kwargs))
+
+    def write(self, request, **kwargs):
+        raise NotImplementedError
+
+
+def write_schema(*, operation_id, summary, request, response, conflict, status=200):
+    """The schema of an IdempotentWrite: its Idempotency-Key, and 409 for `conflict`."""
+    responses = {status: response, 409: OpenApiResponse(ERRORS, description=conflict), **COMMON_ERRORS}
+    return extend_schema_view(
+        post=extend_schema(operation_id=operation_id, parameters=[IDEMPOTENCY], request=request, responses=responses, summary=summary)
+    )
 
 
 # --- Referrals ----------------------------------------------------------------------------
 
 
-class ReferralCreate(APIView):
-    @extend_schema(
-        operation_id="referral_create", parameters=[IDEMPOTENCY], request=serializers.ReferralIn,
-        responses={201: serializers.ReferralOut, 409: OpenApiResponse(ERRORS, description="Idempotency-Key reused with another body"), **COMMON_ERRORS},
-        summary="Submit a referral with its risk checklist",
-    )
-    def post(self, request):
-        return idempotent(request, self, lambda: self._create(request))
-
-    def _create(self, request):
+@write_schema(
+    operation_id="referral_create", summary="Submit a referral with its risk checklist", request=serializers.ReferralIn,
+    response=serializers.ReferralOut, status=201, conflict="Idempotency-Key reused with another body",
+)
+class ReferralCreate(IdempotentWrite):
+    def write(self, request):
         incoming = serializers.ReferralIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         credential = request.auth
@@ -92,22 +135,20 @@ class ReferralCreate(APIView):
 # --- Cases --------------------------------------------------------------------------------
 
 
+@list_schema(operation_id="case_list", summary="The cases you may open")
 class CaseList(ListView):
-    @extend_schema(operation_id="case_list", parameters=[serializers.CaseFilters, *PAGE], responses={200: serializers.CaseSummaryOut(many=True), **COMMON_ERRORS}, summary="The cases you may open")
-    def get(self, request):
-        cases = _filtered(selectors.visible_cases(user=request.user, marac=request.auth.marac), serializers.CaseFilters, request)
-        response = self.page(cases, serializers.CaseSummaryOut)
-        _audit_viewed(request, record_type="referrals.case", summary="API: case list")
-        return response
+    output, filters = serializers.CaseSummaryOut, serializers.CaseFilters
+    audit_record_type, audit_summary = "referrals.case", "API: case list"
+
+    def rows(self, request):
+        return selectors.visible_cases(user=request.user, marac=request.auth.marac)
 
 
 class CaseDetail(APIView):
     @extend_schema(operation_id="case_detail", responses={200: serializers.CaseOut, **COMMON_ERRORS}, summary="One case: its victim (sealed values withheld) and its episodes")
     def get(self, request, public_id):
-        case = referral_selectors.case_for(user=request.user, public_id=public_id)
-        if case is None or case.marac_id != request.auth.marac_id:
-            raise _not_found()
-        audit.record(action=audit.Action.VIEWED, actor=request.user, request=request, obj=case, marac=case.marac, summary="API")
+        case = _in_marac(request, referral_selectors.case_for(user=request.user, public_id=public_id))
+        _audit_viewed(request, obj=case, summary="API")
         case.shown_victim = present_person(case.victim, user=request.user, marac=case.marac)
         case.episodes = referral_selectors.case_referrals(case=case).select_related("referring_agency")
         return Response(serializers.CaseOut(case).data)
@@ -116,46 +157,41 @@ class CaseDetail(APIView):
 # --- Meetings -------------------------------------------------------------------------------
 
 
+def _meeting(request, public_id):
+    return _in_marac(request, meeting_selectors.meeting_for(user=request.user, public_id=public_id))
+
+
+@list_schema(operation_id="meeting_list", summary="Published meetings of the Marac")
 class MeetingList(ListView):
-    @extend_schema(operation_id="meeting_list", parameters=[serializers.MeetingFilters, *PAGE], responses={200: serializers.MeetingSummaryOut(many=True), **COMMON_ERRORS}, summary="Published meetings of the Marac")
-    def get(self, request):
-        meetings = meeting_selectors.meetings_for(user=request.user, marac=request.auth.marac, upcoming=False)
-        meetings = _filtered(meetings, serializers.MeetingFilters, request)
-        response = self.page(meetings, serializers.MeetingSummaryOut)
-        _audit_viewed(request, record_type="meetings.meeting", summary="API: meeting list")
-        return response
+    output, filters = serializers.MeetingSummaryOut, serializers.MeetingFilters
+    audit_record_type, audit_summary = "meetings.meeting", "API: meeting list"
+
+    def rows(self, request):
+        return meeting_selectors.meetings_for(user=request.user, marac=request.auth.marac, upcoming=False)
 
 
 class MeetingDetail(APIView):
     @extend_schema(operation_id="meeting_detail", responses={200: serializers.MeetingOut, **COMMON_ERRORS}, summary="One meeting and the agenda items you may open")
     def get(self, request, public_id):
-        meeting = meeting_selectors.meeting_for(user=request.user, public_id=public_id)
-        if meeting is None or meeting.marac_id != request.auth.marac_id:
-            raise _not_found()
+        meeting = _meeting(request, public_id)
         meeting.visible_agenda = meeting_selectors.visible_items(user=request.user, meeting=meeting).select_related("referral__case").order_by("pk")
-        audit.record(action=audit.Action.VIEWED, actor=request.user, request=request, obj=meeting, marac=meeting.marac, summary="API: case list")
+        _audit_viewed(request, obj=meeting, summary="API: case list")
         return Response(serializers.MeetingOut(meeting).data)
 
 
-class ResearchSubmit(APIView):
-    @extend_schema(
-        operation_id="research_submit", parameters=[IDEMPOTENCY], request=serializers.ResearchIn,
-        responses={200: serializers.ResearchOut, 409: OpenApiResponse(ERRORS, description="Someone saved this research since your version, or Idempotency-Key reused"), **COMMON_ERRORS},
-        summary="Save or return your agency's research on a listed case",
-    )
-    def post(self, request, public_id):
-        return idempotent(request, self, lambda: self._save(request, public_id))
-
-    def _save(self, request, public_id):
-        meeting = meeting_selectors.meeting_for(user=request.user, public_id=public_id)
-        if meeting is None or meeting.marac_id != request.auth.marac_id:
-            raise _not_found()
+@write_schema(
+    operation_id="research_submit", summary="Save or return your agency's research on a listed case", request=serializers.ResearchIn,
+    response=serializers.ResearchOut, conflict="Someone saved this research since your version, or Idempotency-Key reused",
+)
+class ResearchSubmit(IdempotentWrite):
+    def write(self, request, public_id):
+        meeting = _meeting(request, public_id)
         incoming = serializers.ResearchIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = dict(incoming.validated_data)
         item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=values.pop("referral_id")).select_related("referral").first()
         if item is None:
-            raise _not_found()
+            raise NotFound()
         referral = item.referral
         submit, version = values.pop("submit"), values.pop("version")
         try:
@@ -168,41 +204,34 @@ class ResearchSubmit(APIView):
 # --- Actions and flags ------------------------------------------------------------------------
 
 
+@list_schema(operation_id="action_list", summary="Your agency's actions")
 class ActionList(ListView):
-    @extend_schema(operation_id="action_list", parameters=[serializers.ActionFilters, *PAGE], responses={200: serializers.ActionOut(many=True), **COMMON_ERRORS}, summary="Your agency's actions")
-    def get(self, request):
-        actions = action_selectors.actions_of_agency(user=request.user, marac=request.auth.marac).order_by()
-        actions = _filtered(actions, serializers.ActionFilters, request)
-        response = self.page(actions, serializers.ActionOut)
-        _audit_viewed(request, record_type="actions.action", summary="API: agency actions")
-        return response
+    output, filters = serializers.ActionOut, serializers.ActionFilters
+    audit_record_type, audit_summary = "actions.action", "API: agency actions"
+
+    def rows(self, request):
+        return action_selectors.actions_of_agency(user=request.user, marac=request.auth.marac).order_by()
 
 
 def _agency_action(request, pk):
     action = action_selectors.action_for(user=request.user, pk=pk) if pk < 2**63 else None
-    if action is None or action.case.marac_id != request.auth.marac_id:
-        raise _not_found()
-    return action
+    return _in_marac(request, action, attrgetter("case.marac_id"))
 
 
 class ActionDetail(APIView):
     @extend_schema(operation_id="action_detail", responses={200: serializers.ActionOut, **COMMON_ERRORS}, summary="One of your agency's actions")
     def get(self, request, pk):
         action = _agency_action(request, pk)
-        audit.record(action=audit.Action.VIEWED, actor=request.user, request=request, obj=action, marac=request.auth.marac, summary="API")
+        _audit_viewed(request, obj=action, summary="API")
         return Response(serializers.ActionOut(action).data)
 
 
-class ActionUpdate(APIView):
-    @extend_schema(
-        operation_id="action_update", parameters=[IDEMPOTENCY], request=serializers.ActionUpdateIn,
-        responses={200: serializers.ActionOut, 409: OpenApiResponse(ERRORS, description="The action changed since your version, or Idempotency-Key reused"), **COMMON_ERRORS},
-        summary="Report progress on one of your agency's actions",
-    )
-    def post(self, request, pk):
-        return idempotent(request, self, lambda: self._report(request, pk))
-
-    def _report(self, request, pk):
+@write_schema(
+    operation_id="action_update", summary="Report progress on one of your agency's actions", request=serializers.ActionUpdateIn,
+    response=serializers.ActionOut, conflict="The action changed since your version, or Idempotency-Key reused",
+)
+class ActionUpdate(IdempotentWrite):
+    def write(self, request, pk):
         action = _agency_action(request, pk)
         incoming = serializers.ActionUpdateIn(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -213,12 +242,13 @@ class ActionUpdate(APIView):
         return Response(serializers.ActionOut(action).data)
 
 
+@list_schema(operation_id="flag_list", summary="Your agency's flags still on its files")
 class FlagList(ListView):
-    @extend_schema(operation_id="flag_list", parameters=PAGE, responses={200: serializers.FlagOut(many=True), **COMMON_ERRORS}, summary="Your agency's flags still on its files")
-    def get(self, request):
-        response = self.page(selectors.agency_flags(user=request.user, marac=request.auth.marac), serializers.FlagOut)
-        _audit_viewed(request, record_type="actions.action", summary="API: agency flags")
-        return response
+    output = serializers.FlagOut
+    audit_record_type, audit_summary = "actions.action", "API: agency flags"
+
+    def rows(self, request):
+        return selectors.agency_flags(user=request.user, marac=request.auth.marac)
 
 
 @csrf_exempt

@@ -158,7 +158,7 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
     data no longer passes `referral_problems` (the day changed since parsing) is left
     out. `progress(n)`, if given, is called after each batch. Call inside a transaction."""
     batch_size = batch_size or BATCH_SIZE
-    marac = Marac.objects.select_for_update().get(pk=marac.pk)
+    marac = Marac.objects.select_for_update(no_key=True).get(pk=marac.pk)  # NO KEY: see services.referral_record
     index = index or PeopleIndex(marac)
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
     created, rejected = 0, []

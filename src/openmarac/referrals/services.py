@@ -292,7 +292,11 @@ def referral_record(*, marac, data: ReferralData, by=None, recorded_by=None, ref
     problems = referral_problems(marac=marac, data=data)
     if problems:
         raise ValidationError(problems)
-    marac = Marac.objects.select_for_update().get(pk=marac.pk)
+    # One referral of a Marac at a time (matching sees the ones before it). NO KEY:
+    # a plain FOR UPDATE also blocks every insert that refers to the Marac, an audit
+    # event of a page view included, which holds the audit chain's lock meanwhile and
+    # deadlocks with this transaction's own audit event (found by bench/load_bench.py).
+    marac = Marac.objects.select_for_update(no_key=True).get(pk=marac.pk)
     victim = people_services.person_create(marac=marac, data=data.victim)
     case = Case.objects.create(marac=marac, reference=next_reference(marac, data.referred_on.year), victim=victim)
     score = _score(marac, data)

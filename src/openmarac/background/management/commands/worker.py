@@ -34,6 +34,8 @@ class Command(BaseCommand):
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         kind = type(backend).__module__.split(".")[0]
         logger.info("worker starting", extra={"worker": worker_id, "backend": kind})
+        if kind == "django_tasks_rq":
+            self.check_redis(backend)  # before anything is claimed or enqueued
         if batch:
             enqueue_due(worker_id=worker_id)
         else:
@@ -64,11 +66,15 @@ class Command(BaseCommand):
         worker.configure_signals()
         worker.run()
 
-    def run_rq_queue(self, backend, *, batch, worker_id):
-        queues = sorted(backend.queues) or ["default"]
+    def check_redis(self, backend):
         try:
-            # In-process (no fork per task): the task shares this process's database connection handling.
-            worker = django_rq.get_worker(*queues, job_class="django_tasks_rq.backend.Job", worker_class=SimpleWorker, name=worker_id)
+            for queue in sorted(backend.queues) or ["default"]:
+                django_rq.get_connection(queue).ping()
         except Exception as exc:  # noqa: BLE001  (a clear message instead of a Redis traceback)
             raise CommandError(f"Could not reach the task queue on Redis: {exc}") from exc
+
+    def run_rq_queue(self, backend, *, batch, worker_id):
+        queues = sorted(backend.queues) or ["default"]
+        # In-process (no fork per task): the task shares this process's database connection handling.
+        worker = django_rq.get_worker(*queues, job_class="django_tasks_rq.backend.Job", worker_class=SimpleWorker, name=worker_id)
         worker.work(burst=batch, with_scheduler=True, logging_level="WARNING")

@@ -1,13 +1,18 @@
-"""`openmarac worker` on the database queue, in this process: a reminder goes on time
+"""`openmarac worker`, in this process: on the database queue a reminder goes on time
 with nobody pressing a button, emails wait for the worker, and a task that keeps
-failing is retried and then shown to the system administrator."""
+failing is retried and then shown to the system administrator; then the command's own
+surface (its options, its name in the log, a clear error when Redis cannot be reached).
+Two worker processes at once: tests/background/test_two_workers.py."""
 
+import logging
+import re
+import socket
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -72,7 +77,7 @@ def test_a_task_that_keeps_failing_is_retried_then_shown_to_the_system_administr
     always_fails.enqueue()
     call_command("worker", "--batch")
     failure = TaskFailure.objects.get()
-    assert failure.task_path == "tests.background.test_worker.always_fails"
+    assert failure.task_path == always_fails.module_path
     assert failure.attempts == settings.OPENMARAC_TASK_MAX_ATTEMPTS and failure.given_up_at
     assert failure.error == "builtins.ConnectionRefusedError"
     assert DBTaskResult.objects.filter(task_path=failure.task_path, status="FAILED").count() == settings.OPENMARAC_TASK_MAX_ATTEMPTS
@@ -81,14 +86,14 @@ def test_a_task_that_keeps_failing_is_retried_then_shown_to_the_system_administr
     home = client.get(reverse("core:home")).content.decode()
     assert "1 failed" in home
     page = client.get(reverse("background:failures")).content.decode()
-    assert "tests.background.test_worker.always_fails" in page and "ConnectionRefusedError" in page
+    assert always_fails.module_path in page and "ConnectionRefusedError" in page
     assert "jane@example.org" not in page and "10.0.0.9" not in page  # never the message: it may hold data
     assert "Showing 1 to 1 of 1 failed tasks" in page
 
 
 def test_a_retry_that_succeeds_is_not_shown(database_queue, settings, system_admin):
     settings.OPENMARAC_TASK_RETRY_BASE_SECONDS = 0
-    settings.EMAIL_BACKEND = "tests.background.test_worker.FailsOnceBackend"
+    settings.EMAIL_BACKEND = f"{__name__}.FailsOnceBackend"
     FailsOnceBackend.failed = False
     notify(users=[system_admin], subject="test", message="A test.", path="/")
     call_command("worker", "--batch")
@@ -105,3 +110,41 @@ class FailsOnceBackend(MemoryBackend):
             FailsOnceBackend.failed = True
             raise ConnectionRefusedError
         return super().send_messages(messages)
+
+
+# --- The command's own surface -----------------------------------------------------------
+
+
+def test_batch_on_the_immediate_queue_claims_the_due_jobs_and_stops(db, caplog):
+    with caplog.at_level(logging.INFO, logger="openmarac.background"):
+        call_command("worker", "--batch", "--worker-id", "web-1")
+    assert ScheduledRun.objects.filter(job="action-reminders", claimed_by="web-1").exists()
+    (started,) = [r for r in caplog.records if r.getMessage() == "worker starting"]
+    assert (started.worker, started.backend) == ("web-1", "django_tasks")
+
+
+def test_a_worker_without_a_name_is_named_after_its_host(db, caplog):
+    with caplog.at_level(logging.INFO, logger="openmarac.background"):
+        call_command("worker", "--batch")
+    (started,) = [r for r in caplog.records if r.getMessage() == "worker starting"]
+    assert re.fullmatch(re.escape(socket.gethostname()[:57]) + r".*-[A-Za-z0-9]{6}", started.worker)
+
+
+def test_a_long_worker_name_is_cut_to_what_the_records_hold(db):
+    call_command("worker", "--batch", "--worker-id", "w" * 100)
+    assert set(ScheduledRun.objects.values_list("claimed_by", flat=True)) == {"w" * 64}
+
+
+def test_an_interval_that_is_not_a_number_is_refused(db):
+    with pytest.raises(CommandError, match="argument --interval: invalid float value: 'soon'") as refused:
+        call_command("worker", "--interval", "soon")
+    assert refused.value.returncode == 1
+
+
+def test_an_unreachable_redis_is_one_clear_error(db, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0"}}  # the discard port: nothing listens
+    settings.OPENMARAC_TASK_BACKEND = "rq"
+    with pytest.raises(CommandError, match="^Could not reach the task queue on Redis: "):
+        call_command("worker", "--batch")
+    assert not ScheduledRun.objects.exists()  # nothing claimed that could not be enqueued
