@@ -577,8 +577,15 @@ class CaseSearchForm(GovukForm):
         required=False,
         max_length=100,
         help_text="A victim’s or perpetrator’s name, or part of it, a case reference, or a date of birth such as 03/04/1990.",
+        widget=forms.TextInput(attrs={"class": "govuk-!-width-two-thirds", "spellcheck": "false", "autocomplete": "off"}),
     )
     date_of_birth = date_field("Date of birth")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Either will do, so neither is labelled "(optional)".
+        for name in ("q", "date_of_birth"):
+            self.fields[name].conditionally_required = True
 
     def clean(self):
         data = super().clean()
