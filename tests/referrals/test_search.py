@@ -7,6 +7,8 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +20,7 @@ from openmarac.audit.models import AuditEvent
 from openmarac.meetings import services as meeting_services
 from openmarac.people.models import Address, Alias, Person
 from openmarac.referrals import restriction, selectors, services
+from openmarac.referrals.forms import CaseSearchForm
 from openmarac.referrals.models import BreakGlassGrant, Case, CaseInvolvement, Referral, ReferralPerson
 
 from ..conftest import sign_in
@@ -212,6 +215,7 @@ def test_the_page_opens_with_an_empty_form_and_no_message(staff):
         ({"q": "j"}, "Enter at least 2 characters of a name or case reference"),
         ({"q": "31/02/1990"}, "Enter a real date of birth, for example 03/04/1990"),
         ({"q": "01/01/1990 02/02/1990"}, "Enter one date of birth"),
+        ({"q": "smith 42"}, "Enter a name, a case reference or a date of birth such as 03/04/1990"),
         ({"q": "", "date_of_birth_day": "3", "date_of_birth_month": "", "date_of_birth_year": "1990"}, "Date of birth must include a month"),
     ],
 )
@@ -310,3 +314,14 @@ def test_a_user_of_two_maracs_searches_both_and_each_marac_s_audit_has_its_count
     assert _found(both, q="jane smith") == sorted([cases["housing"].reference, cases["elsewhere"].reference])
     summaries = dict(AuditEvent.objects.filter(actor=both, summary__startswith="Case search").values_list("marac__slug", "summary"))
     assert summaries == {"northshire": "Case search by name: 1 case found", "southvale": "Case search by name: 1 case found"}
+
+
+@given(st.text(max_size=40))
+def test_any_typing_gives_terms_or_one_message_never_an_exception(q):
+    form = CaseSearchForm({"q": q})
+    if form.is_valid():
+        terms = form.terms()
+        assert terms["names"] or terms["reference"] or terms["date_of_birth"]
+        assert all(len(word) >= 1 and not any(c.isdigit() for c in word) for word in terms["names"])
+    else:
+        assert len(form.errors["q"]) == 1

@@ -589,6 +589,8 @@ class CaseSearchForm(GovukForm):
 
     def clean(self):
         data = super().clean()
+        if self.errors:  # a box's own message (an impossible date of birth) comes first
+            return data
         words, dates = [], set()
         for word in data.get("q", "").split():
             match = _TYPED_DATE.fullmatch(word)
@@ -607,15 +609,19 @@ class CaseSearchForm(GovukForm):
             self.add_error("q", "Enter one date of birth")
             return data
         if not words and not dates:
-            if "date_of_birth" not in self.errors:
-                self.add_error("q", "Enter a name, a case reference or a date of birth")
+            self.add_error("q", "Enter a name, a case reference or a date of birth")
             return data
         if words and len("".join(words)) < SEARCH_MIN_LENGTH:
             self.add_error("q", f"Enter at least {SEARCH_MIN_LENGTH} characters of a name or case reference")
             return data
-        data["names"] = words[:SEARCH_MAX_WORDS]
-        # A single word may be a case reference as well as a name.
+        # A single word may be a case reference as well as a name; a word with a digit
+        # in it is no name, so a reference is not looked for among names.
         data["reference"] = words[0] if len(words) == 1 and not dates else ""
+        names = [word for word in words if not any(c.isdigit() for c in word)]
+        if len(names) < len(words) and not data["reference"]:
+            self.add_error("q", "Enter a name, a case reference or a date of birth such as 03/04/1990")
+            return data
+        data["names"] = names[:SEARCH_MAX_WORDS]
         data["dob"] = dates.pop() if dates else None
         return data
 

@@ -64,7 +64,8 @@ def case_search(request):
         terms = form.terms()
         results = selectors.case_search(user=request.user, **terms)
         page = paginate(request, results)
-        counts = selectors.case_search_counts(results)
+        # One Marac (the usual case): its count is the total, with no query of its own.
+        counts = {maracs[0].pk: page.paginator.count} if len(maracs) == 1 else selectors.case_search_counts(results)
         by = " or ".join(label for label, key in (("name", "names"), ("case reference", "reference"), ("date of birth", "date_of_birth")) if terms[key])
         for marac in maracs:
             found = counts.get(marac.pk, 0)
