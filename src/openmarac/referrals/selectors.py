@@ -189,11 +189,12 @@ def _people_matching(*, maracs, names, date_of_birth):
 
     people = Person.objects.filter(marac__in=maracs)
     if names:
-        own, alias = Q(), Q()
+        # Person and Alias name their fields alike, so one filter serves both.
+        every_word = Q()
         for word in names:
-            own &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
-            alias &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
-        people = people.filter(own | Q(pk__in=Alias.objects.filter(alias, person__marac__in=maracs).values("person_id")))
+            every_word &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+        aliases = Alias.objects.filter(every_word, person__marac__in=maracs).values("person_id")
+        people = people.filter(every_word | Q(pk__in=aliases))
     if date_of_birth:
         # The (marac, date_of_birth) index answers this part.
         people = people.filter(date_of_birth=date_of_birth)
@@ -202,7 +203,7 @@ def _people_matching(*, maracs, names, date_of_birth):
 
 def case_search(*, user, names=(), reference="", date_of_birth=None):
     """The cases the user may open whose victim or perpetrator matches the names and
-    date of birth, or whose reference is `reference` (any case). Restricted cases the
+    date of birth, or whose reference is `reference` (capitals or not). Restricted cases the
     user may not open are not found at all, not even counted: `visible_cases_q` is the
     outer filter. Each case carries `latest_status` and `listed_for` for its status
     (`case_search_status`), so a page of results is one query whatever its length."""
