@@ -218,10 +218,15 @@ def case_search(*, user, names=(), reference="", date_of_birth=None):
         parties = ReferralPerson.objects.filter(
             role__in=[ReferralPerson.Role.VICTIM, ReferralPerson.Role.PERPETRATOR], person__in=people
         ).values("referral__case_id")
-        # A merged case lives on in the case it joined, which is found instead.
-        match |= Q(status=Case.Status.OPEN) & (Q(victim__in=people) | Q(pk__in=parties))
+        # Every referral names its victim as a ReferralPerson (the case's victim among
+        # them), so the people are scanned once. A merged case lives on in the case it
+        # joined, which is found instead.
+        match |= Q(status=Case.Status.OPEN) & Q(pk__in=parties)
     if reference:
-        match |= Q(reference__iexact=reference)
+        # References are issued in capitals (`services.reference_prefix`), so the
+        # capitalised form finds any case typed in, through the unique index, where
+        # `iexact` would compare every case's reference.
+        match |= Q(reference__in={reference, reference.upper()})
     found = Case.objects.filter(policy.visible_cases_q(user), match, marac__in=maracs).values("pk")
     latest = Referral.objects.filter(case=OuterRef("pk")).exclude(status=Referral.Status.DRAFT).order_by(
         F("submitted_at").desc(nulls_last=True), "-pk"
