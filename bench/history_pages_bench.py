@@ -15,6 +15,7 @@ import statistics
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
 os.environ.setdefault("OPENMARAC_DEMO_SHOW_MFA_CODE", "1")
@@ -32,6 +33,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from openmarac.accounts.models import Marac, User  # noqa: E402
 from openmarac.meetings.models import Meeting  # noqa: E402
+from openmarac.referrals.models import Case  # noqa: E402
 from openmarac.synthetic.accounts import demo_deployment  # noqa: E402
 from openmarac.synthetic.history import bulk_referrals  # noqa: E402
 from openmarac.synthetic.meetings import demo_meetings  # noqa: E402
@@ -44,12 +46,19 @@ TRIVIAL = "/account/invitations/"
 
 def pages(marac, meeting):
     slug = marac.slug
+    # Case search: a two-letter name (the broadest a search may be), a full name, a
+    # reference and a date of birth, each over every case the reader may open.
+    victim = Case.objects.filter(marac=marac, victim__date_of_birth__isnull=False).select_related("victim").order_by("pk").first()
+    searches = [
+        "/search/?q=sm", f"/search/?q={quote(str(victim.victim))}", f"/search/?q={victim.reference.lower()}",
+        f"/search/?q={victim.victim.date_of_birth:%d/%m/%Y}",
+    ]
     return {
         "coordinator": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/", f"/maracs/{slug}/all-actions/?view=all",
                         f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/possible-matches/", f"/maracs/{slug}/flags/",
-                        f"/meetings/{meeting.public_id}/research/"],
+                        f"/meetings/{meeting.public_id}/research/", *searches],
         "chair": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/?view=all", f"/maracs/{slug}/meetings/"],
-        "housing": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/my-slots/"],
+        "housing": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/my-slots/", searches[0]],
         "idva": ["/", f"/maracs/{slug}/actions/"],
         "referrer": ["/", "/referrals/"],
         "governance": ["/", f"/maracs/{slug}/figures/"],

@@ -22,6 +22,7 @@ import re
 import subprocess
 import tempfile
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -316,8 +317,16 @@ def _build_world():
         "accounts:password-reset-confirm": [{"uidb64": "MQ", "token": "set-password"}],
         "accounts:accept-invitation": [{"uidb64": "MQ", "token": "abc-def"}],
     }
+    # The search page, as each reader would use it: every planted person by family name
+    # and by date of birth (the results list cases, never an address or a number).
+    planted_people = Person.objects.filter(pk__in=tokens)
+    queries = {
+        "referrals:search": ["?" + urlencode({"q": person.family_name}) for person in planted_people]
+        + ["?" + urlencode({"q": f"{person.date_of_birth:%d/%m/%Y}"}) for person in planted_people if person.date_of_birth]
+    }
     return {
         "users": users, "tokens": tokens, "emails": emails, "kwargs": kwargs, "marac": marac, "listed": listed, "api_tokens": api_tokens,
+        "queries": queries,
     }
 
 
@@ -395,6 +404,8 @@ def _fetches(world):
         for kwargs in world["kwargs"].get(url_name, [None]):
             url = reverse(url_name, kwargs=kwargs)
             yield url_name, url, {}
+            for query in world["queries"].get(url_name, []):
+                yield url_name, url + query, {}
             if url_name in HTMX_FRAGMENTS:
                 yield url_name, url, {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": url}
 

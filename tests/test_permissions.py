@@ -78,6 +78,10 @@ PROTECTED = {
     # The housing representative's agency referred the case; the Idva service holds
     # the Idva referral; children's social care holds the children's referral.
     "referrals:case": {"coordinator", "chair", "representative", "idva", "csc_representative"},
+    # Finding a case: everyone whose role opens cases, each finding only what they may
+    # open (tests/referrals/test_search.py); not the referrer, governance or the
+    # system administrator.
+    "referrals:search": ATTENDEES | {"other_coordinator", "other_representative"},
     "referrals:idva-referral": {"coordinator", "idva"},
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.conf import settings
@@ -202,7 +202,7 @@ def test_check_deploy_passes_with_good_production_settings():
 
 def _pattern_fields(**changes):
     fields = {
-        "meeting_cadence": "fortnightly", "weekday": 2, "start_time": "10:00", "first_meeting_on": "", "location": "Town Hall",
+        "meeting_cadence": "fortnightly", "weekday": 2, "start_time_hour": "10", "start_time_minute": "00", "first_meeting_on": "", "location": "Town Hall",
         "video_link": "", "capacity": 16, "mode": "meeting", "research_deadline_working_days": 1,
         "research_visible_before_meeting": "on", "confidentiality_statement": "We keep what is shared here.", "weeks_ahead": 8,
     }
@@ -230,6 +230,18 @@ def test_a_first_date_on_another_weekday_is_refused_and_nothing_is_lost(client, 
     body = response.content.decode()
     assert response.status_code == 200 and "must be a Wednesday" in body and 'value="Town Hall"' in body
     assert not Meeting.objects.filter(marac=marac).exists()
+
+
+def test_the_start_time_is_typed_as_hour_and_minute_and_a_wrong_hour_is_explained(client, marac, system_admin):
+    sign_in(client, system_admin)
+    response = client.post(reverse("meetings:pattern", args=[marac.slug]), _pattern_fields(start_time_hour="25", start_time_minute="30"))
+    body = response.content.decode()
+    assert response.status_code == 200 and "Enter the hour, from 0 to 23" in body and 'href="#id_start_time_hour"' in body
+    assert 'value="25"' in body and 'type="time"' not in body
+    response = client.post(reverse("meetings:pattern", args=[marac.slug]), _pattern_fields(start_time_hour="9", start_time_minute="45"))
+    assert response.status_code == 302
+    marac.refresh_from_db()
+    assert marac.schedule.start_time == time(9, 45)
 
 
 def test_a_lead_time_as_long_as_the_cadence_is_flagged(client, marac, system_admin):

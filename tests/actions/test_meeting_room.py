@@ -68,9 +68,15 @@ def test_the_chair_takes_the_register_and_is_warned_of_unsigned_attendees(client
     assert "Who speaks for it" in page and "Represented" in page
     probation = staff["probation_rep"].agency_id
     data = {"save-register": "1", f"agency-{probation}-status": "present", f"agency-{staff['housing_rep'].agency_id}-status": "present"}
-    response = client.post(url, data)
+    # "Arrived late at" is typed as hour and minute; a minute past 59 is explained and kept.
+    response = client.post(url, {**data, f"agency-{probation}-arrived_at_hour": "9", f"agency-{probation}-arrived_at_minute": "75"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Enter the minute, from 0 to 59" in page and 'value="75"' in page
+    assert not meeting.attendance.exists()
+    response = client.post(url, {**data, f"agency-{probation}-arrived_at_hour": "9", f"agency-{probation}-arrived_at_minute": "50"})
     assert response.status_code == 302
     assert meeting.attendance.get(agency_id=probation).recorded_by == chair
+    assert meeting.attendance.get(agency_id=probation).arrived_at == time(9, 50)
     run = client.get(reverse("actions:run-meeting", args=[meeting.public_id])).content.decode()
     assert run.index("Register and confidentiality statement") < run.index("Outstanding actions")
     assert meeting_services.schedule_for(meeting.marac).confidentiality_statement[:40] in run

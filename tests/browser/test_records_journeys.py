@@ -54,7 +54,7 @@ def test_subject_access_request_to_bundle_and_a_correction(new_page, world, tmp_
     assert f"response is due by {sar.due_on:%-d %B %Y}" in page.inner_text(".govuk-notification-banner, main")
 
     page.fill("#q", "featherstone")
-    page.click_and_check("button:has-text('Search')")
+    page.click_and_check("main button:has-text('Search')")
     page.click_and_check("button:has-text('Link')")
     sar.refresh_from_db()
     assert sar.person == referral.case.victim

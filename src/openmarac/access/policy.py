@@ -169,6 +169,12 @@ def _active_case_q(today=None, *, case=""):
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": cutoff})
 
 
+def case_is_active(case, today=None):
+    """The same rule as `_active_case_q`, for one case already read."""
+    cutoff = (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+    return case.last_heard_on is None or case.last_heard_on >= cutoff
+
+
 def agenda_cases_q(user):
     """A filter on Case for the cases this user's role would let them open if no case
     were restricted. Used only to show a restricted case's place on an agenda ("Restricted
@@ -207,6 +213,19 @@ def visible_cases_q(user):
     """A filter on Case for the cases this user may open: what the role allows, less the
     restricted cases that do not name the user (unless break-glass access is live)."""
     return agenda_cases_q(user) & _not_restricted_q("pk", user)
+
+
+def case_search_maracs(user):
+    """The Maracs in which the user may search for cases: those where a role opens
+    cases (coordinator, chair, agency representative, Idva). A referrer finds their own
+    referrals under "Your referrals"; governance and the system administrator never
+    see a case. The search's results are still filtered by `visible_cases_q`."""
+    ids = {m.marac_id for m in active_memberships(user) if m.role in ALL_CASES_ROLES | INVOLVED_AGENCY_ROLES}
+    return [marac for marac in maracs_for(user) if marac.pk in ids]
+
+
+def can_search_cases(user):
+    return bool(case_search_maracs(user))
 
 
 def is_restricted_for(user, case):

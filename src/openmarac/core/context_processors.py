@@ -9,4 +9,5 @@ def navigation(request):
         "nav_manageable_maracs": list(policy.manageable_maracs(user)),
         "nav_is_system_admin": policy.is_system_admin(user),
         "nav_can_refer": bool(policy.referring_maracs(user)),
+        "nav_can_search": policy.can_search_cases(user),
     }

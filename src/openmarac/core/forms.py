@@ -205,14 +205,86 @@ class GovukDateTimeField(GovukDateField):
         hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 0)
         if match and match.group(3):
             hour = hour % 12 + (12 if match.group(3).lower() == "pm" else 0)
-        if not (hour < 24 and minute < 60):
+        time_of_day = _time_of_day(hour, minute)
+        if time_of_day is None:
             self._fail("Enter the time as hours and minutes, for example 14:30", ["time"])
-        return timezone.make_aware(datetime.datetime.combine(when, datetime.time(hour, minute)))
+        return timezone.make_aware(datetime.datetime.combine(when, time_of_day))
+
+
+def _time_of_day(hour, minute):
+    """The time, or None when the hour or minute is beyond a 24-hour clock."""
+    return datetime.time(hour, minute) if 0 <= hour < 24 and 0 <= minute < 60 else None
+
+
+_TIME_PARTS = ("hour", "minute")
+# One or two ASCII digits: str.isdigit() would let "²" or "٣" through.
+_CLOCK_NUMBER = re.compile(r"[0-9]{1,2}")
+
+
+class GovukTimeInput(GovukDateInput):
+    """A time of day as two boxes, Hour and Minute (24-hour), in the GOV.UK date
+    input's markup: never the browser's locale-dependent `type=time` picker, which
+    shows a 12-hour clock on some machines and a spinner on others."""
+
+    parts = _TIME_PARTS
+    widths = {"hour": 2, "minute": 2}
+
+    def decompress(self, value):
+        if isinstance(value, datetime.time):
+            return [f"{value.hour:02d}", f"{value.minute:02d}"]
+        if isinstance(value, str) and value:
+            try:
+                return self.decompress(datetime.time.fromisoformat(value))
+            except ValueError:
+                parts = re.split(r"[:.\s]+", value.strip())
+                return parts if len(parts) == 2 else [value, ""]
+        return [None, None]
+
+
+class GovukTimeField(GovukDateField):
+    """A time of day typed into Hour and Minute boxes (24-hour), with GOV.UK messages:
+    "Enter the hour, from 0 to 23", "Enter the minute, from 0 to 59", "Enter a real
+    time". What was typed is shown again as typed. Returns a `datetime.time`."""
+
+    widget = GovukTimeInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = tuple(forms.CharField(required=False) for _ in _TIME_PARTS)
+
+    def clean(self, value):
+        self.error_parts = ()
+        texts = self._texts(value)
+        if not any(texts):
+            if self.required:
+                self._fail(self.error_messages["required"], _TIME_PARTS)
+            return None
+        hour, minute = texts
+        what = str(self.label or "The time")
+        missing = [part for part, text in zip(_TIME_PARTS, texts) if not text]
+        if missing:
+            self._fail(f"{what} must include {'an hour' if missing == ['hour'] else 'a minute'}", missing)
+        hour_ok = bool(_CLOCK_NUMBER.fullmatch(hour)) and int(hour) < 24
+        minute_ok = bool(_CLOCK_NUMBER.fullmatch(minute)) and int(minute) < 60
+        if not hour_ok and not minute_ok:
+            self._fail("Enter a real time", _TIME_PARTS)
+        if not hour_ok:
+            self._fail("Enter the hour, from 0 to 23", ["hour"])
+        if not minute_ok:
+            self._fail("Enter the minute, from 0 to 59", ["minute"])
+        result = _time_of_day(int(hour), int(minute))
+        self.run_validators(result)
+        return result
 
 
 def datetime_field(label, required=True, help_text="", **kwargs):
     """The one way to ask for a date and time (GOV.UK date input and a time box)."""
     return GovukDateTimeField(label=label, required=required, help_text=help_text, **kwargs)
+
+
+def time_field(label, required=False, help_text="", **kwargs):
+    """The one way to ask for a time of day (Hour and Minute boxes, 24-hour)."""
+    return GovukTimeField(label=label, required=required, help_text=help_text, **kwargs)
 
 
 def date_field(label, required=False, help_text="", **kwargs):

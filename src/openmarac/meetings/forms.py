@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, GovukModelForm, date_field, datetime_field
+from openmarac.core.forms import GovukForm, GovukModelForm, date_field, datetime_field, time_field
 
 from openmarac.accounts.models import Marac
 
@@ -32,6 +32,7 @@ class ScheduleForm(GovukModelForm):
 
     meeting_cadence = forms.ChoiceField(label="How often meetings are held", widget=forms.RadioSelect, choices=Marac.Cadence.choices)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
+    start_time = time_field("Start time", required=True, help_text="24-hour clock: for 2:30pm enter hour 14 and minute 30.")
     first_meeting_on = date_field(
         "Date of the first meeting",
         help_text="For fortnightly meetings this sets which fortnight they fall in. It must be on the day of the week chosen.",
@@ -50,7 +51,6 @@ class ScheduleForm(GovukModelForm):
         widgets = {
             "weekday": forms.RadioSelect,
             "mode": forms.RadioSelect,
-            "start_time": forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}, format="%H:%M"),
             "confidentiality_statement": forms.Textarea(attrs={"rows": 5}),
         }
         labels = {"weekday": "Day of the week", "mode": "How cases are coordinated", "location": "Venue"}
@@ -146,8 +146,8 @@ class AttendanceRowForm(GovukForm):
     information_sent_in_advance = forms.ChoiceField(
         label="If apologies: information sent in advance?", choices=[("", "Not recorded"), ("yes", "Yes"), ("no", "No")], required=False
     )
-    arrived_at = forms.TimeField(label="Arrived late at", required=False, widget=forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}))
-    left_at = forms.TimeField(label="Left early at", required=False, widget=forms.TimeInput(attrs={"type": "time", "class": "govuk-input--width-5"}))
+    arrived_at = time_field("Arrived late at", help_text="24-hour clock, for example hour 10 and minute 15.")
+    left_at = time_field("Left early at", help_text="24-hour clock, for example hour 12 and minute 40.")
 
     def clean(self):
         data = super().clean()

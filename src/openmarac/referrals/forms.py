@@ -1,6 +1,9 @@
 """The referral form, page by page (GOV.UK "one thing per page", grouped sensibly),
 and the forms used after referral."""
 
+import datetime
+import re
+
 from django import forms
 from django.utils import timezone
 
@@ -557,3 +560,71 @@ class AgencyCheckForm(GovukForm):
         "The referral goes on to the coordinator when you send it, as it is if you add nothing.",
         rows=5,
     )
+
+
+# A date of birth typed into the search box: 3/4/1990, 03-04-1990 or 03.04.1990.
+_TYPED_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_WORDS = 5
+
+
+class CaseSearchForm(GovukForm):
+    """One box for a name, a case reference or a date of birth (dd/mm/yyyy), and the
+    GOV.UK date input for a date of birth. `terms()` says what to look for."""
+
+    q = forms.CharField(
+        label="Name or case reference",
+        required=False,
+        max_length=100,
+        help_text="A victim’s or perpetrator’s name, or part of it, a case reference, or a date of birth such as 03/04/1990.",
+        widget=forms.TextInput(attrs={"class": "govuk-!-width-two-thirds", "spellcheck": "false", "autocomplete": "off"}),
+    )
+    date_of_birth = date_field("Date of birth")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Either will do, so neither is labelled "(optional)".
+        for name in ("q", "date_of_birth"):
+            self.fields[name].conditionally_required = True
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:  # a box's own message (an impossible date of birth) comes first
+            return data
+        words, dates = [], set()
+        for word in data.get("q", "").split():
+            match = _TYPED_DATE.fullmatch(word)
+            if not match:
+                words.append(word)
+                continue
+            day, month, year = (int(part) for part in match.groups())
+            try:
+                dates.add(datetime.date(year, month, day))
+            except ValueError:
+                self.add_error("q", "Enter a real date of birth, for example 03/04/1990")
+                return data
+        if data.get("date_of_birth"):
+            dates.add(data["date_of_birth"])
+        if len(dates) > 1:
+            self.add_error("q", "Enter one date of birth")
+            return data
+        if not words and not dates:
+            self.add_error("q", "Enter a name, a case reference or a date of birth")
+            return data
+        if words and len("".join(words)) < SEARCH_MIN_LENGTH:
+            self.add_error("q", f"Enter at least {SEARCH_MIN_LENGTH} characters of a name or case reference")
+            return data
+        # A single word may be a case reference as well as a name; a word with a digit
+        # in it is no name, so a reference is not looked for among names.
+        data["reference"] = words[0] if len(words) == 1 and not dates else ""
+        names = [word for word in words if not any(c.isdigit() for c in word)]
+        if len(names) < len(words) and not data["reference"]:
+            self.add_error("q", "Enter a name, a case reference or a date of birth such as 03/04/1990")
+            return data
+        data["names"] = names[:SEARCH_MAX_WORDS]
+        data["dob"] = dates.pop() if dates else None
+        return data
+
+    def terms(self):
+        """What to search for, once the form is valid."""
+        return {"names": self.cleaned_data["names"], "reference": self.cleaned_data["reference"], "date_of_birth": self.cleaned_data["dob"]}

@@ -1,7 +1,7 @@
 """Reads of cases and referrals, each scoped through the access policy. A record the
 user may not see is simply not found (the view answers 404)."""
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -175,3 +175,91 @@ def agency_checks_open(*, user, marac):
     if not policy.has_role(user, marac, Role.COORDINATOR):
         checks = checks.filter(agency_id=user.agency_id)
     return checks.select_related("referral__case", "agency").order_by("due_at")
+
+
+# --- Case search ------------------------------------------------------------------------
+
+
+def _people_matching(*, maracs, names, date_of_birth):
+    """The ids of people of these Maracs whose name, or one of whose aliases, holds
+    every word (case-insensitive, any part of the given or family name), born on the
+    date when one is given. A subquery: nothing is read into Python. Addresses and
+    phone numbers, sealed or not, are never searched."""
+    from openmarac.people.models import Alias, Person
+
+    people = Person.objects.filter(marac__in=maracs)
+    if names:
+        # Person and Alias name their fields alike, so one filter serves both.
+        every_word = Q()
+        for word in names:
+            every_word &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+        aliases = Alias.objects.filter(every_word, person__marac__in=maracs).values("person_id")
+        people = people.filter(every_word | Q(pk__in=aliases))
+    if date_of_birth:
+        # The (marac, date_of_birth) index answers this part.
+        people = people.filter(date_of_birth=date_of_birth)
+    return people.values("pk")
+
+
+def case_search(*, user, names=(), reference="", date_of_birth=None):
+    """The cases the user may open whose victim or perpetrator matches the names and
+    date of birth, or whose reference is `reference` (capitals or not). Restricted cases the
+    user may not open are not found at all, not even counted: `visible_cases_q` is the
+    outer filter. Each case carries `latest_status` and `listed_for` for its status
+    (`case_search_status`), so a page of results is one query whatever its length."""
+    from openmarac.meetings.models import AgendaItem
+
+    maracs = policy.case_search_maracs(user)
+    if not maracs or not (names or reference or date_of_birth):
+        return Case.objects.none()
+    match = Q(pk__in=[])
+    if names or date_of_birth:
+        people = _people_matching(maracs=maracs, names=names, date_of_birth=date_of_birth)
+        parties = ReferralPerson.objects.filter(
+            role__in=[ReferralPerson.Role.VICTIM, ReferralPerson.Role.PERPETRATOR], person__in=people
+        ).values("referral__case_id")
+        # Every referral names its victim as a ReferralPerson (the case's victim among
+        # them), so the people are scanned once. A merged case lives on in the case it
+        # joined, which is found instead.
+        match |= Q(status=Case.Status.OPEN) & Q(pk__in=parties)
+    if reference:
+        # References are issued in capitals (`services.reference_prefix`), so the
+        # capitalised form finds any case typed in, through the unique index, where
+        # `iexact` would compare every case's reference.
+        match |= Q(reference__in={reference, reference.upper()})
+    found = Case.objects.filter(policy.visible_cases_q(user), match, marac__in=maracs).values("pk")
+    latest = Referral.objects.filter(case=OuterRef("pk")).exclude(status=Referral.Status.DRAFT).order_by(
+        F("submitted_at").desc(nulls_last=True), "-pk"
+    )
+    listed = AgendaItem.objects.filter(
+        referral__case=OuterRef("pk"), referral__status=Referral.Status.LISTED, section=AgendaItem.Section.NEW_AND_REPEAT
+    ).order_by("-listed_at")
+    return (
+        Case.objects.filter(pk__in=found)
+        .select_related("victim", "marac")
+        .annotate(latest_status=Subquery(latest.values("status")[:1]), listed_for=Subquery(listed.values("meeting__starts_at")[:1]))
+        .order_by("victim__family_name", "victim__given_name", "reference")
+    )
+
+
+def case_search_counts(results):
+    """{marac id: how many cases found there}, in one query, for the audit."""
+    return dict(results.order_by().values_list("marac_id").annotate(found=Count("pk")))
+
+
+def case_search_status(case, today=None):
+    """Where the case stands, in the words of the search results: "Awaiting listing",
+    "Listed for the meeting of 3 Mar 2027", "Heard on 3 Feb 2027", or "Closed" once 12
+    months have passed since its last hearing (agencies' access has lapsed)."""
+    today = today or timezone.localdate()
+    if case.status == Case.Status.MERGED:
+        return "Merged into another case"
+    if case.latest_status == Referral.Status.AWAITING_LISTING:
+        return "Awaiting listing"
+    if case.latest_status == Referral.Status.LISTED and case.listed_for:
+        return f"Listed for the meeting of {timezone.localtime(case.listed_for):%-d %b %Y}"
+    if case.last_heard_on:
+        if not policy.case_is_active(case, today):
+            return f"Closed (last heard on {case.last_heard_on:%-d %b %Y})"
+        return f"Heard on {case.last_heard_on:%-d %b %Y}"
+    return Referral.Status(case.latest_status).label if case.latest_status else "No referral"

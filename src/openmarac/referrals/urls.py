@@ -12,6 +12,7 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/sent/", views.sent, name="sent"),
     path("referrals/<uuid:public_id>/quality-concern/", views.quality_concern, name="quality-concern"),
     path("referrals/<uuid:public_id>/<slug:slug>/", views.step, name="step"),
+    path("search/", views.case_search, name="search"),
     path("cases/<uuid:public_id>/", views.case, name="case"),
     path("maracs/<slug:slug>/possible-matches/", views.match_queue, name="matches"),
     path("cases/<uuid:public_id>/matches/<int:pk>/", views.match_decision, name="match-decision"),

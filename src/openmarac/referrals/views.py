@@ -43,6 +43,43 @@ def my_referrals(request):
     return render(request, "referrals/my_referrals.html", context)
 
 
+# --- Finding a case ---------------------------------------------------------------------
+
+_SEARCH_FIELDS = ("q", "date_of_birth_day", "date_of_birth_month", "date_of_birth_year")
+
+
+@login_required
+@require_safe
+def case_search(request):
+    """Find a case the user may open by name, reference or date of birth. Audited as a
+    view of the Marac's cases with how many were found, never with the words searched
+    for: they may be a victim's name, and the audit trail keeps them for ever."""
+    maracs = policy.case_search_maracs(request.user)
+    if not maracs:
+        not_found(request, "referrals.case", "search")
+    searched = any(name in request.GET for name in _SEARCH_FIELDS)
+    form = f.CaseSearchForm(request.GET if searched else None)
+    page = None
+    if searched and form.is_valid():
+        terms = form.terms()
+        results = selectors.case_search(user=request.user, **terms)
+        page = paginate(request, results)
+        # One Marac (the usual case): its count is the total, with no query of its own.
+        counts = {maracs[0].pk: page.paginator.count} if len(maracs) == 1 else selectors.case_search_counts(results)
+        by = " or ".join(label for label, key in (("name", "names"), ("case reference", "reference"), ("date of birth", "date_of_birth")) if terms[key])
+        for marac in maracs:
+            found = counts.get(marac.pk, 0)
+            audit.record(
+                action=audit.Action.VIEWED, request=request, record_type="referrals.case", marac=marac,
+                summary=f"Case search by {by}: {found} case{'' if found == 1 else 's'} found",
+            )
+        today = timezone.localdate()
+        for case in page:
+            case.search_status = selectors.case_search_status(case, today)
+    context = {"form": form, "page": page, "maracs": maracs}
+    return render(request, "referrals/search.html", context)
+
+
 @login_required
 def start(request):
     maracs = policy.referring_maracs(request.user)
