@@ -138,7 +138,11 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["marac", "status"]), models.Index(fields=["referrer", "status"])]
+        indexes = [
+            # heard_on last: the figures read a period's heard referrals by range.
+            models.Index(fields=["marac", "status", "heard_on"], name="referral_marac_status_heard"),
+            models.Index(fields=["referrer", "status"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["marac", "source_key"], condition=~models.Q(source_key=""), name="unique_imported_referral"
