@@ -32,7 +32,8 @@ class Case(models.Model):
         # A reference names one case for ever, across the deployment: it is quoted in
         # minutes, agency files and other Maracs' records, and it travels with a transfer.
         constraints = [models.UniqueConstraint(fields=["reference"], name="unique_case_reference_everywhere")]
-        indexes = [models.Index(fields=["marac", "status"])]
+        # last_heard_on last: the 12-month reviews read a window of hearing dates.
+        indexes = [models.Index(fields=["marac", "status", "last_heard_on"], name="case_marac_status_heard")]
 
     def __str__(self):
         return self.reference
