@@ -118,7 +118,8 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
-    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies", "children").order_by(*order)
+    # Not the children: the list names whom an action is for, not which child.
+    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").order_by(*order)
 
 
 def marac_action_counts(*, user, marac, today=None):
