@@ -1,6 +1,6 @@
 """Reads of action plans, scoped through the access policy."""
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -137,9 +137,11 @@ def action_filter_choices(*, marac, since_days=730):
     from openmarac.accounts.models import Agency
 
     agencies = Agency.objects.filter(marac_links__marac=marac).order_by("name")
+    # Exists rather than a join and DISTINCT over every action of every meeting.
+    agreed = Action.objects.filter(hearing__item__meeting=OuterRef("pk"))
     meetings = (
-        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days), items__hearing__actions__isnull=False)
-        .distinct()
+        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days))
+        .filter(Exists(agreed))
         .order_by("-starts_at")
     )
     return agencies, meetings
