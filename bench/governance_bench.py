@@ -111,6 +111,7 @@ def main():
         ("data return (a year)", lambda: figures.data_return(marac=marac, period=year)),
         ("dashboard figures (a quarter and the one before)", lambda: [figures.period_figures(marac=marac, period=p) for p in (quarter, quarter.previous())]),
         ("outcome indicators (a quarter)", lambda: figures.outcomes(marac=marac, period=quarter)),
+        ("the dashboard page's: figures.dashboard (all three)", lambda: figures.dashboard(marac=marac, period=quarter)),
     ]:
         with CaptureQueriesContext(connection) as queries:
             fn()

@@ -2,6 +2,7 @@
 gives: the same return as imported history, and the dashboard's engagement, action and
 Idva figures, each counted by hand from the steps below."""
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -104,9 +105,36 @@ def test_figures_queries_do_not_grow_with_meetings(held, marac):
     with CaptureQueriesContext(connection) as queries:
         figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
         figures.outcomes(marac=marac, period=period, today=date(2025, 7, 1))
-    # A fixed number, whatever the rows: 13 for the period's figures and 4 for outcomes
+    # A fixed number, whatever the rows: 10 for the period's figures and 4 for outcomes
     # (one more, for the decisions, when a case reached the repeat-alert threshold).
-    assert len(queries) == 17, [q["sql"][:80] for q in queries]
+    assert len(queries) == 14, [q["sql"][:80] for q in queries]
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        QUARTER,  # the meeting in the period shown
+        (date(2025, 7, 1), date(2025, 9, 30)),  # the meeting in the period before
+        (date(2025, 5, 13), date(2025, 6, 11)),  # the meeting on the period's first day
+        (date(2025, 4, 14), date(2025, 5, 13)),  # the meeting on the period's last day
+    ],
+)
+def test_dashboard_gives_each_period_its_own_figures(held, marac, start, end):
+    """The dashboard reads both periods in the same queries and splits them by date:
+    the figures must be those of each period on its own."""
+    from openmarac.governance import figures
+
+    period, today = figures.Period(start, end), date(2025, 10, 1)
+    with CaptureQueriesContext(connection) as queries:
+        shown = figures.dashboard(marac=marac, period=period, today=today)
+    assert asdict(shown.now) == asdict(figures.period_figures(marac=marac, period=period, today=today))
+    assert asdict(shown.before) == asdict(figures.period_figures(marac=marac, period=period.previous(), today=today))
+    assert shown.outcomes == figures.outcomes(marac=marac, period=period, today=today)
+    assert shown.now.totals or shown.before.totals  # the meeting is in one of them
+    # Both periods in the queries of one (10), the outcomes reusing the hearing days (3)
+    # and the meetings held for the actions still open after two meetings (1; one more
+    # for the actions once two meetings have been held).
+    assert len(queries) == 14, [q["sql"][:80] for q in queries]
 
 
 def test_work_of_an_agency_that_has_left_the_marac_is_still_counted(held, marac, staff):

@@ -13,10 +13,14 @@ A user who may not see something gets a 404 from the caller, never a 403, so the
 existence of a record is not revealed.
 """
 
-from datetime import date
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from openmarac.accounts.models import Marac, Membership, Role
 
@@ -188,25 +192,70 @@ def agenda_cases_q(user):
     return allowed
 
 
+def _hidden_restrictions(user_id, now):
+    """The restrictions in force that neither name the user nor are open to them by
+    live break-glass access, as a query of their case ids (`user_id` None: every
+    restriction in force)."""
+    from openmarac.referrals.models import BreakGlassGrant, CaseRestriction
+
+    hidden = CaseRestriction.objects.filter(lifted_at__isnull=True)
+    if user_id is not None:
+        live = BreakGlassGrant.objects.filter(user_id=user_id, expires_at__gt=now).values("case_id")
+        hidden = hidden.exclude(named_users=user_id).exclude(case_id__in=live)
+    return hidden.values("case_id")
+
+
 def restricted_case_ids_hidden_from(user):
     """The ids of restricted cases this user may not open: every case with a restriction
     in force, less those naming the user and those the user holds live break-glass
     access to. A subquery, so each filter below stays one query."""
     from django.utils import timezone
 
-    from openmarac.referrals.models import BreakGlassGrant, CaseRestriction
+    return _hidden_restrictions(user.pk if user.is_authenticated else None, timezone.now())
 
-    hidden = CaseRestriction.objects.filter(lifted_at__isnull=True)
-    if user.is_authenticated:
-        live = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values("case_id")
-        hidden = hidden.exclude(named_users=user).exclude(case_id__in=live)
-    return hidden.values("case_id")
+
+# Stand-ins for the user and the time while the subquery is compiled once.
+_ANY_USER_ID = -7_311_963
+_ANY_NOW = datetime(1900, 1, 2, 3, 4, 5, tzinfo=dt_timezone.utc)
+
+
+@lru_cache(maxsize=None)
+def _hidden_restrictions_sql(vendor):
+    """`_hidden_restrictions` compiled to SQL once per process: every list and every
+    record filter carries it, and compiling its nested subqueries cost the ORM more
+    than the database takes to run them. Compiled from the query itself, so it stays
+    the one definition; only the user and the time change from one use to the next."""
+    sql, params = _hidden_restrictions(_ANY_USER_ID, _ANY_NOW).query.sql_with_params()
+    stand_ins = {(int, _ANY_USER_ID): "user_id", _stand_in(connection.ops.adapt_datetimefield_value(_ANY_NOW)): "now"}
+    slots = tuple(stand_ins.get(_stand_in(param)) for param in params)
+    if sorted(filter(None, slots)) != ["now", "user_id", "user_id"]:
+        raise AssertionError("The restricted cases' subquery did not compile as expected")
+    return sql, tuple(params), slots
+
+
+def _stand_in(param):
+    return (type(param), param)
+
+
+def hidden_case_q(user, case_field):
+    """A filter for the rows whose case is restricted and hidden from the user (shown
+    as "Restricted case", or left out with `~`); `case_field` is the lookup of the case
+    id on the filtered model ("pk" for Case). The same rule as
+    `restricted_case_ids_hidden_from`, without compiling it each time."""
+    from django.utils import timezone
+
+    if not user.is_authenticated:
+        return Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
+    sql, params, slots = _hidden_restrictions_sql(connection.vendor)
+    values = {"user_id": user.pk, "now": connection.ops.adapt_datetimefield_value(timezone.now())}
+    # The SQL is the ORM's own compilation of `_hidden_restrictions`; every value is a
+    # bound parameter, nothing is written into it.
+    return Q(**{f"{case_field}__in": RawSQL(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])})  # nosec B611
 
 
 def _not_restricted_q(case_field, user):
-    """Excludes the restricted cases hidden from the user; `case_field` is the lookup of
-    the case id on the filtered model ("pk" for Case)."""
-    return ~Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
+    """Excludes the restricted cases hidden from the user."""
+    return ~hidden_case_q(user, case_field)
 
 
 def visible_cases_q(user):

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from openmarac.core.forms import GovukForm, date_field
+from openmarac.core.forms import GovukForm, GovukSelect, date_field
 from openmarac.meetings.models import RepeatDecision, Risk
 
 from .models import Action, ActionKind, ForWhom
@@ -204,9 +204,11 @@ class RepeatDecisionDoneForm(GovukForm):
 class ActionFilterForm(GovukForm):
     """Narrows the Marac's action list (a GET form: nothing typed is lost on error)."""
 
-    agency = forms.ModelChoiceField(label="Agency", queryset=None, required=False, empty_label="Any agency")
-    meeting = forms.ModelChoiceField(label="Agreed at", queryset=None, required=False, empty_label="Any meeting", to_field_name="public_id")
-    status = forms.ChoiceField(label="Status", choices=[("", "Any status"), *Action.Status.choices], required=False)
+    agency = forms.ModelChoiceField(label="Agency", queryset=None, required=False, empty_label="Any agency", widget=GovukSelect)
+    meeting = forms.ModelChoiceField(
+        label="Agreed at", queryset=None, required=False, empty_label="Any meeting", to_field_name="public_id", widget=GovukSelect
+    )
+    status = forms.ChoiceField(label="Status", choices=[("", "Any status"), *Action.Status.choices], required=False, widget=GovukSelect)
     due_from = _date("Due on or after", required=False)
     due_to = _date("Due on or before", required=False)
 

@@ -1,6 +1,6 @@
 """Reads of action plans, scoped through the access policy."""
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -118,7 +118,8 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
-    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies", "children").order_by(*order)
+    # Not the children: the list names whom an action is for, not which child.
+    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").order_by(*order)
 
 
 def marac_action_counts(*, user, marac, today=None):
@@ -136,9 +137,11 @@ def action_filter_choices(*, marac, since_days=730):
     from openmarac.accounts.models import Agency
 
     agencies = Agency.objects.filter(marac_links__marac=marac).order_by("name")
+    # Exists rather than a join and DISTINCT over every action of every meeting.
+    agreed = Action.objects.filter(hearing__item__meeting=OuterRef("pk"))
     meetings = (
-        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days), items__hearing__actions__isnull=False)
-        .distinct()
+        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days))
+        .filter(Exists(agreed))
         .order_by("-starts_at")
     )
     return agencies, meetings

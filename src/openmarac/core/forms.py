@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from . import language
 
@@ -36,6 +37,28 @@ _MONTH_NAMES = {
     for number in range(1, 13)
     for name in (datetime.date(2000, number, 1).strftime("%B").lower(), datetime.date(2000, number, 1).strftime("%b").lower())
 }
+
+
+class GovukSelect(forms.Select):
+    """A select drawn in Python with the markup of Django's own templates, which render
+    two templates for every option: on a list page's filter form that cost more than
+    all the page's queries. Same context (`get_context`), same escaping."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        groups = []
+        for group_name, options, _ in widget["optgroups"]:
+            items = format_html_join(
+                "", '\n  <option value="{}"{}>{}</option>', ((option["value"], _attributes(option["attrs"]), option["label"]) for option in options)
+            )
+            groups.append(format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, items) if group_name else items)
+        options = format_html_join("", "{}", ((group,) for group in groups))
+        return format_html('<select name="{}"{}>{}\n</select>', widget["name"], _attributes(widget["attrs"]), options)
+
+
+def _attributes(attrs):
+    """As django/forms/widgets/attrs.html writes them, in the same order."""
+    return format_html_join("", "{}", ((format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),) for name, value in attrs.items() if value is not False))
 
 
 class GovukDateInput(forms.MultiWidget):

@@ -23,7 +23,7 @@ from statistics import median
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -339,6 +339,7 @@ class PeriodFigures:
     research_returned: int
     research_on_time: int
     quality_concerns: int
+    hearing_days: list = field(default_factory=list, repr=False)  # each case's, sorted; the outcomes reuse them
     breakdowns: dict = field(default_factory=dict)
 
     # Shares (percentages, one decimal place), so that nothing outside this module
@@ -369,23 +370,100 @@ def _a_year(count, period: Period):
 
 
 def period_figures(*, marac, period: Period, today: date | None = None) -> PeriodFigures:
+    return _periods_figures(marac=marac, periods=(period,), today=today)[0]
+
+
+@dataclass
+class Dashboard:
+    """Everything the governance dashboard shows for a period."""
+
+    now: PeriodFigures
+    before: PeriodFigures  # the period just before, to compare with
+    outcomes: Outcomes
+    open_after_two: Breakdown
+
+
+def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
+    """The period's figures beside the period's before, with its outcome indicators.
+    The two periods touch, so each figure is read for both in the same query and split
+    by date here: the same counts as `period_figures` for each, in half the queries."""
     today = today or timezone.localdate()
-    rows = data_return(marac=marac, period=period)
+    before, now = _periods_figures(marac=marac, periods=(period.previous(), period), today=today)
+    return Dashboard(
+        now=now,
+        before=before,
+        outcomes=outcomes(marac=marac, period=period, today=today, _days=now.hearing_days),
+        open_after_two=open_after_two_meetings(marac=marac),
+    )
+
+
+def _span(periods) -> Period:
+    """The periods (in date order, each starting the day after the one before ends) as
+    one period."""
+    for earlier, later in zip(periods, periods[1:]):
+        if later.start != earlier.end + timedelta(days=1):
+            raise ValueError("The periods must follow one another")
+    return Period(periods[0].start, periods[-1].end)
+
+
+def _index_of(periods, day):
+    """Which of the periods (in date order) a date falls in."""
+    return max(i for i, p in enumerate(periods) if p.start <= day)
+
+
+def _period_case(periods, lookup):
+    """An SQL expression giving the index of the period a row falls in, by `lookup`
+    (a date lookup such as "meeting__starts_at__date"), for rows already limited to
+    the periods' span."""
+    if len(periods) == 1:
+        return Value(0)
+    return Case(
+        *[When(**{f"{lookup}__gte": p.start}, then=Value(i)) for i, p in reversed(list(enumerate(periods))) if i],
+        default=Value(0),
+    )
+
+
+def _split(periods, rows, of):
+    """Rows grouped by the index of their period, `of` giving a row's index."""
+    split = [[] for _ in periods]
+    for row in rows:
+        split[of(row)].append(row)
+    return split
+
+
+def _periods_figures(*, marac, periods, today: date | None = None) -> list[PeriodFigures]:
+    today = today or timezone.localdate()
+    span = _span(periods)
+    rows_by_period = _split(periods, data_return(marac=marac, period=span), lambda row: _index_of(periods, row.meeting_date))
+    days_by_period = _hearing_days_by_period(marac=marac, periods=periods)
+    staff = Membership.objects.filter(marac=marac, is_active=True, user__is_active=True).aggregate(
+        idvas=Count("pk", filter=Q(role=Role.IDVA)), coordinators=Count("pk", filter=Q(role=Role.COORDINATOR))
+    )
+    agencies = _agency_rows(marac)
+    idva_by_period = _idva(marac=marac, periods=periods)
+    actions_by_period = _actions(marac=marac, periods=periods, today=today, agencies=agencies)
+    research_by_period = _research(marac=marac, periods=periods, agencies=agencies)
+    concerns_by_period = _quality_concerns(marac=marac, periods=periods)
+    attendance_by_period = _attendance(marac=marac, periods=periods, today=today, agencies=agencies)
+    return [
+        _figures(
+            marac=marac, period=period, rows=rows_by_period[i], days=days_by_period[i], staff=staff, idva=idva_by_period[i],
+            actions=actions_by_period[i], research=research_by_period[i], concerns=concerns_by_period[i],
+            attendance=attendance_by_period[i],
+        )
+        for i, period in enumerate(periods)
+    ]
+
+
+def _figures(*, marac, period, rows, days, staff, idva, actions, research, concerns, attendance) -> PeriodFigures:
     totals = return_totals(rows)
     cases = totals.cases if totals else 0
 
     meetings_held = len(rows)
     police = totals.referrals_by_agency_kind[AgencyKind.POLICE] if totals else 0
     population = marac.adult_female_population
-
-    days = _hearing_days(marac=marac, period=period)
-    idva = _idva(marac=marac, period=period)
-    idva_headcount = Membership.objects.filter(marac=marac, role=Role.IDVA, is_active=True, user__is_active=True).count()
-    coordinators = Membership.objects.filter(marac=marac, role=Role.COORDINATOR, is_active=True, user__is_active=True).count()
-    actions = _actions(marac=marac, period=period, today=today)
-    research = _research(marac=marac, period=period)
-    concerns = _quality_concerns(marac=marac, period=period)
-    attendance = _attendance(marac=marac, period=period, today=today)
+    idva_headcount = staff["idvas"]
+    coordinators = staff["coordinators"]
 
     figures = PeriodFigures(
         period=period,
@@ -416,6 +494,7 @@ def period_figures(*, marac, period: Period, today: date | None = None) -> Perio
         research_returned=sum(r[1][0] for r in research.rows),
         research_on_time=sum(r[1][1] for r in research.rows),
         quality_concerns=sum(r[1][0] for r in concerns.rows),
+        hearing_days=days,
     )
     figures.breakdowns = {
         "referral_sources": _referral_sources(totals),
@@ -428,35 +507,45 @@ def period_figures(*, marac, period: Period, today: date | None = None) -> Perio
 
 
 def _hearing_days(*, marac, period):
+    return _hearing_days_by_period(marac=marac, periods=(period,))[0]
+
+
+def _hearing_days_by_period(*, marac, periods):
     """Days from disclosure (or referral, when the disclosure date is not known; see
-    referrals.criteria.referral_clock_start) to hearing for each case heard, as one
-    grouped query."""
+    referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
+    for each period, as one grouped query."""
     pairs = (
-        heard_referrals(marac=marac, period=period)
+        heard_referrals(marac=marac, period=_span(periods))
         .filter(referred_on__isnull=False)
         .annotate(clock_start=CLOCK_START)
         .values("clock_start", "heard_on")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    days = []
+    days = [[] for _ in periods]
     for pair in pairs:
-        days += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
-    return sorted(days)
+        days[_index_of(periods, pair["heard_on"])] += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
+    return [sorted(d) for d in days]
 
 
-def _idva(*, marac, period):
+def _idva(*, marac, periods):
     """Idva referrals of referrals made in the period. First contact is measured only
     for referrals made in OpenMarac: imported history carries no contact record."""
+    span = _span(periods)
     made = IdvaReferral.objects.filter(
-        referral__marac=marac, referral__referred_on__gte=period.start, referral__referred_on__lte=period.end
+        referral__marac=marac, referral__referred_on__gte=span.start, referral__referred_on__lte=span.end
     )
-    counts = made.aggregate(
-        referrals=Count("pk"),
-        due=Count("pk", filter=Q(referral__source_key="")),
-        within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
-    )
-    return counts
+    counts = {
+        row["index"]: row
+        for row in made.values(index=_period_case(periods, "referral__referred_on"))
+        .annotate(
+            referrals=Count("pk"),
+            due=Count("pk", filter=Q(referral__source_key="")),
+            within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
+        )
+        .order_by()
+    }
+    return [counts.get(i, {"referrals": 0, "due": 0, "within": 0}) for i in range(len(periods))]
 
 
 def _meetings_in(marac, period):
@@ -474,12 +563,13 @@ def _agency_rows(marac):
     )
 
 
-def _by_agency(marac, counts, values_of, *, include_idle):
-    """Rows for the Marac's active agencies in name order (with zeros when
-    `include_idle`), then any agency no longer active whose work is still counted, so
-    no count is lost when an agency leaves."""
+def _by_agency(agencies, counts, values_of, *, include_idle):
+    """Rows for the Marac's active agencies (`_agency_rows`) in name order (with zeros
+    when `include_idle`), then any agency no longer active whose work is still counted,
+    so no count is lost when an agency leaves."""
+    counts = dict(counts)
     rows = []
-    for agency_id, name, is_core in _agency_rows(marac):
+    for agency_id, name, is_core in agencies:
         row = counts.pop(agency_id, None)
         if row or include_idle:
             rows.append((name, values_of(row or {}), is_core))
@@ -488,51 +578,73 @@ def _by_agency(marac, counts, values_of, *, include_idle):
     return rows
 
 
-def _attendance(*, marac, period, today):
-    held = _meetings_in(marac, period).filter(starts_at__date__lte=today)
-    registers = held.filter(attendance__isnull=False).distinct().count()
-    counts = {
-        row["agency_id"]: row
-        for row in Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
-        .values("agency_id", agency_name=F("agency__name"))
+def _by_period_and_agency(periods, rows, key):
+    """{agency id: row} for each period, from rows carrying their period's index."""
+    split = [{} for _ in periods]
+    for row in rows:
+        split[row["index"]][row[key]] = row
+    return split
+
+
+def _attendance(*, marac, periods, today, agencies):
+    held = _meetings_in(marac, _span(periods)).filter(starts_at__date__lte=today)
+    registers = [0] * len(periods)
+    for row in (
+        held.filter(attendance__isnull=False).values(index=_period_case(periods, "starts_at__date"))
+        .annotate(n=Count("pk", distinct=True)).order_by()
+    ):
+        registers[row["index"]] = row["n"]
+    counts = _by_period_and_agency(
+        periods,
+        Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
         .annotate(
             present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
             apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES)),
             absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
         )
-        .order_by()
-    }
-    rows = _by_agency(
-        marac, counts,
-        lambda row: [row.get("present", 0), row.get("apologies", 0), row.get("absent", 0), share(row.get("present", 0), registers)],
-        include_idle=True,
+        .order_by(),
+        "agency_id",
     )
-    return Breakdown(
-        key="attendance",
-        title=f"Attendance by agency ({registers} meeting{'s' if registers != 1 else ''} with a register)",
-        columns=["Present", "Apologies", "Absent", "Present at (%) of meetings"],
-        rows=rows,
-        percent_columns=((3, 0),),
-        about_people=False,
-    )
+    breakdowns = []
+    for i, registers_held in enumerate(registers):
+        rows = _by_agency(
+            agencies, counts[i],
+            lambda row, n=registers_held: [row.get("present", 0), row.get("apologies", 0), row.get("absent", 0), share(row.get("present", 0), n)],
+            include_idle=True,
+        )
+        breakdowns.append(Breakdown(
+            key="attendance",
+            title=f"Attendance by agency ({registers_held} meeting{'s' if registers_held != 1 else ''} with a register)",
+            columns=["Present", "Apologies", "Absent", "Present at (%) of meetings"],
+            rows=rows,
+            percent_columns=((3, 0),),
+            about_people=False,
+        ))
+    return breakdowns
 
 
-def _research(*, marac, period):
-    counts = {
-        row["agency_id"]: row
-        for row in ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, period), returned_at__isnull=False)
-        .values("agency_id", agency_name=F("agency__name"))
+def _research(*, marac, periods, agencies):
+    counts = _by_period_and_agency(
+        periods,
+        ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, _span(periods)), returned_at__isnull=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
         .annotate(returned=Count("pk"), on_time=Count("pk", filter=Q(returned_at__lte=F("meeting__research_deadline"))))
-        .order_by()
-    }
-    rows = _by_agency(
-        marac, counts, lambda row: [row.get("returned", 0), row.get("on_time", 0), share(row.get("on_time", 0), row.get("returned", 0))],
-        include_idle=True,
+        .order_by(),
+        "agency_id",
     )
-    return Breakdown(
-        key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"], rows=rows,
-        chart_column=1, percent_columns=((2, 1),), about_people=False,
-    )
+    return [
+        Breakdown(
+            key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"],
+            rows=_by_agency(
+                agencies, counts[i],
+                lambda row: [row.get("returned", 0), row.get("on_time", 0), share(row.get("on_time", 0), row.get("returned", 0))],
+                include_idle=True,
+            ),
+            chart_column=1, percent_columns=((2, 1),), about_people=False,
+        )
+        for i in range(len(periods))
+    ]
 
 
 def _actions_in(marac, period):
@@ -547,11 +659,11 @@ def _actions_in(marac, period):
     ).exclude(status=Action.Status.TRANSFERRED)
 
 
-def _actions(*, marac, period, today):
-    counts = {
-        row["owner_agency_id"]: row
-        for row in _actions_in(marac, period)
-        .values("owner_agency_id", agency_name=F("owner_agency__name"))
+def _actions(*, marac, periods, today, agencies):
+    counts = _by_period_and_agency(
+        periods,
+        _actions_in(marac, _span(periods))
+        .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case(periods, "hearing__item__meeting__starts_at__date"))
         .annotate(
             agreed=Count("pk"),
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
@@ -563,18 +675,21 @@ def _actions(*, marac, period, today):
             ),
             not_done=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)),
         )
-        .order_by()
-    }
-    rows = _by_agency(
-        marac, counts, lambda row: [row[key] for key in ("agreed", "completed", "on_time", "overdue", "changed", "not_done")],
-        include_idle=False,
+        .order_by(),
+        "owner_agency_id",
     )
-    return Breakdown(
-        key="actions",
-        title="Actions agreed in the period, by owning agency",
-        columns=["Agreed", "Completed", "Completed on time", "Overdue", "Not possible: circumstances changed", "Not possible: agency has not done it"],
-        rows=rows,
-    )
+    return [
+        Breakdown(
+            key="actions",
+            title="Actions agreed in the period, by owning agency",
+            columns=["Agreed", "Completed", "Completed on time", "Overdue", "Not possible: circumstances changed", "Not possible: agency has not done it"],
+            rows=_by_agency(
+                agencies, counts[i], lambda row: [row[key] for key in ("agreed", "completed", "on_time", "overdue", "changed", "not_done")],
+                include_idle=False,
+            ),
+        )
+        for i in range(len(periods))
+    ]
 
 
 def open_after_two_meetings(*, marac, now=None) -> Breakdown:
@@ -599,25 +714,29 @@ def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
 
-def _quality_concerns(*, marac, period):
+def _quality_concerns(*, marac, periods):
+    span = _span(periods)
     concerns = (
         QualityConcern.objects.filter(
-            referral__marac=marac, raised_at__date__gte=period.start, raised_at__date__lte=period.end
+            referral__marac=marac, raised_at__date__gte=span.start, raised_at__date__lte=span.end
         )
-        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category")
+        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category", index=_period_case(periods, "raised_at__date"))
         .annotate(n=Count("pk"))
         .order_by()
     )
     categories = list(QualityConcern.Category)
-    by_agency = defaultdict(lambda: [0] * len(categories))
+    by_agency = [defaultdict(lambda: [0] * len(categories)) for _ in periods]
     for row in concerns:
         name = row["referral__referring_agency__name"] or _kind_label(row["referral__referring_agency_kind"])
-        by_agency[name][categories.index(row["category"])] += row["n"]
-    rows = [(name, [sum(values)] + values, False) for name, values in sorted(by_agency.items())]
-    return Breakdown(
-        key="quality_concerns", title="Quality concerns by referring agency and category",
-        columns=["All concerns"] + [c.label for c in categories], rows=rows,
-    )
+        by_agency[row["index"]][name][categories.index(row["category"])] += row["n"]
+    return [
+        Breakdown(
+            key="quality_concerns", title="Quality concerns by referring agency and category",
+            columns=["All concerns"] + [c.label for c in categories],
+            rows=[(name, [sum(values)] + values, False) for name, values in sorted(period_by_agency.items())],
+        )
+        for period_by_agency in by_agency
+    ]
 
 
 def _kind_label(kind):
@@ -657,9 +776,11 @@ class Outcomes:
     referral_to_hearing_median: float | None
 
 
-def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
+def outcomes(*, marac, period: Period, today: date | None = None, _days=None) -> Outcomes:
+    """`_days`: the period's hearing days when `period_figures` has read them already."""
     today = today or timezone.localdate()
-    window = marac.repeat_window_months
+    window = relativedelta(months=marac.repeat_window_months)
+    alert_months = relativedelta(months=marac.repeat_alert_months)
     heard = list(
         heard_referrals(marac=marac, period=period).filter(case__isnull=False).values_list("pk", "case_id", "referred_on", "heard_on")
     )
@@ -670,18 +791,26 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
     ).values_list("case_id", "referred_on"):
         repeats[case_id].append(referred_on)
 
+    # Calendar-month arithmetic is slow and the dates repeat (meeting days), so each
+    # date's is worked out once.
+    window_ends, alert_starts = {}, {}
     re_referred = complete = re_referred_complete = 0
     alert_ids = []
     for pk, case_id, referred_on, heard_on in heard:
-        window_end = heard_on + relativedelta(months=window)
-        again = any(heard_on < later <= window_end for later in repeats[case_id])
+        case_repeats = repeats.get(case_id, ())
+        if heard_on not in window_ends:
+            window_ends[heard_on] = heard_on + window
+        window_end = window_ends[heard_on]
+        again = any(heard_on < later <= window_end for later in case_repeats)
         re_referred += again
         if window_end <= today:
             complete += 1
             re_referred_complete += again
-        if referred_on is not None:
-            since = referred_on - relativedelta(months=marac.repeat_alert_months)
-            if sum(1 for r in repeats[case_id] if since <= r <= referred_on) >= marac.repeat_alert_count:
+        if referred_on is not None and len(case_repeats) >= marac.repeat_alert_count:
+            if referred_on not in alert_starts:
+                alert_starts[referred_on] = referred_on - alert_months
+            since = alert_starts[referred_on]
+            if sum(1 for r in case_repeats if since <= r <= referred_on) >= marac.repeat_alert_count:
                 alert_ids.append(pk)
 
     decisions = (
@@ -699,7 +828,7 @@ def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
     actions = _actions_in(marac, period).aggregate(
         completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
     )
-    days = _hearing_days(marac=marac, period=period)
+    days = _hearing_days(marac=marac, period=period) if _days is None else _days
     return Outcomes(
         heard=len(heard),
         re_referred_within_window=re_referred,

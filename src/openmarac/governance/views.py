@@ -33,16 +33,14 @@ def dashboard(request, slug):
     context = {"marac": marac, "form": form, "can_download": policy.can_download_data_return(request.user, marac)}
     if form.is_valid():
         period = form.period
-        now = figures.period_figures(marac=marac, period=period)
-        before = figures.period_figures(marac=marac, period=period.previous())
-        outcomes = figures.outcomes(marac=marac, period=period)
+        shown = figures.dashboard(marac=marac, period=period)
         context.update(
             period=period,
             previous=period.previous(),
-            principles=display.principles(now, before, open_after_two=figures.open_after_two_meetings(marac=marac)),
-            outcomes=display.outcome_items(outcomes),
-            alert_decisions=[(label, display.count_text(n)) for label, n in outcomes.alert_decisions],
-            has_cases=now.totals is not None,
+            principles=display.principles(shown.now, shown.before, open_after_two=shown.open_after_two),
+            outcomes=display.outcome_items(shown.outcomes),
+            alert_decisions=[(label, display.count_text(n)) for label, n in shown.outcomes.alert_decisions],
+            has_cases=shown.now.totals is not None,
         )
     return render(request, "governance/dashboard.html", context)
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -44,7 +44,7 @@ def visible_items(*, user, meeting):
 def _visible(items, *, user, marac):
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return items.filter(referral__case__in=Case.objects.filter(policy.visible_cases_q(user)))
-    return items.exclude(referral__case_id__in=policy.restricted_case_ids_hidden_from(user))
+    return items.exclude(policy.hidden_case_q(user, "referral__case_id"))
 
 
 def agenda_items(*, user, meeting):
@@ -177,12 +177,11 @@ def anniversaries_due(*, user, marac, today=None):
         referral__case=OuterRef("pk"), section=AgendaItem.Section.ANNIVERSARY, meeting__status=Meeting.Status.SCHEDULED,
         meeting__starts_at__date__gte=OuterRef("last_heard_on"),
     )
-    hidden = policy.restricted_case_ids_hidden_from(user).filter(case_id=OuterRef("pk"))
     return (
         Case.objects.filter(marac=marac, status=Case.Status.OPEN, last_heard_on__gte=earliest, last_heard_on__lte=latest)
         .filter(Exists(heard_here))
         .exclude(Exists(reviewed))
-        .annotate(restricted=Exists(hidden))
+        .annotate(restricted=ExpressionWrapper(policy.hidden_case_q(user, "pk"), output_field=BooleanField()))
         .order_by("last_heard_on", "id")
     )
 
@@ -192,11 +191,11 @@ def awaiting_listing(*, user, marac):
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return Referral.objects.none()
     # A restricted case is still listed by any coordinator, but shown without details.
-    hidden = policy.restricted_case_ids_hidden_from(user).filter(case_id=OuterRef("case_id"))
+    hidden = Q(case_id__isnull=False) & policy.hidden_case_q(user, "case_id")
     return (
         Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING)
         .select_related("case", "case__victim", "referring_agency")
-        .annotate(restricted=Exists(hidden))
+        .annotate(restricted=ExpressionWrapper(hidden, output_field=BooleanField()))
         .order_by("submitted_at", "id")
     )
 

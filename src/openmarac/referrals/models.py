@@ -32,7 +32,8 @@ class Case(models.Model):
         # A reference names one case for ever, across the deployment: it is quoted in
         # minutes, agency files and other Maracs' records, and it travels with a transfer.
         constraints = [models.UniqueConstraint(fields=["reference"], name="unique_case_reference_everywhere")]
-        indexes = [models.Index(fields=["marac", "status"])]
+        # last_heard_on last: the 12-month reviews read a window of hearing dates.
+        indexes = [models.Index(fields=["marac", "status", "last_heard_on"], name="case_marac_status_heard")]
 
     def __str__(self):
         return self.reference
@@ -138,7 +139,11 @@ class Referral(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["marac", "status"]), models.Index(fields=["referrer", "status"])]
+        indexes = [
+            # heard_on last: the figures read a period's heard referrals by range.
+            models.Index(fields=["marac", "status", "heard_on"], name="referral_marac_status_heard"),
+            models.Index(fields=["referrer", "status"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["marac", "source_key"], condition=~models.Q(source_key=""), name="unique_imported_referral"

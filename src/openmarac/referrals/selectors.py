@@ -59,7 +59,7 @@ def pending_match_decisions(*, user, marac):
     if not policy.can_decide_matches(user, marac):
         return MatchCandidate.objects.none()
     return MatchCandidate.objects.filter(referral__marac=marac, decision=MatchCandidate.Decision.PENDING).exclude(
-        referral__case_id__in=policy.restricted_case_ids_hidden_from(user)
+        policy.hidden_case_q(user, "referral__case_id")
     )
 
 
