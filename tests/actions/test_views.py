@@ -101,3 +101,13 @@ def test_your_agencys_actions_mark_the_overdue_ones_and_name_the_case(staff, hea
     assert late.is_overdue is False  # the instance read before the update
     late.refresh_from_db()
     assert late.is_overdue and not on_time.is_overdue
+
+
+def test_a_closed_case_screen_offers_no_forms_to_record_more(staff, heard):
+    hearing = heard(children=0)
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
+    meeting = hearing.item.meeting
+    body = _signed(staff["chair"], meeting).get(reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])).content.decode()
+    assert "Closed for this meeting" in body
+    for form_button in ("Add risk", "Add action", ">Save<"):
+        assert form_button not in body

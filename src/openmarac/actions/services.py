@@ -98,10 +98,17 @@ def hearing_children_confirm(*, by, hearing, confirmed: bool, corrections: str =
 @transaction.atomic
 def risk_add(*, by, hearing, request=None, **fields):
     _require(policy.can_record_hearing(by, hearing.item.meeting))
+    _require_open(hearing)
     require_day(meeting=hearing.item.meeting, operation=Operation.HEAR)
     risk = Risk.objects.create(hearing=hearing, **fields)
     audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=risk, marac=hearing.item.meeting.marac)
     return risk
+
+
+def _require_open(hearing):
+    """Closing a case ends its hearing: nothing more is recorded on it at this meeting."""
+    if hearing.closed_at:
+        raise ValidationError("This case has been closed for the meeting.")
 
 
 def _meeting_date(hearing):
@@ -115,6 +122,7 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     for whom and by when."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    _require_open(hearing)
     require_day(meeting=meeting, operation=Operation.HEAR)
     case = hearing.item.referral.case
     if case.marac_id != meeting.marac_id:
