@@ -230,3 +230,14 @@ def test_past_meetings_are_listed_with_their_minutes(people, published):
         past = page[page.index("Past meetings"):]
         assert reverse("actions:minutes", args=[meeting.public_id]) in past
         assert "Showing 1 to 1 of 1 past meetings" in past
+
+
+def test_a_representative_is_not_linked_to_minutes_not_yet_published(people, published):
+    meeting, _ = published
+    meeting.starts_at = meeting.starts_at - timezone.timedelta(days=60)
+    meeting.save()
+    url = reverse("meetings:meetings", args=[meeting.marac.slug])
+    minutes = reverse("actions:minutes", args=[meeting.public_id])
+    rep_page = _client(people["housing_rep"]).get(url).content.decode()
+    assert "Not yet published" in rep_page and minutes not in rep_page
+    assert minutes in _client(people["coordinator"]).get(url).content.decode()

@@ -92,6 +92,8 @@ def meetings(request, slug):
         "marac": marac,
         "meetings": selectors.meetings_for(user=request.user, marac=marac),
         "past": paginate(request, selectors.past_meetings_for(user=request.user, marac=marac), param="past"),
+        # Minutes open to the others once published (actions.views.minutes).
+        "sees_unpublished_minutes": policy.has_role(request.user, marac, *policy.ALL_CASES_ROLES),
         "can_prepare": can_prepare,
         "form": form,
     }
