@@ -111,3 +111,16 @@ def test_a_closed_case_screen_offers_no_forms_to_record_more(staff, heard):
     assert "Closed for this meeting" in body
     for form_button in ("Add risk", "Add action", ">Save<"):
         assert form_button not in body
+
+
+def test_the_minutes_say_whether_they_are_published_and_warn_of_open_cases(staff, heard):
+    # The walk-through: the chair could not tell whether the minutes had gone out, and
+    # the coordinator could publish them with cases still "Not yet heard", unwarned.
+    hearing = heard(children=0)
+    meeting = hearing.item.meeting
+    url = reverse("actions:minutes", args=[meeting.public_id])
+    coordinator_page = _signed(staff["coordinator"], meeting).get(url).content.decode()
+    assert "1 case not yet closed" in coordinator_page and "Not yet published. Publishing sends a link" in coordinator_page
+    assert "the coordinator publishes the minutes" in _signed(staff["chair"], meeting).get(url).content.decode()
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
+    assert "not yet closed" not in _signed(staff["coordinator"], meeting).get(url).content.decode()
