@@ -497,6 +497,15 @@ def _remind_owning_agency_once(action, kind, today, *, subject, message):
     return 1
 
 
+def _chase_recipients(marac, agency):
+    """Who a chase reaches: the agency's representatives and Idvas. With nobody, the
+    coordinator is told so rather than that a reminder went."""
+    recipients = users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency)
+    if not recipients:
+        raise ValidationError(f"{agency} has nobody to remind: no one there is a representative or Idva of {marac.name}. Add one under Users.")
+    return recipients
+
+
 def _chase_once(*, by, marac, agency, action=None):
     """The row that records a reminder sent by hand today; a second one the same day is
     refused, so agencies are not flooded."""
@@ -514,9 +523,10 @@ def action_chase(*, by, action: Action, request=None) -> None:
     _require(policy.can_chase_actions(by, marac))
     if action.status != Action.Status.OPEN:
         raise ValidationError("Only an open action can be chased.")
+    recipients = _chase_recipients(marac, action.owner_agency)
     _chase_once(by=by, marac=marac, agency=action.owner_agency, action=action)
     notify(
-        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        users=recipients,
         subject=f"{marac.name}: the coordinator asks about an action",
         message=f"The {marac.name} coordinator asks {action.owner_agency} to report progress on an action due on {action.due_on:%-d %B %Y}.",
         path=reverse("actions:action", args=[action.pk]),
@@ -532,9 +542,10 @@ def agency_chase(*, by, marac, agency, request=None) -> int:
     open_count = Action.objects.filter(case__marac=marac, owner_agency=agency, status=Action.Status.OPEN).count()
     if not open_count:
         raise ValidationError(f"{agency} has no open actions.")
+    recipients = _chase_recipients(marac, agency)
     _chase_once(by=by, marac=marac, agency=agency)
     notify(
-        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency),
+        users=recipients,
         subject=f"{marac.name}: the coordinator asks about your agency’s actions",
         message=f"The {marac.name} coordinator asks {agency} to report progress on its open actions.",
         path=reverse("actions:mine", args=[marac.slug]),
