@@ -16,6 +16,7 @@ from openmarac.actions import services
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Attendance, DeclarationSignature
 from openmarac.referrals import services as referral_services
+from openmarac.referrals.models import Referral
 
 from ..conftest import sign_in
 from ..factories import member
@@ -185,3 +186,14 @@ def test_the_idva_records_telling_the_victim_or_why_not(staff, heard):
     assert hearing.victim_told_recorded_by == idva
     idva_page = client.get(reverse("referrals:idva-referral", args=[hearing.item.referral.idva_referral.pk])).content.decode()
     assert "not told" in idva_page and url in idva_page
+
+
+def test_without_a_summary_the_referrer_is_not_sent_to_a_page_they_cannot_open(marac, staff, generator):
+    # The walk-through: "they are on your agency's actions page" led a referrer, who has
+    # no such page, nowhere; a representative who refers gets the link itself.
+    for person, expected in ((staff["referrer"], "Ask your agency’s Marac representative"), (staff["housing_rep"], reverse("actions:mine", args=[marac.slug]))):
+        data = generator.referral(marac=marac, referring_agency=person.agency)
+        referral = referral_services.referral_record(marac=marac, data=data, by=person, notify_agencies=False)
+        Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.HEARD, heard_on=timezone.localdate())
+        page = sign_in(Client(), person).get(reverse("referrals:referral", args=[referral.public_id])).content.decode()
+        assert "The chair has not written an outcome for you" in page and expected in page

@@ -3,7 +3,9 @@ carry a link only and go once a day, and a page that stays flat as actions pile 
 
 from datetime import timedelta
 
+import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -128,3 +130,19 @@ def test_an_action_shared_with_several_agencies_is_listed_and_counted_once(marac
     mine = selectors.actions_of_agency(user=police, marac=marac)
     assert list(mine) == [shared] and "DISTINCT" not in str(mine.query)
     assert selectors.action_for(user=police, pk=shared.pk) == shared
+
+
+def test_an_agency_with_nobody_to_remind_is_not_said_to_be_reminded(marac, staff, heard, django_capture_on_commit_callbacks):
+    # The walk-through: "Reminder sent to Northshire Police" though nobody at the police
+    # held a representative's role, so no email went.
+    hearing = heard(days_ago=20)
+    action = _action(staff, hearing, days=-2)
+    staff["housing_rep"].memberships.update(is_active=False)
+    agency = staff["housing_rep"].agency
+    for chase in (lambda: services.agency_chase(by=staff["coordinator"], marac=marac, agency=agency),
+                  lambda: services.action_chase(by=staff["coordinator"], action=action)):
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError, match="nobody to remind"):
+            chase()
+    assert mail.outbox == [] and not ChaseReminder.objects.exists()
+    page = sign_in(Client(), staff["coordinator"]).post(reverse("actions:agency-chase", args=[marac.slug, agency.pk]), follow=True).content.decode()
+    assert "Reminder sent" not in page and "nobody to remind" in page

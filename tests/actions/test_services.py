@@ -103,6 +103,20 @@ def test_closing_without_the_idva_needs_a_reason_and_records_the_hearing(staff, 
         services.plan_confirm_safe(by=staff["housing_rep"], hearing=hearing)
 
 
+def test_nothing_more_is_recorded_on_a_case_closed_for_the_meeting(staff, heard):
+    # The walk-through: after "Close the case" the page still offered "Add risk" and
+    # "Add action", and both were saved, though it says nothing more can be recorded.
+    hearing = heard(children=0)
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
+    hearing.refresh_from_db()
+    actions_before = hearing.actions.count()
+    with pytest.raises(ValidationError, match="closed for the meeting"):
+        _action(staff, hearing)
+    with pytest.raises(ValidationError, match="closed for the meeting"):
+        services.risk_add(by=staff["chair"], hearing=hearing, who_at_risk="The victim", from_whom="Him", harm="Harm", likelihood="high")
+    assert hearing.actions.count() == actions_before and not hearing.risks.exists()
+
+
 def test_overdue_actions_roll_forward_into_the_next_meeting(marac, staff, heard):
     hearing = heard(days_ago=20)
     overdue = _action(staff, hearing, due_on=timezone.localdate() - timedelta(days=5))

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.actions import services
+from openmarac.actions.models import Action
 from openmarac.meetings.models import DeclarationSignature
 
 from ..conftest import sign_in
@@ -85,3 +86,41 @@ def test_each_agency_sees_its_own_summary(staff, heard):
     meeting = hearing.item.meeting
     assert "Management transfer" in _signed(staff["housing_rep"], meeting).get(reverse("actions:agency-summary", args=[meeting.public_id])).content.decode()
     assert "Management transfer" not in _signed(staff["probation_rep"], meeting).get(reverse("actions:agency-summary", args=[meeting.public_id])).content.decode()
+
+
+def test_your_agencys_actions_mark_the_overdue_ones_and_name_the_case(staff, heard):
+    # The walk-through: the home page said "Overdue" while the list showed only "Open",
+    # and a representative could not tell which case an action belonged to.
+    hearing = heard()
+    late, on_time = _action(staff, hearing), _action(staff, hearing)
+    Action.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - timedelta(days=3), description="Late one")
+    client = sign_in(Client(), staff["housing_rep"])
+    body = client.get(reverse("actions:mine", args=[hearing.item.meeting.marac.slug])).content.decode()
+    assert body.count(">Overdue<") == 1
+    assert f"Case {hearing.item.referral.case.reference}" in body
+    assert late.is_overdue is False  # the instance read before the update
+    late.refresh_from_db()
+    assert late.is_overdue and not on_time.is_overdue
+
+
+def test_a_closed_case_screen_offers_no_forms_to_record_more(staff, heard):
+    hearing = heard(children=0)
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
+    meeting = hearing.item.meeting
+    body = _signed(staff["chair"], meeting).get(reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])).content.decode()
+    assert "Closed for this meeting" in body
+    for form_button in ("Add risk", "Add action", ">Save<"):
+        assert form_button not in body
+
+
+def test_the_minutes_say_whether_they_are_published_and_warn_of_open_cases(staff, heard):
+    # The walk-through: the chair could not tell whether the minutes had gone out, and
+    # the coordinator could publish them with cases still "Not yet heard", unwarned.
+    hearing = heard(children=0)
+    meeting = hearing.item.meeting
+    url = reverse("actions:minutes", args=[meeting.public_id])
+    coordinator_page = _signed(staff["coordinator"], meeting).get(url).content.decode()
+    assert "1 case not yet closed" in coordinator_page and "Not yet published. Publishing sends a link" in coordinator_page
+    assert "the coordinator publishes the minutes" in _signed(staff["chair"], meeting).get(url).content.decode()
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
+    assert "not yet closed" not in _signed(staff["coordinator"], meeting).get(url).content.decode()

@@ -105,6 +105,7 @@ def test_the_referrer_is_told_of_the_hearing_and_reads_the_outcome_for_them(new_
     # The Idva records that it was not safe to tell the victim of the plan yet.
     idva = _sign_in(new_page, "idva")
     idva.visit(f"/idva-referrals/{referral.idva_referral.pk}/")
+    assert f"{meeting.title[0].upper()}{meeting.title[1:]}: Not yet recorded" in idva.inner_text("main")  # a line starts with a capital
     idva.click_and_check("text=record whether the victim was told")
     choose(idva, "id_told_1")
     idva.fill("#id_not_told_reason", "He reads her messages; the Idva will see her at the GP surgery on Monday.")

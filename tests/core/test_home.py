@@ -23,6 +23,16 @@ def test_coordinator_is_told_of_core_agencies_without_a_representative(client, m
     assert "Northshire Probation is a core agency with no representative" in body
 
 
+def test_an_idva_service_with_an_idva_is_not_reported_unrepresented(client, make_member, marac):
+    # The walk-through: the demo Idva service, whose Idva researches and speaks for it at
+    # the meeting, was listed as "a core agency with no representative".
+    idva = make_member(Role.IDVA, agency_kind=AgencyKind.IDVA)
+    marac.agency_links.filter(agency=idva.agency).update(is_core=True)
+    sign_in(client, make_member(Role.COORDINATOR, agency_kind=AgencyKind.IDVA))
+    body = client.get(reverse("core:home")).content.decode()
+    assert f"{idva.agency} is a core agency with no representative" not in body
+
+
 def test_user_sees_only_their_own_maracs(client, make_member, other_marac):
     sign_in(client, make_member(Role.CHAIR))
     assert other_marac.name not in client.get(reverse("core:home")).content.decode()

@@ -221,3 +221,10 @@ def test_agencies_work_is_not_suppressed_but_counts_about_cases_are():
     assert display.table(attendance).bars[0].width == display.BAR_SPACE
     assert display.table(cases).rows[0][1] == ["fewer than 5", "fewer than 5"]
     assert display.table(cases).bars[0].width == 0
+
+
+def test_the_period_hint_does_not_ask_for_a_date_format_the_boxes_do_not_use(quarter, staff):
+    # The walk-through: "Dates are written as YYYY-MM-DD" above day, month and year boxes.
+    for user, name in ((staff["governance"], "governance:dashboard"), (staff["coordinator"], "governance:data-return")):
+        html = _get(user, name).content.decode()
+        assert "A quarter unless you choose otherwise." in html and "YYYY-MM-DD" not in html

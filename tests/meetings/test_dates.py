@@ -159,3 +159,10 @@ def test_the_override_page_refuses_anyone_but_the_coordinator(guarded, client, p
 def test_automatic_publication_is_not_held_back(guarded, people, listed, meeting):
     with freeze_time(meeting.starts_at - timedelta(days=meeting.marac.case_list_lead_days) + timedelta(minutes=1)):
         assert services.publish_due(now=timezone.now()) == [meeting]
+
+
+def test_the_refusal_says_where_to_go_ahead_sooner():
+    # The walk-through: the coordinator, already on the meeting page, was told that "the
+    # coordinator records why on the meeting page", without saying where on it.
+    refusal = too_early(Operation.PUBLISH, meeting_day=date(2026, 12, 15), today=date(2026, 11, 30), lead_days=8)
+    assert "“Steps before their day”" in refusal

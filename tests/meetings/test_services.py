@@ -162,6 +162,17 @@ def test_reminders_go_once_a_day_to_agencies_missing_research(django_capture_on_
     assert all(referral.case.victim.family_name not in m.body for m in mail.outbox)
 
 
+def test_a_published_meeting_with_no_cases_owes_no_research(django_capture_on_commit_callbacks, marac, people, refer, meeting):
+    # The walk-through found "3 agencies have not returned all research" on the home page
+    # for a meeting with an empty case list, and the reminders would have gone too.
+    _published(people, refer, meeting, count=0)
+    assert services.agencies_missing_research(meeting) == []
+    deadline_day = timezone.localtime(meeting.research_deadline).date()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.research_reminders_send(today=deadline_day) == 0
+    assert mail.outbox == []
+
+
 def test_register_and_declaration(marac, people, refer, meeting):
     _published(people, refer, meeting, count=1)
     services.declaration_sign(by=people["housing_rep"], meeting=meeting)

@@ -3,6 +3,7 @@ import subprocess
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from icalendar import Calendar
 
 from openmarac.accounts.models import Role
@@ -214,3 +215,29 @@ def test_research_form_shows_prompts_for_the_agency_and_the_children(people, pub
     body = client.get(reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])).content.decode()
     assert "Information to bring" in body
     assert "Children" in body
+
+
+def test_past_meetings_are_listed_with_their_minutes(people, published):
+    # The walk-through: once its day had passed, a meeting (and its minutes) could be
+    # reached from nowhere in the browser.
+    meeting, _ = published
+    meeting.starts_at = meeting.starts_at - timezone.timedelta(days=60)
+    meeting.minutes_published_at = timezone.now()
+    meeting.save()
+    url = reverse("meetings:meetings", args=[meeting.marac.slug])
+    for role in ("coordinator", "chair", "housing_rep"):
+        page = _client(people[role]).get(url).content.decode()
+        past = page[page.index("Past meetings"):]
+        assert reverse("actions:minutes", args=[meeting.public_id]) in past
+        assert "Showing 1 to 1 of 1 past meetings" in past
+
+
+def test_a_representative_is_not_linked_to_minutes_not_yet_published(people, published):
+    meeting, _ = published
+    meeting.starts_at = meeting.starts_at - timezone.timedelta(days=60)
+    meeting.save()
+    url = reverse("meetings:meetings", args=[meeting.marac.slug])
+    minutes = reverse("actions:minutes", args=[meeting.public_id])
+    rep_page = _client(people["housing_rep"]).get(url).content.decode()
+    assert "Not yet published" in rep_page and minutes not in rep_page
+    assert minutes in _client(people["coordinator"]).get(url).content.decode()

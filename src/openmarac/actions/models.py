@@ -3,6 +3,7 @@ tracking record), flags on agency files, and reminders."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 User = settings.AUTH_USER_MODEL
 
@@ -91,6 +92,11 @@ class Action(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:60]}"
+
+    @property
+    def is_overdue(self):
+        """Open past its due date: the same test as the chase list's count."""
+        return self.status == self.Status.OPEN and self.due_on < timezone.localdate()
 
     @property
     def for_whom_text(self):

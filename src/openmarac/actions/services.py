@@ -98,10 +98,17 @@ def hearing_children_confirm(*, by, hearing, confirmed: bool, corrections: str =
 @transaction.atomic
 def risk_add(*, by, hearing, request=None, **fields):
     _require(policy.can_record_hearing(by, hearing.item.meeting))
+    _require_open(hearing)
     require_day(meeting=hearing.item.meeting, operation=Operation.HEAR)
     risk = Risk.objects.create(hearing=hearing, **fields)
     audit.record(action=audit.Action.CREATED, actor=by, request=request, obj=risk, marac=hearing.item.meeting.marac)
     return risk
+
+
+def _require_open(hearing):
+    """Closing a case ends its hearing: nothing more is recorded on it at this meeting."""
+    if hearing.closed_at:
+        raise ValidationError("This case has been closed for the meeting.")
 
 
 def _meeting_date(hearing):
@@ -115,6 +122,7 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     for whom and by when."""
     meeting = hearing.item.meeting
     _require(policy.can_record_hearing(by, meeting))
+    _require_open(hearing)
     require_day(meeting=meeting, operation=Operation.HEAR)
     case = hearing.item.referral.case
     if case.marac_id != meeting.marac_id:
@@ -489,6 +497,15 @@ def _remind_owning_agency_once(action, kind, today, *, subject, message):
     return 1
 
 
+def _chase_recipients(marac, agency):
+    """Who a chase reaches: the agency's representatives and Idvas. With nobody, the
+    coordinator is told so rather than that a reminder went."""
+    recipients = users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency)
+    if not recipients:
+        raise ValidationError(f"{agency} has nobody to remind: no one there is a representative or Idva of {marac.name}. Add one under Users.")
+    return recipients
+
+
 def _chase_once(*, by, marac, agency, action=None):
     """The row that records a reminder sent by hand today; a second one the same day is
     refused, so agencies are not flooded."""
@@ -506,9 +523,10 @@ def action_chase(*, by, action: Action, request=None) -> None:
     _require(policy.can_chase_actions(by, marac))
     if action.status != Action.Status.OPEN:
         raise ValidationError("Only an open action can be chased.")
+    recipients = _chase_recipients(marac, action.owner_agency)
     _chase_once(by=by, marac=marac, agency=action.owner_agency, action=action)
     notify(
-        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=action.owner_agency),
+        users=recipients,
         subject=f"{marac.name}: the coordinator asks about an action",
         message=f"The {marac.name} coordinator asks {action.owner_agency} to report progress on an action due on {action.due_on:%-d %B %Y}.",
         path=reverse("actions:action", args=[action.pk]),
@@ -524,9 +542,10 @@ def agency_chase(*, by, marac, agency, request=None) -> int:
     open_count = Action.objects.filter(case__marac=marac, owner_agency=agency, status=Action.Status.OPEN).count()
     if not open_count:
         raise ValidationError(f"{agency} has no open actions.")
+    recipients = _chase_recipients(marac, agency)
     _chase_once(by=by, marac=marac, agency=agency)
     notify(
-        users=users_with_role(marac, Role.REPRESENTATIVE, Role.IDVA, agency=agency),
+        users=recipients,
         subject=f"{marac.name}: the coordinator asks about your agency’s actions",
         message=f"The {marac.name} coordinator asks {agency} to report progress on its open actions.",
         path=reverse("actions:mine", args=[marac.slug]),

@@ -379,7 +379,10 @@ def minutes(request, public_id):
         response["Content-Disposition"] = f'attachment; filename="minutes-{timezone.localtime(meeting.starts_at):%Y-%m-%d}.pdf"'
         return response
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes")
-    return render(request, "actions/minutes.html", {"meeting": meeting, "entries": entries, "attendance": attendance, "can_publish": can_publish})
+    # Cases still open: publishing now would send minutes that say "Not yet heard".
+    unclosed = sum(1 for _, hearing in entries if hearing is None or hearing.closed_at is None)
+    context = {"meeting": meeting, "entries": entries, "attendance": attendance, "can_publish": can_publish, "unclosed": unclosed}
+    return render(request, "actions/minutes.html", context)
 
 
 @login_required

@@ -33,5 +33,5 @@ def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days
         return ""
     return (
         f"It is too early to {operation.label}: that is possible from {earliest:%A %-d %B %Y}. "
-        "To go ahead sooner, the coordinator records why on the meeting page."
+        "To go ahead sooner, the coordinator records why under “Steps before their day” on the meeting page."
     )

@@ -28,6 +28,14 @@ def meetings_for(*, user, marac, upcoming=True):
     return meetings
 
 
+def past_meetings_for(*, user, marac):
+    """Meetings whose day has gone (those meetings_for leaves out), latest first, for
+    their minutes."""
+    return meetings_for(user=user, marac=marac, upcoming=False).filter(
+        starts_at__lt=timezone.now() - timezone.timedelta(days=1)
+    ).order_by("-starts_at")
+
+
 def meeting_for(*, user, public_id):
     meeting = Meeting.objects.filter(public_id=public_id).select_related("marac").first()
     if meeting is None or not policy.can_see_meeting(user, meeting):

@@ -565,7 +565,11 @@ def agencies_missing_research_by_meeting(meetings):
     )
     complete = {(row["meeting"], row["agency"]) for row in returned if row["n"] >= case_counts.get(row["meeting"], 0)}
     agencies = list(Agency.objects.filter(pk__in=researching_agency_ids(marac)).order_by("name"))
-    return {meeting.pk: [agency for agency in agencies if (meeting.pk, agency.pk) not in complete] for meeting in meetings}
+    # An empty case list owes no research: no agency is missing anything on it.
+    return {
+        meeting.pk: [agency for agency in agencies if (meeting.pk, agency.pk) not in complete] if case_counts.get(meeting.pk) else []
+        for meeting in meetings
+    }
 
 
 def research_reminders_send(*, today=None):

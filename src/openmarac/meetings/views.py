@@ -88,7 +88,15 @@ def meetings(request, slug):
             for note in created.notes:
                 messages.warning(request, f"{note}.")
             return redirect("meetings:meetings", marac.slug)
-    context = {"marac": marac, "meetings": selectors.meetings_for(user=request.user, marac=marac), "can_prepare": can_prepare, "form": form}
+    context = {
+        "marac": marac,
+        "meetings": selectors.meetings_for(user=request.user, marac=marac),
+        "past": paginate(request, selectors.past_meetings_for(user=request.user, marac=marac), param="past"),
+        # Minutes open to the others once published (actions.views.minutes).
+        "sees_unpublished_minutes": policy.has_role(request.user, marac, *policy.ALL_CASES_ROLES),
+        "can_prepare": can_prepare,
+        "form": form,
+    }
     return render(request, "meetings/meetings.html", context)
 
 

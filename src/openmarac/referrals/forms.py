@@ -292,6 +292,7 @@ class JudgementForm(GovukForm):
             help_text="Say yes if you believe the risk is high whatever the checklist score.",
         )
         self.fields["professional_judgement_rationale"] = _text("Why do you believe the risk is high?", help_text="Required when referring on professional judgement.")
+        self.fields["professional_judgement_rationale"].conditionally_required = True
         self.style_fields()
 
     def clean(self):
@@ -342,6 +343,11 @@ class ConsentForm(GovukForm):
     victim_afraid_of = _text("Whom is the victim afraid of?")
     safe_to_talk_to = _text("Whom is it safe to talk to?")
     unsafe_to_talk_to = _text("Whom is it not safe to talk to?")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required when the victim does not know: not marked "(optional)".
+        self.fields["victim_not_aware_reason"].conditionally_required = True
 
     def clean(self):
         data = super().clean()
@@ -398,6 +404,9 @@ class SharingForm(GovukForm):
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["review_owner"].queryset = owners
+        # Each is required by one answer (see clean), so none is marked "(optional)".
+        for name in ("protocol_detail", "legal_grounds", "balancing_other", "client_notified_on", "client_not_notified_reason"):
+            self.fields[name].conditionally_required = True
 
     def clean(self):
         data = super().clean()
@@ -446,6 +455,10 @@ class ContactAttemptForm(GovukForm):
 class ChildrenPromptForm(GovukForm):
     outcome = forms.ChoiceField(label="Children’s social care referral", choices=ChildrenReferralPrompt.Outcome.choices, widget=forms.RadioSelect)
     note = _text("Notes", help_text="Required if no referral is needed.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].conditionally_required = True
 
 
 class SharingLogForm(GovukForm):
@@ -506,6 +519,7 @@ class TransferDecisionForm(GovukForm):
         self.action_ids = [action.pk for action in actions]
         # The owners first, so the decision is the last thing chosen.
         self.order_fields([f"action_{pk}" for pk in self.action_ids] + ["decision", "note"])
+        self.fields["note"].conditionally_required = True  # needed to decline
         self.style_fields()
 
     def owners(self):

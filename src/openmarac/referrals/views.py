@@ -217,6 +217,8 @@ def referral_outcome(request, public_id):
         "concerns": referral.quality_concerns.all(),
         "can_reassess": referral.case_id is not None and policy.can_reassess_risk(request.user, referral.case),
         "hearing": action_selectors.referrer_outcome(referral=referral),
+        # A referrer has no actions page of their own; those who attend the meetings do.
+        "sees_agency_actions": policy.has_role(request.user, referral.marac, *policy.MEETING_ROLES),
         "today": timezone.localdate(),
     }
     return render(request, "referrals/outcome.html", context)

@@ -28,6 +28,16 @@ _AGENCY_NAMES = {
     AgencyKind.SPECIALIST_BY_AND_FOR: "{area} Black and Minoritised Women’s Service",
 }
 
+# What each role's people are called at work: a newcomer reads these beside the names.
+_JOB_TITLES = {
+    Role.COORDINATOR: "Marac coordinator",
+    Role.CHAIR: "Detective Inspector, Public Protection",
+    Role.REPRESENTATIVE: "Marac representative",
+    Role.IDVA: "Idva",
+    Role.REFERRER: "Frontline practitioner",
+    Role.GOVERNANCE: "Head of safeguarding",
+}
+
 # The demo's accounts: (role, agency kind, email local part).
 DEMO_ACCOUNTS = [
     (Role.COORDINATOR, AgencyKind.IDVA, "coordinator"),
@@ -69,7 +79,7 @@ def user_with_role(*, marac, role, agency_kind, email, full_name=None, password=
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(
-            email=email, password=password, full_name=full_name or faker.name(), agency=agency, job_title=faker.job()[:150]
+            email=email, password=password, full_name=full_name or faker.name(), agency=agency, job_title=_JOB_TITLES.get(role, "")
         )
     Membership.objects.get_or_create(user=user, marac=marac, role=role)
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():

@@ -11,7 +11,8 @@ from openmarac.people.models import YesNoUnknown
 from openmarac.people.services import PersonData
 from openmarac.referrals.services import LinkedPerson, ReferralData, SharingDecisionData, checklist_definition
 
-RELATIONSHIPS = ["Partner", "Ex-partner", "Husband", "Wife", "Son", "Brother", "Father"]
+# The perpetrator's relationship to the (female) victim; four, as the seeded draws expect.
+PERPETRATOR_RELATIONSHIPS = ["Partner", "Ex-partner", "Husband", "Ex-husband"]
 
 
 class ReferralGenerator:
@@ -69,7 +70,7 @@ class ReferralGenerator:
             referrer_phone=self.faker.phone_number(),
             referrer_email=self.faker.email(),
             reasons="Escalating controlling behaviour and a recent assault; victim fears for her children.",
-            perpetrators=[LinkedPerson(perpetrator, relationship_to_victim=self.rng.choice(RELATIONSHIPS[:4]))],
+            perpetrators=[LinkedPerson(perpetrator, relationship_to_victim=self.rng.choice(PERPETRATOR_RELATIONSHIPS))],
             children=[
                 LinkedPerson(
                     self.person(min_age=1, max_age=16, on=referred_on, female=self.rng.random() < 0.5),

@@ -82,3 +82,20 @@ def test_demo_shows_a_working_marac(db, settings):
     waiting = Referral.objects.filter(marac=marac, status="awaiting_listing")
     assert any(0 <= listing.six_week_target(r.referred_on, today).days_left <= 7 for r in waiting)
     assert Referral.objects.filter(marac=marac, status="listed").exists()
+
+
+def test_demo_people_read_true_to_a_newcomer(db):
+    # The walk-through: "Martin Burgess; Wife" on the case list, and a housing
+    # colleague offered as "Dawn Warren (Production assistant, television)".
+    from openmarac.synthetic.accounts import demo_deployment
+    from openmarac.synthetic.referrals import ReferralGenerator
+
+    marac, _ = demo_deployment()
+    generator = ReferralGenerator(seed=3)
+    agency = marac.agency_links.first().agency
+    for _ in range(40):
+        (perpetrator,) = generator.referral(marac=marac, referring_agency=agency).perpetrators
+        assert perpetrator.data.gender == "Male" and perpetrator.relationship_to_victim != "Wife"
+    titles = dict(User.objects.filter(memberships__marac=marac).values_list("email", "job_title"))
+    assert titles["housing@demo.openmarac.invalid"] == "Marac representative"
+    assert titles["referrer@demo.openmarac.invalid"] == "Frontline practitioner"
