@@ -116,6 +116,13 @@ def test_listing_page_stays_short_and_flat_with_history(marac, staff, meeting):
     assert page.count('data-six-weeks="') == 25
 
 
+def test_an_empty_listing_says_so_once_for_each_list(marac, staff):
+    page = sign_in(Client(), staff["coordinator"]).get(reverse("meetings:listing", args=[marac.slug])).content.decode()
+    assert page.count("No referrals are awaiting listing.") == 1
+    assert page.count("None due.") == 1
+    assert "No referrals awaiting listing" not in page and "No cases due for review" not in page
+
+
 def test_listing_shows_the_six_week_target_without_a_meeting(marac, staff, refer):
     referral = refer()
     Referral.objects.filter(pk=referral.pk).update(referred_on=timezone.localdate() - timedelta(days=45))
