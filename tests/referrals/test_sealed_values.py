@@ -64,6 +64,13 @@ def test_others_are_told_a_sealed_value_exists(marac, intake, sealed_referral):
     client = sign_in(Client(), intake["chair"])
     body = client.get(reverse("referrals:case", args=[sealed_referral[0].case.public_id])).content.decode()
     assert "Sealed: shown only to the coordinator and the Idva" in body
+    assert "Sealed</strong> Sealed:" not in body, "the tag repeats what the text says"
+
+
+def test_those_allowed_see_a_sealed_value_tagged(marac, intake, sealed_referral):
+    client = sign_in(Client(), intake["coordinator"])
+    body = client.get(reverse("referrals:case", args=[sealed_referral[0].case.public_id])).content.decode()
+    assert f"Sealed</strong> {SEALED_ADDRESS}" in body
 
 
 def test_an_idva_of_another_agency_sees_nothing(marac, intake, sealed_referral):

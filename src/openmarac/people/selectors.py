@@ -12,15 +12,23 @@ SEALED_TEXT = "Sealed: shown only to the coordinator and the Idva"
 MOVED_TEXT = "Not shown: the case has moved to another Marac"
 
 
+class _MaybeSealed:
+    @property
+    def sealed_and_shown(self):
+        """A sealed value this reader may see: tagged "Sealed" so it is handled with care.
+        A withheld one needs no tag, as its text already says it is sealed."""
+        return self.sealed and self.text != SEALED_TEXT
+
+
 @dataclass
-class ShownAddress:
+class ShownAddress(_MaybeSealed):
     text: str
     sealed: bool
     current: bool
 
 
 @dataclass
-class ShownPhone:
+class ShownPhone(_MaybeSealed):
     text: str
     sealed: bool
     safe_to_call: str
