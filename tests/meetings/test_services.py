@@ -133,6 +133,10 @@ def test_research_matrix_shows_returned_no_trace_missing_and_late(marac, people,
     assert by_agency["housing"] == ["returned", "late"]
     assert by_agency["police"] == ["no_trace", "missing"]
     assert by_agency["probation"] == ["missing", "missing"]
+    # Agencies with no representative or Idva are marked, so the grid can say why nobody is reminded.
+    unrepresented = {agency.kind for agency, _ in matrix["rows"] if agency.pk in matrix["unrepresented"]}
+    represented = {people[key].agency.kind for key in ("idva", "housing_rep", "childrens_rep", "probation_rep", "police_rep")}
+    assert unrepresented and unrepresented == set(by_agency) - represented
     assert selectors.research_matrix(user=people["housing_rep"], meeting=meeting) is None
 
 

@@ -14,7 +14,7 @@ from openmarac.referrals.models import Case, CaseInvolvement, Referral, Referral
 
 from . import listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import agencies_missing_research, meeting_loads, schedule_for
+from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -327,7 +327,10 @@ def research_matrix(*, user, meeting):
             research = returns.get((link.agency_id, item.referral_id))
             cells.append(_cell(research, meeting))
         rows.append((link.agency, cells))
-    return {"items": items, "rows": rows}
+    # Agencies with nobody to return research or to receive a reminder: the grid says so.
+    represented = set(researching_agency_ids(meeting.marac))
+    unrepresented = {link.agency_id for link in links if link.agency_id not in represented}
+    return {"items": items, "rows": rows, "unrepresented": unrepresented}
 
 
 def _cell(research, meeting):
