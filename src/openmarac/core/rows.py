@@ -53,8 +53,17 @@ def _copy(model, rows, ids):
     quote = connection.ops.quote_name
     now = timezone.now()
     pk = meta.pk
-    fields = [field for field in meta.concrete_fields if ids or field is not pk]
-    cells = [_cell(field, now, pk) for field in fields]
+    # COPY takes the columns in any order: those read straight from the dict (or a
+    # fixed default) first, in one tight loop, then those needing a call per row.
+    plain, called = [], []
+    for field in meta.concrete_fields:
+        if field is pk and not ids:
+            continue
+        cell = _cell(field, now, pk)
+        (plain if isinstance(cell, tuple) else called).append((field, cell))
+    fields = [field for field, _ in plain + called]
+    plain = [cell for _, cell in plain]
+    called = [cell for _, cell in called]
     with connection.cursor() as cursor:
         if ids:
             cursor.execute(
@@ -68,18 +77,20 @@ def _copy(model, rows, ids):
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             write = copy.write_row
             for row in rows:
-                write([cell(row) for cell in cells])
+                get = row.get
+                write([get(name, default) for name, default in plain] + [cell(row) for cell in called])
     return new_ids if ids else []
 
 
 def _cell(field, now, pk):
-    """A function giving the field's database value from a row's dict."""
+    """(attname, default) for a value the dict gives or a fixed default stands in for,
+    or else a function giving the field's database value from a row's dict."""
     name = field.attname
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         # pre_save sets these whatever the row says, as Django's save would.
         return lambda row: now
     if field is pk:
-        return lambda row: row[name]
+        return (name, None)
     target = field.target_field if field.is_relation else field
     if type(target) in _AS_IS:
         prepare = None
@@ -97,4 +108,4 @@ def _cell(field, now, pk):
         return lambda row: prepare(row[name]) if name in row else fixed
     if not isinstance(default, _PLAIN):
         default = field.get_db_prep_save(default, connection)
-    return lambda row: row.get(name, default)
+    return (name, default)
