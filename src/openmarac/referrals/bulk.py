@@ -7,8 +7,10 @@ Matching runs against an index of the Marac's people built once per file
 (`PeopleIndex`), scored with the matcher's own functions; people recorded by the
 import join the index as they are made, so a row matches the rows before it exactly as
 one-at-a-time recording would. Case references come from the ReferenceCounter in
-blocks, with the counter row locked, so they stay unique. The caller holds the
-transaction (the importer's all-or-nothing).
+blocks, with the counter row locked, so they stay unique. Each table is written from
+plain dicts of column values (`core.rows.insert_rows`: COPY on PostgreSQL, with ids
+from the table's sequence), built by the functions the one-at-a-time path uses. The
+caller holds the transaction (the importer's all-or-nothing).
 """
 
 from collections import defaultdict
