@@ -75,6 +75,12 @@ def test_age_has_a_birthday_edge(dob, on):
     assert dob + relativedelta(years=age) <= on < dob + relativedelta(years=age + 1)
 
 
+@given(dob=st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)), on=st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_age_is_counted_as_relativedelta_counts_it(dob, on):
+    # Leap-day birthdays and a date of birth after the day included.
+    assert age_on(dob, on) == relativedelta(on, dob).years
+
+
 def _repeat_after(marac, intake, generator, first_on, second_on):
     referrer = intake["referrer"]
     first_data = generator.referral(marac=marac, referring_agency=referrer.agency, referred_on=first_on)

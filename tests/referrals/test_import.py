@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from openmarac.audit import services as audit
 from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person
 from openmarac.referrals import bulk, importer, services
@@ -388,3 +389,57 @@ def test_a_row_carries_the_disclosure_date_and_is_read_against_its_agency_kinds_
     assessment = RiskAssessment.objects.get(referral=police_referral)
     assert (assessment.definition_id, assessment.score, len(assessment.answers)) == ("police-dash", 3, 27)
     assert RiskAssessment.objects.get(referral__source_key="H-1").definition_id == "safelives-dash"
+
+
+def _big_file(count):
+    """`count` plain rows, each a victim and perpetrator of their own, several batches."""
+    rows = [
+        {
+            "referral_id": f"BIG-{n}", "referred_on": (TODAY - timedelta(days=60 + n % 300)).isoformat(), "referring_agency_kind": "police",
+            "victim_given_name": f"Ann{n}", "victim_family_name": f"Smith{n % 97}", "victim_date_of_birth": date(1980 + n % 20, 1 + n % 12, 1 + n % 28).isoformat(),
+            "victim_postcode": f"N{n % 9 + 1} 1AB", "victim_phone": f"07700{n:06d}",
+            "perpetrator_given_name": f"Bob{n}", "perpetrator_family_name": f"Jones{n % 89}", "perpetrator_relationship": "Ex-partner",
+            "checklist_score": "16", "consent_given": "yes",
+        }
+        for n in range(count)
+    ]
+    return rows
+
+
+def test_a_bad_row_in_the_middle_of_a_2000_row_file_leaves_nothing_written(tmp_path, marac, intake):
+    rows = _big_file(2000)
+    rows[1000]["victim_lgbt"] = "perhaps"
+    report = _import(tmp_path, rows, intake, marac)
+    assert (report.created, [reject.referral_id for reject in report.rejects]) == (0, ["BIG-1000"])
+    assert _nothing_written()
+
+
+def test_a_row_refused_after_batches_were_written_rolls_the_whole_2000_rows_back(tmp_path, marac, intake, monkeypatch):
+    rows = _big_file(2000)
+    check = services.referral_problems
+    refused = {"BIG-1700", "BIG-1999"}
+
+    def refuse(*, data, **kwargs):
+        return {"referred_on": "The referral date cannot be in the future"} if data.source_key in refused else check(data=data, **kwargs)
+
+    # Batches of 500: three are written before the first refusal is met.
+    monkeypatch.setattr(bulk, "referral_problems", refuse)
+    audit_events = AuditEvent.objects.count()
+    report = _import(tmp_path, rows, intake, marac)
+    assert report.created == 0 and sorted(reject.referral_id for reject in report.rejects) == sorted(refused)
+    assert _nothing_written() and AuditEvent.objects.count() == audit_events
+
+    partial = _import(tmp_path, rows, intake, marac, partial=True)
+    assert partial.created == 1998 and Referral.objects.count() == 1998
+
+
+def test_ids_stay_fresh_after_an_import_so_a_referral_recorded_later_gets_new_ones(tmp_path, marac, intake, generator):
+    report = _import(tmp_path, _big_file(600), intake, marac)
+    assert report.created == 600
+    highest = {model: model.objects.order_by("-pk").values_list("pk", flat=True).first() for model in (Person, Case, Referral, AuditEvent)}
+    data = generator.referral(marac=marac, referring_agency=intake["chair"].agency)
+    referral = services.referral_record(marac=marac, data=data, by=intake["referrer"])
+    assert referral.pk > highest[Referral] and referral.case.pk > highest[Case] and referral.case.victim.pk > highest[Person]
+    assert AuditEvent.objects.order_by("-pk").first().pk > highest[AuditEvent]
+    # And the audit chain, appended to by the import in bulk and by the referral one by one, is whole.
+    assert audit.verify_chain().whole

@@ -15,9 +15,14 @@ from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person, PersonMatchKey
 from openmarac.people.services import PersonData
 from openmarac.referrals import bulk, services
-from openmarac.referrals.services import LinkedPerson
-from openmarac.referrals.models import Case, CaseInvolvement, IdvaReferral, MatchCandidate, ReferenceCounter, Referral
+from openmarac.people.services import person_create
+from openmarac.referrals.services import LinkedPerson, SharingDecisionData
+from openmarac.referrals.models import (
+    Case, CaseInvolvement, LegalGround, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, ReferenceCounter, Referral,
+    SharingDecision,
+)
 from openmarac.risk.models import RiskAssessment
+from ..factories import MaracFactory
 
 DAY = date.today() - timedelta(days=30)
 
@@ -31,12 +36,30 @@ def _person_fields(person):
     return {f.name: getattr(person, f.attname) for f in Person._meta.concrete_fields if f.name not in {"id", "public_id", "same_as", "created_at", "updated_at"}}
 
 
+def _columns(instance, *, leave_out=()):
+    """Every column but ids and times (which differ between two runs), by name."""
+    return sorted(
+        (f.name, getattr(instance, f.attname)) for f in type(instance)._meta.concrete_fields
+        if not (f.primary_key or f.is_relation or f.name in {"public_id", "created_at", "updated_at", "recorded_at", *leave_out})
+    )
+
+
+def _details(person):
+    """A person's aliases, addresses and phones, every column."""
+    return (
+        sorted(_columns(alias) for alias in person.aliases.all()),
+        sorted(_columns(address) for address in person.addresses.all()),
+        sorted(_columns(phone) for phone in person.phones.all()),
+    )
+
+
 def _snapshot():
     """Everything recorded for the referrals with a source key, told by names rather than ids."""
     state = {}
     for referral in Referral.objects.exclude(source_key="").select_related("case__victim").order_by("source_key"):
         people = sorted(
-            (rp.role, _describe(rp.person), rp.relationship_to_victim, rp.school, rp.gp, rp.details_unreliable, sorted(_person_fields(rp.person).items(), key=str))
+            (rp.role, _describe(rp.person), rp.relationship_to_victim, rp.school, rp.gp, rp.details_unreliable,
+             sorted(_person_fields(rp.person).items(), key=str), _details(rp.person), _columns(rp))
             for rp in referral.people.select_related("person")
         )
         candidates = sorted(
@@ -60,7 +83,14 @@ def _snapshot():
             "last_heard_on": referral.case.last_heard_on,
             "risk": list(RiskAssessment.objects.filter(referral=referral).values_list("score", "answers", "definition_id", "case__reference")),
             "involvements": sorted(CaseInvolvement.objects.filter(case=referral.case).values_list("agency_id", "reason")),
-            "idva": IdvaReferral.objects.filter(referral=referral).exists(),
+            "idva": [(_columns(i, leave_out={"first_contact_due"}), i.idva_agency_id, i.first_contact_due - referral.submitted_at)
+                     for i in IdvaReferral.objects.filter(referral=referral)],
+            "children_prompt": [(_columns(p), p.agency_id) for p in ChildrenReferralPrompt.objects.filter(referral=referral)],
+            "elsewhere": sorted(OtherMaracMatch.objects.filter(referral=referral).values_list("other_marac_id", "role")),
+            "case": (_columns(referral.case, leave_out={"reference"}), referral.case.merged_into_id),
+            "risk_columns": [_columns(r) for r in RiskAssessment.objects.filter(referral=referral)],
+            "candidate_columns": sorted(_columns(c) for c in MatchCandidate.objects.filter(referral=referral)),
+            "sharing": [_columns(d) for d in SharingDecision.objects.filter(referral=referral)],
         }
     return state
 
@@ -85,6 +115,12 @@ def file_rows(marac, intake, generator):
     unborn = LinkedPerson(PersonData(given_name="Unborn", family_name="Marsh", expected_birth_on=DAY + timedelta(days=90)), relationship_to_victim="Child")
     school_child = LinkedPerson(PersonData(given_name="Alfie", family_name="Marsh"), relationship_to_victim="Child", school="Hill Primary", gp="Dr Rahman")
     datas[4] = dataclasses.replace(datas[4], disclosed_on=DAY - timedelta(days=3), children=[unborn, school_child])
+    # Consent refused, so a sharing record; and a victim another Marac knows.
+    datas[5] = dataclasses.replace(datas[5], consent_given=False, sharing=SharingDecisionData(
+        legal_grounds=[LegalGround.values[0]], review_on=DAY + timedelta(days=28), review_owner=intake["coordinator"],
+        caseworker_name="Sam Caseworker", caseworker_signed_on=DAY, manager_name="Alex Manager", manager_signed_on=DAY,
+    ))
+    person_create(marac=MaracFactory(name="Southshire Marac", slug="southshire"), data=datas[6].victim)
     return [(line, dataclasses.replace(data, source_key=f"SRC-{line}")) for line, data in enumerate(datas, start=2)]
 
 
@@ -104,6 +140,7 @@ def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, int
     assert MatchCandidate.objects.filter(referral__source_key="SRC-2").exists()
     assert MatchCandidate.objects.filter(referral__source_key="SRC-8").exists()
     assert not MatchCandidate.objects.filter(referral__source_key="SRC-3").exists()  # it matches only later rows
+    assert one_at_a_time["SRC-7"]["sharing"] and one_at_a_time["SRC-8"]["elsewhere"]
 
 
 def test_every_referral_is_audited_and_the_chain_holds(marac, intake, file_rows):

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AuditEvent
+from openmarac.core.rows import insert_rows
+
+from .models import GENESIS_HASH, AuditEvent, event_hash
 
 Action = AuditEvent.Action
 
@@ -61,10 +63,10 @@ def _actor_label(actor):
 
 def record_many(events):
     """Append several events at once (a bulk import): each a dict of `record`'s keyword
-    arguments, without a request. One lock and one insert; the chain as if recorded one
-    by one, in the order given."""
+    arguments, without a request. One lock and one insert of plain rows; the chain as
+    if recorded one by one, in the order given."""
     if not events:
-        return []
+        return
     labels = {}
     rows = []
     for event in events:
@@ -75,24 +77,23 @@ def record_many(events):
             event["record_id"] = event.get("record_id") or str(obj.pk)
         key = (actor.pk if actor else None, marac.pk if marac else None)
         if key not in labels:
-            labels[key] = _roles_label(actor, marac)
-        rows.append(
-            AuditEvent(
-                occurred_at=timezone.now(), actor=actor, actor_label=_actor_label(actor),
-                agency_label=str(actor.agency) if actor and actor.agency_id else "", role_label=labels[key],
-                action=event["action"], record_type=event.get("record_type", ""), record_id=str(event.get("record_id", "")),
-                marac=marac, summary=event.get("summary", "")[:500], reason=event.get("reason", ""), ip_address=None, user_agent="",
-            )
-        )
+            labels[key] = (_actor_label(actor), str(actor.agency) if actor and actor.agency_id else "", _roles_label(actor, marac))
+        actor_label, agency_label, role_label = labels[key]
+        rows.append(dict(
+            occurred_at=timezone.now(), actor_id=key[0], actor_label=actor_label, agency_label=agency_label, role_label=role_label,
+            action=event["action"], record_type=event.get("record_type", ""), record_id=str(event.get("record_id", "")),
+            marac_id=key[1], summary=event.get("summary", "")[:500], reason=event.get("reason", ""), ip_address=None, user_agent="",
+        ))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
         previous = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS_HASH
         for row in rows:
-            row.previous_hash = previous
-            row.row_hash = previous = row.compute_hash()
-        return AuditEvent.objects.bulk_create(rows)
+            row["previous_hash"] = previous
+            row["row_hash"] = previous = event_hash(row)
+        # In the order given: the chain is read back in id order.
+        insert_rows(AuditEvent, rows)
 
 
 def _roles_label(actor, marac):

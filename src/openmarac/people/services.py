@@ -36,11 +36,10 @@ class PersonData:
     phone_sealed: bool = False
 
 
-def person_build(*, marac, data: PersonData) -> Person:
-    """The Person row for `data`, not yet saved: `person_create` and the importer's
-    batches (referrals.bulk) build it the same way."""
-    return Person(
-        marac=marac,
+def person_fields(data: PersonData) -> dict:
+    """The Person row's columns for `data` (all but the Marac): `person_create` and the
+    importer's batches (referrals.bulk) write the same values."""
+    return dict(
         given_name=data.given_name.strip(),
         family_name=data.family_name.strip(),
         date_of_birth=data.date_of_birth,
@@ -55,26 +54,39 @@ def person_build(*, marac, data: PersonData) -> Person:
     )
 
 
-def person_details_build(person: Person, data: PersonData) -> tuple[list[Alias], list[Address], list[Phone]]:
-    """A new person's aliases, address and phone, not yet saved."""
-    aliases = [Alias(person=person, given_name=g, family_name=f) for g, f in data.aliases if g or f]
+def person_build(*, marac, data: PersonData) -> Person:
+    """The Person row for `data`, not yet saved."""
+    return Person(marac=marac, **person_fields(data))
+
+
+def person_details_fields(data: PersonData) -> tuple[list[dict], list[dict], list[dict]]:
+    """A new person's aliases, address and phone as column values (all but the
+    person), for `person_details_build` and the importer's batches."""
+    aliases = [dict(given_name=g, family_name=f) for g, f in data.aliases if g or f]
     addresses, phones = [], []
     if data.address_line_1 or data.postcode:
-        addresses.append(
-            Address(
-                person=person,
-                line_1=data.address_line_1 or "(no street address given)",
-                line_2=data.address_line_2,
-                town=data.town,
-                postcode=data.postcode.upper().strip(),
-                is_sealed=data.address_sealed,
-            )
-        )
+        addresses.append(dict(
+            line_1=data.address_line_1 or "(no street address given)",
+            line_2=data.address_line_2,
+            town=data.town,
+            postcode=data.postcode.upper().strip(),
+            is_sealed=data.address_sealed,
+        ))
     if data.phone:
-        phones.append(
-            Phone(person=person, number=data.phone, safe_to_call=data.phone_safe_to_call, safe_times=data.phone_safe_times, is_sealed=data.phone_sealed)
-        )
+        phones.append(dict(
+            number=data.phone, safe_to_call=data.phone_safe_to_call, safe_times=data.phone_safe_times, is_sealed=data.phone_sealed,
+        ))
     return aliases, addresses, phones
+
+
+def person_details_build(person: Person, data: PersonData) -> tuple[list[Alias], list[Address], list[Phone]]:
+    """A new person's aliases, address and phone, not yet saved."""
+    aliases, addresses, phones = person_details_fields(data)
+    return (
+        [Alias(person=person, **alias) for alias in aliases],
+        [Address(person=person, **address) for address in addresses],
+        [Phone(person=person, **phone) for phone in phones],
+    )
 
 
 def person_create(*, marac, data: PersonData) -> Person:
@@ -91,13 +103,22 @@ def person_create(*, marac, data: PersonData) -> Person:
 def facts_for(person) -> matching.PersonFacts:
     """Everything matching uses; call on a person with aliases, addresses and phones
     prefetched when doing many."""
-    names = [(person.given_name, person.family_name)]
-    names += [(a.given_name, a.family_name) for a in person.aliases.all()]
+    return person_facts(
+        person.given_name, person.family_name, person.date_of_birth,
+        aliases=[(a.given_name, a.family_name) for a in person.aliases.all()],
+        phones=[p.number for p in person.phones.all()],
+        postcodes=[a.postcode for a in person.addresses.all()],
+    )
+
+
+def person_facts(given_name, family_name, date_of_birth, *, aliases, phones, postcodes) -> matching.PersonFacts:
+    """The facts matching uses, from a person's stored values: `facts_for` reads them
+    from the database, the importer from the rows it is about to write."""
     return matching.PersonFacts(
-        names=tuple(names),
-        date_of_birth=person.date_of_birth,
-        phones=tuple(p.number for p in person.phones.all()),
-        postcodes=tuple(a.postcode for a in person.addresses.all() if a.postcode),
+        names=((given_name, family_name), *aliases),
+        date_of_birth=date_of_birth,
+        phones=tuple(phones),
+        postcodes=tuple(postcode for postcode in postcodes if postcode),
     )
 
 

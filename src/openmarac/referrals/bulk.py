@@ -7,15 +7,16 @@ Matching runs against an index of the Marac's people built once per file
 (`PeopleIndex`), scored with the matcher's own functions; people recorded by the
 import join the index as they are made, so a row matches the rows before it exactly as
 one-at-a-time recording would. Case references come from the ReferenceCounter in
-blocks, with the counter row locked, so they stay unique. The caller holds the
-transaction (the importer's all-or-nothing).
+blocks, with the counter row locked, so they stay unique. Each table is written from
+plain dicts of column values (`core.rows.insert_rows`: COPY on PostgreSQL, with ids
+from the table's sequence), built by the functions the one-at-a-time path uses. The
+caller holds the transaction (the importer's all-or-nothing).
 """
 
 from collections import defaultdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Marac
@@ -23,7 +24,7 @@ from openmarac.audit import services as audit
 from openmarac.people import matching
 from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
 from openmarac.people import services as people_services
-from openmarac.people.services import PersonData
+from openmarac.core.rows import insert_rows
 from openmarac.risk.models import RiskAssessment
 
 from . import services
@@ -102,19 +103,6 @@ def facts_of(people):
     }
 
 
-def _facts(data: PersonData):
-    """The facts `facts_for` would read back from the rows person_create writes."""
-    names = [(data.given_name.strip(), data.family_name.strip())]
-    names += [(given, family) for given, family in data.aliases if given or family]
-    postcode = data.postcode.upper().strip() if data.address_line_1 or data.postcode else ""
-    return matching.PersonFacts(
-        names=tuple(names),
-        date_of_birth=data.date_of_birth,
-        phones=(data.phone,) if data.phone else (),
-        postcodes=(postcode,) if postcode else (),
-    )
-
-
 def references(marac, year, count):
     """`count` new case references for the Marac and year, as `services.next_reference`
     issues them one at a time: the counter row locked, numbers only going up, numbers a
@@ -136,20 +124,25 @@ def references(marac, year, count):
 
 
 class _Row:
-    """One referral of a batch with the records made for it."""
+    """One referral of a batch with the rows written for it, as dicts of column values
+    (`core.rows.insert_rows` fills in their ids)."""
 
     def __init__(self, line, data, marac):
         self.line = line
         self.data = data
-        self.victim = people_services.person_build(marac=marac, data=data.victim)
-        self.perpetrators = [people_services.person_build(marac=marac, data=linked.data) for linked in data.perpetrators]
-        self.children = [people_services.person_build(marac=marac, data=linked.data) for linked in data.children]
+        self.victim = _person(marac, data.victim)
+        self.perpetrators = [_person(marac, linked.data) for linked in data.perpetrators]
+        self.children = [_person(marac, linked.data) for linked in data.children]
 
     def people(self):
-        """(Person, PersonData) in the order referral_record creates them."""
+        """(person row, PersonData) in the order referral_record creates them."""
         yield self.victim, self.data.victim
         yield from zip(self.perpetrators, (linked.data for linked in self.data.perpetrators))
         yield from zip(self.children, (linked.data for linked in self.data.children))
+
+
+def _person(marac, data):
+    return {"marac_id": marac.pk, **people_services.person_fields(data)}
 
 
 def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, progress=None):
@@ -181,23 +174,32 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
 def _record_batch(marac, rows, recorded_by, index, agencies):
     now = timezone.now()
     # People, their details and match keys.
-    Person.objects.bulk_create([person for row in rows for person, _ in row.people()])
+    insert_rows(Person, [person for row in rows for person, _ in row.people()], ids=True)
     aliases, addresses, phones, keys_rows = [], [], [], []
     keys_of = {}
     for row in rows:
         for person, data in row.people():
-            more_aliases, more_addresses, more_phones = people_services.person_details_build(person, data)
+            pk = person["id"]
+            more_aliases, more_addresses, more_phones = people_services.person_details_fields(data)
+            for detail in (*more_aliases, *more_addresses, *more_phones):
+                detail["person_id"] = pk
             aliases += more_aliases
             addresses += more_addresses
             phones += more_phones
-            facts = _facts(data)
+            # Read from the rows about to be written, as facts_for reads them back.
+            facts = people_services.person_facts(
+                person["given_name"], person["family_name"], person["date_of_birth"],
+                aliases=[(alias["given_name"], alias["family_name"]) for alias in more_aliases],
+                phones=[phone["number"] for phone in more_phones],
+                postcodes=[address["postcode"] for address in more_addresses],
+            )
             keys = matching.blocking_keys(facts)
-            keys_of[person.pk] = (facts, keys)
-            keys_rows += [(person.pk, marac.pk, key) for key in keys]
-    Alias.objects.bulk_create(aliases)
-    Address.objects.bulk_create(addresses)
-    Phone.objects.bulk_create(phones)
-    _insert(PersonMatchKey, ["person_id", "marac_id", "key"], keys_rows)
+            keys_of[pk] = (facts, keys)
+            keys_rows += [{"person_id": pk, "marac_id": marac.pk, "key": key} for key in keys]
+    insert_rows(Alias, aliases)
+    insert_rows(Address, addresses)
+    insert_rows(Phone, phones)
+    insert_rows(PersonMatchKey, keys_rows)
 
     # Cases, with references issued in a block per year.
     by_year = defaultdict(list)
@@ -205,98 +207,98 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
         by_year[row.data.referred_on.year].append(row)
     for year, year_rows in sorted(by_year.items()):
         for row, reference in zip(year_rows, references(marac, year, len(year_rows))):
-            row.case = Case(marac=marac, reference=reference, victim=row.victim, last_heard_on=row.data.heard_on)
-    Case.objects.bulk_create([row.case for row in rows])
+            row.case = {"marac_id": marac.pk, "reference": reference, "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
+    insert_rows(Case, [row.case for row in rows], ids=True)
 
     # Referrals, fields as referral_record sets them.
     for row in rows:
-        row.referral = _referral(marac, row.data, row.case, now)
-    Referral.objects.bulk_create([row.referral for row in rows])
+        row.referral = _referral(marac, row.data, row.case["id"], now)
+    insert_rows(Referral, [row.referral for row in rows], ids=True)
 
     referral_people, assessments, involvements, candidates, elsewhere = [], [], set(), [], []
-    idva_referrals, prompts = [], []
+    idva_referrals, prompts, sharing = [], [], []
     for row in rows:
-        data, referral, case = row.data, row.referral, row.case
-        referral_people.append(ReferralPerson(referral=referral, person=row.victim, role=ReferralPerson.Role.VICTIM,
-                                              note=data.victim_under_16_reason))
+        data, referral, case_id = row.data, row.referral, row.case["id"]
+        referral_id, victim_id = referral["id"], row.victim["id"]
+        referral_people.append(dict(referral_id=referral_id, person_id=victim_id, role=ReferralPerson.Role.VICTIM,
+                                    note=data.victim_under_16_reason))
         for person, linked in zip(row.perpetrators, data.perpetrators):
-            referral_people.append(ReferralPerson(referral=referral, person=person, role=ReferralPerson.Role.PERPETRATOR,
-                                                  relationship_to_victim=linked.relationship_to_victim))
+            referral_people.append(dict(referral_id=referral_id, person_id=person["id"], role=ReferralPerson.Role.PERPETRATOR,
+                                        relationship_to_victim=linked.relationship_to_victim))
         for person, linked in zip(row.children, data.children):
-            referral_people.append(ReferralPerson(
-                referral=referral, person=person, role=ReferralPerson.Role.CHILD, relationship_to_victim=linked.relationship_to_victim,
-                relationship_to_perpetrator=linked.relationship_to_perpetrator, school=linked.school,
-                gp=linked.gp, details_unreliable=linked.details_unreliable,
+            referral_people.append(dict(
+                referral_id=referral_id, person_id=person["id"], role=ReferralPerson.Role.CHILD,
+                relationship_to_victim=linked.relationship_to_victim, relationship_to_perpetrator=linked.relationship_to_perpetrator,
+                school=linked.school, gp=linked.gp, details_unreliable=linked.details_unreliable,
             ))
         definition = services.checklist_definition(marac, data)
-        assessments.append(RiskAssessment(
-            person=row.victim, case=case, referral=referral, definition_id=definition.id, definition_version=definition.version,
-            answers=data.checklist_answers or {}, professional_judgement=data.checklist_professional_judgement,
-            score=referral.checklist_score or 0, completed_on=data.referred_on, completed_by=None,
+        assessments.append(dict(
+            person_id=victim_id, case_id=case_id, referral_id=referral_id, definition_id=definition.id,
+            definition_version=definition.version, answers=data.checklist_answers or {},
+            professional_judgement=data.checklist_professional_judgement, score=referral["checklist_score"] or 0,
+            completed_on=data.referred_on, completed_by_id=None,
         ))
         if data.referring_agency:
-            involvements.add((case.pk, data.referring_agency.pk, CaseInvolvement.Reason.REFERRED))
+            involvements.add((case_id, data.referring_agency.pk, CaseInvolvement.Reason.REFERRED))
         # A row's people join the index just before its matching, as each referral's
         # people are in the database before its matching runs: a row never matches a
         # later one.
         for person, _ in row.people():
-            index.add(person.pk, *keys_of[person.pk])
+            index.add(person["id"], *keys_of[person["id"]])
         for person in [row.victim, *row.perpetrators]:
-            for candidate_id, match in index.candidates(person.pk, keys_of[person.pk][1]):
-                candidates.append(MatchCandidate(referral=referral, new_person=person, candidate_id=candidate_id, score=match.score,
-                                                 label=match.label, reasons=match.reasons))
-            elsewhere.append((referral, person, "victim" if person is row.victim else "perpetrator"))
+            pk = person["id"]
+            for candidate_id, match in index.candidates(pk, keys_of[pk][1]):
+                candidates.append(dict(referral_id=referral_id, new_person_id=pk, candidate_id=candidate_id, score=match.score,
+                                       label=match.label, reasons=match.reasons))
+            elsewhere.append((referral_id, pk, "victim" if person is row.victim else "perpetrator"))
         if data.sharing is not None and data.consent_given is False:
-            services._record_sharing_decision(referral, data.sharing, by=None)
+            sharing.append((referral_id, data.sharing))
         if data.heard_on:
             continue
-        idva_referrals.append(IdvaReferral(
-            referral=referral, idva_agency=agencies[AgencyKind.IDVA],
-            first_contact_due=referral.submitted_at + timedelta(hours=IdvaReferral.FIRST_CONTACT_TARGET_HOURS),
+        idva_referrals.append(dict(
+            referral_id=referral_id, idva_agency_id=_pk(agencies[AgencyKind.IDVA]),
+            first_contact_due=now + timedelta(hours=IdvaReferral.FIRST_CONTACT_TARGET_HOURS),
         ))
         if agencies[AgencyKind.IDVA]:
-            involvements.add((case.pk, agencies[AgencyKind.IDVA].pk, CaseInvolvement.Reason.IDVA_REFERRAL))
+            involvements.add((case_id, agencies[AgencyKind.IDVA].pk, CaseInvolvement.Reason.IDVA_REFERRAL))
         if data.children:
             csc = agencies[AgencyKind.CHILDRENS_SOCIAL_CARE]
-            prompts.append(ChildrenReferralPrompt(referral=referral, agency=csc))
+            prompts.append(dict(referral_id=referral_id, agency_id=_pk(csc)))
             if csc:
-                involvements.add((case.pk, csc.pk, CaseInvolvement.Reason.CHILDREN_REFERRAL))
-    ReferralPerson.objects.bulk_create(referral_people)
-    RiskAssessment.objects.bulk_create(assessments)
-    CaseInvolvement.objects.bulk_create(
-        CaseInvolvement(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in involvements
-    )
-    MatchCandidate.objects.bulk_create(candidates)
-    OtherMaracMatch.objects.bulk_create(_elsewhere(marac, elsewhere, keys_of, index))
-    IdvaReferral.objects.bulk_create(idva_referrals)
-    ChildrenReferralPrompt.objects.bulk_create(prompts)
+                involvements.add((case_id, csc.pk, CaseInvolvement.Reason.CHILDREN_REFERRAL))
+    insert_rows(ReferralPerson, referral_people)
+    insert_rows(RiskAssessment, assessments)
+    insert_rows(CaseInvolvement, [
+        dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
+    ])
+    insert_rows(MatchCandidate, candidates)
+    insert_rows(OtherMaracMatch, _elsewhere(marac, elsewhere, keys_of, index))
+    insert_rows(IdvaReferral, idva_referrals)
+    insert_rows(ChildrenReferralPrompt, prompts)
+    if sharing:
+        # Rare in a history file (consent refused): through the service, one at a time.
+        referrals = Referral.objects.in_bulk([referral_id for referral_id, _ in sharing])
+        for referral_id, decision in sharing:
+            services._record_sharing_decision(referrals[referral_id], decision, by=None)
     audit.record_many([
-        dict(action=audit.Action.CREATED, actor=recorded_by, obj=row.referral, marac=marac, summary="Referral recorded")
+        dict(action=audit.Action.CREATED, actor=recorded_by, record_type=Referral._meta.label_lower, record_id=str(row.referral["id"]),
+             marac=marac, summary="Referral recorded")
         for row in rows
     ])
 
 
-def _insert(model, columns, rows):
-    """Plain rows into a table with no model instances: PostgreSQL's COPY, elsewhere
-    executemany. For the largest table of a batch (about eight match keys a person)."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+def _pk(instance):
+    return instance.pk if instance else None
 
 
-def _referral(marac, data, case, now):
+def _referral(marac, data, case_id, now):
+    """The referral's columns, as referral_record sets them."""
     score = services._score(marac, data)
     criteria = services._criteria(marac, data, score)
     perpetrator_ages = [age_on(p.data.date_of_birth, data.referred_on) for p in data.perpetrators]
-    return Referral(
-        case=case, marac=marac, status=Referral.Status.HEARD if data.heard_on else Referral.Status.AWAITING_LISTING, draft={},
-        source_key=data.source_key, referrer=None, referring_agency=data.referring_agency,
+    return dict(
+        case_id=case_id, marac_id=marac.pk, status=Referral.Status.HEARD if data.heard_on else Referral.Status.AWAITING_LISTING, draft={},
+        source_key=data.source_key, referrer_id=None, referring_agency_id=_pk(data.referring_agency),
         referring_agency_kind=data.referring_agency_kind or (data.referring_agency.kind if data.referring_agency else ""),
         referrer_name=data.referrer_name, referrer_phone=data.referrer_phone, referrer_email=data.referrer_email,
         referred_on=data.referred_on, disclosed_on=data.disclosed_on, submitted_at=now, reasons=data.reasons,
@@ -322,7 +324,7 @@ def _elsewhere(marac, pending, keys_of, index):
     scored."""
     if not pending:
         return []
-    ids = [person.pk for _, person, _ in pending]
+    ids = [person_id for _, person_id, _ in pending]
     batch_keys = PersonMatchKey.objects.filter(marac_id=marac.pk, person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
     shared = PersonMatchKey.objects.filter(key__in=batch_keys).exclude(marac_id=marac.pk)
     hits = defaultdict(set)  # key -> {(person id, marac id)}
@@ -332,13 +334,13 @@ def _elsewhere(marac, pending, keys_of, index):
         return []
     others = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
     rows = set()
-    for referral, person, role in pending:
+    for referral_id, person_id, role in pending:
         by_marac = defaultdict(set)
-        for key in keys_of[person.pk][1]:
+        for key in keys_of[person_id][1]:
             for other_id, marac_id in hits.get(key, ()):
                 by_marac[marac_id].add(other_id)
-        query = index.facts[person.pk]
+        query = index.facts[person_id]
         for marac_id, other_ids in by_marac.items():
             if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids):
-                rows.add((referral, marac_id, role))
-    return [OtherMaracMatch(referral=referral, other_marac_id=marac_id, role=role) for referral, marac_id, role in rows]
+                rows.add((referral_id, marac_id, role))
+    return [dict(referral_id=referral_id, other_marac_id=marac_id, role=role) for referral_id, marac_id, role in sorted(rows)]

@@ -8,6 +8,7 @@ last referral, same victim and perpetrator). There is no screening: the criteria
 describe a referral, they never refuse one.
 """
 
+from calendar import isleap
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -62,9 +63,18 @@ def within_repeat_window(last_referral_on: date, referred_on: date, months: int)
 
 
 def age_on(date_of_birth: date | None, on: date) -> int | None:
+    """Whole years of age on a day, as relativedelta counts them (someone born on 29
+    February is a year older on 28 February of other years). Plain arithmetic for the
+    usual case: an import works this out for several people on each of thousands of
+    rows, and relativedelta was a tenth of its time."""
     if date_of_birth is None:
         return None
-    return relativedelta(on, date_of_birth).years
+    if on < date_of_birth:
+        return relativedelta(on, date_of_birth).years
+    birthday = (date_of_birth.month, date_of_birth.day)
+    if birthday == (2, 29) and not isleap(on.year):
+        birthday = (2, 28)
+    return on.year - date_of_birth.year - ((on.month, on.day) < birthday)
 
 
 def clock_start(disclosed_on: date | None, referred_on: date | None) -> date | None:

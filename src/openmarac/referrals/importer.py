@@ -56,6 +56,8 @@ REASON_COLUMN = "reason"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YES_NO = {"yes": True, "no": False}
 _YES_NO_UNKNOWN = {value: value for value in YesNoUnknown.values}
+# Built once: `Choices.values` makes a new list on every read.
+_AGENCY_KINDS = {value: value for value in AgencyKind.values}
 
 # Where to look when `referral_problems` (written for the web form) names a field.
 _COLUMN_HINTS = {
@@ -273,7 +275,7 @@ def _referral(row, *, marac, definitions, agencies, by):
     """(ReferralData, problems): the parse problems, or if there are none those of
     `referral_problems`, which needs well-formed data to check."""
     referred_on = row.date("referred_on", required=True)
-    kind = row.choice("referring_agency_kind", {value: value for value in AgencyKind.values}, blank="", required=True)
+    kind = row.choice("referring_agency_kind", _AGENCY_KINDS, blank="", required=True)
     definition = definitions.get(kind) or definitions[""]
     referrer_email = row.text("referrer_email", max_length=254)
     if referrer_email:
