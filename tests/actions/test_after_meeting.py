@@ -197,3 +197,28 @@ def test_without_a_summary_the_referrer_is_not_sent_to_a_page_they_cannot_open(m
         Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.HEARD, heard_on=timezone.localdate())
         page = sign_in(Client(), person).get(reverse("referrals:referral", args=[referral.public_id])).content.decode()
         assert "The chair has not written an outcome for you" in page and expected in page
+
+
+@pytest.mark.parametrize("actor, sees_link_before_publication", [("coordinator", True), ("chair", True), ("housing_rep", False)])
+def test_the_case_page_leads_to_the_hearing_minutes(staff, heard, actor, sees_link_before_publication):
+    """The case page says when each referral was heard and leads to the minutes and action
+    plan: for representatives once published, as on the meetings page."""
+    hearing = heard()
+    meeting, case = hearing.item.meeting, hearing.item.referral.case
+    client = _signed(staff[actor], meeting)
+    minutes_url = reverse("actions:minutes", args=[meeting.public_id])
+    page = client.get(reverse("referrals:case", args=[case.public_id])).content.decode()
+    assert f"Heard on {timezone.localtime(meeting.starts_at):%-d %B %Y}" in page
+    assert (minutes_url in page) is sees_link_before_publication
+    services.minutes_publish(by=staff["coordinator"], meeting=meeting)
+    page = client.get(reverse("referrals:case", args=[case.public_id])).content.decode()
+    assert minutes_url in page and client.get(minutes_url).status_code == 200
+
+
+def test_the_case_page_says_which_meeting_a_referral_is_listed_for(staff, heard):
+    hearing = heard()
+    meeting = hearing.item.meeting
+    meeting.starts_at = timezone.now() + timedelta(days=10)
+    meeting.save()
+    page = _signed(staff["housing_rep"], meeting).get(reverse("referrals:case", args=[hearing.item.referral.case.public_id])).content.decode()
+    assert f"Listed for the meeting of {timezone.localtime(meeting.starts_at):%-d %B %Y}" in page

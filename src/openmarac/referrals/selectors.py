@@ -42,6 +42,7 @@ def case_referrals(*, case):
             "risk_assessments",
             "quality_concerns",
             "other_marac_matches__other_marac",
+            "agenda_items__meeting",
             "sharing_decision__log",
             "idva_referral__attempts",
             Prefetch(
