@@ -44,7 +44,7 @@ from django.db import connection, models  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from faker.providers.person.en_GB import Provider as NameProvider  # noqa: E402
 
-from openmarac.accounts.models import AgencyKind, Marac, MaracAgency, Membership, Role, User  # noqa: E402
+from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role, User  # noqa: E402
 from openmarac.actions.models import Action, ActionKind, ForWhom  # noqa: E402
 from openmarac.meetings.models import AgendaItem, Attendance, Hearing, Meeting, MeetingSchedule, ResearchReturn  # noqa: E402
 from openmarac.people.models import Address, Person, Phone  # noqa: E402
@@ -260,7 +260,7 @@ def generate(scale, seed, today):
     for m, (marac, agencies, users) in enumerate(maracs):
         agency_ids = list(agencies.values())
         research_agencies = [agencies[k] for k in RESEARCH_KINDS]
-        police, idva = agencies[AgencyKind.POLICE], agencies[AgencyKind.IDVA]
+        idva = agencies[AgencyKind.IDVA]
         children_agency = agencies[AgencyKind.CHILDRENS_SOCIAL_CARE]
         referrer_kinds = [(k, a) for k, a in agencies.items()]
         n = refs_per_marac[m]
