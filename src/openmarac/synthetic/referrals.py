@@ -2,8 +2,9 @@
 criteria, matching and every page, and never a real person."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.utils import timezone
 from faker import Faker
 
 from openmarac.accounts.models import AgencyKind
@@ -161,6 +162,11 @@ def demo_referrals(*, marac, seed=2026):
         victim=first.victim, perpetrator=first.perpetrators[0].data, children=2,
     )
     recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
+    # Each was started on the day it was referred, not on the day the demo was loaded
+    # ("Your referrals" lists when each was started).
+    for referral in recorded:
+        started = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
+        Referral.objects.filter(pk=referral.pk).update(created_at=started)
     return recorded
 
 
