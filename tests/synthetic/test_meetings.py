@@ -77,3 +77,11 @@ def test_running_it_again_makes_no_second_past_meeting(db, demo):
     assert demo["again"] is None
     held_before_now = Meeting.objects.filter(marac=demo["marac"], starts_at__lt=timezone.now(), items__isnull=False).distinct()
     assert list(held_before_now) == [demo["held"]]
+
+
+def test_each_action_of_the_plan_is_for_whom_it_helps(db, demo):
+    actions = Action.objects.filter(hearing__item__meeting=demo["held"])
+    assert {a.description: a.for_whom for a in actions if "perpetrator" in a.description.lower()} == {
+        "Refer the perpetrator to a perpetrator programme": "perpetrator",
+        "Housing options for the perpetrator away from the area": "perpetrator",
+    }

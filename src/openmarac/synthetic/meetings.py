@@ -64,20 +64,20 @@ def demo_meetings(*, marac, seed=2027):
     )
     day = held_on.date()
     plan = [
-        # (agency, kind, what, due, final status)
-        (AgencyKind.HOUSING, ActionKind.TARGET_HARDENING, "Fit new locks and a door chain at the victim’s home", day + timedelta(days=7), Action.Status.COMPLETED),
-        (AgencyKind.POLICE, ActionKind.FLAG, "Flag the address on police systems for an urgent response", day + timedelta(days=2), Action.Status.COMPLETED),
-        (AgencyKind.IDVA, ActionKind.SPOC, "Idva to be single point of contact and agree safe contact times", day + timedelta(days=3), Action.Status.OPEN),
-        (AgencyKind.CHILDRENS_SOCIAL_CARE, ActionKind.CHILDRENS_REFERRAL, "Start a child and family assessment", day + timedelta(days=14), Action.Status.OPEN),
-        (AgencyKind.PROBATION, ActionKind.PERPETRATOR_PROGRAMME, "Refer the perpetrator to a perpetrator programme", day + timedelta(days=10), Action.Status.NOT_POSSIBLE),
-        (AgencyKind.HOUSING, ActionKind.HOUSING_PERPETRATOR, "Housing options for the perpetrator away from the area", timezone.localdate() + timedelta(days=5), Action.Status.OPEN),
-        (AgencyKind.HEALTH, ActionKind.OTHER, "GP to offer an appointment with a domestic abuse advocate present", timezone.localdate() + timedelta(days=30), Action.Status.OPEN),
+        # (agency, kind, what, due, final status, for whom)
+        (AgencyKind.HOUSING, ActionKind.TARGET_HARDENING, "Fit new locks and a door chain at the victim’s home", day + timedelta(days=7), Action.Status.COMPLETED, "victim"),
+        (AgencyKind.POLICE, ActionKind.FLAG, "Flag the address on police systems for an urgent response", day + timedelta(days=2), Action.Status.COMPLETED, "victim"),
+        (AgencyKind.IDVA, ActionKind.SPOC, "Idva to be single point of contact and agree safe contact times", day + timedelta(days=3), Action.Status.OPEN, "victim"),
+        (AgencyKind.CHILDRENS_SOCIAL_CARE, ActionKind.CHILDRENS_REFERRAL, "Start a child and family assessment", day + timedelta(days=14), Action.Status.OPEN, "household"),
+        (AgencyKind.PROBATION, ActionKind.PERPETRATOR_PROGRAMME, "Refer the perpetrator to a perpetrator programme", day + timedelta(days=10), Action.Status.NOT_POSSIBLE, "perpetrator"),
+        (AgencyKind.HOUSING, ActionKind.HOUSING_PERPETRATOR, "Housing options for the perpetrator away from the area", timezone.localdate() + timedelta(days=5), Action.Status.OPEN, "perpetrator"),
+        (AgencyKind.HEALTH, ActionKind.OTHER, "GP to offer an appointment with a domestic abuse advocate present", timezone.localdate() + timedelta(days=30), Action.Status.OPEN, "victim"),
     ]
-    for kind, action_kind, description, due_on, status in plan:
+    for kind, action_kind, description, due_on, status, for_whom in plan:
         if kind not in agencies:
             continue
         action = action_services.action_add(
-            by=coordinator, hearing=hearing, owner_agency=agencies[kind], description=description, for_whom="victim", due_on=due_on, kind=action_kind
+            by=coordinator, hearing=hearing, owner_agency=agencies[kind], description=description, for_whom=for_whom, due_on=due_on, kind=action_kind
         )
         if status == Action.Status.COMPLETED:
             action_services.action_report(by=coordinator, action=action, version=action.version, status=status, note="Done", completed_on=due_on)
