@@ -13,10 +13,10 @@ from openmarac.actions import selectors as action_selectors
 from openmarac.actions.models import ActionKind
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
+from openmarac.meetings.models import ResearchDelegation
 from openmarac.records import selectors as record_selectors
 from openmarac.referrals import restriction
 from openmarac.referrals import selectors as referral_selectors
-from openmarac.meetings.models import ResearchDelegation
 from openmarac.referrals.models import CaseTransfer, Referral, SharingDecision
 
 
