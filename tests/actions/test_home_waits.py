@@ -13,12 +13,13 @@ from django.utils import timezone
 from openmarac.actions import services as action_services
 from openmarac.actions.models import Action
 from openmarac.meetings import services as meeting_services
-from openmarac.meetings.models import DeclarationSignature
+from openmarac.meetings.models import DeclarationSignature, ResearchReturn
 from openmarac.referrals import services as referral_services
 from openmarac.referrals.models import MatchCandidate
 from openmarac.synthetic.referrals import ReferralGenerator
 
 from ..conftest import sign_in
+from ..factories import AgencyFactory
 
 
 def _home(user):
@@ -42,6 +43,12 @@ def test_chair_sees_the_next_meeting_and_how_ready_it_is(marac, staff):
     # Five agencies have a representative or an Idva in the staff fixture.
     assert "research returned 0 of 5; 1 declaration signed" in body
     assert "Nothing needs your attention" not in body
+    # Counted: research returned by an agency that owes it; not research still in
+    # progress, nor research from an agency that owes none.
+    ResearchReturn.objects.create(meeting=meeting, referral=referral, agency=staff["housing_rep"].agency, returned_at=timezone.now())
+    ResearchReturn.objects.create(meeting=meeting, referral=referral, agency=staff["police_rep"].agency)
+    ResearchReturn.objects.create(meeting=meeting, referral=referral, agency=AgencyFactory(), returned_at=timezone.now())
+    assert "research returned 1 of 5; 1 declaration signed" in _home(staff["chair"])
 
 
 def test_representative_sees_counts_of_open_and_overdue_actions(marac, staff, heard):

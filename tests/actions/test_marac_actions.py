@@ -47,6 +47,8 @@ def test_filters_by_agency_status_meeting_and_due_date(marac, staff, heard):
     url = reverse("actions:all", args=[marac.slug])
     page = client.get(url, {"view": "all", "agency": staff["chair"].agency.pk}).content.decode()
     assert reverse("actions:action", args=[police.pk]) in page and reverse("actions:action", args=[housing.pk]) not in page
+    # The total is the filtered list's, not the tab's (which counts both).
+    assert "All actions: 1 action</caption>" in page and "All actions (2)" in page
     page = client.get(url, {"view": "all", "meeting": hearing.item.meeting.public_id}).content.decode()
     assert reverse("actions:action", args=[housing.pk]) in page and reverse("actions:action", args=[police.pk]) not in page
     due_to = (timezone.localdate() + timedelta(days=10)).isoformat()

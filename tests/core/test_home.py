@@ -36,3 +36,18 @@ def test_an_idva_service_with_an_idva_is_not_reported_unrepresented(client, make
 def test_user_sees_only_their_own_maracs(client, make_member, other_marac):
     sign_in(client, make_member(Role.CHAIR))
     assert other_marac.name not in client.get(reverse("core:home")).content.decode()
+
+
+def test_referrer_is_told_of_their_drafts_and_of_nothing_else(client, make_member, marac):
+    from openmarac.core.selectors import personal_attention
+    from openmarac.referrals.models import Referral
+
+    referrer = make_member(Role.REFERRER)
+    assert personal_attention(user=referrer) == []
+    Referral.objects.create(marac=marac, referrer=referrer)
+    Referral.objects.create(marac=marac, referrer=referrer)
+    Referral.objects.create(marac=marac, referrer=make_member(Role.REFERRER))
+    sign_in(client, referrer)
+    assert "2 draft referrals not yet sent" in client.get(reverse("core:home")).content.decode()
+    Referral.objects.filter(referrer=referrer).update(status=Referral.Status.AWAITING_LISTING)
+    assert personal_attention(user=referrer) == []

@@ -465,7 +465,8 @@ def marac_actions(request, slug):
     view = request.GET.get("view") if request.GET.get("view") in selectors.MARAC_ACTION_VIEWS else "overdue"
     agencies, meetings = selectors.action_filter_choices(marac=marac)
     form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings)
-    actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **form.filters())
+    filters = form.filters()
+    actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
     counts = selectors.marac_action_counts(user=request.user, marac=marac)
     context = {
@@ -474,7 +475,8 @@ def marac_actions(request, slug):
         "label": selectors.MARAC_ACTION_VIEWS[view][0],
         "tabs": [(name, label, counts[name]) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
-        "page": paginate(request, actions),
+        # Unfiltered, the list holds exactly its tab's actions, already counted.
+        "page": paginate(request, actions, count=None if filters else counts[view]),
         "agencies": selectors.open_by_agency(user=request.user, marac=marac),
         "can_chase": policy.can_chase_actions(request.user, marac),
         "today": timezone.localdate(),

@@ -2,21 +2,22 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
-from openmarac.accounts.models import Role
+from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions.models import ActionKind
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
+from openmarac.meetings.models import ResearchDelegation
 from openmarac.records import selectors as record_selectors
 from openmarac.referrals import restriction
 from openmarac.referrals import selectors as referral_selectors
-from openmarac.referrals.models import Referral
+from openmarac.referrals.models import CaseTransfer, Referral, SharingDecision
 
 
 @dataclass
@@ -56,11 +57,16 @@ def personal_attention(*, user):
     cases offered to their Marac."""
     from openmarac.referrals.transfer import transfers_awaiting
 
-    items = [
-        Attention(f"{t.from_marac.name} asks to transfer a case to {t.to_marac.name}", reverse("referrals:transfer", args=[t.pk]))
-        for t in transfers_awaiting(user=user)
-    ]
-    for delegation in meeting_selectors.live_delegations(user=user):
+    # Most people have none of these most days: one query says which kinds may have
+    # items, and only those are read in full (through their selectors and the policy).
+    pending = _personal_pending(user)
+    items = []
+    if pending["transfers"]:
+        items += [
+            Attention(f"{t.from_marac.name} asks to transfer a case to {t.to_marac.name}", reverse("referrals:transfer", args=[t.pk]))
+            for t in transfers_awaiting(user=user)
+        ]
+    for delegation in meeting_selectors.live_delegations(user=user) if pending["delegations"] else []:
         items.append(
             Attention(
                 f"{delegation.delegated_by.full_name} asks you to complete research on case {delegation.referral.case.reference} "
@@ -69,7 +75,7 @@ def personal_attention(*, user):
                 urgent=timezone.now() > delegation.meeting.research_deadline,
             )
         )
-    for decision in referral_selectors.sharing_reviews_due(user=user):
+    for decision in referral_selectors.sharing_reviews_due(user=user) if pending["reviews"] else []:
         items.append(
             Attention(
                 f"Review the information sharing decision for case {decision.referral.case.reference} (due {decision.review_on:%-d %B %Y})",
@@ -77,15 +83,36 @@ def personal_attention(*, user):
                 urgent=decision.review_on < timezone.localdate(),
             )
         )
-    for offer in account_selectors.membership_offers_for(user=user):
+    for offer in account_selectors.membership_offers_for(user=user) if pending["offers"] else []:
         items.append(Attention(f"{offer.marac.name} asks you to take the role {offer.get_role_display()}", reverse("accounts:offers")))
     requests = account_selectors.open_account_requests(user=user).count()
     if requests:
         items.append(Attention(f"{requests} request{'s' if requests > 1 else ''} from coordinators about accounts", reverse("accounts:maracs"), urgent=True))
-    drafts = referral_selectors.referrals_made_by(user=user).filter(status="draft").count()
+    drafts = referral_selectors.referrals_made_by(user=user).filter(status="draft").count() if pending["drafts"] else 0
     if drafts:
         items.append(Attention(f"{drafts} draft referral{'s' if drafts > 1 else ''} not yet sent", reverse("referrals:mine")))
     return items
+
+
+def _personal_pending(user):
+    """{kind: whether the user may have items of that kind}, in one query. Each test is
+    a necessary condition of its selector (the selector and the policy still decide
+    what is shown), so a False here can only skip a query that would have found
+    nothing."""
+    coordinator_of = [m.marac_id for m in policy.active_memberships(user) if m.role == Role.COORDINATOR]
+    checks = {
+        "transfers": Exists(CaseTransfer.objects.filter(to_marac_id__in=coordinator_of, status=CaseTransfer.Status.PENDING)),
+        "delegations": Exists(ResearchDelegation.objects.filter(delegate=OuterRef("pk"), withdrawn_at__isnull=True, meeting__starts_at__gt=timezone.now())),
+        "reviews": Exists(SharingDecision.objects.filter(review_owner=OuterRef("pk"), reviewed_at__isnull=True, review_on__lte=timezone.localdate())),
+        "offers": Exists(Membership.objects.filter(user=OuterRef("pk"), awaiting_acceptance=True, marac__is_active=True)),
+        "drafts": Exists(Referral.objects.filter(referrer=OuterRef("pk"), status=Referral.Status.DRAFT)),
+    }
+    if not coordinator_of:
+        del checks["transfers"]
+    if user.agency_id is None:
+        del checks["delegations"]  # the policy gives a key worker's research to agency staff only
+    found = User.objects.filter(pk=user.pk).values(**checks).first() or {}
+    return {kind: bool(found.get(kind)) for kind in ("transfers", "delegations", "reviews", "offers", "drafts")}
 
 
 def _coordinator(user, marac, panel):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -289,19 +289,30 @@ def next_meeting_readiness(*, user, marac):
 
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
+    # One query: the meeting with its counts as scalar subqueries (they were five queries).
+    agencies = researching_agency_ids(marac)
     meeting = (
         Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gte=timezone.now() - timezone.timedelta(hours=12))
         .select_related("marac")
+        .annotate(
+            n_cases=_count_of(AgendaItem.objects.filter(meeting=OuterRef("pk"))),
+            n_agencies=_count_of(agencies),
+            n_returned=_count_of(ResearchReturn.objects.filter(meeting=OuterRef("pk"), agency_id__in=agencies, returned_at__isnull=False)),
+            n_signed=_count_of(DeclarationSignature.objects.filter(meeting=OuterRef("pk"))),
+        )
         .order_by("starts_at")
         .first()
     )
     if meeting is None:
         return None
-    cases = meeting.items.count()
-    agencies = researching_agency_ids(marac)
-    returned = ResearchReturn.objects.filter(meeting=meeting, agency_id__in=agencies, returned_at__isnull=False).count()
-    expected = cases * len(agencies) if meeting.published_at else 0
-    return Readiness(meeting, cases, returned, expected, meeting.signatures.count())
+    expected = meeting.n_cases * meeting.n_agencies if meeting.published_at else 0
+    return Readiness(meeting, meeting.n_cases, meeting.n_returned, expected, meeting.n_signed)
+
+
+def _count_of(queryset):
+    """A scalar subquery: how many rows the queryset has. COUNT as a plain function, not
+    an aggregate, so the subquery is not grouped and always gives one row."""
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField())
 
 
 @dataclass

@@ -537,9 +537,10 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
 
 def researching_agency_ids(marac):
     """The Marac's active agencies with a representative or an Idva: those expected to
-    return research on every case (the Idva service owes research like any agency)."""
+    return research on every case (the Idva service owes research like any agency). A
+    queryset of ids, to use as a subquery."""
     represented = Membership.objects.filter(marac=marac, role__in=RESEARCHING_ROLES, is_active=True, user__is_active=True).values("user__agency")
-    return list(marac.agency_links.filter(is_active=True, agency__in=represented).values_list("agency_id", flat=True))
+    return marac.agency_links.filter(is_active=True, agency__in=represented).values_list("agency_id", flat=True)
 
 
 def agencies_missing_research(meeting):
