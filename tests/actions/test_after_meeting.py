@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from openmarac.actions import services
 from openmarac.meetings import services as meeting_services
-from openmarac.meetings.models import Attendance, DeclarationSignature
+from openmarac.meetings.models import DeclarationSignature
 from openmarac.referrals import services as referral_services
 from openmarac.referrals.models import Referral
 

@@ -2,7 +2,6 @@
 
 import csv
 from datetime import date
-import io
 import json
 from io import StringIO
 

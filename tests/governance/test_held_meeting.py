@@ -3,7 +3,7 @@ gives: the same return as imported history, and the dashboard's engagement, acti
 Idva figures, each counted by hand from the steps below."""
 
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
