@@ -119,3 +119,17 @@ def code_from_typed_secret(secret):
     """What an authenticator app shows for a key typed in by hand."""
     key = base64.b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
     return f"{TOTP(key).token():06d}"
+
+
+@pytest.fixture
+def working_demo(transactional_db):
+    """The demo Marac as `make run` shows it: its accounts, current referrals and
+    meetings (one held, with minutes and actions in every state)."""
+    from openmarac.synthetic.accounts import demo_deployment
+    from openmarac.synthetic.meetings import demo_meetings
+    from openmarac.synthetic.referrals import demo_referrals
+
+    marac, _ = demo_deployment()
+    demo_referrals(marac=marac)
+    demo_meetings(marac=marac)
+    return marac

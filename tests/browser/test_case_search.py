@@ -3,24 +3,12 @@ name into the search box in the header, reads the results (total, status, Marac)
 opens the case; a one-letter search is explained. Every page axe-clean; screenshots for
 docs/referrals.md."""
 
-import pytest
-
 from openmarac.referrals.models import Case
-from openmarac.synthetic.accounts import DEMO_PASSWORD, demo_deployment
-from openmarac.synthetic.meetings import demo_meetings
-from openmarac.synthetic.referrals import demo_referrals
+from openmarac.synthetic.accounts import DEMO_PASSWORD
 
 
-@pytest.fixture
-def demo(transactional_db):
-    marac, _ = demo_deployment()
-    demo_referrals(marac=marac)
-    demo_meetings(marac=marac)
-    return marac
-
-
-def test_the_coordinator_finds_a_case_by_name_from_the_header_and_opens_it(new_page, demo):
-    case = Case.objects.filter(marac=demo).select_related("victim").order_by("pk").first()
+def test_the_coordinator_finds_a_case_by_name_from_the_header_and_opens_it(new_page, working_demo):
+    case = Case.objects.filter(marac=working_demo).select_related("victim").order_by("pk").first()
     coordinator = new_page()
     coordinator.sign_in("coordinator@demo.openmarac.invalid", DEMO_PASSWORD)
 

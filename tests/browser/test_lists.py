@@ -2,22 +2,10 @@
 reminders, the queue of possible matches, the listing page's six-week targets and the
 chair's home page, on the demo Marac (axe-clean, screenshots)."""
 
-import pytest
-
-from openmarac.synthetic.accounts import DEMO_PASSWORD, demo_deployment
-from openmarac.synthetic.meetings import demo_meetings
-from openmarac.synthetic.referrals import demo_referrals
+from openmarac.synthetic.accounts import DEMO_PASSWORD
 
 
-@pytest.fixture
-def demo(transactional_db):
-    marac, _ = demo_deployment()
-    demo_referrals(marac=marac)
-    demo_meetings(marac=marac)
-    return marac
-
-
-def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, demo):
+def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, working_demo):
     coordinator = new_page()
     coordinator.sign_in("coordinator@demo.openmarac.invalid", DEMO_PASSWORD)
     coordinator.visit("/", screenshot="home-coordinator-working-marac")
@@ -41,13 +29,13 @@ def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, demo
     coordinator.click_and_check("main table a >> nth=0")
     assert "Possible matches with people already known" in coordinator.inner_text("main")
 
-    coordinator.visit(f"/maracs/{demo.slug}/listing/", screenshot="listing-six-weeks")
+    coordinator.visit(f"/maracs/{working_demo.slug}/listing/", screenshot="listing-six-weeks")
     assert "days left" in coordinator.inner_text("main")
-    coordinator.visit(f"/maracs/{demo.slug}/meetings/", screenshot="meetings-generate")
+    coordinator.visit(f"/maracs/{working_demo.slug}/meetings/", screenshot="meetings-generate")
     assert "Date of the first new meeting" in coordinator.inner_text("main")
 
 
-def test_the_chair_sees_the_next_meeting_on_the_home_page(new_page, demo):
+def test_the_chair_sees_the_next_meeting_on_the_home_page(new_page, working_demo):
     chair = new_page()
     chair.sign_in("chair@demo.openmarac.invalid", DEMO_PASSWORD)
     chair.visit("/", screenshot="home-chair-working-marac")
