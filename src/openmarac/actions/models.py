@@ -27,7 +27,7 @@ class ActionKind(models.TextChoices):
     REPEAT_REFERRAL = "repeat_referral", "Repeat-incident referral back to Marac"
     # Not volunteered: made for each agency that knows the case when it is closed at the
     # hearing, so the agency brings its own systems (flags, alerts, case notes) up to date.
-    UPDATE_RECORDS = "update_records", "Update our agency’s records"
+    UPDATE_RECORDS = "update_records", "Update the agency’s own records"
     OTHER = "other", "Other"
 
 
