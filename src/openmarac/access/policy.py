@@ -557,6 +557,12 @@ def can_see_all_research(user, meeting, *, visible_before_meeting, now):
 # --- The meeting and the action plan ------------------------------------------------
 
 
+def can_see_unpublished_minutes(user, marac):
+    """Minutes before the coordinator publishes them: the coordinator and the chair, who
+    write them. Everyone else at the meeting reads them once published."""
+    return has_role(user, marac, *ALL_CASES_ROLES)
+
+
 def can_record_hearing(user, meeting):
     """The coordinator records the meeting live; the chair may too."""
     return has_role(user, meeting.marac, *ALL_CASES_ROLES)

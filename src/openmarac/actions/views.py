@@ -365,7 +365,7 @@ def minutes(request, public_id):
         else:
             messages.success(request, "Minutes published. Everyone who signed the declaration, and every agency present or that sent apologies, has been told.")
         return redirect("actions:minutes", meeting.public_id)
-    if not can_publish and not meeting.minutes_published_at and not policy.can_record_hearing(request.user, meeting):
+    if not meeting.minutes_published_at and not policy.can_see_unpublished_minutes(request.user, meeting.marac):
         not_found(request, "meetings.minutes", public_id)
     entries = _minutes_entries(request.user, meeting)
     attendance = meeting_selectors.minutes_attendance(user=request.user, meeting=meeting)

@@ -93,7 +93,7 @@ def meetings(request, slug):
         "meetings": selectors.meetings_for(user=request.user, marac=marac),
         "past": paginate(request, selectors.past_meetings_for(user=request.user, marac=marac), param="past"),
         # Minutes open to the others once published (actions.views.minutes).
-        "sees_unpublished_minutes": policy.has_role(request.user, marac, *policy.ALL_CASES_ROLES),
+        "sees_unpublished_minutes": policy.can_see_unpublished_minutes(request.user, marac),
         "can_prepare": can_prepare,
         "form": form,
     }

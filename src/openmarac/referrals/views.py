@@ -289,8 +289,7 @@ def case(request, public_id):
         "can_restrict": policy.can_manage_restriction(user, case),
         "break_glass": restriction.live_grant(user=user, case=case),
         "open_decisions": open_repeat_decisions(case=case),
-        # Representatives open a meeting's minutes once published (as on the meetings page).
-        "sees_unpublished_minutes": policy.has_role(user, marac, *policy.ALL_CASES_ROLES),
+        "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
         "now": timezone.now(),
     }
     return render(request, "referrals/case.html", context)
