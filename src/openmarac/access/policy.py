@@ -13,16 +13,13 @@ A user who may not see something gets a 404 from the caller, never a 403, so the
 existence of a record is not revealed.
 """
 
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
-from functools import lru_cache
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 from openmarac.accounts.models import Marac, Membership, Role
+from openmarac.core.prepared import PreparedQuery
 
 # Roles that may see every case of their Marac.
 ALL_CASES_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR})
@@ -214,27 +211,9 @@ def restricted_case_ids_hidden_from(user):
     return _hidden_restrictions(user.pk if user.is_authenticated else None, timezone.now())
 
 
-# Stand-ins for the user and the time while the subquery is compiled once.
-_ANY_USER_ID = -7_311_963
-_ANY_NOW = datetime(1900, 1, 2, 3, 4, 5, tzinfo=dt_timezone.utc)
-
-
-@lru_cache(maxsize=None)
-def _hidden_restrictions_sql(vendor):
-    """`_hidden_restrictions` compiled to SQL once per process: every list and every
-    record filter carries it, and compiling its nested subqueries cost the ORM more
-    than the database takes to run them. Compiled from the query itself, so it stays
-    the one definition; only the user and the time change from one use to the next."""
-    sql, params = _hidden_restrictions(_ANY_USER_ID, _ANY_NOW).query.sql_with_params()
-    stand_ins = {(int, _ANY_USER_ID): "user_id", _stand_in(connection.ops.adapt_datetimefield_value(_ANY_NOW)): "now"}
-    slots = tuple(stand_ins.get(_stand_in(param)) for param in params)
-    if sorted(filter(None, slots)) != ["now", "user_id", "user_id"]:
-        raise AssertionError("The restricted cases' subquery did not compile as expected")
-    return sql, tuple(params), slots
-
-
-def _stand_in(param):
-    return (type(param), param)
+# Every list and every record filter carries this subquery, and compiling its nested
+# subqueries cost the ORM more than the database takes to run them.
+_HIDDEN_RESTRICTIONS = PreparedQuery(_hidden_restrictions, user_id="id", now="datetime")
 
 
 def hidden_case_q(user, case_field):
@@ -246,11 +225,7 @@ def hidden_case_q(user, case_field):
 
     if not user.is_authenticated:
         return Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
-    sql, params, slots = _hidden_restrictions_sql(connection.vendor)
-    values = {"user_id": user.pk, "now": connection.ops.adapt_datetimefield_value(timezone.now())}
-    # The SQL is the ORM's own compilation of `_hidden_restrictions`; every value is a
-    # bound parameter, nothing is written into it.
-    return Q(**{f"{case_field}__in": RawSQL(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])})  # nosec B611
+    return Q(**{f"{case_field}__in": _HIDDEN_RESTRICTIONS.subquery(user_id=user.pk, now=timezone.now())})
 
 
 def _not_restricted_q(case_field, user):

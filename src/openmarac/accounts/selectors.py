@@ -8,12 +8,21 @@ from openmarac.access import policy
 from .models import AccountRequest, AgencyKind, Marac, MaracAgency, Membership, Role
 
 
-def marac_for_management(*, user, slug):
-    """The Marac if the user may manage it, else None (the view answers 404)."""
-    marac = Marac.objects.filter(slug=slug, is_active=True).first()
-    if marac is None or not policy.can_manage_marac(user, marac):
+def marac_for(*, user, slug, allowed):
+    """The active Marac named by `slug` if `allowed(user, marac)` (a policy predicate),
+    else None (the view answers 404). Taken from the user's own roles when they hold one
+    there, which every Marac page has already read: no query."""
+    marac = next((m.marac for m in policy.active_memberships(user) if m.marac.slug == slug), None)
+    if marac is None:
+        marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    if marac is None or not allowed(user, marac):
         return None
     return marac
+
+
+def marac_for_management(*, user, slug):
+    """The Marac if the user may manage it, else None (the view answers 404)."""
+    return marac_for(user=user, slug=slug, allowed=policy.can_manage_marac)
 
 
 def members_of(*, user, marac):

@@ -22,12 +22,9 @@ def viewers_of(*, user, marac, obj):
 
 def marac_for_audit(*, user, slug):
     """The Marac named by `slug`, if the user may run its confidentiality audit."""
-    from openmarac.accounts.models import Marac
+    from openmarac.accounts.selectors import marac_for
 
-    marac = Marac.objects.filter(slug=slug, is_active=True).first()
-    if marac is None or not policy.can_audit_confidentiality(user, marac):
-        return None
-    return marac
+    return marac_for(user=user, slug=slug, allowed=policy.can_audit_confidentiality)
 
 
 def audited_user(*, marac, user_id):

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
+from openmarac.core.prepared import PreparedQuery
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.criteria import CLOCK_START
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
@@ -183,35 +183,20 @@ def _data_return_query(marac, period: Period):
     )
 
 
-# Stand-ins for the Marac and the dates while the data return's query is compiled once.
-_ANY_MARAC_ID = -7_311_962
-_ANY_PERIOD = Period(date(1900, 1, 2), date(1900, 3, 4))
+# Its thirty-odd filtered counts take the ORM longer to compile than the database takes
+# to run them on a quarter: compiled once per process, from this one definition.
+def _data_return_between(marac_id, start, end):
+    return _data_return_query(marac_id, Period(start, end))
 
 
-@lru_cache(maxsize=None)
-def _data_return_sql(vendor):
-    """The data return's SQL, compiled once per process: its thirty-odd filtered counts
-    take the ORM longer to compile than the database takes to run them on a quarter.
-    Compiled from `_data_return_query` itself, so the ORM stays the one definition; only
-    the Marac and the dates change from one call to the next."""
-    sql, params = _data_return_query(_ANY_MARAC_ID, _ANY_PERIOD).query.sql_with_params()
-    adapt = connection.ops.adapt_datefield_value
-    stand_ins = {(int, _ANY_MARAC_ID): "marac_id"}
-    stand_ins |= {(type(adapt(day)), adapt(day)): slot for day, slot in ((_ANY_PERIOD.start, "start"), (_ANY_PERIOD.end, "end"))}
-    slots = [stand_ins.get((type(param), param)) for param in params]
-    if sorted(filter(None, slots)) != ["end", "marac_id", "start"]:
-        raise AssertionError("The data return's query did not compile as expected")
-    return sql, tuple(params), tuple(slots)
+_DATA_RETURN = PreparedQuery(_data_return_between, marac_id="id", start="date", end="date")
 
 
 def data_return(*, marac, period: Period) -> list[ReturnRow]:
     """The SafeLives Marac data return: one row per meeting date at which at least one
     referral was heard, in date order. One query."""
-    sql, params, slots = _data_return_sql(connection.vendor)
-    adapt = connection.ops.adapt_datefield_value
-    values = {"marac_id": marac.pk, "start": adapt(period.start), "end": adapt(period.end)}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])
+        cursor.execute(*_DATA_RETURN.sql(marac_id=marac.pk, start=period.start, end=period.end))
         columns = [column[0] for column in cursor.description]
         rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
     for row in rows:

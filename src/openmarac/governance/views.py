@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from openmarac.access import policy
-from openmarac.accounts.models import Marac
+from openmarac.accounts import selectors as account_selectors
 from openmarac.audit import services as audit
 from openmarac.core.pagination import paginate
 from openmarac.core.views import not_found
@@ -20,8 +20,8 @@ RETURN_ROWS_PER_PAGE = 31
 
 
 def _marac(request, slug, allowed):
-    marac = Marac.objects.filter(slug=slug, is_active=True).first()
-    if marac is None or not allowed(request.user, marac):
+    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=allowed)
+    if marac is None:
         not_found(request, "accounts.marac", slug)
     return marac
 

@@ -7,14 +7,15 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, 
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Membership, Role
+from openmarac.accounts.models import Marac, Membership, Role
+from openmarac.core.prepared import PreparedQuery
 from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
 from . import listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for
+from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for, upcoming_meetings
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -216,13 +217,15 @@ class ListingRow:
     target: listing.SixWeekTarget
 
 
-def listing_rows(*, marac, page, today=None):
-    """One page of awaiting referrals with the meeting each would be proposed for and
-    its six-week target. Referrals on earlier pages are counted into the meetings'
-    loads first, so a page proposes what listing them all in order would."""
+def listing_rows(*, marac, page, upcoming=None, today=None):
+    """One page of awaiting referrals with the meeting each would be proposed for (one
+    of `upcoming`, as `upcoming_meetings` gives them, when the caller has them) and its
+    six-week target. Referrals on earlier pages are counted into the meetings' loads
+    first, so a page proposes what listing them all in order would."""
     today = today or timezone.localdate()
-    loads = meeting_loads(marac)
-    meetings = {m.pk: m for m in Meeting.objects.filter(pk__in=[load.meeting_id for load in loads])}
+    upcoming = upcoming_meetings(marac) if upcoming is None else upcoming
+    loads = meeting_loads(marac, upcoming)
+    meetings = {m.pk: m for m in upcoming}
     lead_days = marac.case_list_lead_days
     for _ in range(page.start_index() - 1 if page.paginator.count else 0):
         loads = listing.advance(loads, listing.propose(referred_on=today, today=today, meetings=loads, lead_days=lead_days))
@@ -235,19 +238,16 @@ def listing_rows(*, marac, page, today=None):
     return rows
 
 
-def listing_meetings(*, user, marac, today=None):
+def listing_meetings(*, user, marac, upcoming=None, today=None):
     """The meetings a coordinator may choose for a referral instead of the proposed
-    one: scheduled, still to come, case list not yet sent. Each says whether the research
-    window (the case list lead time) has already passed."""
+    one: scheduled, still to come, case list not yet sent (of `upcoming`, as
+    `upcoming_meetings` gives them, when the caller has them). Each says whether the
+    research window (the case list lead time) has already passed."""
     if not policy.can_prepare_meetings(user, marac):
         return []
     today = today or timezone.localdate()
-    meetings = list(
-        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, published_at__isnull=True, starts_at__gt=timezone.now())
-        .select_related("marac")
-        .annotate(listed=Count("items"))
-        .order_by("starts_at")[:12]
-    )
+    upcoming = upcoming_meetings(marac) if upcoming is None else upcoming
+    meetings = [meeting for meeting in upcoming if meeting.published_at is None][:12]
     for meeting in meetings:
         meeting.short_notice = research_window_passed(meeting, today=today)
     return meetings
@@ -285,28 +285,35 @@ def next_meeting_readiness(*, user, marac):
     """The Marac's next meeting (or one under way today) with its cases, research
     returned of expected (each researching agency on each case) and declarations
     signed; None when no meeting is scheduled. For the coordinator and the chair."""
-    from .services import researching_agency_ids
-
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
-    # One query: the meeting with its counts as scalar subqueries (they were five queries).
-    agencies = researching_agency_ids(marac)
-    meeting = (
-        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gte=timezone.now() - timezone.timedelta(hours=12))
-        .select_related("marac")
+    since = timezone.now() - timezone.timedelta(hours=12)
+    meeting = next(iter(_NEXT_MEETING.raw(Meeting, marac_id=marac.pk, since=since)), None)
+    if meeting is None:
+        return None
+    meeting.marac = marac
+    expected = meeting.n_cases * meeting.n_agencies if meeting.published_at else 0
+    return Readiness(meeting, meeting.n_cases, meeting.n_returned, expected, meeting.n_signed)
+
+
+def _next_meeting_with_counts(marac_id, since):
+    """The meeting with its counts as scalar subqueries: one query."""
+    agencies = researching_agency_ids(Marac(pk=marac_id))
+    return (
+        Meeting.objects.filter(marac_id=marac_id, status=Meeting.Status.SCHEDULED, starts_at__gte=since)
         .annotate(
             n_cases=_count_of(AgendaItem.objects.filter(meeting=OuterRef("pk"))),
             n_agencies=_count_of(agencies),
             n_returned=_count_of(ResearchReturn.objects.filter(meeting=OuterRef("pk"), agency_id__in=agencies, returned_at__isnull=False)),
             n_signed=_count_of(DeclarationSignature.objects.filter(meeting=OuterRef("pk"))),
         )
-        .order_by("starts_at")
-        .first()
+        .order_by("starts_at")[:1]
     )
-    if meeting is None:
-        return None
-    expected = meeting.n_cases * meeting.n_agencies if meeting.published_at else 0
-    return Readiness(meeting, meeting.n_cases, meeting.n_returned, expected, meeting.n_signed)
+
+
+# Shown on the coordinator's and the chair's home page: the ORM took longer to compile
+# the four counts than the database takes to run them.
+_NEXT_MEETING = PreparedQuery(_next_meeting_with_counts, marac_id="id", since="datetime")
 
 
 def _count_of(queryset):
@@ -510,14 +517,11 @@ def _register(meeting):
     }
 
 
-def late_listing_meetings(*, user, marac):
+def late_listing_meetings(*, user, marac, upcoming=None):
     """Published meetings still to come with room: where the coordinator may add a late
-    high-risk referral (agencies are told it was added late)."""
+    high-risk referral (agencies are told it was added late). Of `upcoming`, as
+    `upcoming_meetings` gives them, when the caller has them."""
     if not policy.can_prepare_meetings(user, marac):
         return []
-    meetings = (
-        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, published_at__isnull=False, starts_at__gt=timezone.now())
-        .annotate(listed=Count("items"))
-        .order_by("starts_at")
-    )
-    return [meeting for meeting in meetings if meeting.listed < meeting.capacity]
+    upcoming = upcoming_meetings(marac) if upcoming is None else upcoming
+    return [meeting for meeting in upcoming if meeting.published_at is not None and meeting.listed < meeting.capacity]

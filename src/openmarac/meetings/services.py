@@ -314,15 +314,25 @@ def meeting_cancel(*, by, meeting, note, request=None):
     return meeting
 
 
-def meeting_loads(marac):
-    meetings = (
+def upcoming_meetings(marac):
+    """The Marac's scheduled meetings still to come, soonest first, each with the number
+    of cases listed (`listed`): what referrals are proposed for and may be listed in."""
+    meetings = list(
         Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now())
         .annotate(listed=Count("items"))
         .order_by("starts_at")
     )
+    for meeting in meetings:
+        meeting.marac = marac
+    return meetings
+
+
+def meeting_loads(marac, upcoming=None):
+    """How full each meeting to come is, for `listing.propose`; `upcoming` as
+    `upcoming_meetings` gives them, when the caller has them already."""
     return [
         listing.MeetingLoad(m.pk, timezone.localtime(m.starts_at).date(), m.capacity, m.listed, m.published_at is not None)
-        for m in meetings
+        for m in (upcoming_meetings(marac) if upcoming is None else upcoming)
     ]
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
-from openmarac.accounts.models import Marac
+from openmarac.accounts import selectors as account_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
@@ -39,8 +39,8 @@ from .prompts import prompts_for
 
 
 def _marac(request, slug, allowed):
-    marac = Marac.objects.filter(slug=slug, is_active=True).first()
-    if marac is None or not allowed(request.user, marac):
+    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=allowed)
+    if marac is None:
         not_found(request, "accounts.marac", slug)
     return marac
 
@@ -168,14 +168,15 @@ def listing(request, slug):
     page = paginate(request, selectors.awaiting_listing(user=request.user, marac=marac))
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
     can_prepare = policy.can_prepare_meetings(request.user, marac)
+    upcoming = selectors.upcoming_meetings(marac)
     context = {
         "marac": marac,
         "page": page,
-        "rows": selectors.listing_rows(marac=marac, page=page),
+        "rows": selectors.listing_rows(marac=marac, page=page, upcoming=upcoming),
         "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
         "can_prepare": can_prepare,
-        "choices": selectors.listing_meetings(user=request.user, marac=marac),
-        "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac),
+        "choices": selectors.listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
+        "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
     }
     return render(request, "meetings/listing.html", context)
 

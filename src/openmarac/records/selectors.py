@@ -79,16 +79,6 @@ def marac_people_choices(*, user, marac, query):
     return people.order_by("family_name", "given_name", "pk")[:20]
 
 
-def marac_for(*, user, slug, allowed):
-    """The Marac named by `slug` if `allowed(user, marac)` (a policy predicate)."""
-    from openmarac.accounts.models import Marac
-
-    marac = Marac.objects.filter(slug=slug, is_active=True).first()
-    if marac is None or not allowed(user, marac):
-        return None
-    return marac
-
-
 def person_for_request(*, user, marac, pk):
     """A person of the Marac, to record a request about them."""
     if not pk or not str(pk).isdigit() or not policy.can_handle_subject_access(user, marac):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from openmarac.access import policy
+from openmarac.accounts import selectors as account_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
@@ -26,7 +27,7 @@ from .forms import CompleteForm, CorrectionForm, SubjectAccessForm
 
 @login_required
 def sar_list(request, slug):
-    marac = selectors.marac_for(user=request.user, slug=slug, allowed=policy.can_handle_subject_access)
+    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=policy.can_handle_subject_access)
     if marac is None:
         not_found(request, "records.subjectaccessrequest", f"list {slug}")
     page = paginate(request, selectors.sars_for(user=request.user, marac=marac))
@@ -36,7 +37,7 @@ def sar_list(request, slug):
 
 @login_required
 def sar_add(request, slug):
-    marac = selectors.marac_for(user=request.user, slug=slug, allowed=policy.can_handle_subject_access)
+    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=policy.can_handle_subject_access)
     if marac is None:
         not_found(request, "records.subjectaccessrequest", f"new {slug}")
     person_pk = request.POST.get("person") or request.GET.get("person")
