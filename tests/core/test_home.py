@@ -51,3 +51,39 @@ def test_referrer_is_told_of_their_drafts_and_of_nothing_else(client, make_membe
     assert "2 draft referrals not yet sent" in client.get(reverse("core:home")).content.decode()
     Referral.objects.filter(referrer=referrer).update(status=Referral.Status.AWAITING_LISTING)
     assert personal_attention(user=referrer) == []
+
+
+@pytest.mark.parametrize(
+    "representative, listed",
+    [
+        ("active", False),
+        ("membership ended", True),
+        ("account closed", True),
+        ("in another Marac", True),
+        ("an Idva of the agency", False),
+        ("a referrer of the agency", True),
+    ],
+)
+def test_a_core_agency_counts_as_represented_only_by_an_active_representative_or_idva_here(make_member, marac, other_marac, representative, listed):
+    from openmarac.accounts.models import Membership
+    from openmarac.accounts.selectors import core_agencies_without_representative
+
+    link = MaracAgencyFactory(marac=marac, agency__name="Northshire Probation", agency__kind=AgencyKind.PROBATION, is_core=True)
+    MaracAgencyFactory(marac=other_marac, agency=link.agency)
+    role = {"an Idva of the agency": Role.IDVA, "a referrer of the agency": Role.REFERRER}.get(representative, Role.REPRESENTATIVE)
+    person = make_member(role, other_marac if representative == "in another Marac" else None, agency_kind=AgencyKind.PROBATION)
+    if representative == "membership ended":
+        Membership.objects.filter(user=person).update(is_active=False)
+    if representative == "account closed":
+        person.is_active = False
+        person.save()
+    coordinator = make_member(Role.COORDINATOR, agency_kind=AgencyKind.IDVA)
+    unrepresented = [link.agency.name for link in core_agencies_without_representative(user=coordinator, marac=marac)]
+    assert ("Northshire Probation" in unrepresented) is listed
+
+
+def test_only_a_coordinator_is_told_which_core_agencies_lack_a_representative(make_member, marac):
+    from openmarac.accounts.selectors import core_agencies_without_representative
+
+    MaracAgencyFactory(marac=marac, agency__kind=AgencyKind.PROBATION, is_core=True)
+    assert core_agencies_without_representative(user=make_member(Role.CHAIR), marac=marac) == []

@@ -64,13 +64,14 @@ def core_agencies_without_representative(*, user, marac):
     """A core agency nobody represents will miss every meeting: the coordinator's home
     page shows these first. An Idva speaks for the Idva service (it researches and counts
     on the register like a representative), so an agency with one is represented."""
-    with_idva = set(
-        Membership.objects.filter(marac=marac, role=Role.IDVA, is_active=True, user__is_active=True).values_list("user__agency_id", flat=True)
+    if not policy.can_manage_marac(user, marac):
+        return []
+    speaks_for = Membership.objects.filter(
+        marac=marac, role__in=(Role.REPRESENTATIVE, Role.IDVA), is_active=True, user__is_active=True, user__agency=OuterRef("agency")
     )
-    return [
-        link for link in agency_links_of(user=user, marac=marac)
-        if link.is_active and link.is_core and not link.representatives and link.agency_id not in with_idva
-    ]
+    return list(
+        MaracAgency.objects.filter(marac=marac, is_active=True, is_core=True).exclude(Exists(speaks_for)).select_related("agency").order_by("agency__name")
+    )
 
 
 def users_with_role(marac, *roles, agency=None):

@@ -44,6 +44,13 @@ class PreparedQuery:
         adapted = {name: _adapt(self.kinds[name], value) for name, value in values.items()}
         return sql, [adapted[slot] if slot else param for param, slot in zip(params, slots)]
 
+    def rows(self, **values):
+        """The rows as dicts of column name to value."""
+        with connection.cursor() as cursor:
+            cursor.execute(*self.sql(**values))
+            columns = [column[0] for column in cursor.description]
+            return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
     def raw(self, model, **values):
         """The rows as `model` instances (extra columns become attributes)."""
         return model.objects.raw(*self.sql(**values))

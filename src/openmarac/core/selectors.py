@@ -11,6 +11,7 @@ from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions.models import ActionKind
+from openmarac.core.prepared import PreparedQuery
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import ResearchDelegation
@@ -99,20 +100,28 @@ def _personal_pending(user):
     a necessary condition of its selector (the selector and the policy still decide
     what is shown), so a False here can only skip a query that would have found
     nothing."""
-    coordinator_of = [m.marac_id for m in policy.active_memberships(user) if m.role == Role.COORDINATOR]
+    found = _PERSONAL_PENDING.rows(user_id=user.pk, now=timezone.now(), today=timezone.localdate())
+    return {kind: bool(value) for kind, value in found[0].items()} if found else dict.fromkeys(_PERSONAL_KINDS, False)
+
+
+_PERSONAL_KINDS = ("transfers", "delegations", "reviews", "offers", "drafts")
+
+
+def _personal_checks(user_id, now, today):
+    coordinates = Membership.objects.filter(user=OuterRef(OuterRef("pk")), marac=OuterRef("to_marac"), role=Role.COORDINATOR, is_active=True)
     checks = {
-        "transfers": Exists(CaseTransfer.objects.filter(to_marac_id__in=coordinator_of, status=CaseTransfer.Status.PENDING)),
-        "delegations": Exists(ResearchDelegation.objects.filter(delegate=OuterRef("pk"), withdrawn_at__isnull=True, meeting__starts_at__gt=timezone.now())),
-        "reviews": Exists(SharingDecision.objects.filter(review_owner=OuterRef("pk"), reviewed_at__isnull=True, review_on__lte=timezone.localdate())),
+        "transfers": Exists(CaseTransfer.objects.filter(Exists(coordinates), status=CaseTransfer.Status.PENDING)),
+        "delegations": Exists(ResearchDelegation.objects.filter(delegate=OuterRef("pk"), withdrawn_at__isnull=True, meeting__starts_at__gt=now)),
+        "reviews": Exists(SharingDecision.objects.filter(review_owner=OuterRef("pk"), reviewed_at__isnull=True, review_on__lte=today)),
         "offers": Exists(Membership.objects.filter(user=OuterRef("pk"), awaiting_acceptance=True, marac__is_active=True)),
         "drafts": Exists(Referral.objects.filter(referrer=OuterRef("pk"), status=Referral.Status.DRAFT)),
     }
-    if not coordinator_of:
-        del checks["transfers"]
-    if user.agency_id is None:
-        del checks["delegations"]  # the policy gives a key worker's research to agency staff only
-    found = User.objects.filter(pk=user.pk).values(**checks).first() or {}
-    return {kind: bool(found.get(kind)) for kind in ("transfers", "delegations", "reviews", "offers", "drafts")}
+    return User.objects.filter(pk=user_id).values(**{kind: checks[kind] for kind in _PERSONAL_KINDS})
+
+
+# On every home page: the five tests took the ORM longer to compile than the database
+# takes to run them.
+_PERSONAL_PENDING = PreparedQuery(_personal_checks, user_id="id", now="datetime", today="date")
 
 
 def _coordinator(user, marac, panel):

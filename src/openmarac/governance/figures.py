@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
@@ -195,10 +194,7 @@ _DATA_RETURN = PreparedQuery(_data_return_between, marac_id="id", start="date", 
 def data_return(*, marac, period: Period) -> list[ReturnRow]:
     """The SafeLives Marac data return: one row per meeting date at which at least one
     referral was heard, in date order. One query."""
-    with connection.cursor() as cursor:
-        cursor.execute(*_DATA_RETURN.sql(marac_id=marac.pk, start=period.start, end=period.end))
-        columns = [column[0] for column in cursor.description]
-        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    rows = _DATA_RETURN.rows(marac_id=marac.pk, start=period.start, end=period.end)
     for row in rows:
         if isinstance(row["heard_on"], str):  # SQLite gives dates as text
             row["heard_on"] = date.fromisoformat(row["heard_on"])
