@@ -9,7 +9,7 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Marac, Membership, Role
 from openmarac.core.prepared import PreparedQuery
-from openmarac.people.selectors import present_person
+from openmarac.people.selectors import person_details, present_person
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
@@ -87,8 +87,7 @@ class CaseListEntry:
 
 
 _PEOPLE = Prefetch(
-    "referral__people",
-    queryset=ReferralPerson.objects.select_related("person").prefetch_related("person__aliases", "person__addresses", "person__phones"),
+    "referral__people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*person_details("person__")), to_attr="people_list"
 )
 
 
@@ -115,7 +114,7 @@ def case_list(*, user, meeting, item_id=None):
             # Its place and slot only: no people, flags or history that could identify it.
             result.append(CaseListEntry(slot=slot, item=item, referral=referral, victim=[], perpetrators=[], children=[], restricted=True))
             continue
-        people = list(referral.people.all())
+        people = referral.people_list
 
         def shown(role):
             return [(rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date())) for rp in people if rp.role == role]

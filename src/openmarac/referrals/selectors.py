@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts.models import Role
+from openmarac.people.selectors import person_details
 
 from .models import (
     Case,
@@ -18,7 +19,6 @@ from .models import (
     SharingReview,
 )
 
-_PERSON_DETAIL = ["person__aliases", "person__addresses", "person__phones"]
 
 
 def case_for(*, user, public_id):
@@ -38,7 +38,7 @@ def case_referrals(*, case):
             "agency_check__checked_by",
         )
         .prefetch_related(
-            Prefetch("people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*_PERSON_DETAIL)),
+            Prefetch("people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*person_details("person__"))),
             "risk_assessments",
             "quality_concerns",
             "other_marac_matches__other_marac",
