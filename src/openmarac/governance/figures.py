@@ -17,18 +17,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date, datetime, time, timedelta
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
+from openmarac.core import compiled
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.criteria import CLOCK_START
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
@@ -173,9 +172,9 @@ def _return_aggregates():
     return aggregates
 
 
-def _data_return_query(marac, period: Period):
+def _data_return_query(*, marac_id, start, end):
     return (
-        heard_referrals(marac=marac, period=period)
+        heard_referrals(marac=marac_id, period=Period(start, end))
         .annotate(gender_normalised=Lower(Trim("victim_gender")))
         .values("heard_on")
         .annotate(**_return_aggregates())
@@ -183,40 +182,12 @@ def _data_return_query(marac, period: Period):
     )
 
 
-# Stand-ins for the Marac and the dates while the data return's query is compiled once.
-_ANY_MARAC_ID = -7_311_962
-_ANY_PERIOD = Period(date(1900, 1, 2), date(1900, 3, 4))
-
-
-@lru_cache(maxsize=None)
-def _data_return_sql(vendor):
-    """The data return's SQL, compiled once per process: its thirty-odd filtered counts
-    take the ORM longer to compile than the database takes to run them on a quarter.
-    Compiled from `_data_return_query` itself, so the ORM stays the one definition; only
-    the Marac and the dates change from one call to the next."""
-    sql, params = _data_return_query(_ANY_MARAC_ID, _ANY_PERIOD).query.sql_with_params()
-    adapt = connection.ops.adapt_datefield_value
-    stand_ins = {(int, _ANY_MARAC_ID): "marac_id"}
-    stand_ins |= {(type(adapt(day)), adapt(day)): slot for day, slot in ((_ANY_PERIOD.start, "start"), (_ANY_PERIOD.end, "end"))}
-    slots = [stand_ins.get((type(param), param)) for param in params]
-    if sorted(filter(None, slots)) != ["end", "marac_id", "start"]:
-        raise AssertionError("The data return's query did not compile as expected")
-    return sql, tuple(params), tuple(slots)
-
-
 def data_return(*, marac, period: Period) -> list[ReturnRow]:
     """The SafeLives Marac data return: one row per meeting date at which at least one
-    referral was heard, in date order. One query."""
-    sql, params, slots = _data_return_sql(connection.vendor)
-    adapt = connection.ops.adapt_datefield_value
-    values = {"marac_id": marac.pk, "start": adapt(period.start), "end": adapt(period.end)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])
-        columns = [column[0] for column in cursor.description]
-        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
-    for row in rows:
-        if isinstance(row["heard_on"], str):  # SQLite gives dates as text
-            row["heard_on"] = date.fromisoformat(row["heard_on"])
+    referral was heard, in date order. One query, compiled once per process: its
+    thirty-odd filtered counts take the ORM longer to compile than the database takes to
+    run them on a quarter."""
+    rows = compiled.rows(_data_return_query, marac_id=marac.pk, start=period.start, end=period.end)
     return [_return_row(row) for row in rows]
 
 
@@ -411,16 +382,25 @@ def _index_of(periods, day):
     return max(i for i, p in enumerate(periods) if p.start <= day)
 
 
-def _period_case(periods, lookup):
-    """An SQL expression giving the index of the period a row falls in, by `lookup`
-    (a date lookup such as "meeting__starts_at__date"), for rows already limited to
-    the periods' span."""
-    if len(periods) == 1:
+def _bounds(marac, periods) -> dict:
+    """The values the dashboard's queries take: the Marac, the first and last days of
+    the periods (one, or two that follow one another) and, for two, the first day of the
+    second (`split`). Every query is compiled once per process (`core.compiled`), so
+    its SQL may depend on which of these it is given, never on what they are."""
+    span = _span(periods)
+    if len(periods) > 2:
+        raise ValueError("The figures are read for one period or two")
+    split = {"split": periods[1].start} if len(periods) == 2 else {}
+    return {"marac_id": marac.pk, "start": span.start, "end": span.end, **split}
+
+
+def _period_case(lookup, split):
+    """An SQL expression giving the index of the period a row falls in (1 from the day
+    `split`, else 0), by `lookup` (a date lookup such as "meeting__starts_at__date"),
+    for rows already limited to the periods' span; always 0 for one period."""
+    if split is None:
         return Value(0)
-    return Case(
-        *[When(**{f"{lookup}__gte": p.start}, then=Value(i)) for i, p in reversed(list(enumerate(periods))) if i],
-        default=Value(0),
-    )
+    return Case(When(**{f"{lookup}__gte": split}, then=Value(1)), default=Value(0))
 
 
 def _split(periods, rows, of):
@@ -433,18 +413,16 @@ def _split(periods, rows, of):
 
 def _periods_figures(*, marac, periods, today: date | None = None) -> list[PeriodFigures]:
     today = today or timezone.localdate()
-    span = _span(periods)
-    rows_by_period = _split(periods, data_return(marac=marac, period=span), lambda row: _index_of(periods, row.meeting_date))
+    bounds = _bounds(marac, periods)
+    rows_by_period = _split(periods, data_return(marac=marac, period=_span(periods)), lambda row: _index_of(periods, row.meeting_date))
     days_by_period = _hearing_days_by_period(marac=marac, periods=periods)
-    staff = Membership.objects.filter(marac=marac, is_active=True, user__is_active=True).aggregate(
-        idvas=Count("pk", filter=Q(role=Role.IDVA)), coordinators=Count("pk", filter=Q(role=Role.COORDINATOR))
-    )
+    staff = (compiled.rows(_staff_query, marac_id=marac.pk) or [{"idvas": 0, "coordinators": 0}])[0]
     agencies = _agency_rows(marac)
-    idva_by_period = _idva(marac=marac, periods=periods)
-    actions_by_period = _actions(marac=marac, periods=periods, today=today, agencies=agencies)
-    research_by_period = _research(marac=marac, periods=periods, agencies=agencies)
+    idva_by_period = _idva(periods=periods, bounds=bounds)
+    actions_by_period = _actions(periods=periods, bounds=bounds, today=today, agencies=agencies)
+    research_by_period = _research(periods=periods, bounds=bounds, agencies=agencies)
     concerns_by_period = _quality_concerns(marac=marac, periods=periods)
-    attendance_by_period = _attendance(marac=marac, periods=periods, today=today, agencies=agencies)
+    attendance_by_period = _attendance(periods=periods, bounds=bounds, today=today, agencies=agencies)
     return [
         _figures(
             marac=marac, period=period, rows=rows_by_period[i], days=days_by_period[i], staff=staff, idva=idva_by_period[i],
@@ -510,57 +488,72 @@ def _hearing_days(*, marac, period):
     return _hearing_days_by_period(marac=marac, periods=(period,))[0]
 
 
-def _hearing_days_by_period(*, marac, periods):
-    """Days from disclosure (or referral, when the disclosure date is not known; see
-    referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
-    for each period, as one grouped query."""
-    pairs = (
-        heard_referrals(marac=marac, period=_span(periods))
+def _hearing_days_query(*, marac_id, start, end):
+    return (
+        heard_referrals(marac=marac_id, period=Period(start, end))
         .filter(referred_on__isnull=False)
         .annotate(clock_start=CLOCK_START)
         .values("clock_start", "heard_on")
         .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+def _hearing_days_by_period(*, marac, periods):
+    """Days from disclosure (or referral, when the disclosure date is not known; see
+    referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
+    for each period, as one grouped query."""
+    span = _span(periods)
     days = [[] for _ in periods]
-    for pair in pairs:
+    for pair in compiled.rows(_hearing_days_query, marac_id=marac.pk, start=span.start, end=span.end):
         days[_index_of(periods, pair["heard_on"])] += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
     return [sorted(d) for d in days]
 
 
-def _idva(*, marac, periods):
-    """Idva referrals of referrals made in the period. First contact is measured only
-    for referrals made in OpenMarac: imported history carries no contact record."""
-    span = _span(periods)
-    made = IdvaReferral.objects.filter(
-        referral__marac=marac, referral__referred_on__gte=span.start, referral__referred_on__lte=span.end
+def _staff_query(*, marac_id):
+    """The Marac's Idvas and coordinators (active members and users): one row, or none
+    when the Marac has no member."""
+    return (
+        Membership.objects.filter(marac_id=marac_id, is_active=True, user__is_active=True)
+        .values("marac_id")
+        .annotate(idvas=Count("pk", filter=Q(role=Role.IDVA)), coordinators=Count("pk", filter=Q(role=Role.COORDINATOR)))
+        .order_by()
     )
-    counts = {
-        row["index"]: row
-        for row in made.values(index=_period_case(periods, "referral__referred_on"))
+
+
+def _idva_query(*, marac_id, start, end, split=None):
+    made = IdvaReferral.objects.filter(referral__marac=marac_id, referral__referred_on__gte=start, referral__referred_on__lte=end)
+    return (
+        made.values(index=_period_case("referral__referred_on", split))
         .annotate(
             referrals=Count("pk"),
             due=Count("pk", filter=Q(referral__source_key="")),
             within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
         )
         .order_by()
-    }
+    )
+
+
+def _idva(*, periods, bounds):
+    """Idva referrals of referrals made in the period. First contact is measured only
+    for referrals made in OpenMarac: imported history carries no contact record."""
+    counts = {row["index"]: row for row in compiled.rows(_idva_query, **bounds)}
     return [counts.get(i, {"referrals": 0, "due": 0, "within": 0}) for i in range(len(periods))]
 
 
-def _meetings_in(marac, period):
+def _meetings_in(marac_id, start, end):
     return Meeting.objects.filter(
-        marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=period.start, starts_at__date__lte=period.end
+        marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__date__gte=start, starts_at__date__lte=end
     )
+
+
+def _agency_query(*, marac_id):
+    return MaracAgency.objects.filter(marac=marac_id, is_active=True).values("agency_id", "agency__name", "is_core").order_by("agency__name")
 
 
 def _agency_rows(marac):
     """The Marac's active agencies with whether each is core there, in name order."""
-    return list(
-        MaracAgency.objects.filter(marac=marac, is_active=True)
-        .values_list("agency_id", "agency__name", "is_core")
-        .order_by("agency__name")
-    )
+    return [(row["agency_id"], row["agency__name"], row["is_core"]) for row in compiled.rows(_agency_query, marac_id=marac.pk)]
 
 
 def _by_agency(agencies, counts, values_of, *, include_idle):
@@ -586,26 +579,38 @@ def _by_period_and_agency(periods, rows, key):
     return split
 
 
-def _attendance(*, marac, periods, today, agencies):
-    held = _meetings_in(marac, _span(periods)).filter(starts_at__date__lte=today)
-    registers = [0] * len(periods)
-    for row in (
-        held.filter(attendance__isnull=False).values(index=_period_case(periods, "starts_at__date"))
-        .annotate(n=Count("pk", distinct=True)).order_by()
-    ):
-        registers[row["index"]] = row["n"]
-    counts = _by_period_and_agency(
-        periods,
-        Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
-        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
+def _held(marac_id, start, end, today):
+    return _meetings_in(marac_id, start, end).filter(starts_at__date__lte=today)
+
+
+def _registers_query(*, marac_id, start, end, today, split=None):
+    """Meetings held with an attendance register, by period."""
+    return (
+        _held(marac_id, start, end, today).filter(attendance__isnull=False)
+        .values(index=_period_case("starts_at__date", split))
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+
+
+def _attendance_query(*, marac_id, start, end, today, split=None):
+    return (
+        Attendance.objects.filter(meeting__in=_held(marac_id, start, end, today), agency__isnull=False, is_observer=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case("meeting__starts_at__date", split))
         .annotate(
             present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
             apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES)),
             absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
         )
-        .order_by(),
-        "agency_id",
+        .order_by()
     )
+
+
+def _attendance(*, periods, bounds, today, agencies):
+    registers = [0] * len(periods)
+    for row in compiled.rows(_registers_query, **bounds, today=today):
+        registers[row["index"]] = row["n"]
+    counts = _by_period_and_agency(periods, compiled.rows(_attendance_query, **bounds, today=today), "agency_id")
     breakdowns = []
     for i, registers_held in enumerate(registers):
         rows = _by_agency(
@@ -624,15 +629,17 @@ def _attendance(*, marac, periods, today, agencies):
     return breakdowns
 
 
-def _research(*, marac, periods, agencies):
-    counts = _by_period_and_agency(
-        periods,
-        ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, _span(periods)), returned_at__isnull=False)
-        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
+def _research_query(*, marac_id, start, end, split=None):
+    return (
+        ResearchReturn.objects.filter(meeting__in=_meetings_in(marac_id, start, end), returned_at__isnull=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case("meeting__starts_at__date", split))
         .annotate(returned=Count("pk"), on_time=Count("pk", filter=Q(returned_at__lte=F("meeting__research_deadline"))))
-        .order_by(),
-        "agency_id",
+        .order_by()
     )
+
+
+def _research(*, periods, bounds, agencies):
+    counts = _by_period_and_agency(periods, compiled.rows(_research_query, **bounds), "agency_id")
     return [
         Breakdown(
             key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"],
@@ -647,23 +654,22 @@ def _research(*, marac, periods, agencies):
     ]
 
 
-def _actions_in(marac, period):
-    """Actions agreed at hearings of meetings held in the period. Records updates are
-    made for every agency at the close of a case, not agreed, so they are not counted.
-    An action ended by a transfer is left out: the copy the receiving agency took on is
-    the same agreed action, counted once."""
+def _actions_in(marac_id, start, end):
+    """Actions agreed at hearings of meetings held from `start` to `end`. Records
+    updates are made for every agency at the close of a case, not agreed, so they are
+    not counted. An action ended by a transfer is left out: the copy the receiving agency
+    took on is the same agreed action, counted once."""
     return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
-        case__marac=marac,
-        hearing__item__meeting__starts_at__date__gte=period.start,
-        hearing__item__meeting__starts_at__date__lte=period.end,
+        case__marac=marac_id,
+        hearing__item__meeting__starts_at__date__gte=start,
+        hearing__item__meeting__starts_at__date__lte=end,
     ).exclude(status=Action.Status.TRANSFERRED)
 
 
-def _actions(*, marac, periods, today, agencies):
-    counts = _by_period_and_agency(
-        periods,
-        _actions_in(marac, _span(periods))
-        .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case(periods, "hearing__item__meeting__starts_at__date"))
+def _actions_query(*, marac_id, start, end, today, split=None):
+    return (
+        _actions_in(marac_id, start, end)
+        .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case("hearing__item__meeting__starts_at__date", split))
         .annotate(
             agreed=Count("pk"),
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
@@ -675,9 +681,12 @@ def _actions(*, marac, periods, today, agencies):
             ),
             not_done=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)),
         )
-        .order_by(),
-        "owner_agency_id",
+        .order_by()
     )
+
+
+def _actions(*, periods, bounds, today, agencies):
+    counts = _by_period_and_agency(periods, compiled.rows(_actions_query, **bounds, today=today), "owner_agency_id")
     return [
         Breakdown(
             key="actions",
@@ -714,19 +723,31 @@ def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
 
-def _quality_concerns(*, marac, periods):
-    span = _span(periods)
-    concerns = (
-        QualityConcern.objects.filter(
-            referral__marac=marac, raised_at__date__gte=span.start, raised_at__date__lte=span.end
-        )
-        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category", index=_period_case(periods, "raised_at__date"))
+def _quality_concerns_query(*, marac_id, raised_from, raised_before, split_at=None):
+    return (
+        QualityConcern.objects.filter(referral__marac=marac_id, raised_at__gte=raised_from, raised_at__lt=raised_before)
+        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category", index=_period_case("raised_at", split_at))
         .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+def _day_start(day):
+    """The first moment of a day in the current time zone, the zone in which
+    `raised_at__date` would read a time's date."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _quality_concerns(*, marac, periods):
+    """Concerns raised on the periods' days, by referring agency and category. The days
+    are given as a range of times, which the index on `raised_at` can read."""
+    span = _span(periods)
+    moments = {"raised_from": _day_start(span.start), "raised_before": _day_start(span.end + timedelta(days=1))}
+    if len(periods) == 2:
+        moments["split_at"] = _day_start(periods[1].start)
     categories = list(QualityConcern.Category)
     by_agency = [defaultdict(lambda: [0] * len(categories)) for _ in periods]
-    for row in concerns:
+    for row in compiled.rows(_quality_concerns_query, marac_id=marac.pk, **moments):
         name = row["referral__referring_agency__name"] or _kind_label(row["referral__referring_agency_kind"])
         by_agency[row["index"]][name][categories.index(row["category"])] += row["n"]
     return [
@@ -776,20 +797,41 @@ class Outcomes:
     referral_to_hearing_median: float | None
 
 
+def _heard_cases_query(*, marac_id, start, end):
+    return heard_referrals(marac=marac_id, period=Period(start, end)).filter(case__isnull=False).values("pk", "case_id", "referred_on", "heard_on")
+
+
+def _repeats_query(*, marac_id, start, end):
+    """The repeat referrals of the cases heard from `start` to `end`."""
+    return Referral.objects.filter(
+        case_id__in=heard_referrals(marac=marac_id, period=Period(start, end)).values("case_id"), meets_repeat=True, referred_on__isnull=False
+    ).values("case_id", "referred_on")
+
+
+def _completed_actions_query(*, marac_id, start, end):
+    """Completed actions and the cases with an action, of the actions agreed from
+    `start` to `end`: one row, or none when no action was agreed."""
+    return (
+        _actions_in(marac_id, start, end)
+        .values("case__marac_id")
+        .annotate(completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True))
+        .order_by()
+    )
+
+
 def outcomes(*, marac, period: Period, today: date | None = None, _days=None) -> Outcomes:
     """`_days`: the period's hearing days when `period_figures` has read them already."""
     today = today or timezone.localdate()
     window = relativedelta(months=marac.repeat_window_months)
     alert_months = relativedelta(months=marac.repeat_alert_months)
-    heard = list(
-        heard_referrals(marac=marac, period=period).filter(case__isnull=False).values_list("pk", "case_id", "referred_on", "heard_on")
-    )
+    bounds = {"marac_id": marac.pk, "start": period.start, "end": period.end}
+    heard = [
+        (row["pk"], row["case_id"], row["referred_on"], row["heard_on"]) for row in compiled.rows(_heard_cases_query, **bounds)
+    ]
     # The repeat referrals of those cases, for re-referral and the repeat alert.
     repeats = defaultdict(list)
-    for case_id, referred_on in Referral.objects.filter(
-        case_id__in=heard_referrals(marac=marac, period=period).values("case_id"), meets_repeat=True, referred_on__isnull=False
-    ).values_list("case_id", "referred_on"):
-        repeats[case_id].append(referred_on)
+    for row in compiled.rows(_repeats_query, **bounds):
+        repeats[row["case_id"]].append(row["referred_on"])
 
     # Calendar-month arithmetic is slow and the dates repeat (meeting days), so each
     # date's is worked out once.
@@ -825,9 +867,7 @@ def outcomes(*, marac, period: Period, today: date | None = None, _days=None) ->
         if alert_ids
         else {"decided": 0, "done": 0}
     )
-    actions = _actions_in(marac, period).aggregate(
-        completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
-    )
+    actions = (compiled.rows(_completed_actions_query, **bounds) or [{"completed": 0, "cases": 0}])[0]
     days = _hearing_days(marac=marac, period=period) if _days is None else _days
     return Outcomes(
         heard=len(heard),

@@ -239,6 +239,10 @@ class QualityConcern(models.Model):
     raised_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # The governance figures read the concerns raised in a period by this range.
+        indexes = [models.Index(fields=["raised_at"], name="quality_concern_raised_idx")]
+
 
 class LegalGround(models.TextChoices):
     """The nine legal grounds for sharing without consent, as the SafeLives form lists
