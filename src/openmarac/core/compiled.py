@@ -43,13 +43,17 @@ def rows(build, **values) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, [bound[slot] if slot else param for param, slot in zip(compiled.params, compiled.slots)])
         fetched = cursor.fetchall()
+    names, converters = compiled.names, compiled.converters
+    if not converters:
+        return [dict(zip(names, row)) for row in fetched]
     result = []
-    for row in fetched:
-        row = list(row)
-        for column, converters, expression in compiled.converters:
-            for converter in converters:
-                row[column] = converter(row[column], expression, connection)
-        result.append(dict(zip(compiled.names, row)))
+    for row in map(list, fetched):
+        for column, functions, expression in converters:
+            value = row[column]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[column] = value
+        result.append(dict(zip(names, row)))
     return result
 
 

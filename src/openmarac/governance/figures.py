@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models import Case, Count, F, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -701,25 +701,25 @@ def _actions(*, periods, bounds, today, agencies):
     ]
 
 
+def _open_after_two_query(*, marac_id, now):
+    # Agreed before the second most recent meeting held: two meetings held since. With
+    # fewer than two held, the subquery is empty (NULL) and no action is counted.
+    second_last_held = (
+        Meeting.objects.filter(marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__lt=now).order_by("-starts_at").values("starts_at")[1:2]
+    )
+    return (
+        Action.objects.filter(case__marac=marac_id, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=Subquery(second_last_held))
+        .values("owner_agency__name")
+        .annotate(n=Count("pk"))
+        .order_by("owner_agency__name")
+    )
+
+
 def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     """Actions open now although two meetings have been held since they were agreed:
     what goes to governance as persistent non-completion."""
-    now = now or timezone.now()
-    held = list(
-        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__lt=now)
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)[:2]
-    )
-    rows = []
-    if len(held) == 2:
-        cutoff = held[1]  # agreed before the second most recent meeting: two held since
-        counts = (
-            Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=cutoff)
-            .values("owner_agency__name")
-            .annotate(n=Count("pk"))
-            .order_by("owner_agency__name")
-        )
-        rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
+    counts = compiled.rows(_open_after_two_query, marac_id=marac.pk, now=now or timezone.now())
+    rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
 
