@@ -2,8 +2,10 @@
 dashboard and the outcome indicators.
 
 This is the one module that counts. The data return's files, the command, the dashboard
-and (later) the API only format what it returns, so they can never disagree. Each
-function runs a fixed number of aggregate queries, whatever the number of referrals.
+and (later) the API only format what it returns, so they can never disagree (the
+dashboard reads the return's counts, `_return_aggregates`, for each period as a whole
+rather than by meeting date). Each function runs a fixed number of aggregate queries,
+whatever the number of referrals, each compiled to SQL once per process.
 
 The figures read what a referral recorded about its victim and perpetrators when it was
 made (`Referral.victim_age`, `youngest_perpetrator_age`, `victim_gender`, the diversity
@@ -202,18 +204,29 @@ def _return_row(row) -> ReturnRow:
     )
 
 
-def return_totals(rows: list[ReturnRow]) -> ReturnRow | None:
-    """The period's totals, for the dashboard: the sum of the return's rows."""
-    if not rows:
-        return None
-    return ReturnRow(
-        meeting_date=None,
-        cases=sum(r.cases for r in rows),
-        repeats=sum(r.repeats for r in rows),
-        children=sum(r.children for r in rows),
-        referrals_by_agency_kind={kind: sum(r.referrals_by_agency_kind[kind] for r in rows) for kind in ALL_RETURN_KINDS},
-        **{key: sum(getattr(r, key) for r in rows) for key in DIVERSITY_KEYS},
+def _return_totals_query(*, marac_id, start, end, split=None):
+    """The return's counts for each period as a whole (its index, as `_period_case`
+    gives it), with the number of meeting dates: the sums of the return's rows, read as
+    two rows instead of one per meeting date."""
+    return (
+        heard_referrals(marac=marac_id, period=Period(start, end))
+        .annotate(gender_normalised=Lower(Trim("victim_gender")))
+        .values(index=_period_case("heard_on", split))
+        .annotate(meeting_dates=Count("heard_on", distinct=True), **_return_aggregates())
+        .order_by()
     )
+
+
+def _return_totals(*, periods, bounds):
+    """For each period, its totals (None when no case was heard) and its meetings held:
+    the meeting dates of its return."""
+    totals, meetings = [None] * len(periods), [0] * len(periods)
+    for row in compiled.rows(_return_totals_query, **bounds):
+        # One period is one group with no GROUP BY, so it gives a row even when empty.
+        if row["cases"]:
+            totals[row["index"]] = _return_row({**row, "heard_on": None})
+            meetings[row["index"]] = row["meeting_dates"]
+    return totals, meetings
 
 
 def return_as_json(rows: list[ReturnRow]) -> list[dict]:
@@ -403,18 +416,10 @@ def _period_case(lookup, split):
     return Case(When(**{f"{lookup}__gte": split}, then=Value(1)), default=Value(0))
 
 
-def _split(periods, rows, of):
-    """Rows grouped by the index of their period, `of` giving a row's index."""
-    split = [[] for _ in periods]
-    for row in rows:
-        split[of(row)].append(row)
-    return split
-
-
 def _periods_figures(*, marac, periods, today: date | None = None) -> list[PeriodFigures]:
     today = today or timezone.localdate()
     bounds = _bounds(marac, periods)
-    rows_by_period = _split(periods, data_return(marac=marac, period=_span(periods)), lambda row: _index_of(periods, row.meeting_date))
+    totals_by_period, meetings_by_period = _return_totals(periods=periods, bounds=bounds)
     days_by_period = _hearing_days_by_period(marac=marac, periods=periods)
     staff = (compiled.rows(_staff_query, marac_id=marac.pk) or [{"idvas": 0, "coordinators": 0}])[0]
     agencies = _agency_rows(marac)
@@ -425,7 +430,8 @@ def _periods_figures(*, marac, periods, today: date | None = None) -> list[Perio
     attendance_by_period = _attendance(periods=periods, bounds=bounds, today=today, agencies=agencies)
     return [
         _figures(
-            marac=marac, period=period, rows=rows_by_period[i], days=days_by_period[i], staff=staff, idva=idva_by_period[i],
+            marac=marac, period=period, totals=totals_by_period[i], meetings_held=meetings_by_period[i], days=days_by_period[i],
+            staff=staff, idva=idva_by_period[i],
             actions=actions_by_period[i], research=research_by_period[i], concerns=concerns_by_period[i],
             attendance=attendance_by_period[i],
         )
@@ -433,11 +439,8 @@ def _periods_figures(*, marac, periods, today: date | None = None) -> list[Perio
     ]
 
 
-def _figures(*, marac, period, rows, days, staff, idva, actions, research, concerns, attendance) -> PeriodFigures:
-    totals = return_totals(rows)
+def _figures(*, marac, period, totals, meetings_held, days, staff, idva, actions, research, concerns, attendance) -> PeriodFigures:
     cases = totals.cases if totals else 0
-
-    meetings_held = len(rows)
     police = totals.referrals_by_agency_kind[AgencyKind.POLICE] if totals else 0
     population = marac.adult_female_population
     idva_headcount = staff["idvas"]
