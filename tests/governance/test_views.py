@@ -120,6 +120,15 @@ def test_chart_draws_no_bar_for_a_suppressed_count():
     assert [bar.text for bar in table.bars] == ["10", "fewer than 5", "0"]
 
 
+def test_chart_markup_escapes_labels_and_draws_only_the_bars_shown():
+    breakdown = figures.Breakdown(key="k", title="T", columns=["Cases"], rows=[("Police <b>&</b>", [10], True), ("Housing", [3], False)])
+    svg = str(display.table(breakdown).chart)
+    assert "Police &lt;b&gt;&amp;&lt;/b&gt;" in svg and "<b>" not in svg
+    # One bar (the core agency's colour, full length); the suppressed count has its text only.
+    assert svg.count("<rect ") == 1 and f'width="{display.BAR_SPACE}" height="22" fill="{display.CORE_FILL}"' in svg
+    assert svg.count(">fewer than 5</text>") == 1
+
+
 def test_dashboard_query_count_does_not_grow_with_rows(quarter, staff, tmp_path, marac):
     client = sign_in(Client(), staff["governance"])
     url = reverse("governance:dashboard", args=["northshire"])

@@ -226,9 +226,6 @@ def table(breakdown: figures.Breakdown) -> Table:
     )
 
 
-_TEXT = '\n  <text x="{}" y="{}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{}</text>'
-
-
 def chart_svg(table: Table):
     """The table's bar chart, one SVG image with a title (the table beside it carries
     the figures for screen readers). Drawn here rather than in a template: the template
@@ -242,11 +239,15 @@ def chart_svg(table: Table):
     )
 
 
+# A bar: its label, the bar itself (none for a zero or a suppressed count) and its value.
+_LABEL = '\n  <text x="0" y="{y}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{label}</text>'
+_RECT = '\n  <rect x="{x}" y="{top}" width="{width}" height="{height}" fill="{fill}"></rect>'
+_VALUE = '\n  <text x="{text_x}" y="{y}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{text}</text>'
+
+
 def _bar(table, bar):
-    label = format_html(_TEXT, 0, bar.label_y, bar.label)
-    rect = ""
-    if bar.width:
-        rect = format_html(
-            '\n  <rect x="{}" y="{}" width="{}" height="{}" fill="{}"></rect>', table.bar_x, bar.y, bar.width, BAR_HEIGHT, CORE_FILL if bar.is_core else OTHER_FILL
-        )
-    return format_html("{}{}{}", label, rect, format_html(_TEXT, bar.text_x, bar.label_y, bar.text))
+    values = {"y": bar.label_y, "label": bar.label, "text_x": bar.text_x, "text": bar.text}
+    if not bar.width:
+        return format_html(_LABEL + _VALUE, **values)
+    fill = CORE_FILL if bar.is_core else OTHER_FILL
+    return format_html(_LABEL + _RECT + _VALUE, **values, x=table.bar_x, top=bar.y, width=bar.width, height=BAR_HEIGHT, fill=fill)
