@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from openmarac.core import compiled
 from openmarac.meetings.models import Meeting
@@ -53,6 +54,21 @@ def test_datetimes_are_bound_like_the_orm_binds_them(history, marac):
     rows = compiled.rows(_meetings_query, marac_id=marac.pk, before=before)
     assert rows == list(_meetings_query(marac_id=marac.pk, before=before))
     assert [row["starts_at"] for row in rows] == [datetime(2025, 3, 3, 9, 30, tzinfo=LONDON)]
+
+
+def _meetings_on_or_after_query(*, marac_id, day):
+    return Meeting.objects.filter(marac=marac_id, starts_at__date__gte=day).values("starts_at").order_by("starts_at")
+
+
+def test_a_time_s_date_is_read_in_the_current_time_zone(db, marac):
+    # 8 pm on 10 March in London is 9 am on 11 March in Auckland.
+    starts_at = datetime(2025, 3, 10, 20, 0, tzinfo=LONDON)
+    Meeting.objects.create(marac=marac, starts_at=starts_at, research_deadline=starts_at - timedelta(days=2))
+    for zone, expected in (("Europe/London", []), ("Pacific/Auckland", [starts_at])):
+        with timezone.override(ZoneInfo(zone)):
+            rows = compiled.rows(_meetings_on_or_after_query, marac_id=marac.pk, day=date(2025, 3, 11))
+            assert rows == list(_meetings_on_or_after_query(marac_id=marac.pk, day=date(2025, 3, 11)))
+            assert [row["starts_at"] for row in rows] == expected
 
 
 def _derives_a_value(*, marac_id, start):

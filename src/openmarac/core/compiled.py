@@ -22,6 +22,7 @@ from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from django.db import connection
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def rows(build, **values) -> list[dict]:
     (a dict per row, dates as dates). `build` must be a module-level function whose SQL
     depends only on which values it is given (ints, dates or aware datetimes), never on
     the values themselves."""
-    compiled = _compile(build, connection.vendor, tuple((name, type(value)) for name, value in values.items()))
+    signature = tuple((name, type(value)) for name, value in values.items())
+    compiled = _compile(build, connection.vendor, timezone.get_current_timezone_name(), signature)
     bound = {name: _adapt(value) for name, value in values.items()}
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, [bound[slot] if slot else param for param, slot in zip(compiled.params, compiled.slots)])
@@ -58,9 +60,10 @@ def rows(build, **values) -> list[dict]:
 
 
 @lru_cache(maxsize=None)
-def _compile(build, vendor, signature) -> _Compiled:
-    """`build`'s query compiled for this database, with the slot of each value (the
-    vendor is part of the key: a process may use more than one database)."""
+def _compile(build, vendor, zone, signature) -> _Compiled:
+    """`build`'s query compiled for this database, with the slot of each value. The
+    vendor and the current time zone are part of the key: a process may use more than
+    one database, and SQLite's SQL names the zone in which a time's date is read."""
     first = {name: _stand_in(kind, i) for i, (name, kind) in enumerate(signature)}
     second = {name: _stand_in(kind, i + len(signature)) for i, (name, kind) in enumerate(signature)}
     queryset = build(**first)
