@@ -6,6 +6,7 @@ time, page against trivial page) is steadier than wall time on a shared machine;
 SQLite it includes the database's work, on PostgreSQL it does not.
 
     PYTHONPATH=src .venv/bin/python -m bench.history_pages_bench --referrals 20000
+    PYTHONPATH=src .venv/bin/python -m bench.history_pages_bench --reuse --only /figures/   # one page, again
 
 The limits (issue 12): no page larger than 500 KB, none slower than three times the
 trivial page. DATABASE_URL chooses the database (default: SQLite at
@@ -112,8 +113,8 @@ def measure(client, path, repeat):
             into.append(time.perf_counter() - began)
             cpu_into.append(time.process_time() - began_cpu)
     slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
-    cpu_ratio = statistics.median(cpu) / statistics.median(trivial_cpu)
-    return statistics.median(times), statistics.median(trivial_times), cpu_ratio, len(response.content), len(queries), slowest
+    cpu_ms = (statistics.median(cpu) * 1000, statistics.median(trivial_cpu) * 1000)
+    return statistics.median(times), statistics.median(trivial_times), cpu_ms, len(response.content), len(queries), slowest
 
 
 def main():
@@ -122,6 +123,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="measure the database the last run made")
     parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest queries")
+    parser.add_argument("--only", default="", metavar="PATH-SUBSTRING", help="measure only the pages whose path contains this")
     args = parser.parse_args()
     if not args.reuse:
         populate(args)
@@ -132,12 +134,14 @@ def main():
     for role, paths in pages(marac, meeting).items():
         client = signed_in(f"{role}@demo.openmarac.invalid")
         for path in paths:
-            seconds, base, cpu_ratio, size, queries, slowest = measure(client, path, args.repeat)
+            if args.only not in path:
+                continue
+            seconds, base, (cpu, trivial_cpu), size, queries, slowest = measure(client, path, args.repeat)
             ratio = seconds / base
             ok = size <= MAX_BYTES and ratio <= MAX_RATIO
             if not ok:
                 failures.append((role, path))
-            print(f"{role:<12} {path:<60} {seconds * 1000:7.1f} ms {ratio:5.1f} x (trivial {base * 1000:5.1f} ms; CPU {cpu_ratio:4.1f} x)  {size / 1000:7.1f} KB  {queries:3d} queries  {'ok' if ok else 'OVER'}")
+            print(f"{role:<12} {path:<60} {seconds * 1000:7.1f} ms {ratio:5.1f} x (trivial {base * 1000:5.1f} ms; CPU {cpu / trivial_cpu:4.1f} x: {cpu:5.1f} / {trivial_cpu:4.1f} ms)  {size / 1000:7.1f} KB  {queries:3d} queries  {'ok' if ok else 'OVER'}")
             for query in slowest[: args.slowest]:
                 print(f"      {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
     print("all pages within limits" if not failures else f"{len(failures)} pages over a limit: {failures}")

@@ -73,6 +73,31 @@ def test_dashboard_totals_are_the_sum_of_the_return(quarter, marac):
     assert now.hearing_within_target == 9
 
 
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (date(2025, 1, 1), date(2025, 3, 31)),  # the quarter
+        (date(2024, 10, 1), date(2025, 3, 31)),  # with the quarter before, which has Q-D1
+        (date(2025, 2, 11), date(2025, 4, 8)),  # from one meeting day to another
+        (date(2020, 1, 1), date(2020, 3, 31)),  # nothing heard
+    ],
+)
+def test_dashboard_totals_are_the_sums_of_the_return_rows(quarter, marac, start, end):
+    """The dashboard reads the return's counts by period rather than by meeting date:
+    they must be the sums of the return's rows, and its meetings held their number."""
+    period = figures.Period(start, end)
+    rows = figures.data_return(marac=marac, period=period)
+    for shown in (figures.period_figures(marac=marac, period=period), figures.dashboard(marac=marac, period=period).now):
+        assert shown.meetings_held == len(rows)
+        if not rows:
+            assert shown.totals is None
+            continue
+        assert shown.totals.cases == sum(r.cases for r in rows)
+        assert (shown.totals.repeats, shown.totals.children) == (sum(r.repeats for r in rows), sum(r.children for r in rows))
+        assert shown.totals.referrals_by_agency_kind == {k: sum(r.referrals_by_agency_kind[k] for r in rows) for k in figures.ALL_RETURN_KINDS}
+        assert {k: getattr(shown.totals, k) for k in figures.DIVERSITY_KEYS} == {k: sum(getattr(r, k) for r in rows) for k in figures.DIVERSITY_KEYS}
+
+
 def test_previous_period_is_the_quarter_before(quarter, staff):
     period = figures.Period(*quarter)
     assert period.previous() == figures.Period(date(2024, 10, 1), date(2024, 12, 31))
@@ -93,6 +118,15 @@ def test_chart_draws_no_bar_for_a_suppressed_count():
     table = display.table(breakdown)
     assert [bar.width for bar in table.bars] == [display.BAR_SPACE, 0, 0]
     assert [bar.text for bar in table.bars] == ["10", "fewer than 5", "0"]
+
+
+def test_chart_markup_escapes_labels_and_draws_only_the_bars_shown():
+    breakdown = figures.Breakdown(key="k", title="T", columns=["Cases"], rows=[("Police <b>&</b>", [10], True), ("Housing", [3], False)])
+    svg = str(display.table(breakdown).chart)
+    assert "Police &lt;b&gt;&amp;&lt;/b&gt;" in svg and "<b>" not in svg
+    # One bar (the core agency's colour, full length); the suppressed count has its text only.
+    assert svg.count("<rect ") == 1 and f'width="{display.BAR_SPACE}" height="22" fill="{display.CORE_FILL}"' in svg
+    assert svg.count(">fewer than 5</text>") == 1
 
 
 def test_dashboard_query_count_does_not_grow_with_rows(quarter, staff, tmp_path, marac):

@@ -2,8 +2,10 @@
 dashboard and the outcome indicators.
 
 This is the one module that counts. The data return's files, the command, the dashboard
-and (later) the API only format what it returns, so they can never disagree. Each
-function runs a fixed number of aggregate queries, whatever the number of referrals.
+and (later) the API only format what it returns, so they can never disagree (the
+dashboard reads the return's counts, `_return_aggregates`, for each period as a whole
+rather than by meeting date). Each function runs a fixed number of aggregate queries,
+whatever the number of referrals, each compiled to SQL once per process.
 
 The figures read what a referral recorded about its victim and perpetrators when it was
 made (`Referral.victim_age`, `youngest_perpetrator_age`, `victim_gender`, the diversity
@@ -17,17 +19,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models import Case, Count, F, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
-from openmarac.core.prepared import PreparedQuery
+from openmarac.core import compiled
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.criteria import CLOCK_START
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
@@ -172,9 +174,9 @@ def _return_aggregates():
     return aggregates
 
 
-def _data_return_query(marac, period: Period):
+def _data_return_query(*, marac_id, start, end):
     return (
-        heard_referrals(marac=marac, period=period)
+        heard_referrals(marac=marac_id, period=Period(start, end))
         .annotate(gender_normalised=Lower(Trim("victim_gender")))
         .values("heard_on")
         .annotate(**_return_aggregates())
@@ -182,22 +184,12 @@ def _data_return_query(marac, period: Period):
     )
 
 
-# Its thirty-odd filtered counts take the ORM longer to compile than the database takes
-# to run them on a quarter: compiled once per process, from this one definition.
-def _data_return_between(marac_id, start, end):
-    return _data_return_query(marac_id, Period(start, end))
-
-
-_DATA_RETURN = PreparedQuery(_data_return_between, marac_id="id", start="date", end="date")
-
-
 def data_return(*, marac, period: Period) -> list[ReturnRow]:
     """The SafeLives Marac data return: one row per meeting date at which at least one
-    referral was heard, in date order. One query."""
-    rows = _DATA_RETURN.rows(marac_id=marac.pk, start=period.start, end=period.end)
-    for row in rows:
-        if isinstance(row["heard_on"], str):  # SQLite gives dates as text
-            row["heard_on"] = date.fromisoformat(row["heard_on"])
+    referral was heard, in date order. One query, compiled once per process: its
+    thirty-odd filtered counts take the ORM longer to compile than the database takes to
+    run them on a quarter."""
+    rows = compiled.rows(_data_return_query, marac_id=marac.pk, start=period.start, end=period.end)
     return [_return_row(row) for row in rows]
 
 
@@ -212,18 +204,29 @@ def _return_row(row) -> ReturnRow:
     )
 
 
-def return_totals(rows: list[ReturnRow]) -> ReturnRow | None:
-    """The period's totals, for the dashboard: the sum of the return's rows."""
-    if not rows:
-        return None
-    return ReturnRow(
-        meeting_date=None,
-        cases=sum(r.cases for r in rows),
-        repeats=sum(r.repeats for r in rows),
-        children=sum(r.children for r in rows),
-        referrals_by_agency_kind={kind: sum(r.referrals_by_agency_kind[kind] for r in rows) for kind in ALL_RETURN_KINDS},
-        **{key: sum(getattr(r, key) for r in rows) for key in DIVERSITY_KEYS},
+def _return_totals_query(*, marac_id, start, end, split=None):
+    """The return's counts for each period as a whole (its index, as `_period_case`
+    gives it), with the number of meeting dates: the sums of the return's rows, read as
+    two rows instead of one per meeting date."""
+    return (
+        heard_referrals(marac=marac_id, period=Period(start, end))
+        .annotate(gender_normalised=Lower(Trim("victim_gender")))
+        .values(index=_period_case("heard_on", split))
+        .annotate(meeting_dates=Count("heard_on", distinct=True), **_return_aggregates())
+        .order_by()
     )
+
+
+def _return_totals(*, periods, bounds):
+    """For each period, its totals (None when no case was heard) and its meetings held:
+    the meeting dates of its return."""
+    totals, meetings = [None] * len(periods), [0] * len(periods)
+    for row in compiled.rows(_return_totals_query, **bounds):
+        # One period is one group with no GROUP BY, so it gives a row even when empty.
+        if row["cases"]:
+            totals[row["index"]] = _return_row({**row, "heard_on": None})
+            meetings[row["index"]] = row["meeting_dates"]
+    return totals, meetings
 
 
 def return_as_json(rows: list[ReturnRow]) -> list[dict]:
@@ -392,43 +395,43 @@ def _index_of(periods, day):
     return max(i for i, p in enumerate(periods) if p.start <= day)
 
 
-def _period_case(periods, lookup):
-    """An SQL expression giving the index of the period a row falls in, by `lookup`
-    (a date lookup such as "meeting__starts_at__date"), for rows already limited to
-    the periods' span."""
-    if len(periods) == 1:
+def _bounds(marac, periods) -> dict:
+    """The values the dashboard's queries take: the Marac, the first and last days of
+    the periods (one, or two that follow one another) and, for two, the first day of the
+    second (`split`). Every query is compiled once per process (`core.compiled`), so
+    its SQL may depend on which of these it is given, never on what they are."""
+    span = _span(periods)
+    if len(periods) > 2:
+        raise ValueError("The figures are read for one period or two")
+    split = {"split": periods[1].start} if len(periods) == 2 else {}
+    return {"marac_id": marac.pk, "start": span.start, "end": span.end, **split}
+
+
+def _period_case(lookup, split):
+    """An SQL expression giving the index of the period a row falls in (1 from the day
+    `split`, else 0), by `lookup` (a date lookup such as "meeting__starts_at__date"),
+    for rows already limited to the periods' span; always 0 for one period."""
+    if split is None:
         return Value(0)
-    return Case(
-        *[When(**{f"{lookup}__gte": p.start}, then=Value(i)) for i, p in reversed(list(enumerate(periods))) if i],
-        default=Value(0),
-    )
-
-
-def _split(periods, rows, of):
-    """Rows grouped by the index of their period, `of` giving a row's index."""
-    split = [[] for _ in periods]
-    for row in rows:
-        split[of(row)].append(row)
-    return split
+    return Case(When(**{f"{lookup}__gte": split}, then=Value(1)), default=Value(0))
 
 
 def _periods_figures(*, marac, periods, today: date | None = None) -> list[PeriodFigures]:
     today = today or timezone.localdate()
-    span = _span(periods)
-    rows_by_period = _split(periods, data_return(marac=marac, period=span), lambda row: _index_of(periods, row.meeting_date))
+    bounds = _bounds(marac, periods)
+    totals_by_period, meetings_by_period = _return_totals(periods=periods, bounds=bounds)
     days_by_period = _hearing_days_by_period(marac=marac, periods=periods)
-    staff = Membership.objects.filter(marac=marac, is_active=True, user__is_active=True).aggregate(
-        idvas=Count("pk", filter=Q(role=Role.IDVA)), coordinators=Count("pk", filter=Q(role=Role.COORDINATOR))
-    )
+    staff = (compiled.rows(_staff_query, marac_id=marac.pk) or [{"idvas": 0, "coordinators": 0}])[0]
     agencies = _agency_rows(marac)
-    idva_by_period = _idva(marac=marac, periods=periods)
-    actions_by_period = _actions(marac=marac, periods=periods, today=today, agencies=agencies)
-    research_by_period = _research(marac=marac, periods=periods, agencies=agencies)
+    idva_by_period = _idva(periods=periods, bounds=bounds)
+    actions_by_period = _actions(periods=periods, bounds=bounds, today=today, agencies=agencies)
+    research_by_period = _research(periods=periods, bounds=bounds, agencies=agencies)
     concerns_by_period = _quality_concerns(marac=marac, periods=periods)
-    attendance_by_period = _attendance(marac=marac, periods=periods, today=today, agencies=agencies)
+    attendance_by_period = _attendance(periods=periods, bounds=bounds, today=today, agencies=agencies)
     return [
         _figures(
-            marac=marac, period=period, rows=rows_by_period[i], days=days_by_period[i], staff=staff, idva=idva_by_period[i],
+            marac=marac, period=period, totals=totals_by_period[i], meetings_held=meetings_by_period[i], days=days_by_period[i],
+            staff=staff, idva=idva_by_period[i],
             actions=actions_by_period[i], research=research_by_period[i], concerns=concerns_by_period[i],
             attendance=attendance_by_period[i],
         )
@@ -436,11 +439,8 @@ def _periods_figures(*, marac, periods, today: date | None = None) -> list[Perio
     ]
 
 
-def _figures(*, marac, period, rows, days, staff, idva, actions, research, concerns, attendance) -> PeriodFigures:
-    totals = return_totals(rows)
+def _figures(*, marac, period, totals, meetings_held, days, staff, idva, actions, research, concerns, attendance) -> PeriodFigures:
     cases = totals.cases if totals else 0
-
-    meetings_held = len(rows)
     police = totals.referrals_by_agency_kind[AgencyKind.POLICE] if totals else 0
     population = marac.adult_female_population
     idva_headcount = staff["idvas"]
@@ -491,57 +491,72 @@ def _hearing_days(*, marac, period):
     return _hearing_days_by_period(marac=marac, periods=(period,))[0]
 
 
-def _hearing_days_by_period(*, marac, periods):
-    """Days from disclosure (or referral, when the disclosure date is not known; see
-    referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
-    for each period, as one grouped query."""
-    pairs = (
-        heard_referrals(marac=marac, period=_span(periods))
+def _hearing_days_query(*, marac_id, start, end):
+    return (
+        heard_referrals(marac=marac_id, period=Period(start, end))
         .filter(referred_on__isnull=False)
         .annotate(clock_start=CLOCK_START)
         .values("clock_start", "heard_on")
         .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+def _hearing_days_by_period(*, marac, periods):
+    """Days from disclosure (or referral, when the disclosure date is not known; see
+    referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
+    for each period, as one grouped query."""
+    span = _span(periods)
     days = [[] for _ in periods]
-    for pair in pairs:
+    for pair in compiled.rows(_hearing_days_query, marac_id=marac.pk, start=span.start, end=span.end):
         days[_index_of(periods, pair["heard_on"])] += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
     return [sorted(d) for d in days]
 
 
-def _idva(*, marac, periods):
-    """Idva referrals of referrals made in the period. First contact is measured only
-    for referrals made in OpenMarac: imported history carries no contact record."""
-    span = _span(periods)
-    made = IdvaReferral.objects.filter(
-        referral__marac=marac, referral__referred_on__gte=span.start, referral__referred_on__lte=span.end
+def _staff_query(*, marac_id):
+    """The Marac's Idvas and coordinators (active members and users): one row, or none
+    when the Marac has no member."""
+    return (
+        Membership.objects.filter(marac_id=marac_id, is_active=True, user__is_active=True)
+        .values("marac_id")
+        .annotate(idvas=Count("pk", filter=Q(role=Role.IDVA)), coordinators=Count("pk", filter=Q(role=Role.COORDINATOR)))
+        .order_by()
     )
-    counts = {
-        row["index"]: row
-        for row in made.values(index=_period_case(periods, "referral__referred_on"))
+
+
+def _idva_query(*, marac_id, start, end, split=None):
+    made = IdvaReferral.objects.filter(referral__marac=marac_id, referral__referred_on__gte=start, referral__referred_on__lte=end)
+    return (
+        made.values(index=_period_case("referral__referred_on", split))
         .annotate(
             referrals=Count("pk"),
             due=Count("pk", filter=Q(referral__source_key="")),
             within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
         )
         .order_by()
-    }
+    )
+
+
+def _idva(*, periods, bounds):
+    """Idva referrals of referrals made in the period. First contact is measured only
+    for referrals made in OpenMarac: imported history carries no contact record."""
+    counts = {row["index"]: row for row in compiled.rows(_idva_query, **bounds)}
     return [counts.get(i, {"referrals": 0, "due": 0, "within": 0}) for i in range(len(periods))]
 
 
-def _meetings_in(marac, period):
+def _meetings_in(marac_id, start, end):
     return Meeting.objects.filter(
-        marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=period.start, starts_at__date__lte=period.end
+        marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__date__gte=start, starts_at__date__lte=end
     )
+
+
+def _agency_query(*, marac_id):
+    return MaracAgency.objects.filter(marac=marac_id, is_active=True).values("agency_id", "agency__name", "is_core").order_by("agency__name")
 
 
 def _agency_rows(marac):
     """The Marac's active agencies with whether each is core there, in name order."""
-    return list(
-        MaracAgency.objects.filter(marac=marac, is_active=True)
-        .values_list("agency_id", "agency__name", "is_core")
-        .order_by("agency__name")
-    )
+    return [(row["agency_id"], row["agency__name"], row["is_core"]) for row in compiled.rows(_agency_query, marac_id=marac.pk)]
 
 
 def _by_agency(agencies, counts, values_of, *, include_idle):
@@ -567,26 +582,38 @@ def _by_period_and_agency(periods, rows, key):
     return split
 
 
-def _attendance(*, marac, periods, today, agencies):
-    held = _meetings_in(marac, _span(periods)).filter(starts_at__date__lte=today)
-    registers = [0] * len(periods)
-    for row in (
-        held.filter(attendance__isnull=False).values(index=_period_case(periods, "starts_at__date"))
-        .annotate(n=Count("pk", distinct=True)).order_by()
-    ):
-        registers[row["index"]] = row["n"]
-    counts = _by_period_and_agency(
-        periods,
-        Attendance.objects.filter(meeting__in=held, agency__isnull=False, is_observer=False)
-        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
+def _held(marac_id, start, end, today):
+    return _meetings_in(marac_id, start, end).filter(starts_at__date__lte=today)
+
+
+def _registers_query(*, marac_id, start, end, today, split=None):
+    """Meetings held with an attendance register, by period."""
+    return (
+        _held(marac_id, start, end, today).filter(attendance__isnull=False)
+        .values(index=_period_case("starts_at__date", split))
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+
+
+def _attendance_query(*, marac_id, start, end, today, split=None):
+    return (
+        Attendance.objects.filter(meeting__in=_held(marac_id, start, end, today), agency__isnull=False, is_observer=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case("meeting__starts_at__date", split))
         .annotate(
             present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
             apologies=Count("pk", filter=Q(status=Attendance.Status.APOLOGIES)),
             absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
         )
-        .order_by(),
-        "agency_id",
+        .order_by()
     )
+
+
+def _attendance(*, periods, bounds, today, agencies):
+    registers = [0] * len(periods)
+    for row in compiled.rows(_registers_query, **bounds, today=today):
+        registers[row["index"]] = row["n"]
+    counts = _by_period_and_agency(periods, compiled.rows(_attendance_query, **bounds, today=today), "agency_id")
     breakdowns = []
     for i, registers_held in enumerate(registers):
         rows = _by_agency(
@@ -605,15 +632,17 @@ def _attendance(*, marac, periods, today, agencies):
     return breakdowns
 
 
-def _research(*, marac, periods, agencies):
-    counts = _by_period_and_agency(
-        periods,
-        ResearchReturn.objects.filter(meeting__in=_meetings_in(marac, _span(periods)), returned_at__isnull=False)
-        .values("agency_id", agency_name=F("agency__name"), index=_period_case(periods, "meeting__starts_at__date"))
+def _research_query(*, marac_id, start, end, split=None):
+    return (
+        ResearchReturn.objects.filter(meeting__in=_meetings_in(marac_id, start, end), returned_at__isnull=False)
+        .values("agency_id", agency_name=F("agency__name"), index=_period_case("meeting__starts_at__date", split))
         .annotate(returned=Count("pk"), on_time=Count("pk", filter=Q(returned_at__lte=F("meeting__research_deadline"))))
-        .order_by(),
-        "agency_id",
+        .order_by()
     )
+
+
+def _research(*, periods, bounds, agencies):
+    counts = _by_period_and_agency(periods, compiled.rows(_research_query, **bounds), "agency_id")
     return [
         Breakdown(
             key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"],
@@ -628,23 +657,22 @@ def _research(*, marac, periods, agencies):
     ]
 
 
-def _actions_in(marac, period):
-    """Actions agreed at hearings of meetings held in the period. Records updates are
-    made for every agency at the close of a case, not agreed, so they are not counted.
-    An action ended by a transfer is left out: the copy the receiving agency took on is
-    the same agreed action, counted once."""
+def _actions_in(marac_id, start, end):
+    """Actions agreed at hearings of meetings held from `start` to `end`. Records
+    updates are made for every agency at the close of a case, not agreed, so they are
+    not counted. An action ended by a transfer is left out: the copy the receiving agency
+    took on is the same agreed action, counted once."""
     return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
-        case__marac=marac,
-        hearing__item__meeting__starts_at__date__gte=period.start,
-        hearing__item__meeting__starts_at__date__lte=period.end,
+        case__marac=marac_id,
+        hearing__item__meeting__starts_at__date__gte=start,
+        hearing__item__meeting__starts_at__date__lte=end,
     ).exclude(status=Action.Status.TRANSFERRED)
 
 
-def _actions(*, marac, periods, today, agencies):
-    counts = _by_period_and_agency(
-        periods,
-        _actions_in(marac, _span(periods))
-        .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case(periods, "hearing__item__meeting__starts_at__date"))
+def _actions_query(*, marac_id, start, end, today, split=None):
+    return (
+        _actions_in(marac_id, start, end)
+        .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case("hearing__item__meeting__starts_at__date", split))
         .annotate(
             agreed=Count("pk"),
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
@@ -656,9 +684,12 @@ def _actions(*, marac, periods, today, agencies):
             ),
             not_done=Count("pk", filter=Q(status=Action.Status.NOT_POSSIBLE, not_possible_reason=Action.NotPossibleReason.AGENCY_NOT_DONE)),
         )
-        .order_by(),
-        "owner_agency_id",
+        .order_by()
     )
+
+
+def _actions(*, periods, bounds, today, agencies):
+    counts = _by_period_and_agency(periods, compiled.rows(_actions_query, **bounds, today=today), "owner_agency_id")
     return [
         Breakdown(
             key="actions",
@@ -673,41 +704,53 @@ def _actions(*, marac, periods, today, agencies):
     ]
 
 
+def _open_after_two_query(*, marac_id, now):
+    # Agreed before the second most recent meeting held: two meetings held since. With
+    # fewer than two held, the subquery is empty (NULL) and no action is counted.
+    second_last_held = (
+        Meeting.objects.filter(marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__lt=now).order_by("-starts_at").values("starts_at")[1:2]
+    )
+    return (
+        Action.objects.filter(case__marac=marac_id, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=Subquery(second_last_held))
+        .values("owner_agency__name")
+        .annotate(n=Count("pk"))
+        .order_by("owner_agency__name")
+    )
+
+
 def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     """Actions open now although two meetings have been held since they were agreed:
     what goes to governance as persistent non-completion."""
-    now = now or timezone.now()
-    held = list(
-        Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__lt=now)
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)[:2]
-    )
-    rows = []
-    if len(held) == 2:
-        cutoff = held[1]  # agreed before the second most recent meeting: two held since
-        counts = (
-            Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=cutoff)
-            .values("owner_agency__name")
-            .annotate(n=Count("pk"))
-            .order_by("owner_agency__name")
-        )
-        rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
+    counts = compiled.rows(_open_after_two_query, marac_id=marac.pk, now=now or timezone.now())
+    rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
 
-def _quality_concerns(*, marac, periods):
-    span = _span(periods)
-    concerns = (
-        QualityConcern.objects.filter(
-            referral__marac=marac, raised_at__date__gte=span.start, raised_at__date__lte=span.end
-        )
-        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category", index=_period_case(periods, "raised_at__date"))
+def _quality_concerns_query(*, marac_id, raised_from, raised_before, split_at=None):
+    return (
+        QualityConcern.objects.filter(referral__marac=marac_id, raised_at__gte=raised_from, raised_at__lt=raised_before)
+        .values("referral__referring_agency__name", "referral__referring_agency_kind", "category", index=_period_case("raised_at", split_at))
         .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+def _day_start(day):
+    """The first moment of a day in the current time zone, the zone in which
+    `raised_at__date` would read a time's date."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _quality_concerns(*, marac, periods):
+    """Concerns raised on the periods' days, by referring agency and category. The days
+    are given as a range of times, which the index on `raised_at` can read."""
+    span = _span(periods)
+    moments = {"raised_from": _day_start(span.start), "raised_before": _day_start(span.end + timedelta(days=1))}
+    if len(periods) == 2:
+        moments["split_at"] = _day_start(periods[1].start)
     categories = list(QualityConcern.Category)
     by_agency = [defaultdict(lambda: [0] * len(categories)) for _ in periods]
-    for row in concerns:
+    for row in compiled.rows(_quality_concerns_query, marac_id=marac.pk, **moments):
         name = row["referral__referring_agency__name"] or _kind_label(row["referral__referring_agency_kind"])
         by_agency[row["index"]][name][categories.index(row["category"])] += row["n"]
     return [
@@ -757,20 +800,41 @@ class Outcomes:
     referral_to_hearing_median: float | None
 
 
+def _heard_cases_query(*, marac_id, start, end):
+    return heard_referrals(marac=marac_id, period=Period(start, end)).filter(case__isnull=False).values("pk", "case_id", "referred_on", "heard_on")
+
+
+def _repeats_query(*, marac_id, start, end):
+    """The repeat referrals of the cases heard from `start` to `end`."""
+    return Referral.objects.filter(
+        case_id__in=heard_referrals(marac=marac_id, period=Period(start, end)).values("case_id"), meets_repeat=True, referred_on__isnull=False
+    ).values("case_id", "referred_on")
+
+
+def _completed_actions_query(*, marac_id, start, end):
+    """Completed actions and the cases with an action, of the actions agreed from
+    `start` to `end`: one row, or none when no action was agreed."""
+    return (
+        _actions_in(marac_id, start, end)
+        .values("case__marac_id")
+        .annotate(completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True))
+        .order_by()
+    )
+
+
 def outcomes(*, marac, period: Period, today: date | None = None, _days=None) -> Outcomes:
     """`_days`: the period's hearing days when `period_figures` has read them already."""
     today = today or timezone.localdate()
     window = relativedelta(months=marac.repeat_window_months)
     alert_months = relativedelta(months=marac.repeat_alert_months)
-    heard = list(
-        heard_referrals(marac=marac, period=period).filter(case__isnull=False).values_list("pk", "case_id", "referred_on", "heard_on")
-    )
+    bounds = {"marac_id": marac.pk, "start": period.start, "end": period.end}
+    heard = [
+        (row["pk"], row["case_id"], row["referred_on"], row["heard_on"]) for row in compiled.rows(_heard_cases_query, **bounds)
+    ]
     # The repeat referrals of those cases, for re-referral and the repeat alert.
     repeats = defaultdict(list)
-    for case_id, referred_on in Referral.objects.filter(
-        case_id__in=heard_referrals(marac=marac, period=period).values("case_id"), meets_repeat=True, referred_on__isnull=False
-    ).values_list("case_id", "referred_on"):
-        repeats[case_id].append(referred_on)
+    for row in compiled.rows(_repeats_query, **bounds):
+        repeats[row["case_id"]].append(row["referred_on"])
 
     # Calendar-month arithmetic is slow and the dates repeat (meeting days), so each
     # date's is worked out once.
@@ -806,9 +870,7 @@ def outcomes(*, marac, period: Period, today: date | None = None, _days=None) ->
         if alert_ids
         else {"decided": 0, "done": 0}
     )
-    actions = _actions_in(marac, period).aggregate(
-        completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True)
-    )
+    actions = (compiled.rows(_completed_actions_query, **bounds) or [{"completed": 0, "cases": 0}])[0]
     days = _hearing_days(marac=marac, period=period) if _days is None else _days
     return Outcomes(
         heard=len(heard),

@@ -30,7 +30,11 @@ def _marac(request, slug, allowed):
 def dashboard(request, slug):
     marac = _marac(request, slug, policy.can_see_figures)
     form = period_form(request)
-    context = {"marac": marac, "form": form, "can_download": policy.can_download_data_return(request.user, marac)}
+    context = {
+        "marac": marac, "form": form, "can_download": policy.can_download_data_return(request.user, marac),
+        # Every figure links to its definition: the address is worked out once, not per link.
+        "definitions_url": reverse("governance:definitions", args=[marac.slug]),
+    }
     if form.is_valid():
         period = form.period
         shown = figures.dashboard(marac=marac, period=period)

@@ -1,0 +1,89 @@
+"""Queries compiled once per process (core.compiled): the same rows as the ORM, and a
+query whose SQL would not follow its values is refused."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from openmarac.core import compiled
+from openmarac.meetings.models import Meeting
+from openmarac.referrals.models import Referral
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _referrals_query(*, marac_id, start, end):
+    return (
+        Referral.objects.filter(marac=marac_id, referred_on__gte=start, referred_on__lte=end)
+        .values("referred_on")
+        .annotate(n=Count("pk"), urgent=Count("pk", filter=Q(meets_repeat=True)))
+        .order_by("referred_on")
+    )
+
+
+def _meetings_query(*, marac_id, before):
+    return Meeting.objects.filter(marac=marac_id, starts_at__lt=before).values("starts_at", "status").order_by("starts_at")
+
+
+@pytest.fixture
+def history(marac, other_marac):
+    for i, (who, day, repeat) in enumerate([(marac, date(2025, 1, 6), True), (marac, date(2025, 1, 6), False), (marac, date(2025, 2, 3), False), (other_marac, date(2025, 1, 6), True), (marac, date(2025, 5, 1), True)]):
+        Referral.objects.create(marac=who, referred_on=day, meets_repeat=repeat, source_key=f"c-{i}")
+    for day in (3, 10):
+        starts_at = datetime(2025, 3, day, 9, 30, tzinfo=LONDON)
+        Meeting.objects.create(marac=marac, starts_at=starts_at, research_deadline=starts_at - timedelta(days=2))
+
+
+@pytest.mark.parametrize("start, end", [(date(2025, 1, 1), date(2025, 3, 31)), (date(2025, 2, 1), date(2025, 12, 31)), (date(2020, 1, 1), date(2020, 1, 2))])
+def test_rows_are_the_orm_rows_for_any_values(history, marac, start, end):
+    rows = compiled.rows(_referrals_query, marac_id=marac.pk, start=start, end=end)
+    assert rows == list(_referrals_query(marac_id=marac.pk, start=start, end=end))
+    assert all(isinstance(row["referred_on"], date) for row in rows)  # dates as dates on SQLite too
+
+
+def test_first_quarter_counted_by_hand(history, marac):
+    rows = compiled.rows(_referrals_query, marac_id=marac.pk, start=date(2025, 1, 1), end=date(2025, 3, 31))
+    assert rows == [{"referred_on": date(2025, 1, 6), "n": 2, "urgent": 1}, {"referred_on": date(2025, 2, 3), "n": 1, "urgent": 0}]
+
+
+def test_datetimes_are_bound_like_the_orm_binds_them(history, marac):
+    before = datetime(2025, 3, 10, 9, 30, tzinfo=LONDON)  # the second meeting's start: not before itself
+    rows = compiled.rows(_meetings_query, marac_id=marac.pk, before=before)
+    assert rows == list(_meetings_query(marac_id=marac.pk, before=before))
+    assert [row["starts_at"] for row in rows] == [datetime(2025, 3, 3, 9, 30, tzinfo=LONDON)]
+
+
+def _meetings_on_or_after_query(*, marac_id, day):
+    return Meeting.objects.filter(marac=marac_id, starts_at__date__gte=day).values("starts_at").order_by("starts_at")
+
+
+def test_a_time_s_date_is_read_in_the_current_time_zone(db, marac):
+    # 8 pm on 10 March in London is 9 am on 11 March in Auckland.
+    starts_at = datetime(2025, 3, 10, 20, 0, tzinfo=LONDON)
+    Meeting.objects.create(marac=marac, starts_at=starts_at, research_deadline=starts_at - timedelta(days=2))
+    for zone, expected in (("Europe/London", []), ("Pacific/Auckland", [starts_at])):
+        with timezone.override(ZoneInfo(zone)):
+            rows = compiled.rows(_meetings_on_or_after_query, marac_id=marac.pk, day=date(2025, 3, 11))
+            assert rows == list(_meetings_on_or_after_query(marac_id=marac.pk, day=date(2025, 3, 11)))
+            assert [row["starts_at"] for row in rows] == expected
+
+
+def _derives_a_value(*, marac_id, start):
+    return Referral.objects.filter(marac=marac_id, referred_on__gte=start - timedelta(days=1)).values("pk")
+
+
+def _ignores_a_value(*, marac_id, start):
+    return Referral.objects.filter(marac=marac_id).values("pk")
+
+
+def _shape_follows_a_value(*, marac_id, start):
+    return Referral.objects.filter(marac=marac_id, pk__in=range(start.day)).values("pk")
+
+
+@pytest.mark.parametrize("build", [_derives_a_value, _ignores_a_value, _shape_follows_a_value])
+def test_a_query_whose_sql_does_not_follow_its_values_is_refused(db, marac, build):
+    with pytest.raises(AssertionError, match=build.__name__):
+        compiled.rows(build, marac_id=marac.pk, start=date(2025, 1, 6))
