@@ -87,3 +87,30 @@ def _shape_follows_a_value(*, marac_id, start):
 def test_a_query_whose_sql_does_not_follow_its_values_is_refused(db, marac, build):
     with pytest.raises(AssertionError, match=build.__name__):
         compiled.rows(build, marac_id=marac.pk, start=date(2025, 1, 6))
+
+
+def _referral_ids_query(*, marac_id, start):
+    return Referral.objects.filter(marac=marac_id, referred_on__gte=start).values("pk")
+
+
+def _meetings_before_query(*, marac_id, before):
+    return Meeting.objects.filter(marac=marac_id, starts_at__lt=before).annotate(n=Count("items")).order_by("starts_at")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start", [date(2025, 1, 1), date(2025, 2, 1), date(2026, 1, 1)])
+def test_sql_as_a_subquery_filters_as_the_orm_does(history, marac, start):
+    from django.db.models.expressions import RawSQL
+
+    sql, params = compiled.sql(_referral_ids_query, marac_id=marac.pk, start=start)
+    got = set(Referral.objects.filter(pk__in=RawSQL(sql, params)).values_list("pk", flat=True))
+    assert got == set(_referral_ids_query(marac_id=marac.pk, start=start).values_list("pk", flat=True))
+    assert marac.pk in params  # bound, not written into the SQL
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("before", [datetime(2025, 3, 5, tzinfo=LONDON), datetime(2025, 4, 1, tzinfo=LONDON), datetime(2024, 1, 1, tzinfo=LONDON)])
+def test_sql_reads_model_instances_with_their_annotations(history, marac, before):
+    got = list(Meeting.objects.raw(*compiled.sql(_meetings_before_query, marac_id=marac.pk, before=before)))
+    expected = list(_meetings_before_query(marac_id=marac.pk, before=before))
+    assert [(m.pk, m.starts_at, m.n) for m in got] == [(m.pk, m.starts_at, m.n) for m in expected]

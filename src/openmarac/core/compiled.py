@@ -39,11 +39,9 @@ def rows(build, **values) -> list[dict]:
     (a dict per row, dates as dates). `build` must be a module-level function whose SQL
     depends only on which values it is given (ints, dates or aware datetimes), never on
     the values themselves."""
-    signature = tuple((name, type(value)) for name, value in values.items())
-    compiled = _compile(build, connection.vendor, timezone.get_current_timezone_name(), signature)
-    bound = {name: _adapt(value) for name, value in values.items()}
+    compiled = _compiled(build, values)
     with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, [bound[slot] if slot else param for param, slot in zip(compiled.params, compiled.slots)])
+        cursor.execute(compiled.sql, _bound(compiled, values))
         fetched = cursor.fetchall()
     names, converters = compiled.names, compiled.converters
     if not converters:
@@ -57,6 +55,24 @@ def rows(build, **values) -> list[dict]:
             row[column] = value
         result.append(dict(zip(names, row)))
     return result
+
+
+def sql(build, **values) -> tuple[str, list]:
+    """The SQL of `build(**values)` (any queryset) and its parameters, compiled once as
+    for `rows`: to use as a subquery (`RawSQL`) or to read model instances
+    (`Model.objects.raw`)."""
+    compiled = _compiled(build, values)
+    return compiled.sql, _bound(compiled, values)
+
+
+def _compiled(build, values) -> _Compiled:
+    signature = tuple((name, type(value)) for name, value in values.items())
+    return _compile(build, connection.vendor, timezone.get_current_timezone_name(), signature)
+
+
+def _bound(compiled, values) -> list:
+    bound = {name: _adapt(value) for name, value in values.items()}
+    return [bound[slot] if slot else param for param, slot in zip(compiled.params, compiled.slots)]
 
 
 @lru_cache(maxsize=None)

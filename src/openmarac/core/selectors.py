@@ -11,7 +11,7 @@ from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions.models import ActionKind
-from openmarac.core.prepared import PreparedQuery
+from openmarac.core import compiled
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import ResearchDelegation
@@ -100,7 +100,9 @@ def _personal_pending(user):
     a necessary condition of its selector (the selector and the policy still decide
     what is shown), so a False here can only skip a query that would have found
     nothing."""
-    found = _PERSONAL_PENDING.rows(user_id=user.pk, now=timezone.now(), today=timezone.localdate())
+    # On every home page, compiled once: the ORM took longer to compile the five tests
+    # than the database takes to run them.
+    found = compiled.rows(_personal_checks, user_id=user.pk, now=timezone.now(), today=timezone.localdate())
     return {kind: bool(value) for kind, value in found[0].items()} if found else dict.fromkeys(_PERSONAL_KINDS, False)
 
 
@@ -117,11 +119,6 @@ def _personal_checks(user_id, now, today):
         "drafts": Exists(Referral.objects.filter(referrer=OuterRef("pk"), status=Referral.Status.DRAFT)),
     }
     return User.objects.filter(pk=user_id).values(**{kind: checks[kind] for kind in _PERSONAL_KINDS})
-
-
-# On every home page: the five tests took the ORM longer to compile than the database
-# takes to run them.
-_PERSONAL_PENDING = PreparedQuery(_personal_checks, user_id="id", now="datetime", today="date")
 
 
 def _coordinator(user, marac, panel):
