@@ -6,6 +6,7 @@ time, page against trivial page) is steadier than wall time on a shared machine;
 SQLite it includes the database's work, on PostgreSQL it does not.
 
     PYTHONPATH=src .venv/bin/python -m bench.history_pages_bench --referrals 20000
+    PYTHONPATH=src .venv/bin/python -m bench.history_pages_bench --reuse --only all-actions
 
 The limits (issue 12): no page larger than 500 KB, none slower than three times the
 trivial page. DATABASE_URL chooses the database (default: SQLite at
@@ -122,6 +123,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="measure the database the last run made")
     parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest queries")
+    parser.add_argument("--only", default="", metavar="PATH-SUBSTRING", help="measure only the pages whose path contains this")
     args = parser.parse_args()
     if not args.reuse:
         populate(args)
@@ -130,6 +132,9 @@ def main():
 
     failures = []
     for role, paths in pages(marac, meeting).items():
+        paths = [path for path in paths if args.only in path]
+        if not paths:
+            continue
         client = signed_in(f"{role}@demo.openmarac.invalid")
         for path in paths:
             seconds, base, cpu_ratio, size, queries, slowest = measure(client, path, args.repeat)
