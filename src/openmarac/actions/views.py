@@ -468,7 +468,7 @@ def marac_actions(request, slug):
     filters = form.filters()
     actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
-    counts = selectors.marac_action_counts(user=request.user, marac=marac)
+    counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac)
     context = {
         "marac": marac,
         "view": view,
@@ -477,7 +477,7 @@ def marac_actions(request, slug):
         "form": form,
         # Unfiltered, the list holds exactly its tab's actions, already counted.
         "page": paginate(request, actions, count=None if filters else counts[view]),
-        "agencies": selectors.open_by_agency(user=request.user, marac=marac),
+        "agencies": agencies,
         "can_chase": policy.can_chase_actions(request.user, marac),
         "today": timezone.localdate(),
         "here": request.get_full_path(),
