@@ -113,7 +113,8 @@ def test_the_list_pages_and_its_query_count_does_not_grow(marac, staff, heard):
     Action.joint_agencies.through.objects.bulk_create(Action.joint_agencies.through(action_id=a.pk, agency_id=joint.pk) for a in made)
     large, response = _queries(client, url)
     assert large <= small
-    assert "Showing 1 to 25 of 122 actions" in response.content.decode()
+    body = response.content.decode()
+    assert "Showing 1 to 25 of 122 actions" in body and f"with {joint}</span>" in body
 
 
 def test_an_action_shared_with_several_agencies_is_listed_and_counted_once(marac, staff, heard):

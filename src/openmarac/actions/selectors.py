@@ -124,7 +124,9 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     return (
         actions.select_related("owner_agency", "case")
         .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
-        .prefetch_related("joint_agencies")
+        # A list per action (`joints`): the template reads it without making a queryset
+        # for every row, as `joint_agencies.all` would.
+        .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))
         .order_by(*order)
     )
 
