@@ -44,3 +44,13 @@ def test_deactivated_account_grants_nothing(marac, make_member):
     user = make_member(Role.COORDINATOR)
     user.is_active = False
     assert not policy.can_manage_marac(user, marac)
+
+
+def test_member_marac_is_only_a_marac_the_user_holds_an_active_role_in(marac, other_marac, make_member):
+    user = make_member(Role.CHAIR)
+    assert policy.member_marac(user, "northshire") == marac
+    assert policy.member_marac(user, "southvale") is None  # exists, but no role there
+    assert policy.member_marac(user, "nowhere") is None
+    user.memberships.update(is_active=False)
+    policy.forget_memberships(user)
+    assert policy.member_marac(user, "northshire") is None

@@ -1,6 +1,7 @@
 """Finding a case (issue 12): by name, alias, reference or date of birth; only the
 cases the user may open, never counted otherwise; paginated with its total; audited
-without the words searched for; the same queries for 5 results or 50."""
+without the words searched for; the same queries for 30 results or 60, and one fewer
+when they fit on one page."""
 
 from datetime import date, timedelta
 from itertools import count
@@ -285,17 +286,35 @@ def _queries(client, q):
     return len(queries), len(response.context["page"].object_list)
 
 
-def test_the_same_queries_for_5_results_or_50(staff, marac):
+def test_the_same_queries_for_30_results_or_60(staff, marac):
     client = sign_in(Client(), staff["coordinator"])
-    for _ in range(5):
+    for _ in range(30):
         _case(marac, ("Olu", "Adeyemi"))
-    for _ in range(50):
+    for _ in range(60):
         _case(marac, ("Beth", "Kowalski"))
     client.get(SEARCH, {"q": "warm"})  # the session and memberships, read once
-    few, shown_few = _queries(client, "adeyemi")
-    many, shown_many = _queries(client, "kowalski")
-    assert (shown_few, shown_many) == (5, 25)
-    assert few == many
+    fewer, shown_fewer = _queries(client, "adeyemi")
+    more, shown_more = _queries(client, "kowalski")
+    assert (shown_fewer, shown_more) == (25, 25)
+    assert fewer == more
+
+
+def test_results_that_fit_on_one_page_are_not_counted_again(staff, marac):
+    """A first page that is not full holds every result, so it is the count: one query
+    fewer than for a full page, and the same total on the page."""
+    client = sign_in(Client(), staff["coordinator"])
+    for name, how_many in (("Adeyemi", 24), ("Kowalski", 25), ("Nowak", 26)):
+        for _ in range(how_many):
+            _case(marac, ("Olu", name))
+    client.get(SEARCH, {"q": "warm"})  # the session and memberships, read once
+    short, shown = _queries(client, "adeyemi")
+    full, _ = _queries(client, "kowalski")
+    assert shown == 24 and short == full - 1
+    for name, total, pages in (("adeyemi", 24, 1), ("kowalski", 25, 1), ("nowak", 26, 2)):
+        response = client.get(SEARCH, {"q": name})
+        body = response.content.decode()
+        assert f"{total} cases found" in body and f"Showing 1 to {min(total, 25)} of {total} cases" in body
+        assert response.context["page"].paginator.num_pages == pages
 
 
 def test_a_search_is_audited_with_its_count_never_its_words(staff, cases, marac):

@@ -62,6 +62,13 @@ def forget_memberships(user):
         delattr(user, _CACHE_ATTR)
 
 
+def member_marac(user, slug):
+    """The Marac of this slug in which the user holds an active role, taken from the
+    roles read once per request (no query of its own); None for any other Marac,
+    existing or not, so a page of a Marac the user has no part in is not found."""
+    return next((m.marac for m in active_memberships(user) if m.marac.slug == slug), None)
+
+
 def roles_in(user, marac):
     return {m.role for m in active_memberships(user) if m.marac_id == marac.pk}
 

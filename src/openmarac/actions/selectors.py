@@ -118,17 +118,43 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
-    # Not the children: the list names whom an action is for, not which child.
-    return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").order_by(*order)
+    # What the list shows and no more: the meeting's date rather than the hearing, its
+    # agenda item and meeting (their minutes and every column), no risk, and not the
+    # children (the list names whom an action is for, not which child).
+    return (
+        actions.select_related("owner_agency", "case")
+        .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
+        # A list per action (`joints`): the template reads it without making a queryset
+        # for every row, as `joint_agencies.all` would.
+        .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))
+        .order_by(*order)
+    )
+
+
+def marac_action_summary(*, user, marac, today=None):
+    """For the Marac's action list, in one query grouped by owning agency: how many
+    actions each view holds, for its tab (the agencies' counts summed), and for the
+    coordinator's reminder buttons each agency with open actions, how many and how many
+    overdue, most overdue first. ({}, []) for anyone but the coordinator and the chair;
+    no agencies for anyone who may not remind them."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return {}, []
+    today = today or timezone.localdate()
+    rules = {name: rule(today) for name, (_, rule) in MARAC_ACTION_VIEWS.items()}
+    rows = list(
+        Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
+        .values("owner_agency", "owner_agency__name")
+        .annotate(open=Count("id", filter=Q(status=Action.Status.OPEN)), **{name: Count("id", filter=rule) for name, rule in rules.items()})
+        .order_by("-overdue", "owner_agency__name")
+    )
+    counts = {name: sum(row[name] for row in rows) for name in rules}
+    agencies = [row for row in rows if row["open"]] if policy.can_chase_actions(user, marac) else []
+    return counts, agencies
 
 
 def marac_action_counts(*, user, marac, today=None):
-    """How many actions each view holds, for its tab: one query."""
-    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
-        return {}
-    today = today or timezone.localdate()
-    base = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
-    return base.aggregate(**{name: Count("id", filter=rule(today)) for name, (_, rule) in MARAC_ACTION_VIEWS.items()})
+    """How many actions each view holds, for its tab (and the home page's overdue count)."""
+    return marac_action_summary(user=user, marac=marac, today=today)[0]
 
 
 def action_filter_choices(*, marac, since_days=730):
@@ -145,20 +171,6 @@ def action_filter_choices(*, marac, since_days=730):
         .order_by("-starts_at")
     )
     return agencies, meetings
-
-
-def open_by_agency(*, user, marac, today=None):
-    """Each agency with open actions: how many, and how many overdue, for the chase
-    buttons (one query). Empty for anyone who may not chase."""
-    if not policy.can_chase_actions(user, marac):
-        return []
-    today = today or timezone.localdate()
-    return list(
-        Action.objects.filter(policy.visible_actions_q(user), case__marac=marac, status=Action.Status.OPEN)
-        .values("owner_agency", "owner_agency__name")
-        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
-        .order_by("-overdue", "owner_agency__name")
-    )
 
 
 def case_actions_history(*, case):

@@ -16,7 +16,7 @@ from weasyprint import HTML
 from openmarac.access import policy
 from openmarac.accounts import drafts
 from openmarac.accounts.middleware import background
-from openmarac.accounts.models import Agency, Marac, Role
+from openmarac.accounts.models import Agency, Role
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
@@ -431,7 +431,7 @@ def victim_told(request, public_id, item_id):
 @login_required
 @require_safe
 def my_actions(request, slug):
-    marac = Marac.objects.filter(slug=slug).first()
+    marac = policy.member_marac(request.user, slug)
     if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):
         not_found(request, "actions.action", f"list {slug}")
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary="Actions list")
@@ -449,7 +449,7 @@ def my_actions(request, slug):
 
 
 def _marac_or_404(request, slug, allowed, record="actions.action"):
-    marac = Marac.objects.filter(slug=slug).first()
+    marac = policy.member_marac(request.user, slug)
     if marac is None or not allowed(request.user, marac):
         not_found(request, record, f"list {slug}")
     return marac
@@ -468,7 +468,7 @@ def marac_actions(request, slug):
     filters = form.filters()
     actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
-    counts = selectors.marac_action_counts(user=request.user, marac=marac)
+    counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac)
     context = {
         "marac": marac,
         "view": view,
@@ -477,7 +477,7 @@ def marac_actions(request, slug):
         "form": form,
         # Unfiltered, the list holds exactly its tab's actions, already counted.
         "page": paginate(request, actions, count=None if filters else counts[view]),
-        "agencies": selectors.open_by_agency(user=request.user, marac=marac),
+        "agencies": agencies,
         "can_chase": policy.can_chase_actions(request.user, marac),
         "today": timezone.localdate(),
         "here": request.get_full_path(),
@@ -604,7 +604,7 @@ def flag_removed(request, pk):
 def flags_overview(request, slug):
     """The coordinator's view of flags due to come off agency files, overdue and
     confirmed removed."""
-    marac = Marac.objects.filter(slug=slug).first()
+    marac = policy.member_marac(request.user, slug)
     views = selectors.flags_overview(user=request.user, marac=marac) if marac else None
     if views is None:
         not_found(request, "actions.action", f"flags {slug}")

@@ -17,7 +17,7 @@ from openmarac.accounts.models import Role
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
-from openmarac.core.pagination import paginate
+from openmarac.core.pagination import paginate, paginate_search
 from openmarac.core.views import not_found
 from openmarac.people.selectors import present_person
 from openmarac.records import selectors as record_selectors
@@ -63,7 +63,7 @@ def case_search(request):
     if searched and form.is_valid():
         terms = form.terms()
         results = selectors.case_search(user=request.user, **terms)
-        page = paginate(request, results)
+        page = paginate_search(request, results)
         # One Marac (the usual case): its count is the total, with no query of its own.
         counts = {maracs[0].pk: page.paginator.count} if len(maracs) == 1 else selectors.case_search_counts(results)
         by = " or ".join(label for label, key in (("name", "names"), ("case reference", "reference"), ("date of birth", "date_of_birth")) if terms[key])
