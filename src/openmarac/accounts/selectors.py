@@ -12,9 +12,7 @@ def marac_for(*, user, slug, allowed):
     """The active Marac named by `slug` if `allowed(user, marac)` (a policy predicate),
     else None (the view answers 404). Taken from the user's own roles when they hold one
     there, which every Marac page has already read: no query."""
-    marac = next((m.marac for m in policy.active_memberships(user) if m.marac.slug == slug), None)
-    if marac is None:
-        marac = Marac.objects.filter(slug=slug, is_active=True).first()
+    marac = policy.member_marac(user, slug) or Marac.objects.filter(slug=slug, is_active=True).first()
     if marac is None or not allowed(user, marac):
         return None
     return marac
