@@ -431,9 +431,8 @@ def _periods_figures(*, marac, periods, today: date | None = None) -> list[Perio
     return [
         _figures(
             marac=marac, period=period, totals=totals_by_period[i], meetings_held=meetings_by_period[i], days=days_by_period[i],
-            staff=staff, idva=idva_by_period[i],
-            actions=actions_by_period[i], research=research_by_period[i], concerns=concerns_by_period[i],
-            attendance=attendance_by_period[i],
+            staff=staff, idva=idva_by_period[i], actions=actions_by_period[i], research=research_by_period[i],
+            concerns=concerns_by_period[i], attendance=attendance_by_period[i],
         )
         for i, period in enumerate(periods)
     ]
