@@ -98,8 +98,8 @@ def _compile(build, vendor, zone, signature) -> _Compiled:
 
 
 def _stand_in(kind, n):
-    """A value of the kind no real query would hold (the year 1900, a negative id), the
-    n-th of its kind."""
+    """A value of the kind that no real query holds (a day of 1900, a negative id),
+    different for each n."""
     if issubclass(kind, datetime):
         return datetime(1900, 1, 1, tzinfo=dt_timezone.utc) + timedelta(days=37 * n, seconds=n)
     if issubclass(kind, date):

@@ -431,9 +431,8 @@ def _periods_figures(*, marac, periods, today: date | None = None) -> list[Perio
     return [
         _figures(
             marac=marac, period=period, totals=totals_by_period[i], meetings_held=meetings_by_period[i], days=days_by_period[i],
-            staff=staff, idva=idva_by_period[i],
-            actions=actions_by_period[i], research=research_by_period[i], concerns=concerns_by_period[i],
-            attendance=attendance_by_period[i],
+            staff=staff, idva=idva_by_period[i], actions=actions_by_period[i], research=research_by_period[i],
+            concerns=concerns_by_period[i], attendance=attendance_by_period[i],
         )
         for i, period in enumerate(periods)
     ]
@@ -657,21 +656,21 @@ def _research(*, periods, bounds, agencies):
     ]
 
 
-def _actions_in(marac_id, start, end):
-    """Actions agreed at hearings of meetings held from `start` to `end`. Records
-    updates are made for every agency at the close of a case, not agreed, so they are
-    not counted. An action ended by a transfer is left out: the copy the receiving agency
-    took on is the same agreed action, counted once."""
+def _actions_in(marac, period):
+    """Actions agreed at hearings of meetings held in the period (`marac` a Marac or its
+    id). Records updates are made for every agency at the close of a case, not agreed,
+    so they are not counted. An action ended by a transfer is left out: the copy the
+    receiving agency took on is the same agreed action, counted once."""
     return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
-        case__marac=marac_id,
-        hearing__item__meeting__starts_at__date__gte=start,
-        hearing__item__meeting__starts_at__date__lte=end,
+        case__marac=marac,
+        hearing__item__meeting__starts_at__date__gte=period.start,
+        hearing__item__meeting__starts_at__date__lte=period.end,
     ).exclude(status=Action.Status.TRANSFERRED)
 
 
 def _actions_query(*, marac_id, start, end, today, split=None):
     return (
-        _actions_in(marac_id, start, end)
+        _actions_in(marac_id, Period(start, end))
         .values("owner_agency_id", agency_name=F("owner_agency__name"), index=_period_case("hearing__item__meeting__starts_at__date", split))
         .annotate(
             agreed=Count("pk"),
@@ -815,7 +814,7 @@ def _completed_actions_query(*, marac_id, start, end):
     """Completed actions and the cases with an action, of the actions agreed from
     `start` to `end`: one row, or none when no action was agreed."""
     return (
-        _actions_in(marac_id, start, end)
+        _actions_in(marac_id, Period(start, end))
         .values("case__marac_id")
         .annotate(completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True))
         .order_by()
