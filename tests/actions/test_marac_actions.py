@@ -39,6 +39,20 @@ def test_views_split_overdue_due_soon_and_recently_completed(marac, staff, heard
     assert selectors.marac_actions(user=staff["housing_rep"], marac=marac) is None
 
 
+def test_tab_counts_are_the_agencies_counts_summed_and_the_most_overdue_agency_comes_first(marac, staff, heard):
+    hearing = heard(days_ago=20)
+    housing, police = staff["housing_rep"].agency, staff["police_rep"].agency
+    _action(staff, hearing, days=-3)  # housing: one overdue, one due soon
+    _action(staff, hearing, days=5)
+    for days in (-4, -2, 60):  # police: two overdue, one later
+        _action(staff, hearing, days=days, agency=police)
+    counts, agencies = selectors.marac_action_summary(user=staff["coordinator"], marac=marac)
+    assert counts == {"overdue": 3, "due_soon": 1, "completed": 0, "all": 5}
+    assert [(row["owner_agency"], row["open"], row["overdue"]) for row in agencies] == [(police.pk, 3, 2), (housing.pk, 2, 1)]
+    # The chair sees the same tabs, and reminds nobody.
+    assert selectors.marac_action_summary(user=staff["chair"], marac=marac) == (counts, [])
+
+
 def test_filters_by_agency_status_meeting_and_due_date(marac, staff, heard):
     hearing = heard(days_ago=20)
     housing = _action(staff, hearing, days=5)
