@@ -31,7 +31,7 @@ from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
 from openmarac.risk.models import RiskAssessment
 
-from . import selectors, services
+from . import display, selectors, services
 from .forms import (
     ActionFilterForm,
     ActionForm,
@@ -469,17 +469,18 @@ def marac_actions(request, slug):
     actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
     counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac)
+    # Unfiltered, the list holds exactly its tab's actions, already counted.
+    page = paginate(request, actions, count=None if filters else counts[view])
     context = {
         "marac": marac,
         "view": view,
         "label": selectors.MARAC_ACTION_VIEWS[view][0],
         "tabs": [(name, label, counts[name]) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
-        # Unfiltered, the list holds exactly its tab's actions, already counted.
-        "page": paginate(request, actions, count=None if filters else counts[view]),
-        "agencies": agencies,
+        "page": page,
+        "rows": display.action_rows(page, today=timezone.localdate()),
+        "agencies": display.with_chase_urls(agencies, marac=marac),
         "can_chase": policy.can_chase_actions(request.user, marac),
-        "today": timezone.localdate(),
         "here": request.get_full_path(),
         "filter_query": _without(request.GET, "view", "page"),
     }
