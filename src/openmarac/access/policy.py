@@ -19,10 +19,11 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 
 from openmarac.accounts.models import Marac, Membership, Role
+from openmarac.core.lookups import AnyOf
 
 # Roles that may see every case of their Marac.
 ALL_CASES_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR})
@@ -325,11 +326,12 @@ def _roles_by_marac(user):
 def owned_or_shared_actions_q(agency_id):
     """A filter on Action: the actions the agency owns or shares. Shared through a
     subquery rather than a join, so no action is counted twice and no DISTINCT is
-    needed."""
+    needed; as `AnyOf`, so that the owner's index and the primary key answer the two
+    arms (a plain IN subquery in an OR scans every action of every Marac)."""
     from openmarac.actions.models import Action
 
     shared = Action.joint_agencies.through.objects.filter(agency_id=agency_id).values("action_id")
-    return Q(owner_agency_id=agency_id) | Q(pk__in=shared)
+    return Q(owner_agency_id=agency_id) | Q(AnyOf(F("pk"), shared))
 
 
 def visible_actions_q(user):
