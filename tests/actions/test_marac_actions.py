@@ -39,6 +39,40 @@ def test_views_split_overdue_due_soon_and_recently_completed(marac, staff, heard
     assert selectors.marac_actions(user=staff["housing_rep"], marac=marac) is None
 
 
+def test_the_open_tabs_are_counted_from_open_actions_and_a_history_tab_only_when_open(marac, staff, heard):
+    """Counting "Recently completed" and "All actions" reads every action of the
+    Marac's years of history: the list counts them only on their own tab, while the
+    open tabs (overdue, due soon) are counted from the open actions alone."""
+    hearing = heard(days_ago=20)
+    overdue, soon, later, done = (_action(staff, hearing, days=d) for d in (-3, 5, 60, 10))
+    services.action_report(by=staff["housing_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    coordinator = staff["coordinator"]
+    assert selectors.marac_action_counts(user=coordinator, marac=marac, views=selectors.OPEN_VIEWS) == {"overdue": 1, "due_soon": 1}
+    assert selectors.marac_action_counts(user=coordinator, marac=marac, views=("overdue", "due_soon", "all")) == {"overdue": 1, "due_soon": 1, "all": 4}
+    client = sign_in(Client(), coordinator)
+    url = reverse("actions:all", args=[marac.slug])
+    page = client.get(url).content.decode()
+    assert "Overdue (1)" in page and "Due soon (1)" in page
+    assert ">Recently completed</a>" in page and ">All actions</a>" in page
+    page = client.get(url, {"view": "all"}).content.decode()
+    assert "All actions (4)" in page and ">Recently completed</a>" in page and "Overdue (1)" in page
+
+
+def test_the_chair_and_the_coordinator_see_the_chase_lists_overdue_count(marac, staff, heard):
+    """Their home pages and the link on the actions page give the overdue tab's count
+    (the chair's actions page said 0 before)."""
+    hearing = heard(days_ago=20)
+    for days in (-3, -1, 5):
+        _action(staff, hearing, days=days)
+    for role in ("coordinator", "chair"):
+        assert selectors.overdue_count(user=staff[role], marac=marac) == 2
+        assert selectors.marac_action_counts(user=staff[role], marac=marac)["overdue"] == 2
+        page = sign_in(Client(), staff[role]).get(reverse("actions:mine", args=[marac.slug])).content.decode()
+        assert "the chase list of overdue actions (2)" in page
+    assert selectors.overdue_count(user=staff["housing_rep"], marac=marac) == 0
+    assert "2 overdue actions across the Marac" in sign_in(Client(), staff["chair"]).get(reverse("core:home")).content.decode()
+
+
 def test_filters_by_agency_status_meeting_and_due_date(marac, staff, heard):
     hearing = heard(days_ago=20)
     housing = _action(staff, hearing, days=5)

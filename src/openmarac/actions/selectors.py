@@ -75,14 +75,6 @@ def action_for(*, user, pk):
     return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").first()
 
 
-def _overdue(marac, today=None):
-    return Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today or timezone.localdate())
-
-
-def overdue_count(*, user, marac):
-    return _overdue(marac).count() if policy.has_role(user, marac, Role.COORDINATOR) else 0
-
-
 DUE_SOON_DAYS = 14
 RECENTLY_DONE_DAYS = 28
 
@@ -122,13 +114,33 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     return actions.select_related(*_ACTION_DETAIL).prefetch_related("joint_agencies").order_by(*order)
 
 
-def marac_action_counts(*, user, marac, today=None):
-    """How many actions each view holds, for its tab: one query."""
+def overdue_count(*, user, marac, today=None):
+    """The Marac's overdue actions for its coordinator and chair (their home pages and
+    the link to the chase list): the chase list's own "overdue" count, counted alone so
+    that only open actions are read (through the index of open actions by case), not
+    every action of the Marac's history as the four tab counts must."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return 0
+    today = today or timezone.localdate()
+    return Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS["overdue"][1](today)).count()
+
+
+# The views that hold open actions only: a few thousand of a Marac's hundreds of
+# thousands, counted through the index of open actions by case.
+OPEN_VIEWS = ("overdue", "due_soon")
+
+
+def marac_action_counts(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=None):
+    """How many actions each of `views` holds, for its tab: one query. Counting the
+    history views (recently completed, all) reads every action of the Marac's years
+    of meetings, so the list counts them only when one of them is open."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return {}
     today = today or timezone.localdate()
     base = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
-    return base.aggregate(**{name: Count("id", filter=rule(today)) for name, (_, rule) in MARAC_ACTION_VIEWS.items()})
+    if set(views) <= set(OPEN_VIEWS):
+        base = base.filter(status=Action.Status.OPEN)
+    return base.aggregate(**{name: Count("id", filter=MARAC_ACTION_VIEWS[name][1](today)) for name in views})
 
 
 def action_filter_choices(*, marac, since_days=730):
