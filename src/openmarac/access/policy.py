@@ -180,17 +180,31 @@ def case_is_active(case, today=None):
     return case.last_heard_on is None or case.last_heard_on >= cutoff
 
 
-def agenda_cases_q(user):
+def agenda_cases_q(user, *, case=""):
     """A filter on Case for the cases this user's role would let them open if no case
     were restricted. Used only to show a restricted case's place on an agenda ("Restricted
-    case", no names) and to decide who may ask for break-glass access; never to open one."""
+    case", no names) and to decide who may ask for break-glass access; never to open one.
+    `case` is the lookup from the filtered model to its case ("" for Case,
+    "referral__case__" for an agenda item), so a list of 40 items is filtered through
+    its own cases rather than against the set of every case the user may open."""
     allowed = Q(pk__in=[])
     for membership in active_memberships(user):
         if membership.role in ALL_CASES_ROLES:
-            allowed |= Q(marac_id=membership.marac_id)
+            allowed |= Q(**{f"{case}marac_id": membership.marac_id})
         elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
-            allowed |= Q(marac_id=membership.marac_id, involvements__agency_id=user.agency_id) & _active_case_q()
+            allowed |= Q(**{f"{case}marac_id": membership.marac_id}) & _involved_q(user.agency_id, case=case) & _active_case_q(case=case)
     return allowed
+
+
+def _involved_q(agency_id, *, case=""):
+    """The agency is involved in the case. EXISTS rather than a join, so each case is
+    tested on its own (through the case's involvements index) and comes once: a join
+    made one row per involvement (ten million at national scale) and needed DISTINCT."""
+    from django.db.models import Exists, OuterRef
+
+    from openmarac.referrals.models import CaseInvolvement
+
+    return Q(Exists(CaseInvolvement.objects.filter(case=OuterRef(f"{case}pk"), agency_id=agency_id)))
 
 
 def _hidden_restrictions(user_id, now):
@@ -259,10 +273,11 @@ def _not_restricted_q(case_field, user):
     return ~hidden_case_q(user, case_field)
 
 
-def visible_cases_q(user):
+def visible_cases_q(user, *, case=""):
     """A filter on Case for the cases this user may open: what the role allows, less the
-    restricted cases that do not name the user (unless break-glass access is live)."""
-    return agenda_cases_q(user) & _not_restricted_q("pk", user)
+    restricted cases that do not name the user (unless break-glass access is live).
+    `case` as for `agenda_cases_q`."""
+    return agenda_cases_q(user, case=case) & _not_restricted_q(f"{case}pk", user)
 
 
 def case_search_maracs(user):
