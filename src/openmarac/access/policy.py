@@ -19,11 +19,10 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from openmarac.accounts.models import Marac, Membership, Role
-from openmarac.core.lookups import AnyOf
 
 # Roles that may see every case of their Marac.
 ALL_CASES_ROLES = frozenset({Role.COORDINATOR, Role.CHAIR})
@@ -264,8 +263,10 @@ def hidden_case_q(user, case_field):
     sql, params, slots = _hidden_restrictions_sql(connection.vendor)
     values = {"user_id": user.pk, "now": connection.ops.adapt_datetimefield_value(timezone.now())}
     # The SQL is the ORM's own compilation of `_hidden_restrictions`; every value is a
-    # bound parameter, nothing is written into it.
-    return Q(**{f"{case_field}__in": RawSQL(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])})  # nosec B611
+    # bound parameter, nothing is written into it. `any_of` (core/lookups.py): a few
+    # restrictions, read once per query, so the filter does not stop PostgreSQL looking
+    # up a Marac's rows case by case through an index.
+    return Q(**{f"{case_field}__any_of": RawSQL(sql, [values[slot] if slot else param for param, slot in zip(params, slots)])})  # nosec B611
 
 
 def _not_restricted_q(case_field, user):
@@ -341,12 +342,12 @@ def _roles_by_marac(user):
 def owned_or_shared_actions_q(agency_id):
     """A filter on Action: the actions the agency owns or shares. Shared through a
     subquery rather than a join, so no action is counted twice and no DISTINCT is
-    needed; as `AnyOf`, so that the owner's index and the primary key answer the two
-    arms (a plain IN subquery in an OR scans every action of every Marac)."""
+    needed; `any_of` (core/lookups.py), so that the owner's index and the primary key
+    answer the two arms (a plain IN subquery in an OR scans every action of every Marac)."""
     from openmarac.actions.models import Action
 
     shared = Action.joint_agencies.through.objects.filter(agency_id=agency_id).values("action_id")
-    return Q(owner_agency_id=agency_id) | Q(AnyOf(F("pk"), shared))
+    return Q(owner_agency_id=agency_id) | Q(pk__any_of=shared)
 
 
 def visible_actions_q(user):
