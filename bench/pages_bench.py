@@ -7,9 +7,12 @@ in a database made by bench.national_gen (benchmarks 2 and 3 of docs/performance
 Each page is requested through Django's test client (the whole stack: middleware,
 view, templates, audit) by a user of the bench Marac signed in past both factors.
 The first request of each page is a warm-up; the table gives the queries of one
-request (CaptureQueriesContext) and the median time of the others, and that median
-over the trivial page's (the account's recovery-codes page: session, user, one
-device query) measured in the same run, interleaved with the others.
+request and the median time of the others, and that median over the trivial page's
+(the account's recovery-codes page: session, user, one device query) measured in the
+same run, the two requested in turn so that a change in the machine's load (it is
+shared) weighs on both alike. The CPU ratio (this process's CPU time, page against
+trivial page) leaves out the database's own work; `--slowest N` prints each page's N
+slowest queries, to find those that grow with the data.
 """
 
 import argparse
@@ -26,7 +29,6 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
@@ -69,32 +71,57 @@ def pages(marac):
         ("Case page", "coordinator", reverse("referrals:case", args=[case.public_id])),
         (f"Agenda ({items} cases)", "coordinator", reverse("meetings:meeting", args=[meeting.public_id])),
         ("Chair's case screen", "chair", reverse("actions:hearing", args=[meeting.public_id, item.pk])),
-        ("Action chase list", "coordinator", reverse("actions:mine", args=[slug])),
+        # The chase list: the overdue view of all actions, the page's default.
+        ("Action chase list", "coordinator", reverse("actions:all", args=[slug])),
         ("Governance dashboard", "governance", reverse("governance:dashboard", args=[slug])),
     ]
     rows += [(f"Home ({role})", role, reverse("core:home")) for role in ROLES]
     return users, rows, {"case": case.reference, "referrals on it": case.n, "meeting": meeting.starts_at.date()}
 
 
-def measure(client, path, repeat):
-    response = client.get(path)  # warm-up
-    assert response.status_code == 200, (path, response.status_code)
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as queries:
+class Recorder:
+    """Every query a request runs, with its time."""
+
+    def __init__(self):
+        self.captured_queries = []
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.captured_queries.append({"sql": sql, "time": time.perf_counter() - began})
+
+
+def measure(client, path, trivial_path, repeat):
+    """The page's queries (one request after a warm-up), and the median wall and CPU
+    time of `repeat` requests of the page and of the trivial page, taken in turn."""
+    for url in (trivial_path, path):
+        response = client.get(url)  # warm-up
+        assert response.status_code == 200, (url, response.status_code)
+    queries, trivial_queries = Recorder(), Recorder()
+    with connection.execute_wrapper(trivial_queries):
+        client.get(trivial_path)
+    with connection.execute_wrapper(queries):
         client.get(path)
-    count = len(queries)  # read now: the next request empties the log it slices
-    times = []
+    times = {trivial_path: [], path: []}
+    cpu = {trivial_path: [], path: []}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        client.get(path)
-        times.append(time.perf_counter() - t0)
-    return count, times
+        for url in (trivial_path, path):
+            began, began_cpu = time.perf_counter(), time.process_time()
+            client.get(url)
+            times[url].append(time.perf_counter() - began)
+            cpu[url].append(time.process_time() - began_cpu)
+    median = {url: (statistics.median(times[url]), statistics.median(cpu[url])) for url in times}
+    return queries.captured_queries, trivial_queries.captured_queries, median[path], median[trivial_path]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--marac", default="m01")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
+    parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest queries")
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["*"]
     marac = Marac.objects.get(slug=args.marac)
@@ -104,19 +131,23 @@ def main():
     cases = Case.objects.count()
     marac_cases = Case.objects.filter(marac=marac).count()
     results = []
-    trivial_all = []
     for label, role, path in rows:
-        trivial_queries, trivial = measure(clients[role], trivial_path, args.repeat)
-        queries, times = measure(clients[role], path, args.repeat)
-        trivial_all += trivial
-        results.append((label, role, queries, statistics.median(times), statistics.median(trivial), trivial_queries))
-    print(f"Pages at {cases:,} cases ({marac_cases:,} in {marac.slug}); {about}; {args.repeat} timed requests each")
+        if args.only.lower() not in label.lower():
+            continue
+        queries, trivial_queries, (seconds, cpu), (trivial, trivial_cpu) = measure(clients[role], path, trivial_path, args.repeat)
+        results.append((label, role, queries, seconds, cpu, trivial, trivial_cpu, trivial_queries))
+    print(f"Pages at {cases:,} cases ({marac_cases:,} in {marac.slug}); {about}; {args.repeat} timed requests each; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print("| Page | Signed in as | SQL queries | Median ms | Trivial page ms (same role, same run) | Ratio |")
-    print("|---|---|---:|---:|---:|---:|")
-    for label, role, queries, median, trivial, trivial_queries in results:
-        print(f"| {label} | {role} | {queries} | {median * 1000:.1f} | {trivial * 1000:.1f} ({trivial_queries} queries) "
-              f"| {median / trivial:.1f}× |")
+    print("| Page | Signed in as | SQL queries | Median ms | Trivial page ms (same role, same run) | Ratio | CPU ratio |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for label, role, queries, seconds, cpu, trivial, trivial_cpu, trivial_queries in results:
+        print(f"| {label} | {role} | {len(queries)} | {seconds * 1000:.1f} | {trivial * 1000:.1f} ({len(trivial_queries)} queries) "
+              f"| {seconds / trivial:.1f}× | {cpu / trivial_cpu:.1f}× |")
+    for label, role, queries, *_ in results if args.slowest else []:
+        print(f"\n{label} ({role}), slowest queries:")
+        for query in sorted(queries, key=lambda q: -q["time"])[: args.slowest]:
+            print(f"  {query['time'] * 1000:8.1f} ms  {query['sql'][:400]}")
 
 
 if __name__ == "__main__":

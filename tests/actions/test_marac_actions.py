@@ -53,6 +53,40 @@ def test_tab_counts_are_the_agencies_counts_summed_and_the_most_overdue_agency_c
     assert selectors.marac_action_summary(user=staff["chair"], marac=marac) == (counts, [])
 
 
+def test_the_open_tabs_are_counted_from_open_actions_and_a_history_tab_only_when_open(marac, staff, heard):
+    """Counting "Recently completed" and "All actions" reads every action of the
+    Marac's years of history: the list counts them only on their own tab, while the
+    open tabs (overdue, due soon) are counted from the open actions alone."""
+    hearing = heard(days_ago=20)
+    overdue, soon, later, done = (_action(staff, hearing, days=d) for d in (-3, 5, 60, 10))
+    services.action_report(by=staff["housing_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    coordinator = staff["coordinator"]
+    assert selectors.marac_action_counts(user=coordinator, marac=marac, views=selectors.OPEN_VIEWS) == {"overdue": 1, "due_soon": 1}
+    assert selectors.marac_action_counts(user=coordinator, marac=marac, views=("overdue", "due_soon", "all")) == {"overdue": 1, "due_soon": 1, "all": 4}
+    client = sign_in(Client(), coordinator)
+    url = reverse("actions:all", args=[marac.slug])
+    page = client.get(url).content.decode()
+    assert "Overdue (1)" in page and "Due soon (1)" in page
+    assert ">Recently completed</a>" in page and ">All actions</a>" in page
+    page = client.get(url, {"view": "all"}).content.decode()
+    assert "All actions (4)" in page and ">Recently completed</a>" in page and "Overdue (1)" in page
+
+
+def test_the_chair_and_the_coordinator_see_the_chase_lists_overdue_count(marac, staff, heard):
+    """Their home pages and the link on the actions page give the overdue tab's count
+    (the chair's actions page said 0 before)."""
+    hearing = heard(days_ago=20)
+    for days in (-3, -1, 5):
+        _action(staff, hearing, days=days)
+    for role in ("coordinator", "chair"):
+        assert selectors.overdue_count(user=staff[role], marac=marac) == 2
+        assert selectors.marac_action_counts(user=staff[role], marac=marac)["overdue"] == 2
+        page = sign_in(Client(), staff[role]).get(reverse("actions:mine", args=[marac.slug])).content.decode()
+        assert "the chase list of overdue actions (2)" in page
+    assert selectors.overdue_count(user=staff["housing_rep"], marac=marac) == 0
+    assert "2 overdue actions across the Marac" in sign_in(Client(), staff["chair"]).get(reverse("core:home")).content.decode()
+
+
 def test_filters_by_agency_status_meeting_and_due_date(marac, staff, heard):
     hearing = heard(days_ago=20)
     housing = _action(staff, hearing, days=5)
@@ -163,3 +197,17 @@ def test_an_agency_with_nobody_to_remind_is_not_said_to_be_reminded(marac, staff
     assert mail.outbox == [] and not ChaseReminder.objects.exists()
     page = sign_in(Client(), staff["coordinator"]).post(reverse("actions:agency-chase", args=[marac.slug, agency.pk]), follow=True).content.decode()
     assert "Reminder sent" not in page and "nobody to remind" in page
+
+
+def test_on_an_open_tab_the_agencies_to_remind_are_counted_from_open_actions_alone(marac, staff, heard):
+    """The reminder buttons name every agency with open actions whichever tab is shown,
+    and the history tabs' counts are left out of an open tab's summary."""
+    hearing = heard(days_ago=20)
+    police = staff["police_rep"].agency
+    _action(staff, hearing, days=-3)
+    done = _action(staff, hearing, days=10, agency=police)
+    services.action_report(by=staff["police_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    for views in (selectors.OPEN_VIEWS, tuple(selectors.MARAC_ACTION_VIEWS)):
+        counts, agencies = selectors.marac_action_summary(user=staff["coordinator"], marac=marac, views=views)
+        assert set(counts) == set(views)
+        assert [(row["owner_agency"], row["open"], row["overdue"]) for row in agencies] == [(staff["housing_rep"].agency_id, 1, 1)]

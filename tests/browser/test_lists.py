@@ -17,7 +17,7 @@ def test_the_coordinator_chases_actions_and_works_the_match_queue(new_page, work
     assert "Reminder sent to" in coordinator.inner_text("main") or "already reminded" in coordinator.inner_text("main")
     coordinator.click_and_check("text=Recently completed", screenshot="all-actions-completed")
     assert "Fit new locks" in coordinator.inner_text("main")
-    coordinator.click_and_check("text=All actions (")
+    coordinator.click_and_check("nav[aria-label='Actions by state'] >> text=All actions")
     coordinator.click("summary:has-text('Filter')")
     coordinator.select_option("#id_status", value="not_possible")
     coordinator.click_and_check("button:has-text('Apply filters')", screenshot="all-actions-filtered")

@@ -184,17 +184,31 @@ def case_is_active(case, today=None):
     return case.last_heard_on is None or case.last_heard_on >= cutoff
 
 
-def agenda_cases_q(user):
+def agenda_cases_q(user, *, case=""):
     """A filter on Case for the cases this user's role would let them open if no case
     were restricted. Used only to show a restricted case's place on an agenda ("Restricted
-    case", no names) and to decide who may ask for break-glass access; never to open one."""
+    case", no names) and to decide who may ask for break-glass access; never to open one.
+    `case` is the lookup from the filtered model to its case ("" for Case,
+    "referral__case__" for an agenda item), so a list of 40 items is filtered through
+    its own cases rather than against the set of every case the user may open."""
     allowed = Q(pk__in=[])
     for membership in active_memberships(user):
         if membership.role in ALL_CASES_ROLES:
-            allowed |= Q(marac_id=membership.marac_id)
+            allowed |= Q(**{f"{case}marac_id": membership.marac_id})
         elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
-            allowed |= Q(marac_id=membership.marac_id, involvements__agency_id=user.agency_id) & _active_case_q()
+            allowed |= Q(**{f"{case}marac_id": membership.marac_id}) & _involved_q(user.agency_id, case=case) & _active_case_q(case=case)
     return allowed
+
+
+def _involved_q(agency_id, *, case=""):
+    """The agency is involved in the case. EXISTS rather than a join, so each case is
+    tested on its own (through the case's involvements index) and comes once: a join
+    made one row per involvement (ten million at national scale) and needed DISTINCT."""
+    from django.db.models import Exists, OuterRef
+
+    from openmarac.referrals.models import CaseInvolvement
+
+    return Q(Exists(CaseInvolvement.objects.filter(case=OuterRef(f"{case}pk"), agency_id=agency_id)))
 
 
 def _hidden_restrictions(user_id, now):
@@ -230,8 +244,10 @@ def hidden_case_q(user, case_field):
         return Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
     # Every list and every record filter carries this subquery, and compiling its nested
     # subqueries cost the ORM more than the database takes to run them: compiled once
-    # (core/compiled.py), every value a bound parameter.
-    return Q(**{f"{case_field}__in": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user.pk, now=timezone.now()))})  # nosec B611
+    # (core/compiled.py), every value a bound parameter. `any_of` (core/lookups.py): a
+    # few restrictions, read once per query, so the filter does not stop PostgreSQL
+    # looking up a Marac's rows case by case through an index.
+    return Q(**{f"{case_field}__any_of": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user.pk, now=timezone.now()))})  # nosec B611
 
 
 def _not_restricted_q(case_field, user):
@@ -239,10 +255,11 @@ def _not_restricted_q(case_field, user):
     return ~hidden_case_q(user, case_field)
 
 
-def visible_cases_q(user):
+def visible_cases_q(user, *, case=""):
     """A filter on Case for the cases this user may open: what the role allows, less the
-    restricted cases that do not name the user (unless break-glass access is live)."""
-    return agenda_cases_q(user) & _not_restricted_q("pk", user)
+    restricted cases that do not name the user (unless break-glass access is live).
+    `case` as for `agenda_cases_q`."""
+    return agenda_cases_q(user, case=case) & _not_restricted_q(f"{case}pk", user)
 
 
 def case_search_maracs(user):
@@ -306,11 +323,12 @@ def _roles_by_marac(user):
 def owned_or_shared_actions_q(agency_id):
     """A filter on Action: the actions the agency owns or shares. Shared through a
     subquery rather than a join, so no action is counted twice and no DISTINCT is
-    needed."""
+    needed; `any_of` (core/lookups.py), so that the owner's index and the primary key
+    answer the two arms (a plain IN subquery in an OR scans every action of every Marac)."""
     from openmarac.actions.models import Action
 
     shared = Action.joint_agencies.through.objects.filter(agency_id=agency_id).values("action_id")
-    return Q(owner_agency_id=agency_id) | Q(pk__in=shared)
+    return Q(owner_agency_id=agency_id) | Q(pk__any_of=shared)
 
 
 def visible_actions_q(user):

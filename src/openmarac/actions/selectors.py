@@ -75,14 +75,6 @@ def action_for(*, user, pk):
     return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").first()
 
 
-def _overdue(marac, today=None):
-    return Action.objects.filter(case__marac=marac, status=Action.Status.OPEN, due_on__lt=today or timezone.localdate())
-
-
-def overdue_count(*, user, marac):
-    return _overdue(marac).count() if policy.has_role(user, marac, Role.COORDINATOR) else 0
-
-
 DUE_SOON_DAYS = 14
 RECENTLY_DONE_DAYS = 28
 
@@ -131,30 +123,50 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     )
 
 
-def marac_action_summary(*, user, marac, today=None):
+def overdue_count(*, user, marac, today=None):
+    """The Marac's overdue actions for its coordinator and chair (their home pages and
+    the link to the chase list): the chase list's own "overdue" count, counted alone so
+    that only open actions are read (through the index of open actions by case), not
+    every action of the Marac's history as the history tabs' counts must."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return 0
+    today = today or timezone.localdate()
+    return Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS["overdue"][1](today)).count()
+
+
+# The views that hold open actions only: a few thousand of a Marac's hundreds of
+# thousands, counted through the index of open actions by case.
+OPEN_VIEWS = ("overdue", "due_soon")
+
+
+def marac_action_summary(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=None):
     """For the Marac's action list, in one query grouped by owning agency: how many
-    actions each view holds, for its tab (the agencies' counts summed), and for the
+    actions each of `views` holds, for its tab (the agencies' counts summed), and for the
     coordinator's reminder buttons each agency with open actions, how many and how many
-    overdue, most overdue first. ({}, []) for anyone but the coordinator and the chair;
-    no agencies for anyone who may not remind them."""
+    overdue, most overdue first. Counting a history view (recently completed, all) reads
+    every action of the Marac's years of meetings, so when `views` are open views only,
+    only open actions are read. ({}, []) for anyone but the coordinator and the chair; no
+    agencies for anyone who may not remind them."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return {}, []
     today = today or timezone.localdate()
-    rules = {name: rule(today) for name, (_, rule) in MARAC_ACTION_VIEWS.items()}
+    counted = tuple(dict.fromkeys((*views, "overdue")))  # the agencies' overdue counts too
+    actions = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
+    if set(counted) <= set(OPEN_VIEWS):
+        actions = actions.filter(status=Action.Status.OPEN)
     rows = list(
-        Action.objects.filter(policy.visible_actions_q(user), case__marac=marac)
-        .values("owner_agency", "owner_agency__name")
-        .annotate(open=Count("id", filter=Q(status=Action.Status.OPEN)), **{name: Count("id", filter=rule) for name, rule in rules.items()})
+        actions.values("owner_agency", "owner_agency__name")
+        .annotate(open=Count("id", filter=Q(status=Action.Status.OPEN)), **{name: Count("id", filter=MARAC_ACTION_VIEWS[name][1](today)) for name in counted})
         .order_by("-overdue", "owner_agency__name")
     )
-    counts = {name: sum(row[name] for row in rows) for name in rules}
+    counts = {name: sum(row[name] for row in rows) for name in views}
     agencies = [row for row in rows if row["open"]] if policy.can_chase_actions(user, marac) else []
     return counts, agencies
 
 
-def marac_action_counts(*, user, marac, today=None):
-    """How many actions each view holds, for its tab (and the home page's overdue count)."""
-    return marac_action_summary(user=user, marac=marac, today=today)[0]
+def marac_action_counts(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=None):
+    """How many actions each of `views` holds, for its tab."""
+    return marac_action_summary(user=user, marac=marac, views=views, today=today)[0]
 
 
 def action_filter_choices(*, marac, since_days=730):

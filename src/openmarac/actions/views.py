@@ -468,14 +468,15 @@ def marac_actions(request, slug):
     filters = form.filters()
     actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
-    counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac)
+    # The open views' tabs are always counted; a history view's only when it is open.
+    counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac, views=tuple(dict.fromkeys((*selectors.OPEN_VIEWS, view))))
     # Unfiltered, the list holds exactly its tab's actions, already counted.
     page = paginate(request, actions, count=None if filters else counts[view])
     context = {
         "marac": marac,
         "view": view,
         "label": selectors.MARAC_ACTION_VIEWS[view][0],
-        "tabs": [(name, label, counts[name]) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
+        "tabs": [(name, label, counts.get(name)) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
         "page": page,
         "rows": display.action_rows(page, today=timezone.localdate()),

@@ -209,7 +209,7 @@ def _next_meeting(user, marac, panel):
 
 def _chair(user, marac, panel):
     _next_meeting(user, marac, panel)
-    overdue = action_selectors.marac_action_counts(user=user, marac=marac).get("overdue", 0)
+    overdue = action_selectors.overdue_count(user=user, marac=marac)
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} across the Marac", reverse("actions:all", args=[marac.slug])))
     panel.links += [

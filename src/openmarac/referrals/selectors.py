@@ -23,7 +23,7 @@ from .models import (
 
 def case_for(*, user, public_id):
     """The case, if the user may open it; a merged case leads to the case it joined."""
-    case = Case.objects.filter(policy.visible_cases_q(user), public_id=public_id).select_related("marac", "merged_into").distinct().first()
+    case = Case.objects.filter(policy.visible_cases_q(user), public_id=public_id).select_related("marac", "merged_into").first()
     if case is not None and case.merged_into_id:
         return case_for(user=user, public_id=case.merged_into.public_id)
     return case

@@ -1,0 +1,63 @@
+"""The agency's case filter at national scale: each case (or agenda item's case) is
+tested on its own, through EXISTS on the case's involvements, never by building the set
+of every case the agency was ever involved in; and a case the agency is involved in for
+several reasons comes once, without DISTINCT."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from openmarac.access import policy
+from openmarac.meetings import selectors as meeting_selectors
+from openmarac.meetings import services as meeting_services
+from openmarac.referrals import selectors as referral_selectors
+from openmarac.referrals import services as referral_services
+from openmarac.referrals.models import Case, CaseInvolvement
+from openmarac.synthetic.referrals import ReferralGenerator
+
+
+@pytest.fixture
+def agenda(marac, staff):
+    """A published meeting with three cases: one the housing agency referred and has an
+    action on (involved for several reasons), one only on the agenda, and one on the
+    agenda whose housing involvement is removed (housing may not open it)."""
+    generator = ReferralGenerator(seed=7)
+    meeting = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=20))
+    cases = []
+    for _ in range(3):
+        data = generator.referral(marac=marac, referring_agency=staff["referrer"].agency)
+        referral = referral_services.referral_record(marac=marac, data=data, by=staff["referrer"], notify_agencies=False)
+        meeting_services.referral_list(by=staff["coordinator"], referral=referral, meeting=meeting)
+        cases.append(referral.case)
+    meeting_services.meeting_publish(by=staff["coordinator"], meeting=meeting)
+    housing = staff["housing_rep"].agency
+    for reason in (CaseInvolvement.Reason.REFERRED, CaseInvolvement.Reason.ACTION):
+        CaseInvolvement.objects.get_or_create(case=cases[0], agency=housing, reason=reason)
+    CaseInvolvement.objects.filter(case=cases[2], agency=housing).delete()
+    return meeting, cases
+
+
+def test_an_agency_finds_each_case_it_is_involved_in_once_and_no_other(staff, agenda):
+    meeting, (several, listed, uninvolved) = agenda
+    housing = staff["housing_rep"]
+    assert CaseInvolvement.objects.filter(case=several, agency=housing.agency).count() >= 2
+    visible = Case.objects.filter(policy.visible_cases_q(housing))
+    assert sorted(visible.values_list("pk", flat=True)) == sorted([several.pk, listed.pk])
+    assert "DISTINCT" not in str(visible.query)
+    assert referral_selectors.case_for(user=housing, public_id=several.public_id) == several
+    assert referral_selectors.case_for(user=housing, public_id=uninvolved.public_id) is None
+    items = meeting_selectors.visible_items(user=housing, meeting=meeting)
+    assert sorted(item.referral.case_id for item in items) == sorted([several.pk, listed.pk])
+    assert sorted(item.referral.case_id for item in meeting_selectors.agenda_items(user=housing, meeting=meeting)) == sorted([several.pk, listed.pk])
+    # The coordinator's role opens every case of the Marac.
+    assert meeting_selectors.visible_items(user=staff["coordinator"], meeting=meeting).count() == 3
+
+
+def test_an_agenda_is_filtered_through_its_own_items_cases(staff, agenda):
+    """Not `case_id IN (SELECT … FROM referrals_case …)`: at 1.2 million cases that made
+    PostgreSQL hash every case the agency was ever involved in to filter 40 items."""
+    meeting, _ = agenda
+    sql = str(meeting_selectors.visible_items(user=staff["housing_rep"], meeting=meeting).query)
+    assert 'FROM "referrals_case"' not in sql
+    assert '"referrals_caseinvolvement"' in sql and "EXISTS" in sql
