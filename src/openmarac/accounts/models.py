@@ -214,6 +214,12 @@ class MaracAgency(models.Model):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def get_queryset(self):
+        # With the agency: the audit names the user's agency on every page of case
+        # data, and the signed-in user is read through this manager on every request,
+        # so the agency comes in the same query rather than one of its own.
+        return super().get_queryset().select_related("agency")
+
     def create_user(self, email, password=None, **fields):
         if not email:
             raise ValueError("An email address is required.")
