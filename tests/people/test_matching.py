@@ -22,9 +22,11 @@ from openmarac.people.matching import (
     dob_points,
     dob_relation,
     given_name_equivalents,
+    may_reach,
     normalise_name,
     normalise_postcode,
     normalise_uk_phone,
+    prepare,
     rank,
     score_candidate,
 )
@@ -620,3 +622,30 @@ def test_people_labelled_likely_are_found_by_blocking(pair):
     a, b = pair
     assume(score_candidate(a, b).label == "likely")
     assert blocking_keys(a) & blocking_keys(b)
+
+
+# --- The quick bound for comparing one person with many ---------------------------------
+
+
+@given(FACTS, FACTS, st.integers(0, 100))
+def test_a_pair_that_may_not_reach_a_threshold_scores_below_it(a, b, threshold):
+    if not may_reach(prepare(a), prepare(b), threshold):
+        assert score_candidate(a, b).score < threshold
+
+
+@given(related_pairs())
+def test_a_related_pair_left_out_by_the_bound_is_not_labelled(pair):
+    a, b = pair
+    if not may_reach(prepare(a), prepare(b)):
+        assert score_candidate(a, b).label is None
+
+
+def test_the_bound_leaves_out_a_namesake_with_another_date_of_birth_unless_a_phone_is_shared():
+    sarah = person(phones=["07700 900123"], postcodes=["SW1A 1AA"])
+    namesake = person(dob=date(1972, 7, 2), postcodes=["SW1A 1AA"])
+    assert not may_reach(prepare(sarah), prepare(namesake))
+    with_phone = person(dob=date(1972, 7, 2), phones=["+44 7700 900123"])
+    assert may_reach(prepare(sarah), prepare(with_phone))
+    assert score_candidate(sarah, with_phone).label == "possible"
+    # Same date of birth: only the names can tell, so the pair is scored.
+    assert may_reach(prepare(sarah), prepare(person(given="Julie", family="Brown")))

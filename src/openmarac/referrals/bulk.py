@@ -48,20 +48,24 @@ CANDIDATE_LIMIT = 5  # as people.services.candidates_for
 
 class PeopleIndex:
     """The Marac's people in memory: blocking key to person ids, and each person's
-    facts and canonical id (the record a duplicate was linked to)."""
+    facts (prepared for matching) and canonical id (the record a duplicate was linked
+    to)."""
 
     def __init__(self, marac):
         self.by_key = defaultdict(set)
         self.canonical = {}
         people = Person.objects.filter(marac=marac)
-        self.facts = facts_of(people)
+        self.facts = {pk: matching.prepare(facts) for pk, facts in facts_of(people).items()}
         for person_id, same_as_id in people.values_list("pk", "same_as_id").iterator(chunk_size=10_000):
             self.canonical[person_id] = same_as_id or person_id
         for person_id, key in PersonMatchKey.objects.filter(marac=marac).values_list("person_id", "key").iterator(chunk_size=10_000):
-            self.by_key[key].add(person_id)
+            # The key table has no foreign keys (see PersonMatchKey): a key whose person
+            # is gone is skipped, as candidates_for skips it.
+            if person_id in self.facts:
+                self.by_key[key].add(person_id)
 
     def add(self, person_id, facts, keys):
-        self.facts[person_id] = facts
+        self.facts[person_id] = matching.prepare(facts)
         self.canonical[person_id] = person_id
         for key in keys:
             self.by_key[key].add(person_id)
@@ -74,7 +78,12 @@ class PeopleIndex:
         excluded_identity = self.canonical[person_id]
         best = {}
         for candidate_id in sorted(ids):
-            match = matching.score_candidate(query, self.facts[candidate_id])
+            candidate = self.facts[candidate_id]
+            # Most people sharing a key cannot reach a label (a different date of
+            # birth): those are left out before their names are compared.
+            if not matching.may_reach(query, candidate):
+                continue
+            match = matching.score_candidate(query.facts, candidate.facts)
             canonical = self.canonical[candidate_id]
             if match.label is None or canonical == excluded_identity:
                 continue
@@ -157,8 +166,9 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
     created, rejected = 0, []
     for start in range(0, len(rows), batch_size):
         good = []
+        today = timezone.localdate()  # once a batch: see referral_problems
         for line, data in rows[start:start + batch_size]:
-            problems = referral_problems(marac=marac, data=data)
+            problems = referral_problems(marac=marac, data=data, today=today)
             if problems:
                 rejected.append((line, data.source_key, ValidationError(problems).messages))
             else:
@@ -339,8 +349,9 @@ def _elsewhere(marac, pending, keys_of, index):
         for key in keys_of[person_id][1]:
             for other_id, marac_id in hits.get(key, ()):
                 by_marac[marac_id].add(other_id)
-        query = index.facts[person_id]
+        query = index.facts[person_id].facts
         for marac_id, other_ids in by_marac.items():
-            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids):
+            # others lacks a key's person who is gone (the key table has no foreign keys).
+            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids if other_id in others):
                 rows.add((referral_id, marac_id, role))
     return [dict(referral_id=referral_id, other_marac_id=marac_id, role=role) for referral_id, marac_id, role in sorted(rows)]
