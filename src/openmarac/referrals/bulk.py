@@ -15,6 +15,7 @@ caller holds the transaction (the importer's all-or-nothing).
 
 from collections import defaultdict
 from datetime import timedelta
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -24,7 +25,7 @@ from openmarac.audit import services as audit
 from openmarac.people import matching
 from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
 from openmarac.people import services as people_services
-from openmarac.core.rows import insert_rows
+from openmarac.core.rows import RowWriter, insert_rows, reserve_ids
 from openmarac.risk.models import RiskAssessment
 
 from . import services
@@ -133,15 +134,15 @@ def references(marac, year, count):
 
 
 class _Row:
-    """One referral of a batch with the rows written for it, as dicts of column values
-    (`core.rows.insert_rows` fills in their ids)."""
+    """One referral of a batch with the rows written for it, as dicts of column values,
+    their ids taken from those reserved for the file (`_Numbers`)."""
 
-    def __init__(self, line, data, marac):
+    def __init__(self, line, data, marac, numbers):
         self.line = line
         self.data = data
-        self.victim = _person(marac, data.victim)
-        self.perpetrators = [_person(marac, linked.data) for linked in data.perpetrators]
-        self.children = [_person(marac, linked.data) for linked in data.children]
+        self.victim = _person(marac, data.victim, numbers)
+        self.perpetrators = [_person(marac, linked.data, numbers) for linked in data.perpetrators]
+        self.children = [_person(marac, linked.data, numbers) for linked in data.children]
 
     def people(self):
         """(person row, PersonData) in the order referral_record creates them."""
@@ -150,41 +151,70 @@ class _Row:
         yield from zip(self.children, (linked.data for linked in self.data.children))
 
 
-def _person(marac, data):
-    return {"marac_id": marac.pk, **people_services.person_fields(data)}
+def _person(marac, data, numbers):
+    return {"id": next(numbers.person_ids), "marac_id": marac.pk, **people_services.person_fields(data)}
+
+
+class _Numbers:
+    """The ids and case references of a whole file, reserved before anything is written
+    so that making the batches needs no query: they are handed out in the file's order,
+    which is the order recording them one at a time would give."""
+
+    def __init__(self, marac, rows):
+        people = sum(1 + len(data.perpetrators) + len(data.children) for _, data in rows)
+        self.person_ids = iter(reserve_ids(Person, people))
+        self.case_ids = iter(reserve_ids(Case, len(rows)))
+        self.referral_ids = iter(reserve_ids(Referral, len(rows)))
+        years = defaultdict(int)
+        for _, data in rows:
+            years[data.referred_on.year] += 1
+        # Issued in a block per year; within a year in the file's order.
+        self._references = {year: iter(references(marac, year, count)) for year, count in sorted(years.items())}
+
+    def reference(self, year):
+        return next(self._references[year])
 
 
 def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, progress=None):
     """Record [(line, ReferralData)] as `services.referral_record` would with by=None and
     notify_agencies=False. Returns (created, [(line, source key, problems)]): a row whose
     data no longer passes `referral_problems` (the day changed since parsing) is left
-    out. `progress(n)`, if given, is called after each batch. Call inside a transaction."""
+    out. `progress(n)`, if given, is called after each batch. Call inside a transaction.
+
+    Each batch is made in Python (people, keys, matching, the referral's rows) and then
+    written by a RowWriter on this connection from a thread of its own, while the next
+    batch is made: PostgreSQL takes in one batch on one core as Python makes the next on
+    the other. Nothing else touches the database meanwhile, so the ids and references
+    are reserved first."""
     batch_size = batch_size or BATCH_SIZE
     marac = Marac.objects.select_for_update(no_key=True).get(pk=marac.pk)  # NO KEY: see services.referral_record
     index = index or PeopleIndex(marac)
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
-    created, rejected = 0, []
-    for start in range(0, len(rows), batch_size):
-        good = []
-        today = timezone.localdate()  # once a batch: see referral_problems
-        for line, data in rows[start:start + batch_size]:
-            problems = referral_problems(marac=marac, data=data, today=today)
-            if problems:
-                rejected.append((line, data.source_key, ValidationError(problems).messages))
-            else:
-                good.append(_Row(line, data, marac))
-        if good:
-            _record_batch(marac, good, recorded_by, index, agencies)
-            created += len(good)
-        if progress:
-            progress(min(batch_size, len(rows) - start))
-    return created, rejected
+    # Where likely matches elsewhere are looked for; with no other Marac there is nothing to look up.
+    others = list(Marac.objects.exclude(pk=marac.pk).values_list("pk", flat=True))
+    good, rejected = [], []
+    today = timezone.localdate()  # once: see referral_problems
+    for line, data in rows:
+        problems = referral_problems(marac=marac, data=data, today=today)
+        if problems:
+            rejected.append((line, data.source_key, ValidationError(problems).messages))
+        else:
+            good.append((line, data))
+    numbers = _Numbers(marac, good)
+    with RowWriter() as writer:
+        for start in range(0, len(good), batch_size):
+            batch = [_Row(line, data, marac, numbers) for line, data in good[start:start + batch_size]]
+            writer.submit(_record_batch(marac, batch, recorded_by, index, agencies, others, numbers))
+            if progress:
+                progress(len(batch))
+    return len(good), rejected
 
 
-def _record_batch(marac, rows, recorded_by, index, agencies):
+def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
+    """Make a batch's rows (no query) and return the function that writes them."""
     now = timezone.now()
     # People, their details and match keys.
-    insert_rows(Person, [person for row in rows for person, _ in row.people()], ids=True)
+    people = [person for row in rows for person, _ in row.people()]
     aliases, addresses, phones, keys_rows = [], [], [], []
     keys_of = {}
     for row in rows:
@@ -206,24 +236,12 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
             keys = matching.blocking_keys(facts)
             keys_of[pk] = (facts, keys)
             keys_rows += [{"person_id": pk, "marac_id": marac.pk, "key": key} for key in keys]
-    insert_rows(Alias, aliases)
-    insert_rows(Address, addresses)
-    insert_rows(Phone, phones)
-    insert_rows(PersonMatchKey, keys_rows)
 
-    # Cases, with references issued in a block per year.
-    by_year = defaultdict(list)
+    # Cases and referrals, fields as referral_record sets them.
     for row in rows:
-        by_year[row.data.referred_on.year].append(row)
-    for year, year_rows in sorted(by_year.items()):
-        for row, reference in zip(year_rows, references(marac, year, len(year_rows))):
-            row.case = {"marac_id": marac.pk, "reference": reference, "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
-    insert_rows(Case, [row.case for row in rows], ids=True)
-
-    # Referrals, fields as referral_record sets them.
-    for row in rows:
-        row.referral = _referral(marac, row.data, row.case["id"], now)
-    insert_rows(Referral, [row.referral for row in rows], ids=True)
+        row.case = {"id": next(numbers.case_ids), "marac_id": marac.pk, "reference": numbers.reference(row.data.referred_on.year),
+                    "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
+        row.referral = {"id": next(numbers.referral_ids), **_referral(marac, row.data, row.case["id"], now)}
 
     referral_people, assessments, involvements, candidates, elsewhere = [], [], set(), [], []
     idva_referrals, prompts, sharing = [], [], []
@@ -276,25 +294,40 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
             prompts.append(dict(referral_id=referral_id, agency_id=_pk(csc)))
             if csc:
                 involvements.add((case_id, csc.pk, CaseInvolvement.Reason.CHILDREN_REFERRAL))
-    insert_rows(ReferralPerson, referral_people)
-    insert_rows(RiskAssessment, assessments)
-    insert_rows(CaseInvolvement, [
-        dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
-    ])
-    insert_rows(MatchCandidate, candidates)
-    insert_rows(OtherMaracMatch, _elsewhere(marac, elsewhere, keys_of, index))
-    insert_rows(IdvaReferral, idva_referrals)
-    insert_rows(ChildrenReferralPrompt, prompts)
-    if sharing:
-        # Rare in a history file (consent refused): through the service, one at a time.
-        referrals = Referral.objects.in_bulk([referral_id for referral_id, _ in sharing])
-        for referral_id, decision in sharing:
-            services._record_sharing_decision(referrals[referral_id], decision, by=None)
-    audit.record_many([
+    audit_events = [
         dict(action=audit.Action.CREATED, actor=recorded_by, record_type=Referral._meta.label_lower, record_id=str(row.referral["id"]),
              marac=marac, summary="Referral recorded")
         for row in rows
-    ])
+    ]
+
+    def write():
+        # Parents before children, as the foreign keys need at COMMIT.
+        insert_rows(Person, people)
+        insert_rows(Alias, aliases)
+        insert_rows(Address, addresses)
+        insert_rows(Phone, phones)
+        # In key order: PostgreSQL then adds to its key index page after page.
+        insert_rows(PersonMatchKey, sorted(keys_rows, key=itemgetter("key")))
+        insert_rows(Case, [row.case for row in rows])
+        insert_rows(Referral, [row.referral for row in rows])
+        insert_rows(ReferralPerson, referral_people)
+        insert_rows(RiskAssessment, assessments)
+        insert_rows(CaseInvolvement, [
+            dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
+        ])
+        insert_rows(MatchCandidate, candidates)
+        # After the batch's keys are in: the search reads them back.
+        insert_rows(OtherMaracMatch, _elsewhere(others, elsewhere, keys_of, index))
+        insert_rows(IdvaReferral, idva_referrals)
+        insert_rows(ChildrenReferralPrompt, prompts)
+        if sharing:
+            # Rare in a history file (consent refused): through the service, one at a time.
+            referrals = Referral.objects.in_bulk([referral_id for referral_id, _ in sharing])
+            for referral_id, decision in sharing:
+                services._record_sharing_decision(referrals[referral_id], decision, by=None)
+        audit.record_many(audit_events)
+
+    return write
 
 
 def _pk(instance):
@@ -327,22 +360,28 @@ def _referral(marac, data, case_id, now):
     )
 
 
-def _elsewhere(marac, pending, keys_of, index):
+def _elsewhere(others, pending, keys_of, index):
     """OtherMaracMatch rows, as people.services.likely_matches_elsewhere finds them: one
-    query for the keys other Maracs share with the batch's people (read back from the
-    table they were just written to, so no long list of keys is sent), then the hits
-    scored."""
-    if not pending:
+    query for the keys other Maracs (`others`, their ids) share with the batch's people
+    (read back from the table they were just written to, so no long list of keys is
+    sent), then the hits scored."""
+    if not pending or not others:
         return []
     ids = [person_id for _, person_id, _ in pending]
-    batch_keys = PersonMatchKey.objects.filter(marac_id=marac.pk, person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
-    shared = PersonMatchKey.objects.filter(key__in=batch_keys).exclude(marac_id=marac.pk)
+    # By the range of the batch's person ids alone, through the unique (person, key)
+    # index: adding "this Marac" made PostgreSQL read all of the Marac's keys for
+    # each batch. A key of someone else in the range only widens the search: the
+    # scoring below looks at the batch's own keys.
+    batch_keys = PersonMatchKey.objects.filter(person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
+    # The other Maracs named, rather than "not this one", so the lookup index (key,
+    # Marac) serves the search instead of a scan of every key.
+    shared = PersonMatchKey.objects.filter(key__in=batch_keys, marac_id__in=others)
     hits = defaultdict(set)  # key -> {(person id, marac id)}
     for key, person_id, marac_id in shared.values_list("key", "person_id", "marac_id"):
         hits[key].add((person_id, marac_id))
     if not hits:
         return []
-    others = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
+    other_facts = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
     rows = set()
     for referral_id, person_id, role in pending:
         by_marac = defaultdict(set)
@@ -351,7 +390,10 @@ def _elsewhere(marac, pending, keys_of, index):
                 by_marac[marac_id].add(other_id)
         query = index.facts[person_id].facts
         for marac_id, other_ids in by_marac.items():
-            # others lacks a key's person who is gone (the key table has no foreign keys).
-            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids if other_id in others):
+            # A key's person who is gone has no facts (the key table has no foreign keys).
+            if any(
+                matching.score_candidate(query, other_facts[other_id]).label == matching.LIKELY
+                for other_id in other_ids if other_id in other_facts
+            ):
                 rows.add((referral_id, marac_id, role))
     return [dict(referral_id=referral_id, other_marac_id=marac_id, role=role) for referral_id, marac_id, role in sorted(rows)]
