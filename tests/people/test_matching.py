@@ -633,6 +633,26 @@ def test_a_pair_that_may_not_reach_a_threshold_scores_below_it(a, b, threshold):
         assert score_candidate(a, b).score < threshold
 
 
+# Names a slip, an equivalent or a part away from each other, and names unrelated to them.
+NAME_PARTS = ["Sarah", "Sara", "Sarha", "Jones", "Jnoes", "Smith-Jones", "Bill", "William", "Mary Sarah", "S", "", "Brown", "Thompson", "Thomson"]
+
+
+def test_the_names_step_of_the_bound_leaves_out_no_one_who_could_be_labelled():
+    # Every pair of names made of the parts above, with the same date of birth (so the
+    # names decide), and with a shared postcode too.
+    names = [(given, family) for given in NAME_PARTS for family in NAME_PARTS]
+    for postcodes in ((), ("SW1A 1AA",)):
+        people = [PersonFacts(names=(name,), date_of_birth=date(1985, 3, 14), postcodes=postcodes) for name in names]
+        prepared = [prepare(facts) for facts in people]
+        left_out = 0
+        for a, prepared_a in zip(people, prepared):
+            for b, prepared_b in zip(people, prepared):
+                if not may_reach(prepared_a, prepared_b):
+                    left_out += 1
+                    assert score_candidate(a, b).label is None, (a.names, b.names)
+        assert left_out  # the bound does leave people out
+
+
 @given(related_pairs())
 def test_a_related_pair_left_out_by_the_bound_is_not_labelled(pair):
     a, b = pair
@@ -647,5 +667,26 @@ def test_the_bound_leaves_out_a_namesake_with_another_date_of_birth_unless_a_pho
     with_phone = person(dob=date(1972, 7, 2), phones=["+44 7700 900123"])
     assert may_reach(prepare(sarah), prepare(with_phone))
     assert score_candidate(sarah, with_phone).label == "possible"
-    # Same date of birth: only the names can tell, so the pair is scored.
-    assert may_reach(prepare(sarah), prepare(person(given="Julie", family="Brown")))
+
+
+
+@pytest.mark.parametrize(
+    ("given_name", "family", "reached"),
+    [
+        ("Julie", "Brown", False),  # only the date of birth in common
+        ("Julie", "Smyth", False),
+        ("Sara", "Brown", True),  # a given name one slip out
+        ("Julie", "Jnoes", True),  # a surname one slip out
+        ("Julie", "Joanes", True),
+        ("Jones", "Sarah", True),  # the names swapped
+        ("Kate", "Jones-Smith", True),  # part of a double-barrelled surname
+        ("S", "Brown", True),  # an initial: never left out
+        ("Mary Sarah", "Brown", True),  # goes by a middle name
+    ],
+)
+def test_the_bound_leaves_out_someone_sharing_only_a_date_of_birth(given_name, family, reached):
+    sarah, other = person(given="Sarah", family="Jones"), person(given=given_name, family=family)
+    assert may_reach(prepare(sarah), prepare(other)) is reached
+    assert may_reach(prepare(other), prepare(sarah)) is reached
+    if not reached:
+        assert score_candidate(sarah, other).label is None
