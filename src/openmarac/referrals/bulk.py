@@ -18,6 +18,7 @@ from datetime import timedelta
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Marac
@@ -201,13 +202,26 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
         else:
             good.append((line, data))
     numbers = _Numbers(marac, good)
+    _check_foreign_keys_per_statement(True)
     with RowWriter() as writer:
         for start in range(0, len(good), batch_size):
             batch = [_Row(line, data, marac, numbers) for line, data in good[start:start + batch_size]]
             writer.submit(_record_batch(marac, batch, recorded_by, index, agencies, others, numbers))
             if progress:
                 progress(len(batch))
+    _check_foreign_keys_per_statement(False)
     return len(good), rejected
+
+
+def _check_foreign_keys_per_statement(per_statement):
+    """On PostgreSQL, check the foreign keys as each statement ends (each COPY, in the
+    writer's thread while the next batch is made) rather than all at COMMIT, after the
+    last batch, with nothing else to do meanwhile; then back to Django's way (its
+    foreign keys are DEFERRABLE INITIALLY DEFERRED, and no other constraint here is
+    deferrable). Each batch writes parents before children."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if per_statement else 'DEFERRED'}")
 
 
 def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
