@@ -4,13 +4,15 @@ involvements, match candidates, sharing record, Idva referral, children's prompt
 audit), written in batches instead of one referral at a time.
 
 Matching runs against an index of the Marac's people built once per file
-(`PeopleIndex`), scored with the matcher's own functions; people recorded by the
-import join the index as they are made, so a row matches the rows before it exactly as
-one-at-a-time recording would. Case references come from the ReferenceCounter in
-blocks, with the counter row locked, so they stay unique. Each table is written from
-plain dicts of column values (`core.rows.insert_rows`: COPY on PostgreSQL, with ids
-from the table's sequence), built by the functions the one-at-a-time path uses. The
-caller holds the transaction (the importer's all-or-nothing).
+(`PeopleIndex`), scored with the matcher's own functions (pairs that cannot be
+labelled are left out first by `matching.may_reach`); people recorded by the import
+join the index as they are made, so a row matches the rows before it exactly as
+one-at-a-time recording would. The file's ids (from each table's own numbering) and
+case references (from the ReferenceCounter, its row locked, so they stay unique) are
+reserved before the first batch. Each table is written from plain dicts of column
+values (`core.rows.insert_rows`: COPY on PostgreSQL), built by the functions the
+one-at-a-time path uses, by a `core.rows.RowWriter` on the same connection while the
+next batch is made. The caller holds the transaction (the importer's all-or-nothing).
 """
 
 from collections import defaultdict
