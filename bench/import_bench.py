@@ -9,7 +9,8 @@ heard, one victim in ten referred again under the same name and date of birth (s
 matching finds candidates), a perpetrator on every row and children on half. Each run
 imports into a new Marac of the same database (the database is migrated, not emptied),
 with the real command in a child process: its wall time and peak memory (the
-kernel's maximum resident set of the child) are reported. The floor is PostgreSQL's
+kernel's maximum resident set of the child) are reported, with the CPU seconds of the
+child and, on PostgreSQL, of the database server process serving it. The floor is PostgreSQL's
 own COPY of the same file into a table of text columns, plus the time to read and check
 the file in Python (importer.parse), both measured in this run.
 """
@@ -21,6 +22,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -101,6 +103,53 @@ def copy_floor(path):
     return elapsed
 
 
+class DatabaseCpu:
+    """CPU seconds of the PostgreSQL server processes serving the command: the bench's
+    database is its own, so any other connection to it is the command's. Read from
+    /proc while they run (PostgreSQL on this machine), so the command's Python and the
+    database's work can be told apart; None where /proc cannot be read."""
+
+    def __init__(self):
+        self.seconds = {}  # backend pid -> last CPU seconds seen
+        self.readable = True
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def total(self):
+        return sum(self.seconds.values()) if self.readable else None
+
+    def _poll(self):
+        from django.db import connections
+
+        # A connection of this thread's own, closed when done.
+        connection = connections.create_connection("default")
+        try:
+            with connection.cursor() as cursor:
+                while not self._stop.wait(0.2):
+                    cursor.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                    for pid, in cursor.fetchall():
+                        try:
+                            with open(f"/proc/{pid}/stat") as stat:
+                                fields = stat.read().rsplit(")", 1)[1].split()
+                        except OSError:
+                            continue  # gone, or not on this machine
+                        self.seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            self.readable = False
+        finally:
+            connection.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
@@ -127,8 +176,10 @@ def main():
 
         command = [sys.executable, "-m", "openmarac", "import-referrals", str(path), "--marac", slug, "--by", coordinator.email]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        with DatabaseCpu() if connection.vendor == "postgresql" else _Nothing() as database_cpu:
+            done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
         elapsed = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
@@ -141,18 +192,34 @@ def main():
             "rows": rows, "created": created, "candidates": candidates, "seconds": elapsed, "rate": created / elapsed,
             "peak": after.ru_maxrss / 1024, "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
             "floor": floor, "parse": parse_time, "out": done.stdout.strip().splitlines()[-1],
+            "database_cpu": database_cpu.total(), "load": (load_before, os.getloadavg()[0]),
         })
 
     print(f"Import benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), seed {args.seed}")
     print()
-    print("| Rows | Imported | Match candidates | Command wall s | Referrals/s | Command CPU s | Peak memory MiB "
-          "| Floor: COPY of the file s | Floor: read and check s | Command / (COPY + check) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| Rows | Imported | Match candidates | Command wall s | Referrals/s | Command CPU s | Database CPU s | Peak memory MiB "
+          "| Floor: COPY of the file s | Floor: read and check s | Command / (COPY + check) | Load average before, after |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
+        database = "—" if r["database_cpu"] is None else f"{r['database_cpu']:.1f}"
         print(f"| {r['rows']:,} | {r['created']:,} | {r['candidates']:,} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['cpu']:.1f} "
-              f"| {r['peak']:,.0f} | {r['floor']:.2f} | {r['parse']:.1f} | {r['seconds'] / (r['floor'] + r['parse']):.1f}× |")
+              f"| {database} | {r['peak']:,.0f} | {r['floor']:.2f} | {r['parse']:.1f} | {r['seconds'] / (r['floor'] + r['parse']):.1f}× "
+              f"| {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
     for r in results:
         print(f"Command said: {r['out']}")
+
+
+class _Nothing:
+    """No database CPU figure (SQLite runs inside the command)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def total(self):
+        return None
 
 
 if __name__ == "__main__":

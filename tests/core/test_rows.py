@@ -1,11 +1,14 @@
 """core.rows.insert_rows writes what saving the model would (COPY on PostgreSQL,
-bulk_create elsewhere), and leaves the table's ids in step."""
+executemany elsewhere), and leaves the table's ids in step; RowWriter writes from a
+thread of its own in the caller's transaction."""
 
 import uuid
 
+import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from openmarac.core.rows import insert_rows
+from openmarac.core.rows import RowWriter, insert_rows, reserve_ids
 from openmarac.people.models import Person
 from openmarac.referrals.models import Case, Referral
 
@@ -46,4 +49,37 @@ def test_a_row_saved_after_an_insert_gets_a_fresh_id(marac):
 
 def test_nothing_to_insert_writes_nothing(marac):
     assert insert_rows(Person, [], ids=True) == []
+    assert not Person.objects.exists()
+
+
+def test_a_writer_runs_the_jobs_in_order_in_the_callers_transaction(marac):
+    written = []
+
+    def job(name):
+        def write():
+            insert_rows(Person, [{"marac_id": marac.pk, "given_name": name, "family_name": "Reed"}])
+            written.append(name)
+        return write
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with RowWriter() as writer:
+            for name in ("A", "B", "C"):
+                writer.submit(job(name))
+        assert written == ["A", "B", "C"]
+        assert list(Person.objects.order_by("pk").values_list("given_name", flat=True)) == ["A", "B", "C"]
+        raise RuntimeError("roll back")
+    # The writer's rows went with the caller's transaction.
+    assert not Person.objects.exists()
+
+
+def test_a_writers_error_is_raised_in_the_caller_and_the_jobs_after_it_are_not_run(marac):
+    ids = reserve_ids(Person, 1)
+    row = {"id": ids[0], "marac_id": marac.pk, "given_name": "Ann", "family_name": "Reed"}
+    later = []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with RowWriter() as writer:
+            writer.submit(lambda: insert_rows(Person, [dict(row)]))
+            writer.submit(lambda: insert_rows(Person, [dict(row)]))  # the same id again
+            writer.submit(lambda: later.append("ran"))
+    assert later == []
     assert not Person.objects.exists()

@@ -22,9 +22,11 @@ from openmarac.people.matching import (
     dob_points,
     dob_relation,
     given_name_equivalents,
+    may_reach,
     normalise_name,
     normalise_postcode,
     normalise_uk_phone,
+    prepare,
     rank,
     score_candidate,
 )
@@ -620,3 +622,71 @@ def test_people_labelled_likely_are_found_by_blocking(pair):
     a, b = pair
     assume(score_candidate(a, b).label == "likely")
     assert blocking_keys(a) & blocking_keys(b)
+
+
+# --- The quick bound for comparing one person with many ---------------------------------
+
+
+@given(FACTS, FACTS, st.integers(0, 100))
+def test_a_pair_that_may_not_reach_a_threshold_scores_below_it(a, b, threshold):
+    if not may_reach(prepare(a), prepare(b), threshold):
+        assert score_candidate(a, b).score < threshold
+
+
+# Names a slip, an equivalent or a part away from each other, and names unrelated to them.
+NAME_PARTS = ["Sarah", "Sara", "Sarha", "Jones", "Jnoes", "Smith-Jones", "Bill", "William", "Mary Sarah", "S", "", "Brown", "Thompson", "Thomson"]
+
+
+def test_the_names_step_of_the_bound_leaves_out_no_one_who_could_be_labelled():
+    # Every pair of names made of the parts above, with the same date of birth (so the
+    # names decide), and with a shared postcode too.
+    names = [(given, family) for given in NAME_PARTS for family in NAME_PARTS]
+    for postcodes in ((), ("SW1A 1AA",)):
+        people = [PersonFacts(names=(name,), date_of_birth=date(1985, 3, 14), postcodes=postcodes) for name in names]
+        prepared = [prepare(facts) for facts in people]
+        left_out = 0
+        for a, prepared_a in zip(people, prepared):
+            for b, prepared_b in zip(people, prepared):
+                if not may_reach(prepared_a, prepared_b):
+                    left_out += 1
+                    assert score_candidate(a, b).label is None, (a.names, b.names)
+        assert left_out  # the bound does leave people out
+
+
+@given(related_pairs())
+def test_a_related_pair_left_out_by_the_bound_is_not_labelled(pair):
+    a, b = pair
+    if not may_reach(prepare(a), prepare(b)):
+        assert score_candidate(a, b).label is None
+
+
+def test_the_bound_leaves_out_a_namesake_with_another_date_of_birth_unless_a_phone_is_shared():
+    sarah = person(phones=["07700 900123"], postcodes=["SW1A 1AA"])
+    namesake = person(dob=date(1972, 7, 2), postcodes=["SW1A 1AA"])
+    assert not may_reach(prepare(sarah), prepare(namesake))
+    with_phone = person(dob=date(1972, 7, 2), phones=["+44 7700 900123"])
+    assert may_reach(prepare(sarah), prepare(with_phone))
+    assert score_candidate(sarah, with_phone).label == "possible"
+
+
+
+@pytest.mark.parametrize(
+    ("given_name", "family", "reached"),
+    [
+        ("Julie", "Brown", False),  # only the date of birth in common
+        ("Julie", "Smyth", False),
+        ("Sara", "Brown", True),  # a given name one slip out
+        ("Julie", "Jnoes", True),  # a surname one slip out
+        ("Julie", "Joanes", True),
+        ("Jones", "Sarah", True),  # the names swapped
+        ("Kate", "Jones-Smith", True),  # part of a double-barrelled surname
+        ("S", "Brown", True),  # an initial: never left out
+        ("Mary Sarah", "Brown", True),  # goes by a middle name
+    ],
+)
+def test_the_bound_leaves_out_someone_sharing_only_a_date_of_birth(given_name, family, reached):
+    sarah, other = person(given="Sarah", family="Jones"), person(given=given_name, family=family)
+    assert may_reach(prepare(sarah), prepare(other)) is reached
+    assert may_reach(prepare(other), prepare(sarah)) is reached
+    if not reached:
+        assert score_candidate(sarah, other).label is None

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from openmarac.audit import services as audit
 from openmarac.audit.models import AuditEvent
-from openmarac.people.models import Person, PersonMatchKey
+from openmarac.core.rows import insert_rows, reserve_ids
+from openmarac.people.models import Alias, Person, PersonMatchKey
 from openmarac.people.services import PersonData
 from openmarac.referrals import bulk, services
 from openmarac.people.services import person_create
@@ -208,3 +209,15 @@ def _statements(queries):
     shapes = [re.sub(r'"s\d+_x\d+"', "SAVEPOINT", q["sql"]).split(" VALUES")[0].split(" SELECT * FROM UNNEST")[0]
               for q in queries.captured_queries]
     return [shape for i, shape in enumerate(shapes) if i == 0 or shape != shapes[i - 1]]
+
+
+@pytest.mark.postgresql
+def test_foreign_keys_are_checked_at_commit_again_after_an_import(marac, intake, file_rows):
+    # The import checks them as each COPY ends; what follows in the same transaction
+    # gets Django's deferred checks back, so a child may be written before its parent.
+    with transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+        person_id = reserve_ids(Person, 1)[0]
+        insert_rows(Alias, [{"person_id": person_id, "given_name": "Sal", "family_name": "Reed"}])
+        insert_rows(Person, [{"id": person_id, "marac_id": marac.pk, "given_name": "Sally", "family_name": "Reed"}])
+    assert Person.objects.get(pk=person_id).aliases.get().given_name == "Sal"

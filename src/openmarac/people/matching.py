@@ -36,10 +36,12 @@ __all__ = [
     "LIKELY",
     "LIKELY_THRESHOLD",
     "MAX_KEY_LENGTH",
+    "MAX_NAME_POINTS",
     "Match",
     "POSSIBLE",
     "POSSIBLE_THRESHOLD",
     "PersonFacts",
+    "PreparedFacts",
     "blocking_keys",
     "dob_points",
     "dob_relation",
@@ -47,6 +49,8 @@ __all__ = [
     "normalise_name",
     "normalise_postcode",
     "normalise_uk_phone",
+    "may_reach",
+    "prepare",
     "rank",
     "score_candidate",
 ]
@@ -318,7 +322,9 @@ class _Name:
     family_tokens: tuple[str, ...]
     given: str  # first given name, what people are called
     family: str  # family tokens joined: "obriensmith"
+    family_sound: str  # the sound of the whole surname
     family_sounds: frozenset[str]  # whole surname and, if double-barrelled, each part
+    family_token_set: frozenset[str]
     canonical_given: frozenset[str]
 
 
@@ -337,7 +343,9 @@ def _name(given: str, family: str) -> _Name:
         family_tokens=family_tokens,
         given=first,
         family=family_joined,
+        family_sound=_sound_key(family_joined) if family_joined else "",
         family_sounds=frozenset(sounds),
+        family_token_set=frozenset(family_tokens),
         canonical_given=_canonical_given(first) if first else frozenset(),
     )
 
@@ -347,11 +355,11 @@ def _compare_family(a: _Name, b: _Name) -> tuple[int, str | None]:
         return 0, None
     if a.family == b.family:
         return SURNAME_SAME, "same surname"
-    if _sound_key(a.family) == _sound_key(b.family):
+    if a.family_sound == b.family_sound:
         return SURNAME_SOUNDS_ALIKE, "surname sounds alike"
     if _spelt_similarly(a.family, b.family):
         return SURNAME_SPELT_SIMILARLY, "surname spelt similarly"
-    if set(a.family_tokens) & set(b.family_tokens) or a.family_sounds & b.family_sounds:
+    if not a.family_token_set.isdisjoint(b.family_token_set) or not a.family_sounds.isdisjoint(b.family_sounds):
         # Smith-Jones against Jones, or against Smyth: either half will do.
         return SURNAME_SHARES_PART, "surname shares a part (double-barrelled)"
     # A different surname is not held against anyone: surnames change with
@@ -368,7 +376,7 @@ def _compare_given(a: _Name, b: _Name) -> tuple[int, str | None]:
         if a.given[0] == b.given[0]:
             return GIVEN_INITIAL, "same first initial"
         return GIVEN_DIFFERENT, "different given name"
-    if a.canonical_given & b.canonical_given:
+    if not a.canonical_given.isdisjoint(b.canonical_given):
         pair = f"{a.given.title()}/{b.given.title()}"
         return GIVEN_KNOWN_EQUIVALENT, f"given name is a known short form ({pair})"
     if _spelt_similarly(a.given, b.given):
@@ -387,9 +395,11 @@ def _compare_names(a: _Name, b: _Name) -> tuple[int, list[str]]:
     # record is the query.
     for x, y in ((_name(a.raw[1], a.raw[0]), b), (a, _name(b.raw[1], b.raw[0]))):
         given_points, given_reason = _compare_given(x, y)
+        if given_points <= 0:
+            continue  # the surnames cannot make it a swap
         family_points, family_reason = _compare_family(x, y)
         swapped = given_points + family_points - NAMES_SWAP_COST
-        if given_points > 0 and family_points > 0 and swapped > points:
+        if family_points > 0 and swapped > points:
             points, reasons = swapped, ["given name and surname swapped", given_reason, family_reason]
     return points, reasons
 
@@ -438,6 +448,10 @@ def dob_relation(a: date | None, b: date | None) -> str | None:
     days = abs((a - b).days)
     if days <= 2:
         return "one_day" if days == 1 else "two_days"
+    if (a.day != b.day) + (a.month != b.month) + (a.year != b.year) > 1:
+        # Every slip below changes one of day, month and year only. Most pairs
+        # compared are this far apart, so they are told apart without the digits.
+        return None
     if (a.month, a.day) == (b.month, b.day) and abs(a.year - b.year) in (1, 10):
         return "year_out"
     a_parts, b_parts = _dob_parts(a), _dob_parts(b)
@@ -648,6 +662,134 @@ def score_candidate(query: PersonFacts, candidate: PersonFacts) -> Match:
     else:
         label = None
     return Match(score=score, label=label, reasons=reasons)
+
+
+# --- Comparing one person with many ----------------------------------------------------
+
+# The most the names can add: the same given name and surname (a swap scores less).
+MAX_NAME_POINTS = GIVEN_SAME + SURNAME_SAME
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFacts:
+    """A person's facts with what the quick bound (`may_reach`) reads worked out once, for
+    a caller that compares each person with many (the importer's index of a Marac's
+    people)."""
+
+    facts: PersonFacts
+    # Normalised, junk left out. Tuples, not sets: a person has one or two, and an
+    # index holds hundreds of thousands of people.
+    phones: tuple[str, ...]
+    postcodes: tuple[str, ...]
+    # For each name, the signals of its given name, of its surname read as a given name
+    # (the swap) and of its surname (`_given_signals`, `_family_signals`): shared
+    # frozensets, cached by name, so a person holds only references.
+    names: tuple[tuple[frozenset[str], frozenset[str], frozenset[str]], ...]
+    # A one-letter given name (or first surname token, for the swap) agrees with any
+    # name of the same initial, which the signals do not cover: never left out.
+    initial: bool
+
+
+def prepare(facts: PersonFacts) -> PreparedFacts:
+    names = [_name(given, family) for given, family in facts.names]
+    return PreparedFacts(
+        facts=facts,
+        phones=tuple({p for p in map(normalise_uk_phone, facts.phones) if p}),
+        postcodes=tuple({p for p in map(normalise_postcode, facts.postcodes) if p}),
+        names=tuple(
+            (_given_signals(name.given_tokens), _given_signals(name.family_tokens), _family_signals(name.family_tokens))
+            for name in names
+        ),
+        initial=any(len(tokens[0]) == 1 for name in names for tokens in (name.given_tokens, name.family_tokens) if tokens),
+    )
+
+
+def may_reach(query: PreparedFacts, candidate: PreparedFacts, threshold: float = POSSIBLE_THRESHOLD) -> bool:
+    """Whether ``score_candidate(query.facts, candidate.facts)`` can reach ``threshold``.
+    A necessary condition, not a score: when it is False the candidate cannot be
+    labelled, so the full comparison is not needed. Two steps, cheapest first:
+
+    - the points the date of birth, phone and postcode give, exactly as the score
+      counts them, plus the most the names could add (MAX_NAME_POINTS). Most people
+      sharing a blocking key have a clearly different date of birth, which no name can
+      make up for without a shared phone;
+    - when the names must add something (a date of birth in common but nothing
+      else), some name of one must be related to some name of the other: a given
+      name or a surname in common, alike, a known equivalent or one slip apart, or
+      the names swapped (`_names_may_agree`). Most of the rest share only a date of
+      birth with someone of another name."""
+    other = dob_points(query.facts.date_of_birth, candidate.facts.date_of_birth)[0]
+    # Loops rather than any(): this runs for every pair, and a generator costs more
+    # than the one or two values it would look at.
+    for phone in query.phones:
+        if phone in candidate.phones:
+            other += PHONE_SAME
+            break
+    for postcode in query.postcodes:
+        if postcode in candidate.postcodes:
+            other += POSTCODE_SAME
+            break
+    if other + MAX_NAME_POINTS < threshold:
+        return False
+    if other >= threshold or threshold <= 0:
+        # The names need add nothing (they may take away: not bounded here), or any
+        # score will do (it is never below 0).
+        return True
+    return _names_may_agree(query, candidate)
+
+
+def _names_may_agree(query: PreparedFacts, candidate: PreparedFacts) -> bool:
+    """Whether any pair of their names could score above 0 in `_compare_names`: that
+    needs a given name or surname that agrees (`_compare_given` or `_compare_family`
+    above 0), the right way round or with either side's names swapped. Each way a
+    name agrees leaves a signal in common (see `_given_signals`)."""
+    if query.initial or candidate.initial:
+        return True
+    for q_given, q_turned, q_family in query.names:
+        for c_given, c_turned, c_family in candidate.names:
+            if not (
+                q_family.isdisjoint(c_family) and q_given.isdisjoint(c_given)
+                and q_turned.isdisjoint(c_given) and q_given.isdisjoint(c_turned)
+            ):
+                return True
+    return False
+
+
+def _one_slip_away(word: str) -> set[str]:
+    """The word and each way of deleting one letter: two words one typing slip apart
+    (a letter wrong, missing, extra, or two swapped) always share one of these."""
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+@lru_cache(maxsize=100_000)
+def _given_signals(tokens: tuple[str, ...]) -> frozenset[str]:
+    """Signals of a given name (normalised tokens), for `_names_may_agree`. Two given
+    names that `_compare_given` scores above 0 share one: the same name or a known
+    equivalent share a canonical name ("c:"), one a middle name of the other share a
+    token ("t:"), one slip apart (five letters or more) share a one-slip form ("d:").
+    One-letter initials are left to PreparedFacts.initial."""
+    if not tokens:
+        return frozenset()
+    first = tokens[0]
+    signals = {f"c:{canonical}" for canonical in _canonical_given(first)} | {f"t:{token}" for token in tokens}
+    if len(first) >= 5:
+        signals |= {f"d:{form}" for form in _one_slip_away(first)}
+    return frozenset(signals)
+
+
+@lru_cache(maxsize=100_000)
+def _family_signals(tokens: tuple[str, ...]) -> frozenset[str]:
+    """Signals of a surname (normalised tokens): two surnames that `_compare_family`
+    scores above 0 share one: a sound ("s:", the whole surname's and each part's), a
+    part ("p:"), or a one-slip form of the whole (five letters or more, "e:")."""
+    if not tokens:
+        return frozenset()
+    family = "".join(tokens)
+    sounds = {_sound_key(family)} | ({_sound_key(token) for token in tokens} if len(tokens) > 1 else set())
+    signals = {f"s:{sound}" for sound in sounds} | {f"p:{token}" for token in tokens}
+    if len(family) >= 5:
+        signals |= {f"e:{form}" for form in _one_slip_away(family)}
+    return frozenset(signals)
 
 
 def _share_any(a: tuple[str, ...], b: tuple[str, ...], normalise) -> bool:

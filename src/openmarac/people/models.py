@@ -110,10 +110,17 @@ class Phone(models.Model):
 
 class PersonMatchKey(models.Model):
     """Blocking keys (openmarac.people.matching.blocking_keys): candidates for a new
-    person are fetched by key through an index, never by scanning everyone."""
+    person are fetched by key through an index, never by scanning everyone.
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys")
-    marac = models.ForeignKey("accounts.Marac", on_delete=models.CASCADE, related_name="+")
+    A derived index of people, rebuilt from the person by `match_keys_refresh`, so it
+    carries no foreign-key constraints in the database: a person has about nine keys,
+    and checking each key row's two references at COMMIT was the largest part of a bulk
+    import's database time. Django's on_delete still deletes a person's keys with the
+    person, and the readers skip a key whose person is gone. The person needs no index
+    of its own: the unique (person, key) index starts with it."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="match_keys", db_constraint=False, db_index=False)
+    marac = models.ForeignKey("accounts.Marac", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     key = models.CharField(max_length=80)
 
     class Meta:

@@ -4,19 +4,23 @@ involvements, match candidates, sharing record, Idva referral, children's prompt
 audit), written in batches instead of one referral at a time.
 
 Matching runs against an index of the Marac's people built once per file
-(`PeopleIndex`), scored with the matcher's own functions; people recorded by the
-import join the index as they are made, so a row matches the rows before it exactly as
-one-at-a-time recording would. Case references come from the ReferenceCounter in
-blocks, with the counter row locked, so they stay unique. Each table is written from
-plain dicts of column values (`core.rows.insert_rows`: COPY on PostgreSQL, with ids
-from the table's sequence), built by the functions the one-at-a-time path uses. The
-caller holds the transaction (the importer's all-or-nothing).
+(`PeopleIndex`), scored with the matcher's own functions (pairs that cannot be
+labelled are left out first by `matching.may_reach`); people recorded by the import
+join the index as they are made, so a row matches the rows before it exactly as
+one-at-a-time recording would. The file's ids (from each table's own numbering) and
+case references (from the ReferenceCounter, its row locked, so they stay unique) are
+reserved before the first batch. Each table is written from plain dicts of column
+values (`core.rows.insert_rows`: COPY on PostgreSQL), built by the functions the
+one-at-a-time path uses, by a `core.rows.RowWriter` on the same connection while the
+next batch is made. The caller holds the transaction (the importer's all-or-nothing).
 """
 
 from collections import defaultdict
 from datetime import timedelta
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Marac
@@ -24,7 +28,7 @@ from openmarac.audit import services as audit
 from openmarac.people import matching
 from openmarac.people.models import Address, Alias, Person, PersonMatchKey, Phone
 from openmarac.people import services as people_services
-from openmarac.core.rows import insert_rows
+from openmarac.core.rows import RowWriter, insert_rows, reserve_ids
 from openmarac.risk.models import RiskAssessment
 
 from . import services
@@ -48,20 +52,24 @@ CANDIDATE_LIMIT = 5  # as people.services.candidates_for
 
 class PeopleIndex:
     """The Marac's people in memory: blocking key to person ids, and each person's
-    facts and canonical id (the record a duplicate was linked to)."""
+    facts (prepared for matching) and canonical id (the record a duplicate was linked
+    to)."""
 
     def __init__(self, marac):
         self.by_key = defaultdict(set)
         self.canonical = {}
         people = Person.objects.filter(marac=marac)
-        self.facts = facts_of(people)
+        self.facts = {pk: matching.prepare(facts) for pk, facts in facts_of(people).items()}
         for person_id, same_as_id in people.values_list("pk", "same_as_id").iterator(chunk_size=10_000):
             self.canonical[person_id] = same_as_id or person_id
         for person_id, key in PersonMatchKey.objects.filter(marac=marac).values_list("person_id", "key").iterator(chunk_size=10_000):
-            self.by_key[key].add(person_id)
+            # The key table has no foreign keys (see PersonMatchKey): a key whose person
+            # is gone is skipped, as candidates_for skips it.
+            if person_id in self.facts:
+                self.by_key[key].add(person_id)
 
     def add(self, person_id, facts, keys):
-        self.facts[person_id] = facts
+        self.facts[person_id] = matching.prepare(facts)
         self.canonical[person_id] = person_id
         for key in keys:
             self.by_key[key].add(person_id)
@@ -74,7 +82,12 @@ class PeopleIndex:
         excluded_identity = self.canonical[person_id]
         best = {}
         for candidate_id in sorted(ids):
-            match = matching.score_candidate(query, self.facts[candidate_id])
+            candidate = self.facts[candidate_id]
+            # Most people sharing a key cannot reach a label (a different date of
+            # birth): those are left out before their names are compared.
+            if not matching.may_reach(query, candidate):
+                continue
+            match = matching.score_candidate(query.facts, candidate.facts)
             canonical = self.canonical[candidate_id]
             if match.label is None or canonical == excluded_identity:
                 continue
@@ -124,15 +137,15 @@ def references(marac, year, count):
 
 
 class _Row:
-    """One referral of a batch with the rows written for it, as dicts of column values
-    (`core.rows.insert_rows` fills in their ids)."""
+    """One referral of a batch with the rows written for it, as dicts of column values,
+    their ids taken from those reserved for the file (`_Numbers`)."""
 
-    def __init__(self, line, data, marac):
+    def __init__(self, line, data, marac, numbers):
         self.line = line
         self.data = data
-        self.victim = _person(marac, data.victim)
-        self.perpetrators = [_person(marac, linked.data) for linked in data.perpetrators]
-        self.children = [_person(marac, linked.data) for linked in data.children]
+        self.victim = _person(marac, data.victim, numbers)
+        self.perpetrators = [_person(marac, linked.data, numbers) for linked in data.perpetrators]
+        self.children = [_person(marac, linked.data, numbers) for linked in data.children]
 
     def people(self):
         """(person row, PersonData) in the order referral_record creates them."""
@@ -141,40 +154,83 @@ class _Row:
         yield from zip(self.children, (linked.data for linked in self.data.children))
 
 
-def _person(marac, data):
-    return {"marac_id": marac.pk, **people_services.person_fields(data)}
+def _person(marac, data, numbers):
+    return {"id": next(numbers.person_ids), "marac_id": marac.pk, **people_services.person_fields(data)}
+
+
+class _Numbers:
+    """The ids and case references of a whole file, reserved before anything is written
+    so that making the batches needs no query: they are handed out in the file's order,
+    which is the order recording them one at a time would give."""
+
+    def __init__(self, marac, rows):
+        people = sum(1 + len(data.perpetrators) + len(data.children) for _, data in rows)
+        self.person_ids = iter(reserve_ids(Person, people))
+        self.case_ids = iter(reserve_ids(Case, len(rows)))
+        self.referral_ids = iter(reserve_ids(Referral, len(rows)))
+        years = defaultdict(int)
+        for _, data in rows:
+            years[data.referred_on.year] += 1
+        # Issued in a block per year; within a year in the file's order.
+        self._references = {year: iter(references(marac, year, count)) for year, count in sorted(years.items())}
+
+    def reference(self, year):
+        return next(self._references[year])
 
 
 def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, progress=None):
     """Record [(line, ReferralData)] as `services.referral_record` would with by=None and
     notify_agencies=False. Returns (created, [(line, source key, problems)]): a row whose
     data no longer passes `referral_problems` (the day changed since parsing) is left
-    out. `progress(n)`, if given, is called after each batch. Call inside a transaction."""
+    out. `progress(n)`, if given, is called after each batch. Call inside a transaction.
+
+    Each batch is made in Python (people, keys, matching, the referral's rows) and then
+    written by a RowWriter on this connection from a thread of its own, while the next
+    batch is made: PostgreSQL takes in one batch on one core as Python makes the next on
+    the other. Nothing else touches the database meanwhile, so the ids and references
+    are reserved first."""
     batch_size = batch_size or BATCH_SIZE
     marac = Marac.objects.select_for_update(no_key=True).get(pk=marac.pk)  # NO KEY: see services.referral_record
     index = index or PeopleIndex(marac)
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
-    created, rejected = 0, []
-    for start in range(0, len(rows), batch_size):
-        good = []
-        for line, data in rows[start:start + batch_size]:
-            problems = referral_problems(marac=marac, data=data)
-            if problems:
-                rejected.append((line, data.source_key, ValidationError(problems).messages))
-            else:
-                good.append(_Row(line, data, marac))
-        if good:
-            _record_batch(marac, good, recorded_by, index, agencies)
-            created += len(good)
-        if progress:
-            progress(min(batch_size, len(rows) - start))
-    return created, rejected
+    # Where likely matches elsewhere are looked for; with no other Marac there is nothing to look up.
+    others = list(Marac.objects.exclude(pk=marac.pk).values_list("pk", flat=True))
+    good, rejected = [], []
+    today = timezone.localdate()  # once: see referral_problems
+    for line, data in rows:
+        problems = referral_problems(marac=marac, data=data, today=today)
+        if problems:
+            rejected.append((line, data.source_key, ValidationError(problems).messages))
+        else:
+            good.append((line, data))
+    numbers = _Numbers(marac, good)
+    _check_foreign_keys_per_statement(True)
+    with RowWriter() as writer:
+        for start in range(0, len(good), batch_size):
+            batch = [_Row(line, data, marac, numbers) for line, data in good[start:start + batch_size]]
+            writer.submit(_record_batch(marac, batch, recorded_by, index, agencies, others, numbers))
+            if progress:
+                progress(len(batch))
+    _check_foreign_keys_per_statement(False)
+    return len(good), rejected
 
 
-def _record_batch(marac, rows, recorded_by, index, agencies):
+def _check_foreign_keys_per_statement(per_statement):
+    """On PostgreSQL, check the foreign keys as each statement ends (each COPY, in the
+    writer's thread while the next batch is made) rather than all at COMMIT, after the
+    last batch, with nothing else to do meanwhile; then back to Django's way (its
+    foreign keys are DEFERRABLE INITIALLY DEFERRED, and no other constraint here is
+    deferrable). Each batch writes parents before children."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if per_statement else 'DEFERRED'}")
+
+
+def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
+    """Make a batch's rows (no query) and return the function that writes them."""
     now = timezone.now()
     # People, their details and match keys.
-    insert_rows(Person, [person for row in rows for person, _ in row.people()], ids=True)
+    people = [person for row in rows for person, _ in row.people()]
     aliases, addresses, phones, keys_rows = [], [], [], []
     keys_of = {}
     for row in rows:
@@ -196,24 +252,12 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
             keys = matching.blocking_keys(facts)
             keys_of[pk] = (facts, keys)
             keys_rows += [{"person_id": pk, "marac_id": marac.pk, "key": key} for key in keys]
-    insert_rows(Alias, aliases)
-    insert_rows(Address, addresses)
-    insert_rows(Phone, phones)
-    insert_rows(PersonMatchKey, keys_rows)
 
-    # Cases, with references issued in a block per year.
-    by_year = defaultdict(list)
+    # Cases and referrals, fields as referral_record sets them.
     for row in rows:
-        by_year[row.data.referred_on.year].append(row)
-    for year, year_rows in sorted(by_year.items()):
-        for row, reference in zip(year_rows, references(marac, year, len(year_rows))):
-            row.case = {"marac_id": marac.pk, "reference": reference, "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
-    insert_rows(Case, [row.case for row in rows], ids=True)
-
-    # Referrals, fields as referral_record sets them.
-    for row in rows:
-        row.referral = _referral(marac, row.data, row.case["id"], now)
-    insert_rows(Referral, [row.referral for row in rows], ids=True)
+        row.case = {"id": next(numbers.case_ids), "marac_id": marac.pk, "reference": numbers.reference(row.data.referred_on.year),
+                    "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
+        row.referral = {"id": next(numbers.referral_ids), **_referral(marac, row.data, row.case["id"], now)}
 
     referral_people, assessments, involvements, candidates, elsewhere = [], [], set(), [], []
     idva_referrals, prompts, sharing = [], [], []
@@ -266,25 +310,40 @@ def _record_batch(marac, rows, recorded_by, index, agencies):
             prompts.append(dict(referral_id=referral_id, agency_id=_pk(csc)))
             if csc:
                 involvements.add((case_id, csc.pk, CaseInvolvement.Reason.CHILDREN_REFERRAL))
-    insert_rows(ReferralPerson, referral_people)
-    insert_rows(RiskAssessment, assessments)
-    insert_rows(CaseInvolvement, [
-        dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
-    ])
-    insert_rows(MatchCandidate, candidates)
-    insert_rows(OtherMaracMatch, _elsewhere(marac, elsewhere, keys_of, index))
-    insert_rows(IdvaReferral, idva_referrals)
-    insert_rows(ChildrenReferralPrompt, prompts)
-    if sharing:
-        # Rare in a history file (consent refused): through the service, one at a time.
-        referrals = Referral.objects.in_bulk([referral_id for referral_id, _ in sharing])
-        for referral_id, decision in sharing:
-            services._record_sharing_decision(referrals[referral_id], decision, by=None)
-    audit.record_many([
+    audit_events = [
         dict(action=audit.Action.CREATED, actor=recorded_by, record_type=Referral._meta.label_lower, record_id=str(row.referral["id"]),
              marac=marac, summary="Referral recorded")
         for row in rows
-    ])
+    ]
+
+    def write():
+        # Parents before children, as the foreign keys need at COMMIT.
+        insert_rows(Person, people)
+        insert_rows(Alias, aliases)
+        insert_rows(Address, addresses)
+        insert_rows(Phone, phones)
+        # In key order: PostgreSQL then adds to its key index page after page.
+        insert_rows(PersonMatchKey, sorted(keys_rows, key=itemgetter("key")))
+        insert_rows(Case, [row.case for row in rows])
+        insert_rows(Referral, [row.referral for row in rows])
+        insert_rows(ReferralPerson, referral_people)
+        insert_rows(RiskAssessment, assessments)
+        insert_rows(CaseInvolvement, [
+            dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
+        ])
+        insert_rows(MatchCandidate, candidates)
+        # After the batch's keys are in: the search reads them back.
+        insert_rows(OtherMaracMatch, _elsewhere(others, elsewhere, keys_of, index))
+        insert_rows(IdvaReferral, idva_referrals)
+        insert_rows(ChildrenReferralPrompt, prompts)
+        if sharing:
+            # Rare in a history file (consent refused): through the service, one at a time.
+            referrals = Referral.objects.in_bulk([referral_id for referral_id, _ in sharing])
+            for referral_id, decision in sharing:
+                services._record_sharing_decision(referrals[referral_id], decision, by=None)
+        audit.record_many(audit_events)
+
+    return write
 
 
 def _pk(instance):
@@ -317,30 +376,40 @@ def _referral(marac, data, case_id, now):
     )
 
 
-def _elsewhere(marac, pending, keys_of, index):
+def _elsewhere(others, pending, keys_of, index):
     """OtherMaracMatch rows, as people.services.likely_matches_elsewhere finds them: one
-    query for the keys other Maracs share with the batch's people (read back from the
-    table they were just written to, so no long list of keys is sent), then the hits
-    scored."""
-    if not pending:
+    query for the keys other Maracs (`others`, their ids) share with the batch's people
+    (read back from the table they were just written to, so no long list of keys is
+    sent), then the hits scored."""
+    if not pending or not others:
         return []
     ids = [person_id for _, person_id, _ in pending]
-    batch_keys = PersonMatchKey.objects.filter(marac_id=marac.pk, person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
-    shared = PersonMatchKey.objects.filter(key__in=batch_keys).exclude(marac_id=marac.pk)
+    # By the range of the batch's person ids alone, through the unique (person, key)
+    # index: adding "this Marac" made PostgreSQL read all of the Marac's keys for
+    # each batch. A key of someone else in the range only widens the search: the
+    # scoring below looks at the batch's own keys.
+    batch_keys = PersonMatchKey.objects.filter(person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
+    # The other Maracs named, rather than "not this one", so the lookup index (key,
+    # Marac) serves the search instead of a scan of every key.
+    shared = PersonMatchKey.objects.filter(key__in=batch_keys, marac_id__in=others)
     hits = defaultdict(set)  # key -> {(person id, marac id)}
     for key, person_id, marac_id in shared.values_list("key", "person_id", "marac_id"):
         hits[key].add((person_id, marac_id))
     if not hits:
         return []
-    others = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
+    other_facts = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
     rows = set()
     for referral_id, person_id, role in pending:
         by_marac = defaultdict(set)
         for key in keys_of[person_id][1]:
             for other_id, marac_id in hits.get(key, ()):
                 by_marac[marac_id].add(other_id)
-        query = index.facts[person_id]
+        query = index.facts[person_id].facts
         for marac_id, other_ids in by_marac.items():
-            if any(matching.score_candidate(query, others[other_id]).label == matching.LIKELY for other_id in other_ids):
+            # A key's person who is gone has no facts (the key table has no foreign keys).
+            if any(
+                matching.score_candidate(query, other_facts[other_id]).label == matching.LIKELY
+                for other_id in other_ids if other_id in other_facts
+            ):
                 rows.add((referral_id, marac_id, role))
     return [dict(referral_id=referral_id, other_marac_id=marac_id, role=role) for referral_id, marac_id, role in sorted(rows)]

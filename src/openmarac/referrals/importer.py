@@ -131,6 +131,9 @@ def parse(path_or_file, *, marac, by=None):
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in AgencyKind.values}
     imported = set(Referral.objects.filter(marac=marac).exclude(source_key="").values_list("source_key", flat=True))
     id_counts = Counter(row["referral_id"].strip() for _, row, _ in records)
+    # Read once: the current time zone is a thread-local lookup, and a file asks for
+    # "today" several times on each of its rows.
+    today = timezone.localdate()
     result = ParseResult(rows=[], rejects=[], columns=columns)
     for line, row, value_count in records:
         referral_id = row["referral_id"].strip()
@@ -148,7 +151,7 @@ def parse(path_or_file, *, marac, by=None):
             result.already_imported += 1
             continue
         else:
-            data, problems = _referral(_Row(row), marac=marac, definitions=definitions, agencies=agencies, by=by)
+            data, problems = _referral(_Row(row, today), marac=marac, definitions=definitions, agencies=agencies, by=by)
             if not problems:
                 result.rows.append((line, data))
                 continue
@@ -211,8 +214,9 @@ class _Row:
     """One row, read column by column. Problems are collected rather than raised so
     that a reject names everything wrong with the row at once."""
 
-    def __init__(self, values):
+    def __init__(self, values, today):
         self.values = values
+        self.today = today
         self.problems = []
         self.columns_with_problems = set()
 
@@ -244,7 +248,7 @@ class _Row:
         parsed = _date(value)
         if parsed is None:
             self.problem(column, f"{column}: “{value}” is not a date in the form YYYY-MM-DD")
-        elif not_future and parsed > timezone.localdate():
+        elif not_future and parsed > self.today:
             self.problem(column, f"{column} cannot be in the future")
         return parsed
 
@@ -314,7 +318,7 @@ def _referral(row, *, marac, definitions, agencies, by):
     # The checks the web form makes too, on what could be read, so that every problem
     # of the row is reported at once; a check is left out when a column it reads could
     # not be read (that column's own problem says so). They all need the referral date.
-    checks = services.referral_problems(marac=marac, data=data) if referred_on else {}
+    checks = services.referral_problems(marac=marac, data=data, today=row.today) if referred_on else {}
     checks = {key: message for key, message in checks.items() if not _CHECK_COLUMNS.get(key.split("_")[0], set()) & row.columns_with_problems}
     return data, row.problems + [
         f"{message} (see {_COLUMN_HINTS[key]})" if key in _COLUMN_HINTS else message for key, message in checks.items()
