@@ -41,6 +41,7 @@ from openmarac.synthetic.accounts import demo_deployment  # noqa: E402
 from openmarac.synthetic.history import bulk_referrals  # noqa: E402
 from openmarac.synthetic.meetings import demo_meetings  # noqa: E402
 from openmarac.synthetic.referrals import demo_referrals  # noqa: E402
+from bench.recorder import Recorder  # noqa: E402
 
 MAX_BYTES = 500_000
 MAX_RATIO = 3.0
@@ -76,24 +77,6 @@ def signed_in(email):
     session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.filter(confirmed=True).first().persistent_id
     session.save()
     return client
-
-
-class Recorder:
-    """Every query a request runs, with its time (a wrapper survives the connection
-    being closed and opened again between requests)."""
-
-    def __init__(self):
-        self.captured_queries = []
-
-    def __call__(self, execute, sql, params, many, context):
-        began = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.captured_queries.append({"sql": sql, "time": time.perf_counter() - began})
-
-    def __len__(self):
-        return len(self.captured_queries)
 
 
 def measure(client, path, repeat):

@@ -36,6 +36,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from openmarac.accounts.models import Marac, User  # noqa: E402
 from openmarac.meetings.models import AgendaItem, DeclarationSignature, Meeting  # noqa: E402
 from openmarac.referrals.models import Case  # noqa: E402
+from bench.recorder import Recorder  # noqa: E402
 
 ROLES = ["coordinator", "chair", "housing", "police", "idva", "referrer", "governance"]
 
@@ -77,20 +78,6 @@ def pages(marac):
     ]
     rows += [(f"Home ({role})", role, reverse("core:home")) for role in ROLES]
     return users, rows, {"case": case.reference, "referrals on it": case.n, "meeting": meeting.starts_at.date()}
-
-
-class Recorder:
-    """Every query a request runs, with its time."""
-
-    def __init__(self):
-        self.captured_queries = []
-
-    def __call__(self, execute, sql, params, many, context):
-        began = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.captured_queries.append({"sql": sql, "time": time.perf_counter() - began})
 
 
 def measure(client, path, trivial_path, repeat):
