@@ -16,36 +16,14 @@ _CHAIN_LOCK_ID = 7_311_962
 
 
 def record(*, action, actor=None, request=None, obj=None, record_type="", record_id="", marac=None, summary="", reason=""):
-    """Append one event. `obj` (a model instance) fills in the record type and id."""
-    if obj is not None:
-        record_type = record_type or obj._meta.label_lower
-        record_id = record_id or str(obj.pk)
+    """Append one event. `obj` (a model instance) fills in the record type and id; the
+    request, the actor (its user when none is given), the address and the browser."""
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
-    event = AuditEvent(
-        occurred_at=timezone.now(),
-        actor=actor,
-        actor_label=_actor_label(actor),
-        agency_label=str(actor.agency) if actor and actor.agency_id else "",
-        role_label=_roles_label(actor, marac),
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id),
-        marac=marac,
-        summary=summary[:500],
-        reason=reason,
-        ip_address=_client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
-    )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
-        event.previous_hash = last or GENESIS_HASH
-        event.row_hash = event.compute_hash()
-        event.save()
-    return event
+    record_many([dict(
+        action=action, actor=actor, obj=obj, record_type=record_type, record_id=record_id, marac=marac, summary=summary, reason=reason,
+        ip_address=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request else "",
+    )])
 
 
 def _actor_label(actor):
@@ -62,9 +40,11 @@ def _actor_label(actor):
 
 
 def record_many(events):
-    """Append several events at once (a bulk import): each a dict of `record`'s keyword
-    arguments, without a request. One lock and one insert of plain rows; the chain as
-    if recorded one by one, in the order given."""
+    """Append events: each a dict of `record`'s keyword arguments without the request
+    (with `ip_address` and `user_agent` when there was one). One lock and one insert of
+    plain rows, the chain as if recorded one by one in the order given: a bulk import's
+    thousands, or a page's one (plain rows, not a model's save, which cost a page of
+    case data more than its own queries)."""
     if not events:
         return
     labels = {}
@@ -82,7 +62,8 @@ def record_many(events):
         rows.append(dict(
             occurred_at=timezone.now(), actor_id=key[0], actor_label=actor_label, agency_label=agency_label, role_label=role_label,
             action=event["action"], record_type=event.get("record_type", ""), record_id=str(event.get("record_id", "")),
-            marac_id=key[1], summary=event.get("summary", "")[:500], reason=event.get("reason", ""), ip_address=None, user_agent="",
+            marac_id=key[1], summary=event.get("summary", "")[:500], reason=event.get("reason", ""),
+            ip_address=event.get("ip_address"), user_agent=event.get("user_agent", ""),
         ))
     with transaction.atomic():
         if connection.vendor == "postgresql":
