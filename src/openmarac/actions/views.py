@@ -21,7 +21,7 @@ from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
 from openmarac.core.provenance import produced_for
-from openmarac.core.views import not_found
+from openmarac.core.views import marac_or_404, not_found
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import Hearing
@@ -431,9 +431,7 @@ def victim_told(request, public_id, item_id):
 @login_required
 @require_safe
 def my_actions(request, slug):
-    marac = policy.member_marac(request.user, slug)
-    if marac is None or not policy.has_role(request.user, marac, *policy.MEETING_ROLES):
-        not_found(request, "actions.action", f"list {slug}")
+    marac = _marac_or_404(request, slug, lambda user, m: policy.has_role(user, m, *policy.MEETING_ROLES))
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary="Actions list")
     context = {
         "marac": marac,
@@ -448,11 +446,8 @@ def my_actions(request, slug):
     return render(request, "actions/my_actions.html", context)
 
 
-def _marac_or_404(request, slug, allowed, record="actions.action"):
-    marac = policy.member_marac(request.user, slug)
-    if marac is None or not allowed(request.user, marac):
-        not_found(request, record, f"list {slug}")
-    return marac
+def _marac_or_404(request, slug, allowed):
+    return marac_or_404(request, slug, allowed, record_type="actions.action", record_id=f"list {slug}")
 
 
 @login_required

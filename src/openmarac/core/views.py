@@ -45,3 +45,15 @@ def not_found(request, record_type, record_id=""):
     """Refuse as if the record did not exist, and record the refusal."""
     audit.record(action=audit.Action.DENIED, request=request, record_type=record_type, record_id=str(record_id))
     raise Http404
+
+
+def marac_or_404(request, slug, allowed, *, record_type="accounts.marac", record_id=None):
+    """The active Marac named by `slug` if `allowed(user, marac)` (a policy predicate);
+    otherwise not found, the refusal recorded as `record_type` and `record_id` (the
+    slug unless given)."""
+    from openmarac.accounts.selectors import marac_for
+
+    marac = marac_for(user=request.user, slug=slug, allowed=allowed)
+    if marac is None:
+        not_found(request, record_type, slug if record_id is None else record_id)
+    return marac

@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from openmarac.access import policy
-from openmarac.accounts import selectors as account_selectors
 from openmarac.audit import services as audit
 from openmarac.core.pagination import paginate
-from openmarac.core.views import not_found
+from openmarac.core.views import marac_or_404, not_found
 
 from . import display, figures, writers
 from .forms import period_form
@@ -19,16 +18,9 @@ from .forms import period_form
 RETURN_ROWS_PER_PAGE = 31
 
 
-def _marac(request, slug, allowed):
-    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=allowed)
-    if marac is None:
-        not_found(request, "accounts.marac", slug)
-    return marac
-
-
 @login_required
 def dashboard(request, slug):
-    marac = _marac(request, slug, policy.can_see_figures)
+    marac = marac_or_404(request, slug, policy.can_see_figures)
     form = period_form(request)
     context = {
         "marac": marac, "form": form, "can_download": policy.can_download_data_return(request.user, marac),
@@ -51,13 +43,13 @@ def dashboard(request, slug):
 
 @login_required
 def definitions(request, slug):
-    marac = _marac(request, slug, policy.can_see_figures)
+    marac = marac_or_404(request, slug, policy.can_see_figures)
     return render(request, "governance/definitions.html", {"marac": marac, "definitions": [(key, title, text) for key, (title, text) in figures.DEFINITIONS.items()]})
 
 
 @login_required
 def data_return(request, slug):
-    marac = _marac(request, slug, policy.can_download_data_return)
+    marac = marac_or_404(request, slug, policy.can_download_data_return)
     form = period_form(request)
     context = {"marac": marac, "form": form, "columns": [heading for _, heading in figures.RETURN_COLUMNS]}
     if form.is_valid():
@@ -80,7 +72,7 @@ def data_return(request, slug):
 
 @login_required
 def data_return_download(request, slug, fmt):
-    marac = _marac(request, slug, policy.can_download_data_return)
+    marac = marac_or_404(request, slug, policy.can_download_data_return)
     form = period_form(request)
     if fmt not in writers.FORMATS or not form.is_valid():
         not_found(request, "governance.data_return", fmt)

@@ -12,11 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
-from openmarac.accounts import selectors as account_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
-from openmarac.core.views import not_found
+from openmarac.core.views import marac_or_404, not_found
 from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
@@ -36,13 +35,6 @@ from .forms import (
 )
 from .models import AgendaItem, Attendance, Meeting, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
-
-
-def _marac(request, slug, allowed):
-    marac = account_selectors.marac_for(user=request.user, slug=slug, allowed=allowed)
-    if marac is None:
-        not_found(request, "accounts.marac", slug)
-    return marac
 
 
 def _meeting(request, public_id):
@@ -70,7 +62,7 @@ def meeting_url(name, meeting):
 
 @login_required
 def meetings(request, slug):
-    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
+    marac = marac_or_404(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
     can_prepare = policy.can_prepare_meetings(request.user, marac)
     if request.method == "POST" and not can_prepare:
         # A reader's POST is refused like any other write, not answered with the page.
@@ -102,7 +94,7 @@ def meetings(request, slug):
 
 @login_required
 def pattern(request, slug):
-    marac = _marac(request, slug, policy.can_set_meeting_pattern)
+    marac = marac_or_404(request, slug, policy.can_set_meeting_pattern)
     form = ScheduleForm(request.POST or None, instance=services.schedule_for(marac))
     if request.method == "POST" and form.is_valid():
         services.schedule_save(by=request.user, schedule=form.instance, cadence=form.cleaned_data["meeting_cadence"], request=request)
@@ -116,7 +108,7 @@ def pattern(request, slug):
 
 @login_required
 def meeting_add(request, slug):
-    marac = _marac(request, slug, policy.can_prepare_meetings)
+    marac = marac_or_404(request, slug, policy.can_prepare_meetings)
     form = MeetingAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,7 +123,7 @@ def meeting_add(request, slug):
 
 @login_required
 def listing(request, slug):
-    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.ALL_CASES_ROLES))
+    marac = marac_or_404(request, slug, lambda u, m: policy.has_role(u, m, *policy.ALL_CASES_ROLES))
     if request.method == "POST":
         if not policy.can_prepare_meetings(request.user, marac):
             not_found(request, "referrals.referral", "listing")
@@ -640,7 +632,7 @@ def register(request, public_id):
 @login_required
 @require_safe
 def agency_slots(request, slug):
-    marac = _marac(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
+    marac = marac_or_404(request, slug, lambda u, m: policy.has_role(u, m, *policy.MEETING_ROLES))
     slots = selectors.agency_slots(user=request.user, marac=marac)
     if request.GET.get("format") == "ics":
         audit.record(action=audit.Action.EXPORTED, request=request, record_type="meetings.slots", marac=marac, summary="Agency slots calendar")
