@@ -147,9 +147,12 @@ def populate(args):
     # 12-month review under the old rule).
     bulk_referrals(marac=marac, count=args.referrals, first_on=date.today() - timedelta(days=3650), span_days=3640)
     # Statistics for the planner, as a deployment's maintenance would gather them
-    # (PostgreSQL's autovacuum; `PRAGMA optimize` on SQLite).
+    # (PostgreSQL's autovacuum; `PRAGMA optimize` on SQLite). On PostgreSQL a VACUUM
+    # too, as autovacuum runs one after so many inserts: it merges the entries a bulk
+    # insert leaves pending in the GIN indexes (the case search's trigrams), which every
+    # search would otherwise read one by one (11 against 54 ms for a two-word name).
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"{args.referrals} imported referrals loaded in {time.perf_counter() - began:.1f} s ({connection.vendor})")
 
 

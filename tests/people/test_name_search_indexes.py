@@ -35,3 +35,26 @@ def test_a_search_for_part_of_a_name_can_use_them_on_postgresql():
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "people_person_family_trgm" in plan
+
+
+PREFIX_INDEXES = {"people_person_given_prefix", "people_person_family_prefix"}
+
+
+@pytest.mark.django_db
+def test_the_names_prefix_indexes_exist_on_postgresql_only():
+    assert PREFIX_INDEXES <= _index_names() if connection.vendor == "postgresql" else not PREFIX_INDEXES & _index_names()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
+def test_a_search_for_the_start_of_a_name_in_a_marac_can_use_them_on_postgresql(marac):
+    # A word of one or two letters (`referrals.selectors.name_word_q`): the start of a
+    # name. Enough people of the Marac, with statistics, that reading them all through
+    # the Marac's own index is not the cheaper way.
+    Person.objects.bulk_create(Person(marac=marac, given_name="Ann", family_name=f"Name{i}") for i in range(2000))
+    sql, params = Person.objects.filter(marac=marac, family_name__istartswith="sm").values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_person")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "people_person_family_prefix" in plan

@@ -133,10 +133,25 @@ def test_the_search_box_is_in_the_header_for_those_who_may_search(staff):
         ("smith 03/04/1990", {"housing"}),
         ("goldsmith 03/04/1990", set()),
         ("zz", set()),
+        # A word of one or two letters: the start of a given or family name only.
+        ("sm", {"housing"}),  # Smith, not Goldsmith
+        ("SM", {"housing"}),
+        ("go", {"idva"}),
+        ("mi", set()),  # in Smith, but the start of no name
+        ("j smith", {"housing"}),  # Jane (and Jones)
+        ("a go", {"idva"}),  # Aisha Goldsmith
+        ("jane br", set()),  # Brown is not Jane's case's
+        ("ol sm", set()),
     ],
 )
 def test_names_and_dates_of_birth_are_matched(staff, cases, q, names):
     assert _found(staff["coordinator"], q=q) == sorted(cases[name].reference for name in names)
+
+
+def test_a_short_word_matches_the_start_of_an_alias_too(staff, cases):
+    Alias.objects.create(person=cases["idva"].victim, given_name="Jay", family_name="Okafor")
+    assert _found(staff["coordinator"], q="ok") == [cases["idva"].reference]
+    assert _found(staff["coordinator"], q="ka") == []
 
 
 def test_a_reference_is_matched_exactly_whatever_its_case(staff, cases):

@@ -242,12 +242,18 @@ def hidden_case_q(user, case_field):
 
     if not user.is_authenticated:
         return Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
+    return _hidden_from_q(case_field, user_id=user.pk, now=timezone.now())
+
+
+def _hidden_from_q(case_field, *, user_id, now):
+    """`hidden_case_q` from values alone (the user's id and the time), so that a query
+    carrying it can itself be compiled once."""
     # Every list and every record filter carries this subquery, and compiling its nested
     # subqueries cost the ORM more than the database takes to run them: compiled once
     # (core/compiled.py), every value a bound parameter. `any_of` (core/lookups.py): a
     # few restrictions, read once per query, so the filter does not stop PostgreSQL
     # looking up a Marac's rows case by case through an index.
-    return Q(**{f"{case_field}__any_of": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user.pk, now=timezone.now()))})  # nosec B611
+    return Q(**{f"{case_field}__any_of": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user_id, now=now))})  # nosec B611
 
 
 def _not_restricted_q(case_field, user):
@@ -329,6 +335,14 @@ def owned_or_shared_actions_q(agency_id):
 
     shared = Action.joint_agencies.through.objects.filter(agency_id=agency_id).values("action_id")
     return Q(owner_agency_id=agency_id) | Q(pk__any_of=shared)
+
+
+def all_cases_actions_q(*, marac_id, user_id, now):
+    """`visible_actions_q` within one Marac for a user with a role there that sees every
+    case (coordinator, chair: the caller checks the role): every action of the Marac
+    less those of the restricted cases hidden from the user. From values alone, so that
+    a query built on it can be compiled once (core/compiled.py)."""
+    return Q(case__marac_id=marac_id) & ~_hidden_from_q("case_id", user_id=user_id, now=now)
 
 
 def visible_actions_q(user):

@@ -5,7 +5,6 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -96,6 +95,32 @@ class GovukDateInput(forms.MultiWidget):
         return name not in data and super().value_omitted_from_data(data, files, name)
 
     def render(self, name, value, attrs=None, renderer=None):
+        """The markup of templates/includes/date_input.html, drawn in Python as
+        `GovukSelect` is (a list page's filter form has two of these; through the
+        template each cost about as much as one of the page's queries). The template
+        stays the reference: tests/core/test_date_input.py checks the two agree."""
+        context = self.date_context(name, value, attrs)
+        attrs = context["widget"]["attrs"]
+        autocomplete = attrs.get("autocomplete")
+        items = format_html_join(
+            "",
+            '\n  <div class="govuk-date-input__item">\n    <div class="govuk-form-group">\n'
+            '      <label class="govuk-label govuk-date-input__label" for="{}">{}</label>\n'
+            '      <input class="govuk-input govuk-date-input__input govuk-input--width-{}{}" id="{}" name="{}" type="text" inputmode="numeric" value="{}"{}>\n'
+            "    </div>\n  </div>\n  ",
+            (
+                (
+                    part["id"], part["label"], part["width"], " govuk-input--error" if part["error"] else "", part["id"], part["name"], part["value"],
+                    format_html(' autocomplete="{}-day"', autocomplete) if part["label"] == "Day" and autocomplete else "",
+                )
+                for part in context["parts"]
+            ),
+        )
+        return format_html('<div class="govuk-date-input" id="{}">\n  {}\n</div>\n', attrs.get("id", ""), items)
+
+    def date_context(self, name, value, attrs):
+        """The context templates/includes/date_input.html draws: the widget's, with a
+        `parts` entry per box."""
         context = self.get_context(name, value, attrs)
         context["parts"] = [
             {
@@ -108,7 +133,7 @@ class GovukDateInput(forms.MultiWidget):
             }
             for part, sub in zip(self.parts, context["widget"]["subwidgets"])
         ]
-        return render_to_string("includes/date_input.html", context)
+        return context
 
 
 class GovukDateField(forms.MultiValueField):

@@ -590,7 +590,7 @@ class CaseSearchForm(GovukForm):
         label="Name or case reference",
         required=False,
         max_length=100,
-        help_text="A victim’s or perpetrator’s name, or part of it, a case reference, or a date of birth such as 03/04/1990.",
+        help_text="A victim’s or perpetrator’s name, or part of it (one or two letters find the names that begin with them), a case reference, or a date of birth such as 03/04/1990.",
         widget=forms.TextInput(attrs={"class": "govuk-!-width-two-thirds", "spellcheck": "false", "autocomplete": "off"}),
     )
     date_of_birth = date_field("Date of birth")

@@ -181,11 +181,29 @@ def agency_checks_open(*, user, marac):
 # --- Case search ------------------------------------------------------------------------
 
 
+# A word of fewer letters than this matches the start of a name, not any part of it.
+NAME_PART_MIN_LENGTH = 3
+
+
+def name_word_q(word):
+    """A filter on Person (or Alias) for one word of a searched name, capitals or not:
+    any part of the given or the family name ("smi" finds Smith and Goldsmith), but a
+    word of one or two letters only the start of either ("sm" finds Smith, not Osmond).
+    Two letters are in a great many names, so "any part" found little that was meant,
+    and no index answers it: PostgreSQL's trigram indexes (people 0006) need three
+    letters, and read every person of the Marac for fewer. The start of a name is
+    answered by the (Marac, name) prefix indexes (people 0007)."""
+    if len(word) < NAME_PART_MIN_LENGTH:
+        return Q(given_name__istartswith=word) | Q(family_name__istartswith=word)
+    return Q(given_name__icontains=word) | Q(family_name__icontains=word)
+
+
 def _people_matching(*, maracs, names, date_of_birth):
     """The ids of people of these Maracs whose name, or one of whose aliases, holds
-    every word (case-insensitive, any part of the given or family name), born on the
-    date when one is given, as a subquery. Addresses and phone numbers, sealed or not,
-    are never searched."""
+    every word (`name_word_q`: capitals or not, any part of the given or family name,
+    the start of one for a word of one or two letters), born on the date when one is
+    given, as a subquery. Addresses and phone numbers, sealed or not, are never
+    searched."""
     from openmarac.people.models import Alias, Person
 
     people = Person.objects.filter(marac__in=maracs)
@@ -193,7 +211,7 @@ def _people_matching(*, maracs, names, date_of_birth):
         # Person and Alias name their fields alike, so one filter serves both.
         every_word = Q()
         for word in names:
-            every_word &= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+            every_word &= name_word_q(word)
         # The aliases that match are read first, as ids (few: an alias is recorded for
         # few people), so that the names' test is not ORed with a subquery: PostgreSQL
         # guessed that half of all people passed such a test, and hashed every referral
