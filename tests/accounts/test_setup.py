@@ -288,3 +288,11 @@ def test_with_an_idva_user_the_referrer_is_told_of_the_48_hours(marac, django_ca
     assert not [m for m in mail.outbox if "Pass on an Idva referral" in m.subject]
     body = sign_in(Client(), referrer).get(reverse("referrals:sent", args=[referral.public_id])).content.decode()
     assert "within 48 hours" in body
+
+
+def test_settings_in_force_show_words_not_stored_codes(client, marac, make_member):
+    """The walk-through found "Bank holidays of: england_wales" under Settings in force."""
+    sign_in(client, make_member(Role.COORDINATOR, agency_kind=AgencyKind.IDVA))
+    page = client.get(reverse("accounts:marac-settings", args=[marac.slug])).content.decode()
+    in_force = re.search(r'data-testid="settings-in-force">(.*?)</dl>', page, re.S).group(1)
+    assert "England and Wales" in in_force and "england_wales" not in in_force

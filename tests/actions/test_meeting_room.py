@@ -1,6 +1,7 @@
 """The meeting room: the register in the chair's hands, the run-the-meeting screen, the
 case screen's closing and next case, and minutes (page and PDF) that stand on their own."""
 
+import re
 import subprocess
 from datetime import time, timedelta
 
@@ -331,3 +332,30 @@ def test_the_register_page_queries_do_not_grow_with_signatures_and_rows(client, 
     for _ in range(3):
         _sign(meeting, member(marac, Role.REPRESENTATIVE))
     assert count() <= few
+
+
+def test_no_action_row_of_the_minutes_pdf_is_split_across_two_pages(client, staff, two_cases, tmp_path):
+    """The walk-through's minutes PDF put an action's agency and text on page 2 and its
+    "for", due date and status on page 1: each row stays whole on one page."""
+    meeting, first, _ = two_cases
+    housing = staff["housing_rep"].agency
+    day = timezone.localtime(meeting.starts_at).date()
+    for number in range(14):
+        services.action_add(
+            by=staff["coordinator"], hearing=first, owner_agency=housing, owner_name=f"Officer {number:02d}",
+            description=f"Action number {number:02d}: " + "visit the victim at a safe time and agree the next steps " * 3,
+            for_whom="household", due_on=day + timedelta(days=number + 1),
+        )
+    chair = staff["chair"]
+    _sign(meeting, chair)
+    sign_in(client, chair)
+    pdf = tmp_path / "minutes.pdf"
+    pdf.write_bytes(client.get(reverse("actions:minutes", args=[meeting.public_id]) + "?format=pdf").content)
+    pages = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    assert len([page for page in pages if page.strip()]) > 1
+    for number in range(14):
+        owner = [i for i, page in enumerate(pages) if f"Officer {number:02d}" in page]
+        text = [i for i, page in enumerate(pages) if f"Action number {number:02d}" in " ".join(page.split())]
+        due = f"{(day + timedelta(days=number + 1)):%-d %b}"
+        assert owner == text and len(owner) == 1, f"action {number:02d} on pages {owner} and {text}"
+        assert re.search(rf"(?<!\d){due}", " ".join(pages[owner[0]].split())), f"action {number:02d}'s due date is not on its page"

@@ -3,13 +3,16 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
 from openmarac.audit.models import AuditEvent
 from openmarac.meetings import selectors, services
-from openmarac.meetings.models import AgendaItem, Meeting, ResearchReminder
+from openmarac.meetings.models import AgendaItem, DeclarationSignature, Meeting, ResearchReminder
 from openmarac.referrals.models import CaseInvolvement, Referral
+
+from ..conftest import sign_in
 
 
 def test_generating_meetings_follows_the_pattern_and_is_idempotent(marac, people):
@@ -231,3 +234,19 @@ def test_research_saved_against_an_old_version_writes_nothing(people, refer, mee
     saved.refresh_from_db()
     assert saved.facts == "First" and saved.version == 1 and saved.returned_at is None
     assert AuditEvent.objects.count() == events
+
+
+def test_before_the_case_list_is_published_the_grid_says_not_asked_yet_not_missing(client, marac, people, refer, meeting):
+    """The walk-through found every agency marked "Missing" in red on a meeting whose
+    case list had not gone out: nobody had been asked yet."""
+    referral = refer()
+    services.referral_list(by=people["coordinator"], referral=referral, meeting=meeting)
+    matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
+    assert {cell.status for _, cells in matrix["rows"] for cell in cells} == {"not_asked"}
+    sign_in(client, people["coordinator"])
+    DeclarationSignature.objects.create(meeting=meeting, user=people["coordinator"], statement="x")
+    page = client.get(reverse("meetings:research", args=[meeting.public_id])).content.decode()
+    assert "Not asked yet" in page and ">Missing<" not in page
+    services.meeting_publish(by=people["coordinator"], meeting=meeting)
+    matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
+    assert {cell.status for _, cells in matrix["rows"] for cell in cells} == {"missing"}

@@ -241,3 +241,19 @@ def test_a_representative_is_not_linked_to_minutes_not_yet_published(people, pub
     rep_page = _client(people["housing_rep"]).get(url).content.decode()
     assert "Not yet published" in rep_page and minutes not in rep_page
     assert minutes in _client(people["coordinator"]).get(url).content.decode()
+
+
+def test_an_empty_research_form_is_not_returned(marac, people, published):
+    """The walk-through returned a blank form by mistake and the grid showed it as
+    "Returned": returning needs something written; an agency holding nothing records no trace."""
+    meeting, referral = published
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    client = _researcher(marac, meeting, people["housing_rep"])
+    response = client.post(url, {"action": "return", "version": 0})
+    assert response.status_code == 200
+    assert "Write what your agency holds on this case before returning it, or record “no trace” below" in response.content.decode()
+    assert not referral.research.filter(returned_at__isnull=False).exists()
+    # Saving an empty draft is still allowed, and so is returning what is written.
+    assert client.post(url, {"action": "save", "version": 0}).status_code == 302
+    assert client.post(url, {"action": "return", "version": 1, "details_correct": "yes"}).status_code == 302
+    assert referral.research.get(agency=people["housing_rep"].agency).returned_at

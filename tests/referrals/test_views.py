@@ -124,6 +124,24 @@ def test_coordinator_records_a_match_decision_through_the_page(intake, marac, ge
     assert followed.status_code == 302
 
 
+def test_confirming_a_match_says_the_referral_moved_to_the_known_case(intake, marac, generator):
+    """The walk-through confirmed a match and landed on another case's page with only
+    "Decision recorded.": the message says where the referral went."""
+    from openmarac.referrals import services
+    from openmarac.referrals.models import MatchCandidate
+
+    referrer = intake["referrer"]
+    first = generator.referral(marac=marac, referring_agency=referrer.agency, referred_on=date(2026, 1, 10))
+    known = services.referral_record(marac=marac, data=first, by=referrer)
+    second = services.referral_record(
+        marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency, victim=first.victim, referred_on=date(2026, 2, 3)), by=referrer
+    )
+    candidate = MatchCandidate.objects.get(referral=second, new_person=second.case.victim)
+    coordinator = sign_in(Client(), intake["coordinator"])
+    page = coordinator.post(reverse("referrals:match-decision", args=[second.case.public_id, candidate.pk]), {"same_person": "yes"}, follow=True).content.decode()
+    assert f"Decision recorded. The referral of 3 February 2026 is now part of case {known.case.reference}, with this person’s earlier referrals." in page
+
+
 @pytest.mark.parametrize("actor", ["chair", "idva", "housing_rep", "referrer", "governance"])
 def test_only_the_coordinator_can_post_a_match_decision(intake, marac, generator, actor):
     from openmarac.referrals import services

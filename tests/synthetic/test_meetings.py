@@ -49,6 +49,9 @@ def test_its_referral_came_before_it_and_was_heard_on_the_day(db, demo):
     (item,) = held.items.select_related("referral__case")
     referral = item.referral
     assert referral.referred_on < held.starts_at.date()
+    # Started and sent before the meeting, not on the day the demo was loaded.
+    assert timezone.localtime(referral.created_at).date() == referral.referred_on
+    assert timezone.localtime(referral.submitted_at).date() == referral.referred_on
     assert referral.status == Referral.Status.HEARD
     assert referral.heard_on == timezone.localtime(held.starts_at).date()
     assert referral.case.last_heard_on == referral.heard_on

@@ -101,6 +101,9 @@ def settings_in_force(marac):
         value = getattr(saved, name)
         if name == "risk_checklist":
             value = checklists.get(value, f"{value} (not installed)")
+        elif saved._meta.get_field(name).choices:
+            # The choice's words ("England and Wales"), never its stored code ("england_wales").
+            value = getattr(saved, f"get_{name}_display")()
         rows.append((form.fields[name].label, "Not given" if value in (None, "") else value))
         if name == "risk_checklist":
             kinds = dict(AgencyKind.choices)

@@ -21,11 +21,24 @@ _WIDGET_CLASSES = [
 _ERROR_SUFFIX = {"govuk-input": "govuk-input--error", "govuk-textarea": "govuk-textarea--error", "govuk-select": "govuk-select--error"}
 
 
+_QUESTION_WORDS = ("who", "whom", "whose", "what", "when", "where", "why", "how", "which")
+
+
+def _is_question(label):
+    words = label.lower().split()
+    return label.rstrip().endswith("?") or bool(words) and words[0].strip(",") in _QUESTION_WORDS or label.lower().startswith(("on what ", "if yes"))
+
+
 def _required_message(field):
-    """GOV.UK style: say what to do ("Enter your email address"), not "This field is required"."""
+    """GOV.UK style: say what to do ("Enter your email address"), not "This field is required".
+    A label that is a question ("Does the victim know about this referral?", "What was
+    shared") is quoted whole: "Choose the does the victim know…" is not English."""
     label = str(field.label or "an answer")
+    choice = isinstance(field.widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple))
+    if field.label and _is_question(label):
+        return f"Choose an answer to “{label}”" if choice else f"Answer “{label}”"
     label = label[:1].lower() + label[1:]
-    if isinstance(field.widget, (forms.Select, forms.RadioSelect, forms.CheckboxSelectMultiple)):
+    if choice:
         return f"Choose {label}" if label.startswith(("a ", "an ", "the ")) else f"Choose the {label}"
     return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
 

@@ -276,6 +276,13 @@ def _agency_work(user, marac, panel):
     ]
 
 
+def _which(referral):
+    """A case's reference and the referral's date: a case with two referrals (a repeat, or
+    a confirmed match) has one line each on the home page, and they must differ."""
+    referred = referral.referred_on or (referral.submitted_at and timezone.localtime(referral.submitted_at).date())
+    return f"{referral.case.reference} (referred {referred:%-d %b %Y})" if referred else referral.case.reference
+
+
 def _idva(user, marac, panel):
     _agency_work(user, marac, panel)
     now = timezone.now()
@@ -283,7 +290,7 @@ def _idva(user, marac, panel):
         overdue = item.first_contact_due < now
         panel.attention.append(
             Attention(
-                f"Idva referral {item.referral.case.reference}: first contact {'was due' if overdue else 'due by'} {timezone.localtime(item.first_contact_due):%-d %b %H:%M}",
+                f"Idva referral {_which(item.referral)}: first contact {'was due' if overdue else 'due by'} {timezone.localtime(item.first_contact_due):%-d %b %H:%M}",
                 reverse("referrals:idva-referral", args=[item.pk]),
                 urgent=overdue,
             )
@@ -303,7 +310,7 @@ def _representative(user, marac, panel):
     for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
         panel.attention.append(
             Attention(
-                f"Case {prompt.referral.case.reference}: confirm the children’s social care referral",
+                f"Case {_which(prompt.referral)}: confirm the children’s social care referral",
                 reverse("referrals:children-prompt", args=[prompt.pk]),
             )
         )

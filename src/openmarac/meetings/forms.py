@@ -132,12 +132,21 @@ class ResearchForm(GovukModelForm):
         the case has children."""
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS if names != ["about_children"] or self.has_children]
 
-    def __init__(self, *args, has_children=True, **kwargs):
+    def __init__(self, *args, has_children=True, returning=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_children = has_children
+        self.returning = returning
         self.fields["details_correct"].choices = ResearchReturn.DetailsCorrect.choices
         self.fields["details_correct"].required = False
         self.fields["version"].initial = self.instance.version if self.instance.pk else 0
+
+    def clean(self):
+        data = super().clean()
+        # Returning an empty form would show the agency's research as "Returned" in the
+        # grid with nothing in it; an agency that holds nothing records "no trace".
+        if self.returning and not any(data.get(name) for name in self.Meta.fields):
+            raise forms.ValidationError("Write what your agency holds on this case before returning it, or record “no trace” below")
+        return data
 
 
 class AttendanceRowForm(GovukForm):

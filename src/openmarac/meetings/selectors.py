@@ -321,12 +321,13 @@ def _count_of(queryset):
 
 @dataclass
 class MatrixCell:
-    status: str  # returned, no_trace, late, missing, in_progress
+    status: str  # returned, no_trace, late, missing, in_progress, not_asked
     label: str
 
 
 def research_matrix(*, user, meeting):
-    """Agencies × cases: returned, no trace, late, in progress or missing."""
+    """Agencies × cases: returned, no trace, late, in progress or missing (not asked yet,
+    before the case list is published)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
     items = list(meeting.items.select_related("referral__case").order_by("listed_at"))
@@ -350,7 +351,8 @@ def research_matrix(*, user, meeting):
 
 def _cell(research, meeting):
     if research is None:
-        return MatrixCell("missing", "Missing")
+        # Before the case list goes out nobody has been asked: "Missing" in red would blame them.
+        return MatrixCell("missing", "Missing") if meeting.published_at else MatrixCell("not_asked", "Not asked yet")
     if research.returned_at is None:
         return MatrixCell("in_progress", "Started, not returned")
     if research.returned_at > meeting.research_deadline:

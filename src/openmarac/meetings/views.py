@@ -510,7 +510,9 @@ def research_case(request, public_id, referral_id):
     if can_research:
         existing = ResearchReturn.objects.filter(meeting=meeting, referral=referral, agency_id=request.user.agency_id).first()
         action = request.POST.get("action")
-        form = ResearchForm(request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0)
+        form = ResearchForm(
+            request.POST if action in ("return", "save") else None, instance=existing, has_children=referral.children_count > 0, returning=action == "return"
+        )
         if request.method == "POST":
             try:
                 if action == "no-trace" and request.POST.get("confirm_no_trace") != "yes":

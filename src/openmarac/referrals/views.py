@@ -324,7 +324,17 @@ def match_decision(request, public_id, pk):
             messages.error(request, " ".join(error.messages))
         else:
             candidate.referral.refresh_from_db()
-            messages.success(request, "Decision recorded." + (" This referral is a repeat." if candidate.referral.meets_repeat else ""))
+            referral = candidate.referral
+            # Confirming can move the referral into the known person's case, and the page
+            # that follows is that case's: say why the reference changed.
+            moved = referral.case_id != case.pk
+            which = f"The referral of {referral.referred_on:%-d %B %Y}" if referral.referred_on else "The referral"
+            messages.success(
+                request,
+                "Decision recorded."
+                + (f" {which} is now part of case {referral.case.reference}, with this person’s earlier referrals." if moved else "")
+                + (" This referral is a repeat." if candidate.referral.meets_repeat else ""),
+            )
         return redirect("referrals:case", candidate.referral.case.public_id)
     messages.error(request, "Choose whether this is the same person")
     return redirect("referrals:case", case.public_id)

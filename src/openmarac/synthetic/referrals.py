@@ -162,11 +162,11 @@ def demo_referrals(*, marac, seed=2026):
         victim=first.victim, perpetrator=first.perpetrators[0].data, children=2,
     )
     recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
-    # Each was started on the day it was referred, not on the day the demo was loaded
-    # ("Your referrals" lists when each was started).
+    # Each was started and sent on the day it was referred, not on the day the demo was
+    # loaded ("Your referrals" lists when each was started, the referral when it was sent).
     for referral in recorded:
         started = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
-        Referral.objects.filter(pk=referral.pk).update(created_at=started)
+        Referral.objects.filter(pk=referral.pk).update(created_at=started, submitted_at=started)
     return recorded
 
 

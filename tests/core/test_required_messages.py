@@ -1,0 +1,41 @@
+"""The message for a required field left empty is English whatever the label: a label
+that is a question is quoted whole, not glued after "Choose the" or "Enter the" (the
+walk-through found "Choose the are you referring on professional judgement?")."""
+
+from django import forms
+
+from openmarac.core.forms import GovukForm
+from openmarac.referrals.forms import ConsentForm, JudgementForm, ReferralReasonsForm
+from openmarac.risk.definitions import default_definition
+
+
+class Questions(GovukForm):
+    knows = forms.ChoiceField(label="Does the victim know about this referral?", choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect)
+    who = forms.CharField(label="Who is at risk?")
+    what = forms.CharField(label="What was shared")
+    authority = forms.CharField(label="On what authority")
+    name = forms.CharField(label="Family name")
+    agency = forms.ChoiceField(label="Owning agency", choices=[("", "Choose"), ("1", "Police")])
+    email = forms.CharField(label="Your work email address")
+
+
+def test_a_question_label_is_quoted_whole_and_a_plain_label_keeps_its_message():
+    errors = Questions(data={}).errors
+    assert errors["knows"] == ["Choose an answer to “Does the victim know about this referral?”"]
+    assert errors["who"] == ["Answer “Who is at risk?”"]
+    assert errors["what"] == ["Answer “What was shared”"]
+    assert errors["authority"] == ["Answer “On what authority”"]
+    assert errors["name"] == ["Enter the family name"]
+    assert errors["agency"] == ["Choose the owning agency"]
+    assert errors["email"] == ["Enter your work email address"]
+
+
+def test_the_referral_pages_questions_are_asked_back_in_english():
+    judgement = JudgementForm(data={}, definition=default_definition()).errors
+    assert judgement["professional_judgement"] == ["Choose an answer to “Are you referring on professional judgement?”"]
+    reasons = ReferralReasonsForm(data={}).errors
+    assert reasons["reasons"] == ["Answer “Why are you referring this case?”"]
+    consent = ConsentForm(data={}).errors
+    assert consent["victim_aware"] == ["Choose an answer to “Does the victim know about this referral?”"]
+    for message in [m for errors in (judgement, reasons, consent) for messages in errors.values() for m in messages]:
+        assert not message.startswith(("Choose the ", "Enter the ")), message
