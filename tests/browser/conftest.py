@@ -76,6 +76,9 @@ class Journey:
 
     def __init__(self, page):
         self.page = page
+        # What the browser reported as errors (a script, the content security policy).
+        self.console_errors = []
+        page.on("console", lambda message: message.type == "error" and self.console_errors.append(message.text))
 
     def __getattr__(self, name):
         return getattr(self.page, name)

@@ -257,3 +257,17 @@ def test_an_empty_research_form_is_not_returned(marac, people, published):
     assert client.post(url, {"action": "save", "version": 0}).status_code == 302
     assert client.post(url, {"action": "return", "version": 1, "details_correct": "yes"}).status_code == 302
     assert referral.research.get(agency=people["housing_rep"].agency).returned_at
+
+
+@pytest.mark.parametrize("role, sees_link", [("coordinator", True), ("chair", False)])
+def test_the_grid_says_where_to_add_a_missing_representative(people, published, role, sees_link):
+    """An agency with nobody to return research: the coordinator is taken to where people
+    are added; the chair, who cannot add anyone, is told who can."""
+    meeting, _ = published
+    client = _client(people[role])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    page = client.get(reverse("meetings:research", args=[meeting.public_id])).content.decode()
+    assert "No representative or Idva to return research or be reminded" in page
+    members = reverse("accounts:members", args=[meeting.marac.slug])
+    assert (f'href="{members}"' in page.split("No representative or Idva", 1)[1][:400]) is sees_link
+    assert ("the coordinator can add one" in page) is not sees_link
