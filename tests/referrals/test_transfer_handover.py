@@ -179,7 +179,11 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
     assert Action.objects.filter(case=case).count() == 3  # the ended one, its copy, the police action
     assert Action.objects.filter(case=case).exclude(status=Action.Status.TRANSFERRED).count() == 2
     meeting_on = timezone.localtime(heard_case["meeting"].starts_at).date()
-    assert figures._actions_in(other_marac, figures.Period(meeting_on, meeting_on)).count() == 2
+    day = figures.Period(meeting_on, meeting_on)
+    # Counted by the Marac whose meeting agreed them, before and after the case moved:
+    # the receiving Marac did not agree them at any of its meetings.
+    assert figures._actions_in(heard_case["meeting"].marac, day).count() == 2
+    assert figures._actions_in(other_marac, day).count() == 0
 
 
 def test_the_transfer_page_reads_the_same_number_of_queries_for_few_or_many_actions(intake, other_marac, heard_case):

@@ -657,12 +657,20 @@ def _research(*, periods, bounds, agencies):
 
 
 def _actions_in(marac, period):
-    """Actions agreed at hearings of meetings held in the period (`marac` a Marac or its
-    id). Records updates are made for every agency at the close of a case, not agreed,
-    so they are not counted. An action ended by a transfer is left out: the copy the
-    receiving agency took on is the same agreed action, counted once."""
+    """Actions agreed at hearings of this Marac's meetings held in the period (`marac` a
+    Marac or its id). Records updates are made for every agency at the close of a case,
+    not agreed, so they are not counted. An action ended by a transfer is left out: the
+    copy the receiving agency took on is the same agreed action, counted once.
+
+    Filtered on the meeting's Marac, not the case's: an action belongs to the Marac
+    whose meeting agreed it, so a case that later moves to another Marac (a transfer)
+    leaves its actions in the figures of the Marac that agreed them, and the receiving
+    Marac does not count another Marac's meetings. It is also the plan that does not
+    grow with the deployment: the Marac's meetings of the period, then their hearings'
+    actions by index, where filtering on the case read the actions of every Marac's
+    meetings in the period to keep this Marac's."""
     return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
-        case__marac=marac,
+        hearing__item__meeting__marac=marac,
         hearing__item__meeting__starts_at__date__gte=period.start,
         hearing__item__meeting__starts_at__date__lte=period.end,
     ).exclude(status=Action.Status.TRANSFERRED)
@@ -815,7 +823,7 @@ def _completed_actions_query(*, marac_id, start, end):
     `start` to `end`: one row, or none when no action was agreed."""
     return (
         _actions_in(marac_id, Period(start, end))
-        .values("case__marac_id")
+        .values("hearing__item__meeting__marac_id")
         .annotate(completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True))
         .order_by()
     )
