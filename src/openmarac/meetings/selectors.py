@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from openmarac.access import policy
 from openmarac.accounts.models import Marac, Membership, Role
@@ -13,7 +14,7 @@ from openmarac.people.selectors import person_details, present_person
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
-from . import listing
+from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
 from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for, upcoming_meetings
 
@@ -86,6 +87,11 @@ class CaseListEntry:
     restricted: bool = False
     # The case reached the Marac's repeat-alert threshold: the chair records a decision.
     repeat_alert: bool = False
+
+    @property
+    def html(self):
+        """The entry as the case list shows it (meetings/display.py)."""
+        return mark_safe(display.case_entry_html(self))
 
 
 _PEOPLE = Prefetch(
