@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Prefetch
+from django.utils.safestring import mark_safe
 
 from openmarac.access import policy
+from openmarac.people import display
 from openmarac.people.models import Person, birth_text
 from openmarac.referrals.criteria import age_on
 
@@ -59,6 +61,15 @@ class ShownPerson:
     @property
     def birth_text(self):
         return birth_text(self.date_of_birth, self.expected_birth_on)
+
+    @property
+    def html(self):
+        """The person as pages show them (people/display.py)."""
+        return mark_safe(display.person_html(self))
+
+    @property
+    def html_with_diversity(self):
+        return mark_safe(display.person_html(self, show_diversity=True))
 
     @cached_property
     def diversity(self):
