@@ -4,20 +4,17 @@ tags (two `{% url %}`, four dates, three choice labels a row) each row cost abou
 third of a millisecond, more than all of the page's queries together."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import Truncator
+
+from openmarac.core.display import day_text
+from openmarac.core.display import url_pattern as _url_pattern
 
 from .models import Action, ActionKind, ForWhom
 
 _KINDS = dict(ActionKind.choices)
 _FOR_WHOM = dict(ForWhom.choices)
 _STATUSES = dict(Action.Status.choices)
-# A stand-in id: each row's links are the URL pattern with the action's id in its place,
-# instead of resolving the pattern again for every row.
-_ANY_ID = 987_654_321
 
 
 @dataclass(frozen=True)
@@ -33,18 +30,6 @@ class ActionRow:
     overdue: bool
     status: str
     completed: str
-
-
-def day_text(day):
-    """A date, or the local date of a time, as the templates' `date:"j M Y"` writes it:
-    3 Dec 2026."""
-    if isinstance(day, datetime):
-        day = timezone.localtime(day)
-    return f"{day.day} {day:%b %Y}" if day else ""
-
-
-def _url_pattern(name, *args):
-    return reverse(name, args=[*args, _ANY_ID]).replace(str(_ANY_ID), "{}")
 
 
 def action_rows(actions, *, today):

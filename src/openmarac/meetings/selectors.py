@@ -1,19 +1,21 @@
 """Reads for meeting preparation, scoped through the access policy."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from openmarac.access import policy
 from openmarac.accounts.models import Marac, Membership, Role
 from openmarac.core import compiled
-from openmarac.people.selectors import person_details, present_person
+from openmarac.people.selectors import present_person, with_details
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 
-from . import listing
+from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
 from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for, upcoming_meetings
 
@@ -87,10 +89,23 @@ class CaseListEntry:
     # The case reached the Marac's repeat-alert threshold: the chair records a decision.
     repeat_alert: bool = False
 
+    @property
+    def html(self):
+        """The entry as the case list shows it (meetings/display.py)."""
+        return mark_safe(display.case_entry_html(self))
 
-_PEOPLE = Prefetch(
-    "referral__people", queryset=ReferralPerson.objects.select_related("person").prefetch_related(*person_details("person__")), to_attr="people_list"
-)
+
+def _with_people(referrals):
+    """Each referral's people (`people_list`, in role order), with what `present_person`
+    reads of them: four queries, grouped here rather than by Django's prefetching, which
+    on a 40-case agenda cost more than the queries themselves."""
+    by_referral = defaultdict(list)
+    people = list(ReferralPerson.objects.filter(referral_id__in=[referral.pk for referral in referrals]).select_related("person"))
+    for rp in people:
+        by_referral[rp.referral_id].append(rp)
+    with_details([rp.person for rp in people])
+    for referral in referrals:
+        referral.people_list = by_referral.get(referral.pk, [])
 
 
 def case_list(*, user, meeting, item_id=None):
@@ -107,7 +122,8 @@ def case_list(*, user, meeting, item_id=None):
     repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
     slots = _slots(meeting, items)
     slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
-    prefetch_related_objects([by_id[slot.entry.key] for slot in slots if by_id[slot.entry.key].referral.case_id not in hidden], _PEOPLE)
+    _with_people([by_id[slot.entry.key].referral for slot in slots if by_id[slot.entry.key].referral.case_id not in hidden])
+    show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
     for slot in slots:
         item = by_id[slot.entry.key]
@@ -119,7 +135,11 @@ def case_list(*, user, meeting, item_id=None):
         people = referral.people_list
 
         def shown(role):
-            return [(rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date())) for rp in people if rp.role == role]
+            return [
+                (rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date(), show_sealed=show_sealed))
+                for rp in people
+                if rp.role == role
+            ]
 
         flags = []
         if item.added_late:

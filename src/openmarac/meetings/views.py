@@ -20,7 +20,7 @@ from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
-from . import documents, selectors, services
+from . import display, documents, selectors, services
 from .forms import (
     AttendanceRowForm,
     DateOverrideForm,
@@ -211,12 +211,18 @@ def meeting(request, public_id):
         return redirect("meetings:meeting", meeting.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Case list")
     others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
+    entries = selectors.case_list(user=request.user, meeting=meeting)
+    move_form = MoveItemForm(meetings=others) if can_prepare else None
     context = {
         "meeting": meeting,
-        "entries": selectors.case_list(user=request.user, meeting=meeting),
+        "entries": entries,
+        # Each case written once in Python (meetings/display.py), not through the
+        # template's tags and filters forty times over.
+        "rows": display.agenda_rows(entries, meeting=meeting),
         "can_prepare": can_prepare,
         "can_run": policy.can_record_hearing(request.user, meeting),
-        "move_form": MoveItemForm(meetings=others) if can_prepare else None,
+        "move_form": move_form,
+        "move_options": display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
         **early_context(meeting, can_prepare),
     }

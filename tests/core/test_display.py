@@ -1,0 +1,121 @@
+"""The case list's entries and a person's summary are written in Python
+(meetings/display.py, people/display.py) exactly as the templates they replaced wrote
+them: each variant here is rendered both ways and compared."""
+
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+from types import SimpleNamespace
+
+import pytest
+from django.template import engines
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openmarac.core.display import time_text
+from openmarac.meetings.display import case_entry_html
+from openmarac.people.display import person_html
+from openmarac.people.selectors import SEALED_TEXT, ShownAddress, ShownPerson, ShownPhone
+
+# The templates as they were before the entries were written in Python.
+OLD_CASE_ENTRY = '{# One case on the case list; shared by the page and the PDF. #}\n{% if entry.restricted %}\n{# A restricted case the reader may not open: its place and slot only, never a name, reference or address. #}\n<h3 class="govuk-heading-m">{% if entry.slot.starts_at %}{{ entry.slot.starts_at|time:"H:i" }}–{{ entry.slot.ends_at|time:"H:i" }}: {% endif %}Restricted case</h3>\n<p class="govuk-body">This case is restricted to named people. Its details are not shown to you.</p>\n{% else %}\n<h3 class="govuk-heading-m">{% if entry.slot.starts_at %}{{ entry.slot.starts_at|time:"H:i" }}–{{ entry.slot.ends_at|time:"H:i" }}: {% endif %}case {{ entry.referral.case.reference }}\n  {% if entry.referral.meets_repeat %}<strong class="govuk-tag govuk-tag--orange">Repeat</strong>{% endif %}</h3>\n{% for flag in entry.flags %}<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {{ flag }}</p>{% endfor %}\n<dl class="govuk-summary-list">\n  {% for rp, shown in entry.victim %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Victim</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %} (also {{ shown.aliases|join:", " }}){% endif %}, born {{ shown.date_of_birth|date:"j M Y"|default:"date not known" }}{% for address in shown.addresses %}{% if address.current %}<br>{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}{% endif %}{% endfor %}</dd></div>\n  {% endfor %}\n  {% for rp, shown in entry.perpetrators %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Perpetrator {{ forloop.counter }}</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %} (also {{ shown.aliases|join:", " }}){% endif %}, born {{ shown.date_of_birth|date:"j M Y"|default:"date not known" }}; {{ rp.relationship_to_victim }}{% for address in shown.addresses %}{% if address.current %}<br>{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}{% endif %}{% endfor %}</dd></div>\n  {% endfor %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Children</dt><dd class="govuk-summary-list__value">{% for rp, shown in entry.children %}{{ shown.name }}, {{ shown.birth_text }}{% if rp.details_unreliable %} (details may be unreliable){% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}None listed{% endfor %}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Referred by</dt><dd class="govuk-summary-list__value">{{ entry.referral.referring_agency|default:entry.referral.referring_agency_kind }}, {{ entry.referral.referred_on|date:"j M Y" }}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Criteria and score</dt><dd class="govuk-summary-list__value">{{ entry.referral.criteria_labels|join:", " }}; checklist score {{ entry.referral.checklist_score|default_if_none:"not given" }}</dd></div>\n  {% if entry.referral.meets_repeat %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Previous referral</dt><dd class="govuk-summary-list__value">{{ entry.previous_hearing|date:"j M Y"|default:"Declared by the referrer" }}</dd></div>{% endif %}\n</dl>\n{% endif %}\n'
+OLD_PERSON = '{# A person as shown by openmarac.people.selectors.present_person: sealed values are already removed. #}\n<dl class="govuk-summary-list govuk-summary-list--no-border govuk-!-margin-bottom-4">\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Name</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %}<br><span class="govuk-body-s">Also known as {{ shown.aliases|join:", " }}</span>{% endif %}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Date of birth</dt><dd class="govuk-summary-list__value">{% if shown.date_of_birth %}{{ shown.date_of_birth|date:"j F Y" }} (age {{ shown.age }}){% elif shown.expected_birth_on %}Unborn, expected {{ shown.expected_birth_on|date:"m/Y" }}{% else %}Not known{% endif %}</dd></div>\n  {% if shown.gender %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Gender</dt><dd class="govuk-summary-list__value">{{ shown.gender }}</dd></div>{% endif %}\n  {% for address in shown.addresses %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{% if address.current %}Address{% else %}Previous address{% endif %}</dt>\n    <dd class="govuk-summary-list__value">{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}</dd></div>\n  {% endfor %}\n  {% for phone in shown.phones %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Phone</dt>\n    <dd class="govuk-summary-list__value">{% if phone.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ phone.text }}{% if phone.safe_to_call %}<br><span class="govuk-body-s">Safe to call: {{ phone.safe_to_call }}{% if phone.safe_times %}; safe times: {{ phone.safe_times }}{% endif %}</span>{% endif %}</dd></div>\n  {% endfor %}\n  {% if show_diversity %}\n  {% for label, value in shown.diversity.items %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{{ label }}</dt><dd class="govuk-summary-list__value">{{ value }}</dd></div>{% endfor %}\n  {% if shown.language %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Language</dt><dd class="govuk-summary-list__value">{{ shown.language }}{% if shown.interpreter_needed %} (interpreter needed){% endif %}</dd></div>{% endif %}\n  {% endif %}\n</dl>\n'
+
+
+def _template(text):
+    return engines["django"].from_string(text)
+
+
+class _Person:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def get_racially_minoritised_display(self):
+        return "Yes"
+
+    def get_disabled_display(self):
+        return "Not known"
+
+    def get_lgbt_display(self):
+        return "No <answer>"
+
+
+def _shown(name="Ann O'Neil", *, aliases=(), born=date(1990, 3, 4), expected=None, addresses=(), phones=(), gender="Female", language="", interpreter=False, ethnicity=""):
+    return ShownPerson(
+        pk=1, name=name, aliases=list(aliases), date_of_birth=born, age=36 if born else None, gender=gender,
+        addresses=list(addresses), phones=list(phones), language=language, interpreter_needed=interpreter, expected_birth_on=expected,
+        person=_Person(ethnicity=ethnicity),
+    )
+
+
+PEOPLE = [
+    _shown(),
+    _shown("A & B <script>", aliases=["Al", "Bo & Co"], born=None, gender=""),
+    _shown("Unborn", born=None, expected=date(2027, 3, 1)),
+    _shown(
+        addresses=[
+            ShownAddress(text="1 High St", sealed=False, current=True),
+            ShownAddress(text="Refuge <9>", sealed=True, current=True),
+            ShownAddress(text=SEALED_TEXT, sealed=True, current=False),
+        ],
+        phones=[
+            ShownPhone(text="07700 900000", sealed=False, safe_to_call="Yes", safe_times="after 6 & weekends"),
+            ShownPhone(text="07700 900001", sealed=True, safe_to_call="No", safe_times=""),
+            ShownPhone(text=SEALED_TEXT, sealed=True, safe_to_call="", safe_times=""),
+        ],
+        language="Polish", interpreter=True, ethnicity="White <Other>",
+    ),
+    _shown(language="Urdu"),
+]
+
+
+@pytest.mark.parametrize("shown", PEOPLE)
+@pytest.mark.parametrize("show_diversity", [False, True])
+def test_a_person_is_written_as_the_template_wrote_them(shown, show_diversity):
+    assert "\n" + person_html(shown, show_diversity=show_diversity) + "\n" == _template(OLD_PERSON).render({"shown": shown, "show_diversity": show_diversity})
+
+
+def _slot(starts_at):
+    return SimpleNamespace(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=15) if starts_at else None)
+
+
+def _entry(*, restricted=False, starts_at=datetime(2026, 7, 1, 9, 30, tzinfo=dt_timezone.utc), repeat=False, flags=(), agency="Police <North>", kind="police",
+           score=12, previous=None, victim=(), perpetrators=(), children=()):
+    referral = SimpleNamespace(
+        case=SimpleNamespace(reference="M01-2026-0001"), meets_repeat=repeat, referring_agency=agency, referring_agency_kind=kind,
+        referred_on=date(2026, 5, 2), criteria_labels=["Visible high risk", "Professional <judgement>"], checklist_score=score,
+    )
+    return SimpleNamespace(slot=_slot(starts_at), referral=referral, restricted=restricted, flags=list(flags), previous_hearing=previous,
+                           victim=list(victim), perpetrators=list(perpetrators), children=list(children))
+
+
+def _rp(relationship="Partner & ex", unreliable=False):
+    return SimpleNamespace(relationship_to_victim=relationship, details_unreliable=unreliable)
+
+
+ENTRIES = [
+    _entry(),
+    _entry(restricted=True),
+    _entry(restricted=True, starts_at=None),
+    _entry(starts_at=None, agency=None, score=None),
+    _entry(score=0, repeat=True, previous=date(2026, 1, 5), flags=["Added late", "Over this meeting’s <capacity>"]),
+    _entry(repeat=True, previous=datetime(2025, 12, 31, 23, 30, tzinfo=dt_timezone.utc)),
+    _entry(
+        victim=[(_rp(), PEOPLE[3])], perpetrators=[(_rp("Ex-partner"), PEOPLE[1]), (_rp("Son"), PEOPLE[0])],
+        children=[(_rp(unreliable=True), PEOPLE[2]), (_rp(), PEOPLE[0])],
+    ),
+]
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_case_list_entry_is_written_as_the_template_wrote_it(entry):
+    assert "\n" + case_entry_html(entry) + "\n" == _template(OLD_CASE_ENTRY).render({"entry": entry})
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 12, 31), timezones=st.just(dt_timezone.utc)))
+def test_a_time_is_written_as_the_time_filter_writes_it(moment):
+    # The clocks change in London: the local time, as the template wrote it.
+    assert time_text(moment) == _template('{{ value|time:"H:i" }}').render({"value": moment})
+
+
+def test_no_time_is_written_as_nothing():
+    assert time_text(None) == ""
