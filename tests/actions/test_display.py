@@ -7,7 +7,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openmarac.core.display import day_text, time_text
+from openmarac.core.display import day_text
 from openmarac.core.display import url_pattern as _url_pattern
 
 _AS_TEMPLATE = Template('{{ value|date:"j M Y" }}')

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import engines
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
