@@ -46,7 +46,7 @@ def test_the_names_prefix_indexes_exist_on_postgresql_only():
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
+@pytest.mark.postgresql
 def test_a_search_for_the_start_of_a_name_in_a_marac_can_use_them_on_postgresql(marac):
     # A word of one or two letters (`referrals.selectors.name_word_q`): the start of a
     # name. Enough people of the Marac, with statistics, that reading them all through
