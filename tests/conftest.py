@@ -4,10 +4,17 @@ from contextlib import contextmanager
 import pytest
 from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from openmarac.accounts.models import AgencyKind, Role
 
 from .factories import MaracFactory, TOTPDeviceFactory, UserFactory, marac_with_core_agencies, member
+
+# Timing belongs in bench/, not in the tests: a property test must not fail because a
+# loaded machine (CI runs the suite twice side by side) took long over one example.
+hypothesis_settings.register_profile("openmarac", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("openmarac")
 
 # Every role a test may act as, for permission tests parametrised over roles.
 ROLES = [role.value for role in Role]
