@@ -12,6 +12,7 @@ from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions.models import ActionKind
 from openmarac.core import compiled
+from openmarac.core.display import day_text
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import ResearchDelegation
@@ -279,8 +280,8 @@ def _agency_work(user, marac, panel):
 def _which(referral):
     """A case's reference and the referral's date: a case with two referrals (a repeat, or
     a confirmed match) has one line each on the home page, and they must differ."""
-    referred = referral.referred_on or (referral.submitted_at and timezone.localtime(referral.submitted_at).date())
-    return f"{referral.case.reference} (referred {referred:%-d %b %Y})" if referred else referral.case.reference
+    referred = day_text(referral.referred_on or referral.submitted_at)
+    return f"{referral.case.reference} (referred {referred})" if referred else referral.case.reference
 
 
 def _idva(user, marac, panel):

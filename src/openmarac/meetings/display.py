@@ -10,8 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
-
-_SEALED_TAG = '<strong class="govuk-tag govuk-tag--purple">Sealed</strong> '
+from openmarac.people.display import SEALED_TAG
 
 
 def _slot(entry):
@@ -25,7 +24,7 @@ def _aliases(shown):
 
 def _addresses(shown):
     return "".join(
-        f"<br>{_SEALED_TAG if address.sealed_and_shown else ''}{escape(address.text)}" for address in shown.addresses if address.current
+        f"<br>{SEALED_TAG if address.sealed_and_shown else ''}{escape(address.text)}" for address in shown.addresses if address.current
     )
 
 

@@ -6,7 +6,7 @@ with the same HTML (tests compare it with the template it replaced)."""
 from django.utils.html import escape
 
 _ROW = '<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{}</dt><dd class="govuk-summary-list__value">{}</dd></div>'
-_SEALED_TAG = '<strong class="govuk-tag govuk-tag--purple">Sealed</strong> '
+SEALED_TAG = '<strong class="govuk-tag govuk-tag--purple">Sealed</strong> '
 
 
 def _born(shown):
@@ -22,7 +22,7 @@ def _address(address):
     label = "Address" if address.current else "Previous address"
     return (
         f'\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{label}</dt>\n'
-        f'    <dd class="govuk-summary-list__value">{_SEALED_TAG if address.sealed_and_shown else ""}{escape(address.text)}</dd></div>\n  '
+        f'    <dd class="govuk-summary-list__value">{SEALED_TAG if address.sealed_and_shown else ""}{escape(address.text)}</dd></div>\n  '
     )
 
 
@@ -33,7 +33,7 @@ def _phone(phone):
         safe = f'<br><span class="govuk-body-s">Safe to call: {escape(phone.safe_to_call)}{times}</span>'
     return (
         '\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Phone</dt>\n'
-        f'    <dd class="govuk-summary-list__value">{_SEALED_TAG if phone.sealed_and_shown else ""}{escape(phone.text)}{safe}</dd></div>\n  '
+        f'    <dd class="govuk-summary-list__value">{SEALED_TAG if phone.sealed_and_shown else ""}{escape(phone.text)}{safe}</dd></div>\n  '
     )
 
 

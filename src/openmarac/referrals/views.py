@@ -333,7 +333,7 @@ def match_decision(request, public_id, pk):
                 request,
                 "Decision recorded."
                 + (f" {which} is now part of case {referral.case.reference}, with this person’s earlier referrals." if moved else "")
-                + (" This referral is a repeat." if candidate.referral.meets_repeat else ""),
+                + (" This referral is a repeat." if referral.meets_repeat else ""),
             )
         return redirect("referrals:case", candidate.referral.case.public_id)
     messages.error(request, "Choose whether this is the same person")

@@ -2,7 +2,7 @@
 with research, minutes and an action plan holding actions in every state, so every
 screen has something in it at `make run`."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -11,10 +11,9 @@ from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature, Meeting
-from openmarac.referrals.models import Referral
 from openmarac.referrals.services import referral_record
 
-from .referrals import ReferralGenerator
+from .referrals import ReferralGenerator, dated_as_referred
 
 PAST_MEETING_DAYS_AGO = 21
 
@@ -46,11 +45,8 @@ def demo_meetings(*, marac, seed=2027):
         marac=marac, referring_agency=agencies.get(AgencyKind.POLICE), referred_on=held_on.date() - timedelta(days=16), children=2, review_owner=referrer
     )
     referral = referral_record(marac=marac, data=data, by=referrer, notify_agencies=False)
-    # Started and sent on the day it was referred, before the meeting: not "started today,
-    # heard three weeks ago" in the referrer's list.
-    sent = timezone.make_aware(datetime.combine(data.referred_on, time(9, 30)))
-    Referral.objects.filter(pk=referral.pk).update(created_at=sent, submitted_at=sent)
-    referral.refresh_from_db()
+    # Before the meeting: not "started today, heard three weeks ago" in the referrer's list.
+    dated_as_referred(referral)
     item = meeting_services.referral_list(by=coordinator, referral=referral, meeting=meeting)
     meeting_services.meeting_publish(by=None, meeting=meeting)
     DeclarationSignature.objects.bulk_create(

@@ -162,12 +162,19 @@ def demo_referrals(*, marac, seed=2026):
         victim=first.victim, perpetrator=first.perpetrators[0].data, children=2,
     )
     recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
-    # Each was started and sent on the day it was referred, not on the day the demo was
-    # loaded ("Your referrals" lists when each was started, the referral when it was sent).
     for referral in recorded:
-        started = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
-        Referral.objects.filter(pk=referral.pk).update(created_at=started, submitted_at=started)
+        dated_as_referred(referral)
     return recorded
+
+
+def dated_as_referred(referral):
+    """Started and sent on the day it was referred, not on the day the demo was loaded
+    ("Your referrals" lists when each was started, the referral when it was sent)."""
+    from openmarac.referrals.models import Referral
+
+    sent = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
+    Referral.objects.filter(pk=referral.pk).update(created_at=sent, submitted_at=sent)
+    referral.refresh_from_db()
 
 
 # Who referred the demo's past cases: the police most, as nationally (about two in
