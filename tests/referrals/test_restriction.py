@@ -52,6 +52,9 @@ def world(marac, staff):
     agency has signed the meeting's declaration."""
     referrer = staff["referrer"]
     data = ReferralGenerator(seed=61).referral(marac=marac, referring_agency=referrer.agency, children=1, consent=False, review_owner=referrer)
+    # A given name no staff member can have (the factories draw staff names at random), so
+    # that "not on the page" proves the victim's name was withheld.
+    data.victim.given_name = "Quillonette"
     referral = referral_services.referral_record(marac=marac, data=data, by=referrer, notify_agencies=False)
     meeting = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=20))
     item = meeting_services.referral_list(by=staff["coordinator"], referral=referral, meeting=meeting)
