@@ -1,4 +1,4 @@
-"""factory_boy factories for the tests (Faker en_GB)."""
+"""factory_boy factories for the tests."""
 
 import factory
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -6,6 +6,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from openmarac.accounts.models import Agency, AgencyKind, Marac, MaracAgency, Membership, Role, User
 
 TEST_PASSWORD = "correct horse battery staple"
+
+# Staff are named from pools that share no part with the names the referral generator
+# draws for victims, perpetrators and children (Faker en_GB), so a test can check that a
+# victim's name is not on a page or in an email without failing when a randomly named
+# chair happens to share it (tests/test_factories.py keeps the pools apart).
+STAFF_GIVEN_NAMES = (
+    "Zebedee", "Ottoline", "Peregrine", "Isolde", "Barnabas", "Clementine", "Ambrosius", "Eglantine",
+    "Leofric", "Wilhelmina", "Thaddeus", "Perpetua", "Ignatius", "Hyacinth", "Cuthbert", "Araminta",
+)
+STAFF_FAMILY_NAMES = (
+    "Quarrington", "Vexley", "Pendragon", "Zouche", "Mountjoy", "Culpeper", "Twistleton", "Ffoulkes",
+    "Brabazon", "Verinder", "Kynaston", "Wrottesley", "Scudamore",
+)
+STAFF_JOB_TITLES = ("Marac representative", "Team manager", "Senior practitioner", "Safeguarding lead")
 
 
 class MaracFactory(factory.django.DjangoModelFactory):
@@ -40,8 +54,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@agency.example")
-    full_name = factory.Faker("name", locale="en_GB")
-    job_title = factory.Faker("job", locale="en_GB")
+    full_name = factory.Sequence(
+        lambda n: f"{STAFF_GIVEN_NAMES[n % len(STAFF_GIVEN_NAMES)]} {STAFF_FAMILY_NAMES[n % len(STAFF_FAMILY_NAMES)]}"
+    )
+    job_title = factory.Iterator(STAFF_JOB_TITLES)
     agency = factory.SubFactory(AgencyFactory)
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
