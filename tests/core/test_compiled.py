@@ -114,3 +114,34 @@ def test_sql_reads_model_instances_with_their_annotations(history, marac, before
     got = list(Meeting.objects.raw(*compiled.sql(_meetings_before_query, marac_id=marac.pk, before=before)))
     expected = list(_meetings_before_query(marac_id=marac.pk, before=before))
     assert [(m.pk, m.starts_at, m.n) for m in got] == [(m.pk, m.starts_at, m.n) for m in expected]
+
+
+def _empty_query(*, marac_id):
+    return Referral.objects.filter(marac=marac_id, referred_on__isnull=True).values("pk")  # every referral of `history` has a date
+
+
+@pytest.mark.parametrize("start, end", [(date(2025, 1, 1), date(2025, 3, 31)), (date(2020, 1, 1), date(2020, 1, 2))])
+def test_rows_together_are_each_query_s_rows(history, marac, start, end):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = datetime(2025, 3, 10, 9, 30, tzinfo=LONDON)
+    queries = [
+        (_referrals_query, {"marac_id": marac.pk, "start": start, "end": end}),
+        (_empty_query, {"marac_id": marac.pk}),  # a query with no row does not shift the others
+        (_meetings_query, {"marac_id": marac.pk, "before": before}),
+        (_referrals_query, {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        together = compiled.rows_together(*queries)
+    assert together == [compiled.rows(build, **values) for build, values in queries]
+    assert together[0] == list(_referrals_query(marac_id=marac.pk, start=start, end=end))
+    assert together[2] == list(_meetings_query(marac_id=marac.pk, before=before))
+    assert all(isinstance(row["referred_on"], date) for row in together[3])
+    # One call to PostgreSQL for all four; SQLite, in this process, runs them one by one.
+    assert len(captured) == (4 if connection.vendor == "sqlite" else 1)
+
+
+def test_rows_together_refuses_a_query_whose_sql_does_not_follow_its_values(db, marac):
+    with pytest.raises(AssertionError, match="_derives_a_value"):
+        compiled.rows_together((_empty_query, {"marac_id": marac.pk}), (_derives_a_value, {"marac_id": marac.pk, "start": date(2025, 1, 6)}))

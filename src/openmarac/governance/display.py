@@ -4,7 +4,8 @@ and charts drawn as SVG on the server. No number is computed here: they all come
 
 from dataclasses import dataclass, field
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from . import figures
 
@@ -61,11 +62,13 @@ class Principle:
     title: str
     items: list = field(default_factory=list)
     breakdowns: list = field(default_factory=list)
+    rows: str = ""  # the items' table rows (figure_rows)
 
 
-def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, open_after_two) -> list:
+def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, open_after_two, definitions_url) -> list:
     """The dashboard: every figure under the principle it evidences, with the previous
-    period beside it and the national figure where SafeLives publishes one."""
+    period beside it and the national figure where SafeLives publishes one, each
+    linking to its definition on the page at `definitions_url`."""
 
     def item(key, label, fn, national=""):
         return Item(key, label, fn(now), fn(before), national)
@@ -134,7 +137,31 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
     ]
     for principle in result:
         principle.breakdowns = [table(b) for b in principle.breakdowns]
+        principle.rows = figure_rows(principle.items, definitions_url)
     return result
+
+
+# The dashboard's repeated table rows are written here rather than by template loops,
+# with each value escaped once (`escape`): its hundred rows, through the loops or
+# through `format_html`, were a third of the page's rendering. The same markup as the
+# loops they replaced (tests/governance/test_display.py compares them).
+_CELL = '<td class="govuk-table__cell govuk-table__cell--numeric">'
+
+
+def figure_rows(items, definitions_url, *, compared=True):
+    """The rows of a table of figures (`Item`s): each figure linking to its definition,
+    its value and, when `compared`, the previous period's and the national figure."""
+    rows = []
+    for item in items:
+        label = escape(item.label)
+        others = f"\n        {_CELL}{escape(item.previous)}</td>\n        {_CELL}{escape(item.national or 'None published')}</td>" if compared else ""
+        rows.append(
+            f'\n      <tr class="govuk-table__row" data-figure="{label}">'
+            f'\n        <th scope="row" class="govuk-table__header"><a class="govuk-link" href="{escape(definitions_url)}#{escape(item.key)}">{label}</a></th>'
+            f"\n        <td class=\"govuk-table__cell govuk-table__cell--numeric\" data-value>{escape(item.value)}</td>{others}"
+            "\n      </tr>\n    "
+        )
+    return mark_safe("".join(rows))
 
 
 def outcome_items(o: figures.Outcomes) -> list:
@@ -194,6 +221,10 @@ class Table:
     def chart(self):
         return chart_svg(self)
 
+    @property
+    def body(self):
+        return table_rows(self)
+
 
 def table(breakdown: figures.Breakdown) -> Table:
     rows = []
@@ -226,28 +257,48 @@ def table(breakdown: figures.Breakdown) -> Table:
     )
 
 
+_CORE_TAG = ' <strong class="govuk-tag govuk-tag--blue">Core</strong>'
+
+
+def table_rows(table: Table):
+    """The rows of a breakdown's table: a row a label (core agencies tagged) with its
+    values as text, or a row saying there is none."""
+    if not table.rows:
+        return mark_safe(f'\n        <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="{len(table.columns) + 1}">None in this period.</td></tr>\n      ')
+    rows = []
+    for label, texts, is_core in table.rows:
+        cells = "".join(f"{_CELL}{escape(text)}</td>" for text in texts)
+        rows.append(
+            '\n        <tr class="govuk-table__row">'
+            f'\n          <th scope="row" class="govuk-table__header">{escape(label)}{_CORE_TAG if is_core else ""}</th>'
+            f"\n          {cells}"
+            "\n        </tr>\n      "
+        )
+    return mark_safe("".join(rows))
+
+
 def chart_svg(table: Table):
     """The table's bar chart, one SVG image with a title (the table beside it carries
     the figures for screen readers). Drawn here rather than in a template: the template
-    rendered eight values a bar, a fifth of the dashboard's rendering. Every value is
-    escaped by `format_html`."""
-    bars = format_html_join("", "{}", ((_bar(table, bar),) for bar in table.bars))
-    return format_html(
-        '<svg class="app-chart" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="chart-title-{}" focusable="false">'
-        '\n  <title id="chart-title-{}">{}</title>{}\n</svg>',
-        table.width, table.height, table.key, table.key, table.chart_label, bars,
+    rendered eight values a bar, a fifth of the dashboard's rendering. Every text is
+    escaped (`escape`); the numbers are the chart's own."""
+    bars = "".join(_bar(table, bar) for bar in table.bars)
+    key = escape(table.key)
+    return mark_safe(
+        f'<svg class="app-chart" viewBox="0 0 {table.width} {table.height}" width="100%" role="img" aria-labelledby="chart-title-{key}" focusable="false">'
+        f'\n  <title id="chart-title-{key}">{escape(table.chart_label)}</title>{bars}\n</svg>'
     )
 
 
-# A bar: its label, the bar itself (none for a zero or a suppressed count) and its value.
-_LABEL = '\n  <text x="0" y="{y}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{label}</text>'
-_RECT = '\n  <rect x="{x}" y="{top}" width="{width}" height="{height}" fill="{fill}"></rect>'
-_VALUE = '\n  <text x="{text_x}" y="{y}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{text}</text>'
+_TEXT = '<text x="{}" y="{}" font-size="13" font-family="Arial, sans-serif" fill="#0b0c0c">{}</text>'
 
 
 def _bar(table, bar):
-    values = {"y": bar.label_y, "label": bar.label, "text_x": bar.text_x, "text": bar.text}
+    """A bar: its label, the bar itself (none for a zero or a suppressed count) and its
+    value."""
+    label = "\n  " + _TEXT.format(0, bar.label_y, escape(bar.label))
+    value = "\n  " + _TEXT.format(bar.text_x, bar.label_y, escape(bar.text))
     if not bar.width:
-        return format_html(_LABEL + _VALUE, **values)
+        return label + value
     fill = CORE_FILL if bar.is_core else OTHER_FILL
-    return format_html(_LABEL + _RECT + _VALUE, **values, x=table.bar_x, top=bar.y, width=bar.width, height=BAR_HEIGHT, fill=fill)
+    return f'{label}\n  <rect x="{table.bar_x}" y="{bar.y}" width="{bar.width}" height="{BAR_HEIGHT}" fill="{fill}"></rect>{value}'

@@ -5,7 +5,9 @@ This is the one module that counts. The data return's files, the command, the da
 and (later) the API only format what it returns, so they can never disagree (the
 dashboard reads the return's counts, `_return_aggregates`, for each period as a whole
 rather than by meeting date). Each function runs a fixed number of aggregate queries,
-whatever the number of referrals, each compiled to SQL once per process.
+whatever the number of referrals, each compiled to SQL once per process, and the queries
+of one reading are run together (`compiled.rows_together`: one round trip on
+PostgreSQL).
 
 The figures read what a referral recorded about its victim and perpetrators when it was
 made (`Referral.victim_age`, `youngest_perpetrator_age`, `victim_gender`, the diversity
@@ -217,11 +219,11 @@ def _return_totals_query(*, marac_id, start, end, split=None):
     )
 
 
-def _return_totals(*, periods, bounds):
+def _return_totals(*, periods, rows):
     """For each period, its totals (None when no case was heard) and its meetings held:
     the meeting dates of its return."""
     totals, meetings = [None] * len(periods), [0] * len(periods)
-    for row in compiled.rows(_return_totals_query, **bounds):
+    for row in rows:
         # One period is one group with no GROUP BY, so it gives a row even when empty.
         if row["cases"]:
             totals[row["index"]] = _return_row({**row, "heard_on": None})
@@ -354,7 +356,9 @@ def _a_year(count, period: Period):
 
 
 def period_figures(*, marac, period: Period, today: date | None = None) -> PeriodFigures:
-    return _periods_figures(marac=marac, periods=(period,), today=today)[0]
+    today = today or timezone.localdate()
+    rows = _read(_periods_reads(marac=marac, periods=(period,), today=today))
+    return _periods_figures_of(rows, marac=marac, periods=(period,))[0]
 
 
 @dataclass
@@ -370,15 +374,28 @@ class Dashboard:
 def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
     """The period's figures beside the period's before, with its outcome indicators.
     The two periods touch, so each figure is read for both in the same query and split
-    by date here: the same counts as `period_figures` for each, in half the queries."""
+    by date here: the same counts as `period_figures` for each, in half the queries.
+    Every query of the three is run together (one round trip on PostgreSQL)."""
     today = today or timezone.localdate()
-    before, now = _periods_figures(marac=marac, periods=(period.previous(), period), today=today)
+    periods = (period.previous(), period)
+    rows = _read({
+        **_periods_reads(marac=marac, periods=periods, today=today),
+        **_outcomes_reads(marac=marac, period=period),
+        "open_after_two": _open_after_two_read(marac=marac),
+    })
+    before, now = _periods_figures_of(rows, marac=marac, periods=periods)
     return Dashboard(
         now=now,
         before=before,
-        outcomes=outcomes(marac=marac, period=period, today=today, _days=now.hearing_days),
-        open_after_two=open_after_two_meetings(marac=marac),
+        # The outcomes' median days from disclosure to hearing are the period's hearing days.
+        outcomes=_outcomes_of(rows, marac=marac, today=today, days=now.hearing_days),
+        open_after_two=_open_after_two_of(rows["open_after_two"]),
     )
+
+
+def _read(reads: dict) -> dict:
+    """{name: rows} for named queries {name: (build, values)}, run together."""
+    return dict(zip(reads, compiled.rows_together(*reads.values())))
 
 
 def _span(periods) -> Period:
@@ -416,18 +433,35 @@ def _period_case(lookup, split):
     return Case(When(**{f"{lookup}__gte": split}, then=Value(1)), default=Value(0))
 
 
-def _periods_figures(*, marac, periods, today: date | None = None) -> list[PeriodFigures]:
-    today = today or timezone.localdate()
+def _periods_reads(*, marac, periods, today) -> dict:
+    """The queries of the periods' figures, by name, for `_read`."""
     bounds = _bounds(marac, periods)
-    totals_by_period, meetings_by_period = _return_totals(periods=periods, bounds=bounds)
-    days_by_period = _hearing_days_by_period(marac=marac, periods=periods)
-    staff = (compiled.rows(_staff_query, marac_id=marac.pk) or [{"idvas": 0, "coordinators": 0}])[0]
-    agencies = _agency_rows(marac)
-    idva_by_period = _idva(periods=periods, bounds=bounds)
-    actions_by_period = _actions(periods=periods, bounds=bounds, today=today, agencies=agencies)
-    research_by_period = _research(periods=periods, bounds=bounds, agencies=agencies)
-    concerns_by_period = _quality_concerns(marac=marac, periods=periods)
-    attendance_by_period = _attendance(periods=periods, bounds=bounds, today=today, agencies=agencies)
+    span = {"marac_id": marac.pk, "start": bounds["start"], "end": bounds["end"]}
+    return {
+        "totals": (_return_totals_query, bounds),
+        "hearing_days": (_hearing_days_query, span),
+        "staff": (_staff_query, {"marac_id": marac.pk}),
+        "agencies": (_agency_query, {"marac_id": marac.pk}),
+        "idva": (_idva_query, bounds),
+        "actions": (_actions_query, {**bounds, "today": today}),
+        "research": (_research_query, bounds),
+        "quality_concerns": (_quality_concerns_query, _concern_moments(marac=marac, periods=periods)),
+        "registers": (_registers_query, {**bounds, "today": today}),
+        "attendance": (_attendance_query, {**bounds, "today": today}),
+    }
+
+
+def _periods_figures_of(rows, *, marac, periods) -> list[PeriodFigures]:
+    """The periods' figures from the rows of `_periods_reads`."""
+    totals_by_period, meetings_by_period = _return_totals(periods=periods, rows=rows["totals"])
+    days_by_period = _hearing_days_by_period(periods=periods, rows=rows["hearing_days"])
+    staff = (rows["staff"] or [{"idvas": 0, "coordinators": 0}])[0]
+    agencies = [(row["agency_id"], row["agency__name"], row["is_core"]) for row in rows["agencies"]]
+    idva_by_period = _idva(periods=periods, rows=rows["idva"])
+    actions_by_period = _actions(periods=periods, rows=rows["actions"], agencies=agencies)
+    research_by_period = _research(periods=periods, rows=rows["research"], agencies=agencies)
+    concerns_by_period = _quality_concerns(periods=periods, rows=rows["quality_concerns"])
+    attendance_by_period = _attendance(periods=periods, registers=rows["registers"], rows=rows["attendance"], agencies=agencies)
     return [
         _figures(
             marac=marac, period=period, totals=totals_by_period[i], meetings_held=meetings_by_period[i], days=days_by_period[i],
@@ -486,28 +520,25 @@ def _figures(*, marac, period, totals, meetings_held, days, staff, idva, actions
     return figures
 
 
-def _hearing_days(*, marac, period):
-    return _hearing_days_by_period(marac=marac, periods=(period,))[0]
-
-
 def _hearing_days_query(*, marac_id, start, end):
     return (
         heard_referrals(marac=marac_id, period=Period(start, end))
         .filter(referred_on__isnull=False)
         .annotate(clock_start=CLOCK_START)
         .values("clock_start", "heard_on")
-        .annotate(n=Count("pk"))
+        # Count(*), not of the id, which the referral index does not hold: PostgreSQL
+        # then reads the index alone.
+        .annotate(n=Count("*"))
         .order_by()
     )
 
 
-def _hearing_days_by_period(*, marac, periods):
+def _hearing_days_by_period(*, periods, rows):
     """Days from disclosure (or referral, when the disclosure date is not known; see
     referrals.criteria.referral_clock_start) to hearing for each case heard, sorted,
-    for each period, as one grouped query."""
-    span = _span(periods)
+    for each period, from one grouped query over their span."""
     days = [[] for _ in periods]
-    for pair in compiled.rows(_hearing_days_query, marac_id=marac.pk, start=span.start, end=span.end):
+    for pair in rows:
         days[_index_of(periods, pair["heard_on"])] += [(pair["heard_on"] - pair["clock_start"]).days] * pair["n"]
     return [sorted(d) for d in days]
 
@@ -536,10 +567,10 @@ def _idva_query(*, marac_id, start, end, split=None):
     )
 
 
-def _idva(*, periods, bounds):
+def _idva(*, periods, rows):
     """Idva referrals of referrals made in the period. First contact is measured only
     for referrals made in OpenMarac: imported history carries no contact record."""
-    counts = {row["index"]: row for row in compiled.rows(_idva_query, **bounds)}
+    counts = {row["index"]: row for row in rows}
     return [counts.get(i, {"referrals": 0, "due": 0, "within": 0}) for i in range(len(periods))]
 
 
@@ -550,18 +581,14 @@ def _meetings_in(marac_id, start, end):
 
 
 def _agency_query(*, marac_id):
+    """The Marac's active agencies with whether each is core there, in name order."""
     return MaracAgency.objects.filter(marac=marac_id, is_active=True).values("agency_id", "agency__name", "is_core").order_by("agency__name")
 
 
-def _agency_rows(marac):
-    """The Marac's active agencies with whether each is core there, in name order."""
-    return [(row["agency_id"], row["agency__name"], row["is_core"]) for row in compiled.rows(_agency_query, marac_id=marac.pk)]
-
-
 def _by_agency(agencies, counts, values_of, *, include_idle):
-    """Rows for the Marac's active agencies (`_agency_rows`) in name order (with zeros
-    when `include_idle`), then any agency no longer active whose work is still counted,
-    so no count is lost when an agency leaves."""
+    """Rows for the Marac's active agencies (`_agency_query`'s, as (id, name, is core))
+    in name order (with zeros when `include_idle`), then any agency no longer active
+    whose work is still counted, so no count is lost when an agency leaves."""
     counts = dict(counts)
     rows = []
     for agency_id, name, is_core in agencies:
@@ -608,13 +635,14 @@ def _attendance_query(*, marac_id, start, end, today, split=None):
     )
 
 
-def _attendance(*, periods, bounds, today, agencies):
-    registers = [0] * len(periods)
-    for row in compiled.rows(_registers_query, **bounds, today=today):
-        registers[row["index"]] = row["n"]
-    counts = _by_period_and_agency(periods, compiled.rows(_attendance_query, **bounds, today=today), "agency_id")
+def _attendance(*, periods, registers, rows, agencies):
+    """`registers`: the rows of `_registers_query`; `rows`: those of `_attendance_query`."""
+    registers_by_period = [0] * len(periods)
+    for row in registers:
+        registers_by_period[row["index"]] = row["n"]
+    counts = _by_period_and_agency(periods, rows, "agency_id")
     breakdowns = []
-    for i, registers_held in enumerate(registers):
+    for i, registers_held in enumerate(registers_by_period):
         rows = _by_agency(
             agencies, counts[i],
             lambda row, n=registers_held: [row.get("present", 0), row.get("apologies", 0), row.get("absent", 0), share(row.get("present", 0), n)],
@@ -640,8 +668,8 @@ def _research_query(*, marac_id, start, end, split=None):
     )
 
 
-def _research(*, periods, bounds, agencies):
-    counts = _by_period_and_agency(periods, compiled.rows(_research_query, **bounds), "agency_id")
+def _research(*, periods, rows, agencies):
+    counts = _by_period_and_agency(periods, rows, "agency_id")
     return [
         Breakdown(
             key="research", title="Research returned by agency", columns=["Returned", "On time", "On time (%)"],
@@ -695,8 +723,8 @@ def _actions_query(*, marac_id, start, end, today, split=None):
     )
 
 
-def _actions(*, periods, bounds, today, agencies):
-    counts = _by_period_and_agency(periods, compiled.rows(_actions_query, **bounds, today=today), "owner_agency_id")
+def _actions(*, periods, rows, agencies):
+    counts = _by_period_and_agency(periods, rows, "owner_agency_id")
     return [
         Breakdown(
             key="actions",
@@ -728,7 +756,15 @@ def _open_after_two_query(*, marac_id, now):
 def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     """Actions open now although two meetings have been held since they were agreed:
     what goes to governance as persistent non-completion."""
-    counts = compiled.rows(_open_after_two_query, marac_id=marac.pk, now=now or timezone.now())
+    build, values = _open_after_two_read(marac=marac, now=now)
+    return _open_after_two_of(compiled.rows(build, **values))
+
+
+def _open_after_two_read(*, marac, now=None):
+    return _open_after_two_query, {"marac_id": marac.pk, "now": now or timezone.now()}
+
+
+def _open_after_two_of(counts) -> Breakdown:
     rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
@@ -748,16 +784,21 @@ def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _quality_concerns(*, marac, periods):
-    """Concerns raised on the periods' days, by referring agency and category. The days
-    are given as a range of times, which the index on `raised_at` can read."""
+def _concern_moments(*, marac, periods):
+    """The values of `_quality_concerns_query` for the periods' days: the days as a
+    range of times, which the index on `raised_at` can read."""
     span = _span(periods)
-    moments = {"raised_from": _day_start(span.start), "raised_before": _day_start(span.end + timedelta(days=1))}
+    moments = {"marac_id": marac.pk, "raised_from": _day_start(span.start), "raised_before": _day_start(span.end + timedelta(days=1))}
     if len(periods) == 2:
         moments["split_at"] = _day_start(periods[1].start)
+    return moments
+
+
+def _quality_concerns(*, periods, rows):
+    """Concerns raised on the periods' days, by referring agency and category."""
     categories = list(QualityConcern.Category)
     by_agency = [defaultdict(lambda: [0] * len(categories)) for _ in periods]
-    for row in compiled.rows(_quality_concerns_query, marac_id=marac.pk, **moments):
+    for row in rows:
         name = row["referral__referring_agency__name"] or _kind_label(row["referral__referring_agency_kind"])
         by_agency[row["index"]][name][categories.index(row["category"])] += row["n"]
     return [
@@ -829,18 +870,34 @@ def _completed_actions_query(*, marac_id, start, end):
     )
 
 
-def outcomes(*, marac, period: Period, today: date | None = None, _days=None) -> Outcomes:
-    """`_days`: the period's hearing days when `period_figures` has read them already."""
+def outcomes(*, marac, period: Period, today: date | None = None) -> Outcomes:
     today = today or timezone.localdate()
+    bounds = {"marac_id": marac.pk, "start": period.start, "end": period.end}
+    rows = _read({**_outcomes_reads(marac=marac, period=period), "hearing_days": (_hearing_days_query, bounds)})
+    days = _hearing_days_by_period(periods=(period,), rows=rows["hearing_days"])[0]
+    return _outcomes_of(rows, marac=marac, today=today, days=days)
+
+
+def _outcomes_reads(*, marac, period) -> dict:
+    """The queries of the outcome indicators, by name, for `_read` (their median days
+    from disclosure to hearing are the period's hearing days, read with its figures)."""
+    bounds = {"marac_id": marac.pk, "start": period.start, "end": period.end}
+    return {
+        "heard_cases": (_heard_cases_query, bounds),
+        # The repeat referrals of those cases, for re-referral and the repeat alert.
+        "repeats": (_repeats_query, bounds),
+        "completed_actions": (_completed_actions_query, bounds),
+    }
+
+
+def _outcomes_of(rows, *, marac, today, days) -> Outcomes:
+    """The outcome indicators from the rows of `_outcomes_reads` and the period's
+    hearing days."""
     window = relativedelta(months=marac.repeat_window_months)
     alert_months = relativedelta(months=marac.repeat_alert_months)
-    bounds = {"marac_id": marac.pk, "start": period.start, "end": period.end}
-    heard = [
-        (row["pk"], row["case_id"], row["referred_on"], row["heard_on"]) for row in compiled.rows(_heard_cases_query, **bounds)
-    ]
-    # The repeat referrals of those cases, for re-referral and the repeat alert.
+    heard = [(row["pk"], row["case_id"], row["referred_on"], row["heard_on"]) for row in rows["heard_cases"]]
     repeats = defaultdict(list)
-    for row in compiled.rows(_repeats_query, **bounds):
+    for row in rows["repeats"]:
         repeats[row["case_id"]].append(row["referred_on"])
 
     # Calendar-month arithmetic is slow and the dates repeat (meeting days), so each
@@ -877,8 +934,7 @@ def outcomes(*, marac, period: Period, today: date | None = None, _days=None) ->
         if alert_ids
         else {"decided": 0, "done": 0}
     )
-    actions = (compiled.rows(_completed_actions_query, **bounds) or [{"completed": 0, "cases": 0}])[0]
-    days = _hearing_days(marac=marac, period=period) if _days is None else _days
+    actions = (rows["completed_actions"] or [{"completed": 0, "cases": 0}])[0]
     return Outcomes(
         heard=len(heard),
         re_referred_within_window=re_referred,

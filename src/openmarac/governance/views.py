@@ -33,8 +33,8 @@ def dashboard(request, slug):
         context.update(
             period=period,
             previous=period.previous(),
-            principles=display.principles(shown.now, shown.before, open_after_two=shown.open_after_two),
-            outcomes=display.outcome_items(shown.outcomes),
+            principles=display.principles(shown.now, shown.before, open_after_two=shown.open_after_two, definitions_url=context["definitions_url"]),
+            outcome_rows=display.figure_rows(display.outcome_items(shown.outcomes), context["definitions_url"], compared=False),
             alert_decisions=[(label, display.count_text(n)) for label, n in shown.outcomes.alert_decisions],
             has_cases=shown.now.totals is not None,
         )

@@ -144,6 +144,10 @@ class Referral(models.Model):
             # case and the dates after it are the columns the hearing days and the outcome
             # indicators read, so those queries read the index alone, not the referrals.
             models.Index(fields=["marac", "status", "heard_on", "case", "referred_on", "disclosed_on"], name="referral_heard_covering"),
+            # The repeat referrals of given cases (the outcome indicators, the repeat
+            # alert), from the repeats alone: without it, PostgreSQL read every referral
+            # of every Marac to find them when it expected few.
+            models.Index(fields=["case", "referred_on"], condition=models.Q(meets_repeat=True), name="referral_repeat_dates"),
             models.Index(fields=["referrer", "status"]),
         ]
         constraints = [
