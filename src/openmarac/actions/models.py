@@ -39,6 +39,14 @@ class ForWhom(models.TextChoices):
     STAFF = "staff", "Agency staff"
 
 
+class ActionQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for action in objs:
+            action.take_case_marac()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Action(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -59,6 +67,14 @@ class Action(models.Model):
         AGENCY_NOT_DONE = "agency_not_done", "Agency has not done it"
 
     case = models.ForeignKey("referrals.Case", on_delete=models.PROTECT, related_name="actions")
+    # The case's Marac, copied onto the action so that a Marac's open actions have an
+    # index of their own (action_open_by_marac): found through the case they are a few
+    # thousand probes of a Marac's tens of thousands of cases. Always the case's Marac:
+    # taken from the case when the action is made (`take_case_marac`) and moved with the
+    # case by a transfer (referrals/transfer.py). Nullable only so that adding the column
+    # does not rewrite the table; the migration fills it. Read it only where the index
+    # is the point; the access policy reads the case's Marac.
+    marac = models.ForeignKey("accounts.Marac", null=True, editable=False, db_index=False, on_delete=models.PROTECT, related_name="+")
     hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
     owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
@@ -95,10 +111,26 @@ class Action(models.Model):
             # a few thousand of its hundreds of thousands: found through this small
             # index case by case, not by reading the Marac's whole history.
             models.Index(fields=["case", "due_on"], condition=models.Q(status="open"), name="action_open_by_case"),
+            # A Marac's open actions (the overdue count, the chase list, actions still open
+            # after two meetings) in one range of one small index.
+            models.Index(fields=["marac", "due_on"], condition=models.Q(status="open"), name="action_open_by_marac"),
         ]
+
+    objects = ActionQuerySet.as_manager()
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:60]}"
+
+    def take_case_marac(self):
+        """A new action belongs to its case's Marac unless told otherwise (a transfer
+        names the receiving Marac while the case it holds may be a stale copy)."""
+        if self.marac_id is None:
+            self.marac_id = self.case.marac_id
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.take_case_marac()
+        super().save(*args, **kwargs)
 
     @property
     def is_overdue(self):

@@ -718,7 +718,9 @@ def _open_after_two_query(*, marac_id, now):
         Meeting.objects.filter(marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__lt=now).order_by("-starts_at").values("starts_at")[1:2]
     )
     return (
-        Action.objects.filter(case__marac=marac_id, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=Subquery(second_last_held))
+        # The action's own Marac, always its case's: the Marac's open actions from their
+        # own index (action_open_by_marac), not probed case by case.
+        Action.objects.filter(marac=marac_id, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=Subquery(second_last_held))
         .values("owner_agency__name")
         .annotate(n=Count("pk"))
         .order_by("owner_agency__name")
