@@ -39,6 +39,16 @@ class ForWhom(models.TextChoices):
     STAFF = "staff", "Agency staff"
 
 
+def agreed_at():
+    """When an action was agreed: the start of the meeting of its hearing, as a subquery
+    for `annotate` or `alias`. Looked up for each action (three primary keys), never a
+    join: the Marac's open actions are a few thousand, and joined to the hearings the
+    planner may read every hearing of every Marac to match them."""
+    from openmarac.meetings.models import Hearing
+
+    return models.Subquery(Hearing.objects.filter(pk=models.OuterRef("hearing_id")).values("item__meeting__starts_at")[:1])
+
+
 class ActionQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)

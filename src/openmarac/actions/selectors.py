@@ -11,7 +11,7 @@ from openmarac.core import compiled
 from openmarac.meetings.models import Meeting
 
 from . import flags
-from .models import Action, ActionKind, ActionUpdate
+from .models import Action, ActionKind, ActionUpdate, agreed_at
 
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "risk"]
 
@@ -133,7 +133,7 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     # children (the list names whom an action is for, not which child).
     return (
         actions.select_related("owner_agency", "case")
-        .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
+        .annotate(agreed_at=agreed_at())
         # A list per action (`joints`): the template reads it without making a queryset
         # for every row, as `joint_agencies.all` would.
         .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))

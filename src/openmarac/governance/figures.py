@@ -28,7 +28,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Membership, Role
-from openmarac.actions.models import Action, ActionKind
+from openmarac.actions.models import Action, ActionKind, agreed_at
 from openmarac.core import compiled
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.criteria import CLOCK_START
@@ -720,7 +720,9 @@ def _open_after_two_query(*, marac_id, now):
     return (
         # The action's own Marac, always its case's: the Marac's open actions from their
         # own index (action_open_by_marac), not probed case by case.
-        Action.objects.filter(marac=marac_id, status=Action.Status.OPEN, hearing__item__meeting__starts_at__lt=Subquery(second_last_held))
+        Action.objects.filter(marac=marac_id, status=Action.Status.OPEN)
+        .alias(agreed_at=agreed_at())
+        .filter(agreed_at__lt=Subquery(second_last_held))
         .values("owner_agency__name")
         .annotate(n=Count("pk"))
         .order_by("owner_agency__name")
