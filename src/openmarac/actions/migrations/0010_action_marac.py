@@ -33,9 +33,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='action',
             name='marac',
-            field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.marac'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.marac'),
         ),
         migrations.RunPython(fill_marac, migrations.RunPython.noop),
+        # The foreign key only once the column is filled: checked in one pass over the
+        # table, not row by row as the update writes each one.
+        migrations.AlterField(
+            model_name='action',
+            name='marac',
+            field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.marac'),
+        ),
         migrations.AddIndex(
             model_name='action',
             index=models.Index(condition=models.Q(('status', 'open')), fields=['marac', 'due_on'], name='action_open_by_marac'),
