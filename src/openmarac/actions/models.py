@@ -81,9 +81,10 @@ class Action(models.Model):
     # index of their own (action_open_by_marac): found through the case they are a few
     # thousand probes of a Marac's tens of thousands of cases. Always the case's Marac:
     # taken from the case when the action is made (`take_case_marac`) and moved with the
-    # case by a transfer (referrals/transfer.py). Nullable only so that adding the column
-    # does not rewrite the table; the migration fills it. Read it only where the index
-    # is the point; the access policy reads the case's Marac.
+    # case by a transfer (referrals/transfer.py), so the access policy reads it in place
+    # of the case's. Nullable only so that adding the column does not rewrite the table;
+    # the migration fills it. Only open actions have an index by it: a Marac's whole
+    # history is read through its cases (actions.selectors._history_of).
     marac = models.ForeignKey("accounts.Marac", null=True, editable=False, db_index=False, on_delete=models.PROTECT, related_name="+")
     hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
