@@ -244,7 +244,7 @@ def generate(scale, seed, today):
             "returned_at"], now),
         Attendance: Stream(info, Attendance, ["id", "meeting_id", "agency_id", "status", "information_sent_in_advance"], now),
         Action: Stream(info, Action, [
-            "id", "case_id", "hearing_id", "kind", "owner_agency_id", "description", "for_whom", "due_on",
+            "id", "case_id", "marac_id", "hearing_id", "kind", "owner_agency_id", "description", "for_whom", "due_on",
             "status", "completed_on", "created_by_id", "created_at"], now),
         ActionChild: Stream(info, ActionChild, ["id", "action_id", "person_id"], now),
     }
@@ -394,7 +394,7 @@ def generate(scale, seed, today):
                     whom, child = ForWhom.CHILD, children[rng.randrange(len(children))]
                 action_id = next_id(Action)
                 s[Action].write((
-                    action_id, case_id, hearing_id, kinds[rng.randrange(len(kinds))], owner,
+                    action_id, case_id, marac.pk, hearing_id, kinds[rng.randrange(len(kinds))], owner,
                     DESCRIPTIONS[rng.randrange(len(DESCRIPTIONS))], whom, due_on, status, completed,
                     users["coordinator"], starts_at))
                 if child:

@@ -157,6 +157,20 @@ def test_open_after_two_meetings_is_reported_to_governance_as_counts(marac, staf
     assert selectors.open_after_two_meetings(marac=marac) == {staff["housing_rep"].agency.name: 1}
 
 
+def test_an_action_agreed_at_either_of_the_last_two_meetings_held_is_not_yet_open_after_two(marac, staff, heard):
+    """The edges: agreed at the second most recent meeting held (one meeting since) or
+    at the last, not counted; agreed before them, counted while open; nothing at all
+    until two meetings have been held."""
+    oldest = heard(days_ago=40)
+    _action(staff, oldest, due_on=timezone.localdate() - timedelta(days=20))
+    assert selectors.open_after_two_meetings(marac=marac) == {}  # one meeting held
+    done = _action(staff, oldest, owner_agency=staff["police_rep"].agency)
+    services.action_report(by=staff["police_rep"], action=done, version=done.version, status="completed", completed_on=timezone.localdate())
+    for days_ago in (25, 10):
+        _action(staff, heard(days_ago=days_ago), owner_agency=staff["police_rep"].agency)
+    assert selectors.open_after_two_meetings(marac=marac) == {staff["housing_rep"].agency.name: 1}
+
+
 def test_plan_prompts_name_what_is_missing():
     prompts = plan_prompts(actions=[], children_count=2, needs={"mental_health"})
     assert any("perpetrator" in p for p in prompts)

@@ -186,6 +186,25 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
     assert figures._actions_in(other_marac, day).count() == 0
 
 
+def test_the_moved_case_s_open_actions_are_chased_by_the_receiving_marac_and_no_longer_by_the_sending_one(intake, other_marac, heard_case):
+    from openmarac.actions import selectors as action_selectors
+
+    case, receiving, sending = heard_case["referral"].case, heard_case["receiving"], intake["coordinator"]
+    new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
+    pending = _request(intake, case, other_marac)
+    transfer.transfer_decide(by=receiving, transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
+
+    open_now = set(Action.objects.filter(case=case, status=Action.Status.OPEN).values_list("pk", flat=True))
+    assert len(open_now) == 2  # the police action carried, housing's taken on by the new housing agency
+    for view in action_selectors.OPEN_VIEWS:
+        counts, _ = action_selectors.marac_action_summary(user=receiving, marac=other_marac, views=(view,))
+        listed = set(action_selectors.marac_actions(user=receiving, marac=other_marac, view=view).values_list("pk", flat=True))
+        assert listed == (open_now if view == "due_soon" else set()) and counts[view] == len(listed)
+        assert not action_selectors.marac_actions(user=sending, marac=heard_case["meeting"].marac, view=view).filter(case=case).exists()
+    all_listed = set(action_selectors.marac_actions(user=receiving, marac=other_marac, view="all").values_list("pk", flat=True))
+    assert all_listed == set(Action.objects.filter(case=case).values_list("pk", flat=True))
+
+
 def test_the_transfer_page_reads_the_same_number_of_queries_for_few_or_many_actions(intake, other_marac, heard_case):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

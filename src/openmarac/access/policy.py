@@ -341,8 +341,10 @@ def all_cases_actions_q(*, marac_id, user_id, now):
     """`visible_actions_q` within one Marac for a user with a role there that sees every
     case (coordinator, chair: the caller checks the role): every action of the Marac
     less those of the restricted cases hidden from the user. From values alone, so that
-    a query built on it can be compiled once (core/compiled.py)."""
-    return Q(case__marac_id=marac_id) & ~_hidden_from_q("case_id", user_id=user_id, now=now)
+    a query built on it can be compiled once (core/compiled.py). The action's own Marac
+    (always its case's, see Action.marac), so that the Marac's open actions are read
+    from their index without a join to its cases."""
+    return Q(marac_id=marac_id) & ~_hidden_from_q("case_id", user_id=user_id, now=now)
 
 
 def visible_actions_q(user):
@@ -350,14 +352,15 @@ def visible_actions_q(user):
     agency (representative or Idva): the actions it owns or shares while the case is
     active, and after the lapse its own still-open actions, because responsibility for
     an action stays with the agency until it is reported done or not possible (see
-    docs/security.md)."""
+    docs/security.md). An action's Marac is its case's (Action.marac, kept so by the
+    services that add actions and move cases)."""
     allowed = Q(pk__in=[])
     for marac_id, roles in _roles_by_marac(user).items():
         if roles & ALL_CASES_ROLES:
-            allowed |= Q(case__marac_id=marac_id)
+            allowed |= Q(marac_id=marac_id)
         elif roles & INVOLVED_AGENCY_ROLES and user.agency_id:
             agency = owned_or_shared_actions_q(user.agency_id)
-            allowed |= Q(case__marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
+            allowed |= Q(marac_id=marac_id) & agency & (_active_case_q(case="case__") | Q(status="open"))
     return allowed & _not_restricted_q("case_id", user)
 
 

@@ -39,6 +39,24 @@ class ForWhom(models.TextChoices):
     STAFF = "staff", "Agency staff"
 
 
+def agreed_at():
+    """When an action was agreed: the start of the meeting of its hearing, as a subquery
+    for `annotate` or `alias`. Looked up for each action (three primary keys), never a
+    join: the Marac's open actions are a few thousand, and joined to the hearings the
+    planner may read every hearing of every Marac to match them."""
+    from openmarac.meetings.models import Hearing
+
+    return models.Subquery(Hearing.objects.filter(pk=models.OuterRef("hearing_id")).values("item__meeting__starts_at")[:1])
+
+
+class ActionQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for action in objs:
+            action.take_case_marac()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Action(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -59,6 +77,15 @@ class Action(models.Model):
         AGENCY_NOT_DONE = "agency_not_done", "Agency has not done it"
 
     case = models.ForeignKey("referrals.Case", on_delete=models.PROTECT, related_name="actions")
+    # The case's Marac, copied onto the action so that a Marac's open actions have an
+    # index of their own (action_open_by_marac): found through the case they are a few
+    # thousand probes of a Marac's tens of thousands of cases. Always the case's Marac:
+    # taken from the case when the action is made (`take_case_marac`) and moved with the
+    # case by a transfer (referrals/transfer.py), so the access policy reads it in place
+    # of the case's. Nullable only so that adding the column does not rewrite the table;
+    # the migration fills it. Only open actions have an index by it: a Marac's whole
+    # history is read through its cases (actions.selectors._history_of).
+    marac = models.ForeignKey("accounts.Marac", null=True, editable=False, db_index=False, on_delete=models.PROTECT, related_name="+")
     hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
     owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
@@ -95,10 +122,26 @@ class Action(models.Model):
             # a few thousand of its hundreds of thousands: found through this small
             # index case by case, not by reading the Marac's whole history.
             models.Index(fields=["case", "due_on"], condition=models.Q(status="open"), name="action_open_by_case"),
+            # A Marac's open actions (the overdue count, the chase list, actions still open
+            # after two meetings) in one range of one small index.
+            models.Index(fields=["marac", "due_on"], condition=models.Q(status="open"), name="action_open_by_marac"),
         ]
+
+    objects = ActionQuerySet.as_manager()
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:60]}"
+
+    def take_case_marac(self):
+        """A new action belongs to its case's Marac unless told otherwise (a transfer
+        names the receiving Marac while the case it holds may be a stale copy)."""
+        if self.marac_id is None:
+            self.marac_id = self.case.marac_id
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.take_case_marac()
+        super().save(*args, **kwargs)
 
     @property
     def is_overdue(self):

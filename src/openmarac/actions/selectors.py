@@ -11,7 +11,7 @@ from openmarac.core import compiled
 from openmarac.meetings.models import Meeting
 
 from . import flags
-from .models import Action, ActionKind, ActionUpdate
+from .models import Action, ActionKind, ActionUpdate, agreed_at
 
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "risk"]
 
@@ -112,7 +112,11 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
     today = today or timezone.localdate()
-    actions = Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS[view][1](**view_dates(today)))
+    # The action's own Marac (always its case's): the open views read the Marac's open
+    # actions from their index instead of probing each of its cases.
+    actions = Action.objects.filter(policy.visible_actions_q(user), marac=marac).filter(MARAC_ACTION_VIEWS[view][1](**view_dates(today)))
+    if view not in OPEN_VIEWS:
+        actions = actions.filter(_history_of(marac.pk))
     if agency is not None:
         actions = actions.filter(policy.owned_or_shared_actions_q(agency.pk))
     if meeting is not None:
@@ -129,7 +133,7 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     # children (the list names whom an action is for, not which child).
     return (
         actions.select_related("owner_agency", "case")
-        .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
+        .annotate(agreed_at=agreed_at())
         # A list per action (`joints`): the template reads it without making a queryset
         # for every row, as `joint_agencies.all` would.
         .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))
@@ -140,16 +144,23 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
 def overdue_count(*, user, marac, today=None):
     """The Marac's overdue actions for its coordinator and chair (their home pages and
     the link to the chase list): the chase list's own "overdue" count, counted alone so
-    that only open actions are read (through the index of open actions by case), not
+    that only open actions are read (through the index of open actions by Marac), not
     every action of the Marac's history as the history tabs' counts must."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return 0
     today = today or timezone.localdate()
-    return Action.objects.filter(policy.visible_actions_q(user), case__marac=marac).filter(MARAC_ACTION_VIEWS["overdue"][1](**view_dates(today))).count()
+    return Action.objects.filter(policy.visible_actions_q(user), marac=marac).filter(MARAC_ACTION_VIEWS["overdue"][1](**view_dates(today))).count()
+
+
+def _history_of(marac_id):
+    """Every action of the Marac, done or open, read case by case through the cases'
+    index: only its open actions have an index by Marac (action_open_by_marac). The
+    same actions as the action's own Marac gives, which is always its case's."""
+    return Q(case__marac_id=marac_id)
 
 
 # The views that hold open actions only: a few thousand of a Marac's hundreds of
-# thousands, counted through the index of open actions by case.
+# thousands, counted through the index of open actions by Marac.
 OPEN_VIEWS = ("overdue", "due_soon")
 
 
@@ -182,6 +193,8 @@ def _summary_query(counted):
         actions = Action.objects.filter(policy.all_cases_actions_q(marac_id=marac_id, user_id=user_id, now=now))
         if set(counted) <= set(OPEN_VIEWS):
             actions = actions.filter(status=Action.Status.OPEN)
+        else:
+            actions = actions.filter(_history_of(marac_id))
         return (
             actions.values("owner_agency", "owner_agency__name")
             .annotate(open=Count("id", filter=Q(status=Action.Status.OPEN)), **{name: Count("id", filter=MARAC_ACTION_VIEWS[name][1](**dates)) for name in counted})

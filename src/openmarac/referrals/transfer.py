@@ -193,7 +193,7 @@ def _reown(action, *, owner, by, transfer):
     Action.objects.filter(pk=action.pk).update(status=Action.Status.TRANSFERRED, outcome_note=reason, version=F("version") + 1, updated_at=timezone.now())
     ActionUpdate.objects.create(action=action, status=Action.Status.TRANSFERRED, note=f"{reason}: taken on there by {owner.name}", reported_by=by)
     carried = Action.objects.create(
-        case=action.case, hearing=action.hearing, kind=action.kind, owner_agency=owner, description=action.description,
+        case=action.case, marac=transfer.to_marac, hearing=action.hearing, kind=action.kind, owner_agency=owner, description=action.description,
         for_whom=action.for_whom, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
         flag_short_reason=action.flag_short_reason, created_by=by,
     )
@@ -250,6 +250,8 @@ def _move_case(case, to_marac):
     kept: it is in earlier minutes, and references are unique across the deployment, so
     no case in the receiving Marac can hold it. The sending Marac's counter is not
     touched, so its next referral still gets a number never issued before."""
+    from openmarac.actions.models import Action
+
     person_ids = set(Person.objects.filter(referral_roles__referral__case=case).values_list("pk", flat=True))
     # Links into the sending Marac stay there: its people as match candidates, and the
     # involvements that let its agencies open the case.
@@ -259,6 +261,8 @@ def _move_case(case, to_marac):
     Person.objects.filter(pk__in=person_ids).update(marac=to_marac)
     PersonMatchKey.objects.filter(person_id__in=person_ids).update(marac=to_marac)
     Referral.objects.filter(case=case).update(marac=to_marac)
+    # Every action of the case, done or open, goes with it (Action.marac is the case's).
+    Action.objects.filter(case=case).update(marac=to_marac)
     case.marac = to_marac
     case.save(update_fields=["marac"])
 
