@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -345,13 +345,47 @@ def proposal_for(referral, loads=None):
     )
 
 
+def pending_listings(case_ids) -> dict:
+    """For each case, the earliest meeting still to be held (scheduled, its day not
+    gone) whose agenda carries the case and has not closed it: a referral of that case
+    listed elsewhere would put one case before two meetings at once."""
+    items = (
+        AgendaItem.objects.filter(
+            referral__case_id__in=list(case_ids),
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__starts_at__gte=_local(timezone.localdate(), time.min),
+        )
+        .exclude(hearing__closed_at__isnull=False)
+        .select_related("meeting")
+        .annotate(listed_case_id=F("referral__case_id"))
+        # Latest first, so the earliest meeting is the one the dictionary keeps.
+        .order_by("-meeting__starts_at")
+    )
+    return {item.listed_case_id: item.meeting for item in items}
+
+
+def _check_not_pending_elsewhere(referral, confirmed):
+    """A case already on the agenda of a meeting still to be held is listed again only
+    when the coordinator has confirmed it, having been told which meeting."""
+    pending = pending_listings([referral.case_id]).get(referral.case_id)
+    if pending is None or confirmed:
+        return
+    raise ValidationError(
+        f"This case is already on the agenda of the {pending.title}, not yet held. "
+        "Confirm to list it for a second meeting, or wait for that meeting to hear it."
+    )
+
+
 @transaction.atomic
-def referral_list(*, by, referral, meeting=None, request=None):
-    """List a referral for a meeting: the one chosen, or the proposed one."""
+def referral_list(*, by, referral, meeting=None, confirm_second_listing=False, request=None):
+    """List a referral for a meeting: the one chosen, or the proposed one. When the
+    referral's case is already on another agenda not yet heard (a possible match joined
+    it to a listed case), the coordinator must confirm the second listing."""
     if by is not None:
         _require(policy.can_prepare_meetings(by, referral.marac))
     if referral.status != Referral.Status.AWAITING_LISTING:
         raise ValidationError("This referral is not awaiting listing.")
+    _check_not_pending_elsewhere(referral, confirm_second_listing)
     meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
     late = meeting.published_at is not None
@@ -437,8 +471,18 @@ def case_anniversary_list(*, by, case, meeting=None, request=None):
 @transaction.atomic
 def list_all_as_proposed(*, by, marac, request=None):
     _require(policy.can_prepare_meetings(by, marac))
-    awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at")
-    return [referral_list(by=by, referral=referral, request=request) for referral in awaiting]
+    """List every awaiting referral as proposed, except those whose case is already on
+    an agenda not yet heard: those wait for the coordinator to confirm one by one."""
+    awaiting = list(Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at"))
+    pending = set(pending_listings({referral.case_id for referral in awaiting}))
+    listed = []
+    for referral in awaiting:
+        if referral.case_id in pending:
+            continue
+        listed.append(referral_list(by=by, referral=referral, request=request))
+        # A second referral of the same case waits too.
+        pending.add(referral.case_id)
+    return listed
 
 
 @transaction.atomic

@@ -139,7 +139,10 @@ def listing(request, slug):
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
                 chosen = _chosen_meeting(request, marac)
-                item = services.referral_list(by=request.user, referral=referral, meeting=chosen, request=request)
+                item = services.referral_list(
+                    by=request.user, referral=referral, meeting=chosen,
+                    confirm_second_listing=request.POST.get("confirm_second_listing") == "yes", request=request,
+                )
                 reference = "" if policy.is_restricted_for(request.user, referral.case) else f"{referral.case.reference} "
                 when = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
                 if item.added_late:
@@ -154,6 +157,12 @@ def listing(request, slug):
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
+                waiting = selectors.awaiting_listing(user=request.user, marac=marac).count()
+                if waiting:
+                    messages.warning(
+                        request,
+                        f"{waiting} referral{'s' if waiting != 1 else ''} left unlisted: {'their cases are' if waiting != 1 else 'its case is'} already on the agenda of a meeting not yet held. List {'each' if waiting != 1 else 'it'} below if a second meeting is right.",
+                    )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
