@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 from django.db.models import TextChoices
 
+from .listing import previous_working_day
+
 
 class Operation(TextChoices):
     PUBLISH = "publish", "publish the case list"
@@ -19,16 +21,18 @@ class Operation(TextChoices):
     MINUTES = "minutes", "publish the minutes"
 
 
-def earliest_day(operation: Operation, *, meeting_day: date, lead_days: int) -> date:
-    """The first day the operation is allowed without an override."""
+def earliest_day(operation: Operation, *, meeting_day: date, lead_days: int, closed=frozenset()) -> date:
+    """The first day the operation is allowed without an override. A publication day
+    that falls on a weekend or a day in `closed` (bank holidays) moves back to the
+    working day before: the case list goes out on a day people are at work."""
     if operation is Operation.PUBLISH:
-        return meeting_day - timedelta(days=lead_days)
+        return previous_working_day(meeting_day - timedelta(days=lead_days), closed)
     return meeting_day
 
 
-def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days: int = 0) -> str:
+def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days: int = 0, closed=frozenset()) -> str:
     """The refusal to show when `today` is before the operation's earliest day, else ""."""
-    earliest = earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days)
+    earliest = earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days, closed=closed)
     if today >= earliest:
         return ""
     return (

@@ -51,16 +51,36 @@ def meeting_day(meeting):
     return timezone.localtime(meeting.starts_at).date()
 
 
+def days_off_around(marac, day):
+    """The bank holidays of the Marac's nation a due day counted back from `day` may
+    meet (a deadline early in January may fall in the December before)."""
+    return listing.days_off(marac.nation, (day.year - 1, day.year))
+
+
+def _too_early(meeting, operation, today):
+    day = meeting_day(meeting)
+    return dates.too_early(
+        operation, meeting_day=day, today=today, lead_days=meeting.marac.case_list_lead_days, closed=days_off_around(meeting.marac, day)
+    )
+
+
 def require_day(*, meeting, operation, today=None):
     """Refuse a meeting operation before its day (meetings/dates.py) unless the
     coordinator has recorded why it goes ahead early."""
     if not settings.OPENMARAC_DATE_GUARDS:
         return
-    refusal = dates.too_early(
-        operation, meeting_day=meeting_day(meeting), today=today or timezone.localdate(), lead_days=meeting.marac.case_list_lead_days
-    )
+    refusal = _too_early(meeting, operation, today or timezone.localdate())
     if refusal and not meeting.date_overrides.filter(operation=operation).exists():
         raise ValidationError(refusal)
+
+
+def case_list_day(meeting):
+    """The day the case list goes out: the Marac's lead time before the meeting, on a
+    working day."""
+    day = meeting_day(meeting)
+    return dates.earliest_day(
+        Operation.PUBLISH, meeting_day=day, lead_days=meeting.marac.case_list_lead_days, closed=days_off_around(meeting.marac, day)
+    )
 
 
 def early_operations(meeting, *, today=None):
@@ -72,7 +92,7 @@ def early_operations(meeting, *, today=None):
     return [
         operation for operation in Operation
         if operation not in overridden
-        and dates.too_early(operation, meeting_day=meeting_day(meeting), today=today, lead_days=meeting.marac.case_list_lead_days)
+        and _too_early(meeting, operation, today)
     ]
 
 
@@ -108,9 +128,12 @@ def _local(day, at):
 
 
 def research_deadline_for(starts_at, schedule, mode):
+    """Research is due the pattern's number of working days before the meeting, bank
+    holidays of the Marac's nation not counted, so it never falls on a day off."""
     if mode == MeetingMode.ASYNC:
         return starts_at
-    day = listing.working_days_before(timezone.localtime(starts_at).date(), schedule.research_deadline_working_days)
+    meets_on = timezone.localtime(starts_at).date()
+    day = listing.working_days_before(meets_on, schedule.research_deadline_working_days, days_off_around(schedule.marac, meets_on))
     return _local(day, RESEARCH_DUE_TIME)
 
 
@@ -537,11 +560,13 @@ def meeting_publish(*, by, meeting, request=None):
 
 
 def publish_due(*, now=None):
-    """Publish each case list that has reached its lead time without being published."""
+    """Publish each case list that has reached its publication day (the lead time,
+    moved back off a weekend or bank holiday), at the meeting's time of day, without
+    being published."""
     now = now or timezone.now()
     published = []
     for meeting in Meeting.objects.filter(status=Meeting.Status.SCHEDULED, published_at__isnull=True, starts_at__gt=now).select_related("marac"):
-        if meeting.starts_at - timedelta(days=meeting.marac.case_list_lead_days) <= now:
+        if _local(case_list_day(meeting), timezone.localtime(meeting.starts_at).time()) <= now:
             published.append(meeting_publish(by=None, meeting=meeting))
     return published
 

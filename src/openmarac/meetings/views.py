@@ -233,6 +233,7 @@ def meeting(request, public_id):
         "move_form": move_form,
         "move_options": display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
+        "case_list_day": services.case_list_day(meeting),
         **early_context(meeting, can_prepare),
     }
     return render(request, "meetings/meeting.html", context)
