@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openmarac.actions import services as action_services
 from openmarac.audit.models import AuditEvent
 from openmarac.meetings import listing, services
+from openmarac.meetings.models import DeclarationSignature
 from openmarac.meetings.dates import Operation, earliest_day, too_early
 
 from ..conftest import sign_in
@@ -168,7 +169,15 @@ def test_the_refusal_says_where_to_go_ahead_sooner():
     # The walk-through: the coordinator, already on the meeting page, was told that "the
     # coordinator records why on the meeting page", without saying where on it.
     refusal = too_early(Operation.PUBLISH, meeting_day=date(2026, 12, 15), today=date(2026, 11, 30), lead_days=8)
-    assert "“Steps before their day”" in refusal
+    assert "“Steps not yet possible, and going ahead early”" in refusal
+
+
+def test_the_meeting_page_names_the_early_steps_plainly(guarded, client, people, listed, meeting):
+    # The walk: "Steps before their day" did not say what the list was.
+    page = sign_in(client, people["coordinator"])
+    DeclarationSignature.objects.create(meeting=meeting, user=people["coordinator"], statement="x")
+    body = page.get(f"/meetings/{meeting.public_id}/").content.decode()
+    assert "Steps not yet possible, and going ahead early" in body and "Steps before their day" not in body
 
 
 @given(meeting_day=st.dates(min_value=date(2026, 1, 1), max_value=date(2031, 12, 31)), lead_days=leads, nation=st.sampled_from(sorted(listing.HOLIDAY_SUBDIVISIONS)))

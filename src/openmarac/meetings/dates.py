@@ -13,6 +13,12 @@ from django.db.models import TextChoices
 from .listing import previous_working_day
 
 
+# The part of the meeting page (and of "Run the meeting") that lists the steps not yet
+# possible and where the coordinator records why one goes ahead early. A new user could
+# not tell what "Steps before their day" meant.
+EARLY_STEPS_SECTION = "Steps not yet possible, and going ahead early"
+
+
 class Operation(TextChoices):
     PUBLISH = "publish", "publish the case list"
     REGISTER = "register", "take the register"
@@ -37,5 +43,5 @@ def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days
         return ""
     return (
         f"It is too early to {operation.label}: that is possible from {earliest:%A %-d %B %Y}. "
-        "To go ahead sooner, the coordinator records why under “Steps before their day” on the meeting page."
+        f"To go ahead sooner, the coordinator records why under “{EARLY_STEPS_SECTION}” on the meeting page."
     )

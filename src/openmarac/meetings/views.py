@@ -20,7 +20,7 @@ from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
-from . import display, documents, selectors, services
+from . import dates, display, documents, selectors, services
 from .forms import (
     AttendanceRowForm,
     DateOverrideForm,
@@ -244,6 +244,7 @@ def early_context(meeting, can_prepare):
     it goes ahead anyway."""
     early = services.early_operations(meeting)
     return {
+        "early_steps_section": dates.EARLY_STEPS_SECTION,
         "early": early,
         "overrides": meeting.date_overrides.select_related("recorded_by"),
         "override_form": DateOverrideForm(operations=early) if can_prepare and early else None,
