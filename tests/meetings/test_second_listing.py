@@ -1,4 +1,4 @@
-"""One case before two meetings (issue 12): when a referral's case is already on the
+"""One case on two agendas at once (issue 12): when a referral's case is already on the
 agenda of a meeting not yet held (a possible match joined the new referral to a listed
 case), listing it again says which meeting and needs the coordinator's confirmation."""
 
@@ -66,7 +66,7 @@ def test_the_listing_page_names_the_meeting_and_asks_for_confirmation(people, ma
     assert f"This case is already on the agenda of the {meeting.title}, not yet held" in page
     assert "List as proposed anyway" in page and 'name="confirm_second_listing" value="yes"' in page
     refused = client.post(url, {"referral": joined.public_id, "meeting": later.public_id}, follow=True).content.decode()
-    assert "Confirm to list it for a second meeting" in refused
+    assert "Confirm to give the case a second agenda item" in refused
     assert not AgendaItem.objects.filter(referral=joined).exists()
     client.post(url, {"referral": joined.public_id, "meeting": later.public_id, "confirm_second_listing": "yes"})
     assert AgendaItem.objects.get(referral=joined).meeting == later

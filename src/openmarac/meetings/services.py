@@ -371,7 +371,7 @@ def proposal_for(referral, loads=None):
 def pending_listings(case_ids) -> dict:
     """For each case, the earliest meeting still to be held (scheduled, its day not
     gone) whose agenda carries the case and has not closed it: a referral of that case
-    listed elsewhere would put one case before two meetings at once."""
+    listed too would give one case two agenda items at once."""
     items = (
         AgendaItem.objects.filter(
             referral__case_id__in=list(case_ids),
@@ -395,7 +395,7 @@ def _check_not_pending_elsewhere(referral, confirmed):
         return
     raise ValidationError(
         f"This case is already on the agenda of the {pending.title}, not yet held. "
-        "Confirm to list it for a second meeting, or wait for that meeting to hear it."
+        "Confirm to give the case a second agenda item, or leave this referral for that meeting to hear with the case."
     )
 
 

@@ -161,7 +161,7 @@ def listing(request, slug):
                 if waiting:
                     messages.warning(
                         request,
-                        f"{waiting} referral{'s' if waiting != 1 else ''} left unlisted: {'their cases are' if waiting != 1 else 'its case is'} already on the agenda of a meeting not yet held. List {'each' if waiting != 1 else 'it'} below if a second meeting is right.",
+                        f"{waiting} referral{'s' if waiting != 1 else ''} left unlisted: {'their cases are' if waiting != 1 else 'its case is'} already on the agenda of a meeting not yet held. List {'each' if waiting != 1 else 'it'} below if a second agenda item is right.",
                     )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
