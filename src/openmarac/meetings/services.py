@@ -493,9 +493,9 @@ def case_anniversary_list(*, by, case, meeting=None, request=None):
 
 @transaction.atomic
 def list_all_as_proposed(*, by, marac, request=None):
-    _require(policy.can_prepare_meetings(by, marac))
     """List every awaiting referral as proposed, except those whose case is already on
     an agenda not yet heard: those wait for the coordinator to confirm one by one."""
+    _require(policy.can_prepare_meetings(by, marac))
     awaiting = list(Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at"))
     pending = set(pending_listings({referral.case_id for referral in awaiting}))
     listed = []
