@@ -174,7 +174,7 @@ def _build_world():
             by=coordinator, hearing=action_services.hearing_for(earlier_item), owner_agency=users["representative"].agency,
             description="Target hardening", for_whom="victim", due_on=timezone.localdate() + timedelta(days=30),
         )
-        assert sign_in(Client(), coordinator).post(reverse("actions:minutes", args=[earlier.public_id])).status_code == 302
+        assert sign_in(Client(), coordinator).post(reverse("actions:minutes", args=[earlier.public_id]), {"confirm": "yes"}).status_code == 302
         # The earlier case is closed for its meeting: the referrer is told it was heard.
         earlier_hearing = action_services.hearing_for(earlier_item)
         action_services.hearing_save(

@@ -323,7 +323,9 @@ WRITES = {
         lambda w: {"action": "add-risk", "risk-who_at_risk": "The victim", "risk-from_whom": "Her former partner", "risk-harm": "Assault", "risk-likelihood": "high"},
         {"coordinator", "chair"},
     ),
-    "actions:minutes": Write(lambda w: {"public_id": w["meeting"].public_id}, lambda w: {}, {"coordinator"}),
+    "actions:minutes": Write(lambda w: {"public_id": w["meeting"].public_id}, lambda w: {"confirm": "yes"}, {"coordinator"}),
+    # Publishing without ticking the confirmation publishes nothing.
+    "actions:minutes#unconfirmed": Write(lambda w: {"public_id": w["meeting"].public_id}, lambda w: {}, {"coordinator"}, changes=False),
     "actions:action": Write(
         lambda w: {"pk": w["action"].pk},
         lambda w: {"version": w["action"].version, "status": "open", "note": "Housing options appointment booked"},

@@ -70,7 +70,7 @@ def test_minutes_go_out_as_a_link_without_personal_data(django_capture_on_commit
     _signed(staff["housing_rep"], meeting)
     coordinator = _signed(staff["coordinator"], meeting)
     with django_capture_on_commit_callbacks(execute=True):
-        coordinator.post(reverse("actions:minutes", args=[meeting.public_id]))
+        coordinator.post(reverse("actions:minutes", args=[meeting.public_id]), {"confirm": "yes"})
     assert {m.to[0] for m in mail.outbox} == {staff["housing_rep"].email, staff["coordinator"].email}
     victim = hearing.item.referral.case.victim
     for message in mail.outbox:
@@ -124,3 +124,18 @@ def test_the_minutes_say_whether_they_are_published_and_warn_of_open_cases(staff
     assert "the coordinator publishes the minutes" in _signed(staff["chair"], meeting).get(url).content.decode()
     services.hearing_close(by=staff["chair"], hearing=hearing, reason="The Idva will confirm by phone")
     assert "not yet closed" not in _signed(staff["coordinator"], meeting).get(url).content.decode()
+
+
+def test_the_minutes_are_published_only_once_the_coordinator_confirms(staff, heard):
+    meeting = heard().item.meeting
+    coordinator = _signed(staff["coordinator"], meeting)
+    url = reverse("actions:minutes", args=[meeting.public_id])
+    page = coordinator.get(url).content.decode()
+    assert "every agency representative and Idva of" in page and "Publishing cannot be undone" in page
+    refused = coordinator.post(url, follow=True).content.decode()
+    assert "Confirm that you have checked the minutes" in refused
+    meeting.refresh_from_db()
+    assert meeting.minutes_published_at is None
+    coordinator.post(url, {"confirm": "yes"})
+    meeting.refresh_from_db()
+    assert meeting.minutes_published_at is not None

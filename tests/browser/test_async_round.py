@@ -101,6 +101,7 @@ def test_an_asynchronous_round_from_publication_to_agreed_plans(new_page, round_
     chair.click("label[for='id_close-confirm']")
     chair.click_and_check("button:has-text('Close the case')")
     coordinator.visit(f"/meetings/{meeting.public_id}/minutes/")
+    coordinator.click("label[for='confirm-publish']")
     coordinator.click_and_check("button:has-text('Publish the minutes')")
 
     # Housing sees the agreed plan and the minutes, and ticks off its records update.

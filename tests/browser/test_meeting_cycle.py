@@ -161,6 +161,7 @@ def test_the_whole_marac_cycle(new_page, demo, tmp_path):
 
     # Minutes: published (a link by email) and downloaded as a PDF.
     coordinator.visit(f"/meetings/{meeting.public_id}/minutes/", screenshot="minutes")
+    coordinator.click("label[for='confirm-publish']")
     coordinator.click_and_check("button:has-text('Publish the minutes')")
     with coordinator.page.expect_download() as download:
         coordinator.click("text=Download as PDF")

@@ -131,3 +131,39 @@ def test_the_page_asks_for_the_first_date_and_shows_the_notes(marac, people):
     assert "the pattern’s day of the week" in response.content.decode()
     response = client.post(url, {"first_on": timezone.localdate().isoformat(), "on_holiday": "move"}, follow=True)
     assert "inside its case-list window" in response.content.decode()
+
+
+# --- The research deadline never falls on a day off ----------------------------------
+
+
+def test_research_deadline_moves_back_over_bank_holidays():
+    easter = listing.bank_holidays("england_wales", [2027])
+    # Easter Monday 29 March 2027, Good Friday 26 March: one working day before Tuesday
+    # 30 March is Thursday 25 March.
+    assert listing.working_days_before(date(2027, 3, 30), 1, easter) == date(2027, 3, 25)
+    # Saint Andrew's Day (Monday 30 November 2026) is a holiday in Scotland only.
+    assert listing.working_days_before(date(2026, 12, 1), 1, listing.bank_holidays("scotland", [2026])) == date(2026, 11, 27)
+    assert listing.working_days_before(date(2026, 12, 1), 1, listing.bank_holidays("england_wales", [2026])) == date(2026, 11, 30)
+
+
+def test_a_meeting_after_easter_has_its_research_due_before_good_friday(people, marac):
+    starts_at = timezone.make_aware(timezone.datetime(2027, 3, 30, 10, 0))
+    meeting = services.meeting_add(by=people["coordinator"], marac=marac, starts_at=starts_at)
+    assert timezone.localtime(meeting.research_deadline).date() == date(2027, 3, 25)
+    moved = services.meeting_move(by=people["coordinator"], meeting=meeting, starts_at=starts_at + timedelta(days=1), note="Room")
+    assert timezone.localtime(moved.research_deadline).date() == date(2027, 3, 30)
+
+
+@given(
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2031, 12, 31)),
+    count=st.integers(0, 5),
+    nation=st.sampled_from(sorted(listing.HOLIDAY_SUBDIVISIONS)),
+)
+def test_a_computed_due_day_is_a_working_day_shortly_before_the_unadjusted_one(day, count, nation):
+    closed = listing.bank_holidays(nation, (day.year - 1, day.year))
+    unadjusted = listing.working_days_before(day, count)
+    due = listing.working_days_before(day, count, closed)
+    assert due.weekday() < 5 and due not in closed
+    assert due <= unadjusted
+    # Christmas, Boxing Day, New Year and their substitutes are the longest run of days off.
+    assert (unadjusted - due).days <= 7

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from openmarac.actions import services as action_services
 from openmarac.audit.models import AuditEvent
-from openmarac.meetings import services
+from openmarac.meetings import listing, services
+from openmarac.meetings.models import DeclarationSignature
 from openmarac.meetings.dates import Operation, earliest_day, too_early
 
 from ..conftest import sign_in
@@ -32,7 +33,10 @@ def test_an_operation_is_too_early_exactly_before_its_earliest_day(meeting_day, 
 
 @given(meeting_day=days, lead_days=leads)
 def test_publication_opens_lead_days_before_and_the_rest_on_the_day(meeting_day, lead_days):
-    assert earliest_day(Operation.PUBLISH, meeting_day=meeting_day, lead_days=lead_days) == meeting_day - timedelta(days=lead_days)
+    # The lead time before the meeting, moved back off a weekend (issue 12).
+    publication = earliest_day(Operation.PUBLISH, meeting_day=meeting_day, lead_days=lead_days)
+    unadjusted = meeting_day - timedelta(days=lead_days)
+    assert publication.weekday() < 5 and unadjusted - timedelta(days=2) <= publication <= unadjusted
     for operation in (Operation.REGISTER, Operation.HEAR, Operation.CLOSE, Operation.MINUTES):
         assert earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days) == meeting_day
     # On the meeting day everything is allowed; the day before, none of the meeting's own steps.
@@ -165,4 +169,29 @@ def test_the_refusal_says_where_to_go_ahead_sooner():
     # The walk-through: the coordinator, already on the meeting page, was told that "the
     # coordinator records why on the meeting page", without saying where on it.
     refusal = too_early(Operation.PUBLISH, meeting_day=date(2026, 12, 15), today=date(2026, 11, 30), lead_days=8)
-    assert "“Steps before their day”" in refusal
+    assert "“Steps not yet possible, and going ahead early”" in refusal
+
+
+def test_the_meeting_page_names_the_early_steps_plainly(guarded, client, people, listed, meeting):
+    # The walk: "Steps before their day" did not say what the list was.
+    page = sign_in(client, people["coordinator"])
+    DeclarationSignature.objects.create(meeting=meeting, user=people["coordinator"], statement="x")
+    body = page.get(f"/meetings/{meeting.public_id}/").content.decode()
+    assert "Steps not yet possible, and going ahead early" in body and "Steps before their day" not in body
+
+
+@given(meeting_day=st.dates(min_value=date(2026, 1, 1), max_value=date(2031, 12, 31)), lead_days=leads, nation=st.sampled_from(sorted(listing.HOLIDAY_SUBDIVISIONS)))
+def test_the_publication_day_is_a_working_day_shortly_before_the_lead_time(meeting_day, lead_days, nation):
+    closed = listing.days_off(nation, (meeting_day.year - 1, meeting_day.year))
+    publication = earliest_day(Operation.PUBLISH, meeting_day=meeting_day, lead_days=lead_days, closed=closed)
+    unadjusted = meeting_day - timedelta(days=lead_days)
+    assert publication.weekday() < 5 and publication not in closed
+    assert unadjusted - timedelta(days=7) <= publication <= unadjusted
+
+
+def test_a_case_list_due_on_good_friday_publishes_itself_the_day_before(people, marac):
+    # Case lists go out 8 days ahead: for Saturday 3 April 2027 that is Good Friday.
+    meeting = services.meeting_add(by=people["coordinator"], marac=marac, starts_at=timezone.make_aware(timezone.datetime(2027, 4, 3, 10, 0)))
+    assert services.case_list_day(meeting) == date(2027, 3, 25)
+    with freeze_time(timezone.make_aware(timezone.datetime(2027, 3, 25, 10, 1))):
+        assert services.publish_due(now=timezone.now()) == [meeting]

@@ -358,6 +358,11 @@ def minutes(request, public_id):
     if request.method == "POST" and not can_publish:
         not_found(request, "meetings.minutes", public_id)
     if request.method == "POST":
+        # Publishing cannot be undone and sends the minutes to agencies: the coordinator
+        # confirms, as the chair does to close a case.
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Confirm that you have checked the minutes and that agencies can read them and be sent a link")
+            return redirect("actions:minutes", meeting.public_id)
         try:
             services.minutes_publish(by=request.user, meeting=meeting, request=request)
         except ValidationError as error:

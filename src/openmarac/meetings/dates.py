@@ -10,6 +10,14 @@ from datetime import date, timedelta
 
 from django.db.models import TextChoices
 
+from .listing import previous_working_day
+
+
+# The part of the meeting page (and of "Run the meeting") that lists the steps not yet
+# possible and where the coordinator records why one goes ahead early. A new user could
+# not tell what "Steps before their day" meant.
+EARLY_STEPS_SECTION = "Steps not yet possible, and going ahead early"
+
 
 class Operation(TextChoices):
     PUBLISH = "publish", "publish the case list"
@@ -19,19 +27,21 @@ class Operation(TextChoices):
     MINUTES = "minutes", "publish the minutes"
 
 
-def earliest_day(operation: Operation, *, meeting_day: date, lead_days: int) -> date:
-    """The first day the operation is allowed without an override."""
+def earliest_day(operation: Operation, *, meeting_day: date, lead_days: int, closed=frozenset()) -> date:
+    """The first day the operation is allowed without an override. A publication day
+    that falls on a weekend or a day in `closed` (bank holidays) moves back to the
+    working day before: the case list goes out on a day people are at work."""
     if operation is Operation.PUBLISH:
-        return meeting_day - timedelta(days=lead_days)
+        return previous_working_day(meeting_day - timedelta(days=lead_days), closed)
     return meeting_day
 
 
-def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days: int = 0) -> str:
+def too_early(operation: Operation, *, meeting_day: date, today: date, lead_days: int = 0, closed=frozenset()) -> str:
     """The refusal to show when `today` is before the operation's earliest day, else ""."""
-    earliest = earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days)
+    earliest = earliest_day(operation, meeting_day=meeting_day, lead_days=lead_days, closed=closed)
     if today >= earliest:
         return ""
     return (
         f"It is too early to {operation.label}: that is possible from {earliest:%A %-d %B %Y}. "
-        "To go ahead sooner, the coordinator records why under “Steps before their day” on the meeting page."
+        f"To go ahead sooner, the coordinator records why under “{EARLY_STEPS_SECTION}” on the meeting page."
     )

@@ -13,6 +13,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -153,12 +154,21 @@ def slots(entries, *, starts_at, minutes_per_case, capacity, timed=True):
     return result
 
 
-def working_days_before(day: date, count: int) -> date:
-    """The date `count` working days (Monday to Friday) before `day`."""
+def working_days_before(day: date, count: int, closed=frozenset()) -> date:
+    """The date `count` working days before `day`: Monday to Friday, not a day in
+    `closed` (the bank holidays). With no count, `day` itself or, when it is not a
+    working day, the working day before it: a due day people can keep."""
     while count:
         day -= timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in closed:
             count -= 1
+    return previous_working_day(day, closed)
+
+
+def previous_working_day(day: date, closed) -> date:
+    """The last day up to `day` that is a weekday and not in `closed`."""
+    while day.weekday() >= 5 or day in closed:
+        day -= timedelta(days=1)
     return day
 
 
@@ -169,6 +179,13 @@ ON_HOLIDAY_CHOICES = [
     ("skip", "Skip it"),
     ("keep", "Keep it on the bank holiday"),
 ]
+
+
+@lru_cache(maxsize=32)
+def days_off(nation: str, years: tuple) -> frozenset:
+    """The bank holidays of the nation in those years as a set, kept between calls:
+    every due day of every meeting asks for them."""
+    return frozenset(bank_holidays(nation, years))
 
 
 def bank_holidays(nation: str, years) -> dict:

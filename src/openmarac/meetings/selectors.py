@@ -17,7 +17,7 @@ from openmarac.referrals.models import Case, CaseInvolvement, Referral, Referral
 
 from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import agencies_missing_research, meeting_loads, researching_agency_ids, schedule_for, upcoming_meetings
+from .services import agencies_missing_research, meeting_loads, pending_listings, researching_agency_ids, schedule_for, upcoming_meetings
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -236,6 +236,8 @@ class ListingRow:
     proposal: listing.Proposal | None
     meeting: Meeting | None
     target: listing.SixWeekTarget
+    # The meeting still to be held whose agenda already carries this referral's case.
+    listed_elsewhere: Meeting | None = None
 
 
 def listing_rows(*, marac, page, upcoming=None, today=None):
@@ -251,11 +253,12 @@ def listing_rows(*, marac, page, upcoming=None, today=None):
     for _ in range(page.start_index() - 1 if page.paginator.count else 0):
         loads = listing.advance(loads, listing.propose(referred_on=today, today=today, meetings=loads, lead_days=lead_days))
     rows = []
+    pending = pending_listings({referral.case_id for referral in page})
     for referral in page:
         proposal = listing.propose(referred_on=referral.referred_on, today=today, meetings=loads, lead_days=lead_days)
         loads = listing.advance(loads, proposal)
         meeting = meetings.get(proposal.meeting_id) if proposal else None
-        rows.append(ListingRow(referral, proposal, meeting, listing.six_week_target(referral.referred_on, today)))
+        rows.append(ListingRow(referral, proposal, meeting, listing.six_week_target(referral.referred_on, today), pending.get(referral.case_id)))
     return rows
 
 

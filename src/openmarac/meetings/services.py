@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,16 +51,36 @@ def meeting_day(meeting):
     return timezone.localtime(meeting.starts_at).date()
 
 
+def days_off_around(marac, day):
+    """The bank holidays of the Marac's nation a due day counted back from `day` may
+    meet (a deadline early in January may fall in the December before)."""
+    return listing.days_off(marac.nation, (day.year - 1, day.year))
+
+
+def _too_early(meeting, operation, today):
+    day = meeting_day(meeting)
+    return dates.too_early(
+        operation, meeting_day=day, today=today, lead_days=meeting.marac.case_list_lead_days, closed=days_off_around(meeting.marac, day)
+    )
+
+
 def require_day(*, meeting, operation, today=None):
     """Refuse a meeting operation before its day (meetings/dates.py) unless the
     coordinator has recorded why it goes ahead early."""
     if not settings.OPENMARAC_DATE_GUARDS:
         return
-    refusal = dates.too_early(
-        operation, meeting_day=meeting_day(meeting), today=today or timezone.localdate(), lead_days=meeting.marac.case_list_lead_days
-    )
+    refusal = _too_early(meeting, operation, today or timezone.localdate())
     if refusal and not meeting.date_overrides.filter(operation=operation).exists():
         raise ValidationError(refusal)
+
+
+def case_list_day(meeting):
+    """The day the case list goes out: the Marac's lead time before the meeting, on a
+    working day."""
+    day = meeting_day(meeting)
+    return dates.earliest_day(
+        Operation.PUBLISH, meeting_day=day, lead_days=meeting.marac.case_list_lead_days, closed=days_off_around(meeting.marac, day)
+    )
 
 
 def early_operations(meeting, *, today=None):
@@ -72,7 +92,7 @@ def early_operations(meeting, *, today=None):
     return [
         operation for operation in Operation
         if operation not in overridden
-        and dates.too_early(operation, meeting_day=meeting_day(meeting), today=today, lead_days=meeting.marac.case_list_lead_days)
+        and _too_early(meeting, operation, today)
     ]
 
 
@@ -108,9 +128,12 @@ def _local(day, at):
 
 
 def research_deadline_for(starts_at, schedule, mode):
+    """Research is due the pattern's number of working days before the meeting, bank
+    holidays of the Marac's nation not counted, so it never falls on a day off."""
     if mode == MeetingMode.ASYNC:
         return starts_at
-    day = listing.working_days_before(timezone.localtime(starts_at).date(), schedule.research_deadline_working_days)
+    meets_on = timezone.localtime(starts_at).date()
+    day = listing.working_days_before(meets_on, schedule.research_deadline_working_days, days_off_around(schedule.marac, meets_on))
     return _local(day, RESEARCH_DUE_TIME)
 
 
@@ -345,13 +368,47 @@ def proposal_for(referral, loads=None):
     )
 
 
+def pending_listings(case_ids) -> dict:
+    """For each case, the earliest meeting still to be held (scheduled, its day not
+    gone) whose agenda carries the case and has not closed it: a referral of that case
+    listed too would give one case two agenda items at once."""
+    items = (
+        AgendaItem.objects.filter(
+            referral__case_id__in=list(case_ids),
+            meeting__status=Meeting.Status.SCHEDULED,
+            meeting__starts_at__gte=_local(timezone.localdate(), time.min),
+        )
+        .exclude(hearing__closed_at__isnull=False)
+        .select_related("meeting")
+        .annotate(listed_case_id=F("referral__case_id"))
+        # Latest first, so the earliest meeting is the one the dictionary keeps.
+        .order_by("-meeting__starts_at")
+    )
+    return {item.listed_case_id: item.meeting for item in items}
+
+
+def _check_not_pending_elsewhere(referral, confirmed):
+    """A case already on the agenda of a meeting still to be held is listed again only
+    when the coordinator has confirmed it, having been told which meeting."""
+    pending = pending_listings([referral.case_id]).get(referral.case_id)
+    if pending is None or confirmed:
+        return
+    raise ValidationError(
+        f"This case is already on the agenda of the {pending.title}, not yet held. "
+        "Confirm to give the case a second agenda item, or leave this referral for that meeting to hear with the case."
+    )
+
+
 @transaction.atomic
-def referral_list(*, by, referral, meeting=None, request=None):
-    """List a referral for a meeting: the one chosen, or the proposed one."""
+def referral_list(*, by, referral, meeting=None, confirm_second_listing=False, request=None):
+    """List a referral for a meeting: the one chosen, or the proposed one. When the
+    referral's case is already on another agenda not yet heard (a possible match joined
+    it to a listed case), the coordinator must confirm the second listing."""
     if by is not None:
         _require(policy.can_prepare_meetings(by, referral.marac))
     if referral.status != Referral.Status.AWAITING_LISTING:
         raise ValidationError("This referral is not awaiting listing.")
+    _check_not_pending_elsewhere(referral, confirm_second_listing)
     meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
     late = meeting.published_at is not None
@@ -436,9 +493,19 @@ def case_anniversary_list(*, by, case, meeting=None, request=None):
 
 @transaction.atomic
 def list_all_as_proposed(*, by, marac, request=None):
+    """List every awaiting referral as proposed, except those whose case is already on
+    an agenda not yet heard: those wait for the coordinator to confirm one by one."""
     _require(policy.can_prepare_meetings(by, marac))
-    awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at")
-    return [referral_list(by=by, referral=referral, request=request) for referral in awaiting]
+    awaiting = list(Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at"))
+    pending = set(pending_listings({referral.case_id for referral in awaiting}))
+    listed = []
+    for referral in awaiting:
+        if referral.case_id in pending:
+            continue
+        listed.append(referral_list(by=by, referral=referral, request=request))
+        # A second referral of the same case waits too.
+        pending.add(referral.case_id)
+    return listed
 
 
 @transaction.atomic
@@ -493,11 +560,13 @@ def meeting_publish(*, by, meeting, request=None):
 
 
 def publish_due(*, now=None):
-    """Publish each case list that has reached its lead time without being published."""
+    """Publish each case list that has reached its publication day (the lead time,
+    moved back off a weekend or bank holiday), at the meeting's time of day, without
+    being published."""
     now = now or timezone.now()
     published = []
     for meeting in Meeting.objects.filter(status=Meeting.Status.SCHEDULED, published_at__isnull=True, starts_at__gt=now).select_related("marac"):
-        if meeting.starts_at - timedelta(days=meeting.marac.case_list_lead_days) <= now:
+        if _local(case_list_day(meeting), timezone.localtime(meeting.starts_at).time()) <= now:
             published.append(meeting_publish(by=None, meeting=meeting))
     return published
 

@@ -20,7 +20,7 @@ from openmarac.people.selectors import present_person
 from openmarac.referrals.models import Case, Referral
 from openmarac.risk.models import RiskAssessment
 
-from . import display, documents, selectors, services
+from . import dates, display, documents, selectors, services
 from .forms import (
     AttendanceRowForm,
     DateOverrideForm,
@@ -139,7 +139,10 @@ def listing(request, slug):
                 if referral is None:
                     not_found(request, "referrals.referral", request.POST["referral"][:64])
                 chosen = _chosen_meeting(request, marac)
-                item = services.referral_list(by=request.user, referral=referral, meeting=chosen, request=request)
+                item = services.referral_list(
+                    by=request.user, referral=referral, meeting=chosen,
+                    confirm_second_listing=request.POST.get("confirm_second_listing") == "yes", request=request,
+                )
                 reference = "" if policy.is_restricted_for(request.user, referral.case) else f"{referral.case.reference} "
                 when = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
                 if item.added_late:
@@ -154,6 +157,12 @@ def listing(request, slug):
             else:
                 listed = services.list_all_as_proposed(by=request.user, marac=marac, request=request)
                 messages.success(request, f"{len(listed)} case{'s' if len(listed) != 1 else ''} listed as proposed.")
+                waiting = selectors.awaiting_listing(user=request.user, marac=marac).count()
+                if waiting:
+                    messages.warning(
+                        request,
+                        f"{waiting} referral{'s' if waiting != 1 else ''} left unlisted: {'their cases are' if waiting != 1 else 'its case is'} already on the agenda of a meeting not yet held. List {'each' if waiting != 1 else 'it'} below if a second agenda item is right.",
+                    )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("meetings:listing", marac.slug)
@@ -224,6 +233,7 @@ def meeting(request, public_id):
         "move_form": move_form,
         "move_options": display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
+        "case_list_day": services.case_list_day(meeting),
         **early_context(meeting, can_prepare),
     }
     return render(request, "meetings/meeting.html", context)
@@ -234,6 +244,7 @@ def early_context(meeting, can_prepare):
     it goes ahead anyway."""
     early = services.early_operations(meeting)
     return {
+        "early_steps_section": dates.EARLY_STEPS_SECTION,
         "early": early,
         "overrides": meeting.date_overrides.select_related("recorded_by"),
         "override_form": DateOverrideForm(operations=early) if can_prepare and early else None,

@@ -1,7 +1,7 @@
 """Reads of cases and referrals, each scoped through the access policy. A record the
 user may not see is simply not found (the view answers 404)."""
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -92,6 +92,59 @@ def match_queue(*, user, marac):
         .annotate(candidates=Count("id"), likely=Count("id", filter=Q(label="likely")))
         .order_by("-referral__referred_on", "-referral_id")
     )
+
+
+def match_queue_known_cases(*, user, marac, page) -> dict:
+    """For one page of `match_queue`, {referral id: the cases its possible matches'
+    known people are in, as `known_cases` words them}: what the coordinator would join."""
+    candidates = list(
+        pending_match_decisions(user=user, marac=marac)
+        .filter(referral_id__in=[row["referral_id"] for row in page])
+        .order_by("-score")
+        .values_list("referral_id", "candidate_id")
+    )
+    known = known_cases(user=user, marac=marac, person_ids={person_id for _, person_id in candidates})
+    by_referral = {}
+    for referral_id, person_id in candidates:
+        texts = by_referral.setdefault(referral_id, [])
+        if person_id in known and known[person_id] not in texts:
+            texts.append(known[person_id])
+    return by_referral
+
+
+def known_cases(*, user, marac, person_ids) -> dict:
+    """{person id: the case that person is in, in words}, for the people possible
+    matches name: "in case NORT-2026-0012, heard 3 March 2026", "in case
+    NORT-2026-0012, open, listed for 20 December 2026". A restricted case the user may
+    not open is only "in a restricted case". The latest case wins when there are several."""
+    from openmarac.meetings.services import pending_listings
+
+    rows = (
+        ReferralPerson.objects.filter(person_id__in=list(person_ids), referral__marac=marac, referral__case__isnull=False)
+        .annotate(hidden=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()))
+        .order_by("person_id", "-referral__submitted_at", "-referral_id")
+        .values("person_id", "referral__case_id", "referral__case__reference", "referral__case__last_heard_on", "hidden")
+    )
+    latest = {}
+    for row in rows:
+        latest.setdefault(row["person_id"], row)
+    listed = pending_listings({row["referral__case_id"] for row in latest.values() if not row["hidden"]})
+    return {person_id: _case_in_words(row, listed.get(row["referral__case_id"])) for person_id, row in latest.items()}
+
+
+def _case_in_words(row, listed_for):
+    if row["hidden"]:
+        return "in a restricted case"
+    parts = [f"in case {row['referral__case__reference']}"]
+    heard_on = row["referral__case__last_heard_on"]
+    if heard_on:
+        parts.append(f"heard {heard_on:%-d %B %Y}")
+    if listed_for:
+        when = f"{timezone.localtime(listed_for.starts_at):%-d %B %Y}"
+        parts.append(f"listed again for {when}" if heard_on else f"open, listed for {when}")
+    elif not heard_on:
+        parts.append("open, not yet listed")
+    return ", ".join(parts)
 
 
 def referral_for_referrer(*, user, public_id):

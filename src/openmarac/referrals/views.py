@@ -233,7 +233,11 @@ def match_queue(request, slug):
     if marac is None or not policy.can_decide_matches(request.user, marac):
         not_found(request, "referrals.matchcandidate", f"queue {slug}")
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.matchcandidate", marac=marac, summary="Possible matches to confirm")
-    return render(request, "referrals/match_queue.html", {"marac": marac, "page": paginate(request, selectors.match_queue(user=request.user, marac=marac))})
+    page = paginate(request, selectors.match_queue(user=request.user, marac=marac))
+    known = selectors.match_queue_known_cases(user=request.user, marac=marac, page=page)
+    for row in page:
+        row["known_in"] = known.get(row["referral_id"], [])
+    return render(request, "referrals/match_queue.html", {"marac": marac, "page": page})
 
 
 # --- The case -----------------------------------------------------------------------------
@@ -252,8 +256,17 @@ def case(request, public_id):
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match.
     hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
+    can_decide = policy.can_decide_matches(user, marac)
+    referrals = list(selectors.case_referrals(case=case))
+    # Which case each known person is in, so the coordinator knows what a "same person"
+    # would join.
+    known = (
+        selectors.known_cases(user=user, marac=marac, person_ids={c.candidate_id for r in referrals for c in r.match_candidates.all()})
+        if can_decide
+        else {}
+    )
     episodes = []
-    for referral in selectors.case_referrals(case=case):
+    for referral in referrals:
         people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on)
         assessment = next(iter(referral.risk_assessments.all()), None)
         episodes.append(
@@ -264,11 +277,11 @@ def case(request, public_id):
                 "yes_factors": _yes_factors(assessment),
                 # Possible matches are other cases' people: for the coordinator deciding them.
                 "candidates": [
-                    (candidate, present_person(candidate.candidate, user=user, marac=marac))
+                    (candidate, present_person(candidate.candidate, user=user, marac=marac), known.get(candidate.candidate_id, ""))
                     for candidate in referral.match_candidates.all()
                     if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
-                if policy.can_decide_matches(user, marac)
+                if can_decide
                 else [],
             }
         )
@@ -279,7 +292,7 @@ def case(request, public_id):
         "risk_rows": risk_rows,
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
         "can_reassess": policy.can_reassess_risk(user, case),
-        "can_decide": policy.can_decide_matches(user, marac),
+        "can_decide": can_decide,
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
         "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),

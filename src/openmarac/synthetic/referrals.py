@@ -154,6 +154,7 @@ def demo_referrals(*, marac, seed=2026):
             marac=marac, referring_agency=agencies.get(kind), referred_on=today - timedelta(days=days_ago),
             children=children, consent=consent, review_owner=referrer,
         )
+        as_made_by(data, referrer)
         recorded.append(referral_record(marac=marac, data=data, by=referrer, notify_agencies=False))
         if len(recorded) == 1:
             first = data
@@ -161,10 +162,19 @@ def demo_referrals(*, marac, seed=2026):
         marac=marac, referring_agency=agencies.get(AgencyKind.POLICE), referred_on=today - timedelta(days=1),
         victim=first.victim, perpetrator=first.perpetrators[0].data, children=2,
     )
+    as_made_by(repeat, referrer)
     recorded.append(referral_record(marac=marac, data=repeat, by=referrer, notify_agencies=False))
     for referral in recorded:
         dated_as_referred(referral)
     return recorded
+
+
+def as_made_by(data, referrer):
+    """The referral's contact is the account that makes it, so the referral and its risk
+    checklist name the same person (the generator draws a stranger otherwise)."""
+    if referrer is not None:
+        data.referrer_name, data.referrer_email = referrer.full_name, referrer.email
+    return data
 
 
 def dated_as_referred(referral):

@@ -73,7 +73,7 @@ def test_demo_shows_a_working_marac(db, settings):
     assert (Meeting.objects.count(), Action.objects.count()) == counts
     marac = Marac.objects.get(slug="northshire")
     assert Meeting.objects.filter(marac=marac, starts_at__gt=timezone.now()).count() >= 2
-    past = Meeting.objects.get(marac=marac, starts_at__lt=timezone.now())
+    past = Meeting.objects.get(marac=marac, starts_at__lt=timezone.now(), items__isnull=False)
     assert past.minutes_published_at and past.items.filter(hearing__closed_at__isnull=False).exists()
     actions = Action.objects.filter(hearing__item__meeting=past)
     today = timezone.localdate()
@@ -99,3 +99,39 @@ def test_demo_people_read_true_to_a_newcomer(db):
     titles = dict(User.objects.filter(memberships__marac=marac).values_list("email", "job_title"))
     assert titles["housing@demo.openmarac.invalid"] == "Marac representative"
     assert titles["referrer@demo.openmarac.invalid"] == "Frontline practitioner"
+
+
+def test_demo_dates_and_people_hold_together(db, settings):
+    """The walk: a published meeting's research was due an hour after the demo loaded,
+    the checklist was signed by someone other than the referrer, and past quarters showed
+    no attendance on the governance page."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from openmarac.governance import figures
+    from openmarac.meetings.models import Attendance, Meeting
+    from openmarac.referrals.models import Referral
+    from openmarac.risk.models import RiskAssessment
+
+    settings.OPENMARAC_DEMO_SHOW_MFA_CODE = True
+    call_command("demo")
+    marac = Marac.objects.get(slug="northshire")
+    ahead = Meeting.objects.filter(marac=marac, starts_at__gt=timezone.now()).order_by("starts_at")
+    # No case list is due as the demo loads: research is due days ahead, never within hours.
+    assert (timezone.localtime(ahead[0].starts_at).date() - timezone.localdate()).days >= marac.case_list_lead_days + 3
+    assert all(m.research_deadline - timezone.now() > timezone.timedelta(days=3) for m in ahead)
+    for referral in Referral.objects.filter(marac=marac, referrer__isnull=False):
+        assessment = RiskAssessment.objects.filter(referral=referral).first()
+        assert referral.referrer_name == referral.referrer.full_name
+        assert assessment is None or assessment.completed_by in (None, referral.referrer)
+    held = Meeting.objects.get(marac=marac, starts_at__lt=timezone.now(), items__isnull=False)
+    assert Attendance.objects.filter(meeting=held, status="present").exists()
+    period = figures.last_complete_quarter(date.today())
+    heard_days = set(Referral.objects.filter(marac=marac, heard_on__range=(period.start, period.end)).values_list("heard_on", flat=True))
+    registered = {timezone.localtime(m.starts_at).date() for m in Meeting.objects.filter(marac=marac, attendance__isnull=False).distinct()}
+    assert heard_days and heard_days <= registered
+    attendance = figures.period_figures(marac=marac, period=period).breakdowns["attendance"]
+    assert f"({len(heard_days)} meetings with a register)" in attendance.title
+    present = sum(values[0] for _, values, _ in attendance.rows)
+    assert present > 0
