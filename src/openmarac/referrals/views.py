@@ -249,12 +249,21 @@ def case(request, public_id):
         return redirect("referrals:case", case.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac)
     user, marac = request.user, case.marac
+    can_decide = policy.can_decide_matches(user, marac)
+    # Asked once for everyone on the page, not once a person.
+    show_sealed = policy.can_see_sealed_values(user, marac)
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case)))
     # A possible match in a restricted case the user may not open is not shown: it would
-    # name that case's people. Coordinators named on it see the match.
-    hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
+    # name that case's people. Coordinators named on it see the match. Read only when
+    # there is a possible match to show.
+    hidden_people = (
+        restriction.people_of_hidden_cases(user=user, marac=marac)
+        if can_decide and any(referral.match_candidates.all() for referral in referrals)
+        else set()
+    )
     episodes = []
-    for referral in selectors.case_referrals(case=case):
-        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on)
+    for referral in referrals:
+        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on, show_sealed=show_sealed)
         assessment = next(iter(referral.risk_assessments.all()), None)
         episodes.append(
             {
@@ -264,11 +273,11 @@ def case(request, public_id):
                 "yes_factors": _yes_factors(assessment),
                 # Possible matches are other cases' people: for the coordinator deciding them.
                 "candidates": [
-                    (candidate, present_person(candidate.candidate, user=user, marac=marac))
+                    (candidate, present_person(candidate.candidate, user=user, marac=marac, show_sealed=show_sealed))
                     for candidate in referral.match_candidates.all()
                     if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
-                if policy.can_decide_matches(user, marac)
+                if can_decide
                 else [],
             }
         )
@@ -279,7 +288,7 @@ def case(request, public_id):
         "risk_rows": risk_rows,
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
         "can_reassess": policy.can_reassess_risk(user, case),
-        "can_decide": policy.can_decide_matches(user, marac),
+        "can_decide": can_decide,
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
         "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
@@ -295,10 +304,10 @@ def case(request, public_id):
     return render(request, "referrals/case.html", context)
 
 
-def _people_by_role(referral, *, user, marac, on=None):
+def _people_by_role(referral, *, user, marac, on=None, show_sealed=None):
     """{role: [(referral person, what this user may see of them)]} for one referral."""
     return {
-        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on)) for rp in selectors.people_of(referral, role)]
+        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on, show_sealed=show_sealed)) for rp in selectors.people_of(referral, role)]
         for role in ReferralPerson.Role.values
     }
 
@@ -422,7 +431,7 @@ def agency_check(request, pk):
             messages.success(request, "Sent on to the coordinator.")
             return redirect("core:home")
     audit.record(action=audit.Action.VIEWED, request=request, obj=check, marac=check.referral.marac)
-    referral = check.referral
+    (referral,) = selectors.with_people([check.referral])
     context = {
         "check": check,
         "referral": referral,
