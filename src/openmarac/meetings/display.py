@@ -113,11 +113,11 @@ def agenda_rows(entries, *, meeting):
     ]
 
 
-def agenda_sections(rows, *, meeting, csrf_input=None, move_options=""):
+def agenda_sections(rows, *, meeting, csrf_input="", move_options=""):
     """The agenda's sections in order, each as (heading, the HTML of its cases): what
     `meetings/meeting.html` wrote a case at a time through some thirty tags and lookups.
-    `csrf_input` gives each case's "Move case to" form its token field (a new masked
-    token each, as `{% csrf_token %}` does); without it there is no move form."""
+    `csrf_input` is the token field of each case's "Move case to" form (`token_field`);
+    without it there is no move form."""
     proposing = meeting.is_async and meeting.published_at
     sections = []
     for row in rows:
@@ -144,7 +144,7 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
     move = ""
     if csrf_input:
         move = (
-            f'\n  <form method="post" action="{row.move_url}" class="govuk-!-margin-bottom-4" novalidate>{csrf_input()}\n'
+            f'\n  <form method="post" action="{row.move_url}" class="govuk-!-margin-bottom-4" novalidate>{csrf_input}\n'
             '    <div class="govuk-form-group">\n'
             f'      <label class="govuk-label" for="move-{entry.item.pk}">Move case {reference} to</label>\n'
             f'      <select class="govuk-select" id="move-{entry.item.pk}" name="meeting">\n        {move_options}\n      </select>\n'
@@ -160,7 +160,9 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
 
 
 def token_field(request):
-    """The field `{% csrf_token %}` writes, with a newly masked token each time as it has."""
+    """The field `{% csrf_token %}` writes. Written once for the agenda's forty move forms:
+    masking the token anew for each, as the tag does, cost a millisecond a form, and any
+    masking of the session's token is accepted."""
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 

@@ -1,8 +1,6 @@
 """Meeting preparation pages: meetings and their pattern, listing, the case list (page,
 PDF, calendar), the declaration, research and the register."""
 
-from functools import partial
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -222,7 +220,7 @@ def meeting(request, public_id):
         # template's tags and filters forty times over.
         "sections": display.agenda_sections(
             display.agenda_rows(entries, meeting=meeting), meeting=meeting,
-            csrf_input=partial(display.token_field, request) if move_form else None,
+            csrf_input=display.token_field(request) if move_form else "",
             move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         ),
         "can_prepare": can_prepare,
