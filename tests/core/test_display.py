@@ -1,22 +1,29 @@
-"""The case list's entries and a person's summary are written in Python
-(meetings/display.py, people/display.py) exactly as the templates they replaced wrote
-them: each variant here is rendered both ways and compared."""
+"""The case list's entries, the agenda's sections and a person's summary are written in
+Python (meetings/display.py, people/display.py) exactly as the templates they replaced
+wrote them: each variant here is rendered both ways and compared."""
 
 from datetime import date, datetime, timedelta, timezone as dt_timezone
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.template import engines
+from django.utils.safestring import mark_safe
 from hypothesis import given
 from hypothesis import strategies as st
 
+import openmarac
 from openmarac.core.display import time_text
-from openmarac.meetings.display import case_entry_html
+from openmarac.meetings.display import AgendaRow, agenda_sections, case_entry_html
 from openmarac.people.display import person_html
 from openmarac.people.selectors import SEALED_TEXT, ShownAddress, ShownPerson, ShownPhone
 
 # The templates as they were before the entries were written in Python.
 OLD_CASE_ENTRY = '{# One case on the case list; shared by the page and the PDF. #}\n{% if entry.restricted %}\n{# A restricted case the reader may not open: its place and slot only, never a name, reference or address. #}\n<h3 class="govuk-heading-m">{% if entry.slot.starts_at %}{{ entry.slot.starts_at|time:"H:i" }}–{{ entry.slot.ends_at|time:"H:i" }}: {% endif %}Restricted case</h3>\n<p class="govuk-body">This case is restricted to named people. Its details are not shown to you.</p>\n{% else %}\n<h3 class="govuk-heading-m">{% if entry.slot.starts_at %}{{ entry.slot.starts_at|time:"H:i" }}–{{ entry.slot.ends_at|time:"H:i" }}: {% endif %}case {{ entry.referral.case.reference }}\n  {% if entry.referral.meets_repeat %}<strong class="govuk-tag govuk-tag--orange">Repeat</strong>{% endif %}</h3>\n{% for flag in entry.flags %}<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {{ flag }}</p>{% endfor %}\n<dl class="govuk-summary-list">\n  {% for rp, shown in entry.victim %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Victim</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %} (also {{ shown.aliases|join:", " }}){% endif %}, born {{ shown.date_of_birth|date:"j M Y"|default:"date not known" }}{% for address in shown.addresses %}{% if address.current %}<br>{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}{% endif %}{% endfor %}</dd></div>\n  {% endfor %}\n  {% for rp, shown in entry.perpetrators %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Perpetrator {{ forloop.counter }}</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %} (also {{ shown.aliases|join:", " }}){% endif %}, born {{ shown.date_of_birth|date:"j M Y"|default:"date not known" }}; {{ rp.relationship_to_victim }}{% for address in shown.addresses %}{% if address.current %}<br>{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}{% endif %}{% endfor %}</dd></div>\n  {% endfor %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Children</dt><dd class="govuk-summary-list__value">{% for rp, shown in entry.children %}{{ shown.name }}, {{ shown.birth_text }}{% if rp.details_unreliable %} (details may be unreliable){% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}None listed{% endfor %}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Referred by</dt><dd class="govuk-summary-list__value">{{ entry.referral.referring_agency|default:entry.referral.referring_agency_kind }}, {{ entry.referral.referred_on|date:"j M Y" }}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Criteria and score</dt><dd class="govuk-summary-list__value">{{ entry.referral.criteria_labels|join:", " }}; checklist score {{ entry.referral.checklist_score|default_if_none:"not given" }}</dd></div>\n  {% if entry.referral.meets_repeat %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Previous referral</dt><dd class="govuk-summary-list__value">{{ entry.previous_hearing|date:"j M Y"|default:"Declared by the referrer" }}</dd></div>{% endif %}\n</dl>\n{% endif %}\n'
+OLD_AGENDA_SECTIONS = '{% regroup rows by entry.item.section as sections %}\n{% for section in sections %}\n<h2 class="govuk-heading-l">{{ section.list.0.entry.item.get_section_display }}</h2>\n{% for row in section.list %}{% with entry=row.entry %}\n{% if entry.restricted %}\n<section class="govuk-!-margin-bottom-7" aria-label="Restricted case {{ forloop.counter }}">\n  {% include "meetings/_case_entry.html" %}\n  <p class="govuk-body"><a class="govuk-link" href="{{ row.break_glass_url }}">Ask for break-glass access<span class="govuk-visually-hidden"> to this restricted case</span></a></p>\n</section>\n{% else %}\n<section class="govuk-!-margin-bottom-7" aria-label="Case {{ entry.referral.case.reference }}">\n  {% include "meetings/_case_entry.html" %}\n  <p class="govuk-body"><a class="govuk-link" href="{{ row.research_url }}">Research on case {{ entry.referral.case.reference }}</a>{% if meeting.is_async and meeting.published_at %} · <a class="govuk-link" href="{{ row.hearing_url }}">Propose actions and see the plan for case {{ entry.referral.case.reference }}</a>{% endif %} · <a class="govuk-link" href="{{ row.case_url }}">Open case {{ entry.referral.case.reference }}</a></p>\n  {% if can_prepare and move_form %}\n  <form method="post" action="{{ row.move_url }}" class="govuk-!-margin-bottom-4" novalidate>{% csrf_token %}\n    <div class="govuk-form-group">\n      <label class="govuk-label" for="move-{{ entry.item.pk }}">Move case {{ entry.referral.case.reference }} to</label>\n      <select class="govuk-select" id="move-{{ entry.item.pk }}" name="meeting">\n        {{ move_options }}\n      </select>\n      <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">Move<span class="govuk-visually-hidden"> case {{ entry.referral.case.reference }}</span></button>\n    </div>\n  </form>\n  {% endif %}\n</section>\n{% endif %}\n{% endwith %}{% endfor %}\n{% empty %}\n<p class="govuk-body">No cases are listed yet.</p>\n{% endfor %}\n'
+# The agenda page's sections as the page now writes them.
+_PAGE = (Path(openmarac.__file__).parent / "templates/meetings/meeting.html").read_text()
+NEW_AGENDA_SECTIONS = _PAGE[_PAGE.index("{# The cases of each section") : _PAGE.index("{% endblock %}", _PAGE.index("{# The cases of each section"))]
 OLD_PERSON = '{# A person as shown by openmarac.people.selectors.present_person: sealed values are already removed. #}\n<dl class="govuk-summary-list govuk-summary-list--no-border govuk-!-margin-bottom-4">\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Name</dt><dd class="govuk-summary-list__value">{{ shown.name }}{% if shown.aliases %}<br><span class="govuk-body-s">Also known as {{ shown.aliases|join:", " }}</span>{% endif %}</dd></div>\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Date of birth</dt><dd class="govuk-summary-list__value">{% if shown.date_of_birth %}{{ shown.date_of_birth|date:"j F Y" }} (age {{ shown.age }}){% elif shown.expected_birth_on %}Unborn, expected {{ shown.expected_birth_on|date:"m/Y" }}{% else %}Not known{% endif %}</dd></div>\n  {% if shown.gender %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Gender</dt><dd class="govuk-summary-list__value">{{ shown.gender }}</dd></div>{% endif %}\n  {% for address in shown.addresses %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{% if address.current %}Address{% else %}Previous address{% endif %}</dt>\n    <dd class="govuk-summary-list__value">{% if address.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ address.text }}</dd></div>\n  {% endfor %}\n  {% for phone in shown.phones %}\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Phone</dt>\n    <dd class="govuk-summary-list__value">{% if phone.sealed_and_shown %}<strong class="govuk-tag govuk-tag--purple">Sealed</strong> {% endif %}{{ phone.text }}{% if phone.safe_to_call %}<br><span class="govuk-body-s">Safe to call: {{ phone.safe_to_call }}{% if phone.safe_times %}; safe times: {{ phone.safe_times }}{% endif %}</span>{% endif %}</dd></div>\n  {% endfor %}\n  {% if show_diversity %}\n  {% for label, value in shown.diversity.items %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{{ label }}</dt><dd class="govuk-summary-list__value">{{ value }}</dd></div>{% endfor %}\n  {% if shown.language %}<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Language</dt><dd class="govuk-summary-list__value">{{ shown.language }}{% if shown.interpreter_needed %} (interpreter needed){% endif %}</dd></div>{% endif %}\n  {% endif %}\n</dl>\n'
 
 
@@ -118,3 +125,42 @@ def test_a_time_is_written_as_the_time_filter_writes_it(moment):
 
 def test_no_time_is_written_as_nothing():
     assert time_text(None) == ""
+
+
+class _Item(SimpleNamespace):
+    def get_section_display(self):
+        return {"new": "New and repeat <cases>", "review": "Reviews"}[self.section]
+
+
+def _agenda_row(number, entry, section):
+    # Each case its own reference, one needing escaping.
+    entry = SimpleNamespace(**{**vars(entry), "item": _Item(pk=number, section=section)})
+    entry.referral = SimpleNamespace(**{**vars(entry.referral), "case": SimpleNamespace(reference=f"M01-2026-{number:04} <&>")})
+    entry.html = mark_safe(case_entry_html(entry))
+    return AgendaRow(
+        entry=entry, case_url=f"/cases/{number}/", research_url=f"/research/{number}/", hearing_url=f"/hearing/{number}/",
+        move_url=f"/move/{number}/", break_glass_url=f"/break-glass/{number}/",
+    )
+
+
+AGENDAS = [
+    [],
+    [_agenda_row(1, ENTRIES[0], "new")],
+    [_agenda_row(number, entry, "new" if number < 5 else "review") for number, entry in enumerate(ENTRIES, start=1)],
+    # A section that comes back after another is a section of its own, as `regroup` made it.
+    [_agenda_row(1, ENTRIES[1], "new"), _agenda_row(2, ENTRIES[0], "review"), _agenda_row(3, ENTRIES[2], "new")],
+]
+
+
+@pytest.mark.parametrize("rows", AGENDAS)
+@pytest.mark.parametrize("can_move", [False, True])
+@pytest.mark.parametrize("proposing", [False, True])
+def test_the_agenda_is_written_as_the_template_wrote_it(rows, can_move, proposing):
+    meeting = SimpleNamespace(is_async=proposing, published_at=datetime(2026, 6, 1, tzinfo=dt_timezone.utc))
+    options = mark_safe('<option value="7">1 Jul 2026 09:30</option>')
+    old = _template(OLD_AGENDA_SECTIONS).render(
+        {"rows": rows, "meeting": meeting, "can_prepare": can_move, "move_form": can_move, "move_options": options, "csrf_token": "TOKEN"}
+    )
+    token = '<input type="hidden" name="csrfmiddlewaretoken" value="TOKEN">'
+    sections = agenda_sections(rows, meeting=meeting, csrf_input=token if can_move else "", move_options=options)
+    assert _template(NEW_AGENDA_SECTIONS).render({"sections": sections}) == old

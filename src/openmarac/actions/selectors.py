@@ -11,7 +11,7 @@ from openmarac.core import compiled
 from openmarac.meetings.models import Meeting
 
 from . import flags
-from .models import Action, ActionKind, ActionUpdate, agreed_at
+from .models import Action, ActionKind, agreed_at
 
 _ACTION_DETAIL = ["owner_agency", "case", "hearing__item__meeting", "risk"]
 
@@ -226,13 +226,13 @@ def action_filter_choices(*, marac, since_days=730):
     return agencies, meetings
 
 
-def case_actions_history(*, case):
-    """Every action on the case with its updates, oldest meeting first: so a chair can
-    see what was tried before and what became of it."""
+def earlier_actions(*, case, hearing):
+    """The case's actions agreed anywhere but at `hearing`, oldest meeting first: so a
+    chair can see what was tried before and what became of it."""
     return (
         Action.objects.filter(case=case)
-        .select_related(*_ACTION_DETAIL)
-        .prefetch_related("children", Prefetch("updates", queryset=ActionUpdate.objects.select_related("reported_by")))
+        .exclude(hearing=hearing)
+        .select_related("owner_agency", "hearing__item__meeting")
         .order_by("hearing__item__meeting__starts_at", "id")
     )
 

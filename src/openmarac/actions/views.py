@@ -82,15 +82,14 @@ def run_meeting(request, public_id):
     return render(request, "actions/run_meeting.html", context)
 
 
-def _hearing_context(request, meeting, item, hearing, forms):
+def _hearing_context(request, meeting, item, hearing, forms, children):
     referral = item.referral
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
-    (entry,) = meeting_selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
+    entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
     actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
-    children = list(selectors.hearing_children(hearing))
     slot_end = entry.slot.ends_at
-    history = [a for a in selectors.case_actions_history(case=referral.case) if a.hearing_id != hearing.pk]
+    history = list(selectors.earlier_actions(case=referral.case, hearing=hearing))
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
     if research is not None:
         research = list(research)
@@ -118,7 +117,7 @@ def _hearing_context(request, meeting, item, hearing, forms):
         "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
         "proposals": hearing.proposals.select_related("agency", "proposed_by", "decided_by", "action"),
         "slot_end": slot_end.isoformat() if slot_end else "",
-        "next_item": meeting_selectors.next_item_id(user=request.user, meeting=meeting, item_id=item.pk),
+        "next_item": next_item,
         **forms,
     }
 
@@ -129,23 +128,28 @@ def hearing(request, public_id, item_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).select_related("referral__case").first()
+    item = (
+        meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id)
+        .select_related(*meeting_selectors.CASE_LIST_RELATED).first()
+    )
     if item is None:
         not_found(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
     referral = item.referral
-    children = selectors.hearing_children(hearing)
+    # Read once for the page; the action form keeps the query, to check a choice.
+    children = list(selectors.hearing_children(hearing))
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
     hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
     risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
     action_form = ActionForm(
-        request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=children, risks=hearing.risks.all()
+        request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=selectors.hearing_children(hearing),
+        risks=hearing.risks.all(),
     )
-    close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=children.exists())
+    close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=bool(children))
     children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
     proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
-    decisions = _proposal_forms(request, action, hearing, list(children))
+    decisions = _proposal_forms(request, action, hearing, children)
     repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies)
     done_form = RepeatDecisionDoneForm(request.POST if action == "repeat-decision-done" else None, prefix="done")
     open_decisions = selectors.open_repeat_decisions(case=referral.case)
@@ -172,11 +176,11 @@ def hearing(request, public_id, item_id):
             return redirect("actions:hearing", meeting.public_id, item.pk)
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
-        "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form, "children": children,
+        "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form,
         "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
-    return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms))
+    return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, children))
 
 
 def _proposal_forms(request, action, hearing, children):

@@ -6,7 +6,8 @@ the case list PDF, the chair's case screen and an agency's research page."""
 
 from dataclasses import dataclass
 
-from django.utils.html import escape
+from django.middleware.csrf import get_token
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
@@ -110,6 +111,59 @@ def agenda_rows(entries, *, meeting):
         )
         for entry in entries
     ]
+
+
+def agenda_sections(rows, *, meeting, csrf_input="", move_options=""):
+    """The agenda's sections in order, each as (heading, the HTML of its cases): what
+    `meetings/meeting.html` wrote a case at a time through some thirty tags and lookups.
+    `csrf_input` is the token field of each case's "Move case to" form (`token_field`);
+    without it there is no move form."""
+    proposing = meeting.is_async and meeting.published_at
+    sections = []
+    for row in rows:
+        item = row.entry.item
+        if not sections or sections[-1][0] != item.section:
+            sections.append((item.section, item.get_section_display(), []))
+        cases = sections[-1][2]
+        cases.append(_agenda_case_html(row, number=len(cases) + 1, proposing=proposing, csrf_input=csrf_input, move_options=move_options))
+    return [(escape(heading), mark_safe("".join(cases))) for _section, heading, cases in sections]
+
+
+def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
+    entry = row.entry
+    if entry.restricted:
+        return (
+            f'\n\n<section class="govuk-!-margin-bottom-7" aria-label="Restricted case {number}">\n  \n{entry.html}\n'
+            f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.break_glass_url}">Ask for break-glass access'
+            '<span class="govuk-visually-hidden"> to this restricted case</span></a></p>\n</section>\n\n'
+        )
+    reference = escape(entry.referral.case.reference)
+    propose = (
+        f' · <a class="govuk-link" href="{row.hearing_url}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
+    )
+    move = ""
+    if csrf_input:
+        move = (
+            f'\n  <form method="post" action="{row.move_url}" class="govuk-!-margin-bottom-4" novalidate>{csrf_input}\n'
+            '    <div class="govuk-form-group">\n'
+            f'      <label class="govuk-label" for="move-{entry.item.pk}">Move case {reference} to</label>\n'
+            f'      <select class="govuk-select" id="move-{entry.item.pk}" name="meeting">\n        {move_options}\n      </select>\n'
+            '      <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">'
+            f'Move<span class="govuk-visually-hidden"> case {reference}</span></button>\n'
+            "    </div>\n  </form>\n  "
+        )
+    return (
+        f'\n\n<section class="govuk-!-margin-bottom-7" aria-label="Case {reference}">\n  \n{entry.html}\n'
+        f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.research_url}">Research on case {reference}</a>{propose}'
+        f' · <a class="govuk-link" href="{row.case_url}">Open case {reference}</a></p>\n  {move}\n</section>\n\n'
+    )
+
+
+def token_field(request):
+    """The field `{% csrf_token %}` writes. Written once for the agenda's forty move forms:
+    masking the token anew for each, as the tag does, cost a millisecond a form, and any
+    masking of the session's token is accepted."""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 def move_options_html(meetings):

@@ -1,6 +1,5 @@
 """Reads for meeting preparation, scoped through the access policy."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -11,9 +10,10 @@ from django.utils.safestring import mark_safe
 from openmarac.access import policy
 from openmarac.accounts.models import Marac, Membership, Role
 from openmarac.core import compiled
-from openmarac.people.selectors import present_person, with_details
+from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
-from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
+from openmarac.referrals.models import Case, CaseInvolvement, Referral
+from openmarac.referrals.selectors import with_people
 
 from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
@@ -95,38 +95,44 @@ class CaseListEntry:
         return mark_safe(display.case_entry_html(self))
 
 
-def _with_people(referrals):
-    """Each referral's people (`people_list`, in role order), with what `present_person`
-    reads of them: four queries, grouped here rather than by Django's prefetching, which
-    on a 40-case agenda cost more than the queries themselves."""
-    by_referral = defaultdict(list)
-    people = list(ReferralPerson.objects.filter(referral_id__in=[referral.pk for referral in referrals]).select_related("person"))
-    for rp in people:
-        by_referral[rp.referral_id].append(rp)
-    with_details([rp.person for rp in people])
-    for referral in referrals:
-        referral.people_list = by_referral.get(referral.pk, [])
+# What each case of the case list is read with.
+CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency", "referral__repeat_of")
 
 
 def case_list(*, user, meeting, item_id=None):
     """The agenda in order, with slots, flags and the people as this user may see them;
     with `item_id`, only that case (its slot still follows the whole agenda)."""
-    items = list(
-        agenda_items(user=user, meeting=meeting).select_related(
-            "referral", "referral__case", "referral__referring_agency", "referral__repeat_of"
-        )
-    )
-    by_id = {item.pk: item for item in items}
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=[item.referral.case_id for item in items]).values_list("case_id", flat=True))
-    local_start = timezone.localtime(meeting.starts_at)
-    repeats = _recent_repeats(meeting, [item.referral.case_id for item in items], local_start.date())
-    slots = _slots(meeting, items)
+    items = list(agenda_items(user=user, meeting=meeting).select_related(*CASE_LIST_RELATED))
+    slots = _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items])
     slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
-    _with_people([by_id[slot.entry.key].referral for slot in slots if by_id[slot.entry.key].referral.case_id not in hidden])
+    return _entries(user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots)
+
+
+def case_screen(*, user, meeting, item):
+    """The case of the chair's case screen as the case list shows it, and the agenda item
+    heard after it (None after the last). `item` is the agenda item the user opened, read
+    with `CASE_LIST_RELATED`. The agenda's order is read once, as rows of four values,
+    rather than every case with its referral twice (for this case's slot and for the next
+    case)."""
+    rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
+    slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
+    order = [slot.entry.key for slot in slots]
+    position = order.index(item.pk)
+    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]])
+    return entry, (order[position + 1] if position + 1 < len(order) else None)
+
+
+def _entries(*, user, meeting, items, slots):
+    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`)."""
+    case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
+    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    local_start = timezone.localtime(meeting.starts_at)
+    repeats = _recent_repeats(meeting, case_ids, local_start.date())
+    with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
     for slot in slots:
-        item = by_id[slot.entry.key]
+        item = items[slot.entry.key]
         referral = item.referral
         if referral.case_id in hidden:
             # Its place and slot only: no people, flags or history that could identify it.
@@ -164,20 +170,13 @@ def case_list(*, user, meeting, item_id=None):
     return result
 
 
-def _slots(meeting, items):
-    entries = [
-        listing.AgendaEntry(key=item.pk, section=item.section, has_children=item.referral.children_count > 0, listed_at=item.listed_at)
-        for item in items
-    ]
+def _agenda_entry(pk, section, listed_at, children_count):
+    return listing.AgendaEntry(key=pk, section=section, has_children=children_count > 0, listed_at=listed_at)
+
+
+def _slots(meeting, entries):
     local_start = timezone.localtime(meeting.starts_at)
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
-
-
-def next_item_id(*, user, meeting, item_id):
-    """The agenda item heard after this one (the order of the case list), or None."""
-    order = [slot.entry.key for slot in _slots(meeting, list(agenda_items(user=user, meeting=meeting).select_related("referral")))]
-    position = order.index(item_id) if item_id in order else len(order)
-    return order[position + 1] if position + 1 < len(order) else None
 
 
 def _recent_repeats(meeting, case_ids, on):

@@ -227,11 +227,13 @@ def meeting(request, public_id):
         "entries": entries,
         # Each case written once in Python (meetings/display.py), not through the
         # template's tags and filters forty times over.
-        "rows": display.agenda_rows(entries, meeting=meeting),
+        "sections": display.agenda_sections(
+            display.agenda_rows(entries, meeting=meeting), meeting=meeting,
+            csrf_input=display.token_field(request) if move_form else "",
+            move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
+        ),
         "can_prepare": can_prepare,
         "can_run": policy.can_record_hearing(request.user, meeting),
-        "move_form": move_form,
-        "move_options": display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
         "case_list_day": services.case_list_day(meeting),
         **early_context(meeting, can_prepare),

@@ -253,11 +253,18 @@ def case(request, public_id):
         return redirect("referrals:case", case.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac)
     user, marac = request.user, case.marac
-    # A possible match in a restricted case the user may not open is not shown: it would
-    # name that case's people. Coordinators named on it see the match.
-    hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac)
     can_decide = policy.can_decide_matches(user, marac)
-    referrals = list(selectors.case_referrals(case=case))
+    # Asked once for everyone on the page, not once a person.
+    show_sealed = policy.can_see_sealed_values(user, marac)
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case)))
+    # A possible match in a restricted case the user may not open is not shown: it would
+    # name that case's people. Coordinators named on it see the match. Read only when
+    # there is a possible match to show.
+    hidden_people = (
+        restriction.people_of_hidden_cases(user=user, marac=marac)
+        if can_decide and any(referral.match_candidates.all() for referral in referrals)
+        else set()
+    )
     # Which case each known person is in, so the coordinator knows what a "same person"
     # would join.
     known = (
@@ -267,7 +274,7 @@ def case(request, public_id):
     )
     episodes = []
     for referral in referrals:
-        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on)
+        people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on, show_sealed=show_sealed)
         assessment = next(iter(referral.risk_assessments.all()), None)
         episodes.append(
             {
@@ -277,7 +284,7 @@ def case(request, public_id):
                 "yes_factors": _yes_factors(assessment),
                 # Possible matches are other cases' people: for the coordinator deciding them.
                 "candidates": [
-                    (candidate, present_person(candidate.candidate, user=user, marac=marac), known.get(candidate.candidate_id, ""))
+                    (candidate, present_person(candidate.candidate, user=user, marac=marac, show_sealed=show_sealed), known.get(candidate.candidate_id, ""))
                     for candidate in referral.match_candidates.all()
                     if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
@@ -308,10 +315,10 @@ def case(request, public_id):
     return render(request, "referrals/case.html", context)
 
 
-def _people_by_role(referral, *, user, marac, on=None):
+def _people_by_role(referral, *, user, marac, on=None, show_sealed=None):
     """{role: [(referral person, what this user may see of them)]} for one referral."""
     return {
-        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on)) for rp in selectors.people_of(referral, role)]
+        role: [(rp, present_person(rp.person, user=user, marac=marac, on=on, show_sealed=show_sealed)) for rp in selectors.people_of(referral, role)]
         for role in ReferralPerson.Role.values
     }
 
@@ -435,7 +442,7 @@ def agency_check(request, pk):
             messages.success(request, "Sent on to the coordinator.")
             return redirect("core:home")
     audit.record(action=audit.Action.VIEWED, request=request, obj=check, marac=check.referral.marac)
-    referral = check.referral
+    (referral,) = selectors.with_people([check.referral])
     context = {
         "check": check,
         "referral": referral,
