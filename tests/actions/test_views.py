@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from openmarac.actions import services
 from openmarac.actions.models import Action
+from openmarac.meetings import services as meeting_services
 from openmarac.meetings.models import DeclarationSignature
 
 from ..conftest import sign_in
@@ -139,3 +140,25 @@ def test_the_minutes_are_published_only_once_the_coordinator_confirms(staff, hea
     coordinator.post(url, {"confirm": "yes"})
     meeting.refresh_from_db()
     assert meeting.minutes_published_at is not None
+
+
+def test_the_meetings_outstanding_actions_come_a_page_at_a_time_with_their_total(marac, staff, heard):
+    """A Marac that has run for years can have thousands of actions overdue: the chair's
+    run-the-meeting page shows them a page at a time, in one order, with the total."""
+    hearing = heard(days_ago=20)
+    overdue = [
+        services.action_add(
+            by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description=f"Overdue step {n}",
+            for_whom="victim", due_on=timezone.localdate() - timedelta(days=1 + n % 3),
+        )
+        for n in range(27)
+    ]
+    meeting = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=10))
+    client = _signed(staff["chair"], meeting)
+    url = reverse("actions:run-meeting", args=[meeting.public_id])
+    shown = []
+    for page_number, expected in ((1, "Showing 1 to 25 of 27 outstanding actions"), (2, "Showing 26 to 27 of 27 outstanding actions")):
+        page = client.get(url, {"outstanding": page_number}).content.decode()
+        assert expected in page
+        shown += [action.pk for action in overdue if reverse("actions:action", args=[action.pk]) + '"' in page]
+    assert sorted(shown) == sorted(action.pk for action in overdue)  # each once, on one of the pages

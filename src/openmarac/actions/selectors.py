@@ -57,7 +57,8 @@ def outstanding_for(*, user, meeting):
         .exclude(status=Action.Status.TRANSFERRED)
         .select_related(*_ACTION_DETAIL)
         .prefetch_related("joint_agencies", "children")
-        .order_by("owner_agency__name", "due_on")
+        # The primary key last, so that the pages of the list keep one order.
+        .order_by("owner_agency__name", "due_on", "pk")
     )
 
 

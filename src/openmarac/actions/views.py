@@ -73,7 +73,8 @@ def run_meeting(request, public_id):
         "meeting": meeting,
         "register": meeting_selectors.register(user=request.user, meeting=meeting),
         "statement": meeting_services.schedule_for(meeting.marac).confidentiality_statement,
-        "outstanding": selectors.outstanding_for(user=request.user, meeting=meeting),
+        # A page at a time: a Marac that has run for years can have thousands overdue.
+        "outstanding": paginate(request, selectors.outstanding_for(user=request.user, meeting=meeting), param="outstanding"),
         "entries": [(entry, states.get(entry.item.pk, selectors.HearingState.NOT_STARTED)) for entry in entries],
         "closed_count": sum(1 for state in states.values() if state == selectors.HearingState.CLOSED),
         "can_take_register": policy.can_take_register(request.user, meeting),
