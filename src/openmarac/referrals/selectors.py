@@ -318,8 +318,11 @@ def case_search(*, user, names=(), reference="", date_of_birth=None):
     if reference:
         # References are issued in capitals (`services.reference_prefix`), so the
         # capitalised form finds any case typed in, through the unique index, where
-        # `iexact` would compare every case's reference.
-        match |= Q(reference__in={reference, reference.upper()})
+        # `iexact` would compare every case's reference. Read first, as the id of the
+        # one case it can be: ORed with the names' test as a second test of every case,
+        # PostgreSQL guessed that half the cases passed, and hashed every person of the
+        # Marac (20 ms against 0.1 for a search of "sm" at 20,000 cases).
+        match |= Q(pk__in=list(Case.objects.filter(reference__in={reference, reference.upper()}, marac__in=maracs).values_list("pk", flat=True)))
     found = Case.objects.filter(policy.visible_cases_q(user), match, marac__in=maracs).values("pk")
     latest = Referral.objects.filter(case=OuterRef("pk")).exclude(status=Referral.Status.DRAFT).order_by(
         F("submitted_at").desc(nulls_last=True), "-pk"
