@@ -7,6 +7,12 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+# Imported before any test freezes time (freezegun): its throttles keep `time.time` as a
+# class attribute when the module is first imported, and imported inside a frozen test
+# they would keep freezegun's function, which then fails every API request afterwards
+# ("fake_time() takes 0 positional arguments") in whatever test comes next.
+import rest_framework.throttling  # noqa: F401, E402
+
 from openmarac.accounts.models import AgencyKind, Role
 
 from .factories import MaracFactory, TOTPDeviceFactory, UserFactory, marac_with_core_agencies, member
