@@ -3,7 +3,7 @@ user may not see is simply not found (the view answers 404)."""
 
 from collections import defaultdict
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -274,7 +274,7 @@ def _people_matching_q(*, maracs, names, date_of_birth):
     given or family name, the start of one for a word of one or two letters), born on
     the date when one is given. Addresses and phone numbers, sealed or not, are never
     searched."""
-    from openmarac.people.models import Alias
+    from openmarac.people.models import Alias, Person
 
     # Through a join rather than a subquery of people: Django resolves a subquery again
     # at every level it is nested in, and the search's levels cost more CPU than the
@@ -289,7 +289,12 @@ def _people_matching_q(*, maracs, names, date_of_birth):
         # few people), so that the names' test is not ORed with a subquery: PostgreSQL
         # guessed that half of all people passed such a test, and hashed every referral
         # and case of the Marac to join them (47 ms against 11 ms at 20,000 cases).
-        aliases = list(Alias.objects.filter(alias_words, person__marac__in=maracs).values_list("person_id", flat=True))
+        # Each alias's Marac is tested on its own (EXISTS), so the aliases are read
+        # first: joined to their people, SQLite, with no statistics for an empty alias
+        # table, read every person of the Marac to look for their aliases (1.4 ms at
+        # 20,000 cases against 0.1).
+        in_maracs = Exists(Person.objects.filter(pk=OuterRef("person_id"), marac__in=maracs))
+        aliases = list(Alias.objects.filter(alias_words, in_maracs).values_list("person_id", flat=True))
         people &= words | Q(person_id__in=aliases)
     if date_of_birth:
         # The (marac, date_of_birth) index answers this part.
