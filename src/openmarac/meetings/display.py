@@ -6,8 +6,7 @@ the case list PDF, the chair's case screen and an agency's research page."""
 
 from dataclasses import dataclass
 
-from django.middleware.csrf import get_token
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
@@ -157,13 +156,6 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
         f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.research_url}">Research on case {reference}</a>{propose}'
         f' · <a class="govuk-link" href="{row.case_url}">Open case {reference}</a></p>\n  {move}\n</section>\n\n'
     )
-
-
-def token_field(request):
-    """The field `{% csrf_token %}` writes. Written once for the agenda's forty move forms:
-    masking the token anew for each, as the tag does, cost a millisecond a form, and any
-    masking of the session's token is accepted."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 def move_options_html(meetings):

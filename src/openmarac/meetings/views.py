@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
 from openmarac.audit import services as audit
+from openmarac.core.display import token_field
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
 from openmarac.core.views import marac_or_404, not_found
@@ -229,7 +230,7 @@ def meeting(request, public_id):
         # template's tags and filters forty times over.
         "sections": display.agenda_sections(
             display.agenda_rows(entries, meeting=meeting), meeting=meeting,
-            csrf_input=display.token_field(request) if move_form else "",
+            csrf_input=token_field(request) if move_form else "",
             move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         ),
         "can_prepare": can_prepare,
