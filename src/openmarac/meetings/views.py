@@ -171,14 +171,19 @@ def listing(request, slug):
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
     can_prepare = policy.can_prepare_meetings(request.user, marac)
     upcoming = selectors.upcoming_meetings(marac)
+    choices = selectors.listing_meetings(user=request.user, marac=marac, upcoming=upcoming)
+    late_meetings = selectors.late_listing_meetings(user=request.user, marac=marac, upcoming=upcoming)
+    rows = display.listing_rows_html(
+        selectors.listing_rows(marac=marac, page=page, upcoming=upcoming), can_prepare=can_prepare, choices=choices, late_meetings=late_meetings,
+        csrf_input=token_field(request) if can_prepare else "",
+    )
     context = {
         "marac": marac,
         "page": page,
-        "rows": selectors.listing_rows(marac=marac, page=page, upcoming=upcoming),
+        "rows": rows,
         "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
         "can_prepare": can_prepare,
-        "choices": selectors.listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
-        "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
+        "late_meetings": late_meetings,
     }
     return render(request, "meetings/listing.html", context)
 
