@@ -2,13 +2,19 @@
 
 from datetime import date, datetime, timezone as dt_timezone
 
+import pytest
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils.html import format_html
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openmarac.accounts.models import Agency
+from openmarac.actions.display import action_rows
+from openmarac.actions.models import Action, ActionKind, ForWhom
 from openmarac.core.display import day_text
 from openmarac.core.display import url_pattern as _url_pattern
+from openmarac.referrals.models import Case
 
 _AS_TEMPLATE = Template('{{ value|date:"j M Y" }}')
 
@@ -32,3 +38,52 @@ def test_each_rows_links_are_the_urls_reverse_gives():
     for pk in (1, 42, 987_654_320):
         assert _url_pattern("actions:action").format(pk) == reverse("actions:action", args=[pk])
         assert _url_pattern("actions:agency-chase", "north-shire").format(pk) == reverse("actions:agency-chase", args=["north-shire", pk])
+
+
+# The all-actions list's rows as its template wrote them before they were written in Python.
+OLD_ROWS = (
+    '{% for action in page %}{% with due=action.due_on|date:"j M Y" %}\n'
+    '    <tr class="govuk-table__row">\n'
+    '      <td class="govuk-table__cell">{{ action.owner_agency }}{% if action.owner_name %} ({{ action.owner_name }}){% endif %}{% for joint in action.joints %}<br><span class="govuk-body-s">with {{ joint }}</span>{% endfor %}</td>\n'
+    '      <td class="govuk-table__cell">{{ action.case.reference }}</td>\n'
+    '      <td class="govuk-table__cell"><a class="govuk-link" href="{% url \'actions:action\' action.pk %}">{{ action.description|truncatechars:120 }}</a><br><span class="govuk-body-s">{{ action.get_kind_display }}; for {{ action.get_for_whom_display|lower }}</span></td>\n'
+    '      <td class="govuk-table__cell">{{ action.agreed_at|date:"j M Y" }}</td>\n'
+    '      <td class="govuk-table__cell">{{ due }}{% if action.status == "open" and action.due_on < today %}<br><strong class="govuk-tag govuk-tag--red">Overdue</strong>{% endif %}</td>\n'
+    '      <td class="govuk-table__cell">{{ action.get_status_display }}{% if action.completed_on %}<br><span class="govuk-body-s">{{ action.completed_on|date:"j M Y" }}</span>{% endif %}</td>\n'
+    '      {% if can_chase %}<td class="govuk-table__cell">{% if action.status == "open" %}<form method="post" action="{% url \'actions:chase\' action.pk %}">{% csrf_token %}<input type="hidden" name="next" value="{{ here }}"><button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">Remind<span class="govuk-visually-hidden"> {{ action.owner_agency }} of the action on case {{ action.case.reference }} due {{ due }}</span></button></form>{% endif %}</td>{% endif %}\n'
+    "    </tr>{% endwith %}\n"
+    "  {% endfor %}"
+)
+NEW_ROWS = "{% for row in rows %}{{ row }}{% endfor %}"
+TOKEN = "a" * 64
+TODAY = date(2026, 11, 30)
+
+
+def _action(pk, *, status=Action.Status.OPEN, due=date(2026, 12, 3), completed=None, owner_name="", joints=(), description="Refer to the perpetrator programme"):
+    action = Action(
+        pk=pk, status=status, due_on=due, completed_on=completed, owner_name=owner_name, description=description,
+        kind=ActionKind.PERPETRATOR_PROGRAMME, for_whom=ForWhom.PERPETRATOR,
+        owner_agency=Agency(name="Probation & <Partners>"), case=Case(reference="NORT-2026-0001"),
+    )
+    action.joints = [Agency(name=name) for name in joints]
+    action.agreed_at = datetime(2026, 6, 30, 23, 30, tzinfo=dt_timezone.utc)  # 1 Jul 2026 in London
+    return action
+
+
+ACTIONS = [
+    _action(1),
+    _action(2, due=date(2026, 11, 1)),  # overdue
+    _action(3, status=Action.Status.COMPLETED, due=date(2026, 11, 1), completed=date(2026, 11, 20)),
+    _action(4, status=Action.Status.NOT_POSSIBLE, owner_name="D. O'Brien <duty>", joints=["Housing", "Children's <services>"]),
+    _action(5, description="x & y " * 40),  # truncated to 120 characters
+    _action(6, status=Action.Status.TRANSFERRED, due=date(2025, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("can_chase", [False, True])
+@pytest.mark.parametrize("here", ["/maracs/northshire/all-actions/?view=all", "/maracs/northshire/all-actions/?view=all&agency=3&status=<open>"])
+def test_the_action_lists_rows_are_written_as_the_template_wrote_them(can_chase, here):
+    old = Template(OLD_ROWS).render(Context({"page": ACTIONS, "today": TODAY, "can_chase": can_chase, "here": here, "csrf_token": TOKEN}))
+    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', TOKEN)
+    rows = action_rows(ACTIONS, today=TODAY, can_chase=can_chase, csrf_input=csrf_input, here=here)
+    assert Template(NEW_ROWS).render(Context({"rows": rows})) == old

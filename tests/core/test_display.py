@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import openmarac
 from openmarac.core.display import time_text
-from openmarac.meetings.display import AgendaRow, agenda_sections, case_entry_html
+from openmarac.meetings.display import AgendaRow, agenda_sections, case_entry_html, listing_rows_html
 from openmarac.people.display import person_html
 from openmarac.people.selectors import SEALED_TEXT, ShownAddress, ShownPerson, ShownPhone
 
@@ -164,3 +164,49 @@ def test_the_agenda_is_written_as_the_template_wrote_it(rows, can_move, proposin
     token = '<input type="hidden" name="csrfmiddlewaretoken" value="TOKEN">'
     sections = agenda_sections(rows, meeting=meeting, csrf_input=token if can_move else "", move_options=options)
     assert _template(NEW_AGENDA_SECTIONS).render({"sections": sections}) == old
+
+
+# The listing page's rows as its template wrote them before they were written in Python.
+OLD_LISTING_ROWS = '{% for row in rows %}{% with referral=row.referral proposal=row.proposal meeting=row.meeting %}\n    <tr class="govuk-table__row">\n      {% if referral.restricted %}\n      <td class="govuk-table__cell">Restricted case</td><td class="govuk-table__cell">Not shown</td><td class="govuk-table__cell">{{ referral.referred_on|date:"j M Y" }}</td><td class="govuk-table__cell">Not shown</td>\n      {% else %}\n      <td class="govuk-table__cell"><a class="govuk-link" href="{% url \'referrals:case\' referral.case.public_id %}">{{ referral.case.reference }}</a></td>\n      <td class="govuk-table__cell">{{ referral.case.victim }}</td>\n      <td class="govuk-table__cell">{{ referral.referred_on|date:"j M Y" }}<br><span class="govuk-body-s">{{ referral.referring_agency|default:referral.referring_agency_kind }}</span></td>\n      <td class="govuk-table__cell">{{ referral.criteria_labels|join:", " }}{% if referral.meets_repeat %} <strong class="govuk-tag govuk-tag--orange">Repeat</strong>{% endif %}</td>\n      {% endif %}\n      <td class="govuk-table__cell" data-six-weeks="{{ row.target.days_left }}">{{ row.target.target_on|date:"j M Y" }}<br>{% if row.target.breached %}<strong class="govuk-tag govuk-tag--red">Breached</strong> {{ row.target.days_over }} day{{ row.target.days_over|pluralize }} ago{% elif row.target.days_left <= 7 %}<strong class="govuk-tag govuk-tag--orange">{{ row.target.days_left }} day{{ row.target.days_left|pluralize }} left</strong>{% else %}{{ row.target.days_left }} days left{% endif %}</td>\n      <td class="govuk-table__cell">{% if proposal %}{{ meeting.starts_at|date:"j M Y" }}{% for reason in proposal.reasons %}<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {{ reason }}{% endfor %}{% else %}<strong class="govuk-tag govuk-tag--red">No meeting</strong> add a meeting{% endif %}\n        {% if row.listed_elsewhere %}<div class="govuk-warning-text govuk-!-margin-top-2 govuk-!-margin-bottom-0"><span class="govuk-warning-text__icon" aria-hidden="true">!</span><strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">Warning</span> This case is already on the agenda of the {{ row.listed_elsewhere.title }}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>{% endif %}</td>\n      {% if can_prepare %}<td class="govuk-table__cell">{% if proposal %}<form method="post">{% csrf_token %}<input type="hidden" name="referral" value="{{ referral.public_id }}">{% if row.listed_elsewhere %}<input type="hidden" name="confirm_second_listing" value="yes">{% endif %}<button type="submit" class="govuk-button {% if row.listed_elsewhere %}govuk-button--warning{% else %}govuk-button--secondary{% endif %} govuk-!-margin-bottom-0" data-module="govuk-button">List as proposed{% if row.listed_elsewhere %} anyway{% endif %}<span class="govuk-visually-hidden"> {% if referral.restricted %}restricted case, referred {{ referral.referred_on|date:"j M Y" }}{% else %}case {{ referral.case.reference }}{% endif %}</span></button></form>{% endif %}\n        {% if choices %}<form method="post" class="govuk-!-margin-top-3">{% csrf_token %}<input type="hidden" name="referral" value="{{ referral.public_id }}">{% if row.listed_elsewhere %}<input type="hidden" name="confirm_second_listing" value="yes">{% endif %}\n          <div class="govuk-form-group govuk-!-margin-bottom-2"><label class="govuk-label govuk-body-s" for="choose-{{ referral.public_id }}">Or choose a meeting<span class="govuk-visually-hidden"> ({% if referral.restricted %}restricted case, referred {{ referral.referred_on|date:"j M Y" }}{% else %}case {{ referral.case.reference }}{% endif %})</span></label>\n          <select class="govuk-select" id="choose-{{ referral.public_id }}" name="meeting">{% for choice in choices %}<option value="{{ choice.public_id }}"{% if meeting.pk == choice.pk %} selected{% endif %}>{{ choice.starts_at|date:"j M Y" }} ({{ choice.listed }} of {{ choice.capacity }}){% if choice.short_notice %}: research window passed{% endif %}</option>{% endfor %}</select></div>\n          <button type="submit" class="govuk-button {% if row.listed_elsewhere %}govuk-button--warning{% else %}govuk-button--secondary{% endif %} govuk-!-margin-bottom-0" data-module="govuk-button">List for this meeting{% if row.listed_elsewhere %} anyway{% endif %}<span class="govuk-visually-hidden"> {% if referral.restricted %}restricted case, referred {{ referral.referred_on|date:"j M Y" }}{% else %}case {{ referral.case.reference }}{% endif %}</span></button></form>{% endif %}\n        {% if late_meetings %}<form method="post" class="govuk-!-margin-top-3">{% csrf_token %}<input type="hidden" name="referral" value="{{ referral.public_id }}">{% if row.listed_elsewhere %}<input type="hidden" name="confirm_second_listing" value="yes">{% endif %}\n          <div class="govuk-form-group govuk-!-margin-bottom-2"><label class="govuk-label govuk-body-s" for="late-{{ referral.public_id }}">Or add late to a published meeting<span class="govuk-visually-hidden"> ({% if referral.restricted %}restricted case, referred {{ referral.referred_on|date:"j M Y" }}{% else %}case {{ referral.case.reference }}{% endif %})</span></label>\n          <select class="govuk-select" id="late-{{ referral.public_id }}" name="late_meeting">{% for late in late_meetings %}<option value="{{ late.public_id }}">{{ late.starts_at|date:"j M Y" }} ({{ late.listed }} of {{ late.capacity }})</option>{% endfor %}</select></div>\n          <button type="submit" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0" data-module="govuk-button">Add late{% if row.listed_elsewhere %} anyway{% endif %}<span class="govuk-visually-hidden"> {% if referral.restricted %}restricted case, referred {{ referral.referred_on|date:"j M Y" }}{% else %}case {{ referral.case.reference }}{% endif %}</span></button></form>{% endif %}</td>{% endif %}\n    </tr>\n  {% endwith %}{% endfor %}'
+
+
+def _listing_row(*, restricted=False, proposal=True, elsewhere=False, days_left=20, repeat=False, agency="Police <North>"):
+    case = SimpleNamespace(public_id="6f1c1a2e-7d0b-4c55-9a43-3f2b8a5e9d10", reference="NORT-2026-0042", victim="Ann O'Neil & <co>")
+    referral = SimpleNamespace(
+        restricted=restricted, case=case, public_id="0b7d2f4e-1c3a-4e8b-9f6d-2a5c7e9b1d30", referred_on=date(2026, 11, 2),
+        referring_agency=agency, referring_agency_kind="police", criteria_labels=["Visible high risk", "Professional <judgement>"], meets_repeat=repeat,
+    )
+    meeting = SimpleNamespace(pk=2, starts_at=datetime(2026, 12, 9, 23, 30, tzinfo=dt_timezone.utc))  # 9 Dec in London, 10 Dec in UTC+1
+    target = SimpleNamespace(target_on=date(2026, 12, 14), days_left=days_left, breached=days_left < 0, days_over=max(0, -days_left))
+    return SimpleNamespace(
+        referral=referral, proposal=SimpleNamespace(reasons=["Over capacity", "Past the <six weeks>"]) if proposal else None,
+        meeting=meeting if proposal else None, target=target,
+        listed_elsewhere=SimpleNamespace(title="meeting of Thursday 3 December 2026 & co") if elsewhere else None,
+    )
+
+
+LISTING_ROWS = [
+    _listing_row(),
+    _listing_row(restricted=True),
+    _listing_row(proposal=False, elsewhere=True, repeat=True, agency=None),
+    _listing_row(days_left=1),
+    _listing_row(days_left=0, elsewhere=True),
+    _listing_row(days_left=7),
+    _listing_row(days_left=-1, restricted=True, elsewhere=True),
+    _listing_row(days_left=-12),
+]
+CHOICES = [
+    SimpleNamespace(pk=1, public_id="11111111-2222-4333-8444-555555555555", starts_at=datetime(2026, 12, 2, 10, tzinfo=dt_timezone.utc), listed=3, capacity=20, short_notice=True),
+    SimpleNamespace(pk=2, public_id="21111111-2222-4333-8444-555555555555", starts_at=datetime(2026, 12, 9, 23, 30, tzinfo=dt_timezone.utc), listed=20, capacity=20, short_notice=False),
+]
+LATE = [SimpleNamespace(public_id="31111111-2222-4333-8444-555555555555", starts_at=datetime(2026, 12, 1, 10, tzinfo=dt_timezone.utc), listed=5, capacity=18)]
+
+
+@pytest.mark.parametrize("can_prepare", [False, True])
+@pytest.mark.parametrize("choices", [[], CHOICES])
+@pytest.mark.parametrize("late_meetings", [[], LATE])
+def test_the_listing_rows_are_written_as_the_template_wrote_them(can_prepare, choices, late_meetings):
+    context = {"rows": LISTING_ROWS, "can_prepare": can_prepare, "choices": choices, "late_meetings": late_meetings, "csrf_token": "t" * 64}
+    csrf_input = '<input type="hidden" name="csrfmiddlewaretoken" value="%s">' % ("t" * 64)
+    rows = listing_rows_html(LISTING_ROWS, can_prepare=can_prepare, choices=choices, late_meetings=late_meetings, csrf_input=csrf_input)
+    assert _template("{% for row in rows %}{{ row }}{% endfor %}").render({"rows": rows}) == _template(OLD_LISTING_ROWS).render(context)

@@ -18,6 +18,7 @@ from openmarac.accounts import drafts
 from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Role
 from openmarac.audit import services as audit
+from openmarac.core.display import token_field
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
 from openmarac.core.provenance import produced_for
@@ -477,6 +478,8 @@ def marac_actions(request, slug):
     counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac, views=tuple(dict.fromkeys((*selectors.OPEN_VIEWS, view))))
     # Unfiltered, the list holds exactly its tab's actions, already counted.
     page = paginate(request, actions, count=None if filters else counts[view])
+    can_chase = policy.can_chase_actions(request.user, marac)
+    here = request.get_full_path()
     context = {
         "marac": marac,
         "view": view,
@@ -484,10 +487,10 @@ def marac_actions(request, slug):
         "tabs": [(name, label, counts.get(name)) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
         "page": page,
-        "rows": display.action_rows(page, today=timezone.localdate()),
+        "rows": display.action_rows(page, today=timezone.localdate(), can_chase=can_chase, csrf_input=token_field(request) if can_chase else "", here=here),
         "agencies": display.with_chase_urls(agencies, marac=marac),
-        "can_chase": policy.can_chase_actions(request.user, marac),
-        "here": request.get_full_path(),
+        "can_chase": can_chase,
+        "here": here,
         "filter_query": _without(request.GET, "view", "page"),
     }
     return render(request, "actions/marac_actions.html", context)

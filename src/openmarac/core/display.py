@@ -5,8 +5,10 @@ write the same text once per row, and tests hold them to the template's output."
 
 from datetime import datetime
 
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 # A stand-in id: each row's links are the URL pattern with the row's id in its place,
 # instead of resolving the pattern again for every row.
@@ -31,3 +33,11 @@ def url_pattern(name, *args, stand_in=_ANY_ID):
     """The URL of `name` with its last argument left as "{}", for `str.format`; a
     pattern whose last argument is a UUID takes `stand_in=ANY_UUID`."""
     return reverse(name, args=[*args, stand_in]).replace(str(stand_in), "{}")
+
+
+def token_field(request):
+    """The field `{% csrf_token %}` writes. Written once for a page's many forms (the
+    agenda's forty move forms, the action list's reminders): masking the token anew for
+    each, as the tag does, cost a millisecond a form, and any masking of the session's
+    token is accepted."""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))

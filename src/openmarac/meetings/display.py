@@ -6,8 +6,7 @@ the case list PDF, the chair's case screen and an agency's research page."""
 
 from dataclasses import dataclass
 
-from django.middleware.csrf import get_token
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
@@ -159,13 +158,117 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
     )
 
 
-def token_field(request):
-    """The field `{% csrf_token %}` writes. Written once for the agenda's forty move forms:
-    masking the token anew for each, as the tag does, cost a millisecond a form, and any
-    masking of the session's token is accepted."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
-
-
 def move_options_html(meetings):
     """The options of the agenda's "Move case to" menu, the same for every case."""
     return mark_safe("".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in meetings))
+
+
+def listing_rows_html(rows, *, can_prepare, choices, late_meetings, csrf_input):
+    """The table rows of the listing page, each as the HTML of one `<tr>`: what
+    `meetings/listing.html` wrote through some sixty tags and lookups a referral, three
+    of them a `{% csrf_token %}`. `rows` as `selectors.listing_rows` gives them; with
+    `can_prepare`, each row has its listing forms: `choices` and `late_meetings` as
+    `selectors.listing_meetings` and `late_listing_meetings` give them, `csrf_input` the
+    forms' token field (`core.display.token_field`)."""
+    case_url = url_pattern("referrals:case", stand_in=ANY_UUID)
+    late_options = "".join(
+        f'<option value="{late.public_id}">{day_text(late.starts_at)} ({late.listed} of {late.capacity})</option>' for late in late_meetings
+    )
+    return [
+        mark_safe(_listing_row_html(row, case_url, can_prepare=can_prepare, choices=choices, late_options=late_options if late_meetings else None, csrf_input=csrf_input))
+        for row in rows
+    ]
+
+
+def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf_input):
+    referral, proposal, meeting, target = row.referral, row.proposal, row.meeting, row.target
+    referred = day_text(referral.referred_on)
+    if referral.restricted:
+        who = f"restricted case, referred {referred}"
+        case_cells = (
+            '\n      <td class="govuk-table__cell">Restricted case</td><td class="govuk-table__cell">Not shown</td>'
+            f'<td class="govuk-table__cell">{referred}</td><td class="govuk-table__cell">Not shown</td>\n      '
+        )
+    else:
+        reference = escape(referral.case.reference)
+        who = f"case {reference}"
+        repeat = ' <strong class="govuk-tag govuk-tag--orange">Repeat</strong>' if referral.meets_repeat else ""
+        case_cells = (
+            f'\n      <td class="govuk-table__cell"><a class="govuk-link" href="{case_url.format(referral.case.public_id)}">{reference}</a></td>\n'
+            f'      <td class="govuk-table__cell">{escape(referral.case.victim)}</td>\n'
+            f'      <td class="govuk-table__cell">{referred}<br><span class="govuk-body-s">{escape(referral.referring_agency or referral.referring_agency_kind)}</span></td>\n'
+            f'      <td class="govuk-table__cell">{", ".join(escape(label) for label in referral.criteria_labels)}{repeat}</td>\n      '
+        )
+    if target.breached:
+        left = f'<strong class="govuk-tag govuk-tag--red">Breached</strong> {target.days_over} day{_plural(target.days_over)} ago'
+    elif target.days_left <= 7:
+        left = f'<strong class="govuk-tag govuk-tag--orange">{target.days_left} day{_plural(target.days_left)} left</strong>'
+    else:
+        left = f"{target.days_left} days left"
+    if proposal:
+        reasons = "".join(f'<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {escape(reason)}' for reason in proposal.reasons)
+        proposed = f"{day_text(meeting.starts_at) if meeting else ''}{reasons}"
+    else:
+        proposed = '<strong class="govuk-tag govuk-tag--red">No meeting</strong> add a meeting'
+    elsewhere = row.listed_elsewhere
+    warning = (
+        '<div class="govuk-warning-text govuk-!-margin-top-2 govuk-!-margin-bottom-0"><span class="govuk-warning-text__icon" aria-hidden="true">!</span>'
+        '<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">Warning</span> This case is already on the agenda of the '
+        f"{escape(elsewhere.title)}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>"
+        if elsewhere
+        else ""
+    )
+    forms = ""
+    if can_prepare:
+        forms = _listing_forms(referral, proposal, meeting, who, elsewhere, choices=choices, late_options=late_options, csrf_input=csrf_input)
+    return (
+        f'\n    <tr class="govuk-table__row">\n      {case_cells}\n'
+        f'      <td class="govuk-table__cell" data-six-weeks="{target.days_left}">{day_text(target.target_on)}<br>{left}</td>\n'
+        f'      <td class="govuk-table__cell">{proposed}\n        {warning}</td>\n'
+        f"      {forms}\n    </tr>\n  "
+    )
+
+
+def _plural(count):
+    """As the templates' `pluralize` writes it."""
+    return "" if count == 1 else "s"
+
+
+def _listing_forms(referral, proposal, meeting, who, elsewhere, *, choices, late_options, csrf_input):
+    fields = f'{csrf_input}<input type="hidden" name="referral" value="{referral.public_id}">'
+    if elsewhere:
+        fields += '<input type="hidden" name="confirm_second_listing" value="yes">'
+    anyway = " anyway" if elsewhere else ""
+    button = "govuk-button--warning" if elsewhere else "govuk-button--secondary"
+    proposed = (
+        f'<form method="post">{fields}<button type="submit" class="govuk-button {button} govuk-!-margin-bottom-0" data-module="govuk-button">'
+        f'List as proposed{anyway}<span class="govuk-visually-hidden"> {who}</span></button></form>'
+        if proposal
+        else ""
+    )
+    chosen = ""
+    if choices:
+        options = "".join(
+            f'<option value="{choice.public_id}"{" selected" if meeting is not None and meeting.pk == choice.pk else ""}>'
+            f'{day_text(choice.starts_at)} ({choice.listed} of {choice.capacity}){": research window passed" if choice.short_notice else ""}</option>'
+            for choice in choices
+        )
+        chosen = (
+            f'<form method="post" class="govuk-!-margin-top-3">{fields}\n'
+            f'          <div class="govuk-form-group govuk-!-margin-bottom-2"><label class="govuk-label govuk-body-s" for="choose-{referral.public_id}">'
+            f'Or choose a meeting<span class="govuk-visually-hidden"> ({who})</span></label>\n'
+            f'          <select class="govuk-select" id="choose-{referral.public_id}" name="meeting">{options}</select></div>\n'
+            f'          <button type="submit" class="govuk-button {button} govuk-!-margin-bottom-0" data-module="govuk-button">'
+            f'List for this meeting{anyway}<span class="govuk-visually-hidden"> {who}</span></button></form>'
+        )
+    late = ""
+    if late_options is not None:
+        late = (
+            f'<form method="post" class="govuk-!-margin-top-3">{fields}\n'
+            f'          <div class="govuk-form-group govuk-!-margin-bottom-2"><label class="govuk-label govuk-body-s" for="late-{referral.public_id}">'
+            f'Or add late to a published meeting<span class="govuk-visually-hidden"> ({who})</span></label>\n'
+            f'          <select class="govuk-select" id="late-{referral.public_id}" name="late_meeting">{late_options}</select></div>\n'
+            '          <button type="submit" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0" data-module="govuk-button">'
+            f'Add late{anyway}<span class="govuk-visually-hidden"> {who}</span></button></form>'
+        )
+    return f'<td class="govuk-table__cell">{proposed}\n        {chosen}\n        {late}</td>'

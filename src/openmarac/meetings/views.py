@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from openmarac.access import policy
 from openmarac.audit import services as audit
+from openmarac.core.display import token_field
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate
 from openmarac.core.views import marac_or_404, not_found
@@ -170,14 +171,19 @@ def listing(request, slug):
     audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.referral", marac=marac, summary="Referrals awaiting listing")
     can_prepare = policy.can_prepare_meetings(request.user, marac)
     upcoming = selectors.upcoming_meetings(marac)
+    choices = selectors.listing_meetings(user=request.user, marac=marac, upcoming=upcoming)
+    late_meetings = selectors.late_listing_meetings(user=request.user, marac=marac, upcoming=upcoming)
+    rows = display.listing_rows_html(
+        selectors.listing_rows(marac=marac, page=page, upcoming=upcoming), can_prepare=can_prepare, choices=choices, late_meetings=late_meetings,
+        csrf_input=token_field(request) if can_prepare else "",
+    )
     context = {
         "marac": marac,
         "page": page,
-        "rows": selectors.listing_rows(marac=marac, page=page, upcoming=upcoming),
+        "rows": rows,
         "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
         "can_prepare": can_prepare,
-        "choices": selectors.listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
-        "late_meetings": selectors.late_listing_meetings(user=request.user, marac=marac, upcoming=upcoming),
+        "late_meetings": late_meetings,
     }
     return render(request, "meetings/listing.html", context)
 
@@ -229,7 +235,7 @@ def meeting(request, public_id):
         # template's tags and filters forty times over.
         "sections": display.agenda_sections(
             display.agenda_rows(entries, meeting=meeting), meeting=meeting,
-            csrf_input=display.token_field(request) if move_form else "",
+            csrf_input=token_field(request) if move_form else "",
             move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         ),
         "can_prepare": can_prepare,
