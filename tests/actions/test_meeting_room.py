@@ -230,7 +230,7 @@ def test_the_chair_s_case_screen_has_everything_with_constant_queries(client, st
         "Rent arrears", "Isolated", "Threats at the door", "Locks changed", "Keep the tenancy", "2 agencies returned research, 1 with no trace",
     ]:
         assert text in page, text
-    for _, shown in meeting_selectors.case_list(user=chair, meeting=meeting, item_id=first.item_id)[0].children:
+    for _, shown in meeting_selectors.case_screen(user=chair, meeting=meeting, item=first.item)[0].children:
         assert f"born {shown.date_of_birth:%-d %b %Y}" in page
     assert many <= few + 1  # research rows come in one query whatever their number
 

@@ -8,8 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from openmarac.core.display import day_text
-from openmarac.core.display import url_pattern as _url_pattern
+from openmarac.core.display import day_text, url_pattern
 
 from .models import Action, ActionKind, ForWhom
 
@@ -23,7 +22,7 @@ def action_rows(actions, *, today, can_chase, csrf_input, here):
     """The table rows of a page of `selectors.marac_actions`, each as the HTML of one
     `<tr>`. With `can_chase`, an open action's row has a reminder form: `csrf_input` is
     its token field (`core.display.token_field`), `here` the page to come back to."""
-    url, chase_url = _url_pattern("actions:action"), _url_pattern("actions:chase")
+    url, chase_url = url_pattern("actions:action"), url_pattern("actions:chase")
     here = escape(here)
     return [_row_html(action, today, url, chase_url if can_chase else None, csrf_input, here) for action in actions]
 
@@ -61,5 +60,5 @@ def _row_html(action, today, url, chase_url, csrf_input, here):
 def with_chase_urls(agencies, *, marac):
     """`selectors.marac_action_summary`'s agencies, each with the address that reminds it
     of its open actions (`chase_url`)."""
-    url = _url_pattern("actions:agency-chase", marac.slug)
+    url = url_pattern("actions:agency-chase", marac.slug)
     return [{**agency, "chase_url": url.format(agency["owner_agency"])} for agency in agencies]

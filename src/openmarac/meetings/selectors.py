@@ -99,21 +99,19 @@ class CaseListEntry:
 CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency", "referral__repeat_of")
 
 
-def case_list(*, user, meeting, item_id=None):
-    """The agenda in order, with slots, flags and the people as this user may see them;
-    with `item_id`, only that case (its slot still follows the whole agenda)."""
+def case_list(*, user, meeting):
+    """The agenda in order, with slots, flags and the people as this user may see them."""
     items = list(agenda_items(user=user, meeting=meeting).select_related(*CASE_LIST_RELATED))
     slots = _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items])
-    slots = [slot for slot in slots if item_id is None or slot.entry.key == item_id]
     return _entries(user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots)
 
 
 def case_screen(*, user, meeting, item):
-    """The case of the chair's case screen as the case list shows it, and the agenda item
-    heard after it (None after the last). `item` is the agenda item the user opened, read
-    with `CASE_LIST_RELATED`. The agenda's order is read once, as rows of four values,
-    rather than every case with its referral twice (for this case's slot and for the next
-    case)."""
+    """One case as the case list shows it (the chair's case screen, a research form), and
+    the agenda item heard after it (None after the last). `item` is the agenda item the
+    user opened, read with `CASE_LIST_RELATED`. The agenda's order is read once, as rows
+    of four values, rather than every case with its referral (for this case's slot and
+    for the next case)."""
     rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]

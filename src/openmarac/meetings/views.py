@@ -525,7 +525,10 @@ def research_case(request, public_id, referral_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    item = selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=referral_id).select_related("referral", "referral__case").first()
+    item = (
+        selectors.visible_items(user=request.user, meeting=meeting).filter(referral__public_id=referral_id)
+        .select_related(*selectors.CASE_LIST_RELATED).first()
+    )
     if item is None:
         not_found(request, "referrals.referral", referral_id)
     referral = item.referral
@@ -588,7 +591,7 @@ def research_case(request, public_id, referral_id):
         checklist_answers=assessment.answers if assessment else None,
         children_count=referral.children_count,
     ) if can_research else []
-    (entry,) = selectors.case_list(user=request.user, meeting=meeting, item_id=item.pk)
+    entry, _ = selectors.case_screen(user=request.user, meeting=meeting, item=item)
     context = {
         "meeting": meeting,
         "referral": referral,
