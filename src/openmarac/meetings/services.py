@@ -390,8 +390,10 @@ def pending_listings(case_ids) -> dict:
 def _check_not_pending_elsewhere(referral, confirmed):
     """A case already on the agenda of a meeting still to be held is listed again only
     when the coordinator has confirmed it, having been told which meeting."""
+    if confirmed:
+        return
     pending = pending_listings([referral.case_id]).get(referral.case_id)
-    if pending is None or confirmed:
+    if pending is None:
         return
     raise ValidationError(
         f"This case is already on the agenda of the {pending.title}, not yet held. "
