@@ -35,7 +35,7 @@ from django.test import Client  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from openmarac.accounts.models import Marac, User  # noqa: E402
-from openmarac.meetings.models import Meeting  # noqa: E402
+from openmarac.meetings.models import DeclarationSignature, Meeting  # noqa: E402
 from openmarac.referrals.models import Case  # noqa: E402
 from openmarac.synthetic.accounts import demo_deployment  # noqa: E402
 from openmarac.synthetic.history import bulk_referrals  # noqa: E402
@@ -57,11 +57,15 @@ def pages(marac, meeting):
         "/search/?q=sm", f"/search/?q={quote(str(victim.victim))}", f"/search/?q={victim.reference.lower()}",
         f"/search/?q={victim.victim.date_of_birth:%d/%m/%Y}",
     ]
+    # The meeting's own pages and a case on its agenda: they read one meeting and one
+    # case, and must not grow with the Marac's history either.
+    heard = Case.objects.filter(referrals__agenda_items__meeting=meeting).order_by("pk").first()
+    meeting_day = [f"/meetings/{meeting.public_id}/", f"/meetings/{meeting.public_id}/run/", f"/meetings/{meeting.public_id}/minutes/", f"/cases/{heard.public_id}/"]
     return {
         "coordinator": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/", f"/maracs/{slug}/all-actions/?view=all",
                         f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/possible-matches/", f"/maracs/{slug}/flags/",
-                        f"/meetings/{meeting.public_id}/research/", *searches],
-        "chair": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/?view=all", f"/maracs/{slug}/meetings/"],
+                        f"/meetings/{meeting.public_id}/research/", *searches, *meeting_day],
+        "chair": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/?view=all", f"/maracs/{slug}/meetings/", *meeting_day],
         "housing": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/my-slots/", searches[0]],
         "idva": ["/", f"/maracs/{slug}/actions/"],
         "referrer": ["/", "/referrals/"],
@@ -119,6 +123,8 @@ def main():
         if not paths:
             continue
         client = signed_in(f"{role}@demo.openmarac.invalid")
+        # The meeting's pages open after the reader signs its confidentiality declaration.
+        DeclarationSignature.objects.get_or_create(meeting=meeting, user=User.objects.get(email=f"{role}@demo.openmarac.invalid"), defaults={"statement": "Bench"})
         for path in paths:
             seconds, base, (cpu, trivial_cpu), size, queries, slowest = measure(client, path, args.repeat)
             ratio = seconds / base
