@@ -91,6 +91,33 @@ def test_a_case_is_not_offered_again_after_its_review(marac, staff, generator):
     assert case not in selectors.anniversaries_due(user=staff["coordinator"], marac=marac, today=later)
 
 
+def test_a_review_of_a_case_already_on_an_agenda_is_listed_only_when_confirmed(marac, staff, generator):
+    """A case due for its review whose repeat referral is already listed for a meeting
+    not yet held: the listing page says which meeting, and the review goes onto an
+    agenda too only when the coordinator confirms."""
+    from openmarac.referrals import services as referral_services
+
+    case = _heard(marac, staff, generator, days_ago=360)
+    data = generator.referral(marac=marac, referring_agency=staff["referrer"].agency, children=0)
+    repeat = referral_services.referral_record(marac=marac, data=data, by=staff["referrer"], notify_agencies=False)
+    Referral.objects.filter(pk=repeat.pk).update(case=case)
+    repeat.refresh_from_db()
+    pending = services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=30))
+    services.referral_list(by=staff["coordinator"], referral=repeat, meeting=pending)
+    assert case in selectors.anniversaries_due(user=staff["coordinator"], marac=marac)
+
+    client = sign_in(Client(), staff["coordinator"])
+    url = reverse("meetings:listing", args=[marac.slug])
+    page = client.get(url).content.decode()
+    assert f"This case is already on the agenda of the {pending.title}, not yet held: that hearing may stand for its review" in page
+    assert "List for review anyway" in page
+    refused = client.post(url, {"case": case.public_id}, follow=True).content.decode()
+    assert "let that meeting&#x27;s hearing of the case stand for its review" in refused
+    assert not AgendaItem.objects.filter(referral__case=case, section=AgendaItem.Section.ANNIVERSARY).exists()
+    client.post(url, {"case": case.public_id, "confirm_second_listing": "yes"})
+    assert AgendaItem.objects.filter(referral__case=case, section=AgendaItem.Section.ANNIVERSARY).count() == 1
+
+
 def _listing_page(client, marac):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("meetings:listing", args=[marac.slug]))

@@ -213,6 +213,15 @@ def anniversaries_due(*, user, marac, today=None):
     )
 
 
+def with_pending_listing(page):
+    """A page of cases (`anniversaries_due`), each with `listed_elsewhere`: the meeting
+    still to be held whose agenda already carries it, or None. One query for the page."""
+    pending = pending_listings({case.pk for case in page})
+    for case in page:
+        case.listed_elsewhere = pending.get(case.pk)
+    return page
+
+
 def awaiting_listing(*, user, marac):
     """Referrals awaiting listing, oldest first: page them, then `listing_rows`."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):

@@ -387,17 +387,18 @@ def pending_listings(case_ids) -> dict:
     return {item.listed_case_id: item.meeting for item in items}
 
 
-def _check_not_pending_elsewhere(referral, confirmed):
+def _check_not_pending_elsewhere(case_id, confirmed, *, otherwise):
     """A case already on the agenda of a meeting still to be held is listed again only
-    when the coordinator has confirmed it, having been told which meeting."""
+    when the coordinator has confirmed it, having been told which meeting (`otherwise`
+    says what else she can do)."""
     if confirmed:
         return
-    pending = pending_listings([referral.case_id]).get(referral.case_id)
+    pending = pending_listings([case_id]).get(case_id)
     if pending is None:
         return
     raise ValidationError(
         f"This case is already on the agenda of the {pending.title}, not yet held. "
-        "Confirm to give the case a second agenda item, or leave this referral for that meeting to hear with the case."
+        f"Confirm to give the case a second agenda item, or {otherwise}."
     )
 
 
@@ -410,7 +411,7 @@ def referral_list(*, by, referral, meeting=None, confirm_second_listing=False, r
         _require(policy.can_prepare_meetings(by, referral.marac))
     if referral.status != Referral.Status.AWAITING_LISTING:
         raise ValidationError("This referral is not awaiting listing.")
-    _check_not_pending_elsewhere(referral, confirm_second_listing)
+    _check_not_pending_elsewhere(referral.case_id, confirm_second_listing, otherwise="leave this referral for that meeting to hear with the case")
     meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
     late = meeting.published_at is not None
@@ -477,13 +478,16 @@ def _check_listable(referral, meeting):
 
 
 @transaction.atomic
-def case_anniversary_list(*, by, case, meeting=None, request=None):
+def case_anniversary_list(*, by, case, meeting=None, confirm_second_listing=False, request=None):
     """List a case for the review 12 months after its last hearing (flags come off
-    agency files then), in the agenda's section for such cases."""
+    agency files then), in the agenda's section for such cases. A case already on an
+    agenda not yet held (a repeat referral listed since) is listed for review too only
+    when the coordinator confirms: that hearing may stand for the review."""
     _require(policy.can_prepare_meetings(by, case.marac))
     referral = case.referrals.filter(status=Referral.Status.HEARD).order_by("-heard_on", "-submitted_at").first()
     if referral is None:
         raise ValidationError("This case has not been heard yet.")
+    _check_not_pending_elsewhere(case.pk, confirm_second_listing, otherwise="let that meeting's hearing of the case stand for its review")
     meeting = meeting or _proposed_meeting(referral)
     _check_listable(referral, meeting)
     item = AgendaItem.objects.create(meeting=meeting, referral=referral, section=AgendaItem.Section.ANNIVERSARY, listed_by=by)

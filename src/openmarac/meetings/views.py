@@ -133,7 +133,9 @@ def listing(request, slug):
                 case = Case.objects.filter(marac=marac, public_id=request.POST["case"]).first()
                 if case is None:
                     not_found(request, "referrals.case", request.POST["case"][:64])
-                services.case_anniversary_list(by=request.user, case=case, request=request)
+                services.case_anniversary_list(
+                    by=request.user, case=case, confirm_second_listing=request.POST.get("confirm_second_listing") == "yes", request=request,
+                )
                 messages.success(request, "Case listed for its 12-month review." if policy.is_restricted_for(request.user, case) else f"Case {case.reference} listed for its 12-month review.")
             elif request.POST.get("referral"):
                 referral = Referral.objects.filter(marac=marac, public_id=request.POST["referral"]).first()
@@ -181,7 +183,7 @@ def listing(request, slug):
         "marac": marac,
         "page": page,
         "rows": rows,
-        "anniversaries": paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews"),
+        "anniversaries": selectors.with_pending_listing(paginate(request, selectors.anniversaries_due(user=request.user, marac=marac), param="reviews")),
         "can_prepare": can_prepare,
         "late_meetings": late_meetings,
     }
