@@ -211,3 +211,32 @@ def test_on_an_open_tab_the_agencies_to_remind_are_counted_from_open_actions_alo
         counts, agencies = selectors.marac_action_summary(user=staff["coordinator"], marac=marac, views=views)
         assert set(counts) == set(views)
         assert [(row["owner_agency"], row["open"], row["overdue"]) for row in agencies] == [(staff["housing_rep"].agency_id, 1, 1)]
+
+
+def test_the_list_reads_only_the_columns_its_rows_show_and_writes_the_same_rows(marac, staff, heard):
+    """The list reads the columns `display.action_rows` writes and no more; written from
+    whole rows, every row and the filter form are the same, and no row reads a column
+    later (one query each, however many rows)."""
+    from openmarac.actions import display
+    from openmarac.actions.forms import ActionFilterForm
+
+    hearing = heard(days_ago=20)
+    for days in (-9, -5, 3):
+        _action(staff, hearing, days=days)
+    done = _action(staff, hearing, days=-2, agency=staff["chair"].agency)
+    Action.objects.filter(pk=done.pk).update(status=Action.Status.COMPLETED, completed_on=timezone.localdate())
+    Action.objects.first().joint_agencies.add(staff["chair"].agency)
+    coordinator, today = staff["coordinator"], timezone.localdate()
+    for view in selectors.MARAC_ACTION_VIEWS:
+        listed = selectors.marac_actions(user=coordinator, marac=marac, view=view)
+        assert listed.query.deferred_loading[0]  # only some columns are read
+        with CaptureQueriesContext(connection) as queries:
+            rows = display.action_rows(list(listed), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
+        assert len(queries) == 2  # the actions, their joint agencies
+        whole = display.action_rows(list(listed.defer(None)), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
+        assert rows == whole and rows
+    agencies, meetings = selectors.action_filter_choices(marac=marac)
+    form = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies, meetings=meetings)
+    whole = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies.defer(None), meetings=meetings.defer(None))
+    assert str(form["meeting"]) == str(whole["meeting"]) and str(form["agency"]) == str(whole["agency"])
+    assert form.filters()["meeting"] == hearing.item.meeting
