@@ -211,3 +211,59 @@ def test_on_an_open_tab_the_agencies_to_remind_are_counted_from_open_actions_alo
         counts, agencies = selectors.marac_action_summary(user=staff["coordinator"], marac=marac, views=views)
         assert set(counts) == set(views)
         assert [(row["owner_agency"], row["open"], row["overdue"]) for row in agencies] == [(staff["housing_rep"].agency_id, 1, 1)]
+
+
+def test_the_list_reads_only_the_columns_its_rows_show_and_writes_the_same_rows(marac, staff, heard):
+    """The list reads the columns `display.action_rows` writes and no more; written from
+    whole rows, every row and the filter form are the same, and no row reads a column
+    later (one query each, however many rows)."""
+    from openmarac.actions import display
+    from openmarac.actions.forms import ActionFilterForm
+
+    hearing = heard(days_ago=20)
+    for days in (-9, -5, 3):
+        _action(staff, hearing, days=days)
+    done = _action(staff, hearing, days=-2, agency=staff["chair"].agency)
+    Action.objects.filter(pk=done.pk).update(status=Action.Status.COMPLETED, completed_on=timezone.localdate())
+    Action.objects.first().joint_agencies.add(staff["chair"].agency)
+    coordinator, today = staff["coordinator"], timezone.localdate()
+    for view in selectors.MARAC_ACTION_VIEWS:
+        listed = selectors.marac_actions(user=coordinator, marac=marac, view=view)
+        assert listed.query.deferred_loading[0]  # only some columns are read
+        with CaptureQueriesContext(connection) as queries:
+            rows = display.action_rows(list(listed), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
+        assert len(queries) == 2  # the actions, their joint agencies
+        whole = display.action_rows(list(listed.defer(None)), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
+        assert rows == whole and rows
+    agencies, meetings = selectors.action_filter_choices(marac=marac)
+    form = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies, meetings=meetings)
+    whole = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies.defer(None), meetings=meetings.defer(None))
+    assert str(form["meeting"]) == str(whole["meeting"]) and str(form["agency"]) == str(whole["agency"])
+    assert form.filters()["meeting"] == hearing.item.meeting
+
+
+def test_a_page_read_by_its_ids_first_is_the_same_page_in_the_same_order(marac, staff, heard):
+    """`IdsFirst` reads a page's ids, then those actions: the same actions in the same
+    order as slicing the list itself, on every page and every view, and the page's
+    actions still come with what their rows show in a fixed number of queries."""
+    hearing = heard(days_ago=20)
+    agencies = [staff["housing_rep"].agency, staff["chair"].agency, staff["coordinator"].agency]
+    for i in range(23):
+        _action(staff, hearing, days=(i * 7) % 31 - 15, agency=agencies[i % 3])
+    coordinator = staff["coordinator"]
+    for view in selectors.MARAC_ACTION_VIEWS:
+        listed = selectors.marac_actions(user=coordinator, marac=marac, view=view)
+        by_ids = selectors.IdsFirst(listed)
+        assert by_ids.count() == listed.count() == len(by_ids)
+        for start in range(0, listed.count() + 5, 5):
+            assert [a.pk for a in by_ids[start : start + 5]] == [a.pk for a in listed[start : start + 5]]
+        with CaptureQueriesContext(connection) as queries:
+            page = by_ids[0:10]
+            assert all(a.case.reference and a.owner_agency.name and a.agreed_at for a in page)
+            [a.joints for a in page]
+        # The ids, the actions, their joint agencies (the ids alone for an empty view).
+        assert len(queries) == (3 if page else 1)
+        assert page or view == "completed"
+    client = sign_in(Client(), coordinator)
+    response = client.get(reverse("actions:all", args=[marac.slug]))
+    assert response.status_code == 200 and "Remind" in response.content.decode()

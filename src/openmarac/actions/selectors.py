@@ -131,15 +131,49 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
     order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
     # What the list shows and no more: the meeting's date rather than the hearing, its
     # agenda item and meeting (their minutes and every column), no risk, and not the
-    # children (the list names whom an action is for, not which child).
+    # children (the list names whom an action is for, not which child); of the action,
+    # its agency and its case only the columns a row shows (`display.action_rows`), so
+    # a page builds no date or text it does not write.
     return (
         actions.select_related("owner_agency", "case")
+        .only(*_LIST_COLUMNS)
         .annotate(agreed_at=agreed_at())
         # A list per action (`joints`): the template reads it without making a queryset
         # for every row, as `joint_agencies.all` would.
         .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))
         .order_by(*order)
     )
+
+
+class IdsFirst:
+    """A list of actions for the paginator that reads a page in two steps: the page's
+    ids, in the list's order, then those actions with what their rows show. The ids of
+    the Marac's open actions, their agency (for the order) and case (for the access
+    rule) are all in the index of open actions by Marac, so PostgreSQL finds and orders
+    the thousands of overdue actions without reading them from the table, and reads the
+    25 it shows. The same rows in the same order as slicing `actions` itself."""
+
+    def __init__(self, actions):
+        self.actions = actions
+
+    def count(self):
+        return self.actions.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = list(self.actions.values_list("pk", flat=True)[index])
+        found = {action.pk: action for action in self.actions.filter(pk__in=ids).order_by()} if ids else {}
+        return [found[pk] for pk in ids]
+
+
+# The columns a row of the Marac's action list shows (actions/display.py).
+_LIST_COLUMNS = (
+    "owner_agency__name", "owner_name", "case__reference", "description", "kind", "for_whom", "due_on", "status", "completed_on",
+)
 
 
 def overdue_count(*, user, marac, today=None):
@@ -216,12 +250,16 @@ def action_filter_choices(*, marac, since_days=730):
     agencies, and its meetings of the last two years that agreed actions."""
     from openmarac.accounts.models import Agency
 
-    agencies = Agency.objects.filter(marac_links__marac=marac).order_by("name")
+    # Only what the choices show and send (a meeting is chosen by its public id, shown
+    # by its date): two years of meetings are a couple of hundred options, and each
+    # whole meeting is a dozen columns, five of them times to read.
+    agencies = Agency.objects.filter(marac_links__marac=marac).only("name").order_by("name")
     # Exists rather than a join and DISTINCT over every action of every meeting.
     agreed = Action.objects.filter(hearing__item__meeting=OuterRef("pk"))
     meetings = (
         Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days))
         .filter(Exists(agreed))
+        .only("public_id", "starts_at")
         .order_by("-starts_at")
     )
     return agencies, meetings

@@ -477,7 +477,7 @@ def marac_actions(request, slug):
     # The open views' tabs are always counted; a history view's only when it is open.
     counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac, views=tuple(dict.fromkeys((*selectors.OPEN_VIEWS, view))))
     # Unfiltered, the list holds exactly its tab's actions, already counted.
-    page = paginate(request, actions, count=None if filters else counts[view])
+    page = paginate(request, selectors.IdsFirst(actions), count=None if filters else counts[view])
     can_chase = policy.can_chase_actions(request.user, marac)
     here = request.get_full_path()
     context = {
