@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -69,10 +70,11 @@ def run_meeting(request, public_id):
         return gate
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
     states = selectors.hearing_states(meeting=meeting)
-    entries = meeting_selectors.case_list(user=request.user, meeting=meeting)
+    # A line per case: the page shows no one's details, so none are read.
+    entries = meeting_selectors.agenda_lines(user=request.user, meeting=meeting)
     context = {
         "meeting": meeting,
-        "register": meeting_selectors.register(user=request.user, meeting=meeting),
+        "register": meeting_selectors.register(user=request.user, meeting=meeting, with_representatives=False),
         "statement": meeting_services.schedule_for(meeting.marac).confidentiality_statement,
         # A page at a time: a Marac that has run for years can have thousands overdue.
         "outstanding": paginate(request, selectors.outstanding_for(user=request.user, meeting=meeting), param="outstanding"),
@@ -344,12 +346,13 @@ def hearing_live(request, public_id, item_id):
 
 
 def _minutes_entries(user, meeting):
-    entries = meeting_selectors.case_list(user=user, meeting=meeting)
+    """Each case in agenda order with its hearing. The minutes name no one but by the
+    plan's actions, so the agenda is read without the people (`agenda_lines`)."""
+    entries = meeting_selectors.agenda_lines(user=user, meeting=meeting)
+    actions = Action.objects.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
     hearings = {
         h.item_id: h
-        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related(
-            "risks", "actions__owner_agency", "actions__joint_agencies", "actions__children", "actions__risk"
-        )
+        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions))
     }
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 

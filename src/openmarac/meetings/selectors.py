@@ -12,7 +12,7 @@ from openmarac.accounts.models import Marac, Membership, Role
 from openmarac.core import compiled
 from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
-from openmarac.referrals.models import Case, CaseInvolvement, Referral
+from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 from openmarac.referrals.selectors import with_people
 
 from . import display, listing
@@ -145,19 +145,8 @@ def _entries(*, user, meeting, items, slots):
                 if rp.role == role
             ]
 
-        flags = []
-        if item.added_late:
-            flags.append("Added late, after the case list was sent")
-        if listing.is_late(referral_clock_start(referral), local_start.date()):
-            flags.append("Heard more than 6 weeks after disclosure" if referral.disclosed_on else "Heard more than 6 weeks after referral")
-        if slot.over_capacity:
-            flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+        flags = _flags(meeting, item, referral, slot, repeats.get(referral.case_id, 0), local_start)
         repeat_alert = repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count
-        if repeat_alert:
-            flags.append(
-                f"Repeat {repeats[referral.case_id]} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
-                "(for example a multi-agency risk management meeting)"
-            )
         repeat_of = referral.repeat_of
         result.append(
             CaseListEntry(
@@ -166,6 +155,66 @@ def _entries(*, user, meeting, items, slots):
             )
         )
     return result
+
+
+def _flags(meeting, item, referral, slot, repeats, local_start):
+    """What the case list says of one case it shows (not a restricted one): added late,
+    heard late, over capacity, a repeat alert. `repeats` is the case's referrals counted
+    by `_repeat_referrals`."""
+    flags = []
+    if item.added_late:
+        flags.append("Added late, after the case list was sent")
+    if listing.is_late(referral_clock_start(referral), local_start.date()):
+        flags.append("Heard more than 6 weeks after disclosure" if referral.disclosed_on else "Heard more than 6 weeks after referral")
+    if slot.over_capacity:
+        flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+    if repeats >= meeting.marac.repeat_alert_count:
+        flags.append(
+            f"Repeat {repeats} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
+            "(for example a multi-agency risk management meeting)"
+        )
+    return flags
+
+
+@dataclass
+class AgendaLine:
+    """One case of the agenda as the run page and the minutes list it: its slot, and for
+    a case the user may open its reference, how many children it names and the case
+    list's flags. Read without the people and their details, which neither page shows."""
+
+    slot: listing.Slot
+    item: AgendaItem
+    referral: Referral
+    children_count: int = 0
+    flags: list = field(default_factory=list)
+    # A restricted case the user may not open: shown as "Restricted case", nothing more.
+    restricted: bool = False
+
+
+def agenda_lines(*, user, meeting):
+    """The agenda in order, as `case_list` gives it (the same items, slots, restricted
+    cases and flags), in one query: each case with its referral and the counts the flags
+    need, without its people."""
+    local_start = timezone.localtime(meeting.starts_at)
+    items = list(
+        agenda_items(user=user, meeting=meeting)
+        .select_related("referral", "referral__case")
+        .annotate(
+            restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()),
+            children_named=_count_of(ReferralPerson.objects.filter(referral=OuterRef("referral_id"), role=ReferralPerson.Role.CHILD)),
+            repeats=_count_of(_repeat_referrals(meeting, local_start.date()).filter(case_id=OuterRef("referral__case_id"))),
+        )
+    )
+    by_pk = {item.pk: item for item in items}
+    lines = []
+    for slot in _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items]):
+        item = by_pk[slot.entry.key]
+        if item.restricted:
+            lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, restricted=True))
+            continue
+        flags = _flags(meeting, item, item.referral, slot, item.repeats, local_start)
+        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=item.children_named, flags=flags))
+    return lines
 
 
 def _agenda_entry(pk, section, listed_at, children_count):
@@ -177,13 +226,15 @@ def _slots(meeting, entries):
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
 
 
-def _recent_repeats(meeting, case_ids, on):
+def _repeat_referrals(meeting, on):
+    """The repeat referrals that count towards a case's repeat alert at the meeting: those
+    in the Marac's alert window up to the meeting's day."""
     since = on - relativedelta(months=meeting.marac.repeat_alert_months)
-    rows = (
-        Referral.objects.filter(case_id__in=case_ids, meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
-        .values("case_id")
-        .annotate(n=Count("id"))
-    )
+    return Referral.objects.filter(meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
+
+
+def _recent_repeats(meeting, case_ids, on):
+    rows = _repeat_referrals(meeting, on).filter(case_id__in=case_ids).values("case_id").annotate(n=Count("id"))
     return {row["case_id"]: row["n"] for row in rows}
 
 
@@ -467,16 +518,18 @@ def agency_slots(*, user, marac):
 REPRESENTING_ROLES = (Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR)
 
 
-def register(*, user, meeting):
+def register(*, user, meeting, with_representatives=True):
     """The attendance register: one row per agency, then observers, with who signed.
 
     Each row says who may speak for the agency (its representatives and anyone of it who
     holds another role at the meeting, such as the police chair), whether it is
     represented (marked present, or someone of it signed the declaration) and whether
-    someone marked present has not signed. A constant number of queries."""
+    someone marked present has not signed. A constant number of queries. Without
+    `with_representatives` (the run page's summary, which names none) each row's
+    representatives are left unread (None)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
-    return _register(meeting)
+    return _register(meeting, with_representatives=with_representatives)
 
 
 def minutes_attendance(*, user, meeting):
@@ -485,7 +538,7 @@ def minutes_attendance(*, user, meeting):
     and the agencies that did not return research on every case."""
     if not policy.can_see_meeting(user, meeting):
         return None
-    data = _register(meeting)
+    data = _register(meeting, with_representatives=False)
     groups = {"present": [], "apologies": [], "absent": [], "not_recorded": []}
     for row in data["rows"]:
         attendance = row["attendance"]
@@ -498,16 +551,21 @@ def minutes_attendance(*, user, meeting):
     return {**groups, "observers": data["observers"], "research_missing": agencies_missing_research(meeting)}
 
 
-def _register(meeting):
-    recorded = {a.agency_id: a for a in meeting.attendance.filter(is_observer=False)}
+def _register(meeting, *, with_representatives):
+    # The agencies and the observers in one read.
+    marked = list(meeting.attendance.all())
+    recorded = {a.agency_id: a for a in marked if not a.is_observer}
     signed = {}
     for signature in meeting.signatures.select_related("user", "user__agency"):
         signed.setdefault(signature.user.agency_id, []).append(signature)
     people = {}
-    memberships = Membership.objects.filter(marac=meeting.marac, role__in=REPRESENTING_ROLES, is_active=True).select_related("user").order_by("user__full_name")
-    for membership in memberships:
-        holders = people.setdefault(membership.user.agency_id, {})
-        holders.setdefault(membership.user, []).append(membership.get_role_display().lower())
+    if with_representatives:
+        memberships = (
+            Membership.objects.filter(marac=meeting.marac, role__in=REPRESENTING_ROLES, is_active=True).select_related("user").order_by("user__full_name")
+        )
+        for membership in memberships:
+            holders = people.setdefault(membership.user.agency_id, {})
+            holders.setdefault(membership.user, []).append(membership.get_role_display().lower())
     rows = []
     for link in meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("-is_core", "agency__name"):
         attendance = recorded.get(link.agency_id)
@@ -517,13 +575,15 @@ def _register(meeting):
             {
                 "link": link,
                 "attendance": attendance,
-                "representatives": [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()],
+                "representatives": (
+                    [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()] if with_representatives else None
+                ),
                 "signatures": signatures,
                 "represented": present or (attendance is None and bool(signatures)),
                 "present_unsigned": present and not signatures,
             }
         )
-    observers = list(meeting.attendance.filter(is_observer=True))
+    observers = [a for a in marked if a.is_observer]
     counts = {status: sum(1 for row in rows if row["attendance"] and row["attendance"].status == status) for status in Attendance.Status.values}
     return {
         "rows": rows,

@@ -83,12 +83,15 @@ def case_list_day(meeting):
     )
 
 
-def early_operations(meeting, *, today=None):
-    """The operations of this meeting still too early today and not overridden."""
+def early_operations(meeting, *, today=None, overridden=None):
+    """The operations of this meeting still too early today and not overridden.
+    `overridden`: the operations of the meeting's date overrides, when the caller has
+    read them."""
     if not settings.OPENMARAC_DATE_GUARDS:
         return []
     today = today or timezone.localdate()
-    overridden = set(meeting.date_overrides.values_list("operation", flat=True))
+    if overridden is None:
+        overridden = set(meeting.date_overrides.values_list("operation", flat=True))
     return [
         operation for operation in Operation
         if operation not in overridden
