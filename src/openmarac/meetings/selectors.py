@@ -194,27 +194,66 @@ class AgendaLine:
 def agenda_lines(*, user, meeting):
     """The agenda in order, as `case_list` gives it (the same items, slots, restricted
     cases and flags), in one query: each case with its referral and the counts the flags
-    need, without its people."""
+    need, without its people. For the coordinator and the chair (every case of the
+    agenda) the query is compiled once (core/compiled.py): the ORM took longer to build
+    it than the database takes to run it."""
     local_start = timezone.localtime(meeting.starts_at)
-    items = list(
-        agenda_items(user=user, meeting=meeting)
-        .select_related("referral", "referral__case")
-        .annotate(
-            restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()),
-            children_named=_count_of(ReferralPerson.objects.filter(referral=OuterRef("referral_id"), role=ReferralPerson.Role.CHILD)),
-            repeats=_count_of(_repeat_referrals(meeting, local_start.date()).filter(case_id=OuterRef("referral__case_id"))),
-        )
-    )
-    by_pk = {item.pk: item for item in items}
+    values = {"user_id": user.pk, "now": timezone.now(), "since": _repeat_window_start(meeting, local_start.date()), "on": local_start.date()}
+    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        rows = compiled.rows(_every_agenda_line, meeting_id=meeting.pk, **values)
+    else:
+        rows = list(_agenda_line_values(agenda_items(user=user, meeting=meeting), **values))
+    by_pk = {}
+    for row in rows:
+        case = _loaded(Case, {name: row[f"referral__case__{name}"] for name in _LINE_CASE_FIELDS})
+        referral = _loaded(Referral, {"id": row["referral"], "case_id": case.pk, **{name: row[f"referral__{name}"] for name in _LINE_REFERRAL_FIELDS}})
+        referral.case = case
+        item = _loaded(AgendaItem, {"id": row["id"], "meeting_id": meeting.pk, "referral_id": referral.pk, **{name: row[name] for name in _LINE_ITEM_FIELDS}})
+        item.meeting, item.referral = meeting, referral
+        by_pk[item.pk] = (item, row)
     lines = []
-    for slot in _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items]):
-        item = by_pk[slot.entry.key]
-        if item.restricted:
+    for slot in _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item, _ in by_pk.values()]):
+        item, row = by_pk[slot.entry.key]
+        if row["restricted"]:
             lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, restricted=True))
             continue
-        flags = _flags(meeting, item, item.referral, slot, item.repeats, local_start)
-        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=item.children_named, flags=flags))
+        flags = _flags(meeting, item, item.referral, slot, row["repeats"], local_start)
+        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=row["children_named"], flags=flags))
     return lines
+
+
+# What `agenda_lines` reads of each item, its referral and its case.
+_LINE_ITEM_FIELDS = ("section", "listed_at", "added_late")
+_LINE_REFERRAL_FIELDS = ("meets_repeat", "children_count", "disclosed_on", "referred_on")
+_LINE_CASE_FIELDS = ("id", "reference", "public_id")
+
+
+def _loaded(model, values):
+    """An instance of `model` as the database gave `values` (by attribute name): any
+    other field is deferred, so that reading one is a query (and shows in a page's
+    query count) rather than a default value."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(None, names, [values[name] for name in names])
+
+
+def _agenda_line_values(items, *, user_id, now, since, on):
+    """`items` as `agenda_lines` reads them: whether each case is restricted and hidden
+    from the user, how many children its referral names and how many of the case's
+    referrals count towards its repeat alert."""
+    return items.annotate(
+        restricted=ExpressionWrapper(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now), output_field=BooleanField()),
+        children_named=_count_of(ReferralPerson.objects.filter(referral=OuterRef("referral_id"), role=ReferralPerson.Role.CHILD)),
+        repeats=_count_of(_repeat_referrals(since, on).filter(case_id=OuterRef("referral__case_id"))),
+    ).values(
+        "id", "referral", *_LINE_ITEM_FIELDS, *(f"referral__{name}" for name in _LINE_REFERRAL_FIELDS),
+        *(f"referral__case__{name}" for name in _LINE_CASE_FIELDS), "restricted", "children_named", "repeats",
+    )
+
+
+def _every_agenda_line(meeting_id, user_id, now, since, on):
+    """Every item of the meeting's agenda (what `agenda_items` lists for the coordinator
+    and the chair) as `_agenda_line_values` reads it."""
+    return _agenda_line_values(AgendaItem.objects.filter(meeting_id=meeting_id), user_id=user_id, now=now, since=since, on=on)
 
 
 def _agenda_entry(pk, section, listed_at, children_count):
@@ -226,15 +265,19 @@ def _slots(meeting, entries):
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
 
 
-def _repeat_referrals(meeting, on):
-    """The repeat referrals that count towards a case's repeat alert at the meeting: those
-    in the Marac's alert window up to the meeting's day."""
-    since = on - relativedelta(months=meeting.marac.repeat_alert_months)
+def _repeat_window_start(meeting, on):
+    """The first day of the Marac's repeat-alert window ending on `on`."""
+    return on - relativedelta(months=meeting.marac.repeat_alert_months)
+
+
+def _repeat_referrals(since, on):
+    """The repeat referrals that count towards a case's repeat alert at a meeting on `on`:
+    those referred in the Marac's alert window (`_repeat_window_start`) up to that day."""
     return Referral.objects.filter(meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
 
 
 def _recent_repeats(meeting, case_ids, on):
-    rows = _repeat_referrals(meeting, on).filter(case_id__in=case_ids).values("case_id").annotate(n=Count("id"))
+    rows = _repeat_referrals(_repeat_window_start(meeting, on), on).filter(case_id__in=case_ids).values("case_id").annotate(n=Count("id"))
     return {row["case_id"]: row["n"] for row in rows}
 
 
