@@ -345,8 +345,9 @@ def hearing_live(request, public_id, item_id):
 # --- After the meeting ----------------------------------------------------------------
 
 
-def _minutes_entries(user, meeting):
-    """Each case in agenda order with its hearing. The minutes name no one but by the
+def _minutes_entries(user, meeting, *, pdf=False):
+    """Each case in agenda order with its hearing, and the hearing's action plan as rows
+    of HTML (`plan_rows`; for the PDF without links). The minutes name no one but by the
     plan's actions, so the agenda is read without the people (`agenda_lines`)."""
     entries = meeting_selectors.agenda_lines(user=user, meeting=meeting)
     actions = Action.objects.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
@@ -354,6 +355,8 @@ def _minutes_entries(user, meeting):
         h.item_id: h
         for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions))
     }
+    for hearing in hearings.values():
+        hearing.plan_rows = display.plan_rows_html(hearing.actions.all(), pdf=pdf)
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 
 
@@ -381,9 +384,10 @@ def minutes(request, public_id):
         return redirect("actions:minutes", meeting.public_id)
     if not meeting.minutes_published_at and not policy.can_see_unpublished_minutes(request.user, meeting.marac):
         not_found(request, "meetings.minutes", public_id)
-    entries = _minutes_entries(request.user, meeting)
+    pdf = request.GET.get("format") == "pdf"
+    entries = _minutes_entries(request.user, meeting, pdf=pdf)
     attendance = meeting_selectors.minutes_attendance(user=request.user, meeting=meeting)
-    if request.GET.get("format") == "pdf":
+    if pdf:
         html = render_to_string(
             "actions/minutes_pdf.html",
             {"meeting": meeting, "entries": entries, "attendance": attendance, "viewer": request.user, "produced_for": produced_for(request.user)},
