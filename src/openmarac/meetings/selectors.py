@@ -444,10 +444,12 @@ def research_matrix(*, user, meeting):
     before the case list is published)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
-    items = list(meeting.items.select_related("referral__case").order_by("listed_at"))
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=meeting.marac).values_list("case_id", flat=True))
-    for item in items:
-        item.restricted = item.referral.case_id in hidden
+    # Whether each case is restricted and hidden from the user, read with the items.
+    items = list(
+        meeting.items.select_related("referral__case")
+        .annotate(restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()))
+        .order_by("listed_at")
+    )
     links = list(meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("agency__name"))
     returns = {(r.agency_id, r.referral_id): r for r in ResearchReturn.objects.filter(meeting=meeting)}
     rows = []
@@ -599,7 +601,7 @@ def _register(meeting, *, with_representatives):
     marked = list(meeting.attendance.all())
     recorded = {a.agency_id: a for a in marked if not a.is_observer}
     signed = {}
-    for signature in meeting.signatures.select_related("user", "user__agency"):
+    for signature in meeting.signatures.select_related("user"):
         signed.setdefault(signature.user.agency_id, []).append(signature)
     people = {}
     if with_representatives:
