@@ -101,9 +101,22 @@ CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency",
 
 def case_list(*, user, meeting):
     """The agenda in order, with slots, flags and the people as this user may see them."""
-    items = list(agenda_items(user=user, meeting=meeting).select_related(*CASE_LIST_RELATED))
+    on = timezone.localtime(meeting.starts_at).date()
+    # Whether each case is restricted and hidden from the user, and its repeats, read
+    # with the items (as `_entries` would read them, in two more queries).
+    items = list(
+        agenda_items(user=user, meeting=meeting)
+        .select_related(*CASE_LIST_RELATED)
+        .annotate(
+            restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()),
+            repeats=_count_of(_repeat_referrals(_repeat_window_start(meeting, on), on).filter(case_id=OuterRef("referral__case_id"))),
+        )
+    )
     slots = _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items])
-    return _entries(user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots)
+    return _entries(
+        user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots,
+        hidden={item.referral.case_id for item in items if item.restricted}, repeats={item.referral.case_id: item.repeats for item in items},
+    )
 
 
 def case_screen(*, user, meeting, item):
@@ -120,12 +133,16 @@ def case_screen(*, user, meeting, item):
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
-def _entries(*, user, meeting, items, slots):
-    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`)."""
+def _entries(*, user, meeting, items, slots, hidden=None, repeats=None):
+    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`).
+    `hidden` (the restricted cases hidden from the user) and `repeats` (each case's
+    repeat referrals, `_repeat_referrals`) are read here unless the caller has them."""
     case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    if hidden is None:
+        hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     local_start = timezone.localtime(meeting.starts_at)
-    repeats = _recent_repeats(meeting, case_ids, local_start.date())
+    if repeats is None:
+        repeats = _recent_repeats(meeting, case_ids, local_start.date())
     with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
