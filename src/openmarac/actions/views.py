@@ -69,17 +69,21 @@ def run_meeting(request, public_id):
     if gate:
         return gate
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
-    states = selectors.hearing_states(meeting=meeting)
-    # A line per case: the page shows no one's details, so none are read.
-    entries = meeting_selectors.agenda_lines(user=request.user, meeting=meeting)
+    # A line per case, read with its hearing: the page shows no one's details, so none
+    # are read. The run page is the coordinator's and the chair's, whose agenda lists
+    # every item of the meeting, so its lines' states are all the meeting's.
+    entries = [
+        (line, selectors.hearing_state(line.heard, line.hearing_closed_at))
+        for line in meeting_selectors.agenda_lines(user=request.user, meeting=meeting)
+    ]
     context = {
         "meeting": meeting,
         "register": meeting_selectors.register(user=request.user, meeting=meeting, with_representatives=False),
         "statement": meeting_services.schedule_for(meeting.marac).confidentiality_statement,
         # A page at a time: a Marac that has run for years can have thousands overdue.
         "outstanding": paginate(request, selectors.outstanding_for(user=request.user, meeting=meeting), param="outstanding"),
-        "entries": [(entry, states.get(entry.item.pk, selectors.HearingState.NOT_STARTED)) for entry in entries],
-        "closed_count": sum(1 for state in states.values() if state == selectors.HearingState.CLOSED),
+        "entries": entries,
+        "closed_count": sum(1 for _, state in entries if state == selectors.HearingState.CLOSED),
         "can_take_register": policy.can_take_register(request.user, meeting),
         **early_context(meeting, policy.can_prepare_meetings(request.user, meeting.marac)),
     }

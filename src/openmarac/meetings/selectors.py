@@ -206,6 +206,10 @@ class AgendaLine:
     flags: list = field(default_factory=list)
     # A restricted case the user may not open: shown as "Restricted case", nothing more.
     restricted: bool = False
+    # Whether the meeting has a hearing of the item (its case screen was opened), and
+    # when the hearing was closed: the run page's state of each case.
+    heard: bool = False
+    hearing_closed_at: object = None
 
 
 def agenda_lines(*, user, meeting):
@@ -231,11 +235,12 @@ def agenda_lines(*, user, meeting):
     lines = []
     for slot in _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item, _ in by_pk.values()]):
         item, row = by_pk[slot.entry.key]
+        hearing = {"heard": row["hearing__id"] is not None, "hearing_closed_at": row["hearing__closed_at"]}
         if row["restricted"]:
-            lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, restricted=True))
+            lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, restricted=True, **hearing))
             continue
         flags = _flags(meeting, item, item.referral, slot, row["repeats"], local_start)
-        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=row["children_named"], flags=flags))
+        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=row["children_named"], flags=flags, **hearing))
     return lines
 
 
@@ -254,16 +259,16 @@ def _loaded(model, values):
 
 
 def _agenda_line_values(items, *, user_id, now, since, on):
-    """`items` as `agenda_lines` reads them: whether each case is restricted and hidden
-    from the user, how many children its referral names and how many of the case's
-    referrals count towards its repeat alert."""
+    """`items` as `agenda_lines` reads them: its hearing if any, whether each case is
+    restricted and hidden from the user, how many children its referral names and how
+    many of the case's referrals count towards its repeat alert."""
     return items.annotate(
         restricted=ExpressionWrapper(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now), output_field=BooleanField()),
         children_named=_count_of(ReferralPerson.objects.filter(referral=OuterRef("referral_id"), role=ReferralPerson.Role.CHILD)),
         repeats=_count_of(_repeat_referrals(since, on).filter(case_id=OuterRef("referral__case_id"))),
     ).values(
         "id", "referral", *_LINE_ITEM_FIELDS, *(f"referral__{name}" for name in _LINE_REFERRAL_FIELDS),
-        *(f"referral__case__{name}" for name in _LINE_CASE_FIELDS), "restricted", "children_named", "repeats",
+        *(f"referral__case__{name}" for name in _LINE_CASE_FIELDS), "hearing__id", "hearing__closed_at", "restricted", "children_named", "repeats",
     )
 
 
