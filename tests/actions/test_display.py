@@ -1,18 +1,22 @@
-"""The action list's rows are written in Python as the templates would write them."""
+"""The action list's rows and a case plan's rows are written in Python as the templates
+would write them."""
 
 from datetime import date, datetime, timezone as dt_timezone
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.html import format_html
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openmarac.accounts.models import Agency
-from openmarac.actions.display import action_rows
+from openmarac.actions.display import action_rows, plan_rows_html
 from openmarac.actions.models import Action, ActionKind, ForWhom
 from openmarac.core.display import day_text
+from openmarac.meetings.models import Risk
+from openmarac.people.models import Person
 from openmarac.core.display import url_pattern as _url_pattern
 from openmarac.referrals.models import Case
 
@@ -87,3 +91,41 @@ def test_the_action_lists_rows_are_written_as_the_template_wrote_them(can_chase,
     csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', TOKEN)
     rows = action_rows(ACTIONS, today=TODAY, can_chase=can_chase, csrf_input=csrf_input, here=here)
     assert Template(NEW_ROWS).render(Context({"rows": rows})) == old
+
+
+# A case's action plan (actions/_plan_table.html) as the template wrote it before the
+# minutes wrote its rows in Python.
+OLD_PLAN_TABLE = '{# The agreed action plan of one case: the same columns on the case screen, the minutes page and the minutes PDF. #}\n<table class="govuk-table">\n  <caption class="govuk-table__caption govuk-table__caption--s">{{ caption }}</caption>\n  <thead class="govuk-table__head"><tr class="govuk-table__row">\n    <th scope="col" class="govuk-table__header">Agency and named person</th><th scope="col" class="govuk-table__header">Joint with</th><th scope="col" class="govuk-table__header">Action</th><th scope="col" class="govuk-table__header">For</th><th scope="col" class="govuk-table__header">Due</th><th scope="col" class="govuk-table__header">Flag until</th><th scope="col" class="govuk-table__header">Status</th>\n  </tr></thead>\n  <tbody class="govuk-table__body">\n  {% for action in actions %}\n    <tr class="govuk-table__row">\n      <td class="govuk-table__cell">{{ action.owner_agency }}{% if action.owner_name %}: {{ action.owner_name }}{% endif %}</td>\n      <td class="govuk-table__cell">{% for joint in action.joint_agencies.all %}{{ joint }}{% if not forloop.last %}, {% endif %}{% empty %}None{% endfor %}</td>\n      <td class="govuk-table__cell">{% if pdf %}{{ action.description }}{% else %}<a class="govuk-link" href="{% url \'actions:action\' action.pk %}">{{ action.description }}</a>{% endif %}<br><span class="govuk-body-s">{{ action.get_kind_display }}{% if action.risk %}; addresses: {{ action.risk }}{% endif %}</span></td>\n      <td class="govuk-table__cell">{% include "actions/_for_whom.html" %}</td>\n      <td class="govuk-table__cell">{{ action.due_on|date:"j M Y" }}</td>\n      <td class="govuk-table__cell">{{ action.flag_expires_on|date:"j M Y"|default:"–" }}</td>\n      <td class="govuk-table__cell">{{ action.get_status_display }}</td>\n    </tr>\n  {% empty %}\n    <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="7">No actions yet.</td></tr>\n  {% endfor %}\n  </tbody>\n</table>\n'
+
+
+def _planned(pk, *, owner_name="", joints=(), children=(), for_whom=ForWhom.VICTIM, risk=None, flag_until=None, status=Action.Status.OPEN, description="Visit <safely> & agree next steps"):
+    action = Action(
+        pk=pk, owner_agency=Agency(name="Housing & <Homes>"), owner_name=owner_name, description=description, kind=ActionKind.FLAG,
+        for_whom=for_whom, due_on=date(2026, 12, 3), flag_expires_on=flag_until, status=status, risk=risk,
+    )
+    # As the minutes prefetch them: read without the database.
+    action._prefetched_objects_cache = {"joint_agencies": [Agency(name=name) for name in joints], "children": list(children)}
+    return action
+
+
+PLANNED = [
+    _planned(1),
+    _planned(2, owner_name="D. O'Brien <duty>", joints=["Police", "Children's <services>"], flag_until=date(2027, 6, 1), status=Action.Status.COMPLETED),
+    _planned(3, risk=Risk(who_at_risk="Victim & child", from_whom="Perpetrator <ex>", harm="Harm " * 20), for_whom=ForWhom.HOUSEHOLD),
+    _planned(4, for_whom=ForWhom.CHILD, children=[Person(given_name="Lily", family_name="O'Hara", date_of_birth=date(2019, 4, 3))]),
+    _planned(5, for_whom=ForWhom.CHILD, children=[
+        Person(given_name="Amy", family_name="<B>", date_of_birth=date(2020, 1, 9)), Person(given_name="Unborn", family_name="B", expected_birth_on=date(2027, 3, 1)),
+    ], status=Action.Status.NOT_POSSIBLE),
+    _planned(6, for_whom=ForWhom.CHILD),  # for a child, none named
+]
+
+
+@pytest.mark.parametrize("actions", [PLANNED, PLANNED[:1], []], ids=["many", "one", "none"])
+@pytest.mark.parametrize("pdf", [False, True])
+def test_a_case_plans_rows_are_written_as_the_template_wrote_them(actions, pdf):
+    context = {"actions": actions, "caption": "Actions agreed for this case", "pdf": pdf}
+    old = Template(OLD_PLAN_TABLE).render(Context(context))
+    table = get_template("actions/_plan_table.html")
+    assert table.render({**context, "plan_rows": plan_rows_html(actions, pdf=pdf)}) == old
+    # The template's own loop (the case screen's) writes the same.
+    assert table.render(context) == old

@@ -232,3 +232,34 @@ def test_a_case_that_keeps_coming_back_is_marked_for_a_different_approach(marac,
     (entry,) = meeting_selectors.case_list(user=staff["chair"], meeting=hearing.item.meeting)
     assert not any("different approach" in flag for flag in entry.flags)
     assert case.referrals.count() == 3
+
+
+def test_the_run_pages_lines_say_what_the_case_list_says(marac, staff, heard):
+    # agenda_lines (the run page and the minutes) reads no one's details, but lists the
+    # same items in the same slots, with the same restricted cases, flags and children,
+    # as case_list, for every role, before and after the case is restricted.
+    from openmarac.meetings import selectors as meeting_selectors
+    from openmarac.referrals import restriction
+
+    hearing = heard(children=2)
+    meeting, case = hearing.item.meeting, hearing.item.referral.case
+    Referral.objects.filter(pk=hearing.item.referral.pk).update(meets_repeat=True)
+    for days_ago in (100, 200):
+        Referral.objects.create(marac=marac, case=case, status="heard", meets_repeat=True, referred_on=timezone.localdate() - timedelta(days=days_ago))
+
+    def lines_and_entries(user):
+        lines = meeting_selectors.agenda_lines(user=user, meeting=meeting)
+        entries = meeting_selectors.case_list(user=user, meeting=meeting)
+        return (
+            [(line.item.pk, line.slot, line.restricted, line.flags, line.children_count, line.referral.case.reference) for line in lines],
+            [(entry.item.pk, entry.slot, entry.restricted, entry.flags, len(entry.children), entry.referral.case.reference) for entry in entries],
+        )
+
+    lines, entries = lines_and_entries(staff["chair"])
+    assert lines == entries and lines[0][4] == 2 and any("different approach" in flag for flag in lines[0][3])
+    restriction.case_restrict(by=staff["coordinator"], case=case, reason="Works for a member agency", named_users=[])
+    for role in ("chair", "coordinator", "housing_rep", "idva"):
+        lines, entries = lines_and_entries(staff[role])
+        assert lines == entries, role
+    assert lines_and_entries(staff["chair"])[0][0][2] is True  # hidden from the chair
+    assert lines_and_entries(staff["coordinator"])[0][0][2] is False  # the coordinator restricted it, and is named

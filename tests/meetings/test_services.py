@@ -250,3 +250,24 @@ def test_before_the_case_list_is_published_the_grid_says_not_asked_yet_not_missi
     services.meeting_publish(by=people["coordinator"], meeting=meeting)
     matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
     assert {cell.status for _, cells in matrix["rows"] for cell in cells} == {"missing"}
+
+
+def test_one_meetings_missing_research_is_the_rule_for_many_meetings(marac, people, refer, meeting):
+    # agencies_missing_research (one compiled query, for the minutes and the research
+    # grid) and agencies_missing_research_by_meeting (the home page's) give one answer.
+    def both():
+        one = [agency.pk for agency in services.agencies_missing_research(meeting)]
+        many = [agency.pk for agency in services.agencies_missing_research_by_meeting([meeting])[meeting.pk]]
+        assert one == many
+        return one
+
+    assert both() == []  # nothing listed yet: nothing owed
+    first, second = _published(people, refer, meeting)
+    owing = both()
+    assert {people[role].agency_id for role in ("housing_rep", "police_rep", "probation_rep", "idva")} <= set(owing)
+    services.research_save(by=people["housing_rep"], meeting=meeting, referral=first, data={"no_trace": True}, submit=True)
+    services.research_save(by=people["police_rep"], meeting=meeting, referral=first, data={"no_trace": True}, submit=False)  # not returned
+    assert people["housing_rep"].agency_id in both()
+    services.research_save(by=people["housing_rep"], meeting=meeting, referral=second, data={"no_trace": True}, submit=True)
+    owing = both()
+    assert people["housing_rep"].agency_id not in owing and people["police_rep"].agency_id in owing

@@ -256,6 +256,12 @@ def _hidden_from_q(case_field, *, user_id, now):
     return Q(**{f"{case_field}__any_of": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user_id, now=now))})  # nosec B611
 
 
+def hidden_case_values_q(case_field, *, user_id, now):
+    """`hidden_case_q` for a signed-in user, from values alone (the user's id and the
+    time), for a query built to be compiled once (core/compiled.py)."""
+    return _hidden_from_q(case_field, user_id=user_id, now=now)
+
+
 def _not_restricted_q(case_field, user):
     """Excludes the restricted cases hidden from the user."""
     return ~hidden_case_q(user, case_field)

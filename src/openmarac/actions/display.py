@@ -62,3 +62,38 @@ def with_chase_urls(agencies, *, marac):
     of its open actions (`chase_url`)."""
     url = url_pattern("actions:agency-chase", marac.slug)
     return [{**agency, "chase_url": url.format(agency["owner_agency"])} for agency in agencies]
+
+
+_NO_ACTIONS = '\n    <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="7">No actions yet.</td></tr>\n  '
+
+
+def plan_rows_html(actions, *, pdf=False):
+    """The rows of a case's agreed action plan (actions/_plan_table.html), as the HTML
+    the template's loop wrote: on the minutes, a meeting's every action, each through
+    the template's filters, tags and an include cost more than the page's queries.
+    `actions` with their owner agency and risk, and their joint agencies and children
+    prefetched; `pdf` writes each action's description without its link."""
+    if not actions:
+        return mark_safe(_NO_ACTIONS)
+    url = url_pattern("actions:action")
+    return mark_safe("".join(_plan_row_html(action, None if pdf else url) for action in actions))
+
+
+def _plan_row_html(action, url):
+    owner = f": {escape(action.owner_name)}" if action.owner_name else ""
+    joints = ", ".join(escape(joint) for joint in action.joint_agencies.all()) or "None"
+    description = escape(action.description)
+    if url is not None:
+        description = f'<a class="govuk-link" href="{url.format(action.pk)}">{description}</a>'
+    risk = f"; addresses: {escape(action.risk)}" if action.risk else ""
+    return (
+        '\n    <tr class="govuk-table__row">\n'
+        f'      <td class="govuk-table__cell">{escape(action.owner_agency)}{owner}</td>\n'
+        f'      <td class="govuk-table__cell">{joints}</td>\n'
+        f'      <td class="govuk-table__cell">{description}<br><span class="govuk-body-s">{escape(_KINDS.get(action.kind, action.kind))}{risk}</span></td>\n'
+        f'      <td class="govuk-table__cell">{escape(action.for_whom_text)}</td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action.due_on)}</td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action.flag_expires_on) or "–"}</td>\n'
+        f'      <td class="govuk-table__cell">{escape(_STATUSES.get(action.status, action.status))}</td>\n'
+        "    </tr>\n  "
+    )

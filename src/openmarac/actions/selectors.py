@@ -22,15 +22,12 @@ class HearingState:
     CLOSED = "Closed"
 
 
-def hearing_states(*, meeting):
-    """Each agenda item's state at the meeting, in one query: a case screen opened makes
-    the hearing (in progress) until the case is closed; an item with none is not started."""
-    from openmarac.meetings.models import Hearing
-
-    return {
-        item_id: HearingState.CLOSED if closed_at else HearingState.IN_PROGRESS
-        for item_id, closed_at in Hearing.objects.filter(item__meeting=meeting).values_list("item_id", "closed_at")
-    }
+def hearing_state(heard, closed_at):
+    """An agenda item's state at the meeting: a case screen opened makes the hearing (in
+    progress) until the case is closed; an item with none is not started."""
+    if not heard:
+        return HearingState.NOT_STARTED
+    return HearingState.CLOSED if closed_at else HearingState.IN_PROGRESS
 
 
 def open_repeat_decisions(*, case):

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -68,16 +69,21 @@ def run_meeting(request, public_id):
     if gate:
         return gate
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Running the meeting")
-    states = selectors.hearing_states(meeting=meeting)
-    entries = meeting_selectors.case_list(user=request.user, meeting=meeting)
+    # A line per case, read with its hearing: the page shows no one's details, so none
+    # are read. The run page is the coordinator's and the chair's, whose agenda lists
+    # every item of the meeting, so its lines' states are all the meeting's.
+    entries = [
+        (line, selectors.hearing_state(line.heard, line.hearing_closed_at))
+        for line in meeting_selectors.agenda_lines(user=request.user, meeting=meeting)
+    ]
     context = {
         "meeting": meeting,
-        "register": meeting_selectors.register(user=request.user, meeting=meeting),
+        "register": meeting_selectors.register(user=request.user, meeting=meeting, with_representatives=False),
         "statement": meeting_services.schedule_for(meeting.marac).confidentiality_statement,
         # A page at a time: a Marac that has run for years can have thousands overdue.
         "outstanding": paginate(request, selectors.outstanding_for(user=request.user, meeting=meeting), param="outstanding"),
-        "entries": [(entry, states.get(entry.item.pk, selectors.HearingState.NOT_STARTED)) for entry in entries],
-        "closed_count": sum(1 for state in states.values() if state == selectors.HearingState.CLOSED),
+        "entries": entries,
+        "closed_count": sum(1 for _, state in entries if state == selectors.HearingState.CLOSED),
         "can_take_register": policy.can_take_register(request.user, meeting),
         **early_context(meeting, policy.can_prepare_meetings(request.user, meeting.marac)),
     }
@@ -343,14 +349,18 @@ def hearing_live(request, public_id, item_id):
 # --- After the meeting ----------------------------------------------------------------
 
 
-def _minutes_entries(user, meeting):
-    entries = meeting_selectors.case_list(user=user, meeting=meeting)
+def _minutes_entries(user, meeting, *, pdf=False):
+    """Each case in agenda order with its hearing, and the hearing's action plan as rows
+    of HTML (`plan_rows`; for the PDF without links). The minutes name no one but by the
+    plan's actions, so the agenda is read without the people (`agenda_lines`)."""
+    entries = meeting_selectors.agenda_lines(user=user, meeting=meeting)
+    actions = Action.objects.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
     hearings = {
         h.item_id: h
-        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related(
-            "risks", "actions__owner_agency", "actions__joint_agencies", "actions__children", "actions__risk"
-        )
+        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions))
     }
+    for hearing in hearings.values():
+        hearing.plan_rows = display.plan_rows_html(hearing.actions.all(), pdf=pdf)
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 
 
@@ -378,9 +388,10 @@ def minutes(request, public_id):
         return redirect("actions:minutes", meeting.public_id)
     if not meeting.minutes_published_at and not policy.can_see_unpublished_minutes(request.user, meeting.marac):
         not_found(request, "meetings.minutes", public_id)
-    entries = _minutes_entries(request.user, meeting)
+    pdf = request.GET.get("format") == "pdf"
+    entries = _minutes_entries(request.user, meeting, pdf=pdf)
     attendance = meeting_selectors.minutes_attendance(user=request.user, meeting=meeting)
-    if request.GET.get("format") == "pdf":
+    if pdf:
         html = render_to_string(
             "actions/minutes_pdf.html",
             {"meeting": meeting, "entries": entries, "attendance": attendance, "viewer": request.user, "produced_for": produced_for(request.user)},

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from openmarac.access import policy
-from openmarac.accounts.models import Marac, Membership, Role
+from openmarac.accounts.models import Agency, Marac, MaracAgency, Membership, Role, User
 from openmarac.core import compiled
 from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
-from openmarac.referrals.models import Case, CaseInvolvement, Referral
+from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
 from openmarac.referrals.selectors import with_people
 
 from . import display, listing
@@ -101,9 +101,22 @@ CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency",
 
 def case_list(*, user, meeting):
     """The agenda in order, with slots, flags and the people as this user may see them."""
-    items = list(agenda_items(user=user, meeting=meeting).select_related(*CASE_LIST_RELATED))
+    on = timezone.localtime(meeting.starts_at).date()
+    # Whether each case is restricted and hidden from the user, and its repeats, read
+    # with the items (as `_entries` would read them, in two more queries).
+    items = list(
+        agenda_items(user=user, meeting=meeting)
+        .select_related(*CASE_LIST_RELATED)
+        .annotate(
+            restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()),
+            repeats=_count_of(_repeat_referrals(_repeat_window_start(meeting, on), on).filter(case_id=OuterRef("referral__case_id"))),
+        )
+    )
     slots = _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items])
-    return _entries(user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots)
+    return _entries(
+        user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots,
+        hidden={item.referral.case_id for item in items if item.restricted}, repeats={item.referral.case_id: item.repeats for item in items},
+    )
 
 
 def case_screen(*, user, meeting, item):
@@ -120,12 +133,16 @@ def case_screen(*, user, meeting, item):
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
-def _entries(*, user, meeting, items, slots):
-    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`)."""
+def _entries(*, user, meeting, items, slots, hidden=None, repeats=None):
+    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`).
+    `hidden` (the restricted cases hidden from the user) and `repeats` (each case's
+    repeat referrals, `_repeat_referrals`) are read here unless the caller has them."""
     case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    if hidden is None:
+        hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     local_start = timezone.localtime(meeting.starts_at)
-    repeats = _recent_repeats(meeting, case_ids, local_start.date())
+    if repeats is None:
+        repeats = _recent_repeats(meeting, case_ids, local_start.date())
     with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
@@ -145,19 +162,8 @@ def _entries(*, user, meeting, items, slots):
                 if rp.role == role
             ]
 
-        flags = []
-        if item.added_late:
-            flags.append("Added late, after the case list was sent")
-        if listing.is_late(referral_clock_start(referral), local_start.date()):
-            flags.append("Heard more than 6 weeks after disclosure" if referral.disclosed_on else "Heard more than 6 weeks after referral")
-        if slot.over_capacity:
-            flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+        flags = _flags(meeting, item, referral, slot, repeats.get(referral.case_id, 0), local_start)
         repeat_alert = repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count
-        if repeat_alert:
-            flags.append(
-                f"Repeat {repeats[referral.case_id]} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
-                "(for example a multi-agency risk management meeting)"
-            )
         repeat_of = referral.repeat_of
         result.append(
             CaseListEntry(
@@ -166,6 +172,110 @@ def _entries(*, user, meeting, items, slots):
             )
         )
     return result
+
+
+def _flags(meeting, item, referral, slot, repeats, local_start):
+    """What the case list says of one case it shows (not a restricted one): added late,
+    heard late, over capacity, a repeat alert. `repeats` is the case's referrals counted
+    by `_repeat_referrals`."""
+    flags = []
+    if item.added_late:
+        flags.append("Added late, after the case list was sent")
+    if listing.is_late(referral_clock_start(referral), local_start.date()):
+        flags.append("Heard more than 6 weeks after disclosure" if referral.disclosed_on else "Heard more than 6 weeks after referral")
+    if slot.over_capacity:
+        flags.append(f"Over this meeting’s capacity of {meeting.capacity} cases")
+    if repeats >= meeting.marac.repeat_alert_count:
+        flags.append(
+            f"Repeat {repeats} times in {meeting.marac.repeat_alert_months} months: a different approach is needed "
+            "(for example a multi-agency risk management meeting)"
+        )
+    return flags
+
+
+@dataclass
+class AgendaLine:
+    """One case of the agenda as the run page and the minutes list it: its slot, and for
+    a case the user may open its reference, how many children it names and the case
+    list's flags. Read without the people and their details, which neither page shows."""
+
+    slot: listing.Slot
+    item: AgendaItem
+    referral: Referral
+    children_count: int = 0
+    flags: list = field(default_factory=list)
+    # A restricted case the user may not open: shown as "Restricted case", nothing more.
+    restricted: bool = False
+    # Whether the meeting has a hearing of the item (its case screen was opened), and
+    # when the hearing was closed: the run page's state of each case.
+    heard: bool = False
+    hearing_closed_at: object = None
+
+
+def agenda_lines(*, user, meeting):
+    """The agenda in order, as `case_list` gives it (the same items, slots, restricted
+    cases and flags), in one query: each case with its referral and the counts the flags
+    need, without its people. For the coordinator and the chair (every case of the
+    agenda) the query is compiled once (core/compiled.py): the ORM took longer to build
+    it than the database takes to run it."""
+    local_start = timezone.localtime(meeting.starts_at)
+    values = {"user_id": user.pk, "now": timezone.now(), "since": _repeat_window_start(meeting, local_start.date()), "on": local_start.date()}
+    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        rows = compiled.rows(_every_agenda_line, meeting_id=meeting.pk, **values)
+    else:
+        rows = list(_agenda_line_values(agenda_items(user=user, meeting=meeting), **values))
+    by_pk = {}
+    for row in rows:
+        case = _loaded(Case, {name: row[f"referral__case__{name}"] for name in _LINE_CASE_FIELDS})
+        referral = _loaded(Referral, {"id": row["referral"], "case_id": case.pk, **{name: row[f"referral__{name}"] for name in _LINE_REFERRAL_FIELDS}})
+        referral.case = case
+        item = _loaded(AgendaItem, {"id": row["id"], "meeting_id": meeting.pk, "referral_id": referral.pk, **{name: row[name] for name in _LINE_ITEM_FIELDS}})
+        item.meeting, item.referral = meeting, referral
+        by_pk[item.pk] = (item, row)
+    lines = []
+    for slot in _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item, _ in by_pk.values()]):
+        item, row = by_pk[slot.entry.key]
+        hearing = {"heard": row["hearing__id"] is not None, "hearing_closed_at": row["hearing__closed_at"]}
+        if row["restricted"]:
+            lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, restricted=True, **hearing))
+            continue
+        flags = _flags(meeting, item, item.referral, slot, row["repeats"], local_start)
+        lines.append(AgendaLine(slot=slot, item=item, referral=item.referral, children_count=row["children_named"], flags=flags, **hearing))
+    return lines
+
+
+# What `agenda_lines` reads of each item, its referral and its case.
+_LINE_ITEM_FIELDS = ("section", "listed_at", "added_late")
+_LINE_REFERRAL_FIELDS = ("meets_repeat", "children_count", "disclosed_on", "referred_on")
+_LINE_CASE_FIELDS = ("id", "reference", "public_id")
+
+
+def _loaded(model, values):
+    """An instance of `model` as the database gave `values` (by attribute name): any
+    other field is deferred, so that reading one is a query (and shows in a page's
+    query count) rather than a default value."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(None, names, [values[name] for name in names])
+
+
+def _agenda_line_values(items, *, user_id, now, since, on):
+    """`items` as `agenda_lines` reads them: its hearing if any, whether each case is
+    restricted and hidden from the user, how many children its referral names and how
+    many of the case's referrals count towards its repeat alert."""
+    return items.annotate(
+        restricted=ExpressionWrapper(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now), output_field=BooleanField()),
+        children_named=_count_of(ReferralPerson.objects.filter(referral=OuterRef("referral_id"), role=ReferralPerson.Role.CHILD)),
+        repeats=_count_of(_repeat_referrals(since, on).filter(case_id=OuterRef("referral__case_id"))),
+    ).values(
+        "id", "referral", *_LINE_ITEM_FIELDS, *(f"referral__{name}" for name in _LINE_REFERRAL_FIELDS),
+        *(f"referral__case__{name}" for name in _LINE_CASE_FIELDS), "hearing__id", "hearing__closed_at", "restricted", "children_named", "repeats",
+    )
+
+
+def _every_agenda_line(meeting_id, user_id, now, since, on):
+    """Every item of the meeting's agenda (what `agenda_items` lists for the coordinator
+    and the chair) as `_agenda_line_values` reads it."""
+    return _agenda_line_values(AgendaItem.objects.filter(meeting_id=meeting_id), user_id=user_id, now=now, since=since, on=on)
 
 
 def _agenda_entry(pk, section, listed_at, children_count):
@@ -177,13 +287,19 @@ def _slots(meeting, entries):
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
 
 
+def _repeat_window_start(meeting, on):
+    """The first day of the Marac's repeat-alert window ending on `on`."""
+    return on - relativedelta(months=meeting.marac.repeat_alert_months)
+
+
+def _repeat_referrals(since, on):
+    """The repeat referrals that count towards a case's repeat alert at a meeting on `on`:
+    those referred in the Marac's alert window (`_repeat_window_start`) up to that day."""
+    return Referral.objects.filter(meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
+
+
 def _recent_repeats(meeting, case_ids, on):
-    since = on - relativedelta(months=meeting.marac.repeat_alert_months)
-    rows = (
-        Referral.objects.filter(case_id__in=case_ids, meets_repeat=True, referred_on__gte=since, referred_on__lte=on)
-        .values("case_id")
-        .annotate(n=Count("id"))
-    )
+    rows = _repeat_referrals(_repeat_window_start(meeting, on), on).filter(case_id__in=case_ids).values("case_id").annotate(n=Count("id"))
     return {row["case_id"]: row["n"] for row in rows}
 
 
@@ -359,10 +475,12 @@ def research_matrix(*, user, meeting):
     before the case list is published)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
-    items = list(meeting.items.select_related("referral__case").order_by("listed_at"))
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case__marac=meeting.marac).values_list("case_id", flat=True))
-    for item in items:
-        item.restricted = item.referral.case_id in hidden
+    # Whether each case is restricted and hidden from the user, read with the items.
+    items = list(
+        meeting.items.select_related("referral__case")
+        .annotate(restricted=ExpressionWrapper(policy.hidden_case_q(user, "referral__case_id"), output_field=BooleanField()))
+        .order_by("listed_at")
+    )
     links = list(meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("agency__name"))
     returns = {(r.agency_id, r.referral_id): r for r in ResearchReturn.objects.filter(meeting=meeting)}
     rows = []
@@ -476,16 +594,18 @@ def agency_slots(*, user, marac):
 REPRESENTING_ROLES = (Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR)
 
 
-def register(*, user, meeting):
+def register(*, user, meeting, with_representatives=True):
     """The attendance register: one row per agency, then observers, with who signed.
 
     Each row says who may speak for the agency (its representatives and anyone of it who
     holds another role at the meeting, such as the police chair), whether it is
     represented (marked present, or someone of it signed the declaration) and whether
-    someone marked present has not signed. A constant number of queries."""
+    someone marked present has not signed. A constant number of queries. Without
+    `with_representatives` (the run page's summary, which names none) each row's
+    representatives are left unread (None)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
-    return _register(meeting)
+    return _register(meeting, with_representatives=with_representatives)
 
 
 def minutes_attendance(*, user, meeting):
@@ -494,7 +614,7 @@ def minutes_attendance(*, user, meeting):
     and the agencies that did not return research on every case."""
     if not policy.can_see_meeting(user, meeting):
         return None
-    data = _register(meeting)
+    data = _register(meeting, with_representatives=False)
     groups = {"present": [], "apologies": [], "absent": [], "not_recorded": []}
     for row in data["rows"]:
         attendance = row["attendance"]
@@ -507,18 +627,33 @@ def minutes_attendance(*, user, meeting):
     return {**groups, "observers": data["observers"], "research_missing": agencies_missing_research(meeting)}
 
 
-def _register(meeting):
-    recorded = {a.agency_id: a for a in meeting.attendance.filter(is_observer=False)}
+def _register(meeting, *, with_representatives):
+    # The attendance (agencies and observers), the signatures and the Marac's agencies in
+    # three queries compiled once (core/compiled.py), sent together where the database
+    # allows: the ORM took longer to build them than the database takes to run them.
+    marked, signatures, links = compiled.rows_together(
+        (_register_attendance, {"meeting_id": meeting.pk}), (_register_signatures, {"meeting_id": meeting.pk}),
+        (_register_links, {"marac_id": meeting.marac_id}),
+    )
+    marked = [_loaded(Attendance, row) for row in marked]
+    recorded = {a.agency_id: a for a in marked if not a.is_observer}
     signed = {}
-    for signature in meeting.signatures.select_related("user", "user__agency"):
+    for row in signatures:
+        signature = _loaded(DeclarationSignature, {name: row[name] for name in _SIGNATURE_FIELDS})
+        signature.user = _loaded(User, {"id": row["user_id"], "full_name": row["user__full_name"], "agency_id": row["user__agency_id"]})
         signed.setdefault(signature.user.agency_id, []).append(signature)
     people = {}
-    memberships = Membership.objects.filter(marac=meeting.marac, role__in=REPRESENTING_ROLES, is_active=True).select_related("user").order_by("user__full_name")
-    for membership in memberships:
-        holders = people.setdefault(membership.user.agency_id, {})
-        holders.setdefault(membership.user, []).append(membership.get_role_display().lower())
+    if with_representatives:
+        memberships = (
+            Membership.objects.filter(marac=meeting.marac, role__in=REPRESENTING_ROLES, is_active=True).select_related("user").order_by("user__full_name")
+        )
+        for membership in memberships:
+            holders = people.setdefault(membership.user.agency_id, {})
+            holders.setdefault(membership.user, []).append(membership.get_role_display().lower())
     rows = []
-    for link in meeting.marac.agency_links.filter(is_active=True).select_related("agency").order_by("-is_core", "agency__name"):
+    for row in links:
+        link = _loaded(MaracAgency, {name: row[name] for name in _LINK_FIELDS})
+        link.agency = _loaded(Agency, {"id": row["agency_id"], "name": row["agency__name"], "kind": row["agency__kind"]})
         attendance = recorded.get(link.agency_id)
         signatures = signed.get(link.agency_id, [])
         present = attendance is not None and attendance.status == Attendance.Status.PRESENT
@@ -526,13 +661,15 @@ def _register(meeting):
             {
                 "link": link,
                 "attendance": attendance,
-                "representatives": [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()],
+                "representatives": (
+                    [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()] if with_representatives else None
+                ),
                 "signatures": signatures,
                 "represented": present or (attendance is None and bool(signatures)),
                 "present_unsigned": present and not signatures,
             }
         )
-    observers = list(meeting.attendance.filter(is_observer=True))
+    observers = [a for a in marked if a.is_observer]
     counts = {status: sum(1 for row in rows if row["attendance"] and row["attendance"].status == status) for status in Attendance.Status.values}
     return {
         "rows": rows,
@@ -543,6 +680,29 @@ def _register(meeting):
         "unsigned": [row["link"].agency for row in rows if row["present_unsigned"]]
         + [observer.name for observer in observers if not observer.observer_signed],
     }
+
+
+_ATTENDANCE_FIELDS = tuple(f.attname for f in Attendance._meta.concrete_fields)
+_SIGNATURE_FIELDS = ("id", "meeting_id", "user_id", "signed_at")
+_LINK_FIELDS = tuple(f.attname for f in MaracAgency._meta.concrete_fields)
+
+
+def _register_attendance(meeting_id):
+    return Attendance.objects.filter(meeting_id=meeting_id).values(*_ATTENDANCE_FIELDS)
+
+
+def _register_signatures(meeting_id):
+    """Who signed, with the name and agency each row of the register shows."""
+    return DeclarationSignature.objects.filter(meeting_id=meeting_id).values(*_SIGNATURE_FIELDS, "user__full_name", "user__agency_id")
+
+
+def _register_links(marac_id):
+    """The Marac's active agencies, core agencies first."""
+    return (
+        MaracAgency.objects.filter(marac_id=marac_id, is_active=True)
+        .order_by("-is_core", "agency__name")
+        .values(*_LINK_FIELDS, "agency__name", "agency__kind")
+    )
 
 
 def late_listing_meetings(*, user, marac, upcoming=None):

@@ -6,14 +6,15 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.accounts.models import Agency, Membership, Role
+from openmarac.accounts.models import Agency, Marac, Membership, Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
+from openmarac.core import compiled
 from openmarac.notifications.services import notify
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import CaseInvolvement, Referral
@@ -83,12 +84,15 @@ def case_list_day(meeting):
     )
 
 
-def early_operations(meeting, *, today=None):
-    """The operations of this meeting still too early today and not overridden."""
+def early_operations(meeting, *, today=None, overridden=None):
+    """The operations of this meeting still too early today and not overridden.
+    `overridden`: the operations of the meeting's date overrides, when the caller has
+    read them."""
     if not settings.OPENMARAC_DATE_GUARDS:
         return []
     today = today or timezone.localdate()
-    overridden = set(meeting.date_overrides.values_list("operation", flat=True))
+    if overridden is None:
+        overridden = set(meeting.date_overrides.values_list("operation", flat=True))
     return [
         operation for operation in Operation
         if operation not in overridden
@@ -630,8 +634,30 @@ def researching_agency_ids(marac):
 
 def agencies_missing_research(meeting):
     """Agencies of the Marac with a representative or an Idva that have not returned
-    research for every case on the list (the Idva service owes research like any agency)."""
-    return agencies_missing_research_by_meeting([meeting])[meeting.pk]
+    research for every case on the list (the Idva service owes research like any agency),
+    by name. The rule of `agencies_missing_research_by_meeting` (tests hold the two to
+    the same answers) for one meeting, in one query compiled once (core/compiled.py):
+    the minutes and the research grid read it, and the ORM took longer to build its
+    three queries than the database takes to run them."""
+    return list(Agency.objects.raw(*compiled.sql(_missing_research, meeting_id=meeting.pk, marac_id=meeting.marac_id)))
+
+
+def _missing_research(meeting_id, marac_id):
+    """The researching agencies that returned research on fewer distinct cases than the
+    case list has; none when the case list is empty."""
+    cases = AgendaItem.objects.filter(meeting_id=meeting_id).order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    returned = (
+        ResearchReturn.objects.filter(meeting_id=meeting_id, agency_id=OuterRef("pk"), returned_at__isnull=False)
+        .order_by()
+        .annotate(n=Func(F("referral"), function="COUNT", template="COUNT(DISTINCT %(expressions)s)"))
+        .values("n")
+    )
+    return (
+        Agency.objects.filter(pk__in=researching_agency_ids(Marac(pk=marac_id)))
+        .annotate(cases=Subquery(cases, output_field=IntegerField()), returned_cases=Subquery(returned, output_field=IntegerField()))
+        .filter(cases__gt=0, returned_cases__lt=F("cases"))
+        .order_by("name")
+    )
 
 
 def agencies_missing_research_by_meeting(meetings):

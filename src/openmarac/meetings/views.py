@@ -252,11 +252,13 @@ def meeting(request, public_id):
 def early_context(meeting, can_prepare):
     """What is still too early for this meeting, and the coordinator's form to record why
     it goes ahead anyway."""
-    early = services.early_operations(meeting)
+    # The overrides read once, for the page and for what is still too early.
+    overrides = list(meeting.date_overrides.select_related("recorded_by"))
+    early = services.early_operations(meeting, overridden={override.operation for override in overrides})
     return {
         "early_steps_section": dates.EARLY_STEPS_SECTION,
         "early": early,
-        "overrides": meeting.date_overrides.select_related("recorded_by"),
+        "overrides": overrides,
         "override_form": DateOverrideForm(operations=early) if can_prepare and early else None,
     }
 
