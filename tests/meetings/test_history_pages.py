@@ -182,3 +182,31 @@ def test_coordinator_chooses_a_meeting_and_is_warned_when_research_time_has_pass
     response = client.post(reverse("meetings:listing", args=[marac.slug]), {"referral": referral.public_id, "meeting": soon.public_id}, follow=True)
     assert AgendaItem.objects.get(referral=referral).meeting == soon
     assert "agencies have less time than usual" in response.content.decode()
+
+
+def test_a_held_meeting_of_imported_history_says_where_its_cases_are(marac, staff):
+    """A meeting held before the Marac used OpenMarac (its cases imported as history,
+    with nothing on its agenda here): the agenda and the minutes say how many imported
+    cases record its day as their hearing, instead of looking like an empty meeting."""
+    imported = bulk_referrals(marac=marac, count=2, first_on=timezone.localdate() - timedelta(days=200), span_days=1)
+    day = imported[0].heard_on
+    Referral.objects.filter(pk__in=[r.pk for r in imported]).update(heard_on=day)
+    meeting = services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=20))
+    meeting.starts_at = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time().replace(hour=10)))
+    meeting.minutes_published_at = meeting.starts_at + timedelta(days=1)
+    meeting.save()
+    assert selectors.imported_hearings(meeting) == 2
+
+    client = sign_in(Client(), staff["coordinator"])
+    client.post(reverse("meetings:declaration", args=[meeting.public_id]), {"agree": "yes"})
+    note = f"2 cases imported as history record this day as their hearing: the case list, minutes and action plan were kept before {marac.name} used OpenMarac."
+    agenda = client.get(reverse("meetings:meeting", args=[meeting.public_id])).content.decode()
+    assert "No cases were listed on this agenda in OpenMarac." in agenda and note in agenda
+    minutes = client.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
+    assert note in minutes
+
+    # A meeting still to come says only that nothing is listed yet.
+    later = services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=30))
+    assert selectors.imported_hearings(later) is None
+    client.post(reverse("meetings:declaration", args=[later.public_id]), {"agree": "yes"})
+    assert "No cases are listed yet." in client.get(reverse("meetings:meeting", args=[later.public_id])).content.decode()

@@ -391,10 +391,14 @@ def minutes(request, public_id):
     pdf = request.GET.get("format") == "pdf"
     entries = _minutes_entries(request.user, meeting, pdf=pdf)
     attendance = meeting_selectors.minutes_attendance(user=request.user, meeting=meeting)
+    imported = meeting_selectors.imported_hearings(meeting) if not entries else None
     if pdf:
         html = render_to_string(
             "actions/minutes_pdf.html",
-            {"meeting": meeting, "entries": entries, "attendance": attendance, "viewer": request.user, "produced_for": produced_for(request.user)},
+            {
+                "meeting": meeting, "entries": entries, "attendance": attendance, "imported_hearings": imported,
+                "viewer": request.user, "produced_for": produced_for(request.user),
+            },
         )
         audit.record(action=audit.Action.EXPORTED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes PDF")
         response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
@@ -403,7 +407,7 @@ def minutes(request, public_id):
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Minutes")
     # Cases still open: publishing now would send minutes that say "Not yet heard".
     unclosed = sum(1 for _, hearing in entries if hearing is None or hearing.closed_at is None)
-    context = {"meeting": meeting, "entries": entries, "attendance": attendance, "can_publish": can_publish, "unclosed": unclosed}
+    context = {"meeting": meeting, "entries": entries, "attendance": attendance, "imported_hearings": imported, "can_publish": can_publish, "unclosed": unclosed}
     return render(request, "actions/minutes.html", context)
 
 

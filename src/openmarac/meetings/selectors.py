@@ -212,6 +212,18 @@ class AgendaLine:
     hearing_closed_at: object = None
 
 
+def imported_hearings(meeting):
+    """For a meeting held with nothing on its agenda here, how many referrals imported as
+    history record its day as their hearing: their case list, minutes and action plan
+    were kept before the Marac used OpenMarac, so its pages say so rather than look
+    empty. None for a meeting still to come, or one whose agenda holds cases."""
+    if meeting.starts_at > timezone.now() or meeting.items.exists():
+        return None
+    return Referral.objects.filter(
+        marac_id=meeting.marac_id, status=Referral.Status.HEARD, heard_on=timezone.localtime(meeting.starts_at).date(), agenda_items__isnull=True,
+    ).count()
+
+
 def agenda_lines(*, user, meeting):
     """The agenda in order, as `case_list` gives it (the same items, slots, restricted
     cases and flags), in one query: each case with its referral and the counts the flags

@@ -240,6 +240,7 @@ def meeting(request, public_id):
             csrf_input=token_field(request) if move_form else "",
             move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
         ),
+        "imported_hearings": selectors.imported_hearings(meeting) if not entries else None,
         "can_prepare": can_prepare,
         "can_run": policy.can_record_hearing(request.user, meeting),
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
