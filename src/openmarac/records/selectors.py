@@ -47,12 +47,13 @@ def person_in_case_for(*, user, case, pk):
     return people_in_case(case=case).filter(pk=pk).first()
 
 
-def corrections_for_case(*, user, case):
+def corrections_for_case(*, user, case, people=None):
     """The corrections to the details of anyone on the case, newest first, for the
     case history. Any user who may open the case sees that details were corrected and
-    why; the values are those the case page already shows them."""
+    why; the values are those the case page already shows them. `people`: the case's
+    `people_in_case`, when the caller has already read them."""
     return (
-        Correction.objects.filter(person__in=people_in_case(case=case))
+        Correction.objects.filter(person__in=people if people is not None else people_in_case(case=case))
         .select_related("person", "corrected_by")
         .order_by("-corrected_at", "-pk")
     )

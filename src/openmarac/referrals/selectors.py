@@ -31,29 +31,33 @@ def case_for(*, user, public_id):
     return case
 
 
-def case_referrals(*, case):
+def case_referrals(*, case, with_candidates=True):
     """The case's episodes, oldest first, with everything the case page shows but their
-    people (`with_people`)."""
+    people (`with_people`). Each agenda item comes with its meeting in one query, in
+    the order they were listed. The possible matches are read only `with_candidates`
+    (the case page shows them only to those who decide them)."""
+    from openmarac.meetings.models import AgendaItem
+
+    prefetches = [
+        "risk_assessments",
+        "quality_concerns",
+        "other_marac_matches__other_marac",
+        Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk")),
+    ]
+    if with_candidates:
+        prefetches.append(
+            Prefetch(
+                "match_candidates",
+                queryset=MatchCandidate.objects.select_related("new_person", "candidate").prefetch_related("candidate__addresses", "candidate__aliases"),
+            )
+        )
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
         .select_related(
             "referring_agency", "referrer", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
             "agency_check__checked_by",
         )
-        .prefetch_related(
-            "risk_assessments",
-            "quality_concerns",
-            "other_marac_matches__other_marac",
-            "agenda_items__meeting",
-            "sharing_decision__log",
-            "idva_referral__attempts",
-            Prefetch(
-                "match_candidates",
-                queryset=MatchCandidate.objects.select_related("new_person", "candidate").prefetch_related(
-                    "candidate__addresses", "candidate__aliases"
-                ),
-            ),
-        )
+        .prefetch_related(*prefetches)
         .order_by("referred_on", "submitted_at")
     )
 

@@ -2,6 +2,7 @@
 chair, involved agencies), the Idva referral, the children's social care prompt and
 the information-sharing record."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -256,7 +257,7 @@ def case(request, public_id):
     can_decide = policy.can_decide_matches(user, marac)
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case)))
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide)))
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
     # there is a possible match to show.
@@ -293,6 +294,10 @@ def case(request, public_id):
             }
         )
     risk_rows = risk_selectors.score_history(case=case)
+    # Read once each: the restriction for the banner and for who may change it; the
+    # case's people for the corrections and the correction links.
+    restricted = restriction.restriction_for(user=user, case=case)
+    people = record_selectors.people_in_case(case=case)
     context = {
         "case": case,
         "episodes": episodes,
@@ -303,11 +308,12 @@ def case(request, public_id):
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
         "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
-        "corrections": record_selectors.corrections_for_case(user=user, case=case),
-        "correctable_people": record_selectors.people_in_case(case=case).order_by("pk") if policy.can_correct_person(user, marac) else [],
-        "restriction": restriction.restriction_for(user=user, case=case),
-        "can_restrict": policy.can_manage_restriction(user, case),
-        "break_glass": restriction.live_grant(user=user, case=case),
+        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people),
+        "correctable_people": people.order_by("pk") if policy.can_correct_person(user, marac) else [],
+        "restriction": restricted,
+        "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
+        # Break-glass access is shown only on the restricted-case banner.
+        "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
         "open_decisions": open_repeat_decisions(case=case),
         "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
         "now": timezone.now(),
@@ -326,7 +332,10 @@ def _people_by_role(referral, *, user, marac, on=None, show_sealed=None):
 def _yes_factors(assessment):
     if assessment is None or not assessment.answers:
         return []
-    return definitions.yes_risk_factors(assessment.definition, assessment.answers)
+    # The definition as the services cache it (a file, read once per process), not
+    # `assessment.definition`, which reads every checklist file again.
+    definition = services._definition(assessment.definition_id, assessment.definition_version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
+    return definitions.yes_risk_factors(definition, assessment.answers)
 
 
 @login_required
