@@ -15,6 +15,7 @@ from openmarac.access import policy
 from openmarac.actions.selectors import open_repeat_decisions
 from openmarac.actions import selectors as action_selectors
 from openmarac.accounts.models import Role
+from openmarac.audit import display as audit_display
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
@@ -307,7 +308,8 @@ def case(request, public_id):
         "can_decide": can_decide,
         "match_form": f.MatchDecisionForm(),
         "concern_form": f.QualityConcernForm(),
-        "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
+        "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
+        "viewer_rows": audit_display.viewer_rows(viewers),
         "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people),
         "correctable_people": people.order_by("pk") if policy.can_correct_person(user, marac) else [],
         "restriction": restricted,
