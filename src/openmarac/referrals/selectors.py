@@ -54,7 +54,7 @@ def case_referrals(*, case, with_candidates=True):
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
         .select_related(
-            "referring_agency", "referrer", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
+            "referring_agency", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
             "agency_check__checked_by",
         )
         .prefetch_related(*prefetches)
