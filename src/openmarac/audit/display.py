@@ -3,11 +3,10 @@ includes/record_viewers.html wrote them. A case that is opened often shows two h
 rows; the template's per-row date filter and lookups cost more than the rest of the
 case page's table (tests/audit/test_display.py holds this to the template's output)."""
 
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
-
-from openmarac.core.display import day_text, time_text
 
 # The most views the table shows, newest first.
 SHOWN = 200
@@ -25,14 +24,19 @@ _NONE = '\n        <tr class="govuk-table__row"><td class="govuk-table__cell" co
 
 def viewer_rows(viewers):
     """The table's body rows for `audit.selectors.viewers_of` (None: no rows, as the
-    table is not shown)."""
+    table is not shown). The moment is written as the template's `date:"j M Y H:i"`
+    (core.display.day_text and time_text), from one conversion to local time."""
     if viewers is None:
         return ""
-    rows = [
-        format_html(
-            _ROW, day_text(view["occurred_at"]), time_text(view["occurred_at"]), view["actor_label"], view["agency_label"],
-            format_html("({})", view["role_label"]) if view["role_label"] else "", capfirst(view["action"]),
+    rows = []
+    for view in viewers[:SHOWN]:
+        moment = timezone.localtime(view["occurred_at"])
+        role = view["role_label"]
+        rows.append(
+            _ROW.format(
+                f"{moment.day} {moment:%b %Y}", f"{moment:%H:%M}", escape(view["actor_label"]), escape(view["agency_label"]),
+                f"({escape(role)})" if role else "", escape(capfirst(view["action"])),
+            )
         )
-        for view in viewers[:SHOWN]
-    ]
-    return mark_safe("".join(rows) if rows else _NONE)  # nosec B308 B703: each row is built by format_html
+    # Every value in the rows is escaped above.
+    return mark_safe("".join(rows) if rows else _NONE)  # nosec B308 B703

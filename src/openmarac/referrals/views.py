@@ -262,18 +262,11 @@ def case(request, public_id):
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
     # there is a possible match to show.
-    hidden_people = (
-        restriction.people_of_hidden_cases(user=user, marac=marac)
-        if can_decide and any(referral.match_candidates.all() for referral in referrals)
-        else set()
-    )
+    candidate_ids = {c.candidate_id for r in referrals for c in r.match_candidates.all()} if can_decide else set()
+    hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac) if candidate_ids else set()
     # Which case each known person is in, so the coordinator knows what a "same person"
-    # would join.
-    known = (
-        selectors.known_cases(user=user, marac=marac, person_ids={c.candidate_id for r in referrals for c in r.match_candidates.all()})
-        if can_decide
-        else {}
-    )
+    # would join (nothing to read when there is no possible match).
+    known = selectors.known_cases(user=user, marac=marac, person_ids=candidate_ids) if candidate_ids else {}
     episodes = []
     for referral in referrals:
         people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on, show_sealed=show_sealed)
