@@ -15,7 +15,6 @@ from .models import (
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
-    OtherMaracMatch,
     Referral,
     ReferralPerson,
     SharingDecision,
@@ -34,16 +33,15 @@ def case_for(*, user, public_id):
 
 def case_referrals(*, case, with_candidates=True):
     """The case's episodes, oldest first, with everything the case page shows but their
-    people (`with_people`). Each agenda item comes with its meeting, and each match in
-    another Marac with that Marac, in one query, in the order they were recorded. The
-    possible matches are read only `with_candidates` (the case page shows them only to
-    those who decide them)."""
+    people (`with_people`). Each agenda item comes with its meeting in one query, in
+    the order they were listed. The possible matches are read only `with_candidates`
+    (the case page shows them only to those who decide them)."""
     from openmarac.meetings.models import AgendaItem
 
     prefetches = [
         "risk_assessments",
         "quality_concerns",
-        Prefetch("other_marac_matches", queryset=OtherMaracMatch.objects.select_related("other_marac").order_by("pk")),
+        "other_marac_matches__other_marac",
         Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk")),
     ]
     if with_candidates:
