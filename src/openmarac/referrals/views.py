@@ -299,8 +299,6 @@ def case(request, public_id):
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
         "can_reassess": policy.can_reassess_risk(user, case),
         "can_decide": can_decide,
-        "match_form": f.MatchDecisionForm(),
-        "concern_form": f.QualityConcernForm(),
         "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
         "viewer_rows": audit_display.viewer_rows(viewers),
         "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people),
