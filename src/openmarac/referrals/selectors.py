@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts.models import Role
+from openmarac.core import compiled
 from openmarac.people.selectors import with_details
 
 from .models import (
@@ -15,6 +16,8 @@ from .models import (
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
+    OtherMaracMatch,
+    QualityConcern,
     Referral,
     ReferralPerson,
     SharingDecision,
@@ -31,20 +34,40 @@ def case_for(*, user, public_id):
     return case
 
 
-def case_referrals(*, case, with_candidates=True):
+def _case_parts_query(case_id):
+    on_case = {"referral__case_id": OuterRef("pk")}
+    return Case.objects.filter(pk=case_id).values(
+        concerns=Exists(QualityConcern.objects.filter(**on_case)),
+        elsewhere=Exists(OtherMaracMatch.objects.filter(**on_case)),
+        candidates=Exists(MatchCandidate.objects.filter(**on_case)),
+    )
+
+
+def case_parts(*, case) -> dict:
+    """Which of the parts most cases lack the case has (quality concerns, matches in
+    other Maracs, possible matches), so that the case page reads them only then: asked
+    by one query compiled once (core/compiled.py), for less than building any one of
+    the queries it saves."""
+    return compiled.rows(_case_parts_query, case_id=case.pk)[0]
+
+
+def case_referrals(*, case, with_candidates=True, parts=None):
     """The case's episodes, oldest first, with everything the case page shows but their
     people (`with_people`). Each agenda item comes with its meeting in one query, in
     the order they were listed. The possible matches are read only `with_candidates`
-    (the case page shows them only to those who decide them)."""
+    (the case page shows them only to those who decide them). Given the case's
+    `case_parts`, the quality concerns, the matches in other Maracs and the possible
+    matches are read only if the case has some (their caller then looks at them only
+    then)."""
     from openmarac.meetings.models import AgendaItem
 
-    prefetches = [
-        "risk_assessments",
-        "quality_concerns",
-        "other_marac_matches__other_marac",
-        Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk")),
-    ]
-    if with_candidates:
+    has = parts or {"concerns": True, "elsewhere": True, "candidates": True}
+    prefetches = ["risk_assessments", Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk"))]
+    if has["concerns"]:
+        prefetches.append("quality_concerns")
+    if has["elsewhere"]:
+        prefetches.append("other_marac_matches__other_marac")
+    if with_candidates and has["candidates"]:
         prefetches.append(
             Prefetch(
                 "match_candidates",

@@ -258,11 +258,14 @@ def case(request, public_id):
     can_decide = policy.can_decide_matches(user, marac)
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide)))
+    # Quality concerns, matches in other Maracs and possible matches are read (and
+    # looked at) only when the case has some.
+    parts = selectors.case_parts(case=case)
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts)))
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
     # there is a possible match to show.
-    candidate_ids = {c.candidate_id for r in referrals for c in r.match_candidates.all()} if can_decide else set()
+    candidate_ids = {c.candidate_id for r in referrals for c in r.match_candidates.all()} if can_decide and parts["candidates"] else set()
     hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac) if candidate_ids else set()
     # Which case each known person is in, so the coordinator knows what a "same person"
     # would join (nothing to read when there is no possible match).
@@ -283,7 +286,7 @@ def case(request, public_id):
                     for candidate in referral.match_candidates.all()
                     if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
-                if can_decide
+                if candidate_ids
                 else [],
             }
         )
@@ -294,6 +297,7 @@ def case(request, public_id):
     people = record_selectors.people_in_case(case=case)
     context = {
         "case": case,
+        "parts": parts,
         "episodes": episodes,
         "risk_rows": risk_rows,
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
