@@ -51,18 +51,21 @@ def case_parts(*, case) -> dict:
     return compiled.rows(_case_parts_query, case_id=case.pk)[0]
 
 
-def case_referrals(*, case, with_candidates=True, parts=None):
+def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=True):
     """The case's episodes, oldest first, with everything the case page shows but their
     people (`with_people`). Each agenda item comes with its meeting in one query, in
     the order they were listed. The possible matches are read only `with_candidates`
     (the case page shows them only to those who decide them). Given the case's
     `case_parts`, the quality concerns, the matches in other Maracs and the possible
     matches are read only if the case has some (their caller then looks at them only
-    then)."""
+    then). Without `with_assessments`, each referral's checklists are left to the
+    caller (the case page reads every checklist of the case anyway)."""
     from openmarac.meetings.models import AgendaItem
 
     has = parts or {"concerns": True, "elsewhere": True, "candidates": True}
-    prefetches = ["risk_assessments", Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk"))]
+    prefetches = [Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk"))]
+    if with_assessments:
+        prefetches.append("risk_assessments")
     if has["concerns"]:
         prefetches.append("quality_concerns")
     if has["elsewhere"]:

@@ -261,7 +261,12 @@ def case(request, public_id):
     # Quality concerns, matches in other Maracs and possible matches are read (and
     # looked at) only when the case has some.
     parts = selectors.case_parts(case=case)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts)))
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)))
+    # Every checklist of the case, oldest first; each referral's own is the latest made
+    # with it (every checklist belongs to its referral's case, risk.models), as its
+    # `risk_assessments` (newest first) would give it.
+    risk_rows = risk_selectors.score_history(case=case)
+    latest_checklist = {row.assessment.referral_id: row.assessment for row in risk_rows if row.assessment.referral_id}
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
     # there is a possible match to show.
@@ -273,7 +278,7 @@ def case(request, public_id):
     episodes = []
     for referral in referrals:
         people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on, show_sealed=show_sealed)
-        assessment = next(iter(referral.risk_assessments.all()), None)
+        assessment = latest_checklist.get(referral.pk)
         episodes.append(
             {
                 "referral": referral,
@@ -290,7 +295,6 @@ def case(request, public_id):
                 else [],
             }
         )
-    risk_rows = risk_selectors.score_history(case=case)
     # Read once each: the restriction for the banner and for who may change it; the
     # case's people for the corrections and the correction links.
     restricted = restriction.restriction_for(user=user, case=case)
