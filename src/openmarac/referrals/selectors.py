@@ -53,7 +53,8 @@ def case_parts(*, case) -> dict:
 
 def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=True):
     """The case's episodes, oldest first, with everything the case page shows but their
-    people (`with_people`). Each agenda item comes with its meeting in one query, in
+    people (`with_people`); of the referral each repeats, its date
+    (`repeat_of_referred_on`). Each agenda item comes with its meeting in one query, in
     the order they were listed. The possible matches are read only `with_candidates`
     (the case page shows them only to those who decide them). Given the case's
     `case_parts`, the quality concerns, the matches in other Maracs and the possible
@@ -80,9 +81,11 @@ def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=T
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
         .select_related(
-            "referring_agency", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
-            "agency_check__checked_by",
+            "referring_agency", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency", "agency_check__checked_by",
         )
+        # Of the referral this one repeats, only its date is shown: the whole referral
+        # (its many columns) cost more than the rest of the query.
+        .annotate(repeat_of_referred_on=F("repeat_of__referred_on"))
         .prefetch_related(*prefetches)
         .order_by("referred_on", "submitted_at")
     )
