@@ -13,6 +13,7 @@ from openmarac.people.selectors import with_details
 
 from .models import (
     Case,
+    CaseRestriction,
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
@@ -35,19 +36,25 @@ def case_for(*, user, public_id):
 
 
 def _case_parts_query(case_id):
+    from openmarac.records.models import Correction
+
     on_case = {"referral__case_id": OuterRef("pk")}
+    named = ReferralPerson.objects.filter(referral__case_id=OuterRef(OuterRef("pk"))).values("person_id")
     return Case.objects.filter(pk=case_id).values(
         concerns=Exists(QualityConcern.objects.filter(**on_case)),
         elsewhere=Exists(OtherMaracMatch.objects.filter(**on_case)),
         candidates=Exists(MatchCandidate.objects.filter(**on_case)),
+        restricted=Exists(CaseRestriction.objects.filter(case_id=OuterRef("pk"), lifted_at__isnull=True)),
+        # Anyone named on the case, as records.selectors.people_in_case.
+        corrected=Exists(Correction.objects.filter(Q(person_id__in=named) | Q(person_id=OuterRef("victim_id")))),
     )
 
 
 def case_parts(*, case) -> dict:
     """Which of the parts most cases lack the case has (quality concerns, matches in
-    other Maracs, possible matches), so that the case page reads them only then: asked
-    by one query compiled once (core/compiled.py), for less than building any one of
-    the queries it saves."""
+    other Maracs, possible matches, a restriction in force, corrections to its people's
+    details), so that the case page reads them only then: asked by one query compiled
+    once (core/compiled.py), for less than building any one of the queries it saves."""
     return compiled.rows(_case_parts_query, case_id=case.pk)[0]
 
 

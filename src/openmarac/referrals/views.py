@@ -258,8 +258,8 @@ def case(request, public_id):
     can_decide = policy.can_decide_matches(user, marac)
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
-    # Quality concerns, matches in other Maracs and possible matches are read (and
-    # looked at) only when the case has some.
+    # Quality concerns, matches in other Maracs, possible matches, the restriction and
+    # corrections are read (and looked at) only when the case has some.
     parts = selectors.case_parts(case=case)
     referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)))
     # Every checklist of the case, oldest first; each referral's own is the latest made
@@ -297,7 +297,7 @@ def case(request, public_id):
         )
     # Read once each: the restriction for the banner and for who may change it; the
     # case's people for the corrections and the correction links.
-    restricted = restriction.restriction_for(user=user, case=case)
+    restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
     people = record_selectors.people_in_case(case=case)
     context = {
         "case": case,
@@ -309,7 +309,7 @@ def case(request, public_id):
         "can_decide": can_decide,
         "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
         "viewer_rows": audit_display.viewer_rows(viewers),
-        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people),
+        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
         "correctable_people": people.order_by("pk") if policy.can_correct_person(user, marac) else [],
         "restriction": restricted,
         "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
