@@ -293,16 +293,23 @@ def is_restricted_for(user, case):
     return restricted_case_ids_hidden_from(user).filter(case_id=case.pk).exists()
 
 
-def can_manage_restriction(user, case):
+_UNREAD = object()
+
+
+def can_manage_restriction(user, case, *, restriction=_UNREAD):
     """Restrict a case, change its named users or lift the restriction: a coordinator of
     the Marac; once restricted, only a coordinator named on it. Break-glass access does
-    not count, so a coordinator cannot use it to name themselves for good."""
+    not count, so a coordinator cannot use it to name themselves for good. A caller that
+    has already read the case's restriction in force (None when there is none), with its
+    named users, may pass it (`restriction`) rather than have it read again."""
     from openmarac.referrals.models import CaseRestriction
 
     if not has_role(user, case.marac, Role.COORDINATOR):
         return False
-    restriction = CaseRestriction.objects.filter(case=case, lifted_at__isnull=True).first()
-    return restriction is None or restriction.named_users.filter(pk=user.pk).exists()
+    if restriction is _UNREAD:
+        restriction = CaseRestriction.objects.filter(case=case, lifted_at__isnull=True).first()
+        return restriction is None or restriction.named_users.filter(pk=user.pk).exists()
+    return restriction is None or any(named.pk == user.pk for named in restriction.named_users.all())
 
 
 def can_break_glass(user, case):

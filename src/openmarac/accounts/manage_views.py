@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from openmarac.access import policy
+from openmarac.audit import display as audit_display
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
@@ -89,7 +90,8 @@ def member(request, slug, pk):
         "locked_out": services.is_locked_out(membership.user),
         "acts_alone": policy.can_act_on_account(request.user, membership.user, marac),
         "other_roles": selectors.roles_elsewhere(user=request.user, marac=marac, account=membership.user),
-        "viewers": audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user),
+        "viewers": (viewers := audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user)),
+        "viewer_rows": audit_display.viewer_rows(viewers),
     }
     return render(request, "accounts/manage/member.html", context)
 

@@ -1,7 +1,7 @@
 """Reads for subject access and rectification, each taking the acting user and
 answering None (the caller's 404) when the access policy says no."""
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from openmarac.access import policy
 from openmarac.people.models import Person
@@ -34,9 +34,10 @@ def sar_for(*, user, pk):
 
 
 def people_in_case(*, case):
-    """Everyone named on the case's referrals, for the correction links and history."""
-    ids = set(ReferralPerson.objects.filter(referral__case=case).values_list("person_id", flat=True)) | {case.victim_id}
-    return Person.objects.filter(pk__in=ids)
+    """Everyone named on the case's referrals, for the correction links and history. The
+    people named are a subquery, so that the corrections of the case page read them in
+    their own query rather than in one more."""
+    return Person.objects.filter(Q(pk__in=ReferralPerson.objects.filter(referral__case=case).values("person_id")) | Q(pk=case.victim_id))
 
 
 def person_in_case_for(*, user, case, pk):
@@ -47,12 +48,13 @@ def person_in_case_for(*, user, case, pk):
     return people_in_case(case=case).filter(pk=pk).first()
 
 
-def corrections_for_case(*, user, case):
+def corrections_for_case(*, user, case, people=None):
     """The corrections to the details of anyone on the case, newest first, for the
     case history. Any user who may open the case sees that details were corrected and
-    why; the values are those the case page already shows them."""
+    why; the values are those the case page already shows them. `people`: the case's
+    `people_in_case`, when the caller has already read them."""
     return (
-        Correction.objects.filter(person__in=people_in_case(case=case))
+        Correction.objects.filter(person__in=people if people is not None else people_in_case(case=case))
         .select_related("person", "corrected_by")
         .order_by("-corrected_at", "-pk")
     )

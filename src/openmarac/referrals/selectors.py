@@ -8,13 +8,17 @@ from django.utils import timezone
 
 from openmarac.access import policy
 from openmarac.accounts.models import Role
+from openmarac.core import compiled
 from openmarac.people.selectors import with_details
 
 from .models import (
     Case,
+    CaseRestriction,
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
+    OtherMaracMatch,
+    QualityConcern,
     Referral,
     ReferralPerson,
     SharingDecision,
@@ -31,29 +35,65 @@ def case_for(*, user, public_id):
     return case
 
 
-def case_referrals(*, case):
+def _case_parts_query(case_id):
+    from openmarac.records.models import Correction
+
+    on_case = {"referral__case_id": OuterRef("pk")}
+    named = ReferralPerson.objects.filter(referral__case_id=OuterRef(OuterRef("pk"))).values("person_id")
+    return Case.objects.filter(pk=case_id).values(
+        concerns=Exists(QualityConcern.objects.filter(**on_case)),
+        elsewhere=Exists(OtherMaracMatch.objects.filter(**on_case)),
+        candidates=Exists(MatchCandidate.objects.filter(**on_case)),
+        restricted=Exists(CaseRestriction.objects.filter(case_id=OuterRef("pk"), lifted_at__isnull=True)),
+        # Anyone named on the case, as records.selectors.people_in_case.
+        corrected=Exists(Correction.objects.filter(Q(person_id__in=named) | Q(person_id=OuterRef("victim_id")))),
+    )
+
+
+def case_parts(*, case) -> dict:
+    """Which of the parts most cases lack the case has (quality concerns, matches in
+    other Maracs, possible matches, a restriction in force, corrections to its people's
+    details), so that the case page reads them only then: asked by one query compiled
+    once (core/compiled.py), for less than building any one of the queries it saves."""
+    return compiled.rows(_case_parts_query, case_id=case.pk)[0]
+
+
+def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=True):
     """The case's episodes, oldest first, with everything the case page shows but their
-    people (`with_people`)."""
+    people (`with_people`); of the referral each repeats, its date
+    (`repeat_of_referred_on`). Each agenda item comes with its meeting in one query, in
+    the order they were listed. The possible matches are read only `with_candidates`
+    (the case page shows them only to those who decide them). Given the case's
+    `case_parts`, the quality concerns, the matches in other Maracs and the possible
+    matches are read only if the case has some (their caller then looks at them only
+    then). Without `with_assessments`, each referral's checklists are left to the
+    caller (the case page reads every checklist of the case anyway)."""
+    from openmarac.meetings.models import AgendaItem
+
+    has = parts or {"concerns": True, "elsewhere": True, "candidates": True}
+    prefetches = [Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk"))]
+    if with_assessments:
+        prefetches.append("risk_assessments")
+    if has["concerns"]:
+        prefetches.append("quality_concerns")
+    if has["elsewhere"]:
+        prefetches.append("other_marac_matches__other_marac")
+    if with_candidates and has["candidates"]:
+        prefetches.append(
+            Prefetch(
+                "match_candidates",
+                queryset=MatchCandidate.objects.select_related("new_person", "candidate").prefetch_related("candidate__addresses", "candidate__aliases"),
+            )
+        )
     return (
         case.referrals.exclude(status=Referral.Status.DRAFT)
         .select_related(
-            "referring_agency", "referrer", "repeat_of", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency",
-            "agency_check__checked_by",
+            "referring_agency", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency", "agency_check__checked_by",
         )
-        .prefetch_related(
-            "risk_assessments",
-            "quality_concerns",
-            "other_marac_matches__other_marac",
-            "agenda_items__meeting",
-            "sharing_decision__log",
-            "idva_referral__attempts",
-            Prefetch(
-                "match_candidates",
-                queryset=MatchCandidate.objects.select_related("new_person", "candidate").prefetch_related(
-                    "candidate__addresses", "candidate__aliases"
-                ),
-            ),
-        )
+        # Of the referral this one repeats, only its date is shown: the whole referral
+        # (its many columns) cost more than the rest of the query.
+        .annotate(repeat_of_referred_on=F("repeat_of__referred_on"))
+        .prefetch_related(*prefetches)
         .order_by("referred_on", "submitted_at")
     )
 

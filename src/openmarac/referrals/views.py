@@ -2,6 +2,7 @@
 chair, involved agencies), the Idva referral, the children's social care prompt and
 the information-sharing record."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from openmarac.access import policy
 from openmarac.actions.selectors import open_repeat_decisions
 from openmarac.actions import selectors as action_selectors
 from openmarac.accounts.models import Role
+from openmarac.audit import display as audit_display
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
 from openmarac.core.forms import apply_validation_error
@@ -256,26 +258,27 @@ def case(request, public_id):
     can_decide = policy.can_decide_matches(user, marac)
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case)))
+    # Quality concerns, matches in other Maracs, possible matches, the restriction and
+    # corrections are read (and looked at) only when the case has some.
+    parts = selectors.case_parts(case=case)
+    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)))
+    # Every checklist of the case, oldest first; each referral's own is the latest made
+    # with it (every checklist belongs to its referral's case, risk.models), as its
+    # `risk_assessments` (newest first) would give it.
+    risk_rows = risk_selectors.score_history(case=case)
+    latest_checklist = {row.assessment.referral_id: row.assessment for row in risk_rows if row.assessment.referral_id}
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
     # there is a possible match to show.
-    hidden_people = (
-        restriction.people_of_hidden_cases(user=user, marac=marac)
-        if can_decide and any(referral.match_candidates.all() for referral in referrals)
-        else set()
-    )
+    candidate_ids = {c.candidate_id for r in referrals for c in r.match_candidates.all()} if can_decide and parts["candidates"] else set()
+    hidden_people = restriction.people_of_hidden_cases(user=user, marac=marac) if candidate_ids else set()
     # Which case each known person is in, so the coordinator knows what a "same person"
-    # would join.
-    known = (
-        selectors.known_cases(user=user, marac=marac, person_ids={c.candidate_id for r in referrals for c in r.match_candidates.all()})
-        if can_decide
-        else {}
-    )
+    # would join (nothing to read when there is no possible match).
+    known = selectors.known_cases(user=user, marac=marac, person_ids=candidate_ids) if candidate_ids else {}
     episodes = []
     for referral in referrals:
         people = _people_by_role(referral, user=user, marac=marac, on=referral.referred_on, show_sealed=show_sealed)
-        assessment = next(iter(referral.risk_assessments.all()), None)
+        assessment = latest_checklist.get(referral.pk)
         episodes.append(
             {
                 "referral": referral,
@@ -288,26 +291,30 @@ def case(request, public_id):
                     for candidate in referral.match_candidates.all()
                     if candidate.candidate.marac_id == marac.pk and candidate.candidate_id not in hidden_people
                 ]
-                if can_decide
+                if candidate_ids
                 else [],
             }
         )
-    risk_rows = risk_selectors.score_history(case=case)
+    # Read once each: the restriction for the banner and for who may change it; the
+    # case's people for the corrections and the correction links.
+    restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
+    people = record_selectors.people_in_case(case=case)
     context = {
         "case": case,
+        "parts": parts,
         "episodes": episodes,
         "risk_rows": risk_rows,
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
         "can_reassess": policy.can_reassess_risk(user, case),
         "can_decide": can_decide,
-        "match_form": f.MatchDecisionForm(),
-        "concern_form": f.QualityConcernForm(),
-        "viewers": audit_selectors.viewers_of(user=user, marac=marac, obj=case),
-        "corrections": record_selectors.corrections_for_case(user=user, case=case),
-        "correctable_people": record_selectors.people_in_case(case=case).order_by("pk") if policy.can_correct_person(user, marac) else [],
-        "restriction": restriction.restriction_for(user=user, case=case),
-        "can_restrict": policy.can_manage_restriction(user, case),
-        "break_glass": restriction.live_grant(user=user, case=case),
+        "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
+        "viewer_rows": audit_display.viewer_rows(viewers),
+        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
+        "correctable_people": people.order_by("pk") if policy.can_correct_person(user, marac) else [],
+        "restriction": restricted,
+        "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
+        # Break-glass access is shown only on the restricted-case banner.
+        "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
         "open_decisions": open_repeat_decisions(case=case),
         "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
         "now": timezone.now(),
@@ -326,7 +333,10 @@ def _people_by_role(referral, *, user, marac, on=None, show_sealed=None):
 def _yes_factors(assessment):
     if assessment is None or not assessment.answers:
         return []
-    return definitions.yes_risk_factors(assessment.definition, assessment.answers)
+    # The definition as the services cache it (a file, read once per process), not
+    # `assessment.definition`, which reads every checklist file again.
+    definition = services._definition(assessment.definition_id, assessment.definition_version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
+    return definitions.yes_risk_factors(definition, assessment.answers)
 
 
 @login_required

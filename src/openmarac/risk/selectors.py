@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import F
 
 from openmarac.access import policy
 from openmarac.referrals.models import Case
@@ -35,11 +36,19 @@ class ScoreRow:
 
 
 def score_history(*, case):
-    """Every checklist of the case, oldest first, with what its score means. One query:
+    """Every checklist of the case, oldest first, with what its score means, and the
+    date of the referral it was made with (`referral_referred_on`). One query:
     definitions are files, read once per process."""
     rows = []
     threshold = case.marac.visible_high_risk_threshold
-    assessments = RiskAssessment.objects.filter(case=case).select_related("completed_by__agency", "referral").order_by("completed_on", "created_at")
+    # Of a checklist's referral only its date is shown (`referral_referred_on`): one
+    # column, not the whole referral.
+    assessments = (
+        RiskAssessment.objects.filter(case=case)
+        .select_related("completed_by__agency")
+        .annotate(referral_referred_on=F("referral__referred_on"))
+        .order_by("completed_on", "created_at")
+    )
     for assessment in assessments:
         definition = _definition(assessment.definition_id, assessment.definition_version)
         rows.append(
