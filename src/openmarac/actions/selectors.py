@@ -37,8 +37,10 @@ def open_repeat_decisions(*, case):
     """Repeat-alert decisions on the case not yet done: the case shows them until they are."""
     from openmarac.meetings.models import RepeatDecision
 
+    # Related rows prefetched, not joined: most cases have no open decision, and then
+    # only the one plain query runs (the joins' columns cost more to compile than to read).
     return list(
-        RepeatDecision.objects.filter(case=case, done_on__isnull=True).select_related("owner_agency", "hearing__item__meeting", "recorded_by")
+        RepeatDecision.objects.filter(case=case, done_on__isnull=True).prefetch_related("owner_agency", "hearing__item__meeting", "recorded_by")
     )
 
 

@@ -142,17 +142,23 @@ def hearing(request, public_id, item_id):
     children = list(selectors.hearing_children(hearing))
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
-    hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
-    risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
-    action_form = ActionForm(
-        request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=selectors.hearing_children(hearing),
-        risks=hearing.risks.all(),
-    )
-    close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=bool(children))
-    children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
-    proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
-    decisions = _proposal_forms(request, action, hearing, children)
-    repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies)
+    if request.method == "GET" and hearing.closed_at and not drafts.pending(request):
+        # Closing ends what can be recorded: the screen shows none of these forms (and
+        # there is no draft to put back into them), so none is made.
+        hearing_form = risk_form = action_form = close_form = children_form = proposal_form = None
+    else:
+        hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
+        risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
+        action_form = ActionForm(
+            request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=selectors.hearing_children(hearing),
+            risks=hearing.risks.all(),
+        )
+        close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=bool(children))
+        children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
+        proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
+    # Agencies propose actions only in a round held in writing; nothing to decide otherwise.
+    decisions = _proposal_forms(request, action, hearing, children) if meeting.is_async else []
+    repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies) if hearing_form else None
     done_form = RepeatDecisionDoneForm(request.POST if action == "repeat-decision-done" else None, prefix="done")
     open_decisions = selectors.open_repeat_decisions(case=referral.case)
     if request.method == "GET":

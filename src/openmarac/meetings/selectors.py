@@ -430,8 +430,12 @@ def live_delegations(*, user):
 
 def research_on_case(*, user, meeting, referral):
     """Every agency's returned research on a case, when the user may see it."""
-    schedule = schedule_for(meeting.marac)
-    if not policy.can_see_all_research(user, meeting, visible_before_meeting=schedule.research_visible_before_meeting, now=timezone.now()):
+    now = timezone.now()
+    # The Marac's choice of when research shows can only widen who sees it: read only
+    # when the answer without it is no (the chair and coordinator never need it).
+    if not policy.can_see_all_research(user, meeting, visible_before_meeting=False, now=now) and not policy.can_see_all_research(
+        user, meeting, visible_before_meeting=schedule_for(meeting.marac).research_visible_before_meeting, now=now
+    ):
         return None
     return ResearchReturn.objects.filter(meeting=meeting, referral=referral, returned_at__isnull=False).select_related("agency", "returned_by")
 
