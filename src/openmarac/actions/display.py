@@ -62,3 +62,47 @@ def with_chase_urls(agencies, *, marac):
     of its open actions (`chase_url`)."""
     url = url_pattern("actions:agency-chase", marac.slug)
     return [{**agency, "chase_url": url.format(agency["owner_agency"])} for agency in agencies]
+
+
+_PLAN_HEAD = (
+    '<th scope="col" class="govuk-table__header">Agency and named person</th><th scope="col" class="govuk-table__header">Joint with</th>'
+    '<th scope="col" class="govuk-table__header">Action</th><th scope="col" class="govuk-table__header">For</th>'
+    '<th scope="col" class="govuk-table__header">Due</th><th scope="col" class="govuk-table__header">Flag until</th>'
+    '<th scope="col" class="govuk-table__header">Status</th>'
+)
+_NO_ACTIONS = '\n    <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="7">No actions yet.</td></tr>\n  '
+
+
+def plan_table(actions, *, caption):
+    """The agreed action plan of one case as `actions/_plan_table.html` writes it on a
+    page (not the PDF), for the chair's case screen and its live part, which draw it on
+    every load and every poll: through the template, its per-row `{% url %}`, include,
+    dates and choice labels cost more than its queries (tests/actions/test_display.py
+    compares the two). `actions` have `owner_agency` and `risk` read with them and
+    `joint_agencies` and `children` prefetched."""
+    url = url_pattern("actions:action")
+    rows = "".join(_plan_row(action, url) for action in actions) or _NO_ACTIONS
+    return mark_safe(
+        '\n<table class="govuk-table">\n'
+        f'  <caption class="govuk-table__caption govuk-table__caption--s">{escape(caption)}</caption>\n'
+        f'  <thead class="govuk-table__head"><tr class="govuk-table__row">\n    {_PLAN_HEAD}\n  </tr></thead>\n'
+        f'  <tbody class="govuk-table__body">\n  {rows}\n  </tbody>\n</table>\n'
+    )
+
+
+def _plan_row(action, url):
+    owner = f": {escape(action.owner_name)}" if action.owner_name else ""
+    joints = ", ".join(escape(joint) for joint in action.joint_agencies.all()) or "None"
+    risk = f"; addresses: {escape(action.risk)}" if action.risk else ""
+    return (
+        '\n    <tr class="govuk-table__row">\n'
+        f'      <td class="govuk-table__cell">{escape(action.owner_agency)}{owner}</td>\n'
+        f'      <td class="govuk-table__cell">{joints}</td>\n'
+        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(action.pk)}">{escape(action.description)}</a>'
+        f'<br><span class="govuk-body-s">{escape(action.get_kind_display())}{risk}</span></td>\n'
+        f'      <td class="govuk-table__cell">{escape(action.for_whom_text)}</td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action.due_on)}</td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action.flag_expires_on) or "–"}</td>\n'
+        f'      <td class="govuk-table__cell">{escape(action.get_status_display())}</td>\n'
+        "    </tr>\n  "
+    )

@@ -111,6 +111,7 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "research_no_trace": sum(1 for r in research if r.no_trace) if research is not None else 0,
         "risks": hearing.risks.all(),
         "actions": actions,
+        "plan_table": display.plan_table(actions, caption=PLAN_CAPTION),
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers), children=children),
         "children": children,
         "children_questions": children_action_questions() if children else (),
@@ -122,6 +123,10 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "next_item": next_item,
         **forms,
     }
+
+
+# The caption of the case screen's action plan (actions/_case_plan.html gives the same).
+PLAN_CAPTION = "Actions agreed for this case"
 
 
 @login_required
@@ -338,11 +343,8 @@ def hearing_live(request, public_id, item_id):
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
-    context = {
-        "hearing": hearing,
-        "risks": hearing.risks.all(),
-        "actions": hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"),
-    }
+    actions = hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
+    context = {"hearing": hearing, "risks": hearing.risks.all(), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
     return render(request, "actions/_hearing_live.html", context)
 
 
