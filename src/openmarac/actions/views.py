@@ -2,6 +2,7 @@
 each agency's summary, and following actions up to completion."""
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -48,7 +49,7 @@ from .forms import (
     RiskForm,
     VictimToldForm,
 )
-from .models import Action, ActionKind, ActionProposal
+from .models import Action, ActionKind, ActionProposal, ForWhom
 from .prompts import plan_prompts
 
 
@@ -89,7 +90,7 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
     entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
-    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
+    actions = _plan_actions(hearing)
     slot_end = entry.slot.ends_at
     history = list(selectors.earlier_actions(case=referral.case, hearing=hearing))
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
@@ -123,6 +124,15 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "next_item": next_item,
         **forms,
     }
+
+
+def _plan_actions(hearing):
+    """The hearing's actions as the case screen and its live part show them. Only an
+    action for children names them (`Action.for_whom_text`, the plan's prompts), so only
+    those actions' children are read: none, and no query, on most plans."""
+    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies"))
+    prefetch_related_objects([action for action in actions if action.for_whom == ForWhom.CHILD], "children")
+    return actions
 
 
 # The caption of the case screen's action plan (actions/_case_plan.html gives the same).
@@ -343,7 +353,7 @@ def hearing_live(request, public_id, item_id):
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
-    actions = hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
+    actions = _plan_actions(hearing)
     context = {"hearing": hearing, "risks": hearing.risks.all(), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
     return render(request, "actions/_hearing_live.html", context)
 
