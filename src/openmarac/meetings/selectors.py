@@ -109,21 +109,27 @@ def case_list(*, user, meeting):
 def case_screen(*, user, meeting, item):
     """One case as the case list shows it (the chair's case screen, a research form), and
     the agenda item heard after it (None after the last). `item` is the agenda item the
-    user opened, read with `CASE_LIST_RELATED`. The agenda's order is read once, as rows
-    of four values, rather than every case with its referral (for this case's slot and
-    for the next case)."""
+    user opened, read through `visible_items` (so never a restricted case hidden from
+    them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
+    read once, as rows of four values, rather than every case with its referral (for
+    this case's slot and for the next case)."""
     rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]])
+    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], opened=True)
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
-def _entries(*, user, meeting, items, slots):
-    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`)."""
+def _entries(*, user, meeting, items, slots, opened=False):
+    """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`);
+    `opened` when they were read through `visible_items`, which leaves out every
+    restricted case hidden from the user."""
     case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
-    hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
+    if opened:
+        hidden = set()
+    else:
+        hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     local_start = timezone.localtime(meeting.starts_at)
     repeats = _recent_repeats(meeting, case_ids, local_start.date())
     with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
