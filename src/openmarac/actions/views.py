@@ -96,6 +96,11 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
     if research is not None:
         research = list(research)
+    risks = list(hearing.risks.all())
+    can_record = policy.can_record_hearing(request.user, meeting)
+    if can_record and not hearing.closed_at and forms["action_form"] is not None:
+        _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=forms.pop("agencies"), children=children, risks=risks)
+    forms.pop("agencies", None)
     return {
         "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
@@ -110,13 +115,13 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "history_open": sum(1 for a in history if a.status == Action.Status.OPEN),
         "research": research,
         "research_no_trace": sum(1 for r in research if r.no_trace) if research is not None else 0,
-        "risks": hearing.risks.all(),
+        "risks": risks,
         "actions": actions,
         "plan_table": display.plan_table(actions, caption=PLAN_CAPTION),
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers), children=children),
         "children": children,
         "children_questions": children_action_questions() if children else (),
-        "can_record": policy.can_record_hearing(request.user, meeting),
+        "can_record": can_record,
         "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
         "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
         "proposals": hearing.proposals.select_related("agency", "proposed_by", "decided_by", "action"),
@@ -124,6 +129,23 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "next_item": next_item,
         **forms,
     }
+
+
+def _choices_read_once(action_form, repeat_form, *, agencies, children, risks):
+    """The choices of the forms the chair records with, each read once for the screen:
+    the Marac's agencies (the owning agency and those joint with it, the repeat-alert
+    decision's owner), the children and the risks (which the screen shows as well).
+    Without this each field reads its queryset as it is drawn. The fields keep their
+    querysets, so a choice posted is still checked against the database."""
+    agencies = list(agencies)
+    fields = [(action_form.fields["owner_agency"], agencies), (action_form.fields["joint_agencies"], agencies)]
+    fields += [(action_form.fields["children"], children), (action_form.fields["risk"], risks)]
+    if repeat_form is not None:
+        fields.append((repeat_form.fields["owner_agency"], agencies))
+    for field, objects in fields:
+        # As ModelChoiceIterator gives them: the empty choice first, if the field has one.
+        choice = field.iterator(field).choice
+        field.widget.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + [choice(obj) for obj in objects]
 
 
 def _plan_actions(hearing):
@@ -200,7 +222,7 @@ def hearing(request, public_id, item_id):
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
         "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form,
-        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
+        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions, "agencies": agencies,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, children))
