@@ -36,6 +36,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from openmarac.accounts.models import Marac, User  # noqa: E402
 from openmarac.meetings.models import DeclarationSignature, Meeting  # noqa: E402
+from openmarac.meetings.selectors import _agenda_entry, _slots  # noqa: E402
 from openmarac.referrals.models import Case  # noqa: E402
 from openmarac.synthetic.accounts import demo_deployment  # noqa: E402
 from openmarac.synthetic.history import bulk_referrals  # noqa: E402
@@ -60,7 +61,10 @@ def pages(marac, meeting):
     # The meeting's own pages and a case on its agenda: they read one meeting and one
     # case, and must not grow with the Marac's history either.
     heard = Case.objects.filter(referrals__agenda_items__meeting=meeting).order_by("pk").first()
-    meeting_day = [f"/meetings/{meeting.public_id}/", f"/meetings/{meeting.public_id}/run/", f"/meetings/{meeting.public_id}/minutes/", f"/cases/{heard.public_id}/"]
+    # The chair's case screen of the first case on the agenda (what the chair projects).
+    first_item = _slots(meeting, [_agenda_entry(*row) for row in meeting.items.values_list("pk", "section", "listed_at", "referral__children_count")])[0].entry.key
+    meeting_day = [f"/meetings/{meeting.public_id}/", f"/meetings/{meeting.public_id}/run/", f"/meetings/{meeting.public_id}/minutes/", f"/cases/{heard.public_id}/",
+                   f"/meetings/{meeting.public_id}/cases/{first_item}/"]
     return {
         "coordinator": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/", f"/maracs/{slug}/all-actions/?view=all",
                         f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/possible-matches/", f"/maracs/{slug}/flags/",

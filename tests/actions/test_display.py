@@ -129,3 +129,55 @@ def test_a_case_plans_rows_are_written_as_the_template_wrote_them(actions, pdf):
     assert table.render({**context, "plan_rows": plan_rows_html(actions, pdf=pdf)}) == old
     # The template's own loop (the case screen's) writes the same.
     assert table.render(context) == old
+
+
+# --- The case screen's action plan ------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from django.template.loader import render_to_string  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from openmarac.actions import display as action_display  # noqa: E402
+from openmarac.actions import selectors as action_selectors  # noqa: E402
+from openmarac.actions import services as action_services  # noqa: E402
+
+
+def _as_template(actions, caption):
+    return render_to_string("actions/_plan_table.html", {"actions": actions, "caption": caption})
+
+
+def test_the_case_screens_plan_is_written_as_its_template_writes_it(staff, heard):
+    hearing = heard(children=2)
+    chair, housing = staff["chair"], staff["housing_rep"].agency
+    children = list(action_selectors.hearing_children(hearing))
+    risk = action_services.risk_add(by=chair, hearing=hearing, who_at_risk="Victim & <child>", from_whom="Ex-partner", harm="Threats " * 12, likelihood="high")
+    agencies = [staff[role].agency for role in ("idva", "coordinator") if staff[role].agency and staff[role].agency != housing]
+    day = timezone.localdate()
+    variants = [
+        # (for whom, extra): for the victim plainly; for two children, joint, with a risk
+        # and a named person; a flag with its expiry; one reported done and one not possible.
+        ("victim", {}),
+        ("child", {"children": children, "joint_agencies": agencies, "risk": risk, "owner_name": "D. O'Brien <duty>"}),
+        ("child", {"children": children[:1]}),
+        ("perpetrator", {"kind": ActionKind.FLAG, "flag_expires_on": day + timedelta(days=400)}),
+        ("household", {}),
+        ("victim", {}),
+    ]
+    for number, (for_whom, extra) in enumerate(variants):
+        action_services.action_add(
+            by=chair, hearing=hearing, owner_agency=housing, description=f"Step {number} & <check> “quoted”", for_whom=for_whom,
+            due_on=day + timedelta(days=number), **extra,
+        )
+    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
+    done, impossible = actions[-2:]
+    action_services.action_report(by=staff["coordinator"], action=done, version=done.version, status=Action.Status.COMPLETED, completed_on=day)
+    action_services.action_report(
+        by=staff["coordinator"], action=impossible, version=impossible.version, status=Action.Status.NOT_POSSIBLE,
+        not_possible_reason=Action.NotPossibleReason.CIRCUMSTANCES_CHANGED,
+    )
+    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
+    assert {a.status for a in actions} >= {Action.Status.OPEN, Action.Status.COMPLETED, Action.Status.NOT_POSSIBLE}
+    for shown in (actions, actions[:1], []):
+        for caption in ("Actions agreed for this case", "Plan & <more>"):
+            assert action_display.plan_table(shown, caption=caption) == _as_template(shown, caption)

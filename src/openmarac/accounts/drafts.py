@@ -34,6 +34,11 @@ def keep(request, *, page, data):
     return True
 
 
+def pending(request):
+    """Whether forms were kept when someone was signed out (without taking them)."""
+    return request.session.get(SIGNED_OUT_USER) is not None
+
+
 def take(request, *, page):
     """The forms kept for `page` as {form key: QueryDict}, for the person who was signed
     out only; every kept draft of anyone else is discarded."""

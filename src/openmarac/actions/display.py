@@ -64,7 +64,27 @@ def with_chase_urls(agencies, *, marac):
     return [{**agency, "chase_url": url.format(agency["owner_agency"])} for agency in agencies]
 
 
+_PLAN_HEAD = (
+    '<th scope="col" class="govuk-table__header">Agency and named person</th><th scope="col" class="govuk-table__header">Joint with</th>'
+    '<th scope="col" class="govuk-table__header">Action</th><th scope="col" class="govuk-table__header">For</th>'
+    '<th scope="col" class="govuk-table__header">Due</th><th scope="col" class="govuk-table__header">Flag until</th>'
+    '<th scope="col" class="govuk-table__header">Status</th>'
+)
 _NO_ACTIONS = '\n    <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="7">No actions yet.</td></tr>\n  '
+
+
+def plan_table(actions, *, caption):
+    """The agreed action plan of one case as `actions/_plan_table.html` writes it on a
+    page (not the PDF), for the chair's case screen and its live part, which draw it on
+    every load and every poll: through the template, its per-row `{% url %}`, include,
+    dates and choice labels cost more than its queries (tests/actions/test_display.py
+    compares the two). `actions` as `plan_rows_html` takes them."""
+    return mark_safe(
+        '\n<table class="govuk-table">\n'
+        f'  <caption class="govuk-table__caption govuk-table__caption--s">{escape(caption)}</caption>\n'
+        f'  <thead class="govuk-table__head"><tr class="govuk-table__row">\n    {_PLAN_HEAD}\n  </tr></thead>\n'
+        f'  <tbody class="govuk-table__body">\n  {plan_rows_html(actions)}\n  </tbody>\n</table>\n'
+    )
 
 
 def plan_rows_html(actions, *, pdf=False):

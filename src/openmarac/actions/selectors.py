@@ -275,11 +275,14 @@ def action_filter_choices(*, marac, since_days=730):
 
 def earlier_actions(*, case, hearing):
     """The case's actions agreed anywhere but at `hearing`, oldest meeting first: so a
-    chair can see what was tried before and what became of it."""
+    chair can see what was tried before and what became of it. Each with `agreed_at`,
+    the start of its meeting: the one value of the meeting shown, read through the join
+    the order needs rather than the meeting's, item's and hearing's every column."""
     return (
         Action.objects.filter(case=case)
         .exclude(hearing=hearing)
-        .select_related("owner_agency", "hearing__item__meeting")
+        .select_related("owner_agency")
+        .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
         .order_by("hearing__item__meeting__starts_at", "id")
     )
 

@@ -47,7 +47,10 @@ def _require(allowed):
 
 
 def hearing_for(item):
-    hearing, _ = Hearing.objects.get_or_create(item=item)
+    # With the people the case screen names beside the record (who confirmed the plan
+    # and the children), and the item it was read by, so neither is read again.
+    hearing, _ = Hearing.objects.select_related("idva_confirmed_by", "children_confirmed_by").get_or_create(item=item)
+    hearing.item = item
     return hearing
 
 

@@ -2,6 +2,7 @@
 each agency's summary, and following actions up to completion."""
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -49,7 +50,7 @@ from .forms import (
     RiskForm,
     VictimToldForm,
 )
-from .models import Action, ActionKind, ActionProposal
+from .models import Action, ActionKind, ActionProposal, ForWhom
 from .prompts import plan_prompts
 
 
@@ -95,12 +96,17 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
     assessment = RiskAssessment.objects.filter(referral=referral).first()
     answers = assessment.answers if assessment else {}
     entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
-    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"))
+    actions = _plan_actions(hearing)
     slot_end = entry.slot.ends_at
     history = list(selectors.earlier_actions(case=referral.case, hearing=hearing))
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
     if research is not None:
         research = list(research)
+    risks = list(hearing.risks.all())
+    can_record = policy.can_record_hearing(request.user, meeting)
+    if can_record and not hearing.closed_at and forms["action_form"] is not None:
+        _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=forms.pop("agencies"), children=children, risks=risks)
+    forms.pop("agencies", None)
     return {
         "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
@@ -115,12 +121,13 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "history_open": sum(1 for a in history if a.status == Action.Status.OPEN),
         "research": research,
         "research_no_trace": sum(1 for r in research if r.no_trace) if research is not None else 0,
-        "risks": hearing.risks.all(),
+        "risks": risks,
         "actions": actions,
+        "plan_table": display.plan_table(actions, caption=PLAN_CAPTION),
         "prompts": plan_prompts(actions=actions, children_count=referral.children_count, needs=needs_shown(answers), children=children),
         "children": children,
         "children_questions": children_action_questions() if children else (),
-        "can_record": policy.can_record_hearing(request.user, meeting),
+        "can_record": can_record,
         "can_confirm": policy.can_confirm_plan_safe(request.user, meeting),
         "can_propose": policy.can_propose_action(request.user, meeting, now=timezone.now()) and not hearing.closed_at,
         "proposals": hearing.proposals.select_related("agency", "proposed_by", "decided_by", "action"),
@@ -128,6 +135,36 @@ def _hearing_context(request, meeting, item, hearing, forms, children):
         "next_item": next_item,
         **forms,
     }
+
+
+def _choices_read_once(action_form, repeat_form, *, agencies, children, risks):
+    """The choices of the forms the chair records with, each read once for the screen:
+    the Marac's agencies (the owning agency and those joint with it, the repeat-alert
+    decision's owner), the children and the risks (which the screen shows as well).
+    Without this each field reads its queryset as it is drawn. The fields keep their
+    querysets, so a choice posted is still checked against the database."""
+    agencies = list(agencies)
+    fields = [(action_form.fields["owner_agency"], agencies), (action_form.fields["joint_agencies"], agencies)]
+    fields += [(action_form.fields["children"], children), (action_form.fields["risk"], risks)]
+    if repeat_form is not None:
+        fields.append((repeat_form.fields["owner_agency"], agencies))
+    for field, objects in fields:
+        # As ModelChoiceIterator gives them: the empty choice first, if the field has one.
+        choice = field.iterator(field).choice
+        field.widget.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + [choice(obj) for obj in objects]
+
+
+def _plan_actions(hearing):
+    """The hearing's actions as the case screen and its live part show them. Only an
+    action for children names them (`Action.for_whom_text`, the plan's prompts), so only
+    those actions' children are read: none, and no query, on most plans."""
+    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies"))
+    prefetch_related_objects([action for action in actions if action.for_whom == ForWhom.CHILD], "children")
+    return actions
+
+
+# The caption of the case screen's action plan (actions/_case_plan.html gives the same).
+PLAN_CAPTION = "Actions agreed for this case"
 
 
 @login_required
@@ -148,17 +185,23 @@ def hearing(request, public_id, item_id):
     children = list(selectors.hearing_children(hearing))
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
-    hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
-    risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
-    action_form = ActionForm(
-        request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=selectors.hearing_children(hearing),
-        risks=hearing.risks.all(),
-    )
-    close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=bool(children))
-    children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
-    proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
-    decisions = _proposal_forms(request, action, hearing, children)
-    repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies)
+    if request.method == "GET" and hearing.closed_at and not drafts.pending(request):
+        # Closing ends what can be recorded: the screen shows none of these forms (and
+        # there is no draft to put back into them), so none is made.
+        hearing_form = risk_form = action_form = close_form = children_form = proposal_form = None
+    else:
+        hearing_form = HearingForm(request.POST if action == "save-hearing" else None, initial=_hearing_initial(hearing))
+        risk_form = RiskForm(request.POST if action == "add-risk" else None, prefix="risk")
+        action_form = ActionForm(
+            request.POST if action == "add-action" else None, prefix="action", agencies=agencies, children=selectors.hearing_children(hearing),
+            risks=hearing.risks.all(),
+        )
+        close_form = CloseForm(request.POST if action == "close" else None, prefix="close", hearing=hearing, children_listed=bool(children))
+        children_form = ChildrenConfirmForm(request.POST if action == "confirm-children" else None, prefix="children")
+        proposal_form = ProposalForm(request.POST if action == "propose-action" else None, prefix="proposal")
+    # Agencies propose actions only in a round held in writing; nothing to decide otherwise.
+    decisions = _proposal_forms(request, action, hearing, children) if meeting.is_async else []
+    repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies) if hearing_form else None
     done_form = RepeatDecisionDoneForm(request.POST if action == "repeat-decision-done" else None, prefix="done")
     open_decisions = selectors.open_repeat_decisions(case=referral.case)
     if request.method == "GET":
@@ -185,7 +228,7 @@ def hearing(request, public_id, item_id):
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
         "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form,
-        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
+        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions, "agencies": agencies,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, children))
@@ -338,11 +381,8 @@ def hearing_live(request, public_id, item_id):
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
-    context = {
-        "hearing": hearing,
-        "risks": hearing.risks.all(),
-        "actions": hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children"),
-    }
+    actions = _plan_actions(hearing)
+    context = {"hearing": hearing, "risks": hearing.risks.all(), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
     return render(request, "actions/_hearing_live.html", context)
 
 

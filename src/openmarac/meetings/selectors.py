@@ -122,14 +122,15 @@ def case_list(*, user, meeting):
 def case_screen(*, user, meeting, item):
     """One case as the case list shows it (the chair's case screen, a research form), and
     the agenda item heard after it (None after the last). `item` is the agenda item the
-    user opened, read with `CASE_LIST_RELATED`. The agenda's order is read once, as rows
-    of four values, rather than every case with its referral (for this case's slot and
-    for the next case)."""
+    user opened, read through `visible_items` (so never a restricted case hidden from
+    them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
+    read once, as rows of four values, rather than every case with its referral (for
+    this case's slot and for the next case)."""
     rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]])
+    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set())
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
@@ -569,8 +570,12 @@ def live_delegations(*, user):
 
 def research_on_case(*, user, meeting, referral):
     """Every agency's returned research on a case, when the user may see it."""
-    schedule = schedule_for(meeting.marac)
-    if not policy.can_see_all_research(user, meeting, visible_before_meeting=schedule.research_visible_before_meeting, now=timezone.now()):
+    now = timezone.now()
+    # The Marac's choice of when research shows can only widen who sees it: read only
+    # when the answer without it is no (the chair and coordinator never need it).
+    if not policy.can_see_all_research(user, meeting, visible_before_meeting=False, now=now) and not policy.can_see_all_research(
+        user, meeting, visible_before_meeting=schedule_for(meeting.marac).research_visible_before_meeting, now=now
+    ):
         return None
     return ResearchReturn.objects.filter(meeting=meeting, referral=referral, returned_at__isnull=False).select_related("agency", "returned_by")
 

@@ -442,7 +442,7 @@ def available_definitions(
         if not directory.is_dir():
             raise DefinitionError(f"checklist directory {directory} does not exist")
         for path in sorted(directory.glob("*.json")):
-            definition = load_definition(path)
+            definition = _loaded(path)
             ident = (definition.id, definition.version)
             if ident in found:
                 raise DefinitionError(
@@ -451,6 +451,27 @@ def available_definitions(
                 )
             found[ident] = definition
     return found
+
+
+# Each file's definition as last parsed, by path, with the file's modification time and
+# size when it was: every page that shows a risk assessment names its questions, and
+# parsing the files again for each took a tenth of the chair's case screen. A file
+# changed or replaced is parsed again; a bad one still raises every time.
+_parsed: dict[Path, tuple[tuple[int, int], ChecklistDefinition]] = {}
+
+
+def _loaded(path: Path) -> ChecklistDefinition:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_definition(path)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    definition = load_definition(path)
+    _parsed[path] = (stamp, definition)
+    return definition
 
 
 def get_definition(
