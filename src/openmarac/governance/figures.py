@@ -396,8 +396,9 @@ def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
 
 
 def _read(reads: dict) -> dict:
-    """{name: rows} for named queries {name: (build, values)}, run together."""
-    return dict(zip(reads, compiled.rows_together(*reads.values())))
+    """{name: rows} for named queries {name: (build, values)}, run together, without
+    parallel workers (each reads a Marac's rows of a period or two by index)."""
+    return dict(zip(reads, compiled.rows_together(*reads.values(), serial=True)))
 
 
 def _span(periods) -> Period:
