@@ -162,6 +162,14 @@ def test_work_of_an_agency_that_has_left_the_marac_is_still_counted(held, marac,
     assert now.actions_agreed == 3 and now.research_returned == 2
     attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
     assert attendance[housing.name][:3] == [0, 1, 0]
+    # The counts are read by agency id; the agency no longer active is named all the same,
+    # with the same counts as while it was active.
+    MaracAgency.objects.filter(marac=marac, agency=housing).update(is_active=True)
+    active = figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+    for key in ("actions", "research", "attendance"):
+        left = {label: values for label, values, _ in now.breakdowns[key].rows}
+        assert left[housing.name] == {label: values for label, values, _ in active.breakdowns[key].rows}[housing.name]
+        assert [row for row in now.breakdowns[key].rows if row[0] == housing.name][0][2] is False
 
 
 def test_actions_count_as_open_after_two_meetings_only_once_two_more_are_held(held, marac, staff):
