@@ -142,6 +142,35 @@ def test_rows_together_are_each_query_s_rows(history, marac, start, end):
     assert len(captured) == (4 if connection.vendor == "sqlite" else 1)
 
 
+def test_rows_together_without_parallel_workers_are_the_same_rows_and_put_the_setting_back(history, marac):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    def workers():
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    queries = [
+        (_referrals_query, {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}),
+        (_empty_query, {"marac_id": marac.pk}),
+        (_meetings_query, {"marac_id": marac.pk, "before": datetime(2025, 3, 10, 9, 30, tzinfo=LONDON)}),
+    ]
+    # Inside a transaction (as every request's is not, but a test's is), where a
+    # setting made for the transaction would otherwise last to its end.
+    with transaction.atomic():
+        before = workers()
+        with CaptureQueriesContext(connection) as captured:
+            serial = compiled.rows_together(*queries, serial=True)
+        assert workers() == before
+    assert serial == compiled.rows_together(*queries)
+    assert serial[0] and serial[2]
+    # Still one call to PostgreSQL: the setting travels with the statements.
+    assert len(captured) == (3 if connection.vendor == "sqlite" else 1)
+
+
 def test_rows_together_refuses_a_query_whose_sql_does_not_follow_its_values(db, marac):
     with pytest.raises(AssertionError, match="_derives_a_value"):
         compiled.rows_together((_empty_query, {"marac_id": marac.pk}), (_derives_a_value, {"marac_id": marac.pk, "start": date(2025, 1, 6)}))

