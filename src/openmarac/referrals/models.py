@@ -153,9 +153,6 @@ class Referral(models.Model):
             # of every Marac to find them when it expected few.
             models.Index(fields=["case", "referred_on"], condition=models.Q(meets_repeat=True), name="referral_repeat_dates"),
             models.Index(fields=["referrer", "status"]),
-            # The Idva referrals of the referrals made in a period (the governance
-            # dashboard): a Marac's referrals by date, instead of every one it ever had.
-            models.Index(fields=["marac", "referred_on"], name="referral_marac_referred"),
         ]
         constraints = [
             models.UniqueConstraint(

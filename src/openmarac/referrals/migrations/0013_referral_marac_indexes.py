@@ -19,8 +19,4 @@ class Migration(migrations.Migration):
             name='marac',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='accounts.marac'),
         ),
-        migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['marac', 'referred_on'], name='referral_marac_referred'),
-        ),
     ]
