@@ -298,7 +298,8 @@ def case(request, public_id):
     # Read once each: the restriction for the banner and for who may change it; the
     # case's people for the corrections and the correction links.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
-    people = record_selectors.people_in_case(case=case)
+    can_correct = policy.can_correct_person(user, marac)
+    people = record_selectors.people_in_case(case=case) if can_correct or parts["corrected"] else None
     context = {
         "case": case,
         "parts": parts,
@@ -310,7 +311,7 @@ def case(request, public_id):
         "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
         "viewer_rows": audit_display.viewer_rows(viewers),
         "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
-        "correctable_people": people.order_by("pk") if policy.can_correct_person(user, marac) else [],
+        "correctable_people": people.order_by("pk") if can_correct else [],
         "restriction": restricted,
         "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
         # Break-glass access is shown only on the restricted-case banner.
