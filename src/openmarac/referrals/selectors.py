@@ -9,7 +9,8 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.core import compiled
-from openmarac.people.selectors import with_details
+from openmarac.people.models import Person
+from openmarac.people.selectors import _DETAILS, with_details
 
 from .models import (
     Case,
@@ -255,6 +256,66 @@ def with_people(referrals):
     for rp in people:
         by_referral[rp.referral_id].append(rp)
     with_details([rp.person for rp in people])
+    for referral in referrals:
+        referral.people_list = by_referral.get(referral.pk, [])
+    return referrals
+
+
+def _case_people_query(case_id):
+    """Each person named on the case's referrals (not drafts, as `case_referrals`), with
+    the person, in `with_people`'s order (the model's: role, then id)."""
+    return ReferralPerson.objects.filter(referral__case_id=case_id).exclude(referral__status=Referral.Status.DRAFT).values(
+        *_attnames(ReferralPerson), *(f"person__{name}" for name in _attnames(Person))
+    )
+
+
+def _case_details_query(relation):
+    """The rows of one of `with_details`' relations for everyone named on the case's
+    referrals (a subquery by the case, so its SQL does not vary with how many they are),
+    in the model's order as `with_details` reads them."""
+
+    def build(case_id):
+        model = Person._meta.get_field(relation).related_model
+        named = ReferralPerson.objects.filter(referral__case_id=case_id).values("person_id")
+        return model.objects.filter(person_id__in=named).values(*_attnames(model))
+
+    build.__qualname__ = build.__name__ = f"_case_{relation}_query"
+    return build
+
+
+_CASE_DETAILS = {relation: _case_details_query(relation) for relation in _DETAILS}
+
+
+def _attnames(model):
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def with_case_people(referrals, *, case):
+    """`with_people` for the case page, read by the case rather than by the referrals'
+    ids: its four queries compiled once (core/compiled.py), the instances made from
+    their rows, for what building and compiling the ORM's queries cost (about 4 ms of
+    the page's CPU). Gives what `with_people` gives (the people in the same order, the
+    same details), from the case's referrals but drafts, which the page does not show."""
+    reads = [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
+    named, *details = compiled.rows_together(*reads)
+    rp_names, person_names = _attnames(ReferralPerson), _attnames(Person)
+    person_keys = [f"person__{name}" for name in person_names]
+    people, by_referral = {}, defaultdict(list)
+    for row in named:
+        rp = ReferralPerson.from_db("default", rp_names, [row[name] for name in rp_names])
+        person = people.get(row["person__id"])
+        if person is None:
+            person = people[row["person__id"]] = Person.from_db("default", person_names, [row[key] for key in person_keys])
+        rp.person = person
+        by_referral[rp.referral_id].append(rp)
+    for (relation, attribute), rows in zip(_DETAILS.items(), details):
+        model = Person._meta.get_field(relation).related_model
+        names = _attnames(model)
+        grouped = defaultdict(list)
+        for row in rows:
+            grouped[row["person_id"]].append(model.from_db("default", names, [row[name] for name in names]))
+        for person in people.values():
+            setattr(person, attribute, grouped.get(person.pk, []))
     for referral in referrals:
         referral.people_list = by_referral.get(referral.pk, [])
     return referrals

@@ -261,7 +261,7 @@ def case(request, public_id):
     # Quality concerns, matches in other Maracs, possible matches, the restriction and
     # corrections are read (and looked at) only when the case has some.
     parts = selectors.case_parts(case=case)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)))
+    referrals = selectors.with_case_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)), case=case)
     # Every checklist of the case, oldest first; each referral's own is the latest made
     # with it (every checklist belongs to its referral's case, risk.models), as its
     # `risk_assessments` (newest first) would give it.
