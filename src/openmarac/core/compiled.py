@@ -171,3 +171,21 @@ def _slot(param, stand_ins):
         if _key(_adapt(value)) == _key(param):
             return name
     return None
+
+
+@lru_cache(maxsize=None)
+def columns(model) -> tuple:
+    """The names of the model's columns (attnames: `person_id`, not `person`), to list
+    in a `values()` query whose rows `instance` turns back into the model's instances."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def instance(model, row, prefix=""):
+    """The instance of `model` whose columns are `row`'s `prefix` + `columns(model)`
+    (`prefix` "completed_by__" for a related row read in the same query), made as the
+    ORM makes one it reads; None when its key is empty (a nullable relation unset)."""
+    names = columns(model)
+    values = [row[prefix + name] for name in names]
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    return model.from_db(connection.alias, names, values)

@@ -265,7 +265,7 @@ def _case_people_query(case_id):
     """Each person named on the case's referrals (not drafts, as `case_referrals`), with
     the person, in `with_people`'s order (the model's: role, then id)."""
     return ReferralPerson.objects.filter(referral__case_id=case_id).exclude(referral__status=Referral.Status.DRAFT).values(
-        *_attnames(ReferralPerson), *(f"person__{name}" for name in _attnames(Person))
+        *compiled.columns(ReferralPerson), *(f"person__{name}" for name in compiled.columns(Person))
     )
 
 
@@ -277,17 +277,13 @@ def _case_details_query(relation):
     def build(case_id):
         model = Person._meta.get_field(relation).related_model
         named = ReferralPerson.objects.filter(referral__case_id=case_id).values("person_id")
-        return model.objects.filter(person_id__in=named).values(*_attnames(model))
+        return model.objects.filter(person_id__in=named).values(*compiled.columns(model))
 
     build.__qualname__ = build.__name__ = f"_case_{relation}_query"
     return build
 
 
 _CASE_DETAILS = {relation: _case_details_query(relation) for relation in _DETAILS}
-
-
-def _attnames(model):
-    return [field.attname for field in model._meta.concrete_fields]
 
 
 def with_case_people(referrals, *, case):
@@ -298,22 +294,19 @@ def with_case_people(referrals, *, case):
     same details), from the case's referrals but drafts, which the page does not show."""
     reads = [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
     named, *details = compiled.rows_together(*reads)
-    rp_names, person_names = _attnames(ReferralPerson), _attnames(Person)
-    person_keys = [f"person__{name}" for name in person_names]
     people, by_referral = {}, defaultdict(list)
     for row in named:
-        rp = ReferralPerson.from_db("default", rp_names, [row[name] for name in rp_names])
+        rp = compiled.instance(ReferralPerson, row)
         person = people.get(row["person__id"])
         if person is None:
-            person = people[row["person__id"]] = Person.from_db("default", person_names, [row[key] for key in person_keys])
+            person = people[row["person__id"]] = compiled.instance(Person, row, "person__")
         rp.person = person
         by_referral[rp.referral_id].append(rp)
     for (relation, attribute), rows in zip(_DETAILS.items(), details):
         model = Person._meta.get_field(relation).related_model
-        names = _attnames(model)
         grouped = defaultdict(list)
         for row in rows:
-            grouped[row["person_id"]].append(model.from_db("default", names, [row[name] for name in names]))
+            grouped[row["person_id"]].append(compiled.instance(model, row))
         for person in people.values():
             setattr(person, attribute, grouped.get(person.pk, []))
     for referral in referrals:
