@@ -170,10 +170,17 @@ def referring_maracs(user):
     return [marac for marac in maracs_for(user) if can_refer(user, marac)]
 
 
-def _active_case_q(today=None, *, case=""):
+def _active_cutoff(today=None):
+    """The last hearing before which a case's access for agencies has lapsed."""
+    return (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+
+
+def _active_case_q(today=None, *, case="", cutoff=None):
     """Cases whose access for agencies has not lapsed (12 months after the last
-    hearing). `case` is the lookup from the filtered model to its case ("" for Case)."""
-    cutoff = (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+    hearing). `case` is the lookup from the filtered model to its case ("" for Case).
+    `cutoff`, when given, is `_active_cutoff`'s (a query compiled once takes it as a value)."""
+    if cutoff is None:
+        cutoff = _active_cutoff(today)
     field = f"{case}last_heard_on"
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": cutoff})
 
@@ -424,20 +431,66 @@ def reassessable_cases_q(user):
     Recording a checklist shows the referrer nothing of the case."""
     allowed = Q(pk__in=[])
     for marac_id, roles in _roles_by_marac(user).items():
-        if Role.COORDINATOR in roles:
-            allowed |= Q(marac_id=marac_id)
-        elif roles:
-            mine = Q(referrals__referrer_id=user.pk)
-            if Role.IDVA in roles and user.agency_id:
-                mine |= Q(referrals__idva_referral__idva_agency_id=user.agency_id)
-            allowed |= Q(marac_id=marac_id) & mine & _active_case_q()
+        if roles:
+            allowed |= _reassessable_in_q(marac_id, roles, user_id=user.pk, agency_id=user.agency_id)
     return allowed & Q(status="open") & _not_restricted_q("pk", user)
 
 
-def can_reassess_risk(user, case):
+def _reassessable_in_q(marac_id, roles, *, user_id, agency_id, cutoff=None):
+    """`reassessable_cases_q`'s part for one Marac in which the user holds `roles`.
+    `cutoff`: `_active_case_q`'s, given by a query compiled once."""
+    if Role.COORDINATOR in roles:
+        return Q(marac_id=marac_id)
+    mine = Q(referrals__referrer_id=user_id)
+    if Role.IDVA in roles and agency_id:
+        mine |= Q(referrals__idva_referral__idva_agency_id=agency_id)
+    return Q(marac_id=marac_id) & mine & _active_case_q(cutoff=cutoff)
+
+
+# `can_reassess_risk`'s query in each of its shapes (the user's roles in the case's
+# Marac), each a module-level function for core/compiled.py.
+def _reassessable_as_coordinator(case_id, marac_id, user_id, now):
+    return _reassessable_case(_reassessable_in_q(marac_id, {Role.COORDINATOR}, user_id=user_id, agency_id=None), case_id, user_id, now)
+
+
+def _reassessable_as_referrer(case_id, marac_id, user_id, now, cutoff):
+    return _reassessable_case(_reassessable_in_q(marac_id, set(), user_id=user_id, agency_id=None, cutoff=cutoff), case_id, user_id, now)
+
+
+def _reassessable_as_idva(case_id, marac_id, user_id, now, cutoff, agency_id):
+    return _reassessable_case(_reassessable_in_q(marac_id, {Role.IDVA}, user_id=user_id, agency_id=agency_id, cutoff=cutoff), case_id, user_id, now)
+
+
+def _reassessable_case(allowed, case_id, user_id, now):
     from openmarac.referrals.models import Case
 
-    return _visible(Case, reassessable_cases_q(user), case)
+    return Case.objects.filter(allowed & Q(status="open") & ~hidden_case_values_q("pk", user_id=user_id, now=now), pk=case_id).values("pk")[:1]
+
+
+def can_reassess_risk(user, case):
+    """`reassessable_cases_q` for one case. Only the user's roles in the case's Marac can
+    let them (every other Marac's part asks for another Marac), so its query takes one
+    of three shapes, each compiled once (core/compiled.py): building the whole filter
+    and its query cost the case page more than running it."""
+    from django.utils import timezone
+
+    from openmarac.referrals.models import Case
+
+    if not user.is_authenticated:
+        return _visible(Case, reassessable_cases_q(user), case)
+    roles = _roles_by_marac(user).get(case.marac_id)
+    if not roles:
+        return False
+    values = {"case_id": case.pk, "marac_id": case.marac_id, "user_id": user.pk, "now": timezone.now()}
+    if Role.COORDINATOR in roles:
+        build = _reassessable_as_coordinator
+    else:
+        values["cutoff"] = _active_cutoff()
+        build = _reassessable_as_referrer
+        if Role.IDVA in roles and user.agency_id:
+            values["agency_id"] = user.agency_id
+            build = _reassessable_as_idva
+    return bool(compiled.rows(build, **values))
 
 
 def visible_agency_checks_q(user):
