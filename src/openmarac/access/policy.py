@@ -467,20 +467,29 @@ def _reassessable_case(allowed, case_id, user_id, now):
     return Case.objects.filter(allowed & Q(status="open") & ~hidden_case_values_q("pk", user_id=user_id, now=now), pk=case_id).values("pk")[:1]
 
 
-def can_reassess_risk(user, case):
+def can_reassess_risk(user, case, *, rows=_UNREAD):
     """`reassessable_cases_q` for one case. Only the user's roles in the case's Marac can
     let them (every other Marac's part asks for another Marac), so its query takes one
     of three shapes, each compiled once (core/compiled.py): building the whole filter
-    and its query cost the case page more than running it."""
+    and its query cost the case page more than running it. `rows`: those of
+    `reassess_read`, when the caller ran it with its other reads."""
+    read = reassess_read(user, case)
+    if read is None:
+        return False
+    if rows is _UNREAD:
+        rows = compiled.rows(read[0], **read[1])
+    return bool(rows)
+
+
+def reassess_read(user, case):
+    """`can_reassess_risk`'s query as (build, values), for `compiled.rows_together`;
+    None when the user holds no role in the case's Marac (signed in or not), which lets
+    them reassess no case of it."""
     from django.utils import timezone
 
-    from openmarac.referrals.models import Case
-
-    if not user.is_authenticated:
-        return _visible(Case, reassessable_cases_q(user), case)
     roles = _roles_by_marac(user).get(case.marac_id)
     if not roles:
-        return False
+        return None
     values = {"case_id": case.pk, "marac_id": case.marac_id, "user_id": user.pk, "now": timezone.now()}
     if Role.COORDINATOR in roles:
         build = _reassessable_as_coordinator
@@ -490,7 +499,7 @@ def can_reassess_risk(user, case):
         if Role.IDVA in roles and user.agency_id:
             values["agency_id"] = user.agency_id
             build = _reassessable_as_idva
-    return bool(compiled.rows(build, **values))
+    return build, values
 
 
 def visible_agency_checks_q(user):

@@ -51,12 +51,21 @@ def _case_parts_query(case_id):
     )
 
 
-def case_parts(*, case) -> dict:
+def case_parts_read(*, case):
+    """`case_parts`' query as (build, values), for `compiled.rows_together`."""
+    return _case_parts_query, {"case_id": case.pk}
+
+
+def case_parts(*, case, rows=None) -> dict:
     """Which of the parts most cases lack the case has (quality concerns, matches in
     other Maracs, possible matches, a restriction in force, corrections to its people's
     details), so that the case page reads them only then: asked by one query compiled
-    once (core/compiled.py), for less than building any one of the queries it saves."""
-    return compiled.rows(_case_parts_query, case_id=case.pk)[0]
+    once (core/compiled.py), for less than building any one of the queries it saves.
+    `rows`: those of `case_parts_read`, when the caller ran it with its other reads."""
+    if rows is None:
+        build, values = case_parts_read(case=case)
+        rows = compiled.rows(build, **values)
+    return rows[0]
 
 
 def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=True):
@@ -286,14 +295,20 @@ def _case_details_query(relation):
 _CASE_DETAILS = {relation: _case_details_query(relation) for relation in _DETAILS}
 
 
-def with_case_people(referrals, *, case):
+def case_people_reads(*, case):
+    """`with_case_people`'s four queries as (build, values) pairs, for
+    `compiled.rows_together`."""
+    return [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
+
+
+def with_case_people(referrals, *, case, rows=None):
     """`with_people` for the case page, read by the case rather than by the referrals'
     ids: its four queries compiled once (core/compiled.py), the instances made from
     their rows, for what building and compiling the ORM's queries cost (about 4 ms of
     the page's CPU). Gives what `with_people` gives (the people in the same order, the
-    same details), from the case's referrals but drafts, which the page does not show."""
-    reads = [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
-    named, *details = compiled.rows_together(*reads)
+    same details), from the case's referrals but drafts, which the page does not show.
+    `rows`: those of `case_people_reads`, when the caller ran them with its other reads."""
+    named, *details = rows if rows is not None else compiled.rows_together(*case_people_reads(case=case))
     people, by_referral = {}, defaultdict(list)
     for row in named:
         rp = compiled.instance(ReferralPerson, row)

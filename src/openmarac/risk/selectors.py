@@ -53,14 +53,22 @@ def _score_history_query(case_id):
     )
 
 
-def score_history(*, case):
+def score_history_read(*, case):
+    """`score_history`'s query as (build, values), for `compiled.rows_together`."""
+    return _score_history_query, {"case_id": case.pk}
+
+
+def score_history(*, case, rows=None):
     """Every checklist of the case, oldest first, with what its score means, its author
     and the author's agency, and the date of the referral it was made with
     (`referral_referred_on`). One query, compiled once (core/compiled.py: building it
-    cost more than running it); definitions are files, read once per process."""
-    rows = []
+    cost more than running it); definitions are files, read once per process. `rows`:
+    those of `score_history_read`, when the caller ran it with its other reads."""
+    if rows is None:
+        rows = compiled.rows(_score_history_query, case_id=case.pk)
+    history = []
     threshold = case.marac.visible_high_risk_threshold
-    for row in compiled.rows(_score_history_query, case_id=case.pk):
+    for row in rows:
         assessment = compiled.instance(RiskAssessment, row)
         author = compiled.instance(User, row, "completed_by__")
         if author is not None:
@@ -68,7 +76,7 @@ def score_history(*, case):
         assessment.completed_by = author
         assessment.referral_referred_on = row["referral_referred_on"]
         definition = _definition(assessment.definition_id, assessment.definition_version)
-        rows.append(
+        history.append(
             ScoreRow(
                 assessment=assessment,
                 name=definition.name if definition else assessment.definition_id,
@@ -76,7 +84,7 @@ def score_history(*, case):
                 at_or_above_threshold=assessment.score >= threshold,
             )
         )
-    return rows
+    return history
 
 
 def _definition(definition_id, version):
