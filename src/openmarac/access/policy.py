@@ -199,12 +199,58 @@ def agenda_cases_q(user, *, case=""):
     "referral__case__" for an agenda item), so a list of 40 items is filtered through
     its own cases rather than against the set of every case the user may open."""
     allowed = Q(pk__in=[])
+    for kind, marac_id in _agenda_parts(user):
+        allowed |= _agenda_part_q(kind, marac_id, agency_id=user.agency_id, case=case)
+    return allowed
+
+
+def _agenda_parts(user):
+    """`agenda_cases_q`'s parts, one a role that opens cases: ("all", Marac id) for a
+    role that opens every case of its Marac, ("involved", Marac id) for one that opens
+    those its agency is involved in."""
+    parts = []
     for membership in active_memberships(user):
         if membership.role in ALL_CASES_ROLES:
-            allowed |= Q(**{f"{case}marac_id": membership.marac_id})
+            parts.append(("all", membership.marac_id))
         elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
-            allowed |= Q(**{f"{case}marac_id": membership.marac_id}) & _involved_q(user.agency_id, case=case) & _active_case_q(case=case)
-    return allowed
+            parts.append(("involved", membership.marac_id))
+    return parts
+
+
+def _agenda_part_q(kind, marac_id, *, agency_id, case="", cutoff=None):
+    """One of `_agenda_parts` as a filter. `cutoff`: `_active_case_q`'s, given by a
+    query compiled once."""
+    if kind == "all":
+        return Q(**{f"{case}marac_id": marac_id})
+    return Q(**{f"{case}marac_id": marac_id}) & _involved_q(agency_id, case=case) & _active_case_q(case=case, cutoff=cutoff)
+
+
+def visible_case_shape(user):
+    """`visible_cases_q` for this user as the kinds of its parts and the values they
+    take, for a query compiled once for each shape (core/compiled.py) through
+    `visible_cases_values_q`; None when no role of the user opens any case."""
+    from django.utils import timezone
+
+    parts = _agenda_parts(user) if user.is_authenticated else []
+    if not parts:
+        return None
+    values = {"user_id": user.pk, "now": timezone.now()}
+    for i, (_kind, marac_id) in enumerate(parts):
+        values[f"marac_{i}"] = marac_id
+    kinds = tuple(kind for kind, _marac_id in parts)
+    if "involved" in kinds:
+        values["agency_id"] = user.agency_id
+        values["cutoff"] = _active_cutoff()
+    return kinds, values
+
+
+def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, **marac_ids):
+    """`visible_cases_q` from `visible_case_shape`'s kinds and values alone, for a query
+    built to be compiled once: the same parts, the same restricted cases left out."""
+    allowed = Q(pk__in=[])
+    for i, kind in enumerate(kinds):
+        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("pk", user_id=user_id, now=now)
 
 
 def _involved_q(agency_id, *, case=""):

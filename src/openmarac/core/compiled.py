@@ -21,6 +21,7 @@ the server's process to get a core).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -42,7 +43,7 @@ class _Compiled:
 def rows(build, **values) -> list[dict]:
     """The rows of `build(**values)`, a `values()` queryset, as the ORM would give them
     (a dict per row, dates as dates). `build` must be a module-level function whose SQL
-    depends only on which values it is given (ints, dates or aware datetimes), never on
+    depends only on which values it is given (ints, dates, aware datetimes or UUIDs), never on
     the values themselves."""
     compiled = _compiled(build, values)
     with connection.cursor() as cursor:
@@ -149,6 +150,8 @@ def _stand_in(kind, n):
         return date(1900, 1, 1) + timedelta(days=37 * n)
     if issubclass(kind, int) and not issubclass(kind, bool):
         return -7_311_900 - n
+    if issubclass(kind, uuid.UUID):
+        return uuid.UUID(int=7_311_900 + n)
     raise TypeError(f"No stand-in for a {kind.__name__}")
 
 
@@ -158,6 +161,9 @@ def _adapt(value):
         return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, date):
         return connection.ops.adapt_datefield_value(value)
+    if isinstance(value, uuid.UUID):
+        # As UUIDField binds it: the UUID where the database has the type, its hex elsewhere.
+        return value if connection.features.has_native_uuid_field else value.hex
     return value
 
 
