@@ -61,3 +61,33 @@ def test_an_agenda_is_filtered_through_its_own_items_cases(staff, agenda):
     sql = str(meeting_selectors.visible_items(user=staff["housing_rep"], meeting=meeting).query)
     assert 'FROM "referrals_case"' not in sql
     assert '"referrals_caseinvolvement"' in sql and "EXISTS" in sql
+
+
+def test_case_for_compiled_opens_what_the_access_filter_opens(staff, agenda, marac):
+    """`case_for` reads by a query compiled for each shape of the access filter: for
+    every role, the same cases as `visible_cases_q` (restricted ones, one with lapsed
+    access, a merged one leading to the case it joined), with the same Marac."""
+    from datetime import date
+
+    from openmarac.referrals.models import CaseRestriction
+
+    _, (several, listed, uninvolved) = agenda
+    Case.objects.filter(pk=listed.pk).update(last_heard_on=date(2000, 1, 1))
+    restricted = CaseRestriction.objects.create(case=several, reason="Works for the police", restricted_by=staff["coordinator"], restricted_at=timezone.now())
+    restricted.named_users.set([staff["chair"]])
+    Case.objects.filter(pk=uninvolved.pk).update(merged_into=listed)
+    users = list(staff.values())
+    for user in users:
+        policy.forget_memberships(user)
+        for case in Case.objects.all():
+            expected = Case.objects.filter(policy.visible_cases_q(user), public_id=case.public_id).select_related("marac", "merged_into").first()
+            if expected is not None and expected.merged_into_id:
+                expected = Case.objects.filter(policy.visible_cases_q(user), pk=expected.merged_into_id).first()
+            found = referral_selectors.case_for(user=user, public_id=case.public_id)
+            assert (found and found.pk) == (expected and expected.pk), (user.email, case.pk)
+            if found is not None:
+                assert found.marac.name == marac.name and found.merged_into_id == expected.merged_into_id
+            assert referral_selectors.case_for(user=user, public_id=str(case.public_id)) == found
+    assert referral_selectors.case_for(user=staff["chair"], public_id=several.public_id) == several
+    assert referral_selectors.case_for(user=staff["coordinator"], public_id=several.public_id) is None
+    assert referral_selectors.case_for(user=staff["coordinator"], public_id=uninvolved.public_id) == listed
