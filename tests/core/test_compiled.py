@@ -174,3 +174,21 @@ def test_rows_together_without_parallel_workers_are_the_same_rows_and_put_the_se
 def test_rows_together_refuses_a_query_whose_sql_does_not_follow_its_values(db, marac):
     with pytest.raises(AssertionError, match="_derives_a_value"):
         compiled.rows_together((_empty_query, {"marac_id": marac.pk}), (_derives_a_value, {"marac_id": marac.pk, "start": date(2025, 1, 6)}))
+
+
+def _referral_by_public_id(*, public_id):
+    return Referral.objects.filter(public_id=public_id).values(*compiled.columns(Referral))
+
+
+def test_a_uuid_is_bound_as_the_orm_binds_it_and_rows_become_instances(history, marac):
+    """A UUID (a case's public id) is bound as UUIDField binds it on each database, and
+    `instance` gives back what the ORM reads."""
+    import uuid
+
+    for referral in Referral.objects.order_by("pk"):
+        rows = compiled.rows(_referral_by_public_id, public_id=referral.public_id)
+        assert len(rows) == 1
+        made = compiled.instance(Referral, rows[0])
+        assert made.pk == referral.pk and made.public_id == referral.public_id and made.marac_id == referral.marac_id
+        assert made.referred_on == referral.referred_on and not made._state.adding
+    assert compiled.rows(_referral_by_public_id, public_id=uuid.uuid4()) == []

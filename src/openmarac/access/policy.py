@@ -170,10 +170,17 @@ def referring_maracs(user):
     return [marac for marac in maracs_for(user) if can_refer(user, marac)]
 
 
-def _active_case_q(today=None, *, case=""):
+def _active_cutoff(today=None):
+    """The last hearing before which a case's access for agencies has lapsed."""
+    return (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+
+
+def _active_case_q(today=None, *, case="", cutoff=None):
     """Cases whose access for agencies has not lapsed (12 months after the last
-    hearing). `case` is the lookup from the filtered model to its case ("" for Case)."""
-    cutoff = (today or date.today()) - relativedelta(months=ACTIVE_CASE_MONTHS)
+    hearing). `case` is the lookup from the filtered model to its case ("" for Case).
+    `cutoff`, when given, is `_active_cutoff`'s (a query compiled once takes it as a value)."""
+    if cutoff is None:
+        cutoff = _active_cutoff(today)
     field = f"{case}last_heard_on"
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": cutoff})
 
@@ -192,12 +199,58 @@ def agenda_cases_q(user, *, case=""):
     "referral__case__" for an agenda item), so a list of 40 items is filtered through
     its own cases rather than against the set of every case the user may open."""
     allowed = Q(pk__in=[])
+    for kind, marac_id in _agenda_parts(user):
+        allowed |= _agenda_part_q(kind, marac_id, agency_id=user.agency_id, case=case)
+    return allowed
+
+
+def _agenda_parts(user):
+    """`agenda_cases_q`'s parts, one a role that opens cases: ("all", Marac id) for a
+    role that opens every case of its Marac, ("involved", Marac id) for one that opens
+    those its agency is involved in."""
+    parts = []
     for membership in active_memberships(user):
         if membership.role in ALL_CASES_ROLES:
-            allowed |= Q(**{f"{case}marac_id": membership.marac_id})
+            parts.append(("all", membership.marac_id))
         elif membership.role in INVOLVED_AGENCY_ROLES and user.agency_id:
-            allowed |= Q(**{f"{case}marac_id": membership.marac_id}) & _involved_q(user.agency_id, case=case) & _active_case_q(case=case)
-    return allowed
+            parts.append(("involved", membership.marac_id))
+    return parts
+
+
+def _agenda_part_q(kind, marac_id, *, agency_id, case="", cutoff=None):
+    """One of `_agenda_parts` as a filter. `cutoff`: `_active_case_q`'s, given by a
+    query compiled once."""
+    if kind == "all":
+        return Q(**{f"{case}marac_id": marac_id})
+    return Q(**{f"{case}marac_id": marac_id}) & _involved_q(agency_id, case=case) & _active_case_q(case=case, cutoff=cutoff)
+
+
+def visible_case_shape(user):
+    """`visible_cases_q` for this user as the kinds of its parts and the values they
+    take, for a query compiled once for each shape (core/compiled.py) through
+    `visible_cases_values_q`; None when no role of the user opens any case."""
+    from django.utils import timezone
+
+    parts = _agenda_parts(user) if user.is_authenticated else []
+    if not parts:
+        return None
+    values = {"user_id": user.pk, "now": timezone.now()}
+    for i, (_kind, marac_id) in enumerate(parts):
+        values[f"marac_{i}"] = marac_id
+    kinds = tuple(kind for kind, _marac_id in parts)
+    if "involved" in kinds:
+        values["agency_id"] = user.agency_id
+        values["cutoff"] = _active_cutoff()
+    return kinds, values
+
+
+def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, **marac_ids):
+    """`visible_cases_q` from `visible_case_shape`'s kinds and values alone, for a query
+    built to be compiled once: the same parts, the same restricted cases left out."""
+    allowed = Q(pk__in=[])
+    for i, kind in enumerate(kinds):
+        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("pk", user_id=user_id, now=now)
 
 
 def _involved_q(agency_id, *, case=""):
@@ -424,20 +477,75 @@ def reassessable_cases_q(user):
     Recording a checklist shows the referrer nothing of the case."""
     allowed = Q(pk__in=[])
     for marac_id, roles in _roles_by_marac(user).items():
-        if Role.COORDINATOR in roles:
-            allowed |= Q(marac_id=marac_id)
-        elif roles:
-            mine = Q(referrals__referrer_id=user.pk)
-            if Role.IDVA in roles and user.agency_id:
-                mine |= Q(referrals__idva_referral__idva_agency_id=user.agency_id)
-            allowed |= Q(marac_id=marac_id) & mine & _active_case_q()
+        if roles:
+            allowed |= _reassessable_in_q(marac_id, roles, user_id=user.pk, agency_id=user.agency_id)
     return allowed & Q(status="open") & _not_restricted_q("pk", user)
 
 
-def can_reassess_risk(user, case):
+def _reassessable_in_q(marac_id, roles, *, user_id, agency_id, cutoff=None):
+    """`reassessable_cases_q`'s part for one Marac in which the user holds `roles`.
+    `cutoff`: `_active_case_q`'s, given by a query compiled once."""
+    if Role.COORDINATOR in roles:
+        return Q(marac_id=marac_id)
+    mine = Q(referrals__referrer_id=user_id)
+    if Role.IDVA in roles and agency_id:
+        mine |= Q(referrals__idva_referral__idva_agency_id=agency_id)
+    return Q(marac_id=marac_id) & mine & _active_case_q(cutoff=cutoff)
+
+
+# `can_reassess_risk`'s query in each of its shapes (the user's roles in the case's
+# Marac), each a module-level function for core/compiled.py.
+def _reassessable_as_coordinator(case_id, marac_id, user_id, now):
+    return _reassessable_case(_reassessable_in_q(marac_id, {Role.COORDINATOR}, user_id=user_id, agency_id=None), case_id, user_id, now)
+
+
+def _reassessable_as_referrer(case_id, marac_id, user_id, now, cutoff):
+    return _reassessable_case(_reassessable_in_q(marac_id, set(), user_id=user_id, agency_id=None, cutoff=cutoff), case_id, user_id, now)
+
+
+def _reassessable_as_idva(case_id, marac_id, user_id, now, cutoff, agency_id):
+    return _reassessable_case(_reassessable_in_q(marac_id, {Role.IDVA}, user_id=user_id, agency_id=agency_id, cutoff=cutoff), case_id, user_id, now)
+
+
+def _reassessable_case(allowed, case_id, user_id, now):
     from openmarac.referrals.models import Case
 
-    return _visible(Case, reassessable_cases_q(user), case)
+    return Case.objects.filter(allowed & Q(status="open") & ~hidden_case_values_q("pk", user_id=user_id, now=now), pk=case_id).values("pk")[:1]
+
+
+def can_reassess_risk(user, case, *, rows=_UNREAD):
+    """`reassessable_cases_q` for one case. Only the user's roles in the case's Marac can
+    let them (every other Marac's part asks for another Marac), so its query takes one
+    of three shapes, each compiled once (core/compiled.py): building the whole filter
+    and its query cost the case page more than running it. `rows`: those of
+    `reassess_read`, when the caller ran it with its other reads."""
+    read = reassess_read(user, case)
+    if read is None:
+        return False
+    if rows is _UNREAD:
+        rows = compiled.rows(read[0], **read[1])
+    return bool(rows)
+
+
+def reassess_read(user, case):
+    """`can_reassess_risk`'s query as (build, values), for `compiled.rows_together`;
+    None when the user holds no role in the case's Marac (signed in or not), which lets
+    them reassess no case of it."""
+    from django.utils import timezone
+
+    roles = _roles_by_marac(user).get(case.marac_id)
+    if not roles:
+        return None
+    values = {"case_id": case.pk, "marac_id": case.marac_id, "user_id": user.pk, "now": timezone.now()}
+    if Role.COORDINATOR in roles:
+        build = _reassessable_as_coordinator
+    else:
+        values["cutoff"] = _active_cutoff()
+        build = _reassessable_as_referrer
+        if Role.IDVA in roles and user.agency_id:
+            values["agency_id"] = user.agency_id
+            build = _reassessable_as_idva
+    return build, values
 
 
 def visible_agency_checks_q(user):

@@ -36,14 +36,23 @@ def _open_repeat_decision_ids(case_id):
     return RepeatDecision.objects.filter(case_id=case_id, done_on__isnull=True).values("pk")
 
 
-def open_repeat_decisions(*, case):
+def open_repeat_decisions_read(*, case):
+    """Whether the case has open repeat-alert decisions, as (build, values) for
+    `compiled.rows_together`; its rows go to `open_repeat_decisions`."""
+    return _open_repeat_decision_ids, {"case_id": case.pk}
+
+
+def open_repeat_decisions(*, case, ids=None):
     """Repeat-alert decisions on the case not yet done: the case shows them until they are.
     Most cases have none, so whether there are any is asked first by a query compiled
     once (core/compiled.py): building the full one, with its five joins, cost the case
-    page more CPU than any other of its reads."""
+    page more CPU than any other of its reads. `ids`: the rows of
+    `open_repeat_decisions_read`, when the caller ran it with its other reads."""
     from openmarac.meetings.models import RepeatDecision
 
-    if not compiled.rows(_open_repeat_decision_ids, case_id=case.pk):
+    if ids is None:
+        ids = compiled.rows(_open_repeat_decision_ids, case_id=case.pk)
+    if not ids:
         return []
     return list(
         RepeatDecision.objects.filter(case=case, done_on__isnull=True).select_related("owner_agency", "hearing__item__meeting", "recorded_by")

@@ -21,6 +21,7 @@ the server's process to get a core).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -42,7 +43,7 @@ class _Compiled:
 def rows(build, **values) -> list[dict]:
     """The rows of `build(**values)`, a `values()` queryset, as the ORM would give them
     (a dict per row, dates as dates). `build` must be a module-level function whose SQL
-    depends only on which values it is given (ints, dates or aware datetimes), never on
+    depends only on which values it is given (ints, dates, aware datetimes or UUIDs), never on
     the values themselves."""
     compiled = _compiled(build, values)
     with connection.cursor() as cursor:
@@ -168,6 +169,8 @@ def _stand_in(kind, n):
         return date(1900, 1, 1) + timedelta(days=37 * n)
     if issubclass(kind, int) and not issubclass(kind, bool):
         return -7_311_900 - n
+    if issubclass(kind, uuid.UUID):
+        return uuid.UUID(int=7_311_900 + n)
     raise TypeError(f"No stand-in for a {kind.__name__}")
 
 
@@ -177,6 +180,9 @@ def _adapt(value):
         return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, date):
         return connection.ops.adapt_datefield_value(value)
+    if isinstance(value, uuid.UUID):
+        # As UUIDField binds it: the UUID where the database has the type, its hex elsewhere.
+        return value if connection.features.has_native_uuid_field else value.hex
     return value
 
 
@@ -190,3 +196,21 @@ def _slot(param, stand_ins):
         if _key(_adapt(value)) == _key(param):
             return name
     return None
+
+
+@lru_cache(maxsize=None)
+def columns(model) -> tuple:
+    """The names of the model's columns (attnames: `person_id`, not `person`), to list
+    in a `values()` query whose rows `instance` turns back into the model's instances."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def instance(model, row, prefix=""):
+    """The instance of `model` whose columns are `row`'s `prefix` + `columns(model)`
+    (`prefix` "completed_by__" for a related row read in the same query), made as the
+    ORM makes one it reads; None when its key is empty (a nullable relation unset)."""
+    names = columns(model)
+    values = [row[prefix + name] for name in names]
+    if values[names.index(model._meta.pk.attname)] is None:
+        return None
+    return model.from_db(connection.alias, names, values)

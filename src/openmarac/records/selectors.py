@@ -5,7 +5,7 @@ from django.db.models import F
 
 from openmarac.access import policy
 from openmarac.people.models import Person
-from openmarac.referrals.models import ReferralPerson
+from openmarac.referrals.models import Case, ReferralPerson
 
 from .models import Correction, SubjectAccessRequest
 
@@ -34,11 +34,15 @@ def sar_for(*, user, pk):
 
 
 def people_in_case(*, case):
-    """Everyone named on the case's referrals, for the correction links and history. Their
-    ids are read first: as a subquery OR the victim, PostgreSQL can use no index and
-    reads every person of every Marac (1.2 s at national scale)."""
-    ids = set(ReferralPerson.objects.filter(referral__case=case).values_list("person_id", flat=True)) | {case.victim_id}
-    return Person.objects.filter(pk__in=ids)
+    """Everyone named on the case's referrals, for the correction links and history. The
+    people named are a subquery, so that the corrections of the case page read them in
+    their own query rather than in one more. One list of ids (a union, not "named or
+    the victim"): PostgreSQL read every person of the database to test the "or" (3 ms
+    on a case page at 20,000 referrals); each part of the union is read by its index.
+    Without their models' order, which a part of a union may not have."""
+    named = ReferralPerson.objects.filter(referral__case=case).order_by().values("person_id")
+    victim = Case.objects.filter(pk=case.pk).order_by().values("victim_id")
+    return Person.objects.filter(pk__in=named.union(victim, all=True))
 
 
 def person_in_case_for(*, user, case, pk):

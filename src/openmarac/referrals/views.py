@@ -18,6 +18,7 @@ from openmarac.accounts.models import Role
 from openmarac.audit import display as audit_display
 from openmarac.audit import selectors as audit_selectors
 from openmarac.audit import services as audit
+from openmarac.core import compiled
 from openmarac.core.forms import apply_validation_error
 from openmarac.core.pagination import paginate, paginate_search
 from openmarac.core.views import not_found
@@ -258,14 +259,27 @@ def case(request, public_id):
     can_decide = policy.can_decide_matches(user, marac)
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
+    # The page's reads compiled once (core/compiled.py) run together: on PostgreSQL one
+    # round trip for the eight (four of them the people), not one for each, each a wait
+    # for the server on a busy machine.
+    reassess = policy.reassess_read(user, case)
+    parts_rows, *read = compiled.rows_together(
+        selectors.case_parts_read(case=case),
+        *selectors.case_people_reads(case=case),
+        risk_selectors.score_history_read(case=case),
+        action_selectors.open_repeat_decisions_read(case=case),
+        *([reassess] if reassess else []),
+    )
+    people_rows, (score_rows, repeat_rows, *reassess_rows) = read[:4], read[4:]
     # Quality concerns, matches in other Maracs, possible matches, the restriction and
     # corrections are read (and looked at) only when the case has some.
-    parts = selectors.case_parts(case=case)
-    referrals = selectors.with_people(list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False)))
+    parts = selectors.case_parts(case=case, rows=parts_rows)
+    referrals = list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False))
+    selectors.with_case_people(referrals, case=case, rows=people_rows)
     # Every checklist of the case, oldest first; each referral's own is the latest made
     # with it (every checklist belongs to its referral's case, risk.models), as its
     # `risk_assessments` (newest first) would give it.
-    risk_rows = risk_selectors.score_history(case=case)
+    risk_rows = risk_selectors.score_history(case=case, rows=score_rows)
     latest_checklist = {row.assessment.referral_id: row.assessment for row in risk_rows if row.assessment.referral_id}
     # A possible match in a restricted case the user may not open is not shown: it would
     # name that case's people. Coordinators named on it see the match. Read only when
@@ -306,7 +320,7 @@ def case(request, public_id):
         "episodes": episodes,
         "risk_rows": risk_rows,
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
-        "can_reassess": policy.can_reassess_risk(user, case),
+        "can_reassess": policy.can_reassess_risk(user, case, rows=reassess_rows[0] if reassess else None),
         "can_decide": can_decide,
         "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
         "viewer_rows": audit_display.viewer_rows(viewers),
@@ -316,7 +330,7 @@ def case(request, public_id):
         "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
         # Break-glass access is shown only on the restricted-case banner.
         "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
-        "open_decisions": open_repeat_decisions(case=case),
+        "open_decisions": open_repeat_decisions(case=case, ids=repeat_rows),
         "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
         "now": timezone.now(),
     }

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db.models import F
 
 from openmarac.access import policy
+from openmarac.accounts.models import Agency, User
+from openmarac.core import compiled
 from openmarac.referrals.models import Case
 
 from . import definitions
@@ -35,23 +37,46 @@ class ScoreRow:
         return self.assessment.score / self.max_score if self.max_score else 0
 
 
-def score_history(*, case):
-    """Every checklist of the case, oldest first, with what its score means, and the
-    date of the referral it was made with (`referral_referred_on`). One query:
-    definitions are files, read once per process."""
-    rows = []
-    threshold = case.marac.visible_high_risk_threshold
+def _score_history_query(case_id):
     # Of a checklist's referral only its date is shown (`referral_referred_on`): one
-    # column, not the whole referral.
-    assessments = (
-        RiskAssessment.objects.filter(case=case)
-        .select_related("completed_by__agency")
-        .annotate(referral_referred_on=F("referral__referred_on"))
+    # column, not the whole referral. Its author and the author's agency as columns of
+    # the same rows (`select_related`'s join).
+    return (
+        RiskAssessment.objects.filter(case_id=case_id)
         .order_by("completed_on", "created_at")
+        .values(
+            *compiled.columns(RiskAssessment),
+            *(f"completed_by__{name}" for name in compiled.columns(User)),
+            *(f"completed_by__agency__{name}" for name in compiled.columns(Agency)),
+            referral_referred_on=F("referral__referred_on"),
+        )
     )
-    for assessment in assessments:
+
+
+def score_history_read(*, case):
+    """`score_history`'s query as (build, values), for `compiled.rows_together`."""
+    return _score_history_query, {"case_id": case.pk}
+
+
+def score_history(*, case, rows=None):
+    """Every checklist of the case, oldest first, with what its score means, its author
+    and the author's agency, and the date of the referral it was made with
+    (`referral_referred_on`). One query, compiled once (core/compiled.py: building it
+    cost more than running it); definitions are files, read once per process. `rows`:
+    those of `score_history_read`, when the caller ran it with its other reads."""
+    if rows is None:
+        rows = compiled.rows(_score_history_query, case_id=case.pk)
+    history = []
+    threshold = case.marac.visible_high_risk_threshold
+    for row in rows:
+        assessment = compiled.instance(RiskAssessment, row)
+        author = compiled.instance(User, row, "completed_by__")
+        if author is not None:
+            author.agency = compiled.instance(Agency, row, "completed_by__agency__")
+        assessment.completed_by = author
+        assessment.referral_referred_on = row["referral_referred_on"]
         definition = _definition(assessment.definition_id, assessment.definition_version)
-        rows.append(
+        history.append(
             ScoreRow(
                 assessment=assessment,
                 name=definition.name if definition else assessment.definition_id,
@@ -59,7 +84,7 @@ def score_history(*, case):
                 at_or_above_threshold=assessment.score >= threshold,
             )
         )
-    return rows
+    return history
 
 
 def _definition(definition_id, version):
