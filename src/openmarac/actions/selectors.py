@@ -278,9 +278,15 @@ def earlier_actions(*, case, hearing):
     chair can see what was tried before and what became of it. Each with `agreed_at`,
     the start of its meeting: the one value of the meeting shown, read through the join
     the order needs rather than the meeting's, item's and hearing's every column."""
+    # Compiled once (core/compiled.py): the ORM took longer to build it than the
+    # database takes to run it.
+    return compiled.objects(_earlier_actions, case_id=case.pk, hearing_id=hearing.pk)
+
+
+def _earlier_actions(*, case_id, hearing_id):
     return (
-        Action.objects.filter(case=case)
-        .exclude(hearing=hearing)
+        Action.objects.filter(case_id=case_id)
+        .exclude(hearing_id=hearing_id)
         .select_related("owner_agency")
         .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
         .order_by("hearing__item__meeting__starts_at", "id")
@@ -355,14 +361,53 @@ def flags_overview(*, user, marac, today=None):
 
 def hearing_children(hearing):
     """The children named on the referral heard: those an action can be for."""
+    return _children_named(referral_id=hearing.item.referral_id)
+
+
+def hearing_children_list(hearing):
+    """`hearing_children` read by a query compiled once (core/compiled.py), for the case
+    screen, which reads them on every open."""
+    return compiled.objects(_children_named, referral_id=hearing.item.referral_id)
+
+
+def _children_named(*, referral_id):
     from openmarac.people.models import Person
     from openmarac.referrals.models import ReferralPerson
 
     return (
-        Person.objects.filter(referral_roles__referral_id=hearing.item.referral_id, referral_roles__role=ReferralPerson.Role.CHILD)
+        Person.objects.filter(referral_roles__referral_id=referral_id, referral_roles__role=ReferralPerson.Role.CHILD)
         .annotate(details_unreliable=F("referral_roles__details_unreliable"))
         .order_by("referral_roles__pk")
     )
+
+
+def hearing_risks(hearing):
+    """The risks recorded at the hearing, in the order recorded (`hearing.risks.all()`),
+    read by a query compiled once (core/compiled.py): the case screen and its live part
+    read them on every open and every poll."""
+    risks = compiled.objects(_hearing_risks, hearing_id=hearing.pk)
+    for risk in risks:
+        risk.hearing = hearing
+    return risks
+
+
+def _hearing_risks(*, hearing_id):
+    from openmarac.meetings.models import Risk
+
+    return Risk.objects.filter(hearing_id=hearing_id)
+
+
+def case_assessment(referral):
+    """The referral's risk assessment as `RiskAssessment.objects.filter(referral=...).first()`
+    gives it (the latest completed), or None; compiled once (core/compiled.py)."""
+    found = compiled.objects(_referral_assessment, referral_id=referral.pk)
+    return found[0] if found else None
+
+
+def _referral_assessment(*, referral_id):
+    from openmarac.risk.models import RiskAssessment
+
+    return RiskAssessment.objects.filter(referral_id=referral_id)[:1]
 
 
 def frontline_summary(*, user, meeting):

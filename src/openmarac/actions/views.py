@@ -32,7 +32,6 @@ from openmarac.meetings.prompts import children_action_questions, needs_shown
 from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
-from openmarac.risk.models import RiskAssessment
 
 from . import display, selectors, services
 from .forms import (
@@ -93,16 +92,14 @@ def run_meeting(request, public_id):
 
 def _hearing_context(request, meeting, item, hearing, forms, children):
     referral = item.referral
-    assessment = RiskAssessment.objects.filter(referral=referral).first()
+    assessment = selectors.case_assessment(referral)
     answers = assessment.answers if assessment else {}
     entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
     actions = _plan_actions(hearing)
     slot_end = entry.slot.ends_at
-    history = list(selectors.earlier_actions(case=referral.case, hearing=hearing))
+    history = selectors.earlier_actions(case=referral.case, hearing=hearing)
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
-    if research is not None:
-        research = list(research)
-    risks = list(hearing.risks.all())
+    risks = selectors.hearing_risks(hearing)
     can_record = policy.can_record_hearing(request.user, meeting)
     if can_record and not hearing.closed_at and forms["action_form"] is not None:
         _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=forms.pop("agencies"), children=children, risks=risks)
@@ -173,16 +170,13 @@ def hearing(request, public_id, item_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    item = (
-        meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id)
-        .select_related(*meeting_selectors.CASE_LIST_RELATED).first()
-    )
+    item = meeting_selectors.screen_item(user=request.user, meeting=meeting, item_id=item_id)
     if item is None:
         not_found(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
     referral = item.referral
     # Read once for the page; the action form keeps the query, to check a choice.
-    children = list(selectors.hearing_children(hearing))
+    children = selectors.hearing_children_list(hearing)
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
     if request.method == "GET" and hearing.closed_at and not drafts.pending(request):
@@ -375,14 +369,14 @@ def hearing_live(request, public_id, item_id):
     meeting = _meeting(request, public_id)
     if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
         not_found(request, "meetings.agendaitem", item_id)
-    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).first()
+    item = meeting_selectors.screen_item(user=request.user, meeting=meeting, item_id=item_id)
     if item is None:
         not_found(request, "meetings.agendaitem", item_id)
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
     actions = _plan_actions(hearing)
-    context = {"hearing": hearing, "risks": hearing.risks.all(), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
+    context = {"hearing": hearing, "risks": selectors.hearing_risks(hearing), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
     return render(request, "actions/_hearing_live.html", context)
 
 

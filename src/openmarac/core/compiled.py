@@ -21,7 +21,7 @@ the server's process to get a core).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from functools import lru_cache
@@ -37,6 +37,8 @@ class _Compiled:
     slots: tuple  # for each parameter: the name of the value bound there, or None (part of the query)
     names: tuple  # the columns, as `values()` names them
     converters: tuple  # (column, converters, expression): what the ORM applies to a column read
+    # The compiler that gave the SQL: where each model's columns are (`objects`).
+    compiler: object = field(default=None, compare=False, repr=False)
 
 
 def rows(build, **values) -> list[dict]:
@@ -119,6 +121,45 @@ def _converted(compiled, fetched) -> list[dict]:
     return result
 
 
+def objects(build, **values) -> list:
+    """The model instances of `build(**values)`, a queryset of a model, as iterating it
+    gives them (its `select_related` objects and annotations set), compiled once as for
+    `rows`, with the same rules for `build`. What a relation's own manager would set
+    (`meeting.items.all()` gives each item its meeting) is not: the caller sets it."""
+    from django.db.models.query import get_related_populators
+
+    compiled = _compiled(build, values)
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, _bound(compiled, values))
+        fetched = cursor.fetchall()
+    compiler = compiled.compiler
+    select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model, columns = klass_info["model"], klass_info["select_fields"]
+    start, end = columns[0], columns[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, connection.alias)
+    result = []
+    for row in _converted_lists(compiled, fetched):
+        obj = model.from_db(connection.alias, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, column in (annotations or {}).items():
+            setattr(obj, name, row[column])
+        result.append(obj)
+    return result
+
+
+def _converted_lists(compiled, fetched) -> list[list]:
+    rows = list(map(list, fetched))
+    for row in rows:
+        for column, functions, expression in compiled.converters:
+            value = row[column]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[column] = value
+    return rows
+
+
 def sql(build, **values) -> tuple[str, list]:
     """The SQL of `build(**values)` (any queryset) and its parameters, compiled once as
     for `rows`: to use as a subquery (`RawSQL`) or to read model instances
@@ -156,7 +197,7 @@ def _compile(build, vendor, zone, signature) -> _Compiled:
     names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
     columns = [column[0] for column in compiler.select[: compiler.col_count]]
     converters = tuple((i, tuple(convs), expression) for i, (convs, expression) in compiler.get_converters(columns).items())
-    return _Compiled(sql=sql, params=tuple(params), slots=slots, names=names, converters=converters)
+    return _Compiled(sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler)
 
 
 def _stand_in(kind, n):
