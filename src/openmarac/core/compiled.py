@@ -64,12 +64,30 @@ def rows_together(*queries, serial=False) -> list[list[dict]]:
     saves (a worker is a new process, which on a busy machine also waits for a core):
     the governance dashboard's batch took 14% less time without them."""
     compiled = [(_compiled(build, values), values) for build, values in queries]
+    return [_converted(query, fetched) for (query, _), fetched in zip(compiled, _fetched_together(compiled, serial))]
+
+
+def read_together(*queries) -> list[list]:
+    """What each of `queries`, pairs (build, values), gives, in order: model instances
+    as `objects` gives them, or for a `values()` queryset dicts as `rows` gives them;
+    sent to the database together as `rows_together` sends them (one round trip on
+    PostgreSQL)."""
+    compiled = [(_compiled(build, values), values) for build, values in queries]
+    return [
+        _converted(query, fetched) if query.compiler.klass_info is None else _instances(query, fetched)
+        for (query, _), fetched in zip(compiled, _fetched_together(compiled, False))
+    ]
+
+
+def _fetched_together(compiled, serial) -> list[list]:
+    """The rows each of `compiled` (pairs of a compiled query and its values) fetched,
+    as the driver gives them, sent as one where the database allows (`rows_together`)."""
     with connection.cursor() as cursor:
         if len(compiled) < 2 or not _sends_statements_together(cursor):
             results = []
             for query, values in compiled:
                 cursor.execute(query.sql, _bound(query, values))
-                results.append(_converted(query, cursor.fetchall()))
+                results.append(cursor.fetchall())
             return results
         statements = [query.sql for query, _ in compiled]
         if serial:
@@ -79,10 +97,10 @@ def rows_together(*queries, serial=False) -> list[list[dict]]:
         cursor.execute(";\n".join(statements), [param for query, values in compiled for param in _bound(query, values)])
         if serial:
             cursor.nextset()
-        results = [_converted(compiled[0][0], cursor.fetchall())]
-        for query, _ in compiled[1:]:
+        results = [cursor.fetchall()]
+        for _ in compiled[1:]:
             cursor.nextset()
-            results.append(_converted(query, cursor.fetchall()))
+            results.append(cursor.fetchall())
         return results
 
 
@@ -126,12 +144,17 @@ def objects(build, **values) -> list:
     gives them (its `select_related` objects and annotations set), compiled once as for
     `rows`, with the same rules for `build`. What a relation's own manager would set
     (`meeting.items.all()` gives each item its meeting) is not: the caller sets it."""
-    from django.db.models.query import get_related_populators
-
     compiled = _compiled(build, values)
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, _bound(compiled, values))
-        fetched = cursor.fetchall()
+        return _instances(compiled, cursor.fetchall())
+
+
+def _instances(compiled, fetched) -> list:
+    """Model instances from the rows of a compiled model queryset, as `ModelIterable`
+    makes them."""
+    from django.db.models.query import get_related_populators
+
     compiler = compiled.compiler
     select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model, columns = klass_info["model"], klass_info["select_fields"]

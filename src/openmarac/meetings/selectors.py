@@ -151,12 +151,36 @@ def case_screen(*, user, meeting, item):
     them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
     read once, as rows of four values, rather than every case with its referral (for
     this case's slot and for the next case)."""
-    rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
+    # The case's repeats, and for the coordinator and the chair (every case of the
+    # agenda) the order, are read by queries compiled once (core/compiled.py), sent
+    # together: the ORM took longer to build them than the database takes to run them.
+    on = timezone.localtime(meeting.starts_at).date()
+    repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
+    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        counted, every = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}))
+        rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
+    else:
+        (counted,) = compiled.rows_together(repeats_read)
+        rows = agenda_items(user=user, meeting=meeting).values_list(*_AGENDA_ORDER)
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set())
+    repeats = {row["case_id"]: row["n"] for row in counted}
+    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats)
     return entry, (order[position + 1] if position + 1 < len(order) else None)
+
+
+# What `case_screen` reads of each item for the agenda's order.
+_AGENDA_ORDER = ("pk", "section", "listed_at", "referral__children_count")
+
+
+def _agenda_order(*, meeting_id):
+    return AgendaItem.objects.filter(meeting_id=meeting_id).values(*_AGENDA_ORDER)
+
+
+def _case_repeats(*, case_id, since, on):
+    # `_recent_repeats` for one case.
+    return _repeat_referrals(since, on).filter(case_id=case_id).values("case_id").annotate(n=Count("id"))
 
 
 def _entries(*, user, meeting, items, slots, hidden=None, repeats=None):
