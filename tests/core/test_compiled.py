@@ -174,3 +174,33 @@ def test_rows_together_without_parallel_workers_are_the_same_rows_and_put_the_se
 def test_rows_together_refuses_a_query_whose_sql_does_not_follow_its_values(db, marac):
     with pytest.raises(AssertionError, match="_derives_a_value"):
         compiled.rows_together((_empty_query, {"marac_id": marac.pk}), (_derives_a_value, {"marac_id": marac.pk, "start": date(2025, 1, 6)}))
+
+
+def _meetings_with_marac_query(*, marac_id, before):
+    return Meeting.objects.filter(marac=marac_id, starts_at__lt=before).select_related("marac").annotate(items_listed=Count("items")).order_by("starts_at")
+
+
+def _described(meeting):
+    return (meeting.pk, meeting.starts_at, meeting.research_deadline, meeting.status, meeting.marac.slug, meeting.items_listed)
+
+
+@pytest.mark.parametrize("day", [3, 10, 11])
+def test_objects_are_the_orm_instances(history, marac, day, django_assert_num_queries):
+    before = datetime(2025, 3, day, 9, 31, tzinfo=LONDON)
+    with django_assert_num_queries(1):
+        meetings = compiled.objects(_meetings_with_marac_query, marac_id=marac.pk, before=before)
+        # The related object and the annotation are read with them: nothing more is read.
+        described = [_described(meeting) for meeting in meetings]
+    assert described == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
+    assert len(described) == (1 if day == 3 else 2)
+    assert all(isinstance(meeting, Meeting) and meeting._state.adding is False for meeting in meetings)
+
+
+def test_read_together_gives_instances_and_rows(history, marac):
+    before = datetime(2025, 3, 31, tzinfo=LONDON)
+    meetings, rows = compiled.read_together(
+        (_meetings_with_marac_query, {"marac_id": marac.pk, "before": before}),
+        (_referrals_query, {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 3, 31)}),
+    )
+    assert [_described(meeting) for meeting in meetings] == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
+    assert rows == list(_referrals_query(marac_id=marac.pk, start=date(2025, 1, 1), end=date(2025, 3, 31)))

@@ -27,6 +27,7 @@ from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from django.db import connection
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 
@@ -39,6 +40,8 @@ class _Compiled:
     converters: tuple  # (column, converters, expression): what the ORM applies to a column read
     # The compiler that gave the SQL: where each model's columns are (`objects`).
     compiler: object = field(default=None, compare=False, repr=False)
+    # Whether the queryset gives model instances (not a `values()` one).
+    of_models: bool = False
 
 
 def rows(build, **values) -> list[dict]:
@@ -74,7 +77,7 @@ def read_together(*queries) -> list[list]:
     PostgreSQL)."""
     compiled = [(_compiled(build, values), values) for build, values in queries]
     return [
-        _converted(query, fetched) if query.compiler.klass_info is None else _instances(query, fetched)
+        _instances(query, fetched) if query.of_models else _converted(query, fetched)
         for (query, _), fetched in zip(compiled, _fetched_together(compiled, False))
     ]
 
@@ -145,6 +148,8 @@ def objects(build, **values) -> list:
     `rows`, with the same rules for `build`. What a relation's own manager would set
     (`meeting.items.all()` gives each item its meeting) is not: the caller sets it."""
     compiled = _compiled(build, values)
+    if not compiled.of_models:
+        raise TypeError(f"{build.__qualname__} gives no model instances: read it with `rows`")
     with connection.cursor() as cursor:
         cursor.execute(compiled.sql, _bound(compiled, values))
         return _instances(compiled, cursor.fetchall())
@@ -220,7 +225,8 @@ def _compile(build, vendor, zone, signature) -> _Compiled:
     names = tuple(query.selected or (*query.extra_select, *query.values_select, *query.annotation_select))
     columns = [column[0] for column in compiler.select[: compiler.col_count]]
     converters = tuple((i, tuple(convs), expression) for i, (convs, expression) in compiler.get_converters(columns).items())
-    return _Compiled(sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler)
+    of_models = queryset._iterable_class is ModelIterable
+    return _Compiled(sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler, of_models=of_models)
 
 
 def _stand_in(kind, n):
