@@ -58,6 +58,10 @@ def screen_item(*, user, meeting, item_id):
     the chair (every case but those restricted and hidden from them) the query is
     compiled once (core/compiled.py): the ORM took longer to build it than the database
     takes to run it."""
+    if item_id > _LARGEST_ID:
+        # The address takes any digits: an id no row can have finds nothing, as the
+        # ORM's lookup would, rather than failing in the database.
+        return None
     if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         found = compiled.objects(_screen_item, meeting_id=meeting.pk, item_id=item_id, user_id=user.pk, now=timezone.now())
         item = found[0] if found else None
@@ -66,6 +70,10 @@ def screen_item(*, user, meeting, item_id):
     if item is not None:
         item.meeting = meeting
     return item
+
+
+# The largest id a row can have (a 64-bit integer).
+_LARGEST_ID = 2**63 - 1
 
 
 def _screen_item(*, meeting_id, item_id, user_id, now):
