@@ -162,3 +162,15 @@ def test_the_meetings_outstanding_actions_come_a_page_at_a_time_with_their_total
         assert expected in page
         shown += [action.pk for action in overdue if reverse("actions:action", args=[action.pk]) + '"' in page]
     assert sorted(shown) == sorted(action.pk for action in overdue)  # each once, on one of the pages
+
+
+def test_case_screen_of_an_id_no_row_can_have_is_not_found(staff, heard):
+    # The chair's item is read by a query compiled once: an id beyond any row's is not
+    # found (as the ORM's lookup finds nothing), not a database error.
+    hearing = heard()
+    meeting = hearing.item.meeting
+    for user in (staff["chair"], staff["housing_rep"]):
+        client = _signed(user, meeting)
+        for view in ("actions:hearing", "actions:hearing-live"):
+            assert client.get(reverse(view, args=[meeting.public_id, 2**63])).status_code == 404
+            assert client.get(reverse(view, args=[meeting.public_id, hearing.item.pk + 1000])).status_code == 404

@@ -192,3 +192,33 @@ def test_a_uuid_is_bound_as_the_orm_binds_it_and_rows_become_instances(history, 
         assert made.pk == referral.pk and made.public_id == referral.public_id and made.marac_id == referral.marac_id
         assert made.referred_on == referral.referred_on and not made._state.adding
     assert compiled.rows(_referral_by_public_id, public_id=uuid.uuid4()) == []
+
+
+def _meetings_with_marac_query(*, marac_id, before):
+    return Meeting.objects.filter(marac=marac_id, starts_at__lt=before).select_related("marac").annotate(items_listed=Count("items")).order_by("starts_at")
+
+
+def _described(meeting):
+    return (meeting.pk, meeting.starts_at, meeting.research_deadline, meeting.status, meeting.marac.slug, meeting.items_listed)
+
+
+@pytest.mark.parametrize("day", [3, 10, 11])
+def test_objects_are_the_orm_instances(history, marac, day, django_assert_num_queries):
+    before = datetime(2025, 3, day, 9, 31, tzinfo=LONDON)
+    with django_assert_num_queries(1):
+        meetings = compiled.objects(_meetings_with_marac_query, marac_id=marac.pk, before=before)
+        # The related object and the annotation are read with them: nothing more is read.
+        described = [_described(meeting) for meeting in meetings]
+    assert described == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
+    assert len(described) == (1 if day == 3 else 2)
+    assert all(isinstance(meeting, Meeting) and meeting._state.adding is False for meeting in meetings)
+
+
+def test_read_together_gives_instances_and_rows(history, marac):
+    before = datetime(2025, 3, 31, tzinfo=LONDON)
+    meetings, rows = compiled.read_together(
+        (_meetings_with_marac_query, {"marac_id": marac.pk, "before": before}),
+        (_referrals_query, {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 3, 31)}),
+    )
+    assert [_described(meeting) for meeting in meetings] == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
+    assert rows == list(_referrals_query(marac_id=marac.pk, start=date(2025, 1, 1), end=date(2025, 3, 31)))

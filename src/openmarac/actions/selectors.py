@@ -1,6 +1,7 @@
 """Reads of action plans, scoped through the access policy."""
 
 import functools
+from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
@@ -282,14 +283,15 @@ def action_filter_choices(*, marac, since_days=730):
     return agencies, meetings
 
 
-def earlier_actions(*, case, hearing):
-    """The case's actions agreed anywhere but at `hearing`, oldest meeting first: so a
-    chair can see what was tried before and what became of it. Each with `agreed_at`,
-    the start of its meeting: the one value of the meeting shown, read through the join
-    the order needs rather than the meeting's, item's and hearing's every column."""
+def _earlier_actions(*, case_id, hearing_id):
+    """The case's actions agreed anywhere but at the hearing, oldest meeting first: so a
+    chair can see what was tried before and what became of it (`screen_reads`). Each
+    with `agreed_at`, the start of its meeting: the one value of the meeting shown, read
+    through the join the order needs rather than the meeting's, item's and hearing's
+    every column."""
     return (
-        Action.objects.filter(case=case)
-        .exclude(hearing=hearing)
+        Action.objects.filter(case_id=case_id)
+        .exclude(hearing_id=hearing_id)
         .select_related("owner_agency")
         .annotate(agreed_at=F("hearing__item__meeting__starts_at"))
         .order_by("hearing__item__meeting__starts_at", "id")
@@ -364,14 +366,108 @@ def flags_overview(*, user, marac, today=None):
 
 def hearing_children(hearing):
     """The children named on the referral heard: those an action can be for."""
+    return _children_named(referral_id=hearing.item.referral_id)
+
+
+def _children_named(*, referral_id):
     from openmarac.people.models import Person
     from openmarac.referrals.models import ReferralPerson
 
     return (
-        Person.objects.filter(referral_roles__referral_id=hearing.item.referral_id, referral_roles__role=ReferralPerson.Role.CHILD)
+        Person.objects.filter(referral_roles__referral_id=referral_id, referral_roles__role=ReferralPerson.Role.CHILD)
         .annotate(details_unreliable=F("referral_roles__details_unreliable"))
         .order_by("referral_roles__pk")
     )
+
+
+def hearing_risks(hearing):
+    """The risks recorded at the hearing, in the order recorded (`hearing.risks.all()`),
+    read by a query compiled once (core/compiled.py): the case screen and its live part
+    read them on every open and every poll."""
+    return _of_hearing(compiled.objects(_hearing_risks, hearing_id=hearing.pk), hearing)
+
+
+def _hearing_risks(*, hearing_id):
+    from openmarac.meetings.models import Risk
+
+    return Risk.objects.filter(hearing_id=hearing_id)
+
+
+@dataclass
+class ScreenReads:
+    """What the chair's case screen reads of a hearing and its case (`screen_reads`)."""
+    children: list
+    risks: list
+    assessment: object
+    actions: list
+    history: list
+
+
+def screen_reads(hearing):
+    """The hearing's children (`hearing_children`), risks (`hearing_risks`), plan
+    (`hearing_plan`), its referral's risk assessment and the case's
+    earlier actions (`_earlier_actions`), by queries compiled once (core/compiled.py) and
+    sent to the database together: one round trip on PostgreSQL instead of six, on every
+    open of the chair's case screen."""
+    item = hearing.item
+    children, risks, assessments, actions, links, history = compiled.read_together(
+        (_children_named, {"referral_id": item.referral_id}),
+        (_hearing_risks, {"hearing_id": hearing.pk}),
+        (_referral_assessment, {"referral_id": item.referral_id}),
+        (_plan_of_hearing, {"hearing_id": hearing.pk}),
+        (_plan_joint_agencies, {"hearing_id": hearing.pk}),
+        (_earlier_actions, {"case_id": item.referral.case_id, "hearing_id": hearing.pk}),
+    )
+    return ScreenReads(
+        children=children, risks=_of_hearing(risks, hearing), assessment=assessments[0] if assessments else None,
+        actions=_with_joint_agencies(_of_hearing(actions, hearing), links), history=history,
+    )
+
+
+def _of_hearing(objects, hearing):
+    # As `hearing.risks.all()` and `hearing.actions.all()` give them: each knows its hearing.
+    for obj in objects:
+        obj.hearing = hearing
+    return objects
+
+
+def hearing_plan(hearing):
+    """The hearing's actions (`hearing.actions.all()`) with their owner, risk and joint
+    agencies, as the case screen and its live part show them, by two queries compiled
+    once (core/compiled.py): the ORM took longer to build them than the database takes
+    to run them, on every open and every poll. The joint agencies are read for the
+    whole hearing and kept as each action's prefetched `joint_agencies`, in the order
+    `prefetch_related` gives (the agency's name)."""
+    actions = _of_hearing(compiled.objects(_plan_of_hearing, hearing_id=hearing.pk), hearing)
+    return _with_joint_agencies(actions, compiled.objects(_plan_joint_agencies, hearing_id=hearing.pk) if actions else [])
+
+
+def _with_joint_agencies(actions, links):
+    """`actions` with their joint agencies prefetched from `links` (`_plan_joint_agencies`),
+    as `prefetch_related("joint_agencies")` leaves them."""
+    joints = {}
+    for link in links:
+        joints.setdefault(link.action_id, []).append(link.agency)
+    for action in actions:
+        agencies = action.joint_agencies.all()
+        agencies._result_cache, agencies._prefetch_done = joints.get(action.pk, []), True
+        action._prefetched_objects_cache = {"joint_agencies": agencies}
+    return actions
+
+
+def _plan_of_hearing(*, hearing_id):
+    return Action.objects.filter(hearing_id=hearing_id).select_related("owner_agency", "risk")
+
+
+def _plan_joint_agencies(*, hearing_id):
+    return Action.joint_agencies.through.objects.filter(action__hearing_id=hearing_id).select_related("agency").order_by("action_id", "agency__name")
+
+
+def _referral_assessment(*, referral_id):
+    # As `RiskAssessment.objects.filter(referral=...).first()`: the latest completed.
+    from openmarac.risk.models import RiskAssessment
+
+    return RiskAssessment.objects.filter(referral_id=referral_id)[:1]
 
 
 def frontline_summary(*, user, meeting):

@@ -15,6 +15,7 @@ from openmarac.access import policy
 from openmarac.accounts.models import Role
 from openmarac.accounts.selectors import users_with_role
 from openmarac.audit import services as audit
+from openmarac.core import compiled
 from openmarac.meetings.dates import Operation
 from openmarac.meetings.models import Attendance, Hearing, RepeatDecision, Risk
 from openmarac.meetings.services import require_day
@@ -48,10 +49,24 @@ def _require(allowed):
 
 def hearing_for(item):
     # With the people the case screen names beside the record (who confirmed the plan
-    # and the children), and the item it was read by, so neither is read again.
-    hearing, _ = Hearing.objects.select_related("idva_confirmed_by", "children_confirmed_by").get_or_create(item=item)
+    # and the children), and the item it was read by, so neither is read again. Read by
+    # a query compiled once (core/compiled.py): the case screen reads it on every poll;
+    # made (get_or_create, which copes with two requests making it at once) the first
+    # time only.
+    found = compiled.objects(_hearing_of_item, item_id=item.pk)
+    if found:
+        hearing = found[0]
+    else:
+        hearing, _ = Hearing.objects.select_related(*_HEARING_RELATED).get_or_create(item=item)
     hearing.item = item
     return hearing
+
+
+_HEARING_RELATED = ("idva_confirmed_by", "children_confirmed_by")
+
+
+def _hearing_of_item(*, item_id):
+    return Hearing.objects.filter(item_id=item_id).select_related(*_HEARING_RELATED)
 
 
 HEARING_FIELDS = {"minutes", "victim_views", "single_point_of_contact", "referrer_summary"}

@@ -32,7 +32,6 @@ from openmarac.meetings.prompts import children_action_questions, needs_shown
 from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.selectors import present_person
 from openmarac.risk import definitions
-from openmarac.risk.models import RiskAssessment
 
 from . import display, selectors, services
 from .forms import (
@@ -91,18 +90,16 @@ def run_meeting(request, public_id):
     return render(request, "actions/run_meeting.html", context)
 
 
-def _hearing_context(request, meeting, item, hearing, forms, children):
+def _hearing_context(request, meeting, item, hearing, forms, reads):
     referral = item.referral
-    assessment = RiskAssessment.objects.filter(referral=referral).first()
+    children, assessment = reads.children, reads.assessment
     answers = assessment.answers if assessment else {}
     entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
-    actions = _plan_actions(hearing)
+    actions = _with_children(reads.actions)
     slot_end = entry.slot.ends_at
-    history = list(selectors.earlier_actions(case=referral.case, hearing=hearing))
+    history = reads.history
     research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
-    if research is not None:
-        research = list(research)
-    risks = list(hearing.risks.all())
+    risks = reads.risks
     can_record = policy.can_record_hearing(request.user, meeting)
     if can_record and not hearing.closed_at and forms["action_form"] is not None:
         _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=forms.pop("agencies"), children=children, risks=risks)
@@ -155,10 +152,14 @@ def _choices_read_once(action_form, repeat_form, *, agencies, children, risks):
 
 
 def _plan_actions(hearing):
+    """The hearing's actions as the case screen's live part shows them."""
+    return _with_children(selectors.hearing_plan(hearing))
+
+
+def _with_children(actions):
     """The hearing's actions as the case screen and its live part show them. Only an
     action for children names them (`Action.for_whom_text`, the plan's prompts), so only
     those actions' children are read: none, and no query, on most plans."""
-    actions = list(hearing.actions.select_related("owner_agency", "risk").prefetch_related("joint_agencies"))
     prefetch_related_objects([action for action in actions if action.for_whom == ForWhom.CHILD], "children")
     return actions
 
@@ -173,16 +174,14 @@ def hearing(request, public_id, item_id):
     gate = declaration_gate(request, meeting)
     if gate:
         return gate
-    item = (
-        meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id)
-        .select_related(*meeting_selectors.CASE_LIST_RELATED).first()
-    )
+    item = meeting_selectors.screen_item(user=request.user, meeting=meeting, item_id=item_id)
     if item is None:
         not_found(request, "meetings.agendaitem", item_id)
     hearing = services.hearing_for(item)
     referral = item.referral
     # Read once for the page; the action form keeps the query, to check a choice.
-    children = list(selectors.hearing_children(hearing))
+    reads = selectors.screen_reads(hearing)
+    children = reads.children
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
     if request.method == "GET" and hearing.closed_at and not drafts.pending(request):
@@ -231,7 +230,7 @@ def hearing(request, public_id, item_id):
         "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions, "agencies": agencies,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
-    return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, children))
+    return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, reads))
 
 
 def _proposal_forms(request, action, hearing, children):
@@ -375,14 +374,14 @@ def hearing_live(request, public_id, item_id):
     meeting = _meeting(request, public_id)
     if not meeting_selectors.has_signed(user=request.user, meeting=meeting):
         not_found(request, "meetings.agendaitem", item_id)
-    item = meeting_selectors.visible_items(user=request.user, meeting=meeting).filter(pk=item_id).first()
+    item = meeting_selectors.screen_item(user=request.user, meeting=meeting, item_id=item_id)
     if item is None:
         not_found(request, "meetings.agendaitem", item_id)
     # Not audited per poll: the live part refreshes the case screen the viewer opened,
     # and that view was recorded.
     hearing = services.hearing_for(item)
     actions = _plan_actions(hearing)
-    context = {"hearing": hearing, "risks": hearing.risks.all(), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
+    context = {"hearing": hearing, "risks": selectors.hearing_risks(hearing), "plan_table": display.plan_table(actions, caption=PLAN_CAPTION)}
     return render(request, "actions/_hearing_live.html", context)
 
 

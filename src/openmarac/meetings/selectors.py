@@ -52,6 +52,39 @@ def visible_items(*, user, meeting):
     return _visible(meeting.items.all(), user=user, marac=meeting.marac)
 
 
+def screen_item(*, user, meeting, item_id):
+    """The meeting's agenda item `item_id` with `CASE_LIST_RELATED`, when the user may
+    open its case (as `visible_items` decides); None otherwise. For the coordinator and
+    the chair (every case but those restricted and hidden from them) the query is
+    compiled once (core/compiled.py): the ORM took longer to build it than the database
+    takes to run it."""
+    if item_id > _LARGEST_ID:
+        # The address takes any digits: an id no row can have finds nothing, as the
+        # ORM's lookup would, rather than failing in the database.
+        return None
+    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        found = compiled.objects(_screen_item, meeting_id=meeting.pk, item_id=item_id, user_id=user.pk, now=timezone.now())
+        item = found[0] if found else None
+    else:
+        item = visible_items(user=user, meeting=meeting).filter(pk=item_id).select_related(*CASE_LIST_RELATED).first()
+    if item is not None:
+        item.meeting = meeting
+    return item
+
+
+# The largest id a row can have (a 64-bit integer).
+_LARGEST_ID = 2**63 - 1
+
+
+def _screen_item(*, meeting_id, item_id, user_id, now):
+    # `_visible` for every case of the agenda, from values alone.
+    return (
+        AgendaItem.objects.filter(meeting_id=meeting_id, pk=item_id)
+        .exclude(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now))
+        .select_related(*CASE_LIST_RELATED).order_by("pk")[:1]
+    )
+
+
 def _visible(items, *, user, marac):
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         # Through each item's own case: a case list has 40 items, an agency has been
@@ -126,12 +159,36 @@ def case_screen(*, user, meeting, item):
     them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
     read once, as rows of four values, rather than every case with its referral (for
     this case's slot and for the next case)."""
-    rows = agenda_items(user=user, meeting=meeting).values_list("pk", "section", "listed_at", "referral__children_count")
+    # The case's repeats, and for the coordinator and the chair (every case of the
+    # agenda) the order, are read by queries compiled once (core/compiled.py), sent
+    # together: the ORM took longer to build them than the database takes to run them.
+    on = timezone.localtime(meeting.starts_at).date()
+    repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
+    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
+        counted, every = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}))
+        rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
+    else:
+        (counted,) = compiled.rows_together(repeats_read)
+        rows = agenda_items(user=user, meeting=meeting).values_list(*_AGENDA_ORDER)
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set())
+    repeats = {row["case_id"]: row["n"] for row in counted}
+    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats)
     return entry, (order[position + 1] if position + 1 < len(order) else None)
+
+
+# What `case_screen` reads of each item for the agenda's order.
+_AGENDA_ORDER = ("pk", "section", "listed_at", "referral__children_count")
+
+
+def _agenda_order(*, meeting_id):
+    return AgendaItem.objects.filter(meeting_id=meeting_id).values(*_AGENDA_ORDER)
+
+
+def _case_repeats(*, case_id, since, on):
+    # `_recent_repeats` for one case.
+    return _repeat_referrals(since, on).filter(case_id=case_id).values("case_id").annotate(n=Count("id"))
 
 
 def _entries(*, user, meeting, items, slots, hidden=None, repeats=None):
@@ -577,7 +634,12 @@ def research_on_case(*, user, meeting, referral):
         user, meeting, visible_before_meeting=schedule_for(meeting.marac).research_visible_before_meeting, now=now
     ):
         return None
-    return ResearchReturn.objects.filter(meeting=meeting, referral=referral, returned_at__isnull=False).select_related("agency", "returned_by")
+    # Compiled once (core/compiled.py): the chair's case screen reads it on every open.
+    return compiled.objects(_returned_research, meeting_id=meeting.pk, referral_id=referral.pk)
+
+
+def _returned_research(*, meeting_id, referral_id):
+    return ResearchReturn.objects.filter(meeting_id=meeting_id, referral_id=referral_id, returned_at__isnull=False).select_related("agency", "returned_by")
 
 
 def agency_slots(*, user, marac):
