@@ -2,7 +2,6 @@
 chair, involved agencies), the Idva referral, the children's social care prompt and
 the information-sharing record."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -348,10 +347,7 @@ def _people_by_role(referral, *, user, marac, on=None, show_sealed=None):
 def _yes_factors(assessment):
     if assessment is None or not assessment.answers:
         return []
-    # The definition as the services cache it (a file, read once per process), not
-    # `assessment.definition`, which reads every checklist file again.
-    definition = services._definition(assessment.definition_id, assessment.definition_version, tuple(settings.OPENMARAC_CHECKLIST_DIRS))
-    return definitions.yes_risk_factors(definition, assessment.answers)
+    return definitions.yes_risk_factors(assessment.definition, assessment.answers)
 
 
 @login_required
