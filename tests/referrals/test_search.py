@@ -366,8 +366,8 @@ def test_a_short_word_is_read_from_the_names_prefix_indexes(marac):
     """A word of one or two letters reads a range of an index of the Marac's names, not
     every person: SQLite's NOCASE indexes (people 0008), which its LIKE can use, or
     PostgreSQL's UPPER(name) text_pattern_ops ones (people 0007)."""
-    for given, family in (("Jane", "Smith"), ("SMITA", "Patel"), ("Ann", "smart"), ("Osman", "Ali")):
-        Person.objects.create(marac=marac, given_name=given, family_name=family)
+    for given_name, family_name in (("Jane", "Smith"), ("SMITA", "Patel"), ("Ann", "smart"), ("Osman", "Ali")):
+        Person.objects.create(marac=marac, given_name=given_name, family_name=family_name)
     found = Person.objects.filter(selectors.name_word_q("sM"), marac=marac)
     assert sorted(found.values_list("given_name", flat=True)) == ["Ann", "Jane", "SMITA"]
     with connection.cursor() as cursor:
