@@ -359,3 +359,23 @@ def test_any_typing_gives_terms_or_one_message_never_an_exception(q):
         assert all(len(word) >= 1 and not any(c.isdigit() for c in word) for word in terms["names"])
     else:
         assert len(form.errors["q"]) == 1
+
+
+@pytest.mark.django_db
+def test_a_short_word_is_read_from_the_names_prefix_indexes(marac):
+    """A word of one or two letters reads a range of an index of the Marac's names, not
+    every person: SQLite's NOCASE indexes (people 0008), which its LIKE can use, or
+    PostgreSQL's UPPER(name) text_pattern_ops ones (people 0007)."""
+    for given_name, family_name in (("Jane", "Smith"), ("SMITA", "Patel"), ("Ann", "smart"), ("Osman", "Ali")):
+        Person.objects.create(marac=marac, given_name=given_name, family_name=family_name)
+    found = Person.objects.filter(selectors.name_word_q("sM"), marac=marac)
+    assert sorted(found.values_list("given_name", flat=True)) == ["Ann", "Jane", "SMITA"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            sql, params = found.values("pk").query.sql_with_params()
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "people_person_given_nocase" in plan and "people_person_family_nocase" in plan, plan
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'people_person'")
+            assert {"people_person_given_prefix", "people_person_family_prefix"} <= {row[0] for row in cursor.fetchall()}

@@ -20,7 +20,8 @@ def paginate(request, items, *, per_page=PER_PAGE, param="page", count=None):
 
 def paginate_search(request, items, *, per_page=PER_PAGE, param="page"):
     """`paginate` for search results, whose count costs as much as reading them (both
-    scan for the matches). The first page is read before anything is counted: when it
+    scan for the matches), and for lists that are most often one page (an agency's
+    actions): a count is a query, and on PostgreSQL a round trip, of its own. The first page is read before anything is counted: when it
     is not full it holds every result, so its length is the total and a search that fits
     on one page (most do) runs one query instead of two. A fuller first page, or any
     other page, is counted as `paginate` counts it."""
