@@ -103,6 +103,26 @@ def test_viewing_a_case_is_audited_and_listed_for_the_coordinator(intake, marac,
     assert "Who has viewed this record" in body and intake["chair"].email in body
 
 
+def test_the_views_of_an_often_opened_case_come_a_page_at_a_time_with_their_total(intake, marac, generator):
+    """A case opened every day for years: its views are listed 25 at a time, with how
+    many there are, not all of them (nor the last 200) on every opening of the case."""
+    from openmarac.referrals import services
+
+    referrer = intake["referrer"]
+    referral = services.referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    url = reverse("referrals:case", args=[referral.case.public_id])
+    chair = sign_in(Client(), intake["chair"])
+    for _ in range(29):
+        chair.get(url)
+    coordinator = sign_in(Client(), intake["coordinator"])
+    body = coordinator.get(url).content.decode()
+    viewed = body[body.index("Who has viewed this record"):]
+    assert "Showing 1 to 25 of 30 views and exports" in viewed
+    assert viewed.count('<td class="govuk-table__cell">Viewed</td>') == 25
+    second = coordinator.get(url, {"views": 2}).content.decode()
+    assert "Showing 26 to 31 of 31 views and exports" in second and '<details class="govuk-details" open>' in second
+
+
 def test_coordinator_records_a_match_decision_through_the_page(intake, marac, generator):
     from openmarac.referrals import services
     from openmarac.referrals.models import MatchCandidate

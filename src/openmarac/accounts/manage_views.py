@@ -90,7 +90,7 @@ def member(request, slug, pk):
         "locked_out": services.is_locked_out(membership.user),
         "acts_alone": policy.can_act_on_account(request.user, membership.user, marac),
         "other_roles": selectors.roles_elsewhere(user=request.user, marac=marac, account=membership.user),
-        "viewers": (viewers := audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user)),
+        "viewers": (viewers := audit_display.viewers_page(request, audit_selectors.viewers_of(user=request.user, marac=marac, obj=membership.user))),
         "viewer_rows": audit_display.viewer_rows(viewers),
     }
     return render(request, "accounts/manage/member.html", context)

@@ -9,8 +9,16 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
-# The most views the table shows, newest first.
+# The most views the table shows, newest first (a page of them: `viewers_page`).
 SHOWN = 200
+
+
+def viewers_page(request, viewers):
+    """A page of `audit.selectors.viewers_of` (None when the user may not see them), 25
+    views at a time with their total: a case opened every day for years has thousands."""
+    from openmarac.core.pagination import paginate
+
+    return None if viewers is None else paginate(request, viewers, param="views")
 
 _ROW = (
     '\n        <tr class="govuk-table__row">\n'

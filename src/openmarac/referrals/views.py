@@ -321,7 +321,7 @@ def case(request, public_id):
         "risk_sparkline": risk_display.sparkline(risk_rows, threshold=marac.visible_high_risk_threshold),
         "can_reassess": policy.can_reassess_risk(user, case, rows=reassess_rows[0] if reassess else None),
         "can_decide": can_decide,
-        "viewers": (viewers := audit_selectors.viewers_of(user=user, marac=marac, obj=case)),
+        "viewers": (viewers := audit_display.viewers_page(request, audit_selectors.viewers_of(user=user, marac=marac, obj=case))),
         "viewer_rows": audit_display.viewer_rows(viewers),
         "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
         "correctable_people": people.order_by("pk") if can_correct else [],
