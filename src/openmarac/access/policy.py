@@ -295,24 +295,18 @@ def hidden_case_q(user, case_field):
 
     if not user.is_authenticated:
         return Q(**{f"{case_field}__in": restricted_case_ids_hidden_from(user)})
-    return _hidden_from_q(case_field, user_id=user.pk, now=timezone.now())
+    return hidden_case_values_q(case_field, user_id=user.pk, now=timezone.now())
 
 
-def _hidden_from_q(case_field, *, user_id, now):
-    """`hidden_case_q` from values alone (the user's id and the time), so that a query
-    carrying it can itself be compiled once."""
+def hidden_case_values_q(case_field, *, user_id, now):
+    """`hidden_case_q` for a signed-in user, from values alone (the user's id and the
+    time), so that a query carrying it can itself be compiled once (core/compiled.py)."""
     # Every list and every record filter carries this subquery, and compiling its nested
     # subqueries cost the ORM more than the database takes to run them: compiled once
     # (core/compiled.py), every value a bound parameter. `any_of` (core/lookups.py): a
     # few restrictions, read once per query, so the filter does not stop PostgreSQL
     # looking up a Marac's rows case by case through an index.
     return Q(**{f"{case_field}__any_of": RawSQL(*compiled.sql(_hidden_restrictions, user_id=user_id, now=now))})  # nosec B611
-
-
-def hidden_case_values_q(case_field, *, user_id, now):
-    """`hidden_case_q` for a signed-in user, from values alone (the user's id and the
-    time), for a query built to be compiled once (core/compiled.py)."""
-    return _hidden_from_q(case_field, user_id=user_id, now=now)
 
 
 def _not_restricted_q(case_field, user):
@@ -410,7 +404,7 @@ def all_cases_actions_q(*, marac_id, user_id, now):
     a query built on it can be compiled once (core/compiled.py). The action's own Marac
     (always its case's, see Action.marac), so that the Marac's open actions are read
     from their index without a join to its cases."""
-    return Q(marac_id=marac_id) & ~_hidden_from_q("case_id", user_id=user_id, now=now)
+    return Q(marac_id=marac_id) & ~hidden_case_values_q("case_id", user_id=user_id, now=now)
 
 
 def visible_actions_q(user):
