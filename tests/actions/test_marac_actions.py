@@ -267,3 +267,42 @@ def test_a_page_read_by_its_ids_first_is_the_same_page_in_the_same_order(marac, 
     client = sign_in(Client(), coordinator)
     response = client.get(reverse("actions:all", args=[marac.slug]))
     assert response.status_code == 200 and "Remind" in response.content.decode()
+
+
+def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff, heard):
+    """The filter's meeting options come from two values a meeting, the day read in the
+    database: the same select, chosen or not (a meeting at 00:30 on a summer night, the
+    day before in UTC, a winter one at 23:59), and the same meeting chosen."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django import forms
+
+    from openmarac.actions.forms import ActionFilterForm
+    from openmarac.core.forms import GovukForm, GovukSelect
+    from openmarac.meetings.models import Meeting
+
+    london = ZoneInfo("Europe/London")
+    hearings = [heard(days_ago=days) for days in (20, 40, 60)]
+    for hearing in hearings:
+        _action(staff, hearing, days=-3)
+    year = timezone.localdate().year - (1 if timezone.localdate().month < 9 else 0)
+    late, early = (datetime(year, 8, 14, 0, 30, tzinfo=london), datetime(year - 1, 12, 2, 23, 59, tzinfo=london))
+    Meeting.objects.filter(pk=hearings[0].item.meeting_id).update(starts_at=late)
+    Meeting.objects.filter(pk=hearings[1].item.meeting_id).update(starts_at=early)
+    agencies, meetings = selectors.action_filter_choices(marac=marac)
+
+    class Before(GovukForm):
+        meeting = forms.ModelChoiceField(queryset=meetings, required=False, empty_label="Any meeting", to_field_name="public_id", widget=GovukSelect)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields["meeting"].label_from_instance = lambda meeting: f"{timezone.localtime(meeting.starts_at):%-d %B %Y}"
+
+    for chosen in ("", str(hearings[0].item.meeting.public_id), "nonsense"):
+        form, before = ActionFilterForm({"meeting": chosen}, agencies=agencies, meetings=meetings), Before({"meeting": chosen})
+        assert str(form["meeting"]) == str(before["meeting"])
+        assert form.is_valid() == before.is_valid() and form.errors.get("meeting") == before.errors.get("meeting")
+    html = str(ActionFilterForm({}, agencies=agencies, meetings=meetings)["meeting"])
+    assert f">{late:%-d %B %Y}</option>" in html and f">{early:%-d %B %Y}</option>" in html and html.count("<option") == 4
+    assert ActionFilterForm({"meeting": str(hearings[1].item.meeting.public_id)}, agencies=agencies, meetings=meetings).filters()["meeting"].pk == hearings[1].item.meeting_id

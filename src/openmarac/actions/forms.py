@@ -1,5 +1,5 @@
 from django import forms
-from django.utils import timezone
+from django.db.models.functions import TruncDate
 
 from openmarac.core.forms import GovukForm, GovukSelect, date_field
 from openmarac.meetings.models import RepeatDecision, Risk
@@ -216,7 +216,12 @@ class ActionFilterForm(GovukForm):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies
         self.fields["meeting"].queryset = meetings
-        self.fields["meeting"].label_from_instance = lambda meeting: f"{timezone.localtime(meeting.starts_at):%-d %B %Y}"
+        # The options from two values a meeting (its day in the current time zone, as
+        # `timezone.localtime` gives it, from the database), not from a meeting instance
+        # each as the field would make them (two years of meetings, a couple of hundred):
+        # the queryset still decides what may be chosen, as it did.
+        days = meetings.annotate(day=TruncDate("starts_at")).values_list("public_id", "day")
+        self.fields["meeting"].choices = [("", self.fields["meeting"].empty_label), *((str(public_id), f"{day:%-d %B %Y}") for public_id, day in days)]
 
     def filters(self):
         """The selector's keyword arguments; an invalid filter is left out (and shown)."""

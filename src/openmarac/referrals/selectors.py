@@ -309,6 +309,59 @@ def with_people(referrals):
     return referrals
 
 
+def people_reads(referrals_query, **values):
+    """`with_people`'s four queries for the referrals whose ids `referrals_query(**values)`
+    gives (a `values("referral_id")`-like subquery whose SQL does not vary with how many
+    they are), as (build, values) pairs for `compiled.read_together`: each referral's
+    people with the person, then each relation of `with_details` for those people.
+    `referrals_query` must be a module-level function (it names the compiled queries)."""
+    return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in _DETAILS]
+
+
+@lru_cache(maxsize=None)
+def _people_query(referrals_query):
+    def build(**values):
+        return ReferralPerson.objects.filter(referral_id__in=referrals_query(**values)).select_related("person")
+
+    build.__qualname__ = build.__name__ = f"_people_of_{referrals_query.__name__}"
+    return build
+
+
+@lru_cache(maxsize=None)
+def _details_query(referrals_query, relation):
+    model = Person._meta.get_field(relation).related_model
+    # Ordered as `with_details` reads them (the model's order), and then by id: by a
+    # list of ids PostgreSQL reads a person's rows from the index on the person, in the
+    # order they were added, and this order must not depend on the plan.
+    order = (*(model._meta.ordering or ()), "id")
+
+    def build(**values):
+        named = ReferralPerson.objects.filter(referral_id__in=referrals_query(**values)).values("person_id")
+        return model.objects.filter(person_id__in=named).order_by(*order)
+
+    build.__qualname__ = build.__name__ = f"_{relation}_of_{referrals_query.__name__}"
+    return build
+
+
+def with_people_read(referrals, read):
+    """`with_people` from what `people_reads`' queries read (`read`: their results in
+    order, from `compiled.read_together`): the same people in the same order with the
+    same details, without building and compiling the four queries each time."""
+    named, *details = read
+    by_referral = defaultdict(list)
+    for rp in named:
+        by_referral[rp.referral_id].append(rp)
+    for (relation, attribute), rows in zip(_DETAILS.items(), details):
+        grouped = defaultdict(list)
+        for row in rows:
+            grouped[row.person_id].append(row)
+        for rp in named:
+            setattr(rp.person, attribute, grouped.get(rp.person_id, []))
+    for referral in referrals:
+        referral.people_list = by_referral.get(referral.pk, [])
+    return referrals
+
+
 def _case_people_query(case_id):
     """Each person named on the case's referrals (not drafts, as `case_referrals`), with
     the person, in `with_people`'s order (the model's: role, then id)."""
