@@ -168,6 +168,35 @@ def test_the_case_screen_confirms_the_children_and_adds_an_action_for_two(staff,
     assert f"Children: {first} ({first.birth_text}), {second}" in chair.get(url).content.decode()
 
 
+def test_the_add_action_form_asks_which_children_once_under_a_child(staff, heard):
+    """"Which children" is revealed under "A child" only: drawn a second time beneath
+    the form it doubled every child's box (and its id) on the chair's screen."""
+    from django.urls import reverse
+
+    hearing = heard(children=2)
+    meeting = hearing.item.meeting
+    body = _signed(staff["chair"], meeting).get(reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])).content.decode()
+    form = body[body.index('value="add-action"'):]
+    form = form[:form.index("</form>")]
+    assert form.count('name="action-children"') == 2
+    assert form.count(">Which children</legend>") == 1
+    reveal = form[form.index('id="id_action-for_whom_1-reveal"'):]
+    assert reveal.index('name="action-children"') < reveal.index('id="id_action-for_whom_2"')
+
+
+def test_an_empty_action_says_what_is_missing_in_plain_words(staff, heard):
+    # The walk-through's error summary read "Choose the for whom" and "Enter the due by".
+    from django.urls import reverse
+
+    hearing = heard(children=1)
+    meeting = hearing.item.meeting
+    url = reverse("actions:hearing", args=[meeting.public_id, hearing.item.pk])
+    body = _signed(staff["chair"], meeting).post(url, {"action": "add-action", "action-kind": "other"}).content.decode()
+    assert "Choose who the action is for" in body and "Enter the date the action is due by" in body
+    assert "Choose the for whom" not in body and "Enter the due by" not in body
+    assert not hearing.actions.exists()
+
+
 def test_an_agency_representative_cannot_confirm_the_children_through_the_page(staff, heard):
     from django.urls import reverse
 

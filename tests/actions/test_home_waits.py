@@ -103,7 +103,12 @@ def test_the_referrer_sees_the_meeting_date_and_never_heard_before_it(marac, sta
     referral.save(update_fields=["status", "heard_on"])
     page = sign_in(Client(), staff["referrer"]).get(reverse("referrals:mine")).content.decode()
     assert f"Listed for the meeting of {timezone.localtime(meeting.starts_at):%-d %b %Y}" in page and "Heard" not in page
+    # The referral's own page says the same: listed, not "heard on" a date still to come.
+    outcome = sign_in(Client(), staff["referrer"]).get(reverse("referrals:referral", args=[referral.public_id])).content.decode()
+    assert "The case is listed for a meeting" in outcome and "heard the case" not in outcome
     referral.heard_on = timezone.localdate()
     referral.save(update_fields=["heard_on"])
     page = sign_in(Client(), staff["referrer"]).get(reverse("referrals:mine")).content.decode()
     assert f"Heard on {timezone.localdate():%-d %b %Y}" in page
+    outcome = sign_in(Client(), staff["referrer"]).get(reverse("referrals:referral", args=[referral.public_id])).content.decode()
+    assert f"The Marac heard the case on {timezone.localdate():%-d %B %Y}" in outcome

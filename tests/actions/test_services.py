@@ -89,6 +89,33 @@ def test_reporting_needs_a_date_or_a_reason_and_is_tracked(staff, heard):
         services.action_report(by=staff["probation_rep"], action=updated, version=updated.version, status="open")
 
 
+def test_an_action_cannot_be_completed_before_it_was_agreed(staff, heard):
+    """The walk-through recorded an action as completed the day before its meeting: the
+    date is refused before the meeting's day, and accepted from it."""
+    hearing = heard(days_ago=5)
+    met_on = timezone.localtime(hearing.item.meeting.starts_at).date()
+    action = _action(staff, hearing)
+    with pytest.raises(ValidationError) as error:
+        services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed", completed_on=met_on - timedelta(days=1))
+    assert error.value.message_dict["completed_on"] == [f"The completion date cannot be before the action was agreed, on {met_on:%-d %B %Y}"]
+    done = services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed", completed_on=met_on)
+    assert done.completed_on == met_on
+
+
+def test_an_action_agreed_early_under_an_override_can_be_completed_from_that_day(staff, heard):
+    """A meeting that went ahead early (recorded override): the agency may act at once,
+    before the meeting's own date, but not before the action was recorded."""
+    hearing = heard()
+    meeting = hearing.item.meeting
+    action = _action(staff, hearing)
+    meeting.starts_at = timezone.now() + timedelta(days=14)
+    meeting.save(update_fields=["starts_at"])
+    today = timezone.localdate()
+    with pytest.raises(ValidationError):
+        services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed", completed_on=today - timedelta(days=1))
+    assert services.action_report(by=staff["housing_rep"], action=action, version=action.version, status="completed", completed_on=today).completed_on == today
+
+
 def test_closing_without_the_idva_needs_a_reason_and_records_the_hearing(staff, heard):
     hearing = heard()
     with pytest.raises(ValidationError):

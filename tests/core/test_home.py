@@ -62,15 +62,20 @@ def test_referrer_is_told_of_their_drafts_and_of_nothing_else(client, make_membe
         ("in another Marac", True),
         ("an Idva of the agency", False),
         ("a referrer of the agency", True),
+        ("the chair, from the agency", False),
+        ("a coordinator from the agency", False),
     ],
 )
-def test_a_core_agency_counts_as_represented_only_by_an_active_representative_or_idva_here(make_member, marac, other_marac, representative, listed):
+def test_a_core_agency_counts_as_represented_only_by_an_active_member_who_speaks_for_it_here(make_member, marac, other_marac, representative, listed):
     from openmarac.accounts.models import Membership
     from openmarac.accounts.selectors import core_agencies_without_representative
 
     link = MaracAgencyFactory(marac=marac, agency__name="Northshire Probation", agency__kind=AgencyKind.PROBATION, is_core=True)
     MaracAgencyFactory(marac=other_marac, agency=link.agency)
-    role = {"an Idva of the agency": Role.IDVA, "a referrer of the agency": Role.REFERRER}.get(representative, Role.REPRESENTATIVE)
+    role = {
+        "an Idva of the agency": Role.IDVA, "a referrer of the agency": Role.REFERRER,
+        "the chair, from the agency": Role.CHAIR, "a coordinator from the agency": Role.COORDINATOR,
+    }.get(representative, Role.REPRESENTATIVE)
     person = make_member(role, other_marac if representative == "in another Marac" else None, agency_kind=AgencyKind.PROBATION)
     if representative == "membership ended":
         Membership.objects.filter(user=person).update(is_active=False)

@@ -153,6 +153,15 @@ def test_the_meeting_page_offers_the_override_and_it_is_recorded(guarded, client
     assert "Bank holiday next week" in client.get(f"/meetings/{meeting.public_id}/").content.decode()
 
 
+def test_an_empty_override_says_what_is_missing_in_sentences(guarded, client, people, listed, meeting):
+    # The walk-through read "Choose an answer to “What goes ahead early” Answer “Why”".
+    sign_in(client, people["coordinator"])
+    services.declaration_sign(by=people["coordinator"], meeting=meeting)
+    page = client.post(f"/meetings/{meeting.public_id}/early/", {}, follow=True).content.decode()
+    assert "Choose the steps that go ahead early. Say why they go ahead early" in page
+    assert not meeting.date_overrides.exists()
+
+
 def test_the_override_page_refuses_anyone_but_the_coordinator(guarded, client, people, listed, meeting):
     sign_in(client, people["chair"])
     response = client.post(f"/meetings/{meeting.public_id}/early/", {"operations": ["publish"], "reason": "Chair says so"})

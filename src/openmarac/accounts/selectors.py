@@ -61,11 +61,14 @@ def agency_links_of(*, user, marac):
 def core_agencies_without_representative(*, user, marac):
     """A core agency nobody represents will miss every meeting: the coordinator's home
     page shows these first. An Idva speaks for the Idva service (it researches and counts
-    on the register like a representative), so an agency with one is represented."""
+    on the register like a representative), and the chair and the coordinator speak for
+    their own agencies, as the register counts them: the demo's police chair left the
+    police listed here while the register showed the police represented."""
     if not policy.can_manage_marac(user, marac):
         return []
     speaks_for = Membership.objects.filter(
-        marac=marac, role__in=(Role.REPRESENTATIVE, Role.IDVA), is_active=True, user__is_active=True, user__agency=OuterRef("agency")
+        marac=marac, role__in=(Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR), is_active=True, user__is_active=True,
+        user__agency=OuterRef("agency"),
     )
     return list(
         MaracAgency.objects.filter(marac=marac, is_active=True, is_core=True).exclude(Exists(speaks_for)).select_related("agency").order_by("agency__name")

@@ -57,10 +57,14 @@ class ActionForm(GovukForm):
     owner_agency = forms.ModelChoiceField(label="Owning agency", queryset=None, empty_label="Choose the agency")
     owner_name = forms.CharField(label="Named person", max_length=150, required=False)
     description = forms.CharField(label="What will be done", widget=forms.Textarea(attrs={"rows": 3}))
-    for_whom = forms.ChoiceField(label="For whom", choices=ForWhom.choices, widget=forms.RadioSelect)
+    # Said in full: from the label alone the error summary read "Choose the for whom" and
+    # "Enter the due by" on the chair's screen.
+    for_whom = forms.ChoiceField(
+        label="For whom", choices=ForWhom.choices, widget=forms.RadioSelect, error_messages={"required": "Choose who the action is for"}
+    )
     children = forms.ModelMultipleChoiceField(label="Which children", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
     risk = forms.ModelChoiceField(label="Risk it addresses", queryset=None, required=False, empty_label="Choose a risk")
-    due_on = _date("Due by")
+    due_on = date_field("Due by", required=True, error_messages={"required": "Enter the date the action is due by"})
     joint_agencies = forms.ModelMultipleChoiceField(label="Joint with", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
     flag_expires_on = _date(
         "Flag expires on", required=False,

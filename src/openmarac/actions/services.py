@@ -184,6 +184,13 @@ def action_add(*, by, hearing, owner_agency, description, for_whom, due_on, kind
     return action
 
 
+def _agreed_on(action):
+    """The first day an action can have been done: the day it was agreed. That is its
+    meeting's day, or the day it was recorded when the meeting went ahead early under a
+    recorded override (the agency may act at once)."""
+    return min(_meeting_date(action.hearing), timezone.localdate(action.created_at))
+
+
 @transaction.atomic
 def action_report(*, by, action, version, status, note="", completed_on=None, not_possible_reason="", request=None):
     """An agency reports progress: completed (with the date), not possible (with the
@@ -198,6 +205,8 @@ def action_report(*, by, action, version, status, note="", completed_on=None, no
         problems["completed_on"] = "Enter the date the action was completed"
     if completed_on and completed_on > timezone.localdate():
         problems["completed_on"] = "The completion date cannot be in the future"
+    elif completed_on and completed_on < _agreed_on(action):
+        problems["completed_on"] = f"The completion date cannot be before the action was agreed, on {_agreed_on(action):%-d %B %Y}"
     if status == Action.Status.NOT_POSSIBLE and not not_possible_reason:
         problems["not_possible_reason"] = "Say why the action was not possible"
     if problems:

@@ -195,8 +195,12 @@ class DelegationForm(GovukForm):
 class DateOverrideForm(GovukForm):
     """Why steps of a meeting go ahead before their day (meetings/dates.py)."""
 
-    operations = forms.MultipleChoiceField(label="What goes ahead early", widget=forms.CheckboxSelectMultiple)
-    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}))
+    # Said in full: the page shows both in one banner, where the messages made from the
+    # labels ran together as "Choose an answer to “What goes ahead early” Answer “Why”".
+    operations = forms.MultipleChoiceField(
+        label="What goes ahead early", widget=forms.CheckboxSelectMultiple, error_messages={"required": "Choose the steps that go ahead early"}
+    )
+    reason = forms.CharField(label="Why", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "Say why they go ahead early"})
 
     def __init__(self, *args, operations=tuple(Operation), **kwargs):
         super().__init__(*args, **kwargs)

@@ -280,7 +280,8 @@ def date_override(request, public_id):
         else:
             messages.success(request, "Recorded. Those steps can now go ahead before their day.")
             return redirect("meetings:meeting", meeting.public_id)
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    # One banner for every problem, each a sentence of its own.
+    messages.error(request, ". ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("meetings:meeting", meeting.public_id)
 
 

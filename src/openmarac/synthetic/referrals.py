@@ -179,12 +179,28 @@ def as_made_by(data, referrer):
 
 def dated_as_referred(referral):
     """Started and sent on the day it was referred, not on the day the demo was loaded
-    ("Your referrals" lists when each was started, the referral when it was sent)."""
-    from openmarac.referrals.models import Referral
+    ("Your referrals" lists when each was started, the referral when it was sent).
+
+    Its Idva referral goes with it: the 48-hour target runs from the sending (every one
+    read "due by" two days after loading, even for a case referred six weeks earlier),
+    and once those 48 hours have passed the demo's Idva has spoken to the victim, the
+    day after the referral, as a working Idva service would have."""
+    from openmarac.accounts.models import Membership, Role
+    from openmarac.referrals.models import ContactAttempt, IdvaReferral, Referral
+    from openmarac.referrals.services import idva_contact_record
 
     sent = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
     Referral.objects.filter(pk=referral.pk).update(created_at=sent, submitted_at=sent)
     referral.refresh_from_db()
+    due = sent + timedelta(hours=IdvaReferral.FIRST_CONTACT_TARGET_HOURS)
+    IdvaReferral.objects.filter(referral=referral).update(created_at=sent, first_contact_due=due)
+    idva_referral = IdvaReferral.objects.filter(referral=referral, first_contact_at__isnull=True).first()
+    membership = Membership.objects.filter(marac=referral.marac, role=Role.IDVA, is_active=True).select_related("user").first()
+    if idva_referral is not None and membership is not None and due < timezone.now():
+        idva_contact_record(
+            by=membership.user, idva_referral=idva_referral, attempted_at=sent + timedelta(days=1),
+            method=ContactAttempt.Method.PHONE, outcome=ContactAttempt.Outcome.SPOKE, note="First contact: safety planning begun.",
+        )
 
 
 # Who referred the demo's past cases: the police most, as nationally (about two in
