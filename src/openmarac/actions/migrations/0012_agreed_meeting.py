@@ -7,8 +7,10 @@ from django.db import migrations, models
 
 def fill_agreed(apps, schema_editor):
     """Every action takes the Marac and start of the meeting whose hearing agreed it,
-    in one statement. After the index of open actions is dropped and before it and the
-    index of agreed actions are made, so the update maintains neither."""
+    in one statement. After the index of open actions is dropped, so the update does not
+    maintain it; the indexes are made by the next migration, once this one's transaction
+    has committed: made in the same transaction they would also hold the rows' versions
+    before the update (still those of a transaction in progress), twice the entries."""
     tables = {name: apps.get_model(app, name)._meta.db_table for app, name in (
         ("actions", "Action"), ("meetings", "Hearing"), ("meetings", "AgendaItem"), ("meetings", "Meeting"))}
     actions, hearings, items, meetings = (f'"{tables[name]}"' for name in ("Action", "Hearing", "AgendaItem", "Meeting"))
@@ -59,13 +61,5 @@ class Migration(migrations.Migration):
             model_name='action',
             name='agreed_marac',
             field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.marac'),
-        ),
-        migrations.AddIndex(
-            model_name='action',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['marac', 'due_on'], include=('case', 'hearing', 'owner_agency', 'id', 'status', 'agreed_meeting_at'), name='action_open_by_marac'),
-        ),
-        migrations.AddIndex(
-            model_name='action',
-            index=models.Index(condition=models.Q(models.Q(('kind', 'update_records'), _negated=True), models.Q(('status', 'transferred'), _negated=True)), fields=['agreed_marac', 'agreed_meeting_at'], include=('owner_agency', 'status', 'due_on', 'completed_on', 'not_possible_reason', 'case', 'id'), name='action_agreed'),
         ),
     ]
