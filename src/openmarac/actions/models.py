@@ -65,7 +65,8 @@ def take_agreeing_meeting(actions):
         )
     }
     for action in missing:
-        action.agreed_marac_id, action.agreed_meeting_at = meetings[action.hearing_id]
+        # No hearing found: left empty, for the database to refuse the action as before.
+        action.agreed_marac_id, action.agreed_meeting_at = meetings.get(action.hearing_id, (None, None))
 
 
 class ActionQuerySet(models.QuerySet):
