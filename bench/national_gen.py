@@ -245,7 +245,7 @@ def generate(scale, seed, today):
         Attendance: Stream(info, Attendance, ["id", "meeting_id", "agency_id", "status", "information_sent_in_advance"], now),
         Action: Stream(info, Action, [
             "id", "case_id", "marac_id", "hearing_id", "kind", "owner_agency_id", "description", "for_whom", "due_on",
-            "status", "completed_on", "created_by_id", "created_at"], now),
+            "status", "completed_on", "created_by_id", "created_at", "agreed_marac_id", "agreed_meeting_at"], now),
         ActionChild: Stream(info, ActionChild, ["id", "action_id", "person_id"], now),
     }
     kinds = [k for k in ActionKind.values if k not in (ActionKind.UPDATE_RECORDS,)]
@@ -396,7 +396,7 @@ def generate(scale, seed, today):
                 s[Action].write((
                     action_id, case_id, marac.pk, hearing_id, kinds[rng.randrange(len(kinds))], owner,
                     DESCRIPTIONS[rng.randrange(len(DESCRIPTIONS))], whom, due_on, status, completed,
-                    users["coordinator"], starts_at))
+                    users["coordinator"], starts_at, marac.pk, starts_at))
                 if child:
                     s[ActionChild].write((next_id(ActionChild), action_id, child))
                 if (owner, "action") not in involved:

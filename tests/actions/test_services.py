@@ -290,3 +290,78 @@ def test_the_run_pages_lines_say_what_the_case_list_says(marac, staff, heard):
         assert lines == entries, role
     assert lines_and_entries(staff["chair"])[0][0][2] is True  # hidden from the chair
     assert lines_and_entries(staff["coordinator"])[0][0][2] is False  # the coordinator restricted it, and is named
+
+
+def _agreed(action):
+    action.refresh_from_db()
+    return action.agreed_marac_id, action.agreed_meeting_at
+
+
+def _meeting_of(hearing):
+    meeting = hearing.item.meeting
+    meeting.refresh_from_db()
+    return meeting.marac_id, meeting.starts_at
+
+
+def test_every_action_keeps_the_marac_and_start_of_the_meeting_that_agreed_it(marac, staff, heard):
+    from openmarac.actions.models import Action
+
+    hearing = heard(days_ago=3)
+    added = _action(staff, hearing)
+    made = Action.objects.bulk_create([
+        Action(case=hearing.item.referral.case, hearing=hearing, owner_agency=staff["police_rep"].agency, description="Flag", for_whom="victim", due_on=timezone.localdate())
+    ])
+    services.hearing_close(by=staff["chair"], hearing=hearing, reason="Idva not present", children_reason="Checked after")
+    actions = list(Action.objects.filter(hearing=hearing))
+    assert len(actions) > 2 and {added.pk, made[0].pk} <= {a.pk for a in actions}  # the records updates too
+    assert {_agreed(action) for action in actions} == {_meeting_of(hearing)}
+
+
+def test_moving_a_meeting_or_an_agenda_item_moves_the_start_its_actions_keep(marac, staff, heard):
+    """The services that move a meeting, move an agenda item to another meeting or
+    relist a cancelled meeting's items keep each action's meeting start in step."""
+    from openmarac.actions.models import Action
+
+    coordinator = staff["coordinator"]
+    future = meeting_services.meeting_add(by=coordinator, marac=marac, starts_at=timezone.now() + timedelta(days=20))
+    hearing = heard(meeting=future)
+    action = Action.objects.create(
+        case=hearing.item.referral.case, hearing=hearing, owner_agency=staff["police_rep"].agency, description="Flag", for_whom="victim", due_on=timezone.localdate()
+    )
+    other = _action(staff, heard(days_ago=3))
+    assert _agreed(action) == _meeting_of(hearing)
+    meeting_services.meeting_move(by=coordinator, meeting=future, starts_at=future.starts_at + timedelta(days=1), note="Room taken")
+    assert _agreed(action) == _meeting_of(hearing) == (marac.pk, future.starts_at)
+    later = meeting_services.meeting_add(by=coordinator, marac=marac, starts_at=timezone.now() + timedelta(days=27))
+    meeting_services.agenda_item_move(by=coordinator, item=hearing.item, meeting=later)
+    hearing.item.refresh_from_db()
+    assert _agreed(action) == _meeting_of(hearing) == (marac.pk, later.starts_at)
+    meeting_services.meeting_cancel(by=coordinator, meeting=later, note="Snow")
+    hearing.item.refresh_from_db()
+    assert hearing.item.meeting_id != later.pk and _agreed(action) == _meeting_of(hearing)
+    # The action of another meeting is left as it was.
+    assert _agreed(other) == _meeting_of(other.hearing)
+
+
+def test_the_migration_fills_every_action_with_its_meeting_in_one_statement(marac, staff, heard):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from openmarac.actions.models import Action
+
+    for days_ago in (3, 10):
+        hearing = heard(days_ago=days_ago)
+        _action(staff, hearing)
+        _action(staff, hearing, owner_agency=staff["police_rep"].agency)
+    expected = {a.pk: (a.agreed_marac_id, a.agreed_meeting_at) for a in Action.objects.all()}
+    assert len(expected) == 4 and len(set(expected.values())) == 2
+    Action.objects.update(agreed_marac=None, agreed_meeting_at=None)
+    migration = importlib.import_module("openmarac.actions.migrations.0012_agreed_meeting")
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        migration.fill_agreed(apps, SimpleNamespace(connection=connection, execute=cursor.execute))
+    assert len(queries) == 1 and queries[0]["sql"].startswith("UPDATE")
+    assert {a.pk: (a.agreed_marac_id, a.agreed_meeting_at) for a in Action.objects.all()} == expected

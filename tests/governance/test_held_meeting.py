@@ -193,3 +193,75 @@ def test_actions_count_as_open_after_two_meetings_only_once_two_more_are_held(he
     still_open = Action.objects.filter(owner_agency__name=housing, status=Action.Status.OPEN)
     assert sorted(still_open.values_list("kind", flat=True)) == ["other", "update_records", "update_records"]
     assert open_after_two(july + timedelta(minutes=1)) == {housing: [3]}
+
+
+def _agreed_through_the_hearings(marac, period):
+    """The actions agreed in a period as the figures found them before each action kept
+    its meeting's Marac and start: through its hearing, agenda item and meeting."""
+    return set(
+        Action.objects.exclude(kind="update_records").exclude(status=Action.Status.TRANSFERRED).filter(
+            hearing__item__meeting__marac=marac,
+            hearing__item__meeting__starts_at__date__gte=period.start,
+            hearing__item__meeting__starts_at__date__lte=period.end,
+        ).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        QUARTER,
+        (date(2025, 5, 13), date(2025, 5, 13)),  # the meeting's own day
+        (date(2025, 5, 14), date(2025, 6, 30)),  # from the day after
+        (date(2025, 4, 1), date(2025, 5, 12)),  # to the day before
+        (date(2025, 7, 1), date(2025, 9, 30)),
+    ],
+)
+def test_the_actions_agreed_in_a_period_are_those_found_through_the_hearings(held, marac, other_marac, start, end):
+    """The Marac and start each action keeps select the same actions, on the meeting's
+    day in the local time zone, as the join through hearings, items and meetings did."""
+    from openmarac.governance import figures
+
+    period = figures.Period(start, end)
+    assert set(figures._actions_in(marac, period).values_list("pk", flat=True)) == _agreed_through_the_hearings(marac, period)
+    assert not figures._actions_in(other_marac, period).exists()
+
+
+def test_open_after_two_meetings_are_those_found_through_the_hearings(held, marac, staff):
+    from openmarac.governance import figures
+
+    coordinator = staff["coordinator"]
+    with freeze_time(datetime(2025, 5, 20, 12, 0, tzinfo=LONDON)):
+        for starts_at in (datetime(2025, 6, 10, 9, 30, tzinfo=LONDON), datetime(2025, 7, 8, 9, 30, tzinfo=LONDON)):
+            meetings.meeting_add(by=coordinator, marac=marac, starts_at=starts_at)
+    counted = []
+    for now in (datetime(2025, 7, 8, 9, 31, tzinfo=LONDON), datetime(2025, 5, 13, 9, 31, tzinfo=LONDON)):
+        read = figures._open_after_two_read(marac=marac, now=now)
+        before = read[1]["agreed_before"] if read else None
+        expected = {}
+        if before:
+            agreed_since = Action.objects.filter(hearing__item__meeting__starts_at__gte=before).values("pk")
+            for name in Action.objects.filter(marac=marac, status=Action.Status.OPEN).exclude(pk__in=agreed_since).values_list("owner_agency__name", flat=True):
+                expected[name] = [expected.get(name, [0])[0] + 1]
+        assert {label: values for label, values, _ in figures.open_after_two_meetings(marac=marac, now=now).rows} == expected
+        counted.append(sum(n for n, in expected.values()))
+    assert counted == [3, 0]  # after two meetings since, the open action and two records updates
+
+
+def test_the_action_figures_read_no_hearing_agenda_item_or_meeting(marac):
+    """Query shape: the actions agreed, completed and open after two meetings come from
+    the actions' own columns (one index on PostgreSQL), never joined or matched by a
+    subquery to the hearings, agenda items or meetings."""
+    from openmarac.governance import figures
+    from openmarac.meetings.models import AgendaItem, Hearing, Meeting
+
+    moments = figures._agreed_moments(marac.pk, figures.Period(*QUARTER))
+    queries = [
+        figures._actions_query(**moments, today=QUARTER[1], split_at=figures._day_start(date(2025, 2, 1))),
+        figures._completed_actions_query(**moments),
+        figures._open_after_two_query(marac_id=marac.pk, agreed_before=moments["agreed_before"]),
+    ]
+    for query in queries:
+        sql = str(query.query)
+        assert not any(model._meta.db_table in sql for model in (Hearing, AgendaItem, Meeting)), sql
+        assert " OR " not in sql and "SELECT" not in sql.split("FROM", 1)[1], sql

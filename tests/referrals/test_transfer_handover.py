@@ -178,6 +178,11 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
     transfer.transfer_decide(by=heard_case["receiving"], transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
     assert Action.objects.filter(case=case).count() == 3  # the ended one, its copy, the police action
     assert Action.objects.filter(case=case).exclude(status=Action.Status.TRANSFERRED).count() == 2
+    # The copy the receiving agency took on is still agreed by the sending Marac's meeting.
+    meeting = heard_case["meeting"]
+    meeting.refresh_from_db()
+    carried = Action.objects.get(case=case, owner_agency=new_housing)
+    assert (carried.marac_id, carried.agreed_marac_id, carried.agreed_meeting_at) == (other_marac.pk, meeting.marac_id, meeting.starts_at)
     meeting_on = timezone.localtime(heard_case["meeting"].starts_at).date()
     day = figures.Period(meeting_on, meeting_on)
     # Counted by the Marac whose meeting agreed them, before and after the case moved:

@@ -49,11 +49,32 @@ def agreed_at():
     return models.Subquery(Hearing.objects.filter(pk=models.OuterRef("hearing_id")).values("item__meeting__starts_at")[:1])
 
 
+def take_agreeing_meeting(actions):
+    """Give new actions the Marac and start of the meeting whose hearing agreed them
+    (`agreed_marac`, `agreed_meeting_at`), unless already given (a transfer copies the
+    original's): one query for all of them."""
+    from openmarac.meetings.models import Hearing
+
+    missing = [action for action in actions if action.agreed_marac_id is None]
+    if not missing:
+        return
+    meetings = {
+        pk: (marac_id, starts_at)
+        for pk, marac_id, starts_at in Hearing.objects.filter(pk__in={action.hearing_id for action in missing}).values_list(
+            "pk", "item__meeting__marac_id", "item__meeting__starts_at"
+        )
+    }
+    for action in missing:
+        # No hearing found: left empty, for the database to refuse the action as before.
+        action.agreed_marac_id, action.agreed_meeting_at = meetings.get(action.hearing_id, (None, None))
+
+
 class ActionQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         for action in objs:
             action.take_case_marac()
+        take_agreeing_meeting(objs)
         return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -87,6 +108,19 @@ class Action(models.Model):
     # history is read through its cases (actions.selectors._history_of).
     marac = models.ForeignKey("accounts.Marac", null=True, editable=False, db_index=False, on_delete=models.PROTECT, related_name="+")
     hearing = models.ForeignKey("meetings.Hearing", on_delete=models.PROTECT, related_name="actions")
+    # The Marac and start of the meeting whose hearing agreed the action (the hearing's
+    # agenda item's meeting), copied onto it so that the governance figures find a
+    # Marac's actions agreed in a period in one range of one index (action_agreed)
+    # instead of hearing by hearing through meetings, agenda items and hearings. Not
+    # the case's Marac (`marac`): a transfer moves the case, while an action stays
+    # agreed by the Marac whose meeting agreed it (the copy the receiving agency takes
+    # on keeps them too). Set when the action is made (`take_agreeing_meeting`) and kept
+    # in step by the services that move a meeting or an agenda item
+    # (meetings.services.keep_agreed_in_step). Named `agreed_meeting_at`, not
+    # `agreed_at`, which the action lists already annotate. Nullable only so that adding
+    # the columns does not rewrite the table; the migration fills them.
+    agreed_marac = models.ForeignKey("accounts.Marac", null=True, editable=False, db_index=False, on_delete=models.PROTECT, related_name="+")
+    agreed_meeting_at = models.DateTimeField(null=True, editable=False)
     kind = models.CharField(max_length=30, choices=ActionKind.choices, default=ActionKind.OTHER)
     owner_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
     owner_name = models.CharField("named person", max_length=150, blank=True)
@@ -126,11 +160,25 @@ class Action(models.Model):
             # after two meetings) in one range of one small index. It also holds every
             # other column those counts and the chase list's order read (the case, for the
             # access rule on restricted cases; the hearing; the owning agency; the id they
-            # count and order by; the status the tabs' counts test), so on PostgreSQL they
-            # read the index alone instead of fetching each open action from the table.
+            # count and order by; the status the tabs' counts test; the start of the
+            # meeting that agreed it, for "open after two meetings"), so on PostgreSQL
+            # they read the index alone instead of fetching each open action from the table.
             models.Index(
-                fields=["marac", "due_on"], include=["case", "hearing", "owner_agency", "id", "status"], condition=models.Q(status="open"),
+                fields=["marac", "due_on"], include=["case", "hearing", "owner_agency", "id", "status", "agreed_meeting_at"],
+                condition=models.Q(status="open"),
                 name="action_open_by_marac",
+            ),
+            # The actions a Marac agreed in a period, the governance figures' (the actions
+            # by agency, the completed actions per case): one range of this index, which
+            # holds every column those counts read, so on PostgreSQL they read it alone.
+            # Without the records updates and the actions ended by a transfer, which the
+            # figures never count. The included columns eight-byte ones first, so that
+            # none is padded to its alignment.
+            models.Index(
+                fields=["agreed_marac", "agreed_meeting_at"],
+                include=["owner_agency", "case", "id", "due_on", "completed_on", "status", "not_possible_reason"],
+                condition=~models.Q(kind=ActionKind.UPDATE_RECORDS) & ~models.Q(status="transferred"),
+                name="action_agreed",
             ),
         ]
 
@@ -148,6 +196,7 @@ class Action(models.Model):
     def save(self, *args, **kwargs):
         if self._state.adding:
             self.take_case_marac()
+            take_agreeing_meeting([self])
         super().save(*args, **kwargs)
 
     @property

@@ -32,7 +32,7 @@ from django.utils import timezone
 from openmarac.accounts.models import Agency, AgencyKind, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
 from openmarac.core import compiled
-from openmarac.meetings.models import Attendance, Hearing, Meeting, RepeatDecision, ResearchReturn
+from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
 from openmarac.referrals.criteria import CLOCK_START
 from openmarac.referrals.models import IdvaReferral, QualityConcern, Referral
 
@@ -441,18 +441,25 @@ def _periods_reads(*, marac, periods, today) -> dict:
     # The queries by meeting split the periods at the first moment of the second.
     by_meeting = {**span, **({"split_at": _day_start(bounds["split"])} if "split" in bounds else {})}
     held = {**by_meeting, "today": today}
+    held_split = {"split_at": by_meeting["split_at"]} if "split_at" in by_meeting else {}
     return {
         "totals": (_return_totals_query, bounds),
         "hearing_days": (_hearing_days_query, bounds),
         "staff": (_staff_query, {"marac_id": marac.pk}),
         "agencies": (_agency_query, {"marac_id": marac.pk}),
         "idva": (_idva_query, bounds),
-        "actions": (_actions_query, held),
+        "actions": (_actions_query, {**_agreed_moments(marac.pk, _span(periods)), **held_split, "today": today}),
         "research": (_research_query, by_meeting),
         "quality_concerns": (_quality_concerns_query, _concern_moments(marac=marac, periods=periods)),
         "registers": (_registers_query, held),
         "attendance": (_attendance_query, held),
     }
+
+
+def _agreed_moments(marac_id, period) -> dict:
+    """The values of the queries of actions agreed in a period (`_agreed_between`)."""
+    agreed_from, agreed_before = _moments(period)
+    return {"marac_id": marac_id, "agreed_from": agreed_from, "agreed_before": agreed_before}
 
 
 def _periods_figures_of(rows, *, marac, periods) -> list[PeriodFigures]:
@@ -726,28 +733,40 @@ def _research(*, periods, rows, agencies):
 
 def _actions_in(marac, period):
     """Actions agreed at hearings of this Marac's meetings held in the period (`marac` a
-    Marac or its id). Records updates are made for every agency at the close of a case,
-    not agreed, so they are not counted. An action ended by a transfer is left out: the
-    copy the receiving agency took on is the same agreed action, counted once.
-
-    Filtered on the meeting's Marac, not the case's: an action belongs to the Marac
-    whose meeting agreed it, so a case that later moves to another Marac (a transfer)
-    leaves its actions in the figures of the Marac that agreed them, and the receiving
-    Marac does not count another Marac's meetings. It is also the plan that does not
-    grow with the deployment: the Marac's meetings of the period, then their hearings'
-    actions by index, where filtering on the case read the actions of every Marac's
-    meetings in the period to keep this Marac's."""
-    return Action.objects.exclude(kind=ActionKind.UPDATE_RECORDS).filter(
-        hearing__item__meeting__marac=marac,
-        hearing__item__meeting__starts_at__date__gte=period.start,
-        hearing__item__meeting__starts_at__date__lte=period.end,
-    ).exclude(status=Action.Status.TRANSFERRED)
+    Marac or its id): `_agreed_between` the period's first moment and the next day's."""
+    return _agreed_between(marac, *_moments(period))
 
 
-def _actions_query(*, marac_id, start, end, today, split_at=None):
+def _moments(period):
+    """The first moment of a period and of the day after it: the meetings starting
+    between them are those held on the period's days (in the current time zone)."""
+    return _day_start(period.start), _day_start(period.end + timedelta(days=1))
+
+
+def _agreed_between(marac, agreed_from, agreed_before):
+    """Actions agreed at hearings of this Marac's meetings starting from `agreed_from`
+    and before `agreed_before` (`marac` a Marac or its id). Records updates are made for
+    every agency at the close of a case, not agreed, so they are not counted. An action
+    ended by a transfer is left out: the copy the receiving agency took on is the same
+    agreed action, counted once.
+
+    By the meeting's Marac and start, which each action keeps (`agreed_marac`,
+    `agreed_meeting_at`), not the case's Marac: an action belongs to the Marac whose
+    meeting agreed it, so a case that later moves to another Marac (a transfer) leaves
+    its actions in the figures of the Marac that agreed them, and the receiving Marac
+    does not count another Marac's meetings. One range of the index action_agreed,
+    which holds every column the figures read: found through the meetings, agenda items
+    and hearings they were thousands of probes of the hearings' actions, about seven
+    pages each at national size."""
+    return Action.objects.filter(
+        agreed_marac=marac, agreed_meeting_at__gte=agreed_from, agreed_meeting_at__lt=agreed_before
+    ).exclude(kind=ActionKind.UPDATE_RECORDS).exclude(status=Action.Status.TRANSFERRED)
+
+
+def _actions_query(*, marac_id, agreed_from, agreed_before, today, split_at=None):
     return (
-        _actions_in(marac_id, Period(start, end))
-        .values(agency_id=F("owner_agency_id"), index=_period_case("hearing__item__meeting__starts_at", split_at))
+        _agreed_between(marac_id, agreed_from, agreed_before)
+        .values(agency_id=F("owner_agency_id"), index=_period_case("agreed_meeting_at", split_at))
         .annotate(
             agreed=Count("pk"),
             completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)),
@@ -785,16 +804,14 @@ def _second_last_held_query(*, marac_id, now):
 
 def _open_after_two_query(*, marac_id, agreed_before):
     # Agreed before `agreed_before`: the Marac's open actions (the action's own Marac,
-    # always its case's, from the index action_open_by_marac) less those agreed at the
-    # hearings of any meeting since, which are a few meetings' across the deployment,
-    # found by index. Looking up each open action's meeting read ten times the pages.
-    agreed_since = Hearing.objects.filter(item__meeting__starts_at__gte=agreed_before).values("pk")
+    # always its case's) whose meeting started before it, by the start each action
+    # keeps (`agreed_meeting_at`), all read from the index action_open_by_marac. Found
+    # through the hearings of every meeting since, it read every agenda item of them.
     return (
-        Action.objects.filter(marac=marac_id, status=Action.Status.OPEN)
-        .exclude(hearing__in=agreed_since)
+        Action.objects.filter(marac=marac_id, status=Action.Status.OPEN, agreed_meeting_at__lt=agreed_before)
         .values("owner_agency__name")
-        # Count(*), not of the id, which the index of open actions does not hold: with
-        # the hearing and the agency in it, PostgreSQL reads the index alone.
+        # Count(*), not of the id: with the agency and the meeting's start in the index
+        # of open actions, PostgreSQL reads the index alone.
         .annotate(n=Count("*"))
         .order_by("owner_agency__name")
     )
@@ -912,12 +929,13 @@ def _repeats_query(*, marac_id, start, end):
     ).values("case_id", "referred_on")
 
 
-def _completed_actions_query(*, marac_id, start, end):
-    """Completed actions and the cases with an action, of the actions agreed from
-    `start` to `end`: one row, or none when no action was agreed."""
+def _completed_actions_query(*, marac_id, agreed_from, agreed_before):
+    """Completed actions and the cases with an action, of the actions agreed at
+    meetings starting from `agreed_from` and before `agreed_before`: one row, or none
+    when no action was agreed."""
     return (
-        _actions_in(marac_id, Period(start, end))
-        .values("hearing__item__meeting__marac_id")
+        _agreed_between(marac_id, agreed_from, agreed_before)
+        .values("agreed_marac_id")
         .annotate(completed=Count("pk", filter=Q(status=Action.Status.COMPLETED)), cases=Count("case_id", distinct=True))
         .order_by()
     )
@@ -939,7 +957,7 @@ def _outcomes_reads(*, marac, period) -> dict:
         "heard_cases": (_heard_cases_query, bounds),
         # The repeat referrals of those cases, for re-referral and the repeat alert.
         "repeats": (_repeats_query, bounds),
-        "completed_actions": (_completed_actions_query, bounds),
+        "completed_actions": (_completed_actions_query, _agreed_moments(marac.pk, period)),
     }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from openmarac.access import policy
 from openmarac.accounts.models import Agency, Marac, Membership, Role
 from openmarac.accounts.selectors import users_with_role
+from openmarac.actions.models import Action
 from openmarac.audit import services as audit
 from openmarac.core import compiled
 from openmarac.notifications.services import notify
@@ -282,6 +283,18 @@ def _attendee_users(marac):
     return users_with_role(marac, Role.COORDINATOR, Role.CHAIR, Role.REPRESENTATIVE, Role.IDVA)
 
 
+def keep_agreed_in_step(*, meeting=None, item=None):
+    """Give the actions agreed at a meeting that has moved (`meeting`), or at the hearing
+    of an agenda item moved to another meeting (`item`), the meeting's Marac and new
+    start, which each action keeps (`Action.agreed_marac`, `agreed_meeting_at`) for the
+    governance figures. One update; none is written when no action was agreed there."""
+    if item is not None:
+        meeting, agreed = item.meeting, Action.objects.filter(hearing__item=item)
+    else:
+        agreed = Action.objects.filter(hearing__item__meeting=meeting)
+    agreed.update(agreed_marac=meeting.marac_id, agreed_meeting_at=meeting.starts_at)
+
+
 @transaction.atomic
 def meeting_move(*, by, meeting, starts_at, note, request=None):
     _require(policy.can_prepare_meetings(by, meeting.marac))
@@ -294,6 +307,7 @@ def meeting_move(*, by, meeting, starts_at, note, request=None):
     meeting.research_deadline = research_deadline_for(starts_at, schedule_for(meeting.marac), meeting.mode)
     meeting.change_note = note
     meeting.save(update_fields=["starts_at", "research_deadline", "change_note"])
+    keep_agreed_in_step(meeting=meeting)
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=meeting, marac=meeting.marac, summary="Moved")
     local_old, local_new = timezone.localtime(old), timezone.localtime(starts_at)
     notify(
@@ -325,6 +339,7 @@ def meeting_cancel(*, by, meeting, note, request=None):
         # The item moves, in its own section, to the meeting the listing rules propose.
         item.meeting = _proposed_meeting(item.referral)
         item.save(update_fields=["meeting"])
+        keep_agreed_in_step(item=item)
         if item.meeting.published_at:
             _involve_agencies(item.meeting, [item.referral])
         relisted += 1
@@ -524,6 +539,7 @@ def agenda_item_move(*, by, item, meeting, request=None):
     _check_listable(item.referral, meeting)
     item.meeting = meeting
     item.save(update_fields=["meeting"])
+    keep_agreed_in_step(item=item)
     if meeting.published_at:
         _involve_agencies(meeting, [item.referral])
     audit.record(action=audit.Action.CHANGED, actor=by, request=request, obj=item.referral, marac=meeting.marac, summary=f"Moved to meeting {meeting.pk}")

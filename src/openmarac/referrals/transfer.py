@@ -193,7 +193,9 @@ def _reown(action, *, owner, by, transfer):
     Action.objects.filter(pk=action.pk).update(status=Action.Status.TRANSFERRED, outcome_note=reason, version=F("version") + 1, updated_at=timezone.now())
     ActionUpdate.objects.create(action=action, status=Action.Status.TRANSFERRED, note=f"{reason}: taken on there by {owner.name}", reported_by=by)
     carried = Action.objects.create(
-        case=action.case, marac=transfer.to_marac, hearing=action.hearing, kind=action.kind, owner_agency=owner, description=action.description,
+        # Still agreed by the meeting that agreed the original (its Marac and start).
+        case=action.case, marac=transfer.to_marac, hearing=action.hearing, agreed_marac_id=action.agreed_marac_id,
+        agreed_meeting_at=action.agreed_meeting_at, kind=action.kind, owner_agency=owner, description=action.description,
         for_whom=action.for_whom, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
         flag_short_reason=action.flag_short_reason, created_by=by,
     )
