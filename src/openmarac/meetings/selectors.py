@@ -13,7 +13,7 @@ from openmarac.core import compiled
 from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
-from openmarac.referrals.selectors import with_people
+from openmarac.referrals.selectors import referral_people_reads, with_people, with_people_rows
 
 from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
@@ -159,22 +159,27 @@ def case_screen(*, user, meeting, item):
     them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
     read once, as rows of four values, rather than every case with its referral (for
     this case's slot and for the next case)."""
-    # The case's repeats, and for the coordinator and the chair (every case of the
-    # agenda) the order, are read by queries compiled once (core/compiled.py), sent
-    # together: the ORM took longer to build them than the database takes to run them.
+    # The case's repeats and people (`with_people`'s four queries), and for the
+    # coordinator and the chair (every case of the agenda) the order, are read by
+    # queries compiled once (core/compiled.py), sent together: the ORM took longer to
+    # build them than the database takes to run them.
     on = timezone.localtime(meeting.starts_at).date()
     repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
+    people_reads = referral_people_reads(referral=item.referral)
     if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
-        counted, every = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}))
+        counted, every, *people = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}), *people_reads)
         rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
     else:
-        (counted,) = compiled.rows_together(repeats_read)
+        counted, *people = compiled.rows_together(repeats_read, *people_reads)
         rows = agenda_items(user=user, meeting=meeting).values_list(*_AGENDA_ORDER)
+    with_people_rows([item.referral], people)
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
     repeats = {row["case_id"]: row["n"] for row in counted}
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats)
+    (entry,) = _entries(
+        user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats, people_read=True
+    )
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
@@ -191,17 +196,19 @@ def _case_repeats(*, case_id, since, on):
     return _repeat_referrals(since, on).filter(case_id=case_id).values("case_id").annotate(n=Count("id"))
 
 
-def _entries(*, user, meeting, items, slots, hidden=None, repeats=None):
+def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people_read=False):
     """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`).
     `hidden` (the restricted cases hidden from the user) and `repeats` (each case's
-    repeat referrals, `_repeat_referrals`) are read here unless the caller has them."""
+    repeat referrals, `_repeat_referrals`) are read here unless the caller has them;
+    so are the referrals' people (`with_people`), unless `people_read`."""
     case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
     if hidden is None:
         hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
     local_start = timezone.localtime(meeting.starts_at)
     if repeats is None:
         repeats = _recent_repeats(meeting, case_ids, local_start.date())
-    with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
+    if not people_read:
+        with_people([items[slot.entry.key].referral for slot in slots if items[slot.entry.key].referral.case_id not in hidden])
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
     for slot in slots:

@@ -317,27 +317,46 @@ def _case_people_query(case_id):
     )
 
 
-def _case_details_query(relation):
-    """The rows of one of `with_details`' relations for everyone named on the case's
-    referrals (a subquery by the case, so its SQL does not vary with how many they are),
-    in the model's order as `with_details` reads them."""
+def _referral_people_query(referral_id):
+    """Each person named on one referral, with the person, in `with_people`'s order."""
+    return ReferralPerson.objects.filter(referral_id=referral_id).values(
+        *compiled.columns(ReferralPerson), *(f"person__{name}" for name in compiled.columns(Person))
+    )
 
-    def build(case_id):
+
+def _details_query(relation, by):
+    """The rows of one of `with_details`' relations for everyone named on the case's
+    referrals (`by` "case") or on one referral (`by` "referral"): a subquery, so that
+    the SQL does not vary with how many they are; in the model's order, as
+    `with_details` reads them."""
+
+    def build(**values):
         model = Person._meta.get_field(relation).related_model
-        named = ReferralPerson.objects.filter(referral__case_id=case_id).values("person_id")
+        named = ReferralPerson.objects.filter(**{_NAMED_BY[by]: values[f"{by}_id"]}).values("person_id")
         return model.objects.filter(person_id__in=named).values(*compiled.columns(model))
 
-    build.__qualname__ = build.__name__ = f"_case_{relation}_query"
+    build.__qualname__ = build.__name__ = f"_{by}_{relation}_query"
     return build
 
 
-_CASE_DETAILS = {relation: _case_details_query(relation) for relation in _DETAILS}
+# The filter on ReferralPerson that `_details_query` reads people by.
+_NAMED_BY = {"case": "referral__case_id", "referral": "referral_id"}
+_CASE_DETAILS = {relation: _details_query(relation, "case") for relation in _DETAILS}
+_REFERRAL_DETAILS = {relation: _details_query(relation, "referral") for relation in _DETAILS}
 
 
 def case_people_reads(*, case):
     """`with_case_people`'s four queries as (build, values) pairs, for
     `compiled.rows_together`."""
     return [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
+
+
+def referral_people_reads(*, referral):
+    """The four queries of `with_people` for one referral, compiled once
+    (core/compiled.py), as (build, values) pairs for `compiled.rows_together`; their
+    rows go to `with_people_rows`."""
+    values = {"referral_id": referral.pk}
+    return [(_referral_people_query, values)] + [(_REFERRAL_DETAILS[relation], values) for relation in _DETAILS]
 
 
 def with_case_people(referrals, *, case, rows=None):
@@ -347,7 +366,14 @@ def with_case_people(referrals, *, case, rows=None):
     the page's CPU). Gives what `with_people` gives (the people in the same order, the
     same details), from the case's referrals but drafts, which the page does not show.
     `rows`: those of `case_people_reads`, when the caller ran them with its other reads."""
-    named, *details = rows if rows is not None else compiled.rows_together(*case_people_reads(case=case))
+    return with_people_rows(referrals, rows if rows is not None else compiled.rows_together(*case_people_reads(case=case)))
+
+
+def with_people_rows(referrals, rows):
+    """`with_people` from the rows of `case_people_reads` or `referral_people_reads`
+    (the people, then their aliases, addresses and phones): the instances made from
+    the rows, as the ORM would make them."""
+    named, *details = rows
     people, by_referral = {}, defaultdict(list)
     for row in named:
         rp = compiled.instance(ReferralPerson, row)
