@@ -262,18 +262,19 @@ def case(request, public_id):
     # round trip for the eight (four of them the people), not one for each, each a wait
     # for the server on a busy machine.
     reassess = policy.reassess_read(user, case)
-    parts_rows, *read = compiled.rows_together(
+    parts_rows, *read = compiled.read_together(
         selectors.case_parts_read(case=case),
+        *selectors.case_episodes_reads(case=case),
         *selectors.case_people_reads(case=case),
         risk_selectors.score_history_read(case=case),
         action_selectors.open_repeat_decisions_read(case=case),
         *([reassess] if reassess else []),
     )
-    people_rows, (score_rows, repeat_rows, *reassess_rows) = read[:4], read[4:]
+    episodes_read, people_rows, (score_rows, repeat_rows, *reassess_rows) = read[:2], read[2:6], read[6:]
     # Quality concerns, matches in other Maracs, possible matches, the restriction and
     # corrections are read (and looked at) only when the case has some.
     parts = selectors.case_parts(case=case, rows=parts_rows)
-    referrals = list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False))
+    referrals, agenda_items = selectors.case_episodes(read=episodes_read, parts=parts, with_candidates=can_decide)
     selectors.with_case_people(referrals, case=case, rows=people_rows)
     # Every checklist of the case, oldest first; each referral's own is the latest made
     # with it (every checklist belongs to its referral's case, risk.models), as its
@@ -295,6 +296,7 @@ def case(request, public_id):
         episodes.append(
             {
                 "referral": referral,
+                "items": agenda_items.get(referral.pk, []),
                 "people": people,
                 "assessment": assessment,
                 "yes_factors": _yes_factors(assessment),
