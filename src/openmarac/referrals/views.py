@@ -262,15 +262,19 @@ def case(request, public_id):
     # round trip for the eight (four of them the people), not one for each, each a wait
     # for the server on a busy machine.
     reassess = policy.reassess_read(user, case)
+    can_correct = policy.can_correct_person(user, marac)
     parts_rows, *read = compiled.read_together(
         selectors.case_parts_read(case=case),
         *selectors.case_episodes_reads(case=case),
         *selectors.case_people_reads(case=case),
         risk_selectors.score_history_read(case=case),
         action_selectors.open_repeat_decisions_read(case=case),
+        *([record_selectors.correctable_people_read(case=case)] if can_correct else []),
         *([reassess] if reassess else []),
     )
-    episodes_read, people_rows, (score_rows, repeat_rows, *reassess_rows) = read[:2], read[2:6], read[6:]
+    episodes_read, people_rows, (score_rows, repeat_rows), optional = read[:2], read[2:6], read[6:8], read[8:]
+    correctable_people = optional.pop(0) if can_correct else []
+    reassess_rows = optional
     # Quality concerns, matches in other Maracs, possible matches, the restriction and
     # corrections are read (and looked at) only when the case has some.
     parts = selectors.case_parts(case=case, rows=parts_rows)
@@ -310,11 +314,8 @@ def case(request, public_id):
                 else [],
             }
         )
-    # Read once each: the restriction for the banner and for who may change it; the
-    # case's people for the corrections and the correction links.
+    # Read once: the restriction for the banner and for who may change it.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
-    can_correct = policy.can_correct_person(user, marac)
-    people = record_selectors.people_in_case(case=case) if can_correct or parts["corrected"] else None
     context = {
         "case": case,
         "parts": parts,
@@ -325,8 +326,8 @@ def case(request, public_id):
         "can_decide": can_decide,
         "viewers": (viewers := audit_display.viewers_page(request, audit_selectors.viewers_of(user=user, marac=marac, obj=case))),
         "viewer_rows": audit_display.viewer_rows(viewers),
-        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
-        "correctable_people": people.order_by("pk") if can_correct else [],
+        "corrections": record_selectors.corrections_for_case(user=user, case=case) if parts["corrected"] else [],
+        "correctable_people": correctable_people,
         "restriction": restricted,
         "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
         # Break-glass access is shown only on the restricted-case banner.
