@@ -27,6 +27,7 @@ from openmarac.risk import definitions
 from openmarac.risk import display as risk_display
 from openmarac.risk import selectors as risk_selectors
 
+from . import display
 from . import forms as f
 from . import restriction, selectors, services, transfer, wizard
 from .models import MatchCandidate, Referral, ReferralPerson
@@ -314,6 +315,11 @@ def case(request, public_id):
                 else [],
             }
         )
+    sees_unpublished_minutes, now = policy.can_see_unpublished_minutes(user, marac), timezone.now()
+    for episode in episodes:
+        episode["head"], episode["tail"] = display.episode_parts(
+            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now
+        )
     # Read once: the restriction for the banner and for who may change it.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
     context = {
@@ -333,8 +339,6 @@ def case(request, public_id):
         # Break-glass access is shown only on the restricted-case banner.
         "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
         "open_decisions": open_repeat_decisions(case=case, ids=repeat_rows),
-        "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
-        "now": timezone.now(),
     }
     return render(request, "referrals/case.html", context)
 
