@@ -260,8 +260,9 @@ def case(request, public_id):
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
     # The page's reads compiled once (core/compiled.py) run together: on PostgreSQL one
-    # round trip for the eight (four of them the people), not one for each, each a wait
-    # for the server on a busy machine.
+    # round trip for the ten or so (the referrals and their agenda items, the four of the
+    # people, the people offered for correction), not one for each, each a wait for the
+    # server on a busy machine.
     reassess = policy.reassess_read(user, case)
     can_correct = policy.can_correct_person(user, marac)
     parts_rows, *read = compiled.read_together(
