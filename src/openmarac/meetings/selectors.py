@@ -1,5 +1,6 @@
 """Reads for meeting preparation, scoped through the access policy."""
 
+import uuid
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -13,7 +14,7 @@ from openmarac.core import compiled
 from openmarac.people.selectors import present_person
 from openmarac.referrals.criteria import referral_clock_start
 from openmarac.referrals.models import Case, CaseInvolvement, Referral, ReferralPerson
-from openmarac.referrals.selectors import people_reads, with_people, with_people_read
+from openmarac.referrals.selectors import people_reads, referral_people_reads, with_people, with_people_rows
 
 from . import display, listing
 from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
@@ -40,10 +41,19 @@ def past_meetings_for(*, user, marac):
 
 
 def meeting_for(*, user, public_id):
-    meeting = Meeting.objects.filter(public_id=public_id).select_related("marac").first()
+    # Read by a query compiled once (core/compiled.py): every page of a meeting opens
+    # with it, the chair's case screen on every case, and the ORM took longer to build
+    # it than the database takes to run it.
+    found = compiled.objects(_meeting_by_public_id, public_id=public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id)))
+    meeting = found[0] if found else None
     if meeting is None or not policy.can_see_meeting(user, meeting):
         return None
     return meeting
+
+
+def _meeting_by_public_id(*, public_id):
+    # As `.first()` reads it: the one meeting of this public id, with its Marac.
+    return Meeting.objects.filter(public_id=public_id).select_related("marac")[:1]
 
 
 def visible_items(*, user, meeting):
@@ -104,7 +114,12 @@ def agenda_items(*, user, meeting):
 
 
 def has_signed(*, user, meeting):
-    return DeclarationSignature.objects.filter(meeting=meeting, user=user).exists()
+    # Asked on every page of a meeting's cases, by a query compiled once (core/compiled.py).
+    return bool(compiled.rows(_signature, meeting_id=meeting.pk, user_id=user.pk))
+
+
+def _signature(*, meeting_id, user_id):
+    return DeclarationSignature.objects.filter(meeting_id=meeting_id, user_id=user_id).values("pk")[:1]
 
 
 @dataclass
@@ -193,22 +208,26 @@ def case_screen(*, user, meeting, item):
     them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
     read once, as rows of four values, rather than every case with its referral (for
     this case's slot and for the next case)."""
-    # The case's repeats, and for the coordinator and the chair (every case of the
-    # agenda) the order, are read by queries compiled once (core/compiled.py), sent
-    # together: the ORM took longer to build them than the database takes to run them.
+    # The case's repeats and people (`with_people`'s four queries), and for the
+    # coordinator and the chair (every case of the agenda) the order, are read by
+    # queries compiled once (core/compiled.py), sent together: the ORM took longer to
+    # build them than the database takes to run them.
     on = timezone.localtime(meeting.starts_at).date()
     repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
+    people_read = referral_people_reads(referral=item.referral)
     if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
-        counted, every = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}))
+        counted, every, *people = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}), *people_read)
         rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
     else:
-        (counted,) = compiled.rows_together(repeats_read)
+        counted, *people = compiled.rows_together(repeats_read, *people_read)
         rows = agenda_items(user=user, meeting=meeting).values_list(*_AGENDA_ORDER)
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
     position = order.index(item.pk)
     repeats = {row["case_id"]: row["n"] for row in counted}
-    (entry,) = _entries(user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats)
+    (entry,) = _entries(
+        user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats, people=people
+    )
     return entry, (order[position + 1] if position + 1 < len(order) else None)
 
 
@@ -229,7 +248,7 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
     """A `CaseListEntry` for each slot, from `items` (by id, with `CASE_LIST_RELATED`).
     `hidden` (the restricted cases hidden from the user) and `repeats` (each case's
     repeat referrals, `_repeat_referrals`) are read here unless the caller has them;
-    so are the shown cases' people unless given as `people_reads` read them."""
+    so are the shown cases' people, unless given as the rows `people_reads` reads."""
     case_ids = [items[slot.entry.key].referral.case_id for slot in slots]
     if hidden is None:
         hidden = set(policy.restricted_case_ids_hidden_from(user).filter(case_id__in=case_ids).values_list("case_id", flat=True))
@@ -240,7 +259,7 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
     if people is None:
         with_people(shown_referrals)
     else:
-        with_people_read(shown_referrals, people)
+        with_people_rows(shown_referrals, people)
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
     for slot in slots:

@@ -5,7 +5,7 @@ import uuid
 from collections import defaultdict
 from functools import lru_cache
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -119,10 +119,32 @@ def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=T
     caller (the case page reads every checklist of the case anyway)."""
     from openmarac.meetings.models import AgendaItem
 
-    has = parts or {"concerns": True, "elsewhere": True, "candidates": True}
     prefetches = [Prefetch("agenda_items", queryset=AgendaItem.objects.select_related("meeting").order_by("pk"))]
     if with_assessments:
         prefetches.append("risk_assessments")
+    return _case_referrals(case_id=case.pk).prefetch_related(*prefetches, *_rare_prefetches(parts, with_candidates))
+
+
+def _case_referrals(*, case_id):
+    # `case_referrals` without its prefetches.
+    return (
+        Referral.objects.filter(case_id=case_id).exclude(status=Referral.Status.DRAFT)
+        .select_related(
+            "referring_agency", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency", "agency_check__checked_by",
+        )
+        # Of the referral this one repeats, only its date is shown: the whole referral
+        # (its many columns) cost more than the rest of the query.
+        .annotate(repeat_of_referred_on=F("repeat_of__referred_on"))
+        .order_by("referred_on", "submitted_at")
+    )
+
+
+def _rare_prefetches(parts, with_candidates):
+    """`case_referrals`' prefetches of what few cases have: quality concerns, matches in
+    other Maracs and possible matches, each only if `parts` (`case_parts`) says the
+    case has some (all of them without `parts`)."""
+    has = parts or {"concerns": True, "elsewhere": True, "candidates": True}
+    prefetches = []
     if has["concerns"]:
         prefetches.append("quality_concerns")
     if has["elsewhere"]:
@@ -134,17 +156,35 @@ def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=T
                 queryset=MatchCandidate.objects.select_related("new_person", "candidate").prefetch_related("candidate__addresses", "candidate__aliases"),
             )
         )
-    return (
-        case.referrals.exclude(status=Referral.Status.DRAFT)
-        .select_related(
-            "referring_agency", "idva_referral__idva_agency", "children_prompt", "sharing_decision", "agency_check__agency", "agency_check__checked_by",
-        )
-        # Of the referral this one repeats, only its date is shown: the whole referral
-        # (its many columns) cost more than the rest of the query.
-        .annotate(repeat_of_referred_on=F("repeat_of__referred_on"))
-        .prefetch_related(*prefetches)
-        .order_by("referred_on", "submitted_at")
-    )
+    return prefetches
+
+
+def _case_agenda_items(*, case_id):
+    # Every agenda item of the case's referrals, with its meeting, in the order listed.
+    from openmarac.meetings.models import AgendaItem
+
+    return AgendaItem.objects.filter(referral__case_id=case_id).select_related("meeting").order_by("pk")
+
+
+def case_episodes_reads(*, case):
+    """The queries of `case_episodes`, compiled once (core/compiled.py), as (build,
+    values) pairs for `compiled.read_together`: the case page sends them with its other
+    reads."""
+    return [(_case_referrals, {"case_id": case.pk}), (_case_agenda_items, {"case_id": case.pk})]
+
+
+def case_episodes(*, read, parts, with_candidates):
+    """`case_referrals` (without the checklists) for the case page, from what
+    `case_episodes_reads` read: the referrals, and {referral id: its agenda items, with
+    their meetings, in the order listed}. Building and compiling the ORM's query of the
+    referrals and their agenda items cost a fifth of the page's CPU; the rare parts
+    (`_rare_prefetches`) are still read by the ORM, when the case has some."""
+    referrals, items = read
+    prefetch_related_objects(referrals, *_rare_prefetches(parts, with_candidates))
+    by_referral = defaultdict(list)
+    for item in items:
+        by_referral[item.referral_id].append(item)
+    return referrals, by_referral
 
 
 def pending_match_decisions(*, user, marac):
@@ -311,17 +351,22 @@ def with_people(referrals):
 
 def people_reads(referrals_query, **values):
     """`with_people`'s four queries for the referrals whose ids `referrals_query(**values)`
-    gives (a `values("referral_id")`-like subquery whose SQL does not vary with how many
-    they are), as (build, values) pairs for `compiled.read_together`: each referral's
-    people with the person, then each relation of `with_details` for those people.
-    `referrals_query` must be a module-level function (it names the compiled queries)."""
+    gives (a subquery, so that the SQL does not vary with how many they are), compiled
+    once (core/compiled.py), as (build, values) pairs for `compiled.rows_together`: each
+    referral's people with the person, then each relation of `with_details` for those
+    people. Their rows go to `with_people_rows`. `referrals_query` must be a
+    module-level function: it names the compiled queries."""
     return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in _DETAILS]
 
 
 @lru_cache(maxsize=None)
 def _people_query(referrals_query):
+    # Each person named on the referrals, with the person, in `with_people`'s order
+    # (the model's: role, then id).
     def build(**values):
-        return ReferralPerson.objects.filter(referral_id__in=referrals_query(**values)).select_related("person")
+        return ReferralPerson.objects.filter(referral_id__in=referrals_query(**values)).values(
+            *compiled.columns(ReferralPerson), *(f"person__{name}" for name in compiled.columns(Person))
+        )
 
     build.__qualname__ = build.__name__ = f"_people_of_{referrals_query.__name__}"
     return build
@@ -337,60 +382,29 @@ def _details_query(referrals_query, relation):
 
     def build(**values):
         named = ReferralPerson.objects.filter(referral_id__in=referrals_query(**values)).values("person_id")
-        return model.objects.filter(person_id__in=named).order_by(*order)
+        return model.objects.filter(person_id__in=named).order_by(*order).values(*compiled.columns(model))
 
     build.__qualname__ = build.__name__ = f"_{relation}_of_{referrals_query.__name__}"
     return build
 
 
-def with_people_read(referrals, read):
-    """`with_people` from what `people_reads`' queries read (`read`: their results in
-    order, from `compiled.read_together`): the same people in the same order with the
-    same details, without building and compiling the four queries each time."""
-    named, *details = read
-    by_referral = defaultdict(list)
-    for rp in named:
-        by_referral[rp.referral_id].append(rp)
-    for (relation, attribute), rows in zip(_DETAILS.items(), details):
-        grouped = defaultdict(list)
-        for row in rows:
-            grouped[row.person_id].append(row)
-        for rp in named:
-            setattr(rp.person, attribute, grouped.get(rp.person_id, []))
-    for referral in referrals:
-        referral.people_list = by_referral.get(referral.pk, [])
-    return referrals
+def _shown_case_referrals(case_id):
+    # The case's referrals but drafts, which the case page does not show.
+    return Referral.objects.filter(case_id=case_id).exclude(status=Referral.Status.DRAFT).values("pk")
 
 
-def _case_people_query(case_id):
-    """Each person named on the case's referrals (not drafts, as `case_referrals`), with
-    the person, in `with_people`'s order (the model's: role, then id)."""
-    return ReferralPerson.objects.filter(referral__case_id=case_id).exclude(referral__status=Referral.Status.DRAFT).values(
-        *compiled.columns(ReferralPerson), *(f"person__{name}" for name in compiled.columns(Person))
-    )
-
-
-def _case_details_query(relation):
-    """The rows of one of `with_details`' relations for everyone named on the case's
-    referrals (a subquery by the case, so its SQL does not vary with how many they are),
-    in the model's order as `with_details` reads them."""
-
-    def build(case_id):
-        model = Person._meta.get_field(relation).related_model
-        named = ReferralPerson.objects.filter(referral__case_id=case_id).values("person_id")
-        return model.objects.filter(person_id__in=named).values(*compiled.columns(model))
-
-    build.__qualname__ = build.__name__ = f"_case_{relation}_query"
-    return build
-
-
-_CASE_DETAILS = {relation: _case_details_query(relation) for relation in _DETAILS}
+def _one_referral(referral_id):
+    return Referral.objects.filter(pk=referral_id).values("pk")
 
 
 def case_people_reads(*, case):
-    """`with_case_people`'s four queries as (build, values) pairs, for
-    `compiled.rows_together`."""
-    return [(_case_people_query, {"case_id": case.pk})] + [(_CASE_DETAILS[relation], {"case_id": case.pk}) for relation in _DETAILS]
+    """`with_case_people`'s four queries, as `people_reads` gives them."""
+    return people_reads(_shown_case_referrals, case_id=case.pk)
+
+
+def referral_people_reads(*, referral):
+    """`with_people`'s four queries for one referral, as `people_reads` gives them."""
+    return people_reads(_one_referral, referral_id=referral.pk)
 
 
 def with_case_people(referrals, *, case, rows=None):
@@ -400,7 +414,14 @@ def with_case_people(referrals, *, case, rows=None):
     the page's CPU). Gives what `with_people` gives (the people in the same order, the
     same details), from the case's referrals but drafts, which the page does not show.
     `rows`: those of `case_people_reads`, when the caller ran them with its other reads."""
-    named, *details = rows if rows is not None else compiled.rows_together(*case_people_reads(case=case))
+    return with_people_rows(referrals, rows if rows is not None else compiled.rows_together(*case_people_reads(case=case)))
+
+
+def with_people_rows(referrals, rows):
+    """`with_people` from the rows of `people_reads`' queries (the people, then their
+    aliases, addresses and phones): the instances made from the rows, as the ORM would
+    make them."""
+    named, *details = rows
     people, by_referral = {}, defaultdict(list)
     for row in named:
         rp = compiled.instance(ReferralPerson, row)

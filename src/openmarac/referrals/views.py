@@ -27,6 +27,7 @@ from openmarac.risk import definitions
 from openmarac.risk import display as risk_display
 from openmarac.risk import selectors as risk_selectors
 
+from . import display
 from . import forms as f
 from . import restriction, selectors, services, transfer, wizard
 from .models import MatchCandidate, Referral, ReferralPerson
@@ -259,21 +260,27 @@ def case(request, public_id):
     # Asked once for everyone on the page, not once a person.
     show_sealed = policy.can_see_sealed_values(user, marac)
     # The page's reads compiled once (core/compiled.py) run together: on PostgreSQL one
-    # round trip for the eight (four of them the people), not one for each, each a wait
-    # for the server on a busy machine.
+    # round trip for the ten or so (the referrals and their agenda items, the four of the
+    # people, the people offered for correction), not one for each, each a wait for the
+    # server on a busy machine.
     reassess = policy.reassess_read(user, case)
-    parts_rows, *read = compiled.rows_together(
+    can_correct = policy.can_correct_person(user, marac)
+    parts_rows, *read = compiled.read_together(
         selectors.case_parts_read(case=case),
+        *selectors.case_episodes_reads(case=case),
         *selectors.case_people_reads(case=case),
         risk_selectors.score_history_read(case=case),
         action_selectors.open_repeat_decisions_read(case=case),
+        *([record_selectors.correctable_people_read(case=case)] if can_correct else []),
         *([reassess] if reassess else []),
     )
-    people_rows, (score_rows, repeat_rows, *reassess_rows) = read[:4], read[4:]
+    episodes_read, people_rows, (score_rows, repeat_rows), optional = read[:2], read[2:6], read[6:8], read[8:]
+    correctable_people = optional.pop(0) if can_correct else []
+    reassess_rows = optional
     # Quality concerns, matches in other Maracs, possible matches, the restriction and
     # corrections are read (and looked at) only when the case has some.
     parts = selectors.case_parts(case=case, rows=parts_rows)
-    referrals = list(selectors.case_referrals(case=case, with_candidates=can_decide, parts=parts, with_assessments=False))
+    referrals, agenda_items = selectors.case_episodes(read=episodes_read, parts=parts, with_candidates=can_decide)
     selectors.with_case_people(referrals, case=case, rows=people_rows)
     # Every checklist of the case, oldest first; each referral's own is the latest made
     # with it (every checklist belongs to its referral's case, risk.models), as its
@@ -295,6 +302,7 @@ def case(request, public_id):
         episodes.append(
             {
                 "referral": referral,
+                "items": agenda_items.get(referral.pk, []),
                 "people": people,
                 "assessment": assessment,
                 "yes_factors": _yes_factors(assessment),
@@ -308,11 +316,13 @@ def case(request, public_id):
                 else [],
             }
         )
-    # Read once each: the restriction for the banner and for who may change it; the
-    # case's people for the corrections and the correction links.
+    sees_unpublished_minutes, now = policy.can_see_unpublished_minutes(user, marac), timezone.now()
+    for episode in episodes:
+        episode["head"], episode["tail"] = display.episode_parts(
+            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now
+        )
+    # Read once: the restriction for the banner and for who may change it.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
-    can_correct = policy.can_correct_person(user, marac)
-    people = record_selectors.people_in_case(case=case) if can_correct or parts["corrected"] else None
     context = {
         "case": case,
         "parts": parts,
@@ -323,15 +333,13 @@ def case(request, public_id):
         "can_decide": can_decide,
         "viewers": (viewers := audit_display.viewers_page(request, audit_selectors.viewers_of(user=user, marac=marac, obj=case))),
         "viewer_rows": audit_display.viewer_rows(viewers),
-        "corrections": record_selectors.corrections_for_case(user=user, case=case, people=people) if parts["corrected"] else [],
-        "correctable_people": people.order_by("pk") if can_correct else [],
+        "corrections": record_selectors.corrections_for_case(user=user, case=case) if parts["corrected"] else [],
+        "correctable_people": correctable_people,
         "restriction": restricted,
         "can_restrict": policy.can_manage_restriction(user, case, restriction=restricted),
         # Break-glass access is shown only on the restricted-case banner.
         "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
         "open_decisions": open_repeat_decisions(case=case, ids=repeat_rows),
-        "sees_unpublished_minutes": policy.can_see_unpublished_minutes(user, marac),
-        "now": timezone.now(),
     }
     return render(request, "referrals/case.html", context)
 
