@@ -167,3 +167,30 @@ def test_a_computed_due_day_is_a_working_day_shortly_before_the_unadjusted_one(d
     assert due <= unadjusted
     # Christmas, Boxing Day, New Year and their substitutes are the longest run of days off.
     assert (unadjusted - due).days <= 7
+
+
+def test_a_first_date_off_the_fortnight_adds_no_meeting_between_those_already_made(marac, people):
+    marac.meeting_cadence = "fortnightly"
+    marac.save()
+    schedule = services.schedule_for(marac)
+    schedule.weekday, schedule.weeks_ahead = 1, 6  # Tuesdays, six weeks ahead
+    schedule.save()
+    today = date(2026, 12, 1)
+    made = services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2026, 12, 15))
+    assert [timezone.localtime(m.starts_at).date() for m in made] == [date(2026, 12, 15), date(2026, 12, 29), date(2027, 1, 12)]
+    # A week off the rhythm: each new date is a week from a meeting already made.
+    off = services.meetings_generate(marac=marac, by=people["coordinator"], today=today, first_on=date(2026, 12, 22))
+    assert off == []
+    assert "Tuesday 22 December 2026: no meeting made, as the meeting of Tuesday 15 December 2026 is 7 days away" in off.notes
+    assert Meeting.objects.filter(marac=marac).count() == 3
+
+
+@given(offset=st.integers(min_value=-7, max_value=7))
+def test_a_pattern_date_near_a_scheduled_meeting_is_skipped_and_said(offset):
+    near = date(2027, 1, 12)
+    day = near + timedelta(days=offset)
+    (placed,) = listing.place_meetings(
+        [day], holidays_by_date={}, on_holiday="move", today=date(2026, 12, 1), lead_days=8, taken={near}, cadence="fortnightly"
+    )
+    assert placed.meets_on is None and placed.too_near == near
+    assert "no meeting made" in placed.note

@@ -208,10 +208,20 @@ class Placed:
     holiday: str = ""  # the bank holiday's name, when the pattern date fell on one
     # The case list should already have gone (its date is before today).
     inside_case_list_window: bool = False
+    # The scheduled meeting the pattern date is too near to be another (when skipped
+    # for it): a first date off the pattern's rhythm would otherwise slip a meeting in
+    # between those already made.
+    too_near: date | None = None
 
     @property
     def note(self):
         notes = []
+        if self.too_near:
+            gap = abs((self.pattern_date - self.too_near).days)
+            return (
+                f"{self.pattern_date:%A %-d %B %Y}: no meeting made, as the meeting of {self.too_near:%A %-d %B %Y} is "
+                f"{gap} day{'s' if gap != 1 else ''} away"
+            )
         if self.holiday and self.meets_on is None:
             notes.append(f"{self.pattern_date:%A %-d %B %Y} is a bank holiday ({self.holiday}): no meeting made")
         elif self.holiday and self.meets_on != self.pattern_date:
@@ -223,14 +233,26 @@ class Placed:
         return "; ".join(notes)
 
 
-def place_meetings(pattern, *, holidays_by_date, on_holiday, today, lead_days, taken=()):
+# How near (in days) a pattern date may be to a meeting already scheduled before it
+# cannot be another meeting of the pattern: half the interval, so that a meeting moved
+# a day or two off a bank holiday still leaves its neighbours.
+NEAR_DAYS = {"weekly": 3, "fortnightly": 7, "monthly": 14}
+
+
+def place_meetings(pattern, *, holidays_by_date, on_holiday, today, lead_days, taken=(), cadence=None):
     """Where each pattern date's meeting goes: moved off a bank holiday to the next
     working day (not one already holding a meeting), skipped, or kept there and
     flagged; and flagged when the case list would already be due (fewer than
-    `lead_days` days ahead)."""
+    `lead_days` days ahead). A date within half the `cadence`'s interval of a meeting
+    already scheduled (`taken`, the days holding one) is skipped and says which."""
     placed = []
     taken = set(taken)
+    near = NEAR_DAYS.get(cadence, 0)
     for day in pattern:
+        too_near = min((other for other in taken if abs((other - day).days) <= near), key=lambda other: (abs((other - day).days), other), default=None)
+        if near and too_near:
+            placed.append(Placed(day, None, too_near=too_near))
+            continue
         holiday = holidays_by_date.get(day, "")
         meets_on = day
         if holiday and on_holiday == "skip":

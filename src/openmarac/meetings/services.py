@@ -222,7 +222,12 @@ def meetings_generate(*, marac, by=None, today=None, first_on=None, on_holiday="
         while (start - last.pattern_date).days % 14 and start <= until:
             start += timedelta(days=1)
     existing = set(Meeting.objects.filter(marac=marac, pattern_date__gte=today).values_list("pattern_date", flat=True))
-    taken = {timezone.localtime(at).date() for at in Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=today).values_list("starts_at", flat=True)}
+    # The days holding a scheduled meeting, from a fortnight back (a pattern date too
+    # near one of them is skipped: `listing.place_meetings`).
+    taken = {
+        timezone.localtime(at).date()
+        for at in Meeting.objects.filter(marac=marac, status=Meeting.Status.SCHEDULED, starts_at__date__gte=today - timedelta(days=14)).values_list("starts_at", flat=True)
+    }
     pattern = [
         day
         for day in listing.pattern_dates(cadence=marac.meeting_cadence, first_on_or_after=start, weekday=schedule.weekday, until=until)
@@ -230,7 +235,7 @@ def meetings_generate(*, marac, by=None, today=None, first_on=None, on_holiday="
     ]
     placed = listing.place_meetings(
         pattern, holidays_by_date=listing.bank_holidays(marac.nation, range(start.year, until.year + 2)), on_holiday=on_holiday,
-        today=today, lead_days=marac.case_list_lead_days, taken=taken,
+        today=today, lead_days=marac.case_list_lead_days, taken=taken, cadence=marac.meeting_cadence,
     )
     created = Generated(notes=[p.note for p in placed if p.note])
     for place in placed:
