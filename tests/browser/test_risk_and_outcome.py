@@ -51,8 +51,12 @@ def test_the_idva_records_a_new_checklist_after_an_incident_and_the_case_shows_r
     assert "There is a problem" in idva.inner_text(".govuk-error-summary")
     assert "he broke the door down" in idva.input_value("#id_incident_summary")
     idva.fill_date("#id_incident_on", date.today() - timedelta(days=1))
+    # The score moves as answers are ticked, as on the referral form.
     for question in default_definition().questions:
         choose(idva, f"id_checklist-{question.key}__answer_{0 if question.number <= 19 else 1}")
+        if question.number == 3:
+            assert idva.inner_text("#checklist-score [data-score]") == "3"
+    assert idva.inner_text("#checklist-score [data-score]") == "19"
     idva.axe(screenshot="risk-reassessment")
     idva.click_and_check("button:has-text('Record the new checklist')", screenshot="risk-over-time")
     table = idva.inner_text(risk)

@@ -173,3 +173,32 @@ def test_the_sparkline_puts_higher_scores_higher():
     line = sparkline([Row(3), Row(20, 27)], threshold=14)
     (x1, y1), (x2, y2) = line.dots
     assert x2 > x1 and y2 < y1 and y2 < line.threshold_y < y1
+
+
+def test_the_questions_name_the_perpetrator_and_the_score_counts_the_ticks(referral, staff):
+    client = sign_in(Client(), staff["idva"])
+    url = reverse("risk:reassess", args=[referral.case.public_id])
+    perpetrator = referral.people.get(role="perpetrator").person
+    page = client.get(url).content.decode()
+    assert f"{perpetrator.given_name}" in page and "[name of abuser(s)]" not in page
+    assert 'id="checklist-score"' in page and "<strong data-score>0</strong>" in page
+    # Sent back with a problem, the score is that of the answers ticked.
+    definition = services.definition_for(marac=referral.marac, user=staff["idva"])
+    post = _post(definition, yes=5)
+    post["incident_on"] = ""
+    assert "<strong data-score>5</strong>" in client.post(url, post).content.decode()
+
+
+def test_a_referrer_reads_only_the_perpetrators_of_their_own_referrals(referral, staff, generator):
+    # A later referral of the same case by another agency names another perpetrator.
+    from openmarac.referrals.models import ReferralPerson
+
+    later = generator.referral(marac=referral.marac, referring_agency=staff["idva"].agency, review_owner=staff["idva"])
+    other = referral_services.referral_record(marac=referral.marac, data=later, by=staff["idva"])
+    ReferralPerson.objects.filter(referral=other, role="perpetrator").update(person=referral.people.get(role="victim").person)
+    other.case, other.status = referral.case, referral.status
+    other.save(update_fields=["case", "status"])
+    own = referral.people.get(role="perpetrator").person.given_name
+    victim_name = referral.people.get(role="victim").person.given_name
+    assert selectors.perpetrator_names(user=staff["referrer"], case=referral.case) == own
+    assert selectors.perpetrator_names(user=staff["coordinator"], case=referral.case) == f"{own} / {victim_name}"

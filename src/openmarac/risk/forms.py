@@ -23,6 +23,6 @@ class IncidentForm(GovukForm):
         return value
 
 
-def checklist_form(data, *, definition):
-    """Every question of the checklist on one page."""
-    return ChecklistForm(data, definition=definition, questions=definition.questions, abuser_name="the abuser", prefix="checklist")
+def checklist_form(data, *, definition, abuser_name="the abuser"):
+    """Every question of the checklist on one page, the perpetrator named in them."""
+    return ChecklistForm(data, definition=definition, questions=definition.questions, abuser_name=abuser_name, prefix="checklist")

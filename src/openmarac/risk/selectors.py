@@ -8,7 +8,7 @@ from django.db.models import F
 from openmarac.access import policy
 from openmarac.accounts.models import Agency, User
 from openmarac.core import compiled
-from openmarac.referrals.models import Case
+from openmarac.referrals.models import Case, Referral, ReferralPerson
 
 from . import definitions
 from .models import RiskAssessment
@@ -23,6 +23,29 @@ def case_for_reassessment(*, user, public_id):
     if case is None:
         return None
     return Case.objects.filter(policy.reassessable_cases_q(user), pk=case.pk).select_related("marac", "victim").distinct().first()
+
+
+def perpetrator_names(*, user, case):
+    """The given names of the perpetrators named on the case's referrals (not drafts)
+    that the user may read, in the order first named, as the referral form puts them
+    in the checklist's questions ("the abuser" when none is named). A user who may not
+    open the case (a referrer recording a checklist from their referral) reads only
+    the referrals they made: another agency's referral may name someone else."""
+    from openmarac.referrals.selectors import case_for
+
+    referrals = Referral.objects.filter(case=case).exclude(status=Referral.Status.DRAFT)
+    if case_for(user=user, public_id=case.public_id) is None:
+        referrals = referrals.filter(referrer=user)
+    rows = (
+        ReferralPerson.objects.filter(referral__in=referrals, role=ReferralPerson.Role.PERPETRATOR)
+        .order_by("referral__referred_on", "id")
+        .values_list("person__given_name", flat=True)
+    )
+    names = []
+    for name in rows:
+        if name and name not in names:
+            names.append(name)
+    return " / ".join(names) or "the abuser"
 
 
 @dataclass(frozen=True)

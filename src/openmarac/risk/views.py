@@ -23,7 +23,7 @@ def reassess(request, public_id):
         not_found(request, "referrals.case", f"{public_id} risk")
     definition = services.definition_for(marac=case.marac, user=request.user)
     incident_form = IncidentForm(request.POST or None)
-    checklist = checklist_form(request.POST or None, definition=definition)
+    checklist = checklist_form(request.POST or None, definition=definition, abuser_name=selectors.perpetrator_names(user=request.user, case=case))
     if request.method == "POST" and incident_form.is_valid() and checklist.is_valid():
         try:
             services.risk_reassess(by=request.user, case=case, answers=checklist.answers(), request=request, **incident_form.cleaned_data)
@@ -35,5 +35,9 @@ def reassess(request, public_id):
                 return redirect(reverse("referrals:case", args=[case.public_id]) + "#risk-over-time")
             return redirect("referrals:mine")
     audit.record(action=audit.Action.VIEWED, request=request, obj=case, marac=case.marac, summary="New risk checklist form")
-    context = {"case": case, "definition": definition, "incident_form": incident_form, "form": checklist}
+    # The score of the answers ticked (those typed when the form comes back with a
+    # problem); the page's script keeps it up to date as answers are ticked.
+    ticked = sum(checklist[names["answer"]].value() == definition.scored_answer for _, names in checklist.groups) if checklist.is_bound else 0
+    score = {"score": ticked, "elsewhere": 0, "scored_answer": definition.scored_answer, "threshold": case.marac.visible_high_risk_threshold}
+    context = {"case": case, "definition": definition, "incident_form": incident_form, "form": checklist, "score_so_far": score}
     return render(request, "risk/reassess.html", context)

@@ -2,7 +2,8 @@
 // Progressive enhancement only: the server counts the score again when it saves the
 // page and when the referral is recorded.
 const panel = document.getElementById("checklist-score");
-const form = panel && panel.parentElement.querySelector("form");
+// The panel sits before the form (the referral) or inside it (a new checklist on a case).
+const form = panel && (panel.closest("form") || panel.parentElement.querySelector("form"));
 if (panel && form) {
   const shown = panel.querySelector("[data-score]");
   const elsewhere = Number(panel.dataset.scoreElsewhere) || 0;
