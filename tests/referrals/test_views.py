@@ -43,7 +43,8 @@ def test_typed_answers_survive_a_mistake_and_save_for_later(referrer_client, int
     # Coming back later: the page shows what was typed, and what still needs fixing.
     body = referrer_client.get(_step(referral, "victim")).content.decode()
     assert 'value="Osei"' in body and "cannot be in the future" in body
-    assert "Draft: continue" in referrer_client.get(reverse("referrals:mine")).content.decode()
+    mine = referrer_client.get(reverse("referrals:mine")).content.decode()
+    assert "Draft: continue" in mine and "Most recently changed first" in mine
 
 
 def test_check_page_lists_what_is_missing_and_refuses_to_send(referrer_client):
