@@ -174,6 +174,7 @@ def test_minutes_open_with_the_register_and_carry_every_action_column(client, st
         "Absent", staff["childrens_rep"].agency.name,
         "Observers", "Student social worker (signed the declaration)",
         "Research not returned on every case",
+        f"No one to research (no representative) {staff['chair'].agency.name.replace('police', 'adult_social_care')}",
         # Every action column.
         "Agency and named person", "Joint with", "For", "Due", "Flag until",
         f"{staff['housing_rep'].agency.name}: Pat Officer", "Offer a management transfer", f"Child: {child}",

@@ -748,7 +748,8 @@ def register(*, user, meeting, with_representatives=True):
 def minutes_attendance(*, user, meeting):
     """The register as the minutes open with it: present (with names and late or early),
     apologies (and whether information came in advance), absent, not recorded, observers,
-    and the agencies that did not return research on every case."""
+    the agencies that did not return research on every case, and those with nobody to
+    research."""
     if not policy.can_see_meeting(user, meeting):
         return None
     data = _register(meeting, with_representatives=False)
@@ -761,7 +762,11 @@ def minutes_attendance(*, user, meeting):
             groups[attendance.status].append(row)
         else:
             groups["not_recorded"].append(row)
-    return {**groups, "observers": data["observers"], "research_missing": agencies_missing_research(meeting)}
+    # Agencies with nobody to research (no representative, no Idva): not "missing" what
+    # nobody could be asked for, but named, as the research grid names them.
+    researching = set(researching_agency_ids(meeting.marac))
+    no_one = [row["link"].agency for row in data["rows"] if row["link"].agency_id not in researching]
+    return {**groups, "observers": data["observers"], "research_missing": agencies_missing_research(meeting), "no_one_to_research": no_one}
 
 
 def _register(meeting, *, with_representatives):
