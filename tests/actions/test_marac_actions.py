@@ -197,6 +197,10 @@ def test_an_agency_with_nobody_to_remind_is_not_said_to_be_reminded(marac, staff
     assert mail.outbox == [] and not ChaseReminder.objects.exists()
     page = sign_in(Client(), staff["coordinator"]).post(reverse("actions:agency-chase", args=[marac.slug, agency.pk]), follow=True).content.decode()
     assert "Reminder sent" not in page and "nobody to remind" in page
+    # The list offers it no reminder, and says why.
+    listed = sign_in(Client(), staff["coordinator"]).get(reverse("actions:all", args=[marac.slug])).content.decode()
+    assert "Nobody to remind: no representative or Idva" in listed
+    assert reverse("actions:agency-chase", args=[marac.slug, agency.pk]) not in listed
 
 
 def test_on_an_open_tab_the_agencies_to_remind_are_counted_from_open_actions_alone(marac, staff, heard):

@@ -57,11 +57,12 @@ def _row_html(action, today, url, chase_url, csrf_input, here):
     )
 
 
-def with_chase_urls(agencies, *, marac):
+def with_chase_urls(agencies, *, marac, remindable):
     """`selectors.marac_action_summary`'s agencies, each with the address that reminds it
-    of its open actions (`chase_url`)."""
+    of its open actions (`chase_url`), or None for an agency with nobody to remind (not
+    in `remindable`, the ids of those with a representative or an Idva)."""
     url = url_pattern("actions:agency-chase", marac.slug)
-    return [{**agency, "chase_url": url.format(agency["owner_agency"])} for agency in agencies]
+    return [{**agency, "chase_url": url.format(agency["owner_agency"]) if agency["owner_agency"] in remindable else None} for agency in agencies]
 
 
 _PLAN_HEAD = (

@@ -544,7 +544,7 @@ def marac_actions(request, slug):
         "form": form,
         "page": page,
         "rows": display.action_rows(page, today=timezone.localdate(), can_chase=can_chase, csrf_input=token_field(request) if can_chase else "", here=here),
-        "agencies": display.with_chase_urls(agencies, marac=marac),
+        "agencies": display.with_chase_urls(agencies, marac=marac, remindable=set(meeting_services.researching_agency_ids(marac)) if can_chase and agencies else set()),
         "can_chase": can_chase,
         "here": here,
         "filter_query": _without(request.GET, "view", "page"),
