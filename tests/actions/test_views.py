@@ -174,3 +174,18 @@ def test_case_screen_of_an_id_no_row_can_have_is_not_found(staff, heard):
         for view in ("actions:hearing", "actions:hearing-live"):
             assert client.get(reverse(view, args=[meeting.public_id, 2**63])).status_code == 404
             assert client.get(reverse(view, args=[meeting.public_id, hearing.item.pk + 1000])).status_code == 404
+
+
+def test_run_early_an_action_due_by_the_meeting_but_not_yet_is_not_called_overdue(marac, staff, heard):
+    # The walk-through: a meeting run a fortnight early (with the coordinator's reason)
+    # called an action due in five days "Open, overdue".
+    hearing = heard(days_ago=20)
+    for days, description in ((-1, "Past its date"), (5, "Due in five days")):
+        services.action_add(
+            by=staff["coordinator"], hearing=hearing, owner_agency=staff["housing_rep"].agency, description=description,
+            for_whom="victim", due_on=timezone.localdate() + timedelta(days=days),
+        )
+    meeting = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=14))
+    page = _signed(staff["chair"], meeting).get(reverse("actions:run-meeting", args=[meeting.public_id])).content.decode()
+    rows = {row.split("</a>")[0].rsplit(">", 1)[1]: row for row in page.split('<tr class="govuk-table__row">') if "</a>" in row}
+    assert "Open, overdue" in rows["Past its date"] and "Open, not yet due" in rows["Due in five days"]

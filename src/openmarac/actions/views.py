@@ -84,6 +84,9 @@ def run_meeting(request, public_id):
         "outstanding": paginate(request, selectors.outstanding_for(user=request.user, meeting=meeting), param="outstanding"),
         "entries": entries,
         "closed_count": sum(1 for _, state in entries if state == selectors.HearingState.CLOSED),
+        # Run early (with the coordinator's reason), an action due by the meeting's day
+        # may not be overdue yet.
+        "today": timezone.localdate(),
         "can_take_register": policy.can_take_register(request.user, meeting),
         **early_context(meeting, policy.can_prepare_meetings(request.user, meeting.marac)),
     }
