@@ -80,7 +80,8 @@ def test_listing_publication_research_and_the_pdf(new_page, demo, tmp_path):
         return coordinator.locator(f"tr[data-agency='{agency_kind_name}'] td").first.get_attribute("data-status")
     assert cell("Northshire Council Housing") == "returned"
     assert cell("Northshire Children’s Social Care") == "no_trace"
-    assert cell("Northshire Police") == "missing"
+    # Asked, and the research deadline not yet passed.
+    assert cell("Northshire Police") == "awaited"
 
     coordinator.visit(f"/meetings/{meeting.public_id}/register/", screenshot="register")
     coordinator.select_option(f"#id_agency-{Agency.objects.get(kind='housing').pk}-status", "present")

@@ -134,8 +134,11 @@ def test_research_matrix_shows_returned_no_trace_missing_and_late(marac, people,
     matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
     by_agency = {agency.kind: [cell.status for cell in cells] for agency, cells in matrix["rows"]}
     assert by_agency["housing"] == ["returned", "late"]
-    assert by_agency["police"] == ["no_trace", "missing"]
-    assert by_agency["probation"] == ["missing", "missing"]
+    assert by_agency["police"] == ["no_trace", "awaited"]
+    assert by_agency["probation"] == ["awaited", "awaited"]
+    with freeze_time(meeting.research_deadline + timedelta(hours=1)):
+        late = {agency.kind: [cell.status for cell in cells] for agency, cells in selectors.research_matrix(user=people["coordinator"], meeting=meeting)["rows"]}
+    assert late["police"] == ["no_trace", "missing"] and late["probation"] == ["missing", "missing"]
     # Agencies with no representative or Idva are marked, so the grid can say why nobody is reminded.
     unrepresented = {agency.kind for agency, _ in matrix["rows"] if agency.pk in matrix["unrepresented"]}
     represented = {people[key].agency.kind for key in ("idva", "housing_rep", "childrens_rep", "probation_rep", "police_rep")}
@@ -248,6 +251,10 @@ def test_before_the_case_list_is_published_the_grid_says_not_asked_yet_not_missi
     page = client.get(reverse("meetings:research", args=[meeting.public_id])).content.decode()
     assert "Not asked yet" in page and ">Missing<" not in page
     services.meeting_publish(by=people["coordinator"], meeting=meeting)
+    matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
+    # Asked, but not yet late: "Not yet returned"; "Missing" once the deadline has passed.
+    assert {cell.status for _, cells in matrix["rows"] for cell in cells} == {"awaited"}
+    meeting.research_deadline = timezone.now() - timedelta(minutes=1)
     matrix = selectors.research_matrix(user=people["coordinator"], meeting=meeting)
     assert {cell.status for _, cells in matrix["rows"] for cell in cells} == {"missing"}
 

@@ -599,8 +599,9 @@ class MatrixCell:
 
 
 def research_matrix(*, user, meeting):
-    """Agencies × cases: returned, no trace, late, in progress or missing (not asked yet,
-    before the case list is published)."""
+    """Agencies × cases: returned, no trace, late, in progress, not yet returned (before
+    the research deadline) or missing (not asked yet, before the case list is
+    published)."""
     if not policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         return None
     # Whether each case is restricted and hidden from the user, read with the items.
@@ -626,8 +627,11 @@ def research_matrix(*, user, meeting):
 
 def _cell(research, meeting):
     if research is None:
-        # Before the case list goes out nobody has been asked: "Missing" in red would blame them.
-        return MatrixCell("missing", "Missing") if meeting.published_at else MatrixCell("not_asked", "Not asked yet")
+        # Before the case list goes out nobody has been asked, and before the research
+        # deadline nothing is late: "Missing" in red would blame them.
+        if not meeting.published_at:
+            return MatrixCell("not_asked", "Not asked yet")
+        return MatrixCell("missing", "Missing") if timezone.now() > meeting.research_deadline else MatrixCell("awaited", "Not yet returned")
     if research.returned_at is None:
         return MatrixCell("in_progress", "Started, not returned")
     if research.returned_at > meeting.research_deadline:
