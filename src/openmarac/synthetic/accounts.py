@@ -44,6 +44,7 @@ DEMO_ACCOUNTS = [
     (Role.CHAIR, AgencyKind.POLICE, "chair"),
     (Role.REPRESENTATIVE, AgencyKind.HOUSING, "housing"),
     (Role.REPRESENTATIVE, AgencyKind.CHILDRENS_SOCIAL_CARE, "childrens"),
+    (Role.REPRESENTATIVE, AgencyKind.POLICE, "police"),
     (Role.IDVA, AgencyKind.IDVA, "idva"),
     (Role.REFERRER, AgencyKind.HOUSING, "referrer"),
     (Role.GOVERNANCE, AgencyKind.ADULT_SOCIAL_CARE, "governance"),
