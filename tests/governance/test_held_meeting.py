@@ -174,6 +174,7 @@ def test_work_of_an_agency_that_has_left_the_marac_is_still_counted(held, marac,
 
 
 def test_actions_count_as_open_after_two_meetings_only_once_two_more_are_held(held, marac, staff):
+    from openmarac.accounts.models import MaracAgency
     from openmarac.governance import figures
 
     coordinator, housing = staff["coordinator"], staff["housing_rep"].agency.name
@@ -193,6 +194,12 @@ def test_actions_count_as_open_after_two_meetings_only_once_two_more_are_held(he
     still_open = Action.objects.filter(owner_agency__name=housing, status=Action.Status.OPEN)
     assert sorted(still_open.values_list("kind", flat=True)) == ["other", "update_records", "update_records"]
     assert open_after_two(july + timedelta(minutes=1)) == {housing: [3]}
+    # Counted by the agency's id and named from the Marac's agencies: an agency that has
+    # left the Marac is still counted, by its name, and never marked core.
+    MaracAgency.objects.filter(marac=marac, agency__name=housing).update(is_active=False)
+    assert open_after_two(july + timedelta(minutes=1)) == {housing: [3]}
+    MaracAgency.objects.filter(marac=marac, agency__name=housing).update(is_active=True, is_core=True)
+    assert figures.open_after_two_meetings(marac=marac, now=july + timedelta(minutes=1)).rows == [(housing, [3], False)]
 
 
 def _agreed_through_the_hearings(marac, period):

@@ -391,7 +391,7 @@ def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
         before=before,
         # The outcomes' median days from disclosure to hearing are the period's hearing days.
         outcomes=_outcomes_of(rows, marac=marac, today=today, days=now.hearing_days),
-        open_after_two=_open_after_two_of(rows.get("open_after_two", [])),
+        open_after_two=_open_after_two_of(rows.get("open_after_two", []), _agencies_of(rows["agencies"])),
     )
 
 
@@ -467,7 +467,7 @@ def _periods_figures_of(rows, *, marac, periods) -> list[PeriodFigures]:
     totals_by_period, meetings_by_period = _return_totals(periods=periods, rows=rows["totals"])
     days_by_period = _hearing_days_by_period(periods=periods, rows=rows["hearing_days"])
     staff = (rows["staff"] or [{"idvas": 0, "coordinators": 0}])[0]
-    agencies = [(row["agency_id"], row["agency__name"], row["is_core"]) for row in rows["agencies"]]
+    agencies = _agencies_of(rows["agencies"])
     _name_agencies_no_longer_active(agencies, rows["actions"], rows["research"], rows["attendance"])
     idva_by_period = _idva(periods=periods, rows=rows["idva"])
     actions_by_period = _actions(periods=periods, rows=rows["actions"], agencies=agencies)
@@ -615,6 +615,11 @@ def _meetings_in(marac_id, start, end):
 def _agency_query(*, marac_id):
     """The Marac's active agencies with whether each is core there, in name order."""
     return MaracAgency.objects.filter(marac=marac_id, is_active=True).values("agency_id", "agency__name", "is_core").order_by("agency__name")
+
+
+def _agencies_of(rows):
+    """The rows of `_agency_query` as (id, name, is core), as `_by_agency` takes them."""
+    return [(row["agency_id"], row["agency__name"], row["is_core"]) for row in rows]
 
 
 def _name_agencies_no_longer_active(agencies, *rows_by_agency):
@@ -809,11 +814,14 @@ def _open_after_two_query(*, marac_id, agreed_before):
     # through the hearings of every meeting since, it read every agenda item of them.
     return (
         Action.objects.filter(marac=marac_id, status=Action.Status.OPEN, agreed_meeting_at__lt=agreed_before)
-        .values("owner_agency__name")
+        # By the agency's id, named from the Marac's agencies (`_open_after_two_of`):
+        # joining each of the Marac's open actions to its agency to count them by name
+        # was 40% of the query (1.1 of 2.6 ms at national size).
+        .values(agency_id=F("owner_agency_id"))
         # Count(*), not of the id: with the agency and the meeting's start in the index
         # of open actions, PostgreSQL reads the index alone.
         .annotate(n=Count("*"))
-        .order_by("owner_agency__name")
+        .order_by()
     )
 
 
@@ -822,7 +830,10 @@ def open_after_two_meetings(*, marac, now=None) -> Breakdown:
     what goes to governance as persistent non-completion. None with fewer than two
     meetings held."""
     read = _open_after_two_read(marac=marac, now=now)
-    return _open_after_two_of(compiled.rows(read[0], **read[1]) if read else [])
+    if not read:
+        return _open_after_two_of([], [])
+    counts, agencies = compiled.rows_together(read, (_agency_query, {"marac_id": marac.pk}))
+    return _open_after_two_of(counts, _agencies_of(agencies))
 
 
 def _open_after_two_read(*, marac, now=None):
@@ -834,8 +845,13 @@ def _open_after_two_read(*, marac, now=None):
     return (_open_after_two_query, {"marac_id": marac.pk, "agreed_before": held[0]["starts_at"]}) if held else None
 
 
-def _open_after_two_of(counts) -> Breakdown:
-    rows = [(row["owner_agency__name"], [row["n"]], False) for row in counts]
+def _open_after_two_of(counts, agencies) -> Breakdown:
+    """The breakdown from the counts by agency id and the Marac's active agencies (as
+    `_by_agency` takes them): in the agencies' order, then any agency no longer active,
+    none marked core."""
+    _name_agencies_no_longer_active(agencies, counts)
+    by_agency = _by_agency(agencies, {row["agency_id"]: row for row in counts}, lambda row: [row["n"]], include_idle=False)
+    rows = [(name, values, False) for name, values, _ in by_agency]
     return Breakdown(key="open_after_two_meetings", title="Actions still open after two meetings, by agency", columns=["Open actions"], rows=rows)
 
 
