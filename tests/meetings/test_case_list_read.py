@@ -135,3 +135,16 @@ def test_the_case_list_reads_only_the_columns_it_shows(client, people, repeat_ag
     assert len(page.context["entries"]) == len(before.context["entries"])
     # The repeat's previous hearing and the late flag are written (from the deferred read).
     assert b"Previous referral" in page.content and b"Heard more than 6 weeks after disclosure" in page.content
+
+
+def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
+    """The agenda's "Move case to" options, from two values a meeting, are those written
+    from each meeting instance (a meeting at 00:30 BST: the day before in UTC)."""
+    from openmarac.core.display import day_text, time_text
+
+    late = timezone.datetime(2027, 6, 1, 23, 30, tzinfo=timezone.timezone.utc)
+    services.meeting_add(by=people["coordinator"], marac=marac, starts_at=late)
+    others = Meeting.objects.filter(marac=marac)
+    expected = "".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in others)
+    assert display.move_options_html(others) == expected
+    assert "2 Jun 2027 00:30" in expected
