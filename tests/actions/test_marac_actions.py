@@ -294,7 +294,11 @@ def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff
     late, early = (datetime(year, 8, 14, 0, 30, tzinfo=london), datetime(year - 1, 12, 2, 23, 59, tzinfo=london))
     Meeting.objects.filter(pk=hearings[0].item.meeting_id).update(starts_at=late)
     Meeting.objects.filter(pk=hearings[1].item.meeting_id).update(starts_at=early)
-    agencies, meetings = selectors.action_filter_choices(marac=marac)
+    now = timezone.now()
+    agencies, meetings = selectors.action_filter_choices(marac=marac, now=now)
+    # The options as the page reads them, by a query compiled once: the same.
+    options = selectors.action_meeting_options(marac=marac, now=now)
+    assert [public_id for public_id, _ in options] == [meeting.public_id for meeting in meetings] and len(options) == 3
 
     class Before(GovukForm):
         meeting = forms.ModelChoiceField(queryset=meetings, required=False, empty_label="Any meeting", to_field_name="public_id", widget=GovukSelect)
@@ -306,6 +310,8 @@ def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff
     for chosen in ("", str(hearings[0].item.meeting.public_id), "nonsense"):
         form, before = ActionFilterForm({"meeting": chosen}, agencies=agencies, meetings=meetings), Before({"meeting": chosen})
         assert str(form["meeting"]) == str(before["meeting"])
+        read = ActionFilterForm({"meeting": chosen}, agencies=agencies, meetings=meetings, meeting_options=options)
+        assert str(read["meeting"]) == str(before["meeting"]) and read.is_valid() == before.is_valid()
         assert form.is_valid() == before.is_valid() and form.errors.get("meeting") == before.errors.get("meeting")
     html = str(ActionFilterForm({}, agencies=agencies, meetings=meetings)["meeting"])
     assert f">{late:%-d %B %Y}</option>" in html and f">{early:%-d %B %Y}</option>" in html and html.count("<option") == 4

@@ -7,13 +7,18 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.access import policy
-from openmarac.meetings import selectors, services
+from openmarac.meetings import display, selectors, services
+from openmarac.meetings.models import DeclarationSignature, Meeting
 from openmarac.people.models import Address, Alias, Phone
 from openmarac.referrals import restriction
+from openmarac.referrals.models import CaseInvolvement, Referral
+from ..conftest import sign_in
 
 
 def _orm_case_list(user, meeting):
@@ -73,3 +78,73 @@ def test_the_compiled_case_list_sends_its_reads_once(people, agenda, refer):
     assert len(entries) == 5 and len(after) == len(before)
     # No list of ids in the SQL: the people are read by the meeting.
     assert not any(re.search(r'"(person_id|referral_id)" IN \((?!SELECT)', query["sql"]) for query in after.captured_queries)
+
+
+def _every_column(items, *, hidden, since, on):
+    # `_case_list_items` as it read the items before: every column of each.
+    return items.select_related(*selectors.CASE_LIST_RELATED).annotate(
+        restricted=ExpressionWrapper(hidden, output_field=BooleanField()),
+        repeats=selectors._count_of(selectors._repeat_referrals(since, on).filter(case_id=OuterRef("referral__case_id"))),
+    )
+
+
+@pytest.fixture
+def repeat_agenda(people, refer, agenda):
+    """`agenda` with a repeat referral of a case already heard, and a late one."""
+    first, again = refer(), refer()
+    Referral.objects.filter(pk=first.pk).update(heard_on=timezone.localdate() - timezone.timedelta(days=60))
+    Referral.objects.filter(pk=again.pk).update(
+        meets_repeat=True, repeat_of=first, disclosed_on=timezone.localdate() - timezone.timedelta(days=70)
+    )
+    again.refresh_from_db()
+    services.referral_list(by=people["coordinator"], referral=again, meeting=agenda)
+    # Published, and the housing and police agencies involved in every case: the
+    # representatives see the case list too.
+    Meeting.objects.filter(pk=agenda.pk).update(published_at=timezone.now())
+    CaseInvolvement.objects.bulk_create(
+        CaseInvolvement(case_id=case_id, agency=people[role].agency, reason=CaseInvolvement.Reason.AGENDA)
+        for case_id in set(agenda.items.values_list("referral__case_id", flat=True))
+        for role in ("housing_rep", "police_rep")
+    )
+    agenda.refresh_from_db()
+    return agenda
+
+
+@pytest.mark.parametrize("role", ["coordinator", "chair", "police_rep", "housing_rep", "idva"])
+def test_the_case_list_reads_only_the_columns_it_shows(client, people, repeat_agenda, role, monkeypatch):
+    """The items are read with only the columns the case list shows; the agenda page
+    is the same as when every column was read, and writing it reads nothing more."""
+    user = people[role]
+    DeclarationSignature.objects.create(meeting=repeat_agenda, user=user, statement="Test")
+    entries = selectors.case_list(user=user, meeting=repeat_agenda)
+    shown = [entry for entry in entries if not entry.restricted]
+    assert shown
+    assert all({"draft", "reasons", "created_at"} <= entry.referral.get_deferred_fields() for entry in shown)
+    with CaptureQueriesContext(connection) as queries:
+        [entry.html for entry in entries]
+        display.agenda_sections(display.agenda_rows(entries, meeting=repeat_agenda), meeting=repeat_agenda, csrf_input="<input>", move_options="")
+    assert queries.captured_queries == []
+    sign_in(client, user)
+    url = reverse("meetings:meeting", args=[repeat_agenda.public_id])
+    page = client.get(url)
+    monkeypatch.setattr(selectors, "_case_list_items", _every_column)
+    before = client.get(url)
+    assert page.status_code == before.status_code == 200
+    token = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+    assert token.sub(b"", page.content) == token.sub(b"", before.content)
+    assert len(page.context["entries"]) == len(before.context["entries"])
+    # The repeat's previous hearing and the late flag are written (from the deferred read).
+    assert b"Previous referral" in page.content and b"Heard more than 6 weeks after disclosure" in page.content
+
+
+def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
+    """The agenda's "Move case to" options, from two values a meeting, are those written
+    from each meeting instance (a meeting at 00:30 BST: the day before in UTC)."""
+    from openmarac.core.display import day_text, time_text
+
+    late = timezone.datetime(2027, 6, 1, 23, 30, tzinfo=timezone.timezone.utc)
+    services.meeting_add(by=people["coordinator"], marac=marac, starts_at=late)
+    others = Meeting.objects.filter(marac=marac)
+    expected = "".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in others)
+    assert display.move_options_html(others) == expected
+    assert "2 Jun 2027 00:30" in expected

@@ -216,7 +216,9 @@ class ActionFilterForm(GovukForm):
     due_from = _date("Due on or after", required=False)
     due_to = _date("Due on or before", required=False)
 
-    def __init__(self, *args, agencies, meetings, **kwargs):
+    def __init__(self, *args, agencies, meetings, meeting_options=None, **kwargs):
+        """`meeting_options`: (public id, day) of each of `meetings`, in order, when the
+        caller has read them (`selectors.action_meeting_options`); else read here."""
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies
         self.fields["meeting"].queryset = meetings
@@ -224,7 +226,7 @@ class ActionFilterForm(GovukForm):
         # `timezone.localtime` gives it, from the database), not from a meeting instance
         # each as the field would make them (two years of meetings, a couple of hundred):
         # the queryset still decides what may be chosen, as it did.
-        days = meetings.annotate(day=TruncDate("starts_at")).values_list("public_id", "day")
+        days = meeting_options if meeting_options is not None else meetings.annotate(day=TruncDate("starts_at")).values_list("public_id", "day")
         self.fields["meeting"].choices = [("", self.fields["meeting"].empty_label), *((str(public_id), f"{day:%-d %B %Y}") for public_id, day in days)]
 
     def filters(self):

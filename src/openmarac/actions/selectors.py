@@ -4,6 +4,7 @@ import functools
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from openmarac.access import policy
@@ -263,7 +264,7 @@ def marac_action_counts(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=N
     return marac_action_summary(user=user, marac=marac, views=views, today=today)[0]
 
 
-def action_filter_choices(*, marac, since_days=730):
+def action_filter_choices(*, marac, since_days=730, now=None):
     """The agencies and meetings the action list can be narrowed to: the Marac's
     agencies, and its meetings of the last two years that agreed actions."""
     from openmarac.accounts.models import Agency
@@ -272,15 +273,32 @@ def action_filter_choices(*, marac, since_days=730):
     # by its date): two years of meetings are a couple of hundred options, and each
     # whole meeting is a dozen columns, five of them times to read.
     agencies = Agency.objects.filter(marac_links__marac=marac).only("name").order_by("name")
+    meetings = _filter_meetings(marac_id=marac.pk, since=(now or timezone.now()) - timezone.timedelta(days=since_days))
+    return agencies, meetings
+
+
+def _filter_meetings(*, marac_id, since):
     # Exists rather than a join and DISTINCT over every action of every meeting.
     agreed = Action.objects.filter(hearing__item__meeting=OuterRef("pk"))
-    meetings = (
-        Meeting.objects.filter(marac=marac, starts_at__gte=timezone.now() - timezone.timedelta(days=since_days))
+    return (
+        Meeting.objects.filter(marac_id=marac_id, starts_at__gte=since)
         .filter(Exists(agreed))
         .only("public_id", "starts_at")
         .order_by("-starts_at")
     )
-    return agencies, meetings
+
+
+def action_meeting_options(*, marac, since_days=730, now=None):
+    """(public id, day in the current time zone) of each meeting `action_filter_choices`
+    gives (the same `now`), in its order: the filter's options, read by a query compiled
+    once (core/compiled.py). The ORM took longer to build the query, with its Exists,
+    than the database takes to run it."""
+    since = (now or timezone.now()) - timezone.timedelta(days=since_days)
+    return [(row["public_id"], row["day"]) for row in compiled.rows(_meeting_options, marac_id=marac.pk, since=since)]
+
+
+def _meeting_options(*, marac_id, since):
+    return _filter_meetings(marac_id=marac_id, since=since).annotate(day=TruncDate("starts_at")).values("public_id", "day")
 
 
 def _earlier_actions(*, case_id, hearing_id):

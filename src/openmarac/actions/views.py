@@ -528,8 +528,9 @@ def marac_actions(request, slug):
     due date, with a reminder button per action and per agency for the coordinator."""
     marac = _marac_or_404(request, slug, lambda user, m: policy.has_role(user, m, *policy.ALL_CASES_ROLES))
     view = request.GET.get("view") if request.GET.get("view") in selectors.MARAC_ACTION_VIEWS else "overdue"
-    agencies, meetings = selectors.action_filter_choices(marac=marac)
-    form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings)
+    now = timezone.now()
+    agencies, meetings = selectors.action_filter_choices(marac=marac, now=now)
+    form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings, meeting_options=selectors.action_meeting_options(marac=marac, now=now))
     filters = form.filters()
     actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")

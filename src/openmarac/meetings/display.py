@@ -159,8 +159,12 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
 
 
 def move_options_html(meetings):
-    """The options of the agenda's "Move case to" menu, the same for every case."""
-    return mark_safe("".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in meetings))
+    """The options of the agenda's "Move case to" menu, the same for every case: from
+    two values a meeting (`meetings` a queryset), not a meeting instance each, of
+    which they show nothing else."""
+    return mark_safe(
+        "".join(f'<option value="{pk}">{day_text(starts_at)} {time_text(starts_at)}</option>' for pk, starts_at in meetings.values_list("pk", "starts_at"))
+    )
 
 
 def listing_rows_html(rows, *, can_prepare, choices, late_meetings, csrf_input):

@@ -178,13 +178,33 @@ def case_list(*, user, meeting):
 
 
 def _case_list_items(items, *, hidden, since, on):
-    """`items` as `case_list` reads them: with `CASE_LIST_RELATED`, whether each case is
-    restricted and hidden from the user (`hidden`, a filter on the item) and how many of
-    the case's referrals count towards its repeat alert."""
-    return items.select_related(*CASE_LIST_RELATED).annotate(
+    """`items` as `case_list` reads them: with `CASE_LIST_RELATED` (only the columns
+    `_CASE_LIST_COLUMNS` names), whether each case is restricted and hidden from the user
+    (`hidden`, a filter on the item) and how many of the case's referrals count towards
+    its repeat alert."""
+    return items.select_related(*CASE_LIST_RELATED).only(*_CASE_LIST_COLUMNS).annotate(
         restricted=ExpressionWrapper(hidden, output_field=BooleanField()),
         repeats=_count_of(_repeat_referrals(since, on).filter(case_id=OuterRef("referral__case_id"))),
     )
+
+
+# What the case list shows of each item (meetings/display.py, `_flags`, `_slots`, the
+# PDF and the agency's slots), and no more: a referral is 44 columns (its draft's JSON,
+# six texts, three times), twice for a repeat, and on a 40-case agenda reading and
+# making them all was a tenth of the page's CPU. Any other field is deferred: reading
+# one is a query of its own, which the page's query count (and its tests) would show.
+_CASE_LIST_COLUMNS = (
+    "meeting", "referral", "section", "listed_at", "added_late",
+    *(
+        f"referral__{name}"
+        for name in (
+            "case", "referring_agency", "repeat_of", "public_id", "referred_on", "disclosed_on", "children_count", "referring_agency_kind",
+            "checklist_score", "meets_visible_high_risk", "meets_professional_judgement", "meets_escalation", "meets_repeat",
+        )
+    ),
+    "referral__case__reference", "referral__case__public_id", "referral__referring_agency__name",
+    "referral__repeat_of__heard_on", "referral__repeat_of__referred_on",
+)
 
 
 def _every_case_list_item(meeting_id, user_id, now, since, on):
