@@ -244,13 +244,14 @@ def visible_case_shape(user):
     return kinds, values
 
 
-def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, **marac_ids):
+def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, case="", **marac_ids):
     """`visible_cases_q` from `visible_case_shape`'s kinds and values alone, for a query
-    built to be compiled once: the same parts, the same restricted cases left out."""
+    built to be compiled once: the same parts, the same restricted cases left out.
+    `case` as for `visible_cases_q` (the lookup from the filtered model to its case)."""
     allowed = Q(pk__in=[])
     for i, kind in enumerate(kinds):
-        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, cutoff=cutoff)
-    return allowed & ~hidden_case_values_q("pk", user_id=user_id, now=now)
+        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, case=case, cutoff=cutoff)
+    return allowed & ~hidden_case_values_q(f"{case}pk", user_id=user_id, now=now)
 
 
 def _involved_q(agency_id, *, case=""):
@@ -405,6 +406,22 @@ def all_cases_actions_q(*, marac_id, user_id, now):
     (always its case's, see Action.marac), so that the Marac's open actions are read
     from their index without a join to its cases."""
     return Q(marac_id=marac_id) & ~hidden_case_values_q("case_id", user_id=user_id, now=now)
+
+
+def open_agency_actions_values_q(*, marac_id, agency_id, user_id, now):
+    """`visible_actions_q` with `owned_or_shared_actions_q` for the open actions of one
+    Marac, for a user whose role there opens the agency's actions (representative or
+    Idva with that agency, coordinator or chair: the caller checks the role). From
+    values alone, so that a query built on it can be compiled once (core/compiled.py).
+    For an open action of the agency the two arms of `visible_actions_q` agree (every
+    action of the Marac; the agency's own while the case is active or the action still
+    open), so the active-case rule is not asked: asking it joined every open action of
+    the agency to its case. The action's own Marac is its case's (Action.marac)."""
+    return (
+        Q(marac_id=marac_id, status="open")
+        & owned_or_shared_actions_q(agency_id)
+        & ~hidden_case_values_q("case_id", user_id=user_id, now=now)
+    )
 
 
 def visible_actions_q(user):

@@ -224,10 +224,15 @@ def _chair(user, marac, panel):
 def _agency_work(user, marac, panel):
     """What the user's agency owes: research on published case lists, and actions due
     within a week or overdue."""
-    published = list(
-        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    now, today = timezone.now(), timezone.localdate()
+    # Read by queries compiled once and sent together (one round trip on PostgreSQL):
+    # building these role-dependent queries cost the ORM more than running them.
+    published, outstanding, counted = _read_together(
+        meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
+        meeting_selectors.research_outstanding_read(user=user, marac=marac, now=now),
+        action_selectors.open_agency_counts_read(user=user, marac=marac, now=now, today=today),
     )
-    outstanding_by_meeting = meeting_selectors.research_outstanding_by_meeting(user=user, marac=marac, meetings=published)
+    outstanding_by_meeting = {row["meeting"]: row["n"] for row in outstanding}
     for meeting in published:
         outstanding = outstanding_by_meeting.get(meeting.pk, 0)
         if outstanding:
@@ -235,20 +240,12 @@ def _agency_work(user, marac, panel):
                 Attention(
                     f"Research for the {meeting.title}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
                     reverse("meetings:research", args=[meeting.public_id]),
-                    urgent=timezone.now() > meeting.research_deadline,
+                    urgent=now > meeting.research_deadline,
                 )
             )
-    today = timezone.localdate()
     # Records updates stay on the page until ticked, whatever their due date.
     # One query counts both: the records updates and the agency's other open actions.
-    records_update = Q(kind=ActionKind.UPDATE_RECORDS)
-    counts = (
-        action_selectors.actions_of_agency(user=user, marac=marac)
-        .filter(status="open")
-        .aggregate(records_n=Count("id", filter=records_update), records_late=Count("id", filter=records_update & Q(due_on__lt=today)),
-                   n=Count("id", filter=~records_update), late=Count("id", filter=~records_update & Q(due_on__lt=today)),
-                   soon=Count("id", filter=~records_update & Q(due_on__gte=today, due_on__lte=today + timezone.timedelta(days=7))))
-    )
+    counts = counted[0] if counted else dict.fromkeys(("records_n", "records_late", "n", "late", "soon"), 0)
     records = {"n": counts["records_n"], "late": counts["records_late"]}
     if records["n"]:
         panel.attention.append(
@@ -275,6 +272,13 @@ def _agency_work(user, marac, panel):
         ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
         ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
     ]
+
+
+def _read_together(*reads):
+    """What each of `reads` ((build, values) pairs, or None where the user's roles allow
+    nothing to be read: no rows) gives, read by `compiled.read_together`."""
+    found = iter(compiled.read_together(*(read for read in reads if read)))
+    return [next(found) if read else [] for read in reads]
 
 
 def _which(referral):

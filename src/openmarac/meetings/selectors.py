@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery
@@ -655,6 +656,66 @@ def research_outstanding_by_meeting(*, user, marac, meetings):
     )
     items = _visible(AgendaItem.objects.filter(meeting__in=meetings), user=user, marac=marac).exclude(Exists(returned))
     return dict(items.values("meeting").annotate(n=Count("pk")).values_list("meeting", "n"))
+
+
+def published_upcoming_read(*, user, marac, now):
+    """The Marac's scheduled meetings whose case list is sent, from the day before `now`
+    (those `meetings_for` gives the home pages), soonest first, each with its Marac: a
+    read for `compiled.read_together` (build, values), None when the user's roles show
+    no meeting. Compiled once: every home page of the coordinator and the agencies asks
+    it, and the ORM took longer to build it than the database to run it."""
+    if not policy.has_role(user, marac, *policy.MEETING_ROLES):
+        return None
+    return _published_upcoming, {"marac_id": marac.pk, "since": now - timezone.timedelta(days=1)}
+
+
+def _published_upcoming(marac_id, since):
+    return (
+        Meeting.objects.filter(marac_id=marac_id, starts_at__gte=since, status=Meeting.Status.SCHEDULED, published_at__isnull=False)
+        .select_related("marac")
+        .order_by("starts_at")
+    )
+
+
+def research_outstanding_read(*, user, marac, now):
+    """`research_outstanding_by_meeting` for the meetings `published_upcoming_read` gives,
+    as a read for `compiled.read_together` (rows of meeting and n), None when the user
+    does no research in the Marac: the same agenda items, through the meetings' own
+    columns rather than a list of their ids, so that it is compiled once for each shape
+    of the access filter and sent with the page's other reads."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA):
+        return None
+    values = {"marac_id": marac.pk, "since": now - timezone.timedelta(days=1), "agency_id": user.agency_id}
+    if policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        # As `_visible`: every case of the Marac but the restricted ones hidden from the user.
+        return _outstanding_every_case, {**values, "user_id": user.pk, "now": now}
+    kinds, shape = policy.visible_case_shape(user)
+    return _outstanding_query(kinds), {**shape, **values, "now": now}
+
+
+def _outstanding_items(marac_id, since, agency_id):
+    returned = ResearchReturn.objects.filter(meeting=OuterRef("meeting"), referral=OuterRef("referral"), agency_id=agency_id, returned_at__isnull=False)
+    return AgendaItem.objects.filter(
+        meeting__marac_id=marac_id, meeting__starts_at__gte=since, meeting__status=Meeting.Status.SCHEDULED, meeting__published_at__isnull=False
+    ).exclude(Exists(returned))
+
+
+def _outstanding_every_case(marac_id, since, agency_id, user_id, now):
+    items = _outstanding_items(marac_id, since, agency_id).exclude(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now))
+    return items.values("meeting").annotate(n=Count("pk")).values("meeting", "n")
+
+
+@lru_cache(maxsize=None)
+def _outstanding_query(kinds):
+    """`research_outstanding_read`'s query for one shape of the access filter."""
+
+    def build(marac_id, since, agency_id, user_id, now, **values):
+        visible = policy.visible_cases_values_q(kinds, user_id=user_id, now=now, agency_id=agency_id, case="referral__case__", **values)
+        items = _outstanding_items(marac_id, since, agency_id).filter(visible)
+        return items.values("meeting").annotate(n=Count("pk")).values("meeting", "n")
+
+    build.__qualname__ = build.__name__ = f"_outstanding_query_{'_'.join(kinds)}"
+    return build
 
 
 def agency_delegations(*, user, meeting):
