@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,7 +10,6 @@ from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
-from openmarac.actions.models import ActionKind
 from openmarac.core import compiled
 from openmarac.core.display import day_text
 from openmarac.meetings import selectors as meeting_selectors
