@@ -571,6 +571,31 @@ def visible_agency_checks_q(user):
     return allowed & _not_restricted_q("referral__case_id", user)
 
 
+def marac_agency_checks_read_values(user, marac):
+    """The values of `marac_agency_checks_values_q` for this user's roles in the Marac:
+    the coordinator's (every check of the Marac), else a representative's (its agency's
+    checks while the case is active); None when neither role opens a check."""
+    from django.utils import timezone
+
+    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
+    roles = roles_in(user, marac)
+    if Role.COORDINATOR in roles:
+        return values
+    if Role.REPRESENTATIVE in roles and user.agency_id:
+        return {**values, "agency_id": user.agency_id, "cutoff": _active_cutoff()}
+    return None
+
+
+def marac_agency_checks_values_q(*, marac_id, user_id, now, agency_id=None, cutoff=None):
+    """`visible_agency_checks_q` within one Marac, from values alone (those of
+    `marac_agency_checks_read_values`), so that a query built on it can be compiled
+    once: without an agency, the coordinator's arm; with one, the representative's."""
+    allowed = Q(referral__marac_id=marac_id)
+    if agency_id is not None:
+        allowed &= Q(agency_id=agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+
+
 def can_complete_agency_check(user, check):
     """Only the referring agency's Marac representative checks and sends on."""
     from openmarac.referrals.models import AgencyCheck

@@ -459,6 +459,43 @@ def agency_check_for(*, user, pk):
     )
 
 
+def agency_checks_open_read(*, user, marac):
+    """`agency_checks_open` as a read for `compiled.read_together` (build, values), None
+    when no role of the user in the Marac opens a check. Compiled once for each of the
+    policy's two arms: the coordinator's home page and the representatives' ask it."""
+    values = policy.marac_agency_checks_read_values(user, marac)
+    return (_agency_checks_open, values) if values is not None else None
+
+
+def _agency_checks_open(**values):
+    # The representative's arm of the policy holds the checks to its own agency's, as
+    # `agency_checks_open` does.
+    from .models import AgencyCheck
+
+    return (
+        AgencyCheck.objects.filter(policy.marac_agency_checks_values_q(**values), checked_at__isnull=True, timed_out_at__isnull=True)
+        .select_related("referral__case", "agency")
+        .order_by("due_at")
+    )
+
+
+def pending_matches_count_read(*, user, marac, now):
+    """How many referrals of the Marac have possible matches awaiting a decision (the
+    coordinator's home page), as a read for `compiled.read_together`: one row of n, or
+    none; None when the user may not decide matches."""
+    if not policy.can_decide_matches(user, marac):
+        return None
+    return _pending_matches_count, {"marac_id": marac.pk, "user_id": user.pk, "now": now}
+
+
+def _pending_matches_count(marac_id, user_id, now):
+    # As `pending_match_decisions`, counted by referral, grouped by the one Marac.
+    pending = MatchCandidate.objects.filter(referral__marac_id=marac_id, decision=MatchCandidate.Decision.PENDING).exclude(
+        policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+    )
+    return pending.values("referral__marac_id").annotate(n=Count("referral_id", distinct=True)).values("n")
+
+
 def agency_checks_open(*, user, marac):
     """The checks waiting on the user's agency (representatives), or every open one of
     the Marac (the coordinator), soonest due first."""
