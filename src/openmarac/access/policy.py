@@ -453,6 +453,51 @@ def visible_idva_referrals_q(user):
     return allowed & _not_restricted_q("referral__case_id", user)
 
 
+def marac_idva_referrals_read_values(user, marac):
+    """The values of `marac_idva_referrals_values_q` for this user's roles in the Marac:
+    the coordinator's (every Idva referral of the Marac), else an Idva's (its service's
+    while the case is active); None when neither role opens one."""
+    from django.utils import timezone
+
+    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
+    roles = roles_in(user, marac)
+    if Role.COORDINATOR in roles:
+        return values
+    if Role.IDVA in roles and user.agency_id:
+        return {**values, "idva_agency_id": user.agency_id, "cutoff": _active_cutoff()}
+    return None
+
+
+def marac_idva_referrals_values_q(*, marac_id, user_id, now, idva_agency_id=None, cutoff=None):
+    """`visible_idva_referrals_q` within one Marac, from values alone (those of
+    `marac_idva_referrals_read_values`), so that a query built on it can be compiled
+    once: without an Idva service, the coordinator's arm; with one, the Idva's."""
+    allowed = Q(referral__marac_id=marac_id)
+    if idva_agency_id is not None:
+        allowed &= Q(idva_agency_id=idva_agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+
+
+def marac_childrens_prompts_read_values(user, marac):
+    """The values of `marac_childrens_prompts_values_q` for this user in the Marac; None
+    when no role there opens a prompt (only a representative with an agency does)."""
+    from django.utils import timezone
+
+    if Role.REPRESENTATIVE not in roles_in(user, marac) or not user.agency_id:
+        return None
+    return {"marac_id": marac.pk, "agency_id": user.agency_id, "cutoff": _active_cutoff(), "user_id": user.pk, "now": timezone.now()}
+
+
+def marac_childrens_prompts_values_q(*, marac_id, agency_id, cutoff, user_id, now):
+    """`visible_childrens_prompts_q` within one Marac, from values alone, so that a
+    query built on it can be compiled once."""
+    return (
+        Q(referral__marac_id=marac_id, agency_id=agency_id)
+        & _active_case_q(case="referral__case__", cutoff=cutoff)
+        & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+    )
+
+
 def visible_childrens_prompts_q(user):
     """A filter on ChildrenReferralPrompt: the children's social care representative of
     the agency it went to, while the case is active."""

@@ -244,16 +244,18 @@ def _chair(user, marac, panel):
     ]
 
 
-def _agency_work(user, marac, panel):
+def _agency_work(user, marac, panel, *more):
     """What the user's agency owes: research on published case lists, and actions due
-    within a week or overdue."""
+    within a week or overdue. `more`: the role's own reads, read with these; gives what
+    they read."""
     now, today = timezone.now(), timezone.localdate()
     # Read by queries compiled once and sent together (one round trip on PostgreSQL):
     # building these role-dependent queries cost the ORM more than running them.
-    published, outstanding, counted = _read_together(
+    published, outstanding, counted, *more = _read_together(
         meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
         meeting_selectors.research_outstanding_read(user=user, marac=marac, now=now),
         action_selectors.open_agency_counts_read(user=user, marac=marac, now=now, today=today),
+        *more,
     )
     outstanding_by_meeting = {row["meeting"]: row["n"] for row in outstanding}
     for meeting in published:
@@ -295,6 +297,7 @@ def _agency_work(user, marac, panel):
         ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
         ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
     ]
+    return more
 
 
 def _read_together(*reads):
@@ -312,9 +315,12 @@ def _which(referral):
 
 
 def _idva(user, marac, panel):
-    _agency_work(user, marac, panel)
+    read = referral_selectors.idva_referrals_awaiting_contact_read(user=user, marac=marac)
+    (awaiting,) = _agency_work(user, marac, panel, read)
+    if read is None:
+        awaiting = referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True)
     now = timezone.now()
-    for item in referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True):
+    for item in awaiting:
         overdue = item.first_contact_due < now
         panel.attention.append(
             Attention(
@@ -326,8 +332,10 @@ def _idva(user, marac, panel):
 
 
 def _representative(user, marac, panel):
-    _agency_work(user, marac, panel)
-    for check in referral_selectors.agency_checks_open(user=user, marac=marac):
+    checks, prompts = _agency_work(
+        user, marac, panel, referral_selectors.agency_checks_open_read(user=user, marac=marac), referral_selectors.children_prompts_read(user=user, marac=marac)
+    )
+    for check in checks:
         panel.attention.append(
             Attention(
                 f"Case {check.referral.case.reference}: check a referral from your agency and send it on by {timezone.localtime(check.due_at):%-d %b %H:%M}",
@@ -335,7 +343,7 @@ def _representative(user, marac, panel):
                 urgent=True,
             )
         )
-    for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
+    for prompt in prompts:
         panel.attention.append(
             Attention(
                 f"Case {_which(prompt.referral)}: confirm the children’s social care referral",

@@ -300,6 +300,25 @@ def idva_referrals_for(*, user, marac):
     )
 
 
+def idva_referrals_awaiting_contact_read(*, user, marac):
+    """`idva_referrals_for` less those with a first contact made, as a read for
+    `compiled.read_together` (build, values); None when the user is no Idva of the
+    Marac. Compiled once: every Idva's home page asks it. A user with no agency is
+    read by the ORM as before (`idva_referrals_for`'s filter on a missing service)."""
+    if not policy.has_role(user, marac, Role.IDVA) or user.agency_id is None:
+        return None
+    values = policy.marac_idva_referrals_read_values(user, marac)
+    return (_idva_referrals_awaiting_contact, {**values, "agency_id": user.agency_id}) if values is not None else None
+
+
+def _idva_referrals_awaiting_contact(*, agency_id, **values):
+    return (
+        IdvaReferral.objects.filter(policy.marac_idva_referrals_values_q(**values), idva_agency_id=agency_id, first_contact_at__isnull=True)
+        .select_related("referral", "referral__case")
+        .order_by("first_contact_due")
+    )
+
+
 def idva_referral_for(*, user, pk):
     return IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), pk=pk).select_related("referral", "referral__marac", "referral__case").first()
 
@@ -312,6 +331,20 @@ def children_prompts_for(*, user, marac):
     ).select_related(
         "referral__case"
     )
+
+
+def children_prompts_read(*, user, marac):
+    """`children_prompts_for` as a read for `compiled.read_together` (build, values);
+    None when the user is no representative with an agency in the Marac."""
+    if not policy.has_role(user, marac, Role.REPRESENTATIVE) or not user.agency_id:
+        return None
+    values = policy.marac_childrens_prompts_read_values(user, marac)
+    return (_children_prompts, values) if values is not None else None
+
+
+def _children_prompts(**values):
+    # The policy's arm already holds the prompts to the Marac and the user's agency.
+    return ChildrenReferralPrompt.objects.filter(policy.marac_childrens_prompts_values_q(**values), confirmed_at__isnull=True).select_related("referral__case")
 
 
 def children_prompt_for(*, user, pk):
