@@ -17,10 +17,8 @@ from openmarac.accounts.models import Membership, Role
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
-from openmarac.core import compiled
 from openmarac.core.selectors import _read_together, home_panels
 from openmarac.meetings import selectors as meeting_selectors
-from openmarac.meetings import services as meeting_services
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, CaseRestriction, ChildrenReferralPrompt, IdvaReferral, MatchCandidate
 
@@ -150,4 +148,3 @@ def test_a_coordinator_reads_the_panel_in_one_round_trip_on_postgresql(marac, pe
     # elsewhere) and nothing else.
     expected = 2 if connection.vendor == "postgresql" else 1 + 12
     assert len(captured) == expected, [q["sql"][:80] for q in captured.captured_queries]
-    assert compiled  # the module the reads go through
