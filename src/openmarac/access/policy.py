@@ -244,13 +244,14 @@ def visible_case_shape(user):
     return kinds, values
 
 
-def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, **marac_ids):
+def visible_cases_values_q(kinds, *, user_id, now, agency_id=None, cutoff=None, case="", **marac_ids):
     """`visible_cases_q` from `visible_case_shape`'s kinds and values alone, for a query
-    built to be compiled once: the same parts, the same restricted cases left out."""
+    built to be compiled once: the same parts, the same restricted cases left out.
+    `case` as for `visible_cases_q` (the lookup from the filtered model to its case)."""
     allowed = Q(pk__in=[])
     for i, kind in enumerate(kinds):
-        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, cutoff=cutoff)
-    return allowed & ~hidden_case_values_q("pk", user_id=user_id, now=now)
+        allowed |= _agenda_part_q(kind, marac_ids[f"marac_{i}"], agency_id=agency_id, case=case, cutoff=cutoff)
+    return allowed & ~hidden_case_values_q(f"{case}pk", user_id=user_id, now=now)
 
 
 def _involved_q(agency_id, *, case=""):
@@ -407,6 +408,22 @@ def all_cases_actions_q(*, marac_id, user_id, now):
     return Q(marac_id=marac_id) & ~hidden_case_values_q("case_id", user_id=user_id, now=now)
 
 
+def open_agency_actions_values_q(*, marac_id, agency_id, user_id, now):
+    """`visible_actions_q` with `owned_or_shared_actions_q` for the open actions of one
+    Marac, for a user whose role there opens the agency's actions (representative or
+    Idva with that agency, coordinator or chair: the caller checks the role). From
+    values alone, so that a query built on it can be compiled once (core/compiled.py).
+    For an open action of the agency the two arms of `visible_actions_q` agree (every
+    action of the Marac; the agency's own while the case is active or the action still
+    open), so the active-case rule is not asked: asking it joined every open action of
+    the agency to its case. The action's own Marac is its case's (Action.marac)."""
+    return (
+        Q(marac_id=marac_id, status="open")
+        & owned_or_shared_actions_q(agency_id)
+        & ~hidden_case_values_q("case_id", user_id=user_id, now=now)
+    )
+
+
 def visible_actions_q(user):
     """A filter on Action. Coordinator and chair: every action of their Marac. An
     agency (representative or Idva): the actions it owns or shares while the case is
@@ -434,6 +451,51 @@ def visible_idva_referrals_q(user):
         elif Role.IDVA in roles and user.agency_id:
             allowed |= Q(referral__marac_id=marac_id, idva_agency_id=user.agency_id) & _active_case_q(case="referral__case__")
     return allowed & _not_restricted_q("referral__case_id", user)
+
+
+def marac_idva_referrals_read_values(user, marac):
+    """The values of `marac_idva_referrals_values_q` for this user's roles in the Marac:
+    the coordinator's (every Idva referral of the Marac), else an Idva's (its service's
+    while the case is active); None when neither role opens one."""
+    from django.utils import timezone
+
+    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
+    roles = roles_in(user, marac)
+    if Role.COORDINATOR in roles:
+        return values
+    if Role.IDVA in roles and user.agency_id:
+        return {**values, "idva_agency_id": user.agency_id, "cutoff": _active_cutoff()}
+    return None
+
+
+def marac_idva_referrals_values_q(*, marac_id, user_id, now, idva_agency_id=None, cutoff=None):
+    """`visible_idva_referrals_q` within one Marac, from values alone (those of
+    `marac_idva_referrals_read_values`), so that a query built on it can be compiled
+    once: without an Idva service, the coordinator's arm; with one, the Idva's."""
+    allowed = Q(referral__marac_id=marac_id)
+    if idva_agency_id is not None:
+        allowed &= Q(idva_agency_id=idva_agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+
+
+def marac_childrens_prompts_read_values(user, marac):
+    """The values of `marac_childrens_prompts_values_q` for this user in the Marac; None
+    when no role there opens a prompt (only a representative with an agency does)."""
+    from django.utils import timezone
+
+    if Role.REPRESENTATIVE not in roles_in(user, marac) or not user.agency_id:
+        return None
+    return {"marac_id": marac.pk, "agency_id": user.agency_id, "cutoff": _active_cutoff(), "user_id": user.pk, "now": timezone.now()}
+
+
+def marac_childrens_prompts_values_q(*, marac_id, agency_id, cutoff, user_id, now):
+    """`visible_childrens_prompts_q` within one Marac, from values alone, so that a
+    query built on it can be compiled once."""
+    return (
+        Q(referral__marac_id=marac_id, agency_id=agency_id)
+        & _active_case_q(case="referral__case__", cutoff=cutoff)
+        & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+    )
 
 
 def visible_childrens_prompts_q(user):
@@ -552,6 +614,31 @@ def visible_agency_checks_q(user):
         elif Role.REPRESENTATIVE in roles and user.agency_id:
             allowed |= Q(referral__marac_id=marac_id, agency_id=user.agency_id) & _active_case_q(case="referral__case__")
     return allowed & _not_restricted_q("referral__case_id", user)
+
+
+def marac_agency_checks_read_values(user, marac):
+    """The values of `marac_agency_checks_values_q` for this user's roles in the Marac:
+    the coordinator's (every check of the Marac), else a representative's (its agency's
+    checks while the case is active); None when neither role opens a check."""
+    from django.utils import timezone
+
+    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
+    roles = roles_in(user, marac)
+    if Role.COORDINATOR in roles:
+        return values
+    if Role.REPRESENTATIVE in roles and user.agency_id:
+        return {**values, "agency_id": user.agency_id, "cutoff": _active_cutoff()}
+    return None
+
+
+def marac_agency_checks_values_q(*, marac_id, user_id, now, agency_id=None, cutoff=None):
+    """`visible_agency_checks_q` within one Marac, from values alone (those of
+    `marac_agency_checks_read_values`), so that a query built on it can be compiled
+    once: without an agency, the coordinator's arm; with one, the representative's."""
+    allowed = Q(referral__marac_id=marac_id)
+    if agency_id is not None:
+        allowed &= Q(agency_id=agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
+    return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
 
 
 def can_complete_agency_check(user, check):

@@ -4,6 +4,7 @@ what the access policy allows (None or an empty queryset otherwise)."""
 from django.db.models import Count, Exists, OuterRef, Q
 
 from openmarac.access import policy
+from openmarac.core import compiled
 
 from .models import AccountRequest, AgencyKind, Marac, MaracAgency, Membership, Role
 
@@ -64,14 +65,25 @@ def core_agencies_without_representative(*, user, marac):
     on the register like a representative), and the chair and the coordinator speak for
     their own agencies, as the register counts them: the demo's police chair left the
     police listed here while the register showed the police represented."""
+    read = core_agencies_without_representative_read(user=user, marac=marac)
+    return compiled.objects(read[0], **read[1]) if read else []
+
+
+def core_agencies_without_representative_read(*, user, marac):
+    """`core_agencies_without_representative` as a read for `compiled.read_together`
+    (build, values), None when the user may not manage the Marac."""
     if not policy.can_manage_marac(user, marac):
-        return []
+        return None
+    return _core_agencies_without_representative, {"marac_id": marac.pk}
+
+
+def _core_agencies_without_representative(marac_id):
     speaks_for = Membership.objects.filter(
-        marac=marac, role__in=(Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR), is_active=True, user__is_active=True,
+        marac_id=marac_id, role__in=(Role.REPRESENTATIVE, Role.IDVA, Role.CHAIR, Role.COORDINATOR), is_active=True, user__is_active=True,
         user__agency=OuterRef("agency"),
     )
-    return list(
-        MaracAgency.objects.filter(marac=marac, is_active=True, is_core=True).exclude(Exists(speaks_for)).select_related("agency").order_by("agency__name")
+    return (
+        MaracAgency.objects.filter(marac_id=marac_id, is_active=True, is_core=True).exclude(Exists(speaks_for)).select_related("agency").order_by("agency__name")
     )
 
 

@@ -94,6 +94,32 @@ def actions_of_agency(*, user, marac):
     )
 
 
+def open_agency_counts_read(*, user, marac, now, today):
+    """How many open actions the user's agency owns or shares in the Marac, as
+    `actions_of_agency` gives them: records updates (and of them overdue), and the other
+    actions (overdue, due within a week). A read for `compiled.read_together`: one row,
+    or none when there are none; None when the user's role opens no agency's actions.
+    Compiled once: the ORM took longer to build the five counts than the database to
+    run them."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA, Role.COORDINATOR):
+        return None
+    values = {"marac_id": marac.pk, "agency_id": user.agency_id, "user_id": user.pk, "now": now}
+    return _open_agency_counts, {**values, "today": today, "week": today + timezone.timedelta(days=7)}
+
+
+def _open_agency_counts(marac_id, agency_id, user_id, now, today, week):
+    records_update = Q(kind=ActionKind.UPDATE_RECORDS)
+    open_actions = Action.objects.filter(policy.open_agency_actions_values_q(marac_id=marac_id, agency_id=agency_id, user_id=user_id, now=now))
+    # Grouped by the Marac, which the filter holds to one: one row of counts.
+    return open_actions.values("marac_id").annotate(
+        records_n=Count("id", filter=records_update),
+        records_late=Count("id", filter=records_update & Q(due_on__lt=today)),
+        n=Count("id", filter=~records_update),
+        late=Count("id", filter=~records_update & Q(due_on__lt=today)),
+        soon=Count("id", filter=~records_update & Q(due_on__gte=today, due_on__lte=week)),
+    ).values("records_n", "records_late", "n", "late", "soon")
+
+
 def action_for(*, user, pk):
     return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").first()
 
@@ -204,6 +230,25 @@ def overdue_count(*, user, marac, today=None):
         return 0
     today = today or timezone.localdate()
     return Action.objects.filter(policy.visible_actions_q(user), marac=marac).filter(MARAC_ACTION_VIEWS["overdue"][1](**view_dates(today))).count()
+
+
+def overdue_count_read(*, user, marac, now, today):
+    """`overdue_count` as a read for `compiled.read_together`: one row of n, or none;
+    None for a user whose role does not see every case of the Marac. The home pages of
+    the coordinator and the chair read it with their other reads; the chase list still
+    counts by `overdue_count` (tests/meetings/test_home_reads.py holds the two alike)."""
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return None
+    return _overdue_count, {"marac_id": marac.pk, "user_id": user.pk, "now": now, "today": today}
+
+
+def _overdue_count(marac_id, user_id, now, today):
+    # `visible_actions_q` within the Marac for its coordinator or chair, from values.
+    overdue = Action.objects.filter(policy.all_cases_actions_q(marac_id=marac_id, user_id=user_id, now=now)).filter(
+        MARAC_ACTION_VIEWS["overdue"][1](today=today)
+    )
+    # Grouped by the Marac, which the filter holds to one: one row, or none.
+    return overdue.values("marac_id").annotate(n=Count("pk")).values("n")
 
 
 def _history_of(marac_id):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,7 +10,6 @@ from openmarac.access import policy
 from openmarac.accounts import selectors as account_selectors
 from openmarac.accounts.models import Membership, Role, User
 from openmarac.actions import selectors as action_selectors
-from openmarac.actions.models import ActionKind
 from openmarac.core import compiled
 from openmarac.core.display import day_text
 from openmarac.meetings import selectors as meeting_selectors
@@ -123,23 +122,38 @@ def _personal_checks(user_id, now, today):
 
 
 def _coordinator(user, marac, panel):
-    _next_meeting(user, marac, panel)
-    for link in account_selectors.core_agencies_without_representative(user=user, marac=marac):
+    now, today = timezone.now(), timezone.localdate()
+    # Read by queries compiled once and sent together (one round trip on PostgreSQL):
+    # the ORM took longer to build these dozen role-dependent queries than the database
+    # took to run them.
+    (next_meeting, unrepresented, awaiting, checks, published, case_counts, returned, researching, matches, grants, overdue, sars) = _read_together(
+        meeting_selectors.next_meeting_read(user=user, marac=marac, now=now),
+        account_selectors.core_agencies_without_representative_read(user=user, marac=marac),
+        (_awaiting_listing, {"marac_id": marac.pk}),
+        referral_selectors.agency_checks_open_read(user=user, marac=marac),
+        meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
+        *meeting_selectors.research_missing_reads(user=user, marac=marac, now=now),
+        referral_selectors.pending_matches_count_read(user=user, marac=marac, now=now),
+        restriction.grants_awaiting_review_read(user=user, marac=marac),
+        action_selectors.overdue_count_read(user=user, marac=marac, now=now, today=today),
+        record_selectors.open_sars_read(marac=marac),
+    )
+    _next_meeting(marac, panel, meeting_selectors.readiness_of(next_meeting, marac))
+    for link in unrepresented:
         panel.attention.append(Attention(f"{link.agency} is a core agency with no representative", reverse("accounts:agencies", args=[marac.slug])))
-    awaiting = Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).count()
+    awaiting = awaiting[0]["n"] if awaiting else 0
     if awaiting:
         panel.attention.append(Attention(f"{awaiting} referral{'s' if awaiting > 1 else ''} awaiting listing", reverse("meetings:listing", args=[marac.slug])))
-    for check in referral_selectors.agency_checks_open(user=user, marac=marac):
+    for check in checks:
         panel.attention.append(
             Attention(
                 f"Case {check.referral.case.reference}: {check.agency} is checking its referral until {timezone.localtime(check.due_at):%-d %b %H:%M}",
                 reverse("referrals:case", args=[check.referral.case.public_id]),
             )
         )
-    published = list(
-        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    missing_by_meeting = meeting_services.missing_research_by_meeting(
+        published, {row["meeting"]: row["n"] for row in case_counts}, returned, researching
     )
-    missing_by_meeting = meeting_services.agencies_missing_research_by_meeting(published)
     for meeting in published:
         missing = len(missing_by_meeting[meeting.pk])
         if missing:
@@ -147,28 +161,27 @@ def _coordinator(user, marac, panel):
                 Attention(
                     f"{meeting.title[0].upper()}{meeting.title[1:]}: {missing} agenc{'ies have' if missing > 1 else 'y has'} not returned all research",
                     reverse("meetings:research", args=[meeting.public_id]),
-                    urgent=timezone.now() > meeting.research_deadline,
+                    urgent=now > meeting.research_deadline,
                 )
             )
-    matches = referral_selectors.pending_match_decisions(user=user, marac=marac).values("referral_id").distinct().count()
+    matches = matches[0]["n"] if matches else 0
     if matches:
         panel.attention.append(
             Attention(f"{matches} referral{'s have' if matches > 1 else ' has'} possible matches to confirm or reject", reverse("referrals:matches", args=[marac.slug]))
         )
     # Shown until a coordinator reviews it (issue 14): break-glass must never go unnoticed.
-    for grant in restriction.grants_awaiting_review(user=user, marac=marac):
+    for grant in grants:
         panel.attention.append(
             Attention(
                 f"{grant.user.full_name} used break-glass access to a restricted case on {timezone.localtime(grant.granted_at):%-d %B %Y at %H:%M}: review it",
                 reverse("referrals:break-glass-review", args=[grant.pk]),
             )
         )
-    overdue = action_selectors.overdue_count(user=user, marac=marac)
+    overdue = overdue[0]["n"] if overdue else 0
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} to chase", reverse("actions:all", args=[marac.slug]), urgent=True))
-    today = timezone.localdate()
     # Shown until done: the one-month deadline is the law's, not the Marac's.
-    for sar in record_selectors.open_sars(marac=marac):
+    for sar in sars:
         panel.attention.append(
             Attention(
                 f"Subject access request received {sar.received_on:%-d %B %Y}: response due {sar.due_on:%-d %B %Y}",
@@ -192,10 +205,15 @@ def _coordinator(user, marac, panel):
     ]
 
 
-def _next_meeting(user, marac, panel):
-    """The next meeting and how ready it is: cases, research returned of expected and
-    declarations signed."""
-    ready = meeting_selectors.next_meeting_readiness(user=user, marac=marac)
+def _awaiting_listing(marac_id):
+    # How many of the Marac's referrals await listing: one row of n, or none.
+    awaiting = Referral.objects.filter(marac_id=marac_id, status=Referral.Status.AWAITING_LISTING)
+    return awaiting.values("marac_id").annotate(n=Count("pk")).values("n")
+
+
+def _next_meeting(marac, panel, ready):
+    """The next meeting and how ready it is (`ready`, next_meeting_readiness's): cases,
+    research returned of expected and declarations signed."""
     if ready is None:
         panel.attention.append(Attention("No meeting is scheduled", reverse("meetings:meetings", args=[marac.slug])))
         return
@@ -209,8 +227,13 @@ def _next_meeting(user, marac, panel):
 
 
 def _chair(user, marac, panel):
-    _next_meeting(user, marac, panel)
-    overdue = action_selectors.overdue_count(user=user, marac=marac)
+    now = timezone.now()
+    next_meeting, overdue = _read_together(
+        meeting_selectors.next_meeting_read(user=user, marac=marac, now=now),
+        action_selectors.overdue_count_read(user=user, marac=marac, now=now, today=timezone.localdate()),
+    )
+    _next_meeting(marac, panel, meeting_selectors.readiness_of(next_meeting, marac))
+    overdue = overdue[0]["n"] if overdue else 0
     if overdue:
         panel.attention.append(Attention(f"{overdue} overdue action{'s' if overdue > 1 else ''} across the Marac", reverse("actions:all", args=[marac.slug])))
     panel.links += [
@@ -221,13 +244,20 @@ def _chair(user, marac, panel):
     ]
 
 
-def _agency_work(user, marac, panel):
+def _agency_work(user, marac, panel, *more):
     """What the user's agency owes: research on published case lists, and actions due
-    within a week or overdue."""
-    published = list(
-        meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False).select_related("marac")
+    within a week or overdue. `more`: the role's own reads, read with these; gives what
+    they read."""
+    now, today = timezone.now(), timezone.localdate()
+    # Read by queries compiled once and sent together (one round trip on PostgreSQL):
+    # building these role-dependent queries cost the ORM more than running them.
+    published, outstanding, counted, *more = _read_together(
+        meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
+        meeting_selectors.research_outstanding_read(user=user, marac=marac, now=now),
+        action_selectors.open_agency_counts_read(user=user, marac=marac, now=now, today=today),
+        *more,
     )
-    outstanding_by_meeting = meeting_selectors.research_outstanding_by_meeting(user=user, marac=marac, meetings=published)
+    outstanding_by_meeting = {row["meeting"]: row["n"] for row in outstanding}
     for meeting in published:
         outstanding = outstanding_by_meeting.get(meeting.pk, 0)
         if outstanding:
@@ -235,20 +265,12 @@ def _agency_work(user, marac, panel):
                 Attention(
                     f"Research for the {meeting.title}: {outstanding} case{'s' if outstanding > 1 else ''} to return by {timezone.localtime(meeting.research_deadline):%-d %B %H:%M}",
                     reverse("meetings:research", args=[meeting.public_id]),
-                    urgent=timezone.now() > meeting.research_deadline,
+                    urgent=now > meeting.research_deadline,
                 )
             )
-    today = timezone.localdate()
     # Records updates stay on the page until ticked, whatever their due date.
     # One query counts both: the records updates and the agency's other open actions.
-    records_update = Q(kind=ActionKind.UPDATE_RECORDS)
-    counts = (
-        action_selectors.actions_of_agency(user=user, marac=marac)
-        .filter(status="open")
-        .aggregate(records_n=Count("id", filter=records_update), records_late=Count("id", filter=records_update & Q(due_on__lt=today)),
-                   n=Count("id", filter=~records_update), late=Count("id", filter=~records_update & Q(due_on__lt=today)),
-                   soon=Count("id", filter=~records_update & Q(due_on__gte=today, due_on__lte=today + timezone.timedelta(days=7))))
-    )
+    counts = counted[0] if counted else dict.fromkeys(("records_n", "records_late", "n", "late", "soon"), 0)
     records = {"n": counts["records_n"], "late": counts["records_late"]}
     if records["n"]:
         panel.attention.append(
@@ -275,6 +297,14 @@ def _agency_work(user, marac, panel):
         ("Your agency’s actions", reverse("actions:mine", args=[marac.slug])),
         ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
     ]
+    return more
+
+
+def _read_together(*reads):
+    """What each of `reads` ((build, values) pairs, or None where the user's roles allow
+    nothing to be read: no rows) gives, read by `compiled.read_together`."""
+    found = iter(compiled.read_together(*(read for read in reads if read)))
+    return [next(found) if read else [] for read in reads]
 
 
 def _which(referral):
@@ -285,9 +315,12 @@ def _which(referral):
 
 
 def _idva(user, marac, panel):
-    _agency_work(user, marac, panel)
+    read = referral_selectors.idva_referrals_awaiting_contact_read(user=user, marac=marac)
+    (awaiting,) = _agency_work(user, marac, panel, read)
+    if read is None:
+        awaiting = referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True)
     now = timezone.now()
-    for item in referral_selectors.idva_referrals_for(user=user, marac=marac).filter(first_contact_at__isnull=True):
+    for item in awaiting:
         overdue = item.first_contact_due < now
         panel.attention.append(
             Attention(
@@ -299,8 +332,10 @@ def _idva(user, marac, panel):
 
 
 def _representative(user, marac, panel):
-    _agency_work(user, marac, panel)
-    for check in referral_selectors.agency_checks_open(user=user, marac=marac):
+    checks, prompts = _agency_work(
+        user, marac, panel, referral_selectors.agency_checks_open_read(user=user, marac=marac), referral_selectors.children_prompts_read(user=user, marac=marac)
+    )
+    for check in checks:
         panel.attention.append(
             Attention(
                 f"Case {check.referral.case.reference}: check a referral from your agency and send it on by {timezone.localtime(check.due_at):%-d %b %H:%M}",
@@ -308,7 +343,7 @@ def _representative(user, marac, panel):
                 urgent=True,
             )
         )
-    for prompt in referral_selectors.children_prompts_for(user=user, marac=marac):
+    for prompt in prompts:
         panel.attention.append(
             Attention(
                 f"Case {_which(prompt.referral)}: confirm the children’s social care referral",

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery
@@ -579,12 +580,24 @@ def next_meeting_readiness(*, user, marac):
     """The Marac's next meeting (or one under way today) with its cases, research
     returned of expected (each researching agency on each case) and declarations
     signed; None when no meeting is scheduled. For the coordinator and the chair."""
+    read = next_meeting_read(user=user, marac=marac, now=timezone.now())
+    return readiness_of(compiled.objects(read[0], **read[1]), marac) if read else None
+
+
+def next_meeting_read(*, user, marac, now):
+    """`next_meeting_readiness`'s meeting as a read for `compiled.read_together` (give
+    what it reads to `readiness_of`); None for a role that does not see every case."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
-    since = timezone.now() - timezone.timedelta(hours=12)
-    meeting = next(iter(Meeting.objects.raw(*compiled.sql(_next_meeting_with_counts, marac_id=marac.pk, since=since))), None)
-    if meeting is None:
+    return _next_meeting_with_counts, {"marac_id": marac.pk, "since": now - timezone.timedelta(hours=12)}
+
+
+def readiness_of(meetings, marac):
+    """The Readiness of the meeting `next_meeting_read` read (a list of it, or empty:
+    None)."""
+    if not meetings:
         return None
+    meeting = meetings[0]
     meeting.marac = marac
     expected = meeting.n_cases * meeting.n_agencies if meeting.published_at else 0
     return Readiness(meeting, meeting.n_cases, meeting.n_returned, expected, meeting.n_signed)
@@ -679,6 +692,91 @@ def research_outstanding_by_meeting(*, user, marac, meetings):
     )
     items = _visible(AgendaItem.objects.filter(meeting__in=meetings), user=user, marac=marac).exclude(Exists(returned))
     return dict(items.values("meeting").annotate(n=Count("pk")).values_list("meeting", "n"))
+
+
+def published_upcoming_read(*, user, marac, now):
+    """The Marac's scheduled meetings whose case list is sent, from the day before `now`
+    (those `meetings_for` gives the home pages), soonest first, each with its Marac: a
+    read for `compiled.read_together` (build, values), None when the user's roles show
+    no meeting. Compiled once: every home page of the coordinator and the agencies asks
+    it, and the ORM took longer to build it than the database to run it."""
+    if not policy.has_role(user, marac, *policy.MEETING_ROLES):
+        return None
+    return _published_upcoming, {"marac_id": marac.pk, "since": now - timezone.timedelta(days=1)}
+
+
+def _published_upcoming(marac_id, since):
+    return Meeting.objects.filter(_published_upcoming_q(marac_id, since)).select_related("marac").order_by("starts_at")
+
+
+def _published_upcoming_q(marac_id, since, meeting=""):
+    """The meetings of `_published_upcoming`; `meeting` the lookup from the filtered
+    model to its meeting ("meeting__" for an agenda item)."""
+    return Q(**{f"{meeting}marac_id": marac_id, f"{meeting}starts_at__gte": since, f"{meeting}status": Meeting.Status.SCHEDULED, f"{meeting}published_at__isnull": False})
+
+
+def research_missing_reads(*, user, marac, now):
+    """What `services.missing_research_by_meeting` needs for the meetings
+    `published_upcoming_read` gives, as three reads for `compiled.read_together`: each
+    meeting's cases, the cases on which each agency returned research, and the
+    researching agencies by name; Nones when the user's roles show no meeting."""
+    if not policy.has_role(user, marac, *policy.MEETING_ROLES):
+        return None, None, None
+    values = {"marac_id": marac.pk, "since": now - timezone.timedelta(days=1)}
+    return (_upcoming_case_counts, values), (_upcoming_research_returned, values), (_researching_agencies, {"marac_id": marac.pk})
+
+
+def _upcoming_case_counts(marac_id, since):
+    items = AgendaItem.objects.filter(_published_upcoming_q(marac_id, since, "meeting__"))
+    return items.values("meeting").annotate(n=Count("pk")).values("meeting", "n")
+
+
+def _upcoming_research_returned(marac_id, since):
+    returned = ResearchReturn.objects.filter(_published_upcoming_q(marac_id, since, "meeting__"), returned_at__isnull=False)
+    return returned.values("meeting", "agency").annotate(n=Count("referral", distinct=True)).values("meeting", "agency", "n")
+
+
+def _researching_agencies(marac_id):
+    return Agency.objects.filter(pk__in=researching_agency_ids(Marac(pk=marac_id))).order_by("name")
+
+
+def research_outstanding_read(*, user, marac, now):
+    """`research_outstanding_by_meeting` for the meetings `published_upcoming_read` gives,
+    as a read for `compiled.read_together` (rows of meeting and n), None when the user
+    does no research in the Marac: the same agenda items, through the meetings' own
+    columns rather than a list of their ids, so that it is compiled once for each shape
+    of the access filter and sent with the page's other reads."""
+    if user.agency_id is None or not policy.has_role(user, marac, Role.REPRESENTATIVE, Role.IDVA):
+        return None
+    values = {"marac_id": marac.pk, "since": now - timezone.timedelta(days=1), "agency_id": user.agency_id}
+    if policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        # As `_visible`: every case of the Marac but the restricted ones hidden from the user.
+        return _outstanding_every_case, {**values, "user_id": user.pk, "now": now}
+    kinds, shape = policy.visible_case_shape(user)
+    return _outstanding_query(kinds), {**shape, **values, "now": now}
+
+
+def _outstanding_items(marac_id, since, agency_id):
+    returned = ResearchReturn.objects.filter(meeting=OuterRef("meeting"), referral=OuterRef("referral"), agency_id=agency_id, returned_at__isnull=False)
+    return AgendaItem.objects.filter(_published_upcoming_q(marac_id, since, "meeting__")).exclude(Exists(returned))
+
+
+def _outstanding_every_case(marac_id, since, agency_id, user_id, now):
+    items = _outstanding_items(marac_id, since, agency_id).exclude(policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now))
+    return items.values("meeting").annotate(n=Count("pk")).values("meeting", "n")
+
+
+@lru_cache(maxsize=None)
+def _outstanding_query(kinds):
+    """`research_outstanding_read`'s query for one shape of the access filter."""
+
+    def build(marac_id, since, agency_id, user_id, now, **values):
+        visible = policy.visible_cases_values_q(kinds, user_id=user_id, now=now, agency_id=agency_id, case="referral__case__", **values)
+        items = _outstanding_items(marac_id, since, agency_id).filter(visible)
+        return items.values("meeting").annotate(n=Count("pk")).values("meeting", "n")
+
+    build.__qualname__ = build.__name__ = f"_outstanding_query_{'_'.join(kinds)}"
+    return build
 
 
 def agency_delegations(*, user, meeting):

@@ -696,8 +696,16 @@ def agencies_missing_research_by_meeting(meetings):
         .values("meeting", "agency")
         .annotate(n=Count("referral", distinct=True))
     )
-    complete = {(row["meeting"], row["agency"]) for row in returned if row["n"] >= case_counts.get(row["meeting"], 0)}
     agencies = list(Agency.objects.filter(pk__in=researching_agency_ids(marac)).order_by("name"))
+    return missing_research_by_meeting(meetings, case_counts, returned, agencies)
+
+
+def missing_research_by_meeting(meetings, case_counts, returned, agencies):
+    """`agencies_missing_research_by_meeting`'s answer from what it reads: `case_counts`
+    {meeting id: cases}, `returned` rows of meeting, agency and n (cases with research
+    returned), `agencies` the researching agencies by name (the home page reads them
+    with its other reads, meetings.selectors.research_missing_reads)."""
+    complete = {(row["meeting"], row["agency"]) for row in returned if row["n"] >= case_counts.get(row["meeting"], 0)}
     # An empty case list owes no research: no agency is missing anything on it.
     return {
         meeting.pk: [agency for agency in agencies if (meeting.pk, agency.pk) not in complete] if case_counts.get(meeting.pk) else []

@@ -89,7 +89,19 @@ def grants_awaiting_review(*, user, marac):
     """Break-glass uses in the Marac that no coordinator has reviewed yet, oldest first."""
     if not policy.can_review_break_glass(user, marac):
         return BreakGlassGrant.objects.none()
-    return BreakGlassGrant.objects.filter(case__marac=marac, reviewed_at__isnull=True).select_related("user", "user__agency", "case").order_by("granted_at")
+    return _grants_awaiting_review(marac.pk)
+
+
+def grants_awaiting_review_read(*, user, marac):
+    """`grants_awaiting_review` as a read for `compiled.read_together` (build, values),
+    None when the user may not review them."""
+    if not policy.can_review_break_glass(user, marac):
+        return None
+    return _grants_awaiting_review, {"marac_id": marac.pk}
+
+
+def _grants_awaiting_review(marac_id):
+    return BreakGlassGrant.objects.filter(case__marac_id=marac_id, reviewed_at__isnull=True).select_related("user", "user__agency", "case").order_by("granted_at")
 
 
 def grant_for_review(*, user, pk):

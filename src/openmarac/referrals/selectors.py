@@ -300,6 +300,25 @@ def idva_referrals_for(*, user, marac):
     )
 
 
+def idva_referrals_awaiting_contact_read(*, user, marac):
+    """`idva_referrals_for` less those with a first contact made, as a read for
+    `compiled.read_together` (build, values); None when the user is no Idva of the
+    Marac. Compiled once: every Idva's home page asks it. A user with no agency is
+    read by the ORM as before (`idva_referrals_for`'s filter on a missing service)."""
+    if not policy.has_role(user, marac, Role.IDVA) or user.agency_id is None:
+        return None
+    values = policy.marac_idva_referrals_read_values(user, marac)
+    return (_idva_referrals_awaiting_contact, {**values, "agency_id": user.agency_id}) if values is not None else None
+
+
+def _idva_referrals_awaiting_contact(*, agency_id, **values):
+    return (
+        IdvaReferral.objects.filter(policy.marac_idva_referrals_values_q(**values), idva_agency_id=agency_id, first_contact_at__isnull=True)
+        .select_related("referral", "referral__case")
+        .order_by("first_contact_due")
+    )
+
+
 def idva_referral_for(*, user, pk):
     return IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), pk=pk).select_related("referral", "referral__marac", "referral__case").first()
 
@@ -312,6 +331,20 @@ def children_prompts_for(*, user, marac):
     ).select_related(
         "referral__case"
     )
+
+
+def children_prompts_read(*, user, marac):
+    """`children_prompts_for` as a read for `compiled.read_together` (build, values);
+    None when the user is no representative with an agency in the Marac."""
+    if not policy.has_role(user, marac, Role.REPRESENTATIVE) or not user.agency_id:
+        return None
+    values = policy.marac_childrens_prompts_read_values(user, marac)
+    return (_children_prompts, values) if values is not None else None
+
+
+def _children_prompts(**values):
+    # The policy's arm already holds the prompts to the Marac and the user's agency.
+    return ChildrenReferralPrompt.objects.filter(policy.marac_childrens_prompts_values_q(**values), confirmed_at__isnull=True).select_related("referral__case")
 
 
 def children_prompt_for(*, user, pk):
@@ -457,6 +490,43 @@ def agency_check_for(*, user, pk):
         .select_related("referral__marac", "referral__case", "referral__referring_agency", "agency", "checked_by")
         .first()
     )
+
+
+def agency_checks_open_read(*, user, marac):
+    """`agency_checks_open` as a read for `compiled.read_together` (build, values), None
+    when no role of the user in the Marac opens a check. Compiled once for each of the
+    policy's two arms: the coordinator's home page and the representatives' ask it."""
+    values = policy.marac_agency_checks_read_values(user, marac)
+    return (_agency_checks_open, values) if values is not None else None
+
+
+def _agency_checks_open(**values):
+    # The representative's arm of the policy holds the checks to its own agency's, as
+    # `agency_checks_open` does.
+    from .models import AgencyCheck
+
+    return (
+        AgencyCheck.objects.filter(policy.marac_agency_checks_values_q(**values), checked_at__isnull=True, timed_out_at__isnull=True)
+        .select_related("referral__case", "agency")
+        .order_by("due_at")
+    )
+
+
+def pending_matches_count_read(*, user, marac, now):
+    """How many referrals of the Marac have possible matches awaiting a decision (the
+    coordinator's home page), as a read for `compiled.read_together`: one row of n, or
+    none; None when the user may not decide matches."""
+    if not policy.can_decide_matches(user, marac):
+        return None
+    return _pending_matches_count, {"marac_id": marac.pk, "user_id": user.pk, "now": now}
+
+
+def _pending_matches_count(marac_id, user_id, now):
+    # As `pending_match_decisions`, counted by referral, grouped by the one Marac.
+    pending = MatchCandidate.objects.filter(referral__marac_id=marac_id, decision=MatchCandidate.Decision.PENDING).exclude(
+        policy.hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+    )
+    return pending.values("referral__marac_id").annotate(n=Count("referral_id", distinct=True)).values("n")
 
 
 def agency_checks_open(*, user, marac):
