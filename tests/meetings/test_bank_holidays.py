@@ -194,3 +194,10 @@ def test_a_pattern_date_near_a_scheduled_meeting_is_skipped_and_said(offset):
     )
     assert placed.meets_on is None and placed.too_near == near
     assert "no meeting made" in placed.note
+
+
+def test_a_first_date_more_than_a_year_ahead_is_refused(marac, people):
+    _weekly(marac, weekday=1)
+    with pytest.raises(ValidationError, match="within a year, by 2 December 2027"):
+        services.meetings_generate(marac=marac, by=people["coordinator"], today=date(2026, 12, 1), first_on=date(2027, 12, 28))
+    assert not Meeting.objects.filter(marac=marac).exists()

@@ -170,6 +170,9 @@ class Generated(list):
 def _check_first_date(first_on, cadence, weekday, today):
     if first_on < today:
         raise ValidationError({"first_on": "The first meeting date must be today or later"})
+    # A year's typo (2027 for 2026) would otherwise make one meeting a year away.
+    if first_on > today + timedelta(days=366):
+        raise ValidationError({"first_on": f"The first meeting date must be within a year, by {today + timedelta(days=366):%-d %B %Y}"})
     if cadence == "daily":
         return
     day_name = f"{date(2024, 1, 1) + timedelta(days=weekday):%A}"  # 1 January 2024 was a Monday
