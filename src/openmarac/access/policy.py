@@ -457,24 +457,39 @@ def marac_idva_referrals_read_values(user, marac):
     """The values of `marac_idva_referrals_values_q` for this user's roles in the Marac:
     the coordinator's (every Idva referral of the Marac), else an Idva's (its service's
     while the case is active); None when neither role opens one."""
-    from django.utils import timezone
-
-    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
-    roles = roles_in(user, marac)
-    if Role.COORDINATOR in roles:
-        return values
-    if Role.IDVA in roles and user.agency_id:
-        return {**values, "idva_agency_id": user.agency_id, "cutoff": _active_cutoff()}
-    return None
+    return _coordinator_or_agency_read_values(user, marac, Role.IDVA, "idva_agency_id")
 
 
 def marac_idva_referrals_values_q(*, marac_id, user_id, now, idva_agency_id=None, cutoff=None):
     """`visible_idva_referrals_q` within one Marac, from values alone (those of
     `marac_idva_referrals_read_values`), so that a query built on it can be compiled
     once: without an Idva service, the coordinator's arm; with one, the Idva's."""
+    return _coordinator_or_agency_q("idva_agency_id", marac_id=marac_id, user_id=user_id, now=now, agency_id=idva_agency_id, cutoff=cutoff)
+
+
+def _coordinator_or_agency_read_values(user, marac, agency_role, agency_key):
+    """The values of a rule on rows of one Marac's referrals with two arms: the
+    coordinator's (every row of the Marac) and an agency's, for a user holding
+    `agency_role` (its own rows, `agency_key` naming its agency, while the case is
+    active); None when the user holds neither role there."""
+    from django.utils import timezone
+
+    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
+    roles = roles_in(user, marac)
+    if Role.COORDINATOR in roles:
+        return values
+    if agency_role in roles and user.agency_id:
+        return {**values, agency_key: user.agency_id, "cutoff": _active_cutoff()}
+    return None
+
+
+def _coordinator_or_agency_q(agency_field, *, marac_id, user_id, now, agency_id, cutoff):
+    """The filter of `_coordinator_or_agency_read_values`' rule, on a model whose
+    `agency_field` names the agency: without an agency, the coordinator's arm; with
+    one, the agency's. Restricted cases hidden from the user are left out."""
     allowed = Q(referral__marac_id=marac_id)
-    if idva_agency_id is not None:
-        allowed &= Q(idva_agency_id=idva_agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
+    if agency_id is not None:
+        allowed &= Q(**{agency_field: agency_id}) & _active_case_q(case="referral__case__", cutoff=cutoff)
     return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
 
 
@@ -620,25 +635,14 @@ def marac_agency_checks_read_values(user, marac):
     """The values of `marac_agency_checks_values_q` for this user's roles in the Marac:
     the coordinator's (every check of the Marac), else a representative's (its agency's
     checks while the case is active); None when neither role opens a check."""
-    from django.utils import timezone
-
-    values = {"marac_id": marac.pk, "user_id": user.pk, "now": timezone.now()}
-    roles = roles_in(user, marac)
-    if Role.COORDINATOR in roles:
-        return values
-    if Role.REPRESENTATIVE in roles and user.agency_id:
-        return {**values, "agency_id": user.agency_id, "cutoff": _active_cutoff()}
-    return None
+    return _coordinator_or_agency_read_values(user, marac, Role.REPRESENTATIVE, "agency_id")
 
 
 def marac_agency_checks_values_q(*, marac_id, user_id, now, agency_id=None, cutoff=None):
     """`visible_agency_checks_q` within one Marac, from values alone (those of
     `marac_agency_checks_read_values`), so that a query built on it can be compiled
     once: without an agency, the coordinator's arm; with one, the representative's."""
-    allowed = Q(referral__marac_id=marac_id)
-    if agency_id is not None:
-        allowed &= Q(agency_id=agency_id) & _active_case_q(case="referral__case__", cutoff=cutoff)
-    return allowed & ~hidden_case_values_q("referral__case_id", user_id=user_id, now=now)
+    return _coordinator_or_agency_q("agency_id", marac_id=marac_id, user_id=user_id, now=now, agency_id=agency_id, cutoff=cutoff)
 
 
 def can_complete_agency_check(user, check):
