@@ -212,7 +212,7 @@ def _awaiting_listing(marac_id):
 
 
 def _next_meeting(marac, panel, ready):
-    """The next meeting and how ready it is (`ready`, next_meeting_readiness's): cases,
+    """The next meeting and how ready it is (`ready`, `meeting_selectors.readiness_of`'s): cases,
     research returned of expected and declarations signed."""
     if ready is None:
         panel.attention.append(Attention("No meeting is scheduled", reverse("meetings:meetings", args=[marac.slug])))

@@ -576,17 +576,11 @@ class Readiness:
     declarations_signed: int
 
 
-def next_meeting_readiness(*, user, marac):
-    """The Marac's next meeting (or one under way today) with its cases, research
-    returned of expected (each researching agency on each case) and declarations
-    signed; None when no meeting is scheduled. For the coordinator and the chair."""
-    read = next_meeting_read(user=user, marac=marac, now=timezone.now())
-    return readiness_of(compiled.objects(read[0], **read[1]), marac) if read else None
-
-
 def next_meeting_read(*, user, marac, now):
-    """`next_meeting_readiness`'s meeting as a read for `compiled.read_together` (give
-    what it reads to `readiness_of`); None for a role that does not see every case."""
+    """The Marac's next meeting (or one under way today) with its cases, research
+    returned of expected (each researching agency on each case) and declarations signed,
+    as a read for `compiled.read_together` (give what it reads to `readiness_of`); None
+    for a role that does not see every case. The coordinator's and the chair's home."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
     return _next_meeting_with_counts, {"marac_id": marac.pk, "since": now - timezone.timedelta(hours=12)}

@@ -21,13 +21,9 @@ def sars_for(*, user, marac):
     )
 
 
-def open_sars(*, marac):
-    """For the coordinator's home panel: requests not yet done, soonest due first."""
-    return _open_sars(marac.pk)
-
-
 def open_sars_read(*, marac):
-    """`open_sars` as a read for `compiled.read_together` (build, values)."""
+    """For the coordinator's home panel: requests not yet done, soonest due first, as a
+    read for `compiled.read_together` (build, values)."""
     return _open_sars, {"marac_id": marac.pk}
 
 

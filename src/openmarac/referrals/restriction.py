@@ -85,16 +85,10 @@ def live_grant(*, user, case):
     return BreakGlassGrant.objects.filter(user=user, case=case, expires_at__gt=timezone.now()).order_by("-expires_at").first()
 
 
-def grants_awaiting_review(*, user, marac):
-    """Break-glass uses in the Marac that no coordinator has reviewed yet, oldest first."""
-    if not policy.can_review_break_glass(user, marac):
-        return BreakGlassGrant.objects.none()
-    return _grants_awaiting_review(marac.pk)
-
-
 def grants_awaiting_review_read(*, user, marac):
-    """`grants_awaiting_review` as a read for `compiled.read_together` (build, values),
-    None when the user may not review them."""
+    """Break-glass uses in the Marac that no coordinator has reviewed yet, oldest first,
+    as a read for `compiled.read_together` (build, values); None when the user may not
+    review them."""
     if not policy.can_review_break_glass(user, marac):
         return None
     return _grants_awaiting_review, {"marac_id": marac.pk}
