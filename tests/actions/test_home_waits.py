@@ -51,6 +51,19 @@ def test_chair_sees_the_next_meeting_and_how_ready_it_is(marac, staff):
     assert "research returned 1 of 5; 1 declaration signed" in _home(staff["chair"])
 
 
+def test_a_meeting_whose_minutes_are_out_is_no_longer_next_even_if_run_early(marac, staff):
+    """Run early under a recorded reason, a meeting's date may still be to come; once its
+    minutes are published the chair's home moves on to the meeting after it."""
+    early = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=2))
+    later = meeting_services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=16))
+    assert f"Next: the {early.title}" in _home(staff["chair"])
+    early.minutes_published_at = timezone.now()
+    early.save(update_fields=["minutes_published_at"])
+    body = _home(staff["chair"])
+    assert f"Next: the {later.title}" in body
+    assert early.title not in body
+
+
 def test_representative_sees_counts_of_open_and_overdue_actions(marac, staff, heard):
     hearing = heard(days_ago=30)
     for days in (-4, -1, 3, 40):

@@ -602,7 +602,9 @@ def _next_meeting_with_counts(marac_id, since):
     ORM took longer to compile the four counts than the database takes to run them)."""
     agencies = researching_agency_ids(Marac(pk=marac_id))
     return (
-        Meeting.objects.filter(marac_id=marac_id, status=Meeting.Status.SCHEDULED, starts_at__gte=since)
+        # A meeting whose minutes are out has been held, even if it was run early (under a
+        # recorded reason) and its date is still to come: the next one is the one after.
+        Meeting.objects.filter(marac_id=marac_id, status=Meeting.Status.SCHEDULED, starts_at__gte=since, minutes_published_at__isnull=True)
         .annotate(
             n_cases=_count_of(AgendaItem.objects.filter(meeting=OuterRef("pk"))),
             n_agencies=_count_of(agencies),
