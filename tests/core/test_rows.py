@@ -1,5 +1,5 @@
-"""core.rows.insert_rows writes what saving the model would (COPY on PostgreSQL,
-executemany elsewhere), and leaves the table's ids in step; RowWriter writes from a
+"""core.rows.insert_rows writes what saving the model would (on PostgreSQL COPY, or an
+INSERT for a single row; executemany elsewhere), and leaves the table's ids in step; RowWriter writes from a
 thread of its own in the caller's transaction."""
 
 import uuid
@@ -18,23 +18,24 @@ def _columns(instance):
             if f.attname not in {"id", "public_id", "created_at", "updated_at", "case_id", "reference", "source_key"}}
 
 
-def test_rows_get_what_a_save_would_give_them(marac):
+@pytest.mark.parametrize("count", [1, 3])
+def test_rows_get_what_a_save_would_give_them(marac, count):
     victim = Person.objects.create(marac=marac, given_name="Ann", family_name="Reed")
     case = Case.objects.create(marac=marac, reference="NS-0001", victim=victim)
     saved = Referral.objects.create(marac=marac, case=case, source_key="saved", referred_on=timezone.localdate())
     before = timezone.now()
-    rows = [{"marac_id": marac.pk, "case_id": case.pk, "source_key": f"row-{n}", "referred_on": timezone.localdate()} for n in range(3)]
+    rows = [{"marac_id": marac.pk, "case_id": case.pk, "source_key": f"row-{n}", "referred_on": timezone.localdate()} for n in range(count)]
     ids = insert_rows(Referral, rows, ids=True)
 
-    assert ids == [row["id"] for row in rows] and len(set(ids)) == 3 and min(ids) > saved.pk
+    assert ids == [row["id"] for row in rows] and len(set(ids)) == count and min(ids) > saved.pk
     written = Referral.objects.filter(pk__in=ids).order_by("pk")
-    assert [r.source_key for r in written] == ["row-0", "row-1", "row-2"]
+    assert [r.source_key for r in written] == [f"row-{n}" for n in range(count)]
     for referral in written:
         # Defaults (a JSON default, a status), a new public id each, the times now.
         assert _columns(referral) == _columns(saved)
         assert isinstance(referral.public_id, uuid.UUID) and referral.public_id != saved.public_id
         assert referral.created_at >= before and referral.updated_at >= before
-    assert len({r.public_id for r in written}) == 3
+    assert len({r.public_id for r in written}) == count
 
 
 def test_a_row_saved_after_an_insert_gets_a_fresh_id(marac):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from openmarac.core import compiled
 from openmarac.core.rows import insert_rows
 
 from .models import GENESIS_HASH, AuditEvent, event_hash
@@ -69,12 +70,19 @@ def record_many(events):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        previous = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS_HASH
+        last = compiled.rows(_last_row_hash)
+        previous = last[0]["row_hash"] if last else GENESIS_HASH
         for row in rows:
             row["previous_hash"] = previous
             row["row_hash"] = previous = event_hash(row)
         # In the order given: the chain is read back in id order.
         insert_rows(AuditEvent, rows)
+
+
+def _last_row_hash():
+    # Compiled once (core.compiled): every page of case data appends here, and building
+    # this query each time cost more than running it.
+    return AuditEvent.objects.order_by("-id").values("row_hash")[:1]
 
 
 def _roles_label(actor, marac):

@@ -107,10 +107,14 @@ def insert_rows(model, rows, *, ids=False):
         for row, pk_value in zip(rows, new_ids):
             row[pk] = pk_value
     with_pk = pk in rows[0]
-    if connection.vendor == "postgresql":
-        _copy(model, rows, with_pk)
+    if connection.vendor != "postgresql":
+        _executemany(model, rows, with_pk, _AS_IS_SQLITE)
+    elif len(rows) == 1:
+        # One row (a page's audit record): an INSERT is one exchange with the server,
+        # a COPY two.
+        _executemany(model, rows, with_pk, _AS_IS_POSTGRESQL)
     else:
-        _executemany(model, rows, with_pk)
+        _copy(model, rows, with_pk)
     return new_ids
 
 
@@ -171,9 +175,9 @@ def _copy(model, rows, with_pk):
                 write(values)
 
 
-def _executemany(model, rows, with_pk):
+def _executemany(model, rows, with_pk, as_is):
     quote = connection.ops.quote_name
-    fields, plain, called = _columns(model, with_pk, _AS_IS_SQLITE)
+    fields, plain, called = _columns(model, with_pk, as_is)
     columns = ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
         cursor.executemany(
