@@ -25,6 +25,8 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q, Sum, Value, When
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
@@ -369,6 +371,27 @@ class Dashboard:
     before: PeriodFigures  # the period just before, to compare with
     outcomes: Outcomes
     open_after_two: Breakdown
+    worked_out_at: datetime | None = None
+
+
+def kept_dashboard(*, marac, period: Period) -> Dashboard:
+    """`dashboard`, worked out at most once every OPENMARAC_FIGURES_KEEP_SECONDS for a
+    Marac and a period (0: every time). Its counts read six months of a Marac's
+    referrals, actions, research and attendance, which at national size takes the
+    database longer than the rest of the page together; governance figures need not be
+    to the second, and the page says when they were worked out. The same figures for
+    everyone who may see them (they are about no one), so one copy serves every viewer.
+    The data return is never kept: it is worked out when it is asked for."""
+    seconds = settings.OPENMARAC_FIGURES_KEEP_SECONDS
+    today = timezone.localdate()
+    if not seconds:
+        return dashboard(marac=marac, period=period, today=today)
+    key = f"openmarac:dashboard:{marac.pk}:{period.start}:{period.end}:{today}"
+    shown = cache.get(key)
+    if shown is None:
+        shown = dashboard(marac=marac, period=period, today=today)
+        cache.set(key, shown, timeout=seconds)
+    return shown
 
 
 def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
@@ -392,6 +415,7 @@ def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
         # The outcomes' median days from disclosure to hearing are the period's hearing days.
         outcomes=_outcomes_of(rows, marac=marac, today=today, days=now.hearing_days),
         open_after_two=_open_after_two_of(rows.get("open_after_two", []), _agencies_of(rows["agencies"])),
+        worked_out_at=timezone.now(),
     )
 
 

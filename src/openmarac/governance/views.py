@@ -1,6 +1,7 @@
 """Governance pages: the dashboard (figures only, never a person) and the coordinator's
 data return. Views only format what `figures` computes."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -29,7 +30,7 @@ def dashboard(request, slug):
     }
     if form.is_valid():
         period = form.period
-        shown = figures.dashboard(marac=marac, period=period)
+        shown = figures.kept_dashboard(marac=marac, period=period)
         context.update(
             period=period,
             previous=period.previous(),
@@ -37,6 +38,8 @@ def dashboard(request, slug):
             outcome_rows=display.figure_rows(display.outcome_items(shown.outcomes), context["definitions_url"], compared=False),
             alert_decisions=[(label, display.count_text(n)) for label, n in shown.outcomes.alert_decisions],
             has_cases=shown.now.totals is not None,
+            worked_out_at=shown.worked_out_at,
+            kept_minutes=max(1, round(settings.OPENMARAC_FIGURES_KEEP_SECONDS / 60)) if settings.OPENMARAC_FIGURES_KEEP_SECONDS else 0,
         )
     return render(request, "governance/dashboard.html", context)
 

@@ -137,6 +137,9 @@ SESSION_COOKIE_AGE = OPENMARAC_SESSION_ABSOLUTE_HOURS * 60 * 60
 OPENMARAC_LIVE_POLL_SECONDS = env.int("OPENMARAC_LIVE_POLL_SECONDS", default=10)
 # Meeting operations wait for their day (meetings/dates.py) unless the coordinator records why.
 OPENMARAC_DATE_GUARDS = env.bool("OPENMARAC_DATE_GUARDS", default=True)
+# The governance dashboard's figures are worked out at most this often for a Marac and a
+# period (0: on every request); the page says when. The data return is always fresh.
+OPENMARAC_FIGURES_KEEP_SECONDS = env.int("OPENMARAC_FIGURES_KEEP_SECONDS", default=300)
 # How long break-glass access to a restricted case lasts. Short on purpose: long
 # enough to deal with an emergency, short enough that access is not left open.
 OPENMARAC_BREAK_GLASS_MINUTES = env.int("OPENMARAC_BREAK_GLASS_MINUTES", default=30)

@@ -14,3 +14,6 @@ OPENMARAC_TASK_BACKEND = "immediate"
 # Most tests build a meeting and run it in the same minute; tests/meetings/test_dates.py
 # and the meeting-day browser journey switch the date guards on.
 OPENMARAC_DATE_GUARDS = False
+# Worked out on every request, so a test sees the figures of the data it has just made;
+# tests/governance/test_kept_figures.py keeps them.
+OPENMARAC_FIGURES_KEEP_SECONDS = 0
