@@ -28,7 +28,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
@@ -39,6 +39,7 @@ from openmarac.referrals.models import Case  # noqa: E402
 from bench.recorder import Recorder  # noqa: E402
 
 ROLES = ["coordinator", "chair", "housing", "police", "idva", "referrer", "governance"]
+WORKED_OUT = "Governance dashboard, figures worked out on each request"
 
 
 def signed_in(user):
@@ -74,7 +75,10 @@ def pages(marac):
         ("Chair's case screen", "chair", reverse("actions:hearing", args=[meeting.public_id, item.pk])),
         # The chase list: the overdue view of all actions, the page's default.
         ("Action chase list", "coordinator", reverse("actions:all", args=[slug])),
+        # Its figures are kept for a while (OPENMARAC_FIGURES_KEEP_SECONDS): measured as
+        # most requests find them, and as the first request in a while works them out.
         ("Governance dashboard", "governance", reverse("governance:dashboard", args=[slug])),
+        (WORKED_OUT, "governance", reverse("governance:dashboard", args=[slug])),
     ]
     rows += [(f"Home ({role})", role, reverse("core:home")) for role in ROLES]
     return users, rows, {"case": case.reference, "referrals on it": case.n, "meeting": meeting.starts_at.date()}
@@ -121,7 +125,8 @@ def main():
     for label, role, path in rows:
         if args.only.lower() not in label.lower():
             continue
-        queries, trivial_queries, (seconds, cpu), (trivial, trivial_cpu) = measure(clients[role], path, trivial_path, args.repeat)
+        with override_settings(**({"OPENMARAC_FIGURES_KEEP_SECONDS": 0} if label == WORKED_OUT else {})):
+            queries, trivial_queries, (seconds, cpu), (trivial, trivial_cpu) = measure(clients[role], path, trivial_path, args.repeat)
         results.append((label, role, queries, seconds, cpu, trivial, trivial_cpu, trivial_queries))
     print(f"Pages at {cases:,} cases ({marac_cases:,} in {marac.slug}); {about}; {args.repeat} timed requests each; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
