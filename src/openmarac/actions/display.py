@@ -19,39 +19,42 @@ _OVERDUE_TAG = '<br><strong class="govuk-tag govuk-tag--red">Overdue</strong>'
 
 
 def action_rows(actions, *, today, can_chase, csrf_input, here):
-    """The table rows of a page of `selectors.marac_actions`, each as the HTML of one
-    `<tr>`. With `can_chase`, an open action's row has a reminder form: `csrf_input` is
-    its token field (`core.display.token_field`), `here` the page to come back to."""
+    """The table rows of a page of the Marac's action list (`selectors.ActionPage`: a
+    dict an action), each as the HTML of one `<tr>`. With `can_chase`, an open action's
+    row has a reminder form: `csrf_input` is its token field (`core.display.token_field`),
+    `here` the page to come back to."""
     url, chase_url = url_pattern("actions:action"), url_pattern("actions:chase")
     here = escape(here)
     return [_row_html(action, today, url, chase_url if can_chase else None, csrf_input, here) for action in actions]
 
 
 def _row_html(action, today, url, chase_url, csrf_input, here):
-    agency, reference, due = escape(action.owner_agency), escape(action.case.reference), day_text(action.due_on)
-    owner = f" ({escape(action.owner_name)})" if action.owner_name else ""
-    joints = "".join(f'<br><span class="govuk-body-s">with {escape(joint)}</span>' for joint in action.joints)
-    overdue = _OVERDUE_TAG if action.status == Action.Status.OPEN and action.due_on < today else ""
-    completed = f'<br><span class="govuk-body-s">{day_text(action.completed_on)}</span>' if action.completed_on else ""
+    pk, status, due_on, completed_on = action["pk"], action["status"], action["due_on"], action["completed_on"]
+    agency, reference, due = escape(action["owner_agency__name"]), escape(action["case__reference"]), day_text(due_on)
+    owner = f" ({escape(action['owner_name'])})" if action["owner_name"] else ""
+    joints = "".join(f'<br><span class="govuk-body-s">with {escape(joint)}</span>' for joint in action["joints"])
+    overdue = _OVERDUE_TAG if status == Action.Status.OPEN and due_on < today else ""
+    completed = f'<br><span class="govuk-body-s">{day_text(completed_on)}</span>' if completed_on else ""
     chase = ""
     if chase_url is not None:
         form = ""
-        if action.status == Action.Status.OPEN:
+        if status == Action.Status.OPEN:
             form = (
-                f'<form method="post" action="{chase_url.format(action.pk)}">{csrf_input}<input type="hidden" name="next" value="{here}">'
+                f'<form method="post" action="{chase_url.format(pk)}">{csrf_input}<input type="hidden" name="next" value="{here}">'
                 '<button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">'
                 f'Remind<span class="govuk-visually-hidden"> {agency} of the action on case {reference} due {due}</span></button></form>'
             )
         chase = f'<td class="govuk-table__cell">{form}</td>'
+    kind, for_whom = action["kind"], action["for_whom"]
     return mark_safe(
         '\n    <tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{agency}{owner}{joints}</td>\n'
         f'      <td class="govuk-table__cell">{reference}</td>\n'
-        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(action.pk)}">{escape(Truncator(action.description).chars(120))}</a>'
-        f'<br><span class="govuk-body-s">{escape(_KINDS.get(action.kind, action.kind))}; for {escape(_FOR_WHOM.get(action.for_whom, action.for_whom).lower())}</span></td>\n'
-        f'      <td class="govuk-table__cell">{day_text(action.agreed_at)}</td>\n'
+        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(pk)}">{escape(Truncator(action["description"]).chars(120))}</a>'
+        f'<br><span class="govuk-body-s">{escape(_KINDS.get(kind, kind))}; for {escape(_FOR_WHOM.get(for_whom, for_whom).lower())}</span></td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action["agreed_at"])}</td>\n'
         f'      <td class="govuk-table__cell">{due}{overdue}</td>\n'
-        f'      <td class="govuk-table__cell">{escape(_STATUSES.get(action.status, action.status))}{completed}</td>\n'
+        f'      <td class="govuk-table__cell">{escape(_STATUSES.get(status, status))}{completed}</td>\n'
         f"      {chase}\n"
         "    </tr>\n  "
     )
