@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
@@ -21,7 +22,7 @@ from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Role
 from openmarac.audit import services as audit
 from openmarac.core.display import token_field
-from openmarac.core.forms import apply_validation_error
+from openmarac.core.forms import apply_validation_error, field_html
 from openmarac.core.pagination import PER_PAGE, paginate, paginate_search
 from openmarac.core.provenance import produced_for
 from openmarac.core.views import marac_or_404, not_found
@@ -549,6 +550,8 @@ def marac_actions(request, slug):
         "label": selectors.MARAC_ACTION_VIEWS[view][0],
         "tabs": [(name, label, read.counts.get(name)) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
+        # The filter form's fields as includes/field.html writes them, in Python (field_html).
+        "filter_fields": mark_safe("\n      ".join(field_html(form[name]) for name in ("agency", "meeting", "status", "due_from", "due_to"))),
         "page": page,
         "rows": display.action_rows(page, today=today, can_chase=can_chase, csrf_input=token_field(request) if can_chase else "", here=here),
         "agencies": display.with_chase_urls(read.agencies, marac=marac, remindable=read.remindable),
