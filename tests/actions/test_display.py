@@ -90,6 +90,12 @@ ACTIONS = [
     _action(4, status=Action.Status.NOT_POSSIBLE, owner_name="D. O'Brien <duty>", joints=["Housing", "Children's <services>"]),
     _action(5, description="x & y " * 40),  # truncated to 120 characters
     _action(6, status=Action.Status.TRANSFERRED, due=date(2025, 1, 1)),
+    # Decomposed accents: 200 code points, 100 characters once composed (not cut, but
+    # written composed); 156 that compose to 130 (cut); 200 whose accents do not
+    # compose but are not counted (not cut).
+    _action(7, description="e\u0301" * 100),
+    _action(8, description="Cafe\u0301 " * 26),
+    _action(9, description="x\u0301" * 100),
 ]
 
 
