@@ -294,8 +294,10 @@ def test_the_lists_reads_are_the_orms_and_the_page_asked_for_is_read_with_them(m
     unfiltered = selectors.action_list_reads(user=coordinator, marac=marac, view="all", filters={}, page_number=2, can_chase=False, now=now, today=today, per_page=10)
     assert unfiltered.count is None and unfiltered.remindable == set() and unfiltered.counts["all"] == 30
     client = sign_in(Client(), coordinator)
-    response = client.get(reverse("actions:all", args=[marac.slug]) + "?view=all&page=2")
-    assert "Showing 26 to 30 of 30 actions" in response.content.decode()
+    for page in ("2", "99", "100000000000000000000000", "0", "-1", "x"):
+        response = client.get(reverse("actions:all", args=[marac.slug]) + f"?view=all&page={page}")
+        shown = "1 to 25" if page == "x" else "26 to 30"  # not a number: the first page; out of range: the last
+        assert f"Showing {shown} of 30 actions" in response.content.decode(), page
 
 
 def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff, heard):

@@ -564,12 +564,13 @@ def marac_actions(request, slug):
 
 def _page_number(request):
     """The page of a list asked for, as the paginator reads it, to read with the page's
-    other reads; 0 for any other (not a number, or below 1: the paginator decides)."""
+    other reads; 0 for any other (not a number, below 1, or beyond a million pages,
+    whose offset would not fit the database's integers: the paginator decides)."""
     try:
         number = int(request.GET.get("page") or 1)
     except ValueError:
         return 0
-    return max(number, 0)
+    return number if 1 <= number <= 1_000_000 else 0
 
 
 def _without(query, *names):
