@@ -217,60 +217,87 @@ def test_on_an_open_tab_the_agencies_to_remind_are_counted_from_open_actions_alo
         assert [(row["owner_agency"], row["open"], row["overdue"]) for row in agencies] == [(staff["housing_rep"].agency_id, 1, 1)]
 
 
-def test_the_list_reads_only_the_columns_its_rows_show_and_writes_the_same_rows(marac, staff, heard):
-    """The list reads the columns `display.action_rows` writes and no more; written from
-    whole rows, every row and the filter form are the same, and no row reads a column
-    later (one query each, however many rows)."""
-    from openmarac.actions import display
-    from openmarac.actions.forms import ActionFilterForm
-
-    hearing = heard(days_ago=20)
-    for days in (-9, -5, 3):
-        _action(staff, hearing, days=days)
-    done = _action(staff, hearing, days=-2, agency=staff["chair"].agency)
-    Action.objects.filter(pk=done.pk).update(status=Action.Status.COMPLETED, completed_on=timezone.localdate())
-    Action.objects.first().joint_agencies.add(staff["chair"].agency)
-    coordinator, today = staff["coordinator"], timezone.localdate()
-    for view in selectors.MARAC_ACTION_VIEWS:
-        listed = selectors.marac_actions(user=coordinator, marac=marac, view=view)
-        assert listed.query.deferred_loading[0]  # only some columns are read
-        with CaptureQueriesContext(connection) as queries:
-            rows = display.action_rows(list(listed), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
-        assert len(queries) == 2  # the actions, their joint agencies
-        whole = display.action_rows(list(listed.defer(None)), today=today, can_chase=True, csrf_input="<input>", here="/x?a=1&b=2")
-        assert rows == whole and rows
-    agencies, meetings = selectors.action_filter_choices(marac=marac)
-    form = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies, meetings=meetings)
-    whole = ActionFilterForm({"meeting": str(hearing.item.meeting.public_id)}, agencies=agencies.defer(None), meetings=meetings.defer(None))
-    assert str(form["meeting"]) == str(whole["meeting"]) and str(form["agency"]) == str(whole["agency"])
-    assert form.filters()["meeting"] == hearing.item.meeting
+def _as_row(action):
+    """An action of `selectors.marac_actions` as `selectors.ActionPage` gives its row."""
+    return {
+        "pk": action.pk, "owner_agency__name": action.owner_agency.name, "owner_name": action.owner_name, "case__reference": action.case.reference,
+        "description": action.description, "kind": action.kind, "for_whom": action.for_whom, "due_on": action.due_on, "status": action.status,
+        "completed_on": action.completed_on, "agreed_at": action.agreed_at, "joints": [agency.name for agency in action.joints],
+    }
 
 
-def test_a_page_read_by_its_ids_first_is_the_same_page_in_the_same_order(marac, staff, heard):
-    """`IdsFirst` reads a page's ids, then those actions: the same actions in the same
-    order as slicing the list itself, on every page and every view, and the page's
-    actions still come with what their rows show in a fixed number of queries."""
-    hearing = heard(days_ago=20)
+def test_a_page_read_by_its_compiled_query_is_the_orm_lists_page(marac, staff, heard):
+    """`ActionPage` reads a page by a query compiled once per view and set of filters:
+    on every view, filter (an agency owning or sharing, a meeting, a status, due dates)
+    and page, the same actions in the same order with the same values as the ORM's list
+    (`marac_actions`), each action once however many agencies share it, the same count,
+    and one query a page."""
+    from openmarac.accounts.models import Agency
+
+    hearings = [heard(days_ago=20), heard(days_ago=50)]
     agencies = [staff["housing_rep"].agency, staff["chair"].agency, staff["coordinator"].agency]
-    for i in range(23):
-        _action(staff, hearing, days=(i * 7) % 31 - 15, agency=agencies[i % 3])
-    coordinator = staff["coordinator"]
+    made = [_action(staff, hearings[i % 2], days=(i * 7) % 31 - 15, agency=agencies[i % 3]) for i in range(23)]
+    made[0].joint_agencies.add(agencies[1], agencies[2])
+    made[4].joint_agencies.add(Agency.objects.create(name="Zeta & <Partners>"), agencies[0])
+    Action.objects.filter(pk=made[1].pk).update(owner_name="D. O'Brien", status=Action.Status.COMPLETED, completed_on=timezone.localdate())
+    Action.objects.filter(pk__in=[made[2].pk, made[3].pk]).update(status=Action.Status.NOT_POSSIBLE)
+    coordinator, now, today = staff["coordinator"], timezone.now(), timezone.localdate()
+    filters = [
+        {}, {"agency": agencies[1]}, {"agency": agencies[0]}, {"meeting": hearings[1].item.meeting}, {"status": Action.Status.OPEN},
+        {"status": Action.Status.COMPLETED}, {"due_from": today - timedelta(days=3)}, {"due_to": today + timedelta(days=3)},
+        {"agency": agencies[2], "meeting": hearings[0].item.meeting, "status": Action.Status.OPEN, "due_from": today - timedelta(days=15), "due_to": today},
+    ]
     for view in selectors.MARAC_ACTION_VIEWS:
-        listed = selectors.marac_actions(user=coordinator, marac=marac, view=view)
-        by_ids = selectors.IdsFirst(listed)
-        assert by_ids.count() == listed.count() == len(by_ids)
-        for start in range(0, listed.count() + 5, 5):
-            assert [a.pk for a in by_ids[start : start + 5]] == [a.pk for a in listed[start : start + 5]]
-        with CaptureQueriesContext(connection) as queries:
-            page = by_ids[0:10]
-            assert all(a.case.reference and a.owner_agency.name and a.agreed_at for a in page)
-            [a.joints for a in page]
-        # The ids, the actions, their joint agencies (the ids alone for an empty view).
-        assert len(queries) == (3 if page else 1)
-        assert page or view == "completed"
+        for chosen in filters:
+            listed = selectors.marac_actions(user=coordinator, marac=marac, view=view, **chosen)
+            page = selectors.ActionPage(user=coordinator, marac=marac, view=view, filters=chosen, now=now, today=today)
+            assert page.count() == listed.count()
+            for start in range(0, listed.count() + 5, 5):
+                assert page[start : start + 5] == [_as_row(action) for action in listed[start : start + 5]], (view, chosen, start)
+    assert any(len(row["joints"]) == 2 for row in selectors.ActionPage(user=coordinator, marac=marac, view="all", filters={}, now=now, today=today)[0:25])
+    with CaptureQueriesContext(connection) as queries:
+        selectors.ActionPage(user=coordinator, marac=marac, view="all", filters=filters[-1], now=now, today=today)[0:25]
+    assert len(queries) == 1
+
+
+def test_the_lists_reads_are_the_orms_and_the_page_asked_for_is_read_with_them(marac, staff, heard):
+    """`action_list_reads` gives what the ORM gave: the summary, the filter's options
+    (drawn as the fields drew them from instances), the agencies with someone to
+    remind and the filtered count; the page asked for comes with them, in one round
+    trip; any other page is read when asked for. Nothing for a representative."""
+    from openmarac.actions.forms import ActionFilterForm
+    from openmarac.meetings.services import researching_agency_ids
+
+    hearing = heard(days_ago=20)
+    for i in range(30):
+        _action(staff, hearing, days=i - 20, agency=staff["chair"].agency if i % 4 else None)
+    coordinator, now, today = staff["coordinator"], timezone.now(), timezone.localdate()
+    chosen = {"agency": staff["chair"].agency}
+    read = selectors.action_list_reads(user=coordinator, marac=marac, view="overdue", filters=chosen, page_number=1, can_chase=True, now=now, today=today, per_page=10)
+    assert (read.counts, read.agencies) == selectors.marac_action_summary(user=coordinator, marac=marac, views=selectors.OPEN_VIEWS)
+    assert read.remindable == set(researching_agency_ids(marac)) and read.remindable
+    listed = selectors.marac_actions(user=coordinator, marac=marac, view="overdue", **chosen)
+    assert read.count == listed.count() > 10
+    first, second = ([_as_row(action) for action in listed[start : start + 10]] for start in (0, 10))
+    with CaptureQueriesContext(connection) as queries:
+        assert read.page[0:10] == first and read.page[10:20] == second
+    assert len(queries) == 1  # the second page only
+    agencies, meetings = selectors.action_filter_choices(marac=marac, now=now)
+    for data in ({}, {"agency": str(staff["chair"].agency.pk), "meeting": str(hearing.item.meeting.public_id)}, {"agency": "nonsense"}):
+        form = ActionFilterForm(data, agencies=agencies, meetings=meetings)
+        read_form = ActionFilterForm(data, agencies=agencies, meetings=meetings, meeting_options=read.meeting_options, agency_options=read.agency_options)
+        assert str(read_form["agency"]) == str(form["agency"]) and str(read_form["meeting"]) == str(form["meeting"])
+        assert read_form.filters() == form.filters()
+    assert selectors.action_list_reads(
+        user=staff["housing_rep"], marac=marac, view="all", filters={}, page_number=1, can_chase=False, now=now, today=today, per_page=10
+    ) is None
+    unfiltered = selectors.action_list_reads(user=coordinator, marac=marac, view="all", filters={}, page_number=2, can_chase=False, now=now, today=today, per_page=10)
+    assert unfiltered.count is None and unfiltered.remindable == set() and unfiltered.counts["all"] == 30
     client = sign_in(Client(), coordinator)
-    response = client.get(reverse("actions:all", args=[marac.slug]))
-    assert response.status_code == 200 and "Remind" in response.content.decode()
+    for page in ("2", "99", "100000000000000000000000", "0", "-1", "x"):
+        response = client.get(reverse("actions:all", args=[marac.slug]) + f"?view=all&page={page}")
+        shown = "1 to 25" if page == "x" else "26 to 30"  # not a number: the first page; out of range: the last
+        assert f"Showing {shown} of 30 actions" in response.content.decode(), page
 
 
 def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff, heard):

@@ -302,7 +302,8 @@ def _reads(user, world):
         "action": action_selectors.action_for(user=user, pk=world["action"].pk) is not None,
         "actions": action_selectors.actions_of_agency(user=user, marac=marac).filter(case=case).exists()
         or action_selectors.outstanding_for(user=user, meeting=meeting).filter(case=case).exists()
-        or (action_selectors.marac_actions(user=user, marac=marac, view="overdue", today=timezone.localdate() + timedelta(days=31)) or Action.objects.none()).filter(case=case).exists(),
+        or (action_selectors.marac_actions(user=user, marac=marac, view="overdue", today=timezone.localdate() + timedelta(days=31)) or Action.objects.none()).filter(case=case).exists()
+        or _on_the_action_list(user, marac, case),
         "idva": referral_selectors.idva_referral_for(user=user, pk=referral.idva_referral.pk) is not None
         or referral_selectors.idva_referrals_for(user=user, marac=marac).filter(pk=referral.idva_referral.pk).exists(),
         "children": referral_selectors.children_prompt_for(user=user, pk=referral.children_prompt.pk) is not None
@@ -316,6 +317,17 @@ def _reads(user, world):
         "people": not {p.pk for p in record_selectors.people_in_case(case=case)} <= restriction.people_of_hidden_cases(user=user, marac=marac),
     }
     return {name for name, readable in reads.items() if readable}
+
+
+def _on_the_action_list(user, marac, case):
+    # The Marac's action list as its page reads it (compiled queries), every action:
+    # the case's actions on it exactly when the ORM's list has them.
+    read = action_selectors.action_list_reads(
+        user=user, marac=marac, view="all", filters={}, page_number=1, can_chase=False, now=timezone.now(), today=timezone.localdate(), per_page=1000
+    )
+    listed = read is not None and any(row["case__reference"] == case.reference for row in read.page[0:1000])
+    assert listed == (action_selectors.marac_actions(user=user, marac=marac, view="all") or Action.objects.none()).filter(case=case).exists()
+    return listed
 
 
 PEOPLE = ["coordinator", "second_coordinator", "chair", "idva", "housing_rep", "childrens_rep", "probation_rep", "referrer", "governance"]

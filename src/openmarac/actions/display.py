@@ -4,6 +4,9 @@ page, so its rows are written here once, in Python, with the HTML the template w
 tags (two `{% url %}`, four dates, three choice labels and a `{% csrf_token %}` a row)
 the rows cost more than all of the page's queries together."""
 
+import html
+import unicodedata
+
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -15,30 +18,59 @@ from .models import Action, ActionKind, ForWhom
 _KINDS = dict(ActionKind.choices)
 _FOR_WHOM = dict(ForWhom.choices)
 _STATUSES = dict(Action.Status.choices)
+_CHOICES = {"kind": _KINDS, "for_whom": _FOR_WHOM, "status": _STATUSES}
 _OVERDUE_TAG = '<br><strong class="govuk-tag govuk-tag--red">Overdue</strong>'
 
 
 def action_rows(actions, *, today, can_chase, csrf_input, here):
-    """The table rows of a page of `selectors.marac_actions`, each as the HTML of one
-    `<tr>`. With `can_chase`, an open action's row has a reminder form: `csrf_input` is
-    its token field (`core.display.token_field`), `here` the page to come back to."""
+    """The table rows of a page of the Marac's action list (`selectors.ActionPage`: a
+    dict an action), each as the HTML of one `<tr>`. With `can_chase`, an open action's
+    row has a reminder form: `csrf_input` is its token field (`core.display.token_field`),
+    `here` the page to come back to."""
     url, chase_url = url_pattern("actions:action"), url_pattern("actions:chase")
     here = escape(here)
-    return [_row_html(action, today, url, chase_url if can_chase else None, csrf_input, here) for action in actions]
+    labels = _Labels()
+    return [_row_html(action, today, url, chase_url if can_chase else None, csrf_input, here, labels) for action in actions]
 
 
-def _row_html(action, today, url, chase_url, csrf_input, here):
-    agency, reference, due = escape(action.owner_agency), escape(action.case.reference), day_text(action.due_on)
-    owner = f" ({escape(action.owner_name)})" if action.owner_name else ""
-    joints = "".join(f'<br><span class="govuk-body-s">with {escape(joint)}</span>' for joint in action.joints)
-    overdue = _OVERDUE_TAG if action.status == Action.Status.OPEN and action.due_on < today else ""
-    completed = f'<br><span class="govuk-body-s">{day_text(action.completed_on)}</span>' if action.completed_on else ""
+class _Labels(dict):
+    """The escaped labels of the kinds, for-whoms and statuses, each translated once
+    for the page rather than once a row (the choices' labels are lazy translations)."""
+
+    def __missing__(self, key):
+        field, value = key
+        label = _CHOICES[field].get(value, value)
+        self[key] = text = _escape(label.lower() if field == "for_whom" else label)
+        return text
+
+
+def _escape(text):
+    # As `escape` writes it, without its check for lazy text on every call: a row
+    # escapes seven values.
+    return html.escape(str(text))
+
+
+def _shortened(description):
+    """`Truncator(description).chars(120)`: a description of at most 120 characters (in
+    the normal form it compares) is returned as it is, without the truncator's
+    translated ellipsis looked up for every row."""
+    text = unicodedata.normalize("NFC", description)
+    return text if len(text) <= 120 else Truncator(description).chars(120)
+
+
+def _row_html(action, today, url, chase_url, csrf_input, here, labels):
+    pk, status, due_on, completed_on = action["pk"], action["status"], action["due_on"], action["completed_on"]
+    agency, reference, due = _escape(action["owner_agency__name"]), _escape(action["case__reference"]), day_text(due_on)
+    owner = f" ({_escape(action['owner_name'])})" if action["owner_name"] else ""
+    joints = "".join(f'<br><span class="govuk-body-s">with {_escape(joint)}</span>' for joint in action["joints"])
+    overdue = _OVERDUE_TAG if status == Action.Status.OPEN and due_on < today else ""
+    completed = f'<br><span class="govuk-body-s">{day_text(completed_on)}</span>' if completed_on else ""
     chase = ""
     if chase_url is not None:
         form = ""
-        if action.status == Action.Status.OPEN:
+        if status == Action.Status.OPEN:
             form = (
-                f'<form method="post" action="{chase_url.format(action.pk)}">{csrf_input}<input type="hidden" name="next" value="{here}">'
+                f'<form method="post" action="{chase_url.format(pk)}">{csrf_input}<input type="hidden" name="next" value="{here}">'
                 '<button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">'
                 f'Remind<span class="govuk-visually-hidden"> {agency} of the action on case {reference} due {due}</span></button></form>'
             )
@@ -47,11 +79,11 @@ def _row_html(action, today, url, chase_url, csrf_input, here):
         '\n    <tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{agency}{owner}{joints}</td>\n'
         f'      <td class="govuk-table__cell">{reference}</td>\n'
-        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(action.pk)}">{escape(Truncator(action.description).chars(120))}</a>'
-        f'<br><span class="govuk-body-s">{escape(_KINDS.get(action.kind, action.kind))}; for {escape(_FOR_WHOM.get(action.for_whom, action.for_whom).lower())}</span></td>\n'
-        f'      <td class="govuk-table__cell">{day_text(action.agreed_at)}</td>\n'
+        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(pk)}">{_escape(_shortened(action["description"]))}</a>'
+        f'<br><span class="govuk-body-s">{labels["kind", action["kind"]]}; for {labels["for_whom", action["for_whom"]]}</span></td>\n'
+        f'      <td class="govuk-table__cell">{day_text(action["agreed_at"])}</td>\n'
         f'      <td class="govuk-table__cell">{due}{overdue}</td>\n'
-        f'      <td class="govuk-table__cell">{escape(_STATUSES.get(action.status, action.status))}{completed}</td>\n'
+        f'      <td class="govuk-table__cell">{labels["status", status]}{completed}</td>\n'
         f"      {chase}\n"
         "    </tr>\n  "
     )

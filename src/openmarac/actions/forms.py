@@ -216,18 +216,29 @@ class ActionFilterForm(GovukForm):
     due_from = _date("Due on or after", required=False)
     due_to = _date("Due on or before", required=False)
 
-    def __init__(self, *args, agencies, meetings, meeting_options=None, **kwargs):
+    def __init__(self, *args, agencies, meetings, meeting_options=None, agency_options=None, **kwargs):
         """`meeting_options`: (public id, day) of each of `meetings`, in order, when the
-        caller has read them (`selectors.action_meeting_options`); else read here."""
+        caller has read them (`selectors.action_meeting_options`); else read here.
+        `agency_options`: (id, name) of each of `agencies`, in order, likewise; or set
+        both later (`set_options`), once read with the list's other reads."""
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies
         self.fields["meeting"].queryset = meetings
-        # The options from two values a meeting (its day in the current time zone, as
-        # `timezone.localtime` gives it, from the database), not from a meeting instance
-        # each as the field would make them (two years of meetings, a couple of hundred):
-        # the queryset still decides what may be chosen, as it did.
-        days = meeting_options if meeting_options is not None else meetings.annotate(day=TruncDate("starts_at")).values_list("public_id", "day")
-        self.fields["meeting"].choices = [("", self.fields["meeting"].empty_label), *((str(public_id), f"{day:%-d %B %Y}") for public_id, day in days)]
+        if meeting_options is None:
+            meeting_options = meetings.annotate(day=TruncDate("starts_at")).values_list("public_id", "day")
+        self.set_options(meeting_options=meeting_options, agency_options=agency_options)
+
+    def set_options(self, *, meeting_options, agency_options=None):
+        """The options from two values a meeting (its day in the current time zone, as
+        `timezone.localtime` gives it, from the database) and an agency (its key and
+        name, as the field labels an agency), not from an instance each as the field
+        would make them (two years of meetings, a couple of hundred): the querysets still
+        decide what may be chosen, as they did."""
+        meeting = self.fields["meeting"]
+        meeting.choices = [("", meeting.empty_label), *((str(public_id), f"{day:%-d %B %Y}") for public_id, day in meeting_options)]
+        if agency_options is not None:
+            agency = self.fields["agency"]
+            agency.choices = [("", agency.empty_label), *((str(pk), name) for pk, name in agency_options)]
 
     def filters(self):
         """The selector's keyword arguments; an invalid filter is left out (and shown)."""

@@ -3,7 +3,8 @@
 import functools
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -173,7 +174,6 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
         actions = actions.filter(due_on__gte=due_from)
     if due_to:
         actions = actions.filter(due_on__lte=due_to)
-    order = ("-updated_at", "id") if view == "completed" else ("owner_agency__name", "due_on", "id") if view == "overdue" else ("due_on", "id")
     # What the list shows and no more: the meeting's date rather than the hearing, its
     # agenda item and meeting (their minutes and every column), no risk, and not the
     # children (the list names whom an action is for, not which child); of the action,
@@ -186,33 +186,191 @@ def marac_actions(*, user, marac, view="all", agency=None, meeting=None, status=
         # A list per action (`joints`): the template reads it without making a queryset
         # for every row, as `joint_agencies.all` would.
         .prefetch_related(Prefetch("joint_agencies", to_attr="joints"))
-        .order_by(*order)
+        .order_by(*_ORDER[view])
     )
 
 
-class IdsFirst:
-    """A list of actions for the paginator that reads a page in two steps: the page's
-    ids, in the list's order, then those actions with what their rows show. The ids of
-    the Marac's open actions, their agency (for the order) and case (for the access
-    rule) are all in the index of open actions by Marac, so PostgreSQL finds and orders
-    the thousands of overdue actions without reading them from the table, and reads the
-    25 it shows. The same rows in the same order as slicing `actions` itself."""
+@dataclass
+class ActionListReads:
+    """What the Marac's action list reads besides its page of actions
+    (`action_list_reads`): the tabs' counts and the agencies' open and overdue actions
+    (`marac_action_summary`), the filter's agency and meeting options, the agencies
+    that have someone to remind, the filtered list's count (None unfiltered: the tab's
+    count), and the first page asked for (`ActionPage`)."""
+    counts: dict
+    agencies: list
+    agency_options: list
+    meeting_options: list
+    remindable: set
+    count: int | None
+    page: "ActionPage"
 
-    def __init__(self, actions):
-        self.actions = actions
+
+def action_list_reads(*, user, marac, view, filters, page_number, can_chase, now, today, per_page):
+    """Everything the Marac's action list reads, by queries compiled once
+    (core/compiled.py) and sent to the database together (one round trip on
+    PostgreSQL). Building the ORM's queries (the page's ids, its actions, their joint
+    agencies, the filter's options) cost the page more CPU than the database took to
+    run them. `filters` as `marac_actions` takes them; `page_number` the page asked for,
+    whose rows are read with the rest (an integer; any other page, such as one past the
+    last, is read when the paginator asks for it). None for anyone but the coordinator
+    and the chair."""
+    from openmarac.meetings.services import researching_agency_ids_read
+
+    if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
+        return None
+    views = tuple(dict.fromkeys((*OPEN_VIEWS, view)))
+    page = ActionPage(user=user, marac=marac, view=view, filters=filters, now=now, today=today)
+    offset = (page_number - 1) * per_page
+    summary, meetings, agency_options, remindable, count, rows = _read_together(
+        _summary_read(user=user, marac=marac, views=views, now=now, today=today),
+        _meeting_options_read(marac=marac, now=now),
+        (_agency_options, {"marac_id": marac.pk}),
+        researching_agency_ids_read(marac_id=marac.pk) if can_chase else None,
+        page.count_read() if filters else None,
+        page.read(limit=per_page, offset=offset) if offset >= 0 else None,
+    )
+    if offset >= 0:
+        page.prefetched = (offset, per_page, _with_joints(rows))
+    counts, agencies = _summary(summary, user=user, marac=marac, views=views)
+    return ActionListReads(
+        counts=counts, agencies=agencies, page=page,
+        agency_options=[(row["id"], row["name"]) for row in agency_options],
+        meeting_options=[(row["public_id"], row["day"]) for row in meetings],
+        remindable={row["agency_id"] for row in remindable}, count=count[0]["n"] if count else 0 if filters else None,
+    )
+
+
+def _read_together(*reads):
+    """What each of `reads` ((build, values) pairs, or None for nothing to read: no
+    rows) gives, read by `compiled.read_together`."""
+    found = iter(compiled.read_together(*(read for read in reads if read)))
+    return [next(found) if read else [] for read in reads]
+
+
+class ActionPage:
+    """The Marac's action list (`marac_actions`, for a coordinator or a chair) for the
+    paginator, read by a query compiled once per view and set of filters: a page's rows
+    as dicts of what `display.action_rows` writes, each with its joint agencies' names
+    (`joints`). The page's ids are found first, in the list's order, from the index of
+    open actions by Marac (the ids, agency and case of the Marac's open actions are all
+    in it), so PostgreSQL finds and orders the thousands of overdue actions without
+    reading them from the table and reads only the page's (`_page_query`)."""
+
+    def __init__(self, *, user, marac, view, filters, now, today):
+        self.view, self.prefetched = view, None
+        status = filters.get("status", "")
+        self.shape = (view, tuple(name for name in _FILTERS if filters.get(name)), status)
+        self.values = {
+            "marac_id": marac.pk, "user_id": user.pk, "now": now, **view_dates(today, (view,)),
+            **{name: _filter_value(filters[name]) for name in self.shape[1]},
+        }
+
+    def count_read(self):
+        return _count_query(*self.shape), self.values
+
+    def read(self, *, limit, offset):
+        return _page_query(*self.shape), {**self.values, "limit": limit, "offset": offset}
 
     def count(self):
-        return self.actions.count()
-
-    def __len__(self):
-        return self.count()
+        build, values = self.count_read()
+        found = compiled.rows(build, **values)
+        return found[0]["n"] if found else 0
 
     def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        ids = list(self.actions.values_list("pk", flat=True)[index])
-        found = {action.pk: action for action in self.actions.filter(pk__in=ids).order_by()} if ids else {}
-        return [found[pk] for pk in ids]
+        offset, limit = index.start or 0, index.stop - (index.start or 0)
+        if self.prefetched and self.prefetched[0] == offset and limit <= self.prefetched[1]:
+            return self.prefetched[2][:limit]
+        build, values = self.read(limit=limit, offset=offset)
+        return _with_joints(compiled.rows(build, **values))
+
+
+# The filters of `marac_actions` a query is built with (status: one query each).
+_FILTERS = ("agency", "meeting", "due_from", "due_to")
+
+
+def _filter_value(value):
+    # An agency or a meeting by its key: the compiled query takes values only.
+    return getattr(value, "pk", value)
+
+
+def _listed(view, filtered, status, *, marac_id, user_id, now, agency=None, meeting=None, due_from=None, due_to=None, **dates):
+    """`marac_actions` from values alone, for a coordinator or a chair of the Marac (the
+    caller checks the role): `visible_actions_q` within one Marac is
+    `all_cases_actions_q` for them, as `marac_action_summary` counts them."""
+    actions = Action.objects.filter(policy.all_cases_actions_q(marac_id=marac_id, user_id=user_id, now=now)).filter(MARAC_ACTION_VIEWS[view][1](**dates))
+    if view not in OPEN_VIEWS:
+        actions = actions.filter(_history_of(marac_id))
+    if "agency" in filtered:
+        actions = actions.filter(policy.owned_or_shared_actions_q(agency))
+    if "meeting" in filtered:
+        actions = actions.filter(hearing__item__meeting_id=meeting)
+    if status:
+        actions = actions.filter(status=status)
+    if "due_from" in filtered:
+        actions = actions.filter(due_on__gte=due_from)
+    if "due_to" in filtered:
+        actions = actions.filter(due_on__lte=due_to)
+    return actions
+
+
+@functools.cache
+def _count_query(view, filtered, status):
+    """The count of a filtered list (`ActionPage`), to be compiled once."""
+
+    def build(**values):
+        # Grouped by the Marac, which the filter holds to one: one row, or none.
+        return _listed(view, filtered, status, **values).values("marac_id").annotate(n=Count("pk")).values("n")
+
+    build.__qualname__ = f"_count_query({view}, {', '.join(filtered)}, {status})"
+    return build
+
+
+@functools.cache
+def _page_query(view, filtered, status):
+    """A page of the list (`ActionPage`), to be compiled once: the ids of `limit` actions
+    from `offset`, in the list's order, as a subquery (its LIMIT and OFFSET bound values,
+    not written into the SQL as slicing a queryset writes them), then those actions with
+    their agency's name, case's reference, meeting's date and joint agencies' names, a
+    row per joint agency, again in the list's order."""
+    order = _ORDER[view]
+
+    def build(*, limit, offset, **values):
+        ids = _listed(view, filtered, status, **values).order_by(*order).values("pk")
+        sql, params = ids.query.sql_with_params()
+        page = RawSQL(f"{sql} LIMIT %s OFFSET %s", (*params, limit, offset))
+        return (
+            Action.objects.filter(pk__in=page)
+            .annotate(agreed_at=agreed_at())
+            .values("pk", *_LIST_COLUMNS, "agreed_at", joint=F("joint_agencies__name"))
+            .order_by(*order, "joint_agencies__name")
+        )
+
+    build.__qualname__ = f"_page_query({view}, {', '.join(filtered)}, {status})"
+    return build
+
+
+def _with_joints(rows):
+    """The rows of `_page_query`, one per action, each with its joint agencies' names
+    (`joints`) in name order, as `prefetch_related` of the agencies gave them."""
+    actions = {}
+    for row in rows:
+        joint = row.pop("joint")
+        action = actions.setdefault(row["pk"], {**row, "joints": []})
+        if joint is not None:
+            action["joints"].append(joint)
+    return list(actions.values())
+
+
+_ORDER = {"completed": ("-updated_at", "id"), "overdue": ("owner_agency__name", "due_on", "id")}
+_ORDER.update({view: ("due_on", "id") for view in MARAC_ACTION_VIEWS if view not in _ORDER})
+
+
+def _agency_options(*, marac_id):
+    # The filter's agencies, as `action_filter_choices` gives them, by key and name.
+    from openmarac.accounts.models import Agency
+
+    return Agency.objects.filter(marac_links__marac_id=marac_id).order_by("name").values("id", "name")
 
 
 # The columns a row of the Marac's action list shows (actions/display.py).
@@ -273,11 +431,22 @@ def marac_action_summary(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=
     agencies for anyone who may not remind them."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return {}, []
-    today = today or timezone.localdate()
-    counted = tuple(dict.fromkeys((*views, "overdue")))  # the agencies' overdue counts too
     # Compiled once (core/compiled.py): the ORM took ten times longer to build and
     # compile the grouped counts than the database takes to run them.
-    rows = compiled.rows(_summary_query(counted), marac_id=marac.pk, user_id=user.pk, now=timezone.now(), **view_dates(today, counted))
+    build, values = _summary_read(user=user, marac=marac, views=views, now=timezone.now(), today=today or timezone.localdate())
+    rows = compiled.rows(build, **values)
+    return _summary(rows, user=user, marac=marac, views=views)
+
+
+def _summary_read(*, user, marac, views, now, today):
+    # `marac_action_summary`'s query, as (build, values); its rows go to `_summary`.
+    counted = tuple(dict.fromkeys((*views, "overdue")))  # the agencies' overdue counts too
+    return _summary_query(counted), {"marac_id": marac.pk, "user_id": user.pk, "now": now, **view_dates(today, counted)}
+
+
+def _summary(rows, *, user, marac, views):
+    for row in rows:
+        row["owner_agency__name"] = row.pop("agency_name")
     counts = {name: sum(row[name] for row in rows) for name in views}
     agencies = [row for row in rows if row["open"]] if policy.can_chase_actions(user, marac) else []
     return counts, agencies
@@ -287,6 +456,7 @@ def marac_action_summary(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=
 def _summary_query(counted):
     """The query of `marac_action_summary` counting the views `counted`, to be compiled
     once: one such query for each set of views a page counts."""
+    from openmarac.accounts.models import Agency
 
     def build(*, marac_id, user_id, now, **dates):
         actions = Action.objects.filter(policy.all_cases_actions_q(marac_id=marac_id, user_id=user_id, now=now))
@@ -295,9 +465,13 @@ def _summary_query(counted):
         else:
             actions = actions.filter(_history_of(marac_id))
         return (
-            actions.values("owner_agency", "owner_agency__name")
+            actions.values("owner_agency")
             .annotate(open=Count("id", filter=Q(status=Action.Status.OPEN)), **{name: Count("id", filter=MARAC_ACTION_VIEWS[name][1](**dates)) for name in counted})
-            .order_by("-overdue", "owner_agency__name")
+            # The agency's name looked up for each of the dozen agencies counted, not
+            # joined to each of the thousands of actions before they are grouped: the
+            # join took about as long as the counting.
+            .annotate(agency_name=Subquery(Agency.objects.filter(pk=OuterRef("owner_agency")).values("name")))
+            .order_by("-overdue", "agency_name")
         )
 
     build.__qualname__ = f"_summary_query({', '.join(counted)})"
@@ -338,8 +512,12 @@ def action_meeting_options(*, marac, since_days=730, now=None):
     gives (the same `now`), in its order: the filter's options, read by a query compiled
     once (core/compiled.py). The ORM took longer to build the query, with its Exists,
     than the database takes to run it."""
-    since = (now or timezone.now()) - timezone.timedelta(days=since_days)
-    return [(row["public_id"], row["day"]) for row in compiled.rows(_meeting_options, marac_id=marac.pk, since=since)]
+    build, values = _meeting_options_read(marac=marac, now=now, since_days=since_days)
+    return [(row["public_id"], row["day"]) for row in compiled.rows(build, **values)]
+
+
+def _meeting_options_read(*, marac, now, since_days=730):
+    return _meeting_options, {"marac_id": marac.pk, "since": (now or timezone.now()) - timezone.timedelta(days=since_days)}
 
 
 def _meeting_options(*, marac_id, since):

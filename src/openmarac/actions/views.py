@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from weasyprint import HTML
@@ -21,8 +22,8 @@ from openmarac.accounts.middleware import background
 from openmarac.accounts.models import Agency, Role
 from openmarac.audit import services as audit
 from openmarac.core.display import token_field
-from openmarac.core.forms import apply_validation_error
-from openmarac.core.pagination import paginate, paginate_search
+from openmarac.core.forms import apply_validation_error, field_html
+from openmarac.core.pagination import PER_PAGE, paginate, paginate_search
 from openmarac.core.provenance import produced_for
 from openmarac.core.views import marac_or_404, not_found
 from openmarac.meetings import selectors as meeting_selectors
@@ -528,32 +529,48 @@ def marac_actions(request, slug):
     due date, with a reminder button per action and per agency for the coordinator."""
     marac = _marac_or_404(request, slug, lambda user, m: policy.has_role(user, m, *policy.ALL_CASES_ROLES))
     view = request.GET.get("view") if request.GET.get("view") in selectors.MARAC_ACTION_VIEWS else "overdue"
-    now = timezone.now()
+    now, today = timezone.now(), timezone.localdate()
     agencies, meetings = selectors.action_filter_choices(marac=marac, now=now)
-    form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings, meeting_options=selectors.action_meeting_options(marac=marac, now=now))
+    # The options are read with the list's other reads, below.
+    form = ActionFilterForm(request.GET, agencies=agencies, meetings=meetings, meeting_options=())
     filters = form.filters()
-    actions = selectors.marac_actions(user=request.user, marac=marac, view=view, **filters)
+    can_chase = policy.can_chase_actions(request.user, marac)
+    read = selectors.action_list_reads(
+        user=request.user, marac=marac, view=view, filters=filters, page_number=_page_number(request), can_chase=can_chase, now=now, today=today, per_page=PER_PAGE
+    )
+    form.set_options(meeting_options=read.meeting_options, agency_options=read.agency_options)
     audit.record(action=audit.Action.VIEWED, request=request, record_type="actions.action", marac=marac, summary=f"All actions: {view}")
     # The open views' tabs are always counted; a history view's only when it is open.
-    counts, agencies = selectors.marac_action_summary(user=request.user, marac=marac, views=tuple(dict.fromkeys((*selectors.OPEN_VIEWS, view))))
     # Unfiltered, the list holds exactly its tab's actions, already counted.
-    page = paginate(request, selectors.IdsFirst(actions), count=None if filters else counts[view])
-    can_chase = policy.can_chase_actions(request.user, marac)
+    page = paginate(request, read.page, count=read.counts[view] if read.count is None else read.count)
     here = request.get_full_path()
     context = {
         "marac": marac,
         "view": view,
         "label": selectors.MARAC_ACTION_VIEWS[view][0],
-        "tabs": [(name, label, counts.get(name)) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
+        "tabs": [(name, label, read.counts.get(name)) for name, (label, _) in selectors.MARAC_ACTION_VIEWS.items()],
         "form": form,
+        # The filter form's fields as includes/field.html writes them, in Python (field_html).
+        "filter_fields": mark_safe("\n      ".join(field_html(form[name]) for name in ("agency", "meeting", "status", "due_from", "due_to"))),
         "page": page,
-        "rows": display.action_rows(page, today=timezone.localdate(), can_chase=can_chase, csrf_input=token_field(request) if can_chase else "", here=here),
-        "agencies": display.with_chase_urls(agencies, marac=marac, remindable=set(meeting_services.researching_agency_ids(marac)) if can_chase and agencies else set()),
+        "rows": display.action_rows(page, today=today, can_chase=can_chase, csrf_input=token_field(request) if can_chase else "", here=here),
+        "agencies": display.with_chase_urls(read.agencies, marac=marac, remindable=read.remindable),
         "can_chase": can_chase,
         "here": here,
         "filter_query": _without(request.GET, "view", "page"),
     }
     return render(request, "actions/marac_actions.html", context)
+
+
+def _page_number(request):
+    """The page of a list asked for, as the paginator reads it, to read with the page's
+    other reads; 0 for any other (not a number, below 1, or beyond a million pages,
+    whose offset would not fit the database's integers: the paginator decides)."""
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        return 0
+    return number if 1 <= number <= 1_000_000 else 0
 
 
 def _without(query, *names):

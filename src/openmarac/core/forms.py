@@ -428,3 +428,36 @@ def apply_validation_error(form, error):
             form.add_error(field if field in form.fields else None, problems)
     else:
         form.add_error(None, error.messages)
+
+
+_DATE_WIDGETS = ("govukdate", "govukdatetime", "govuktime")
+
+
+def field_html(field):
+    """A select, text or date field (a bound field) as templates/includes/field.html
+    writes it, in Python: a list page's filter form drew five fields through the
+    include, whose chain of conditions cost more than any of the page's queries. The
+    template stays the reference (tests/core/test_field_html.py compares the two); other
+    kinds of field (radios, checkboxes, hidden) go through it."""
+    kind = field.widget_type
+    if kind in ("hidden", "radioselect", "checkboxselectmultiple", "checkbox"):
+        from django.template.loader import render_to_string
+
+        return render_to_string("includes/field.html", {"field": field})
+    auto_id, errors, help_text = field.auto_id, field.errors, field.help_text
+    optional = "" if field.field.required or getattr(field.field, "conditionally_required", False) else " (optional)"
+    label = f"{conditional_escape(field.label)}{optional}"
+    hint = f'<div id="{auto_id}-hint" class="govuk-hint">{conditional_escape(help_text)}</div>' if help_text else ""
+    shown = "".join(
+        f'<p id="{auto_id}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {conditional_escape(error)}</p>' for error in errors
+    )
+    if kind in _DATE_WIDGETS:
+        described = f' aria-describedby="{f"{auto_id}-hint " if help_text else ""}{f"{auto_id}-error" if errors else ""}"' if help_text or errors else ""
+        body = (
+            f'  <fieldset class="govuk-fieldset" role="group"{described}>\n'
+            f'    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{label}</legend>\n'
+            f"    {hint}\n    {shown}\n    {field}\n  </fieldset>\n"
+        )
+    else:
+        body = f'  <label class="govuk-label" for="{auto_id}">{label}</label>\n  {hint}\n  {shown}\n  {field}\n'
+    return mark_safe(f'\n\n\n<div class="govuk-form-group{" govuk-form-group--error" if errors else ""}">\n\n{body}\n</div>\n\n\n')

@@ -656,6 +656,16 @@ def researching_agency_ids(marac):
     return marac.agency_links.filter(is_active=True, agency__in=represented).values_list("agency_id", flat=True)
 
 
+def researching_agency_ids_read(*, marac_id):
+    """`researching_agency_ids` as a read for `compiled.read_together`: a row of
+    `agency_id` each."""
+    return _researching_agency_ids, {"marac_id": marac_id}
+
+
+def _researching_agency_ids(*, marac_id):
+    return researching_agency_ids(Marac(pk=marac_id)).values("agency_id")
+
+
 def agencies_missing_research(meeting):
     """Agencies of the Marac with a representative or an Idva that have not returned
     research for every case on the list (the Idva service owes research like any agency),
