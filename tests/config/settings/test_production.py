@@ -52,3 +52,13 @@ def test_production_settings_read_the_mail_relay_from_the_environment():
     result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {probe}"], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["smtp.example.org", "2525", "marac", "True", "False"]
+
+
+def test_web_processes_keep_their_database_connection_and_check_it_before_reuse():
+    code = "from django.conf import settings; d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    shown = subprocess.run([sys.executable, "-m", "openmarac", "shell", "-v", "0", "-c", code], env=_production_env(), capture_output=True, text=True)
+    assert shown.stdout.split() == ["60", "True"], shown.stderr
+    shown = subprocess.run(
+        [sys.executable, "-m", "openmarac", "shell", "-v", "0", "-c", code], env=_production_env(OPENMARAC_DB_CONN_MAX_AGE="0"), capture_output=True, text=True
+    )
+    assert shown.stdout.split() == ["0", "True"], shown.stderr

@@ -16,6 +16,11 @@ if OPENMARAC_DEMO_SHOW_MFA_CODE:
     )
 
 DEBUG = False
+# Each web process keeps its database connection between requests (opening one costs a
+# request more than most pages' queries), checked before reuse so a restarted database
+# is reconnected to instead of failing a request. Each gunicorn worker holds one.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("OPENMARAC_DB_CONN_MAX_AGE", default=60)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
