@@ -56,25 +56,33 @@ _MONTH_NAMES = {
 class GovukSelect(forms.Select):
     """A select drawn in Python with the markup of Django's own templates, which render
     two templates for every option: on a list page's filter form that cost more than
-    all the page's queries. Same context (`get_context`), same escaping."""
+    all the page's queries. The same markup, selection and escaping
+    (tests/core/test_select.py draws both)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
+        # What `get_context` gives the templates, without its dictionary of a dozen keys
+        # for every option (`optgroups`, `create_option`): the select's attributes, and
+        # each option selected by Django's rule (the first whose value is among the
+        # values, or every such one for a multiple select).
+        values = self.format_value(value)
+        select_attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            select_attrs["multiple"] = True
+        has_selected = False
         groups = []
-        for group_name, options, _ in widget["optgroups"]:
-            # Escaped as `format_html` escapes its arguments (`conditional_escape`), in one
-            # join: a filter of two years of meetings has a couple of hundred options,
-            # and `format_html` for each cost more than the page's queries.
-            items = mark_safe(
-                "".join(
-                    f'\n  <option value="{_escaped(option["value"])}"{_attributes(option["attrs"]) if option["attrs"] else ""}>'
-                    f'{_escaped(option["label"])}</option>'
-                    for option in options
-                )
-            )
-            groups.append(format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, items) if group_name else items)
-        options = format_html_join("", "{}", ((group,) for group in groups))
-        return format_html('<select name="{}"{}>{}\n</select>', widget["name"], _attributes(widget["attrs"]), options)
+        for option_value, option_label in self.choices:
+            grouped = isinstance(option_label, (list, tuple))
+            options = []
+            for subvalue, sublabel in option_label if grouped else [("" if option_value is None else option_value, option_label)]:
+                selected = (not has_selected or self.allow_multiple_selected) and str(subvalue) in values
+                has_selected |= selected
+                # Escaped as `format_html` escapes its arguments (`conditional_escape`), in
+                # one join: a filter of two years of meetings has a couple of hundred
+                # options, and `format_html` for each cost more than the page's queries.
+                options.append(f'\n  <option value="{_escaped(subvalue)}"{" selected" if selected else ""}>{_escaped(sublabel)}</option>')
+            items = "".join(options)
+            groups.append(f'\n  <optgroup label="{_escaped(option_value)}">{items}\n  </optgroup>' if grouped and option_value else items)
+        return format_html('<select name="{}"{}>{}\n</select>', name, _attributes(select_attrs), mark_safe("".join(groups)))
 
 
 def _escaped(value):
