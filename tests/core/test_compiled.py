@@ -222,3 +222,44 @@ def test_read_together_gives_instances_and_rows(history, marac):
     )
     assert [_described(meeting) for meeting in meetings] == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
     assert rows == list(_referrals_query(marac_id=marac.pk, start=date(2025, 1, 1), end=date(2025, 3, 31)))
+
+
+def _made(obj):
+    # An instance as the page sees it: its columns and its state.
+    return type(obj), {k: v for k, v in vars(obj).items() if k != "_state"}, obj._state.adding, obj._state.db, dict(obj._state.fields_cache)
+
+
+def test_instances_are_what_from_db_makes(history, marac):
+    """`instances` makes a model's instances without `Model.__init__` where nothing but
+    `__init__` would run: the same columns and state as `from_db` gives, in order, None
+    for an empty key."""
+    rows = list(Referral.objects.order_by("pk").values(*compiled.columns(Referral)))
+    rows.append({**rows[0], "id": None})
+    names = compiled.columns(Referral)
+    assert compiled._plainly_made(Referral)  # made without `__init__`
+    made = compiled.instances(Referral, rows)
+    assert made[-1] is None
+    assert [_made(obj) for obj in made[:-1]] == [
+        _made(Referral.from_db("default", names, [row[name] for name in names])) for row in rows[:-1]
+    ]
+    assert [_made(obj) for obj in made[:-1]] == [_made(obj) for obj in Referral.objects.order_by("pk")]
+    assert _made(compiled.instance(Referral, rows[1])) == _made(made[1])
+
+
+def test_instances_run_init_s_signals_when_a_receiver_listens(history, marac):
+    """A model whose instances something watches as they are made (a `post_init`
+    receiver) is made by `from_db`, so the receiver still runs."""
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    rows = list(Referral.objects.order_by("pk").values(*compiled.columns(Referral)))
+    post_init.connect(receiver, sender=Referral)
+    try:
+        made = compiled.instances(Referral, rows)
+    finally:
+        post_init.disconnect(receiver, sender=Referral)
+    assert seen == [row["id"] for row in rows] == [obj.pk for obj in made]

@@ -148,3 +148,18 @@ def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
     expected = "".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in others)
     assert display.move_options_html(others) == expected
     assert "2 Jun 2027 00:30" in expected
+
+
+@pytest.mark.parametrize("role", ["coordinator", "police_rep"])
+def test_the_case_list_reads_and_makes_no_phone(people, repeat_agenda, role):
+    """The case list shows no phone number: the coordinator's compiled reads do not read
+    the phones, and no entry carries one (sealed or not), for any reader."""
+    user = people[role]
+    with CaptureQueriesContext(connection) as queries:
+        entries = selectors.case_list(user=user, meeting=repeat_agenda)
+    shown = [person for entry in entries for _rp, person in (*entry.victim, *entry.perpetrators, *entry.children)]
+    assert shown and all(person.phones == [] for person in shown)
+    if role == "coordinator":
+        assert not any("people_phone" in query["sql"] for query in queries.captured_queries)
+    # The addresses are still there, the sealed one as this reader may see it.
+    assert any(person.addresses for person in shown)

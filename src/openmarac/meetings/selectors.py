@@ -144,6 +144,10 @@ class CaseListEntry:
         return mark_safe(display.case_entry_html(self))
 
 
+# What the case list reads of each person beyond its own row: it shows names, aliases
+# and addresses, never a phone number (a hundred rows made for nothing on an agenda).
+CASE_LIST_DETAILS = ("aliases", "addresses")
+
 # What each case of the case list is read with.
 CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency", "referral__repeat_of")
 
@@ -160,7 +164,7 @@ def case_list(*, user, meeting):
         # than the database takes to run them.
         values = {"meeting_id": meeting.pk, "user_id": user.pk, "now": timezone.now()}
         items, *people = compiled.read_together(
-            (_every_case_list_item, {**values, "since": since, "on": on}), *people_reads(_shown_referrals, **values)
+            (_every_case_list_item, {**values, "since": since, "on": on}), *people_reads(_shown_referrals, CASE_LIST_DETAILS, **values)
         )
         for item in items:
             item.meeting = meeting
@@ -235,7 +239,8 @@ def case_screen(*, user, meeting, item):
     # build them than the database takes to run them.
     on = timezone.localtime(meeting.starts_at).date()
     repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
-    people_read = referral_people_reads(referral=item.referral)
+    # Its people as the case list shows them: no phones.
+    people_read = referral_people_reads(referral=item.referral, relations=CASE_LIST_DETAILS)
     if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
         counted, every, *people = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}), *people_read)
         rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
@@ -280,7 +285,7 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
     if people is None:
         with_people(shown_referrals)
     else:
-        with_people_rows(shown_referrals, people)
+        with_people_rows(shown_referrals, people, CASE_LIST_DETAILS)
     show_sealed = policy.can_see_sealed_values(user, meeting.marac)
     result = []
     for slot in slots:
@@ -294,7 +299,7 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
 
         def shown(role):
             return [
-                (rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date(), show_sealed=show_sealed))
+                (rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date(), show_sealed=show_sealed, phones=False))
                 for rp in people
                 if rp.role == role
             ]

@@ -382,14 +382,15 @@ def with_people(referrals):
     return referrals
 
 
-def people_reads(referrals_query, **values):
+def people_reads(referrals_query, relations=tuple(_DETAILS), **values):
     """`with_people`'s four queries for the referrals whose ids `referrals_query(**values)`
     gives (a subquery, so that the SQL does not vary with how many they are), compiled
     once (core/compiled.py), as (build, values) pairs for `compiled.rows_together`: each
-    referral's people with the person, then each relation of `with_details` for those
-    people. Their rows go to `with_people_rows`. `referrals_query` must be a
+    referral's people with the person, then each of `relations` of `with_details` (all
+    three unless the page shows fewer) for those people. Their rows go to
+    `with_people_rows`, with the same `relations`. `referrals_query` must be a
     module-level function: it names the compiled queries."""
-    return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in _DETAILS]
+    return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in relations]
 
 
 @lru_cache(maxsize=None)
@@ -435,9 +436,10 @@ def case_people_reads(*, case):
     return people_reads(_shown_case_referrals, case_id=case.pk)
 
 
-def referral_people_reads(*, referral):
-    """`with_people`'s four queries for one referral, as `people_reads` gives them."""
-    return people_reads(_one_referral, referral_id=referral.pk)
+def referral_people_reads(*, referral, relations=tuple(_DETAILS)):
+    """`with_people`'s four queries for one referral (or fewer: `relations`), as
+    `people_reads` gives them."""
+    return people_reads(_one_referral, relations, referral_id=referral.pk)
 
 
 def with_case_people(referrals, *, case, rows=None):
@@ -450,26 +452,25 @@ def with_case_people(referrals, *, case, rows=None):
     return with_people_rows(referrals, rows if rows is not None else compiled.rows_together(*case_people_reads(case=case)))
 
 
-def with_people_rows(referrals, rows):
+def with_people_rows(referrals, rows, relations=tuple(_DETAILS)):
     """`with_people` from the rows of `people_reads`' queries (the people, then their
-    aliases, addresses and phones): the instances made from the rows, as the ORM would
-    make them."""
+    `relations`: aliases, addresses and phones unless fewer were read): the instances
+    made from the rows, as the ORM would make them."""
     named, *details = rows
     people, by_referral = {}, defaultdict(list)
-    for row in named:
-        rp = compiled.instance(ReferralPerson, row)
+    for row, rp in zip(named, compiled.instances(ReferralPerson, named)):
         person = people.get(row["person__id"])
         if person is None:
             person = people[row["person__id"]] = compiled.instance(Person, row, "person__")
         rp.person = person
         by_referral[rp.referral_id].append(rp)
-    for (relation, attribute), rows in zip(_DETAILS.items(), details):
+    for relation, rows in zip(relations, details, strict=True):
         model = Person._meta.get_field(relation).related_model
         grouped = defaultdict(list)
-        for row in rows:
-            grouped[row["person_id"]].append(compiled.instance(model, row))
+        for made in compiled.instances(model, rows):
+            grouped[made.person_id].append(made)
         for person in people.values():
-            setattr(person, attribute, grouped.get(person.pk, []))
+            setattr(person, _DETAILS[relation], grouped.get(person.pk, []))
     for referral in referrals:
         referral.people_list = by_referral.get(referral.pk, [])
     return referrals
