@@ -263,3 +263,32 @@ def test_instances_run_init_s_signals_when_a_receiver_listens(history, marac):
     finally:
         post_init.disconnect(receiver, sender=Referral)
     assert seen == [row["id"] for row in rows] == [obj.pk for obj in made]
+
+
+def _referrals_with_related(*, marac_id):
+    # Deferred columns and a nullable relation, as the case list reads its items.
+    return (
+        Referral.objects.filter(marac=marac_id).select_related("marac", "repeat_of").only("marac__slug", "referred_on", "repeat_of__referred_on", "meets_repeat")
+        .order_by("pk")
+    )
+
+
+def _described_tree(referral):
+    repeat = referral.repeat_of
+    return (
+        _made(referral), referral.get_deferred_fields(), _made(referral.marac), referral.marac.get_deferred_fields(),
+        None if repeat is None else (_made(repeat), repeat.get_deferred_fields()),
+    )
+
+
+def test_objects_with_deferred_columns_and_related_objects_are_the_orm_s(history, marac, django_assert_num_queries):
+    """`objects` of a `select_related` read with deferred columns, made without
+    `__init__`: the same columns, deferred fields, related objects (or None) and state
+    as the ORM's."""
+    first, second = Referral.objects.filter(marac=marac).order_by("pk")[:2]
+    Referral.objects.filter(pk=second.pk).update(repeat_of=first)
+    with django_assert_num_queries(1):
+        made = compiled.objects(_referrals_with_related, marac_id=marac.pk)
+        described = [_described_tree(referral) for referral in made]
+    assert described == [_described_tree(referral) for referral in _referrals_with_related(marac_id=marac.pk)]
+    assert [referral.repeat_of_id for referral in made][:2] == [None, first.pk]

@@ -164,7 +164,7 @@ def objects(build, **values) -> list:
 
 def _instances(compiled, fetched) -> list:
     """Model instances from the rows of a compiled model queryset, as `ModelIterable`
-    makes them."""
+    makes them (with `_maker`'s instances)."""
     from django.db.models.query import get_related_populators
 
     compiler = compiled.compiler
@@ -172,16 +172,68 @@ def _instances(compiled, fetched) -> list:
     model, columns = klass_info["model"], klass_info["select_fields"]
     start, end = columns[0], columns[-1] + 1
     init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, connection.alias)
+    alias = connection.alias
+    populators = get_related_populators(klass_info, select, alias)
+    makers = _Makers(alias)
+    make = makers[model]
     result = []
     for row in _converted_lists(compiled, fetched):
-        obj = model.from_db(connection.alias, init_list, row[start:end])
+        obj = make(init_list, row[start:end])
         for populator in populators:
-            populator.populate(row, obj)
+            _populate(populator, row, obj, makers)
         for name, column in (annotations or {}).items():
             setattr(obj, name, row[column])
         result.append(obj)
     return result
+
+
+def _populate(populator, row, from_obj, makers):
+    """What `RelatedPopulator.populate` does (a `select_related` object of `from_obj`
+    from `row`), with `_maker`'s instances."""
+    data = populator.reorder_for_init(row) if populator.reorder_for_init else row[populator.cols_start : populator.cols_end]
+    if data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = makers[populator.model_cls](populator.init_list, data)
+        for inner in populator.related_populators:
+            _populate(inner, row, obj, makers)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
+
+
+class _Makers(dict):
+    """`_maker(model, alias)` of each model asked for, made once per read."""
+
+    def __init__(self, alias):
+        super().__init__()
+        self.alias = alias
+
+    def __missing__(self, model):
+        made = self[model] = _maker(model, self.alias)
+        return made
+
+
+def _maker(model, alias):
+    """A function (names, values) that makes an instance of `model` as
+    `model.from_db(alias, names, values)` does. For a model made by `Model.__init__`
+    alone, each column a plain attribute, and no init signal receiver (`_plainly_made`),
+    without `__init__`: it sets every field one at a time, given or deferred (a referral
+    has 44), and on a 40-case agenda, whose items are read with their referral, case,
+    agency and repeat and whose people are some 350 rows, it was a sixth of the page's
+    CPU. The columns not given are deferred, as `from_db` leaves them."""
+    if not _plainly_made(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return lambda names, values: model.from_db(alias, names, values)
+    new = model.__new__
+
+    def make(names, values):
+        obj = new(model)
+        obj.__dict__.update(zip(names, values))
+        state = obj._state = ModelState()
+        state.adding, state.db = False, alias
+        return obj
+
+    return make
 
 
 def _converted_lists(compiled, fetched) -> list[list]:
@@ -289,32 +341,15 @@ def instance(model, row, prefix=""):
 
 
 def instances(model, rows, prefix="") -> list:
-    """`instance` for each of `rows`, in order."""
+    """`instance` for each of `rows`, in order (made by `_maker`)."""
     names = columns(model)
     keys = [prefix + name for name in names]
     pk = names.index(model._meta.pk.attname)
-    alias = connection.alias
+    make = _maker(model, connection.alias)
     made = []
-    if not _plainly_made(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
-        for row in rows:
-            values = [row[key] for key in keys]
-            made.append(None if values[pk] is None else model.from_db(alias, names, values))
-        return made
-    # What `from_db` does for such a model, without its field-by-field `__init__`: on
-    # a 40-case agenda some 350 people and their details are made, and `__init__` was
-    # a sixth of the page's CPU. Every column is given (none deferred) and each is a
-    # plain attribute, so the instance is the same.
-    new = model.__new__
     for row in rows:
         values = [row[key] for key in keys]
-        if values[pk] is None:
-            made.append(None)
-            continue
-        obj = new(model)
-        obj.__dict__.update(zip(names, values))
-        state = obj._state = ModelState()
-        state.adding, state.db = False, alias
-        made.append(obj)
+        made.append(None if values[pk] is None else make(names, values))
     return made
 
 
