@@ -457,12 +457,17 @@ def with_people_rows(referrals, rows, relations=tuple(_DETAILS)):
     `relations`: aliases, addresses and phones unless fewer were read): the instances
     made from the rows, as the ORM would make them."""
     named, *details = rows
-    people, by_referral = {}, defaultdict(list)
+    # Each person once (a victim named on two referrals is one instance), made together.
+    first_rows = {}
+    for row in named:
+        first_rows.setdefault(row["person__id"], row)
+    people = dict(zip(first_rows, compiled.instances(Person, first_rows.values(), "person__")))
+    by_referral = defaultdict(list)
+    # Each named person given its person as the ORM caches a related object it reads
+    # with `select_related` (the ids already agree), without the checks of assigning one.
+    cache_person = ReferralPerson._meta.get_field("person").set_cached_value
     for row, rp in zip(named, compiled.instances(ReferralPerson, named)):
-        person = people.get(row["person__id"])
-        if person is None:
-            person = people[row["person__id"]] = compiled.instance(Person, row, "person__")
-        rp.person = person
+        cache_person(rp, people[row["person__id"]])
         by_referral[rp.referral_id].append(rp)
     for relation, rows in zip(relations, details, strict=True):
         model = Person._meta.get_field(relation).related_model
