@@ -167,11 +167,10 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
 
 def move_options_html(meetings):
     """The options of the agenda's "Move case to" menu, the same for every case: from
-    two values a meeting (`meetings` a queryset), not a meeting instance each, of
-    which they show nothing else."""
-    return mark_safe(
-        "".join(f'<option value="{pk}">{day_text(starts_at)} {time_text(starts_at)}</option>' for pk, starts_at in meetings.values_list("pk", "starts_at"))
-    )
+    two values a meeting (`meetings`, pairs of id and start as
+    `selectors.move_targets` reads them), not a meeting instance each, of which they
+    show nothing else."""
+    return mark_safe("".join(f'<option value="{pk}">{day_text(starts_at)} {time_text(starts_at)}</option>' for pk, starts_at in meetings))
 
 
 def listing_rows_html(rows, *, can_prepare, choices, late_meetings, csrf_input):

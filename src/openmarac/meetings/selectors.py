@@ -212,6 +212,27 @@ _CASE_LIST_COLUMNS = (
 )
 
 
+def move_target_meetings(*, meeting, now):
+    """The meetings a case of `meeting`'s agenda may be moved to: the Marac's other
+    meetings still to come and not cancelled."""
+    return _move_targets(marac_id=meeting.marac_id, now=now, meeting_id=meeting.pk)
+
+
+def move_targets(*, meeting, now):
+    """(id, start) of each of `move_target_meetings`, in their order: the agenda's
+    "Move case to" menu, read by a query compiled once (core/compiled.py) rather than
+    built by the ORM on every view of the agenda."""
+    return [(row["pk"], row["starts_at"]) for row in compiled.rows(_move_target_rows, marac_id=meeting.marac_id, now=now, meeting_id=meeting.pk)]
+
+
+def _move_targets(*, marac_id, now, meeting_id):
+    return Meeting.objects.filter(marac=marac_id, status=Meeting.Status.SCHEDULED, starts_at__gt=now).exclude(pk=meeting_id)
+
+
+def _move_target_rows(*, marac_id, now, meeting_id):
+    return _move_targets(marac_id=marac_id, now=now, meeting_id=meeting_id).values("pk", "starts_at")
+
+
 def _every_case_list_item(meeting_id, user_id, now, since, on):
     """Every item of the meeting's agenda (what `agenda_items` lists for the coordinator
     and the chair) as `_case_list_items` reads them."""
