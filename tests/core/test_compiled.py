@@ -292,3 +292,60 @@ def test_objects_with_deferred_columns_and_related_objects_are_the_orm_s(history
         described = [_described_tree(referral) for referral in made]
     assert described == [_described_tree(referral) for referral in _referrals_with_related(marac_id=marac.pk)]
     assert [referral.repeat_of_id for referral in made][:2] == [None, first.pk]
+
+
+@compiled.joined_as_written
+def _referral_dates_as_written(*, marac_id):
+    return Referral.objects.filter(marac=marac_id).select_related("repeat_of").values("pk", "referred_on", "repeat_of__referred_on").order_by("pk")
+
+
+def _setting_read(*, marac_id):
+    from django.db.models.expressions import RawSQL
+
+    return Meeting.objects.filter(marac=marac_id).annotate(limit=RawSQL("current_setting('join_collapse_limit')", [])).values("limit")
+
+
+_setting_read_as_written = compiled.joined_as_written(lambda *, marac_id: _setting_read(marac_id=marac_id))
+_setting_read_as_written.__qualname__ = "_setting_read_as_written"
+
+
+def test_a_query_joined_as_written_gives_the_orm_s_rows(history, marac):
+    """A query marked `joined_as_written` gives the rows the ORM gives, sent alone or
+    with others (anywhere: on SQLite the mark changes nothing)."""
+    first, second = Referral.objects.filter(marac=marac).order_by("pk")[:2]
+    Referral.objects.filter(pk=second.pk).update(repeat_of=first)
+    expected = list(_referral_dates_as_written(marac_id=marac.pk))
+    before = datetime(2025, 3, 31, tzinfo=LONDON)
+    rows, meetings, again = compiled.rows_together(
+        (_referral_dates_as_written, {"marac_id": marac.pk}), (_meetings_query, {"marac_id": marac.pk, "before": before}),
+        (_referral_dates_as_written, {"marac_id": marac.pk}),
+    )
+    assert rows == again == expected and expected[1]["repeat_of__referred_on"] == first.referred_on
+    assert meetings == list(_meetings_query(marac_id=marac.pk, before=before))
+    assert compiled.rows(_referral_dates_as_written, marac_id=marac.pk) == expected
+    for serial in (False, True):
+        assert compiled.rows_together((_referral_dates_as_written, {"marac_id": marac.pk}), (_referral_dates_as_written, {"marac_id": marac.pk}), serial=serial) == [expected, expected]
+
+
+def test_joined_as_written_is_set_for_its_statement_alone(history, marac):
+    """On PostgreSQL the planner keeps the written join order for the marked statement
+    only: the statements around it, and the connection after, keep the setting they had."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        # SQLite has no such setting; the rows are the same (the test above).
+        assert compiled.rows_together((_meetings_query, {"marac_id": marac.pk, "before": datetime(2025, 3, 31, tzinfo=LONDON)}))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        (usual,) = cursor.fetchone()
+    assert usual != "1"
+    before, marked, after = compiled.rows_together(
+        (_setting_read, {"marac_id": marac.pk}), (_setting_read_as_written, {"marac_id": marac.pk}), (_setting_read, {"marac_id": marac.pk}),
+        serial=True,
+    )
+    assert [row["limit"] for row in before] == [usual, usual] and [row["limit"] for row in marked] == ["1", "1"]
+    assert [row["limit"] for row in after] == [usual, usual]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone() == (usual,)

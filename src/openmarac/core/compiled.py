@@ -49,6 +49,8 @@ class _Compiled:
     compiler: object = field(default=None, compare=False, repr=False)
     # Whether the queryset gives model instances (not a `values()` one).
     of_models: bool = False
+    # Whether PostgreSQL joins its tables in the order the SQL writes them (`joined_as_written`).
+    as_written: bool = False
 
 
 def rows(build, **values) -> list[dict]:
@@ -99,18 +101,25 @@ def _fetched_together(compiled, serial) -> list[list]:
                 cursor.execute(query.sql, _bound(query, values))
                 results.append(cursor.fetchall())
             return results
-        statements = [query.sql for query, _ in compiled]
+        # (SQL, its parameters, whether its rows are one of the results)
+        statements = []
+        for query, values in compiled:
+            if query.as_written:
+                statements.append((_AS_WRITTEN, [], False))
+            statements.append((query.sql, _bound(query, values), True))
+            if query.as_written:
+                statements.append((_AS_WRITTEN_BACK, [], False))
         if serial:
             # Set for this transaction only, and put back as it was after the last
             # statement, so that a caller's own transaction goes on as before.
-            statements = [_NO_WORKERS, *statements, _WORKERS_BACK]
-        cursor.execute(";\n".join(statements), [param for query, values in compiled for param in _bound(query, values)])
-        if serial:
-            cursor.nextset()
-        results = [cursor.fetchall()]
-        for _ in compiled[1:]:
-            cursor.nextset()
-            results.append(cursor.fetchall())
+            statements = [(_NO_WORKERS, [], False), *statements, (_WORKERS_BACK, [], False)]
+        cursor.execute(";\n".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params])
+        results = []
+        for i, (_, _, rows) in enumerate(statements):
+            if i:
+                cursor.nextset()
+            if rows:
+                results.append(cursor.fetchall())
         return results
 
 
@@ -119,6 +128,24 @@ _NO_WORKERS = (
     "set_config('max_parallel_workers_per_gather', '0', true)"
 )
 _WORKERS_BACK = "SELECT set_config('max_parallel_workers_per_gather', current_setting('openmarac.parallel_workers'), true)"
+_AS_WRITTEN = (
+    "SELECT set_config('openmarac.join_collapse_limit', current_setting('join_collapse_limit'), true), "
+    "set_config('join_collapse_limit', '1', true)"
+)
+_AS_WRITTEN_BACK = "SELECT set_config('join_collapse_limit', current_setting('openmarac.join_collapse_limit'), true)"
+
+
+def joined_as_written(build):
+    """Mark `build` (a query for `read_together` or `rows_together`) as one whose
+    tables PostgreSQL joins in the order its SQL writes them, when it is sent with
+    others, instead of weighing every order. For a read of a few rows by an index
+    followed by many `select_related` objects, each found by its key: the order
+    written is the best one, and weighing the others took longer than running the
+    query (the case page's referrals, ten tables: 2.5 ms planned, 0.3 ms run, and
+    0.7 ms planned in the written order). Set for that statement alone and put back
+    after it."""
+    build.joined_as_written = True
+    return build
 
 
 def _sends_statements_together(cursor) -> bool:
@@ -285,7 +312,10 @@ def _compile(build, vendor, zone, signature) -> _Compiled:
     columns = [column[0] for column in compiler.select[: compiler.col_count]]
     converters = tuple((i, tuple(convs), expression) for i, (convs, expression) in compiler.get_converters(columns).items())
     of_models = queryset._iterable_class is ModelIterable
-    return _Compiled(sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler, of_models=of_models)
+    return _Compiled(
+        sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler, of_models=of_models,
+        as_written=getattr(build, "joined_as_written", False),
+    )
 
 
 def _stand_in(kind, n):
