@@ -222,3 +222,130 @@ def test_read_together_gives_instances_and_rows(history, marac):
     )
     assert [_described(meeting) for meeting in meetings] == [_described(meeting) for meeting in _meetings_with_marac_query(marac_id=marac.pk, before=before)]
     assert rows == list(_referrals_query(marac_id=marac.pk, start=date(2025, 1, 1), end=date(2025, 3, 31)))
+
+
+def _made(obj):
+    # An instance as the page sees it: its columns and its state.
+    return type(obj), {k: v for k, v in vars(obj).items() if k != "_state"}, obj._state.adding, obj._state.db, dict(obj._state.fields_cache)
+
+
+def test_instances_are_what_from_db_makes(history, marac):
+    """`instances` makes a model's instances without `Model.__init__` where nothing but
+    `__init__` would run: the same columns and state as `from_db` gives, in order, None
+    for an empty key."""
+    rows = list(Referral.objects.order_by("pk").values(*compiled.columns(Referral)))
+    rows.append({**rows[0], "id": None})
+    names = compiled.columns(Referral)
+    assert compiled._plainly_made(Referral)  # made without `__init__`
+    made = compiled.instances(Referral, rows)
+    assert made[-1] is None
+    assert [_made(obj) for obj in made[:-1]] == [
+        _made(Referral.from_db("default", names, [row[name] for name in names])) for row in rows[:-1]
+    ]
+    assert [_made(obj) for obj in made[:-1]] == [_made(obj) for obj in Referral.objects.order_by("pk")]
+    assert _made(compiled.instance(Referral, rows[1])) == _made(made[1])
+
+
+def test_instances_run_init_s_signals_when_a_receiver_listens(history, marac):
+    """A model whose instances something watches as they are made (a `post_init`
+    receiver) is made by `from_db`, so the receiver still runs."""
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    rows = list(Referral.objects.order_by("pk").values(*compiled.columns(Referral)))
+    post_init.connect(receiver, sender=Referral)
+    try:
+        made = compiled.instances(Referral, rows)
+    finally:
+        post_init.disconnect(receiver, sender=Referral)
+    assert seen == [row["id"] for row in rows] == [obj.pk for obj in made]
+
+
+def _referrals_with_related(*, marac_id):
+    # Deferred columns and a nullable relation, as the case list reads its items.
+    return (
+        Referral.objects.filter(marac=marac_id).select_related("marac", "repeat_of").only("marac__slug", "referred_on", "repeat_of__referred_on", "meets_repeat")
+        .order_by("pk")
+    )
+
+
+def _described_tree(referral):
+    repeat = referral.repeat_of
+    return (
+        _made(referral), referral.get_deferred_fields(), _made(referral.marac), referral.marac.get_deferred_fields(),
+        None if repeat is None else (_made(repeat), repeat.get_deferred_fields()),
+    )
+
+
+def test_objects_with_deferred_columns_and_related_objects_are_the_orm_s(history, marac, django_assert_num_queries):
+    """`objects` of a `select_related` read with deferred columns, made without
+    `__init__`: the same columns, deferred fields, related objects (or None) and state
+    as the ORM's."""
+    first, second = Referral.objects.filter(marac=marac).order_by("pk")[:2]
+    Referral.objects.filter(pk=second.pk).update(repeat_of=first)
+    with django_assert_num_queries(1):
+        made = compiled.objects(_referrals_with_related, marac_id=marac.pk)
+        described = [_described_tree(referral) for referral in made]
+    assert described == [_described_tree(referral) for referral in _referrals_with_related(marac_id=marac.pk)]
+    assert [referral.repeat_of_id for referral in made][:2] == [None, first.pk]
+
+
+@compiled.joined_as_written
+def _referral_dates_as_written(*, marac_id):
+    return Referral.objects.filter(marac=marac_id).select_related("repeat_of").values("pk", "referred_on", "repeat_of__referred_on").order_by("pk")
+
+
+def _setting_read(*, marac_id):
+    from django.db.models.expressions import RawSQL
+
+    return Meeting.objects.filter(marac=marac_id).annotate(limit=RawSQL("current_setting('join_collapse_limit')", [])).values("limit")
+
+
+_setting_read_as_written = compiled.joined_as_written(lambda *, marac_id: _setting_read(marac_id=marac_id))
+_setting_read_as_written.__qualname__ = "_setting_read_as_written"
+
+
+def test_a_query_joined_as_written_gives_the_orm_s_rows(history, marac):
+    """A query marked `joined_as_written` gives the rows the ORM gives, sent alone or
+    with others (anywhere: on SQLite the mark changes nothing)."""
+    first, second = Referral.objects.filter(marac=marac).order_by("pk")[:2]
+    Referral.objects.filter(pk=second.pk).update(repeat_of=first)
+    expected = list(_referral_dates_as_written(marac_id=marac.pk))
+    before = datetime(2025, 3, 31, tzinfo=LONDON)
+    rows, meetings, again = compiled.rows_together(
+        (_referral_dates_as_written, {"marac_id": marac.pk}), (_meetings_query, {"marac_id": marac.pk, "before": before}),
+        (_referral_dates_as_written, {"marac_id": marac.pk}),
+    )
+    assert rows == again == expected and expected[1]["repeat_of__referred_on"] == first.referred_on
+    assert meetings == list(_meetings_query(marac_id=marac.pk, before=before))
+    assert compiled.rows(_referral_dates_as_written, marac_id=marac.pk) == expected
+    for serial in (False, True):
+        assert compiled.rows_together((_referral_dates_as_written, {"marac_id": marac.pk}), (_referral_dates_as_written, {"marac_id": marac.pk}), serial=serial) == [expected, expected]
+
+
+def test_joined_as_written_is_set_for_its_statement_alone(history, marac):
+    """On PostgreSQL the planner keeps the written join order for the marked statement
+    only: the statements around it, and the connection after, keep the setting they had."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        # SQLite has no such setting; the rows are the same (the test above).
+        assert compiled.rows_together((_meetings_query, {"marac_id": marac.pk, "before": datetime(2025, 3, 31, tzinfo=LONDON)}))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        (usual,) = cursor.fetchone()
+    assert usual != "1"
+    before, marked, after = compiled.rows_together(
+        (_setting_read, {"marac_id": marac.pk}), (_setting_read_as_written, {"marac_id": marac.pk}), (_setting_read, {"marac_id": marac.pk}),
+        serial=True,
+    )
+    assert [row["limit"] for row in before] == [usual, usual] and [row["limit"] for row in marked] == ["1", "1"]
+    assert [row["limit"] for row in after] == [usual, usual]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone() == (usual,)

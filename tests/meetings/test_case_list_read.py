@@ -138,13 +138,37 @@ def test_the_case_list_reads_only_the_columns_it_shows(client, people, repeat_ag
 
 
 def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
-    """The agenda's "Move case to" options, from two values a meeting, are those written
-    from each meeting instance (a meeting at 00:30 BST: the day before in UTC)."""
+    """The agenda's "Move case to" options, from two values a meeting read by a compiled
+    query, are those written from each meeting the move accepts, in order (a meeting at
+    00:30 BST: the day before in UTC); not the meeting itself, a cancelled one or one
+    already held."""
     from openmarac.core.display import day_text, time_text
 
-    late = timezone.datetime(2027, 6, 1, 23, 30, tzinfo=timezone.timezone.utc)
-    services.meeting_add(by=people["coordinator"], marac=marac, starts_at=late)
-    others = Meeting.objects.filter(marac=marac)
+    for starts_at in (timezone.datetime(2027, 6, 1, 23, 30, tzinfo=timezone.timezone.utc), timezone.now() + timezone.timedelta(days=40)):
+        services.meeting_add(by=people["coordinator"], marac=marac, starts_at=starts_at)
+    cancelled = services.meeting_add(by=people["coordinator"], marac=marac, starts_at=timezone.now() + timezone.timedelta(days=50))
+    Meeting.objects.filter(pk=cancelled.pk).update(status=Meeting.Status.CANCELLED)
+    Meeting.objects.filter(pk=services.meeting_add(by=people["coordinator"], marac=marac, starts_at=timezone.now() + timezone.timedelta(days=60)).pk).update(
+        starts_at=timezone.now() - timezone.timedelta(days=3)
+    )
+    now = timezone.now()
+    others = list(selectors.move_target_meetings(meeting=meeting, now=now))
     expected = "".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in others)
-    assert display.move_options_html(others) == expected
-    assert "2 Jun 2027 00:30" in expected
+    assert display.move_options_html(selectors.move_targets(meeting=meeting, now=now)) == expected
+    assert len(others) == 2 and meeting not in others and "2 Jun 2027 00:30" in expected
+    assert others == sorted(others, key=lambda other: other.starts_at)
+
+
+@pytest.mark.parametrize("role", ["coordinator", "police_rep"])
+def test_the_case_list_reads_and_makes_no_phone(people, repeat_agenda, role):
+    """The case list shows no phone number: the coordinator's compiled reads do not read
+    the phones, and no entry carries one (sealed or not), for any reader."""
+    user = people[role]
+    with CaptureQueriesContext(connection) as queries:
+        entries = selectors.case_list(user=user, meeting=repeat_agenda)
+    shown = [person for entry in entries for _rp, person in (*entry.victim, *entry.perpetrators, *entry.children)]
+    assert shown and all(person.phones == [] for person in shown)
+    if role == "coordinator":
+        assert not any("people_phone" in query["sql"] for query in queries.captured_queries)
+    # The addresses are still there, the sealed one as this reader may see it.
+    assert any(person.addresses for person in shown)

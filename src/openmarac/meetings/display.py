@@ -4,6 +4,7 @@ time. It is written here once, in Python, with the same HTML (tests compare it w
 template it replaced), for every page and paper that shows a case as listed: the agenda,
 the case list PDF, the chair's case screen and an agency's research page."""
 
+import html
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -13,18 +14,24 @@ from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
 from openmarac.people.display import SEALED_TAG
 
 
+def _text(value):
+    """`escape` for text written into a string of HTML: the same characters, without the
+    check for a lazy string and the wrapper of a safe one, in each of an agenda's 450."""
+    return html.escape(str(value))
+
+
 def _slot(entry):
     starts = entry.slot.starts_at
     return f"{time_text(starts)}–{time_text(entry.slot.ends_at)}: " if starts else ""
 
 
 def _aliases(shown):
-    return f" (also {', '.join(escape(alias) for alias in shown.aliases)})" if shown.aliases else ""
+    return f" (also {', '.join(_text(alias) for alias in shown.aliases)})" if shown.aliases else ""
 
 
 def _addresses(shown):
     return "".join(
-        f"<br>{SEALED_TAG if address.sealed_and_shown else ''}{escape(address.text)}" for address in shown.addresses if address.current
+        f"<br>{SEALED_TAG if address.sealed_and_shown else ''}{_text(address.text)}" for address in shown.addresses if address.current
     )
 
 
@@ -42,22 +49,22 @@ def case_entry_html(entry):
         )
     referral = entry.referral
     repeat = '<strong class="govuk-tag govuk-tag--orange">Repeat</strong>' if referral.meets_repeat else ""
-    flags = "".join(f'<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {escape(flag)}</p>' for flag in entry.flags)
+    flags = "".join(f'<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {_text(flag)}</p>' for flag in entry.flags)
     victims = "".join(
         '\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Victim</dt><dd class="govuk-summary-list__value">'
-        f"{escape(shown.name)}{_aliases(shown)}, born {_born(shown)}{_addresses(shown)}</dd></div>\n  "
+        f"{_text(shown.name)}{_aliases(shown)}, born {_born(shown)}{_addresses(shown)}</dd></div>\n  "
         for _rp, shown in entry.victim
     )
     perpetrators = "".join(
         f'\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Perpetrator {number}</dt><dd class="govuk-summary-list__value">'
-        f"{escape(shown.name)}{_aliases(shown)}, born {_born(shown)}; {escape(rp.relationship_to_victim)}{_addresses(shown)}</dd></div>\n  "
+        f"{_text(shown.name)}{_aliases(shown)}, born {_born(shown)}; {_text(rp.relationship_to_victim)}{_addresses(shown)}</dd></div>\n  "
         for number, (rp, shown) in enumerate(entry.perpetrators, start=1)
     )
     children = "<br>".join(
-        f"{escape(shown.name)}, {escape(shown.birth_text)}{' (details may be unreliable)' if rp.details_unreliable else ''}"
+        f"{_text(shown.name)}, {_text(shown.birth_text)}{' (details may be unreliable)' if rp.details_unreliable else ''}"
         for rp, shown in entry.children
     ) or "None listed"
-    referred_by = escape(referral.referring_agency or referral.referring_agency_kind)
+    referred_by = _text(referral.referring_agency or referral.referring_agency_kind)
     score = "not given" if referral.checklist_score is None else referral.checklist_score
     previous = (
         '<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Previous referral</dt><dd class="govuk-summary-list__value">'
@@ -66,7 +73,7 @@ def case_entry_html(entry):
         else ""
     )
     return (
-        f'\n<h3 class="govuk-heading-m">{_slot(entry)}case {escape(referral.case.reference)}\n  {repeat}</h3>\n'
+        f'\n<h3 class="govuk-heading-m">{_slot(entry)}case {_text(referral.case.reference)}\n  {repeat}</h3>\n'
         f"{flags}\n"
         '<dl class="govuk-summary-list">\n'
         f"  {victims}\n"
@@ -76,7 +83,7 @@ def case_entry_html(entry):
         '  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Referred by</dt><dd class="govuk-summary-list__value">'
         f"{referred_by}, {day_text(referral.referred_on)}</dd></div>\n"
         '  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Criteria and score</dt><dd class="govuk-summary-list__value">'
-        f"{', '.join(escape(label) for label in referral.criteria_labels)}; checklist score {score}</dd></div>\n"
+        f"{', '.join(_text(label) for label in referral.criteria_labels)}; checklist score {score}</dd></div>\n"
         f"  {previous}\n"
         "</dl>\n"
     )
@@ -136,7 +143,7 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
             f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.break_glass_url}">Ask for break-glass access'
             '<span class="govuk-visually-hidden"> to this restricted case</span></a></p>\n</section>\n\n'
         )
-    reference = escape(entry.referral.case.reference)
+    reference = _text(entry.referral.case.reference)
     propose = (
         f' · <a class="govuk-link" href="{row.hearing_url}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
     )
@@ -160,11 +167,10 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
 
 def move_options_html(meetings):
     """The options of the agenda's "Move case to" menu, the same for every case: from
-    two values a meeting (`meetings` a queryset), not a meeting instance each, of
-    which they show nothing else."""
-    return mark_safe(
-        "".join(f'<option value="{pk}">{day_text(starts_at)} {time_text(starts_at)}</option>' for pk, starts_at in meetings.values_list("pk", "starts_at"))
-    )
+    two values a meeting (`meetings`, pairs of id and start as
+    `selectors.move_targets` reads them), not a meeting instance each, of which they
+    show nothing else."""
+    return mark_safe("".join(f'<option value="{pk}">{day_text(starts_at)} {time_text(starts_at)}</option>' for pk, starts_at in meetings))
 
 
 def listing_rows_html(rows, *, can_prepare, choices, late_meetings, csrf_input):
@@ -194,14 +200,14 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
             f'<td class="govuk-table__cell">{referred}</td><td class="govuk-table__cell">Not shown</td>\n      '
         )
     else:
-        reference = escape(referral.case.reference)
+        reference = _text(referral.case.reference)
         who = f"case {reference}"
         repeat = ' <strong class="govuk-tag govuk-tag--orange">Repeat</strong>' if referral.meets_repeat else ""
         case_cells = (
             f'\n      <td class="govuk-table__cell"><a class="govuk-link" href="{case_url.format(referral.case.public_id)}">{reference}</a></td>\n'
-            f'      <td class="govuk-table__cell">{escape(referral.case.victim)}</td>\n'
-            f'      <td class="govuk-table__cell">{referred}<br><span class="govuk-body-s">{escape(referral.referring_agency or referral.referring_agency_kind)}</span></td>\n'
-            f'      <td class="govuk-table__cell">{", ".join(escape(label) for label in referral.criteria_labels)}{repeat}</td>\n      '
+            f'      <td class="govuk-table__cell">{_text(referral.case.victim)}</td>\n'
+            f'      <td class="govuk-table__cell">{referred}<br><span class="govuk-body-s">{_text(referral.referring_agency or referral.referring_agency_kind)}</span></td>\n'
+            f'      <td class="govuk-table__cell">{", ".join(_text(label) for label in referral.criteria_labels)}{repeat}</td>\n      '
         )
     if target.breached:
         left = f'<strong class="govuk-tag govuk-tag--red">Breached</strong> {target.days_over} day{_plural(target.days_over)} ago'
@@ -210,7 +216,7 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
     else:
         left = f"{target.days_left} days left"
     if proposal:
-        reasons = "".join(f'<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {escape(reason)}' for reason in proposal.reasons)
+        reasons = "".join(f'<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {_text(reason)}' for reason in proposal.reasons)
         proposed = f"{day_text(meeting.starts_at) if meeting else ''}{reasons}"
     else:
         proposed = '<strong class="govuk-tag govuk-tag--red">No meeting</strong> add a meeting'
@@ -218,7 +224,7 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
     warning = (
         '<div class="govuk-warning-text govuk-!-margin-top-2 govuk-!-margin-bottom-0"><span class="govuk-warning-text__icon" aria-hidden="true">!</span>'
         '<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">Warning</span> This case is already on the agenda of the '
-        f"{escape(elsewhere.title)}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>"
+        f"{_text(elsewhere.title)}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>"
         if elsewhere
         else ""
     )

@@ -34,7 +34,7 @@ from .forms import (
     ResearchForm,
     ScheduleForm,
 )
-from .models import AgendaItem, Attendance, Meeting, ResearchDelegation, ResearchReturn
+from .models import AgendaItem, Attendance, ResearchDelegation, ResearchReturn
 from .prompts import prompts_for
 
 
@@ -227,9 +227,7 @@ def meeting(request, public_id):
             messages.success(request, "Case list published. Every agency representative has been told.")
         return redirect("meetings:meeting", meeting.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Case list")
-    others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
     entries = selectors.case_list(user=request.user, meeting=meeting)
-    move_form = MoveItemForm(meetings=others) if can_prepare else None
     context = {
         "meeting": meeting,
         "entries": entries,
@@ -237,8 +235,10 @@ def meeting(request, public_id):
         # template's tags and filters forty times over.
         "sections": display.agenda_sections(
             display.agenda_rows(entries, meeting=meeting), meeting=meeting,
-            csrf_input=token_field(request) if move_form else "",
-            move_options=display.move_options_html(move_form.fields["meeting"].queryset) if move_form else "",
+            # The "Move case to" form of each case, for those who prepare meetings: the
+            # meetings to come, as `item_move` offers them.
+            csrf_input=token_field(request) if can_prepare else "",
+            move_options=display.move_options_html(selectors.move_targets(meeting=meeting, now=timezone.now())) if can_prepare else "",
         ),
         "imported_hearings": selectors.imported_hearings(meeting) if not entries else None,
         "can_prepare": can_prepare,
@@ -337,8 +337,7 @@ def item_move(request, public_id, pk):
     item = AgendaItem.objects.filter(meeting=meeting, pk=pk).select_related("referral", "meeting__marac").first()
     if item is None or not policy.can_prepare_meetings(request.user, meeting.marac):
         not_found(request, "meetings.agendaitem", pk)
-    others = Meeting.objects.filter(marac=meeting.marac, status=Meeting.Status.SCHEDULED, starts_at__gt=timezone.now()).exclude(pk=meeting.pk)
-    form = MoveItemForm(request.POST, meetings=others)
+    form = MoveItemForm(request.POST, meetings=selectors.move_target_meetings(meeting=meeting, now=timezone.now()))
     if form.is_valid():
         services.agenda_item_move(by=request.user, item=item, meeting=form.cleaned_data["meeting"], request=request)
         messages.success(request, f"Case {item.referral.case.reference} moved.")

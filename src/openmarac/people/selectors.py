@@ -115,9 +115,11 @@ def _details(person, relation):
     return prefetched if prefetched is not None else getattr(person, relation).all()
 
 
-def present_person(person, *, user, marac, on=None, show_sealed=None):
+def present_person(person, *, user, marac, on=None, show_sealed=None, phones=True):
     """`show_sealed`, when the caller shows many people to one reader, is
-    `policy.can_see_sealed_values(user, marac)` asked once for all of them."""
+    `policy.can_see_sealed_values(user, marac)` asked once for all of them. Without
+    `phones` (a page that shows no phone number: the case list) the phones are neither
+    read nor shown."""
     if show_sealed is None:
         show_sealed = policy.can_see_sealed_values(user, marac)
     if person.marac_id != marac.pk:
@@ -129,10 +131,10 @@ def present_person(person, *, user, marac, on=None, show_sealed=None):
         ShownAddress(text=str(a) if (show_sealed or not a.is_sealed) else SEALED_TEXT, sealed=a.is_sealed, current=a.is_current)
         for a in _details(person, "addresses")
     ]
-    phones = []
-    for phone in _details(person, "phones"):
+    shown_phones = []
+    for phone in _details(person, "phones") if phones else ():
         hidden = phone.is_sealed and not show_sealed
-        phones.append(
+        shown_phones.append(
             ShownPhone(
                 text=SEALED_TEXT if hidden else phone.number,
                 sealed=phone.is_sealed,
@@ -140,7 +142,7 @@ def present_person(person, *, user, marac, on=None, show_sealed=None):
                 safe_times="" if hidden else phone.safe_times,
             )
         )
-    return _person(person, on, addresses=addresses, phones=phones)
+    return _person(person, on, addresses=addresses, phones=shown_phones)
 
 
 def _person(person, on, *, addresses, phones):

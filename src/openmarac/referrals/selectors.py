@@ -125,8 +125,10 @@ def case_referrals(*, case, with_candidates=True, parts=None, with_assessments=T
     return _case_referrals(case_id=case.pk).prefetch_related(*prefetches, *_rare_prefetches(parts, with_candidates))
 
 
+@compiled.joined_as_written
 def _case_referrals(*, case_id):
-    # `case_referrals` without its prefetches.
+    # `case_referrals` without its prefetches. The case's few referrals by the index on
+    # the case, then each related object by its key: the order the SQL writes.
     return (
         Referral.objects.filter(case_id=case_id).exclude(status=Referral.Status.DRAFT)
         .select_related(
@@ -382,14 +384,15 @@ def with_people(referrals):
     return referrals
 
 
-def people_reads(referrals_query, **values):
+def people_reads(referrals_query, relations=tuple(_DETAILS), **values):
     """`with_people`'s four queries for the referrals whose ids `referrals_query(**values)`
     gives (a subquery, so that the SQL does not vary with how many they are), compiled
     once (core/compiled.py), as (build, values) pairs for `compiled.rows_together`: each
-    referral's people with the person, then each relation of `with_details` for those
-    people. Their rows go to `with_people_rows`. `referrals_query` must be a
+    referral's people with the person, then each of `relations` of `with_details` (all
+    three unless the page shows fewer) for those people. Their rows go to
+    `with_people_rows`, with the same `relations`. `referrals_query` must be a
     module-level function: it names the compiled queries."""
-    return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in _DETAILS]
+    return [(_people_query(referrals_query), values)] + [(_details_query(referrals_query, relation), values) for relation in relations]
 
 
 @lru_cache(maxsize=None)
@@ -435,9 +438,10 @@ def case_people_reads(*, case):
     return people_reads(_shown_case_referrals, case_id=case.pk)
 
 
-def referral_people_reads(*, referral):
-    """`with_people`'s four queries for one referral, as `people_reads` gives them."""
-    return people_reads(_one_referral, referral_id=referral.pk)
+def referral_people_reads(*, referral, relations=tuple(_DETAILS)):
+    """`with_people`'s four queries for one referral (or fewer: `relations`), as
+    `people_reads` gives them."""
+    return people_reads(_one_referral, relations, referral_id=referral.pk)
 
 
 def with_case_people(referrals, *, case, rows=None):
@@ -450,26 +454,30 @@ def with_case_people(referrals, *, case, rows=None):
     return with_people_rows(referrals, rows if rows is not None else compiled.rows_together(*case_people_reads(case=case)))
 
 
-def with_people_rows(referrals, rows):
+def with_people_rows(referrals, rows, relations=tuple(_DETAILS)):
     """`with_people` from the rows of `people_reads`' queries (the people, then their
-    aliases, addresses and phones): the instances made from the rows, as the ORM would
-    make them."""
+    `relations`: aliases, addresses and phones unless fewer were read): the instances
+    made from the rows, as the ORM would make them."""
     named, *details = rows
-    people, by_referral = {}, defaultdict(list)
+    # Each person once (a victim named on two referrals is one instance), made together.
+    first_rows = {}
     for row in named:
-        rp = compiled.instance(ReferralPerson, row)
-        person = people.get(row["person__id"])
-        if person is None:
-            person = people[row["person__id"]] = compiled.instance(Person, row, "person__")
-        rp.person = person
+        first_rows.setdefault(row["person__id"], row)
+    people = dict(zip(first_rows, compiled.instances(Person, first_rows.values(), "person__")))
+    by_referral = defaultdict(list)
+    # Each named person given its person as the ORM caches a related object it reads
+    # with `select_related` (the ids already agree), without the checks of assigning one.
+    cache_person = ReferralPerson._meta.get_field("person").set_cached_value
+    for row, rp in zip(named, compiled.instances(ReferralPerson, named)):
+        cache_person(rp, people[row["person__id"]])
         by_referral[rp.referral_id].append(rp)
-    for (relation, attribute), rows in zip(_DETAILS.items(), details):
+    for relation, rows in zip(relations, details, strict=True):
         model = Person._meta.get_field(relation).related_model
         grouped = defaultdict(list)
-        for row in rows:
-            grouped[row["person_id"]].append(compiled.instance(model, row))
+        for made in compiled.instances(model, rows):
+            grouped[made.person_id].append(made)
         for person in people.values():
-            setattr(person, attribute, grouped.get(person.pk, []))
+            setattr(person, _DETAILS[relation], grouped.get(person.pk, []))
     for referral in referrals:
         referral.people_list = by_referral.get(referral.pk, [])
     return referrals
