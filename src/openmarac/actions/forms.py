@@ -1,3 +1,5 @@
+from datetime import date
+
 from django import forms
 from django.db.models.functions import TruncDate
 
@@ -8,6 +10,9 @@ from .models import Action, ActionKind, ForWhom
 
 # Updating an agency's own records is made for every agency when the case closes, never
 # volunteered on the hearing screen.
+# Month names as `%B` writes them ("1 December 2026"), looked up rather than formatted
+# for each of a couple of hundred meeting options.
+_MONTHS = [None, *(date(2000, month, 1).strftime("%B") for month in range(1, 13))]
 VOLUNTEERED_KINDS = [choice for choice in ActionKind.choices if choice[0] != ActionKind.UPDATE_RECORDS]
 
 
@@ -234,11 +239,14 @@ class ActionFilterForm(GovukForm):
         name, as the field labels an agency), not from an instance each as the field
         would make them (two years of meetings, a couple of hundred): the querysets still
         decide what may be chosen, as they did."""
+        # Given to the widgets, which draw them: the fields check a choice against their
+        # querysets, never these, and setting a field's choices would check the couple
+        # of hundred pairs once for the field and again for its widget.
         meeting = self.fields["meeting"]
-        meeting.choices = [("", meeting.empty_label), *((str(public_id), f"{day:%-d %B %Y}") for public_id, day in meeting_options)]
+        meeting.widget.choices = [("", meeting.empty_label), *((str(public_id), f"{day.day} {_MONTHS[day.month]} {day.year}") for public_id, day in meeting_options)]
         if agency_options is not None:
             agency = self.fields["agency"]
-            agency.choices = [("", agency.empty_label), *((str(pk), name) for pk, name in agency_options)]
+            agency.widget.choices = [("", agency.empty_label), *((str(pk), name) for pk, name in agency_options)]
 
     def filters(self):
         """The selector's keyword arguments; an invalid filter is left out (and shown)."""
