@@ -67,6 +67,21 @@ def test_the_compiled_case_list_is_the_orms(people, agenda, role):
     assert all(entry.victim for entry in entries if not entry.restricted)
 
 
+@pytest.mark.parametrize("role", ["coordinator", "chair", "housing_rep"])
+def test_the_agenda_reads_its_date_overrides_with_the_case_list(people, agenda, role):
+    """The meeting page's date overrides, with who recorded each: read with the case
+    list for the coordinator and the chair (one round trip), on their own for anyone
+    else; the same as the meeting's own."""
+    services.date_override_record(by=people["coordinator"], meeting=agenda, operations=[services.Operation.PUBLISH], reason="Bank holiday")
+    expected = list(agenda.date_overrides.select_related("recorded_by"))
+    read = selectors.agenda_reads(user=people[role], meeting=agenda, now=timezone.now(), can_prepare=role == "coordinator")
+    assert [entry.item.pk for entry in read.entries] == [entry.item.pk for entry in selectors.case_list(user=people[role], meeting=agenda)]
+    assert read.date_overrides == expected and len(expected) == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert [(o.operation, o.reason, o.recorded_by.email) for o in read.date_overrides] == [("publish", "Bank holiday", people["coordinator"].email)]
+    assert not queries.captured_queries
+
+
 def test_the_compiled_case_list_sends_its_reads_once(people, agenda, refer):
     user = people["coordinator"]
     selectors.case_list(user=user, meeting=agenda)
@@ -154,7 +169,10 @@ def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
     now = timezone.now()
     others = list(selectors.move_target_meetings(meeting=meeting, now=now))
     expected = "".join(f'<option value="{other.pk}">{day_text(other.starts_at)} {time_text(other.starts_at)}</option>' for other in others)
-    assert display.move_options_html(selectors.move_targets(meeting=meeting, now=now)) == expected
+    read = selectors.agenda_reads(user=people["coordinator"], meeting=meeting, now=now, can_prepare=True)
+    assert display.move_options_html(read.move_targets) == expected
+    # Nothing to move a case to for those who do not prepare meetings.
+    assert selectors.agenda_reads(user=people["chair"], meeting=meeting, now=now, can_prepare=False).move_targets == []
     assert len(others) == 2 and meeting not in others and "2 Jun 2027 00:30" in expected
     assert others == sorted(others, key=lambda other: other.starts_at)
 

@@ -18,7 +18,7 @@ from openmarac.referrals.models import Case, CaseInvolvement, Referral, Referral
 from openmarac.referrals.selectors import people_reads, referral_people_reads, with_people, with_people_rows
 
 from . import display, listing
-from .models import AgendaItem, Attendance, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
+from .models import AgendaItem, Attendance, DateOverride, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
 from .services import agencies_missing_research, meeting_loads, pending_listings, researching_agency_ids, schedule_for, upcoming_meetings
 
 
@@ -154,18 +154,53 @@ CASE_LIST_RELATED = ("referral", "referral__case", "referral__referring_agency",
 
 def case_list(*, user, meeting):
     """The agenda in order, with slots, flags and the people as this user may see them."""
+    return _case_list(user=user, meeting=meeting)[0]
+
+
+@dataclass
+class AgendaReads:
+    """What a meeting's page reads (`agenda_reads`)."""
+
+    entries: list  # `case_list`
+    # (id, start) of each of `move_target_meetings`, in their order: the "Move case to"
+    # menu, for those who prepare meetings (else empty)
+    move_targets: list
+    date_overrides: list  # the meeting's, with who recorded each
+
+
+def agenda_reads(*, user, meeting, now, can_prepare):
+    """The meeting's page: its case list, the "Move case to" menu for those who prepare
+    meetings, and its date overrides. For the coordinator and the chair read with the
+    case list's other queries (one round trip on PostgreSQL, compiled once)."""
+    also = [(_date_overrides, {"meeting_id": meeting.pk})]
+    if can_prepare:
+        also.append((_move_target_rows, {"marac_id": meeting.marac_id, "now": now, "meeting_id": meeting.pk}))
+    entries, found = _case_list(user=user, meeting=meeting, also=also)
+    if found is None:
+        found = compiled.read_together(*also)
+    overrides, targets = (found + [[]])[:2]
+    return AgendaReads(entries=entries, move_targets=[(row["pk"], row["starts_at"]) for row in targets], date_overrides=overrides)
+
+
+def _date_overrides(*, meeting_id):
+    return DateOverride.objects.filter(meeting_id=meeting_id).select_related("recorded_by")
+
+
+def _case_list(*, user, meeting, also=()):
+    """`case_list`, and what each of `also` (reads for `compiled.read_together`) gives
+    when they were read with it (the coordinator's and the chair's); else None."""
     on = timezone.localtime(meeting.starts_at).date()
     since = _repeat_window_start(meeting, on)
-    people = None
+    people = found = None
     if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES) and user.is_authenticated:
         # The coordinator and the chair (every case of the agenda): the items and their
         # people are read by queries compiled once (core/compiled.py), sent together.
         # On a 40-case agenda the ORM took longer to build them and their lists of ids
         # than the database takes to run them.
         values = {"meeting_id": meeting.pk, "user_id": user.pk, "now": timezone.now()}
-        items, *people = compiled.read_together(
-            (_every_case_list_item, {**values, "since": since, "on": on}), *people_reads(_shown_referrals, CASE_LIST_DETAILS, **values)
-        )
+        people_read = people_reads(_shown_referrals, CASE_LIST_DETAILS, **values)
+        items, *read = compiled.read_together((_every_case_list_item, {**values, "since": since, "on": on}), *people_read, *also)
+        people, found = read[: len(people_read)], read[len(people_read):]
         for item in items:
             item.meeting = meeting
     else:
@@ -175,11 +210,12 @@ def case_list(*, user, meeting):
             _case_list_items(agenda_items(user=user, meeting=meeting), hidden=policy.hidden_case_q(user, "referral__case_id"), since=since, on=on)
         )
     slots = _slots(meeting, [_agenda_entry(item.pk, item.section, item.listed_at, item.referral.children_count) for item in items])
-    return _entries(
+    entries = _entries(
         user=user, meeting=meeting, items={item.pk: item for item in items}, slots=slots,
         hidden={item.referral.case_id for item in items if item.restricted}, repeats={item.referral.case_id: item.repeats for item in items},
         people=people,
     )
+    return entries, found
 
 
 def _case_list_items(items, *, hidden, since, on):
@@ -216,13 +252,6 @@ def move_target_meetings(*, meeting, now):
     """The meetings a case of `meeting`'s agenda may be moved to: the Marac's other
     meetings still to come and not cancelled."""
     return _move_targets(marac_id=meeting.marac_id, now=now, meeting_id=meeting.pk)
-
-
-def move_targets(*, meeting, now):
-    """(id, start) of each of `move_target_meetings`, in their order: the agenda's
-    "Move case to" menu, read by a query compiled once (core/compiled.py) rather than
-    built by the ORM on every view of the agenda."""
-    return [(row["pk"], row["starts_at"]) for row in compiled.rows(_move_target_rows, marac_id=meeting.marac_id, now=now, meeting_id=meeting.pk)]
 
 
 def _move_targets(*, marac_id, now, meeting_id):

@@ -227,7 +227,8 @@ def meeting(request, public_id):
             messages.success(request, "Case list published. Every agency representative has been told.")
         return redirect("meetings:meeting", meeting.public_id)
     audit.record(action=audit.Action.VIEWED, request=request, obj=meeting, marac=meeting.marac, summary="Case list")
-    entries = selectors.case_list(user=request.user, meeting=meeting)
+    read = selectors.agenda_reads(user=request.user, meeting=meeting, now=timezone.now(), can_prepare=can_prepare)
+    entries = read.entries
     context = {
         "meeting": meeting,
         "entries": entries,
@@ -238,23 +239,25 @@ def meeting(request, public_id):
             # The "Move case to" form of each case, for those who prepare meetings: the
             # meetings to come, as `item_move` offers them.
             csrf_input=token_field(request) if can_prepare else "",
-            move_options=display.move_options_html(selectors.move_targets(meeting=meeting, now=timezone.now())) if can_prepare else "",
+            move_options=display.move_options_html(read.move_targets) if can_prepare else "",
         ),
         "imported_hearings": selectors.imported_hearings(meeting) if not entries else None,
         "can_prepare": can_prepare,
         "can_run": policy.can_record_hearing(request.user, meeting),
         "research_deadline_passed": timezone.now() > meeting.research_deadline,
         "case_list_day": services.case_list_day(meeting),
-        **early_context(meeting, can_prepare),
+        **early_context(meeting, can_prepare, overrides=read.date_overrides),
     }
     return render(request, "meetings/meeting.html", context)
 
 
-def early_context(meeting, can_prepare):
+def early_context(meeting, can_prepare, overrides=None):
     """What is still too early for this meeting, and the coordinator's form to record why
-    it goes ahead anyway."""
+    it goes ahead anyway. `overrides`: the meeting's date overrides with who recorded
+    each, when the caller has read them."""
     # The overrides read once, for the page and for what is still too early.
-    overrides = list(meeting.date_overrides.select_related("recorded_by"))
+    if overrides is None:
+        overrides = list(meeting.date_overrides.select_related("recorded_by"))
     early = services.early_operations(meeting, overridden={override.operation for override in overrides})
     return {
         "early_steps_section": dates.EARLY_STEPS_SECTION,
