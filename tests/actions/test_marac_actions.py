@@ -343,3 +343,38 @@ def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff
     html = str(ActionFilterForm({}, agencies=agencies, meetings=meetings)["meeting"])
     assert f">{late:%-d %B %Y}</option>" in html and f">{early:%-d %B %Y}</option>" in html and html.count("<option") == 4
     assert ActionFilterForm({"meeting": str(hearings[1].item.meeting.public_id)}, agencies=agencies, meetings=meetings).filters()["meeting"].pk == hearings[1].item.meeting_id
+
+
+def test_the_meeting_filter_offers_every_meeting_held_and_any_to_come_that_agreed_actions(marac, staff, heard):
+    """Every meeting of the last two years that has been held, whether or not it agreed
+    an action (choosing one that did not lists none); a meeting still to come only when
+    it was run early and agreed actions; a cancelled one only when it agreed actions."""
+    from openmarac.meetings import services as meeting_services
+    from openmarac.meetings.models import Meeting
+
+    coordinator, now = staff["coordinator"], timezone.now()
+
+    def meeting(days):
+        made = meeting_services.meeting_add(by=coordinator, marac=marac, starts_at=now + timezone.timedelta(days=20))
+        Meeting.objects.filter(pk=made.pk).update(starts_at=now + timezone.timedelta(days=days))
+        return Meeting.objects.get(pk=made.pk)
+
+    with_actions = heard(days_ago=10)
+    _action(staff, with_actions, days=5)
+    held_without = meeting(-30)
+    too_old = meeting(-800)
+    to_come = meeting(9)
+    run_early = heard(meeting=meeting(12))
+    _action(staff, run_early, days=20)
+    cancelled_without = meeting(-40)
+    Meeting.objects.filter(pk=cancelled_without.pk).update(status=Meeting.Status.CANCELLED)
+    cancelled_with = heard(days_ago=50)
+    _action(staff, cancelled_with, days=-30)
+    Meeting.objects.filter(pk=cancelled_with.item.meeting_id).update(status=Meeting.Status.CANCELLED)
+
+    offered = [public_id for public_id, _ in selectors.action_meeting_options(marac=marac, now=now)]
+    _, meetings = selectors.action_filter_choices(marac=marac, now=now)
+    assert offered == [m.public_id for m in meetings]
+    expected = [run_early.item.meeting, with_actions.item.meeting, held_without, cancelled_with.item.meeting]
+    assert offered == [m.public_id for m in expected]
+    assert not {too_old.public_id, to_come.public_id, cancelled_without.public_id} & set(offered)

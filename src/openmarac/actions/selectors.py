@@ -495,23 +495,29 @@ def marac_action_counts(*, user, marac, views=tuple(MARAC_ACTION_VIEWS), today=N
 
 def action_filter_choices(*, marac, since_days=730, now=None):
     """The agencies and meetings the action list can be narrowed to: the Marac's
-    agencies, and its meetings of the last two years that agreed actions."""
+    agencies, and its meetings of the last two years that have been held (and any still
+    to come that agreed actions, run early)."""
     from openmarac.accounts.models import Agency
 
     # Only what the choices show and send (a meeting is chosen by its public id, shown
     # by its date): two years of meetings are a couple of hundred options, and each
     # whole meeting is a dozen columns, five of them times to read.
     agencies = Agency.objects.filter(marac_links__marac=marac).only("name").order_by("name")
-    meetings = _filter_meetings(marac_id=marac.pk, since=(now or timezone.now()) - timezone.timedelta(days=since_days))
+    now = now or timezone.now()
+    meetings = _filter_meetings(marac_id=marac.pk, since=now - timezone.timedelta(days=since_days), now=now)
     return agencies, meetings
 
 
-def _filter_meetings(*, marac_id, since):
-    # Exists rather than a join and DISTINCT over every action of every meeting.
+def _filter_meetings(*, marac_id, since, now):
+    # Every meeting held, by the index of the Marac's meetings, rather than asking of
+    # each of a couple of hundred whether it agreed an action (through its agenda,
+    # hearings and actions: most of the time the list's filter took to read). Only a
+    # meeting still to come (run early) or cancelled is asked: every meeting that agreed
+    # an action is offered, as before.
     agreed = Action.objects.filter(hearing__item__meeting=OuterRef("pk"))
     return (
         Meeting.objects.filter(marac_id=marac_id, starts_at__gte=since)
-        .filter(Exists(agreed))
+        .filter(Q(starts_at__lte=now, status=Meeting.Status.SCHEDULED) | Exists(agreed))
         .only("public_id", "starts_at")
         .order_by("-starts_at")
     )
@@ -527,11 +533,12 @@ def action_meeting_options(*, marac, since_days=730, now=None):
 
 
 def _meeting_options_read(*, marac, now, since_days=730):
-    return _meeting_options, {"marac_id": marac.pk, "since": (now or timezone.now()) - timezone.timedelta(days=since_days)}
+    now = now or timezone.now()
+    return _meeting_options, {"marac_id": marac.pk, "since": now - timezone.timedelta(days=since_days), "now": now}
 
 
-def _meeting_options(*, marac_id, since):
-    return _filter_meetings(marac_id=marac_id, since=since).annotate(day=TruncDate("starts_at")).values("public_id", "day")
+def _meeting_options(*, marac_id, since, now):
+    return _filter_meetings(marac_id=marac_id, since=since, now=now).annotate(day=TruncDate("starts_at")).values("public_id", "day")
 
 
 def _earlier_actions(*, case_id, hearing_id):
