@@ -347,7 +347,10 @@ def _page_query(view, filtered, status):
         page = RawSQL(f"{sql} LIMIT %s OFFSET %s", (*params, limit, offset))
         return (
             Action.objects.filter(pk__in=page)
-            .annotate(agreed_at=agreed_at())
+            # The agreeing meeting's start as the action keeps it (kept in step with the
+            # meeting): not looked up through the hearing and agenda item, which the
+            # planner weighed for each of the page's actions.
+            .annotate(agreed_at=F("agreed_meeting_at"))
             .values("pk", *_LIST_COLUMNS, "agreed_at", joint=F("joint_agencies__name"))
             .order_by(*order, "joint_agencies__name")
         )
