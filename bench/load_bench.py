@@ -21,7 +21,6 @@ in tests/api/.
 """
 
 import argparse
-import csv
 import json
 import os
 import signal
@@ -29,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openmarac.config.settings.dev")
@@ -124,7 +124,7 @@ def main():
         prefix = workdir / "load"
         subprocess.run(
             [args.locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(args.users), "-r", str(args.users),
-             "-t", f"{args.seconds}s", "--host", f"http://127.0.0.1:{PORT}", "--csv", str(prefix), "--only-summary",
+             "-t", f"{args.seconds}s", "--host", f"http://127.0.0.1:{PORT}", "--json-file", str(prefix), "--only-summary",
              "--stop-timeout", "30"],
             env={**env, "LOAD_SESSIONS": str(workdir / "load_sessions.json")}, check=False, stdout=subprocess.DEVNULL,
             stderr=open(workdir / "load_locust.log", "w"),
@@ -133,28 +133,45 @@ def main():
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
 
-    with open(f"{prefix}_stats.csv", newline="") as file:
-        stats = list(csv.DictReader(file))
+    # The final figures, written once every user has finished its last request (locust's
+    # CSV files are written every second while it runs, and missed the requests that
+    # ended while it stopped).
+    with open(f"{prefix}.json") as file:
+        entries = json.load(file)
+    seconds = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
     print(f"Loopback load test: {args.users} users for {args.seconds} s, gunicorn with {args.workers} workers on 127.0.0.1, "
           f"{Case.objects.count():,} cases in the database")
     print()
     print("| Request | Requests | Failures | Requests/s | Median ms | 95th percentile ms | Max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for row in stats:
-        name = "**all**" if row["Name"] == "Aggregated" else row["Name"]
-        print(f"| {name} | {row['Request Count']} | {row['Failure Count']} | {float(row['Requests/s']):.2f} | {row['50%']} | "
-              f"{row['95%']} | {float(row['Max Response Time']):.0f} |")
+    for name, rows in [*((e["name"], [e]) for e in sorted(entries, key=lambda e: e["name"])), ("**all**", entries)]:
+        requests = sum(e["num_requests"] for e in rows)
+        times = Counter()
+        for e in rows:
+            times.update({int(ms): n for ms, n in e["response_times"].items()})
+        print(f"| {name} | {requests} | {sum(e['num_failures'] for e in rows)} | {requests / seconds:.2f} | {_percentile(times, 0.5)} | "
+              f"{_percentile(times, 0.95)} | {max(e['max_response_time'] for e in rows):.0f} |")
 
     # Idempotency: every accepted referral made one, and a repeat with the same key none.
-    by_name = {row["Name"]: row for row in stats}
-    none = {"Request Count": "0", "Failure Count": "0"}
+    by_name = {e["name"]: e for e in entries}
+    none = {"num_requests": 0, "num_failures": 0}
     sent, repeats = by_name.get("API: referral", none), by_name.get("API: referral repeated (same key)", none)
-    accepted = int(sent["Request Count"]) - int(sent["Failure Count"])
+    accepted = sent["num_requests"] - sent["num_failures"]
     made = Referral.objects.filter(referrer_id=setup["api_account"]).count()
     print()
     print(f"Referrals accepted by the API: {accepted}; referrals it recorded: {made}; repeats with the same key: "
-          f"{repeats['Request Count']} ({repeats['Failure Count']} not the stored answer)")
+          f"{repeats['num_requests']} ({repeats['num_failures']} not the stored answer)")
 
+
+def _percentile(times, share):
+    """The response time (ms, as locust rounds it) within which `share` of the requests
+    finished, from a count of requests by response time."""
+    total, seen = sum(times.values()), 0
+    for ms in sorted(times):
+        seen += times[ms]
+        if seen >= total * share:
+            return ms
+    return 0
 
 if __name__ == "__main__":
     main()
