@@ -17,7 +17,8 @@ from openmarac.accounts.models import Membership, Role
 from openmarac.actions import selectors as action_selectors
 from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
-from openmarac.core.selectors import _read_together, home_panels
+from openmarac.core import compiled
+from openmarac.core.selectors import home_panels
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals.models import AgencyCheck, BreakGlassGrant, CaseRestriction, ChildrenReferralPrompt, IdvaReferral, MatchCandidate
@@ -73,7 +74,7 @@ def test_the_compiled_reads_give_the_orms_answers(marac, people, world, who):
     user = _fresh(people[who])
     now, today = timezone.now(), timezone.localdate()
     published = list(meeting_selectors.meetings_for(user=user, marac=marac).filter(status="scheduled", published_at__isnull=False))
-    reads = _read_together(
+    reads = compiled.read_together(
         meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
         meeting_selectors.research_outstanding_read(user=user, marac=marac, now=now),
         action_selectors.open_agency_counts_read(user=user, marac=marac, now=now, today=today),

@@ -83,12 +83,14 @@ def read_together(*queries) -> list[list]:
     """What each of `queries`, pairs (build, values), gives, in order: model instances
     as `objects` gives them, or for a `values()` queryset dicts as `rows` gives them;
     sent to the database together as `rows_together` sends them (one round trip on
-    PostgreSQL)."""
-    compiled = [(_compiled(build, values), values) for build, values in queries]
-    return [
+    PostgreSQL). A query given as None (nothing to read, such as a panel the user's
+    roles do not open) gives no rows and is not sent."""
+    compiled = [(_compiled(build, values), values) for build, values in filter(None, queries)]
+    found = iter(
         _instances(query, fetched) if query.of_models else _converted(query, fetched)
         for (query, _), fetched in zip(compiled, _fetched_together(compiled, False))
-    ]
+    )
+    return [next(found) if query else [] for query in queries]
 
 
 def _fetched_together(compiled, serial) -> list[list]:

@@ -126,7 +126,7 @@ def _coordinator(user, marac, panel):
     # Read by queries compiled once and sent together (one round trip on PostgreSQL):
     # the ORM took longer to build these dozen role-dependent queries than the database
     # took to run them.
-    (next_meeting, unrepresented, awaiting, checks, published, case_counts, returned, researching, matches, grants, overdue, sars) = _read_together(
+    (next_meeting, unrepresented, awaiting, checks, published, case_counts, returned, researching, matches, grants, overdue, sars) = compiled.read_together(
         meeting_selectors.next_meeting_read(user=user, marac=marac, now=now),
         account_selectors.core_agencies_without_representative_read(user=user, marac=marac),
         (_awaiting_listing, {"marac_id": marac.pk}),
@@ -228,7 +228,7 @@ def _next_meeting(marac, panel, ready):
 
 def _chair(user, marac, panel):
     now = timezone.now()
-    next_meeting, overdue = _read_together(
+    next_meeting, overdue = compiled.read_together(
         meeting_selectors.next_meeting_read(user=user, marac=marac, now=now),
         action_selectors.overdue_count_read(user=user, marac=marac, now=now, today=timezone.localdate()),
     )
@@ -251,7 +251,7 @@ def _agency_work(user, marac, panel, *more):
     now, today = timezone.now(), timezone.localdate()
     # Read by queries compiled once and sent together (one round trip on PostgreSQL):
     # building these role-dependent queries cost the ORM more than running them.
-    published, outstanding, counted, *more = _read_together(
+    published, outstanding, counted, *more = compiled.read_together(
         meeting_selectors.published_upcoming_read(user=user, marac=marac, now=now),
         meeting_selectors.research_outstanding_read(user=user, marac=marac, now=now),
         action_selectors.open_agency_counts_read(user=user, marac=marac, now=now, today=today),
@@ -298,13 +298,6 @@ def _agency_work(user, marac, panel, *more):
         ("Your agency’s case slots", reverse("meetings:agency-slots", args=[marac.slug])),
     ]
     return more
-
-
-def _read_together(*reads):
-    """What each of `reads` ((build, values) pairs, or None where the user's roles allow
-    nothing to be read: no rows) gives, read by `compiled.read_together`."""
-    found = iter(compiled.read_together(*(read for read in reads if read)))
-    return [next(found) if read else [] for read in reads]
 
 
 def _which(referral):
