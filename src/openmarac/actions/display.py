@@ -4,14 +4,13 @@ page, so its rows are written here once, in Python, with the HTML the template w
 tags (two `{% url %}`, four dates, three choice labels and a `{% csrf_token %}` a row)
 the rows cost more than all of the page's queries together."""
 
-import html
 import unicodedata
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from openmarac.core.display import day_text, url_pattern
+from openmarac.core.display import day_text, escaped, url_pattern
 
 from .models import Action, ActionKind, ForWhom
 
@@ -40,14 +39,8 @@ class _Labels(dict):
     def __missing__(self, key):
         field, value = key
         label = _CHOICES[field].get(value, value)
-        self[key] = text = _escape(label.lower() if field == "for_whom" else label)
+        self[key] = text = escaped(label.lower() if field == "for_whom" else label)
         return text
-
-
-def _escape(text):
-    # As `escape` writes it, without its check for lazy text on every call: a row
-    # escapes seven values.
-    return html.escape(str(text))
 
 
 def _shortened(description):
@@ -60,9 +53,9 @@ def _shortened(description):
 
 def _row_html(action, today, url, chase_url, csrf_input, here, labels):
     pk, status, due_on, completed_on = action["pk"], action["status"], action["due_on"], action["completed_on"]
-    agency, reference, due = _escape(action["owner_agency__name"]), _escape(action["case__reference"]), day_text(due_on)
-    owner = f" ({_escape(action['owner_name'])})" if action["owner_name"] else ""
-    joints = "".join(f'<br><span class="govuk-body-s">with {_escape(joint)}</span>' for joint in action["joints"])
+    agency, reference, due = escaped(action["owner_agency__name"]), escaped(action["case__reference"]), day_text(due_on)
+    owner = f" ({escaped(action['owner_name'])})" if action["owner_name"] else ""
+    joints = "".join(f'<br><span class="govuk-body-s">with {escaped(joint)}</span>' for joint in action["joints"])
     overdue = _OVERDUE_TAG if status == Action.Status.OPEN and due_on < today else ""
     completed = f'<br><span class="govuk-body-s">{day_text(completed_on)}</span>' if completed_on else ""
     chase = ""
@@ -79,7 +72,7 @@ def _row_html(action, today, url, chase_url, csrf_input, here, labels):
         '\n    <tr class="govuk-table__row">\n'
         f'      <td class="govuk-table__cell">{agency}{owner}{joints}</td>\n'
         f'      <td class="govuk-table__cell">{reference}</td>\n'
-        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(pk)}">{_escape(_shortened(action["description"]))}</a>'
+        f'      <td class="govuk-table__cell"><a class="govuk-link" href="{url.format(pk)}">{escaped(_shortened(action["description"]))}</a>'
         f'<br><span class="govuk-body-s">{labels["kind", action["kind"]]}; for {labels["for_whom", action["for_whom"]]}</span></td>\n'
         f'      <td class="govuk-table__cell">{day_text(action["agreed_at"])}</td>\n'
         f'      <td class="govuk-table__cell">{due}{overdue}</td>\n'

@@ -3,6 +3,7 @@ of tens of rows (the all-actions list, a 40-case agenda) the template's per-row
 `{% url %}`, date filters and choice labels cost more than the page's queries; these
 write the same text once per row, and tests hold them to the template's output."""
 
+import html
 from datetime import datetime
 
 from django.middleware.csrf import get_token
@@ -14,6 +15,13 @@ from django.utils.html import format_html
 # instead of resolving the pattern again for every row.
 _ANY_ID = 987_654_321
 ANY_UUID = "98765432-1098-4765-8321-098765432109"
+
+
+def escaped(value) -> str:
+    """`value` as text escaped for HTML, as `django.utils.html.escape` writes it (its
+    `html.escape`), without that function's check of every argument for lazy text: the
+    pages written here escape some hundreds of values each."""
+    return html.escape(str(value))
 
 
 def day_text(day):

@@ -1,7 +1,6 @@
 """Forms rendered with GOV.UK Design System classes (templates/includes/field.html)."""
 
 import datetime
-import html
 import re
 
 from django import forms
@@ -11,6 +10,7 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import language
+from .display import escaped
 
 _WIDGET_CLASSES = [
     (forms.CheckboxSelectMultiple, "govuk-checkboxes__input"),
@@ -89,7 +89,7 @@ def _escaped(value):
     """What `conditional_escape` gives, without its check of every argument for a lazy
     string (a couple of hundred options, two values each): safe text as it is, anything
     else (a lazy label too) escaped as Django escapes it."""
-    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+    return value.__html__() if hasattr(value, "__html__") else escaped(value)
 
 
 def _attributes(attrs):

@@ -2,10 +2,11 @@
 and charts drawn as SVG on the server. No number is computed here: they all come from
 `figures`; this module only decides how each is written."""
 
-import html
 from dataclasses import dataclass, field
 
 from django.utils.safestring import mark_safe
+
+from openmarac.core.display import escaped
 
 from . import figures
 
@@ -141,14 +142,8 @@ def principles(now: figures.PeriodFigures, before: figures.PeriodFigures, *, ope
     return result
 
 
-def escape(text) -> str:
-    """What `django.utils.html.escape` gives (`html.escape` of the text), without its
-    check, on every call, for lazy text: the page escapes some 700 values."""
-    return html.escape(str(text))
-
-
 # The dashboard's repeated table rows are written here rather than by template loops,
-# with each value escaped once (`escape`): its hundred rows, through the loops or
+# with each value escaped once (`escaped`): its hundred rows, through the loops or
 # through `format_html`, were a third of the page's rendering. The same markup as the
 # loops they replaced (tests/governance/test_display.py compares them).
 _CELL = '<td class="govuk-table__cell govuk-table__cell--numeric">'
@@ -159,12 +154,12 @@ def figure_rows(items, definitions_url, *, compared=True):
     its value and, when `compared`, the previous period's and the national figure."""
     rows = []
     for item in items:
-        label = escape(item.label)
-        others = f"\n        {_CELL}{escape(item.previous)}</td>\n        {_CELL}{escape(item.national or 'None published')}</td>" if compared else ""
+        label = escaped(item.label)
+        others = f"\n        {_CELL}{escaped(item.previous)}</td>\n        {_CELL}{escaped(item.national or 'None published')}</td>" if compared else ""
         rows.append(
             f'\n      <tr class="govuk-table__row" data-figure="{label}">'
-            f'\n        <th scope="row" class="govuk-table__header"><a class="govuk-link" href="{escape(definitions_url)}#{escape(item.key)}">{label}</a></th>'
-            f"\n        <td class=\"govuk-table__cell govuk-table__cell--numeric\" data-value>{escape(item.value)}</td>{others}"
+            f'\n        <th scope="row" class="govuk-table__header"><a class="govuk-link" href="{escaped(definitions_url)}#{escaped(item.key)}">{label}</a></th>'
+            f"\n        <td class=\"govuk-table__cell govuk-table__cell--numeric\" data-value>{escaped(item.value)}</td>{others}"
             "\n      </tr>\n    "
         )
     return mark_safe("".join(rows))
@@ -273,10 +268,10 @@ def table_rows(table: Table):
         return mark_safe(f'\n        <tr class="govuk-table__row"><td class="govuk-table__cell" colspan="{len(table.columns) + 1}">None in this period.</td></tr>\n      ')
     rows = []
     for label, texts, is_core in table.rows:
-        cells = "".join(f"{_CELL}{escape(text)}</td>" for text in texts)
+        cells = "".join(f"{_CELL}{escaped(text)}</td>" for text in texts)
         rows.append(
             '\n        <tr class="govuk-table__row">'
-            f'\n          <th scope="row" class="govuk-table__header">{escape(label)}{_CORE_TAG if is_core else ""}</th>'
+            f'\n          <th scope="row" class="govuk-table__header">{escaped(label)}{_CORE_TAG if is_core else ""}</th>'
             f"\n          {cells}"
             "\n        </tr>\n      "
         )
@@ -289,10 +284,10 @@ def chart_svg(table: Table):
     rendered eight values a bar, a fifth of the dashboard's rendering. Every text is
     escaped (`escape`); the numbers are the chart's own."""
     bars = "".join(_bar(table, bar) for bar in table.bars)
-    key = escape(table.key)
+    key = escaped(table.key)
     return mark_safe(
         f'<svg class="app-chart" viewBox="0 0 {table.width} {table.height}" width="100%" role="img" aria-labelledby="chart-title-{key}" focusable="false">'
-        f'\n  <title id="chart-title-{key}">{escape(table.chart_label)}</title>{bars}\n</svg>'
+        f'\n  <title id="chart-title-{key}">{escaped(table.chart_label)}</title>{bars}\n</svg>'
     )
 
 
@@ -302,8 +297,8 @@ _TEXT = '<text x="{}" y="{}" font-size="13" font-family="Arial, sans-serif" fill
 def _bar(table, bar):
     """A bar: its label, the bar itself (none for a zero or a suppressed count) and its
     value."""
-    label = "\n  " + _TEXT.format(0, bar.label_y, escape(bar.label))
-    value = "\n  " + _TEXT.format(bar.text_x, bar.label_y, escape(bar.text))
+    label = "\n  " + _TEXT.format(0, bar.label_y, escaped(bar.label))
+    value = "\n  " + _TEXT.format(bar.text_x, bar.label_y, escaped(bar.text))
     if not bar.width:
         return label + value
     fill = CORE_FILL if bar.is_core else OTHER_FILL

@@ -4,20 +4,13 @@ time. It is written here once, in Python, with the same HTML (tests compare it w
 template it replaced), for every page and paper that shows a case as listed: the agenda,
 the case list PDF, the chair's case screen and an agency's research page."""
 
-import html
 from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from openmarac.core.display import ANY_UUID, day_text, time_text, url_pattern
+from openmarac.core.display import ANY_UUID, day_text, escaped, time_text, url_pattern
 from openmarac.people.display import SEALED_TAG
-
-
-def _text(value):
-    """`escape` for text written into a string of HTML: the same characters, without the
-    check for a lazy string and the wrapper of a safe one, in each of an agenda's 450."""
-    return html.escape(str(value))
 
 
 def _slot(entry):
@@ -26,12 +19,12 @@ def _slot(entry):
 
 
 def _aliases(shown):
-    return f" (also {', '.join(_text(alias) for alias in shown.aliases)})" if shown.aliases else ""
+    return f" (also {', '.join(escaped(alias) for alias in shown.aliases)})" if shown.aliases else ""
 
 
 def _addresses(shown):
     return "".join(
-        f"<br>{SEALED_TAG if address.sealed_and_shown else ''}{_text(address.text)}" for address in shown.addresses if address.current
+        f"<br>{SEALED_TAG if address.sealed_and_shown else ''}{escaped(address.text)}" for address in shown.addresses if address.current
     )
 
 
@@ -49,22 +42,22 @@ def case_entry_html(entry):
         )
     referral = entry.referral
     repeat = '<strong class="govuk-tag govuk-tag--orange">Repeat</strong>' if referral.meets_repeat else ""
-    flags = "".join(f'<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {_text(flag)}</p>' for flag in entry.flags)
+    flags = "".join(f'<p class="govuk-body"><strong class="govuk-tag govuk-tag--red">Flag</strong> {escaped(flag)}</p>' for flag in entry.flags)
     victims = "".join(
         '\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Victim</dt><dd class="govuk-summary-list__value">'
-        f"{_text(shown.name)}{_aliases(shown)}, born {_born(shown)}{_addresses(shown)}</dd></div>\n  "
+        f"{escaped(shown.name)}{_aliases(shown)}, born {_born(shown)}{_addresses(shown)}</dd></div>\n  "
         for _rp, shown in entry.victim
     )
     perpetrators = "".join(
         f'\n  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Perpetrator {number}</dt><dd class="govuk-summary-list__value">'
-        f"{_text(shown.name)}{_aliases(shown)}, born {_born(shown)}; {_text(rp.relationship_to_victim)}{_addresses(shown)}</dd></div>\n  "
+        f"{escaped(shown.name)}{_aliases(shown)}, born {_born(shown)}; {escaped(rp.relationship_to_victim)}{_addresses(shown)}</dd></div>\n  "
         for number, (rp, shown) in enumerate(entry.perpetrators, start=1)
     )
     children = "<br>".join(
-        f"{_text(shown.name)}, {_text(shown.birth_text)}{' (details may be unreliable)' if rp.details_unreliable else ''}"
+        f"{escaped(shown.name)}, {escaped(shown.birth_text)}{' (details may be unreliable)' if rp.details_unreliable else ''}"
         for rp, shown in entry.children
     ) or "None listed"
-    referred_by = _text(referral.referring_agency or referral.referring_agency_kind)
+    referred_by = escaped(referral.referring_agency or referral.referring_agency_kind)
     score = "not given" if referral.checklist_score is None else referral.checklist_score
     previous = (
         '<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Previous referral</dt><dd class="govuk-summary-list__value">'
@@ -73,7 +66,7 @@ def case_entry_html(entry):
         else ""
     )
     return (
-        f'\n<h3 class="govuk-heading-m">{_slot(entry)}case {_text(referral.case.reference)}\n  {repeat}</h3>\n'
+        f'\n<h3 class="govuk-heading-m">{_slot(entry)}case {escaped(referral.case.reference)}\n  {repeat}</h3>\n'
         f"{flags}\n"
         '<dl class="govuk-summary-list">\n'
         f"  {victims}\n"
@@ -83,7 +76,7 @@ def case_entry_html(entry):
         '  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Referred by</dt><dd class="govuk-summary-list__value">'
         f"{referred_by}, {day_text(referral.referred_on)}</dd></div>\n"
         '  <div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">Criteria and score</dt><dd class="govuk-summary-list__value">'
-        f"{', '.join(_text(label) for label in referral.criteria_labels)}; checklist score {score}</dd></div>\n"
+        f"{', '.join(escaped(label) for label in referral.criteria_labels)}; checklist score {score}</dd></div>\n"
         f"  {previous}\n"
         "</dl>\n"
     )
@@ -143,7 +136,7 @@ def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
             f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.break_glass_url}">Ask for break-glass access'
             '<span class="govuk-visually-hidden"> to this restricted case</span></a></p>\n</section>\n\n'
         )
-    reference = _text(entry.referral.case.reference)
+    reference = escaped(entry.referral.case.reference)
     propose = (
         f' · <a class="govuk-link" href="{row.hearing_url}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
     )
@@ -200,14 +193,14 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
             f'<td class="govuk-table__cell">{referred}</td><td class="govuk-table__cell">Not shown</td>\n      '
         )
     else:
-        reference = _text(referral.case.reference)
+        reference = escaped(referral.case.reference)
         who = f"case {reference}"
         repeat = ' <strong class="govuk-tag govuk-tag--orange">Repeat</strong>' if referral.meets_repeat else ""
         case_cells = (
             f'\n      <td class="govuk-table__cell"><a class="govuk-link" href="{case_url.format(referral.case.public_id)}">{reference}</a></td>\n'
-            f'      <td class="govuk-table__cell">{_text(referral.case.victim)}</td>\n'
-            f'      <td class="govuk-table__cell">{referred}<br><span class="govuk-body-s">{_text(referral.referring_agency or referral.referring_agency_kind)}</span></td>\n'
-            f'      <td class="govuk-table__cell">{", ".join(_text(label) for label in referral.criteria_labels)}{repeat}</td>\n      '
+            f'      <td class="govuk-table__cell">{escaped(referral.case.victim)}</td>\n'
+            f'      <td class="govuk-table__cell">{referred}<br><span class="govuk-body-s">{escaped(referral.referring_agency or referral.referring_agency_kind)}</span></td>\n'
+            f'      <td class="govuk-table__cell">{", ".join(escaped(label) for label in referral.criteria_labels)}{repeat}</td>\n      '
         )
     if target.breached:
         left = f'<strong class="govuk-tag govuk-tag--red">Breached</strong> {target.days_over} day{_plural(target.days_over)} ago'
@@ -216,7 +209,7 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
     else:
         left = f"{target.days_left} days left"
     if proposal:
-        reasons = "".join(f'<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {_text(reason)}' for reason in proposal.reasons)
+        reasons = "".join(f'<br><strong class="govuk-tag govuk-tag--red">Flag</strong> {escaped(reason)}' for reason in proposal.reasons)
         proposed = f"{day_text(meeting.starts_at) if meeting else ''}{reasons}"
     else:
         proposed = '<strong class="govuk-tag govuk-tag--red">No meeting</strong> add a meeting'
@@ -224,7 +217,7 @@ def _listing_row_html(row, case_url, *, can_prepare, choices, late_options, csrf
     warning = (
         '<div class="govuk-warning-text govuk-!-margin-top-2 govuk-!-margin-bottom-0"><span class="govuk-warning-text__icon" aria-hidden="true">!</span>'
         '<strong class="govuk-warning-text__text"><span class="govuk-visually-hidden">Warning</span> This case is already on the agenda of the '
-        f"{_text(elsewhere.title)}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>"
+        f"{escaped(elsewhere.title)}, not yet held. Listing this referral too gives the case a second agenda item.</strong></div>"
         if elsewhere
         else ""
     )
