@@ -300,6 +300,13 @@ def test_the_lists_reads_are_the_orms_and_the_page_asked_for_is_read_with_them(m
         assert f"Showing {shown} of 30 actions" in response.content.decode(), page
 
 
+def _meeting_options(user, marac, now):
+    """The filter's meeting options as the action list reads them (`action_list_reads`)."""
+    return selectors.action_list_reads(
+        user=user, marac=marac, view="all", filters={}, page_number=1, can_chase=False, now=now, today=timezone.localdate(), per_page=25
+    ).meeting_options
+
+
 def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff, heard):
     """The filter's meeting options come from two values a meeting, the day read in the
     database: the same select, chosen or not (a meeting at 00:30 on a summer night, the
@@ -324,7 +331,7 @@ def test_the_meeting_filter_draws_what_a_meeting_instance_each_drew(marac, staff
     now = timezone.now()
     agencies, meetings = selectors.action_filter_choices(marac=marac, now=now)
     # The options as the page reads them, by a query compiled once: the same.
-    options = selectors.action_meeting_options(marac=marac, now=now)
+    options = _meeting_options(staff["coordinator"], marac, now)
     assert [public_id for public_id, _ in options] == [meeting.public_id for meeting in meetings] and len(options) == 3
 
     class Before(GovukForm):
@@ -372,7 +379,7 @@ def test_the_meeting_filter_offers_every_meeting_held_and_any_to_come_that_agree
     _action(staff, cancelled_with, days=-30)
     Meeting.objects.filter(pk=cancelled_with.item.meeting_id).update(status=Meeting.Status.CANCELLED)
 
-    offered = [public_id for public_id, _ in selectors.action_meeting_options(marac=marac, now=now)]
+    offered = [public_id for public_id, _ in _meeting_options(coordinator, marac, now)]
     _, meetings = selectors.action_filter_choices(marac=marac, now=now)
     assert offered == [m.public_id for m in meetings]
     expected = [run_early.item.meeting, with_actions.item.meeting, held_without, cancelled_with.item.meeting]

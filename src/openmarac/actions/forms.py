@@ -223,7 +223,7 @@ class ActionFilterForm(GovukForm):
 
     def __init__(self, *args, agencies, meetings, meeting_options=None, agency_options=None, **kwargs):
         """`meeting_options`: (public id, day) of each of `meetings`, in order, when the
-        caller has read them (`selectors.action_meeting_options`); else read here.
+        caller has read them (`selectors.action_list_reads`); else read here.
         `agency_options`: (id, name) of each of `agencies`, in order, likewise; or set
         both later (`set_options`), once read with the list's other reads."""
         super().__init__(*args, **kwargs)

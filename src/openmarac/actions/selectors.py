@@ -228,7 +228,7 @@ def action_list_reads(*, user, marac, view, filters, page_number, can_chase, now
     views = tuple(dict.fromkeys((*OPEN_VIEWS, view)))
     page = ActionPage(user=user, marac=marac, view=view, filters=filters, now=now, today=today)
     offset = (page_number - 1) * per_page
-    summary, meetings, agency_options, remindable, count, rows = _read_together(
+    summary, meetings, agency_options, remindable, count, rows = compiled.read_together(
         _summary_read(user=user, marac=marac, views=views, now=now, today=today),
         _meeting_options_read(marac=marac, now=now),
         (_agency_options, {"marac_id": marac.pk}),
@@ -245,13 +245,6 @@ def action_list_reads(*, user, marac, view, filters, page_number, can_chase, now
         meeting_options=[(row["public_id"], row["day"]) for row in meetings],
         remindable={row["agency_id"] for row in remindable}, count=count[0]["n"] if count else 0 if filters else None,
     )
-
-
-def _read_together(*reads):
-    """What each of `reads` ((build, values) pairs, or None for nothing to read: no
-    rows) gives, read by `compiled.read_together`."""
-    found = iter(compiled.read_together(*(read for read in reads if read)))
-    return [next(found) if read else [] for read in reads]
 
 
 class ActionPage:
@@ -402,8 +395,8 @@ def overdue_count(*, user, marac, today=None):
 def overdue_count_read(*, user, marac, now, today):
     """`overdue_count` as a read for `compiled.read_together`: one row of n, or none;
     None for a user whose role does not see every case of the Marac. The home pages of
-    the coordinator and the chair read it with their other reads; the chase list still
-    counts by `overdue_count` (tests/meetings/test_home_reads.py holds the two alike)."""
+    the coordinator and the chair read it with their other reads; the agency's Actions page counts
+    by `overdue_count` (tests/meetings/test_home_reads.py holds the two alike)."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return None
     return _overdue_count, {"marac_id": marac.pk, "user_id": user.pk, "now": now, "today": today}
@@ -524,15 +517,6 @@ def _filter_meetings(*, marac_id, since, now):
         .only("public_id", "starts_at")
         .order_by("-starts_at")
     )
-
-
-def action_meeting_options(*, marac, since_days=730, now=None):
-    """(public id, day in the current time zone) of each meeting `action_filter_choices`
-    gives (the same `now`), in its order: the filter's options, read by a query compiled
-    once (core/compiled.py). The ORM took longer to build the query, with its Exists,
-    than the database takes to run it."""
-    build, values = _meeting_options_read(marac=marac, now=now, since_days=since_days)
-    return [(row["public_id"], row["day"]) for row in compiled.rows(build, **values)]
 
 
 def _meeting_options_read(*, marac, now, since_days=730):

@@ -178,7 +178,7 @@ def agenda_reads(*, user, meeting, now, can_prepare):
     entries, found = _case_list(user=user, meeting=meeting, also=also)
     if found is None:
         found = compiled.read_together(*also)
-    overrides, targets = (found + [[]])[:2]
+    overrides, targets = found if can_prepare else (found[0], [])
     return AgendaReads(entries=entries, move_targets=[(row["pk"], row["starts_at"]) for row in targets], date_overrides=overrides)
 
 
