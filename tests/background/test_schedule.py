@@ -17,12 +17,14 @@ NOW = datetime(2026, 3, 2, 9, 7, tzinfo=UTC)
 def test_each_job_is_enqueued_once_per_slot_however_many_workers_ask(db):
     assert enqueue_due(now=NOW, worker_id="first") == [job.name for job in SCHEDULE]
     assert enqueue_due(now=NOW, worker_id="second") == []
-    assert enqueue_due(now=NOW + timedelta(minutes=2), worker_id="second") == []  # same 5-minute slot
+    assert enqueue_due(now=NOW + timedelta(seconds=50), worker_id="second") == []  # the same slot of every job
     assert ScheduledRun.objects.count() == len(SCHEDULE)
     assert set(ScheduledRun.objects.values_list("claimed_by", flat=True)) == {"first"}
-    # The next 5-minute slot: case list publication only; at 09:15 the reminders too.
-    assert enqueue_due(now=NOW + timedelta(minutes=3), worker_id="second") == ["publish-case-lists"]
-    assert enqueue_due(now=NOW + timedelta(minutes=8)) == ["publish-case-lists", "research-reminders", "action-reminders", "flag-reminders"]
+    # 09:10 starts a 5-minute slot, and 09:08 a 4-minute one; 09:15 a 15-minute one too.
+    assert enqueue_due(now=NOW + timedelta(minutes=3), worker_id="second") == ["publish-case-lists", "release-agency-checks", "governance-figures"]
+    assert enqueue_due(now=NOW + timedelta(minutes=8)) == [
+        "publish-case-lists", "release-agency-checks", "research-reminders", "action-reminders", "flag-reminders", "governance-figures",
+    ]
 
 
 @given(

@@ -23,7 +23,7 @@ def test_healthz_answers_without_touching_the_database():
 def test_readyz_checks_the_database_and_the_migrations(db):
     response = Client().get(reverse("core:readyz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "cache": "ok"}}
 
 
 def test_readyz_is_unavailable_when_the_database_is_not(db):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
+from openmarac.background.schedule import enqueue_due
 from openmarac.core.selectors import home_panels
 from openmarac.referrals import services
 from openmarac.referrals.models import AgencyCheck, IdvaReferral, Referral
@@ -134,3 +135,16 @@ def test_the_run_scheduled_command_sends_them_on(marac, staff, checked, generato
     check.refresh_from_db()
     assert check.timed_out_at is not None
     assert "Referrals sent on after the agency check time: 1." in out.getvalue()
+
+
+def test_the_worker_sends_an_unchecked_referral_on_with_nobody_pressing_a_button(marac, staff, checked, generator):
+    check = _refer(marac, staff, generator).agency_check
+    # Tasks run as soon as they are enqueued in the test settings (the immediate queue).
+    with freeze_time(check.due_at - timedelta(minutes=10)):
+        assert "release-agency-checks" in enqueue_due()
+    check.refresh_from_db()
+    assert check.is_open
+    with freeze_time(check.due_at + timedelta(minutes=1)):
+        assert "release-agency-checks" in enqueue_due()
+    check.refresh_from_db()
+    assert check.timed_out_at is not None and not check.is_open

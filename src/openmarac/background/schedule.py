@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openmarac.actions.tasks import send_action_reminders, send_flag_reminders
-from openmarac.meetings.tasks import publish_due_case_lists, send_research_reminders
+from openmarac.governance.tasks import keep_default_dashboards
+from openmarac.meetings.tasks import publish_due_case_lists, release_agency_checks, send_research_reminders
 from openmarac.records.tasks import apply_retention
 
 from .models import ScheduledRun
@@ -37,10 +38,15 @@ class Periodic:
 
 SCHEDULE = [
     Periodic("publish-case-lists", publish_due_case_lists, timedelta(minutes=5)),
+    # A referral waiting for its agency's check goes on by itself when the time runs out.
+    Periodic("release-agency-checks", release_agency_checks, timedelta(minutes=5)),
     Periodic("research-reminders", send_research_reminders, timedelta(minutes=15)),
     Periodic("action-reminders", send_action_reminders, timedelta(minutes=15)),
     Periodic("flag-reminders", send_flag_reminders, timedelta(minutes=15)),
     Periodic("retention", apply_retention, timedelta(hours=1)),
+    # More often than the figures are kept (OPENMARAC_FIGURES_KEEP_SECONDS, 5 minutes by
+    # default), so the dashboard's default period is always found worked out.
+    Periodic("governance-figures", keep_default_dashboards, timedelta(minutes=4)),
     Periodic("tidy-background-records", tidy_background_records, timedelta(days=1)),
 ]
 

@@ -44,11 +44,10 @@ def _queue():
 @never_cache
 @require_safe
 def readyz(request):
-    """Ready to serve: the database answers and is fully migrated, and Redis (the cache
-    and the task queue) answers when the deployment uses it. 503 otherwise."""
-    checks = {"database": _database, "migrations": _migrations}
-    if settings.REDIS_URL:
-        checks["cache"] = _cache
+    """Ready to serve: the database answers and is fully migrated, the shared cache
+    answers (Redis, or its table in the database), and so does Redis's task queue when
+    the deployment uses it. 503 otherwise."""
+    checks = {"database": _database, "migrations": _migrations, "cache": _cache}
     if settings.OPENMARAC_TASK_BACKEND == "rq":
         checks["queue"] = _queue
     results = {}

@@ -19,8 +19,9 @@ short form shown on the dashboard.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from statistics import median
 
@@ -31,7 +32,7 @@ from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
-from openmarac.accounts.models import Agency, AgencyKind, MaracAgency, Membership, Role
+from openmarac.accounts.models import Agency, AgencyKind, Marac, MaracAgency, Membership, Role
 from openmarac.actions.models import Action, ActionKind
 from openmarac.core import compiled
 from openmarac.meetings.models import Attendance, Meeting, RepeatDecision, ResearchReturn
@@ -380,18 +381,47 @@ def kept_dashboard(*, marac, period: Period) -> Dashboard:
     referrals, actions, research and attendance, which at national size takes the
     database longer than the rest of the page together; governance figures need not be
     to the second, and the page says when they were worked out. The same figures for
-    everyone who may see them (they are about no one), so one copy serves every viewer.
-    The data return is never kept: it is worked out when it is asked for."""
+    everyone who may see them (they are about no one), so one copy, in the shared
+    cache, serves every viewer and every web process; `openmarac worker` keeps the
+    default period's (`keep_default_dashboards`), so the first request of the day
+    finds them too. The data return is never kept: it is worked out when it is asked
+    for."""
     seconds = settings.OPENMARAC_FIGURES_KEEP_SECONDS
     today = timezone.localdate()
     if not seconds:
         return dashboard(marac=marac, period=period, today=today)
-    key = f"openmarac:dashboard:{marac.pk}:{period.start}:{period.end}:{today}"
-    shown = cache.get(key)
-    if shown is None:
-        shown = dashboard(marac=marac, period=period, today=today)
-        cache.set(key, shown, timeout=seconds)
+    shown = cache.get(_kept_key(marac.pk, period, today))
+    if shown is None or shown.worked_out_at < timezone.now() - timedelta(seconds=seconds):
+        shown = _keep_dashboard(marac=marac, period=period, today=today)
     return shown
+
+
+def keep_default_dashboards() -> int:
+    """Work out and keep every active Marac's dashboard for the period it opens at (the
+    last complete quarter). Run by `openmarac worker` more often than the figures are
+    kept (background/schedule.py), so a governance lead opening the dashboard finds
+    them worked out. Returns the number of Maracs."""
+    if not settings.OPENMARAC_FIGURES_KEEP_SECONDS:
+        return 0
+    today = timezone.localdate()
+    period = last_complete_quarter(today)
+    maracs = Marac.objects.filter(is_active=True).only("pk", "adult_female_population")
+    for marac in maracs:
+        _keep_dashboard(marac=marac, period=period, today=today)
+    return len(maracs)
+
+
+def _keep_dashboard(*, marac, period, today) -> Dashboard:
+    shown = dashboard(marac=marac, period=period, today=today)
+    cache.set(_kept_key(marac.pk, period, today), shown, timeout=settings.OPENMARAC_FIGURES_KEEP_SECONDS)
+    return shown
+
+
+def _kept_key(marac_id, period, today):
+    # The dashboard is kept pickled; the key carries the shape of its classes, so that
+    # figures kept by an older release (the shared cache outlives a deployment) are
+    # never read into a newer one's classes.
+    return f"openmarac:dashboard:{_KEPT_SHAPE}:{marac_id}:{period.start}:{period.end}:{today}"
 
 
 def dashboard(*, marac, period: Period, today: date | None = None) -> Dashboard:
@@ -1089,3 +1119,8 @@ DEFINITIONS = {
     "actions_per_case": ("Completed actions per case", "Completed actions agreed at meetings in the period, divided by the cases they were agreed for."),
     "disclosure_to_hearing": ("Time from disclosure to hearing", "The median number of days from the date of disclosure (or of the incident) to the hearing. Where the referrer did not know the date of disclosure, the referral date is used."),
 }
+
+# The fields of every class a kept dashboard holds (`_kept_key`).
+_KEPT_SHAPE = zlib.crc32(
+    " ".join(f"{cls.__name__}.{f.name}" for cls in (Dashboard, PeriodFigures, Outcomes, Breakdown, ReturnRow, Period) for f in fields(cls)).encode()
+)

@@ -167,7 +167,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"YesNoUnknownEnum": "openmarac.people.models.YesNoUnknown.choices"},
 }
 # Requests a credential may make per minute (429 with Retry-After beyond). The count is
-# kept in the default cache: give several app servers one shared cache (Redis).
+# kept in the shared cache (below).
 OPENMARAC_API_RATE_PER_MINUTE = env.int("OPENMARAC_API_RATE_PER_MINUTE", default=120)
 # How long a POST's Idempotency-Key is remembered.
 OPENMARAC_API_IDEMPOTENCY_HOURS = 24
@@ -257,8 +257,13 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[OPENMARAC_TASK_BACKEND]}}
 # Redis, for the RQ queue and (when set) the cache that /readyz checks.
 REDIS_URL = env.str("REDIS_URL", default="")
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
+# The cache is shared by every web process and the worker (the dashboard's kept figures,
+# which the worker works out ahead of the first request, and the API's request counts):
+# Redis when there is one, otherwise a table in the database (made by `migrate`).
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "openmarac_cache"}}
 # A failed task is tried again after 30 s, 2 min, 8 min, 32 min; after the fifth
 # failure it is given up and listed for the system administrator.
 OPENMARAC_TASK_RETRY_BASE_SECONDS = env.int("OPENMARAC_TASK_RETRY_BASE_SECONDS", default=30)

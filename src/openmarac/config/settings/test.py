@@ -17,3 +17,6 @@ OPENMARAC_DATE_GUARDS = False
 # Worked out on every request, so a test sees the figures of the data it has just made;
 # tests/governance/test_kept_figures.py keeps them.
 OPENMARAC_FIGURES_KEEP_SECONDS = 0
+# Each test process its own cache in memory; tests/core/test_cache.py uses the
+# database's, as a deployment without Redis does.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
