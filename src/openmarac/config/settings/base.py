@@ -263,7 +263,11 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAUL
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "openmarac_cache"}}
+    # Room for every Marac's kept figures (about 13 kB each) beside the API's counts:
+    # past MAX_ENTRIES the table culls a third of its rows, kept figures included.
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "openmarac_cache", "OPTIONS": {"MAX_ENTRIES": 5000},
+    }}
 # A failed task is tried again after 30 s, 2 min, 8 min, 32 min; after the fifth
 # failure it is given up and listed for the system administrator.
 OPENMARAC_TASK_RETRY_BASE_SECONDS = env.int("OPENMARAC_TASK_RETRY_BASE_SECONDS", default=30)
