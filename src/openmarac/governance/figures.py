@@ -405,7 +405,7 @@ def keep_default_dashboards() -> int:
         return 0
     today = timezone.localdate()
     period = last_complete_quarter(today)
-    maracs = Marac.objects.filter(is_active=True).only("pk", "adult_female_population")
+    maracs = Marac.objects.filter(is_active=True)
     for marac in maracs:
         _keep_dashboard(marac=marac, period=period, today=today)
     return len(maracs)

@@ -254,7 +254,7 @@ OPENMARAC_TASK_BACKEND = env.str("OPENMARAC_TASK_BACKEND", default="database")
 if OPENMARAC_TASK_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"OPENMARAC_TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[OPENMARAC_TASK_BACKEND]}}
-# Redis, for the RQ queue and (when set) the cache that /readyz checks.
+# Redis, for the RQ queue and (when set) the cache.
 REDIS_URL = env.str("REDIS_URL", default="")
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
 # The cache is shared by every web process and the worker (the dashboard's kept figures,
