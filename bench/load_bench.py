@@ -45,6 +45,7 @@ from openmarac.accounts.models import AgencyKind, Marac  # noqa: E402
 from openmarac.actions.models import Action  # noqa: E402
 from openmarac.actions.selectors import actions_of_agency  # noqa: E402
 from openmarac.api import services as api_services  # noqa: E402
+from openmarac.governance import figures  # noqa: E402
 from openmarac.referrals.models import Case, Referral  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +109,10 @@ def main():
     workdir.mkdir(parents=True, exist_ok=True)
     setup = prepare(Marac.objects.get(slug=args.marac))
     (workdir / "load_sessions.json").write_text(json.dumps(setup))
+    # The dashboard's figures as a deployment's worker keeps them (its governance-figures
+    # job, into the shared cache the server reads); the worker itself is not run, since
+    # its other jobs (retention above all) would work through the generated history.
+    figures.keep_default_dashboards()
 
     env = {
         **os.environ, "PYTHONPATH": str(ROOT / "src"), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
