@@ -7,11 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openmarac.governance import figures
 from openmarac.meetings import listing
+from openmarac.meetings.selectors import awaiting_listing, listing_rows
 from openmarac.referrals import services
 from openmarac.referrals.criteria import CLOCK_START, clock_start, referral_clock_start
 from openmarac.referrals.models import Referral
@@ -80,3 +83,16 @@ def test_figures_count_time_to_hearing_from_disclosure(marac, staff, generator):
     assert result.hearing_within_target == 1
     assert result.hearing_days_median == (28 + 58) / 2
     assert figures.outcomes(marac=marac, period=quarter, today=date(2025, 4, 1)).referral_to_hearing_median == (28 + 58) / 2
+
+
+def test_the_listing_page_counts_the_six_weeks_from_disclosure(marac, staff, generator):
+    """The target the coordinator lists by is the one the case list flags against."""
+    referrer, today = staff["referrer"], timezone.localdate()
+    data = generator.referral(marac=marac, referring_agency=referrer.agency, review_owner=referrer)
+    data.referred_on, data.disclosed_on, data.heard_on = today, today - timedelta(days=20), None
+    referral = services.referral_record(marac=marac, data=data, by=referrer)
+    Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.AWAITING_LISTING)
+    page = Paginator(awaiting_listing(user=staff["coordinator"], marac=marac), 50).page(1)
+    [row] = [row for row in listing_rows(marac=marac, page=page) if row.referral.pk == referral.pk]
+    assert row.target.target_on == data.disclosed_on + timedelta(weeks=6)
+    assert row.target.days_left == 22

@@ -79,14 +79,16 @@ class Proposal:
     def reasons(self):
         reasons = []
         if self.over_six_weeks:
-            reasons.append("more than 6 weeks after referral")
+            reasons.append("past its six-week target")
         if self.over_capacity:
             reasons.append("every meeting with enough notice is full")
         return reasons
 
 
-def propose(*, referred_on, today, meetings, lead_days):
-    """The meeting to propose, or None when no meeting far enough ahead exists."""
+def propose(*, clock_start, today, meetings, lead_days):
+    """The meeting to propose, or None when no meeting far enough ahead exists.
+    `clock_start`: the day the referral's six-week target counts from
+    (`referrals.criteria.referral_clock_start`)."""
     eligible = sorted(
         (m for m in meetings if not m.published and (m.starts_on - today).days >= lead_days), key=lambda m: m.starts_on
     )
@@ -98,7 +100,7 @@ def propose(*, referred_on, today, meetings, lead_days):
         meeting_id=chosen.meeting_id,
         starts_on=chosen.starts_on,
         over_capacity=with_room is None,
-        over_six_weeks=is_late(referred_on, chosen.starts_on),
+        over_six_weeks=is_late(clock_start, chosen.starts_on),
     )
 
 
@@ -112,8 +114,8 @@ def advance(meetings, proposal):
     ]
 
 
-def is_late(referred_on, meeting_on):
-    return six_week_target(referred_on, meeting_on).missed_by(meeting_on)
+def is_late(clock_start, meeting_on):
+    return six_week_target(clock_start, meeting_on).missed_by(meeting_on)
 
 
 @dataclass(frozen=True)

@@ -580,14 +580,16 @@ def listing_rows(*, marac, page, upcoming=None, today=None):
     meetings = {m.pk: m for m in upcoming}
     lead_days = marac.case_list_lead_days
     for _ in range(page.start_index() - 1 if page.paginator.count else 0):
-        loads = listing.advance(loads, listing.propose(referred_on=today, today=today, meetings=loads, lead_days=lead_days))
+        loads = listing.advance(loads, listing.propose(clock_start=today, today=today, meetings=loads, lead_days=lead_days))
     rows = []
     pending = pending_listings({referral.case_id for referral in page})
     for referral in page:
-        proposal = listing.propose(referred_on=referral.referred_on, today=today, meetings=loads, lead_days=lead_days)
+        # From the disclosure when it is known, as the case list and the figures count.
+        clock_start = referral_clock_start(referral)
+        proposal = listing.propose(clock_start=clock_start, today=today, meetings=loads, lead_days=lead_days)
         loads = listing.advance(loads, proposal)
         meeting = meetings.get(proposal.meeting_id) if proposal else None
-        rows.append(ListingRow(referral, proposal, meeting, listing.six_week_target(referral.referred_on, today), pending.get(referral.case_id)))
+        rows.append(ListingRow(referral, proposal, meeting, listing.six_week_target(clock_start, today), pending.get(referral.case_id)))
     return rows
 
 

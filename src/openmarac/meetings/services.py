@@ -388,7 +388,7 @@ def meeting_loads(marac, upcoming=None):
 
 def proposal_for(referral, loads=None):
     return listing.propose(
-        referred_on=referral_clock_start(referral),
+        clock_start=referral_clock_start(referral),
         today=timezone.localdate(),
         meetings=meeting_loads(referral.marac) if loads is None else loads,
         lead_days=referral.marac.case_list_lead_days,
