@@ -34,6 +34,14 @@ def test_the_service_rules_answer_as_for_the_web_form(world, db):
     assert {e["field"] for e in _shape(response)} == {"checklist", "criteria"}
 
 
+def test_research_saying_the_details_are_wrong_needs_the_corrections_as_on_the_web(world, db):
+    url = reverse("api-v1:research", kwargs={"public_id": world["meeting"].public_id})
+    body = {"referral_id": str(world["referral"].public_id), "submit": True, "details_correct": "corrected", "facts": "Tenancy since 2019"}
+    response = api_client(world, "housing").post(url, body)
+    assert response.status_code == 400
+    assert [e["field"] for e in _shape(response)] == ["corrections"]
+    assert api_client(world, "housing").post(url, {**body, "corrections": "Date of birth 3 May 1990"}).status_code == 200
+
 def test_a_referral_is_recorded_with_its_checklist_and_matching(world, db):
     response = api_client(world, "housing").post(reverse("api-v1:referrals"), referral_body())
     assert response.status_code == 201, response.content

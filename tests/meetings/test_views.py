@@ -273,3 +273,17 @@ def test_the_grid_says_where_to_add_a_missing_representative(people, published, 
     members = reverse("accounts:members", args=[meeting.marac.slug])
     assert (f'href="{members}"' in page.split("No representative or Idva", 1)[1][:400]) is sees_link
     assert ("the coordinator can add one" in page) is not sees_link
+
+
+def test_research_saying_the_details_are_wrong_is_returned_only_with_the_corrections(marac, people, published):
+    meeting, referral = published
+    url = reverse("meetings:research-case", args=[meeting.public_id, referral.public_id])
+    client = _researcher(marac, meeting, people["housing_rep"])
+    response = client.post(url, {"action": "return", "version": 0, "details_correct": "corrected", "facts": "Tenancy since 2019"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Write the corrections to the case list’s details, or choose another answer" in page
+    assert "Tenancy since 2019" in page  # what was typed is kept
+    assert not referral.research.filter(returned_at__isnull=False).exists()
+    assert client.post(url, {"action": "save", "version": 0, "details_correct": "corrected"}).status_code == 302  # a draft may wait
+    response = client.post(url, {"action": "return", "version": 1, "details_correct": "corrected", "corrections": "Date of birth 3 May 1990"})
+    assert response.status_code == 302 and referral.research.get(agency=people["housing_rep"].agency).returned_at

@@ -636,6 +636,10 @@ def research_save(*, by, meeting, referral, data, submit, version=None, request=
         if name in data:
             setattr(research, name, data[name])
     if submit:
+        # "No" with nothing to say what is wrong leaves the coordinator a case list they
+        # know is wrong and cannot mend. A draft may wait for the corrections.
+        if research.details_correct == ResearchReturn.DetailsCorrect.CORRECTED and not research.corrections.strip():
+            raise ValidationError({"corrections": "Write the corrections to the case list’s details, or choose another answer"})
         research.returned_by = by
         research.returned_at = timezone.now()
     if not created:

@@ -572,6 +572,8 @@ def research_case(request, public_id, referral_id):
                     )
                     messages.success(request, "Research returned." if action == "return" else "Research saved; return it when complete.")
                     return redirect("meetings:research", meeting.public_id)
+            except ValidationError as error:
+                form.add_error(None, error)
             except services.ResearchConflict as conflict:
                 conflict_with = conflict.current
                 typed = form.is_bound
