@@ -372,9 +372,11 @@ def instance(model, row, prefix=""):
     return instances(model, [row], prefix)[0]
 
 
-def instances(model, rows, prefix="") -> list:
-    """`instance` for each of `rows`, in order (made by `_maker`)."""
-    names = columns(model)
+def instances(model, rows, prefix="", names=None) -> list:
+    """`instance` for each of `rows`, in order (made by `_maker`). `names`: the columns
+    the rows hold, when not all of `columns(model)`; the others are deferred, as `from_db`
+    leaves them."""
+    names = names or columns(model)
     keys = [prefix + name for name in names]
     pk = names.index(model._meta.pk.attname)
     make = _maker(model, connection.alias)
