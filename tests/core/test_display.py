@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.template import engines
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,6 +82,8 @@ def test_a_person_is_written_as_the_template_wrote_them(shown, show_diversity):
 
 
 def _slot(starts_at):
+    # In local time, as `meetings.selectors._slots` counts a meeting's slots.
+    starts_at = starts_at and localtime(starts_at)
     return SimpleNamespace(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=15) if starts_at else None)
 
 

@@ -14,8 +14,11 @@ from openmarac.people.display import SEALED_TAG
 
 
 def _slot(entry):
+    # A slot's times are already local (`selectors._slots` counts them from the
+    # meeting's local start): written as they are, not converted again by `time_text`,
+    # which twice a case was a third of writing the case.
     starts = entry.slot.starts_at
-    return f"{time_text(starts)}–{time_text(entry.slot.ends_at)}: " if starts else ""
+    return f"{starts:%H:%M}–{entry.slot.ends_at:%H:%M}: " if starts else ""
 
 
 def _aliases(shown):

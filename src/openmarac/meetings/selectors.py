@@ -490,6 +490,8 @@ def _agenda_entry(pk, section, listed_at, children_count):
 
 
 def _slots(meeting, entries):
+    # From the meeting's local start, so each slot's times are local ones (which
+    # `display.case_entry_html` writes as they are).
     local_start = timezone.localtime(meeting.starts_at)
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
 
