@@ -9,12 +9,13 @@ from types import SimpleNamespace
 import pytest
 from django.template import engines
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from hypothesis import given
 from hypothesis import strategies as st
 
 import openmarac
 from openmarac.core.display import time_text
-from openmarac.meetings.display import AgendaRow, agenda_sections, case_entry_html, listing_rows_html
+from openmarac.meetings.display import AgendaLinks, agenda_sections, case_entry_html, listing_rows_html
 from openmarac.people.display import person_html
 from openmarac.people.selectors import SEALED_TEXT, ShownAddress, ShownPerson, ShownPhone
 
@@ -81,6 +82,8 @@ def test_a_person_is_written_as_the_template_wrote_them(shown, show_diversity):
 
 
 def _slot(starts_at):
+    # In local time, as `meetings.selectors._slots` counts a meeting's slots.
+    starts_at = starts_at and localtime(starts_at)
     return SimpleNamespace(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=15) if starts_at else None)
 
 
@@ -132,37 +135,48 @@ class _Item(SimpleNamespace):
         return {"new": "New and repeat <cases>", "review": "Reviews"}[self.section]
 
 
-def _agenda_row(number, entry, section):
-    # Each case its own reference, one needing escaping.
+def _agenda_entry(number, entry, section):
+    # Each case its own reference (one needing escaping) and ids.
     entry = SimpleNamespace(**{**vars(entry), "item": _Item(pk=number, section=section)})
-    entry.referral = SimpleNamespace(**{**vars(entry.referral), "case": SimpleNamespace(reference=f"M01-2026-{number:04} <&>")})
+    entry.referral = SimpleNamespace(
+        **{**vars(entry.referral), "public_id": f"referral-{number}", "case": SimpleNamespace(reference=f"M01-2026-{number:04} <&>", public_id=f"case-{number}")}
+    )
     entry.html = mark_safe(case_entry_html(entry))
-    return AgendaRow(
-        entry=entry, case_url=f"/cases/{number}/", research_url=f"/research/{number}/", hearing_url=f"/hearing/{number}/",
-        move_url=f"/move/{number}/", break_glass_url=f"/break-glass/{number}/",
+    return entry
+
+
+LINKS = AgendaLinks(case="/cases/{}/", research="/research/{}/", hearing="/hearing/{}/", move="/move/{}/", break_glass="/break-glass/{}/")
+
+
+def _old_row(entry):
+    # A case with its links, as the template was given them.
+    return SimpleNamespace(
+        entry=entry, case_url=f"/cases/{entry.referral.case.public_id}/", research_url=f"/research/{entry.referral.public_id}/",
+        hearing_url=f"/hearing/{entry.item.pk}/", move_url=f"/move/{entry.item.pk}/", break_glass_url=f"/break-glass/{entry.referral.case.public_id}/",
     )
 
 
 AGENDAS = [
     [],
-    [_agenda_row(1, ENTRIES[0], "new")],
-    [_agenda_row(number, entry, "new" if number < 5 else "review") for number, entry in enumerate(ENTRIES, start=1)],
+    [_agenda_entry(1, ENTRIES[0], "new")],
+    [_agenda_entry(number, entry, "new" if number < 5 else "review") for number, entry in enumerate(ENTRIES, start=1)],
     # A section that comes back after another is a section of its own, as `regroup` made it.
-    [_agenda_row(1, ENTRIES[1], "new"), _agenda_row(2, ENTRIES[0], "review"), _agenda_row(3, ENTRIES[2], "new")],
+    [_agenda_entry(1, ENTRIES[1], "new"), _agenda_entry(2, ENTRIES[0], "review"), _agenda_entry(3, ENTRIES[2], "new")],
 ]
 
 
-@pytest.mark.parametrize("rows", AGENDAS)
+@pytest.mark.parametrize("entries", AGENDAS)
 @pytest.mark.parametrize("can_move", [False, True])
 @pytest.mark.parametrize("proposing", [False, True])
-def test_the_agenda_is_written_as_the_template_wrote_it(rows, can_move, proposing):
+def test_the_agenda_is_written_as_the_template_wrote_it(entries, can_move, proposing):
     meeting = SimpleNamespace(is_async=proposing, published_at=datetime(2026, 6, 1, tzinfo=dt_timezone.utc))
     options = mark_safe('<option value="7">1 Jul 2026 09:30</option>')
     old = _template(OLD_AGENDA_SECTIONS).render(
-        {"rows": rows, "meeting": meeting, "can_prepare": can_move, "move_form": can_move, "move_options": options, "csrf_token": "TOKEN"}
+        {"rows": [_old_row(entry) for entry in entries], "meeting": meeting, "can_prepare": can_move, "move_form": can_move, "move_options": options,
+         "csrf_token": "TOKEN"}
     )
     token = '<input type="hidden" name="csrfmiddlewaretoken" value="TOKEN">'
-    sections = agenda_sections(rows, meeting=meeting, csrf_input=token if can_move else "", move_options=options)
+    sections = agenda_sections(entries, meeting=meeting, links=LINKS, csrf_input=token if can_move else "", move_options=options)
     assert _template(NEW_AGENDA_SECTIONS).render({"sections": sections}) == old
 
 

@@ -14,8 +14,11 @@ from openmarac.people.display import SEALED_TAG
 
 
 def _slot(entry):
+    # A slot's times are already local (`selectors._slots` counts them from the
+    # meeting's local start): written as they are, not converted again by `time_text`,
+    # which twice a case was a third of writing the case.
     starts = entry.slot.starts_at
-    return f"{time_text(starts)}–{time_text(entry.slot.ends_at)}: " if starts else ""
+    return f"{starts:%H:%M}–{entry.slot.ends_at:%H:%M}: " if starts else ""
 
 
 def _aliases(shown):
@@ -83,78 +86,75 @@ def case_entry_html(entry):
 
 
 @dataclass(frozen=True)
-class AgendaRow:
-    """A case on the agenda page, with its links (each from one resolved pattern)."""
+class AgendaLinks:
+    """The links of each case on the agenda page: URL patterns resolved once for the
+    page, each with "{}" where the case's own id goes."""
 
-    entry: object
-    case_url: str
-    research_url: str
-    hearing_url: str
-    move_url: str
-    break_glass_url: str
+    case: str  # the case's public id
+    research: str  # the referral's public id
+    hearing: str  # the agenda item's id
+    move: str  # the agenda item's id
+    break_glass: str  # the case's public id
 
 
-def agenda_rows(entries, *, meeting):
+def agenda_links(meeting):
     meeting_id = meeting.public_id
-    case_url, break_glass_url = url_pattern("referrals:case", stand_in=ANY_UUID), url_pattern("referrals:break-glass", stand_in=ANY_UUID)
-    research_url = url_pattern("meetings:research-case", meeting_id, stand_in=ANY_UUID)
-    hearing_url, move_url = url_pattern("actions:hearing", meeting_id), url_pattern("meetings:item-move", meeting_id)
-    return [
-        AgendaRow(
-            entry=entry,
-            case_url=case_url.format(entry.referral.case.public_id),
-            research_url=research_url.format(entry.referral.public_id),
-            hearing_url=hearing_url.format(entry.item.pk),
-            move_url=move_url.format(entry.item.pk),
-            break_glass_url=break_glass_url.format(entry.referral.case.public_id),
-        )
-        for entry in entries
-    ]
+    return AgendaLinks(
+        case=url_pattern("referrals:case", stand_in=ANY_UUID),
+        research=url_pattern("meetings:research-case", meeting_id, stand_in=ANY_UUID),
+        hearing=url_pattern("actions:hearing", meeting_id),
+        move=url_pattern("meetings:item-move", meeting_id),
+        break_glass=url_pattern("referrals:break-glass", stand_in=ANY_UUID),
+    )
 
 
-def agenda_sections(rows, *, meeting, csrf_input="", move_options=""):
+def agenda_sections(entries, *, meeting, links=None, csrf_input="", move_options=""):
     """The agenda's sections in order, each as (heading, the HTML of its cases): what
     `meetings/meeting.html` wrote a case at a time through some thirty tags and lookups.
-    `csrf_input` is the token field of each case's "Move case to" form (`token_field`);
-    without it there is no move form."""
+    `entries` as `selectors.case_list` gives them; `links` as `agenda_links` gives them
+    (by default, the meeting's). `csrf_input` is the token field of each case's "Move
+    case to" form (`token_field`); without it there is no move form."""
+    links = links or agenda_links(meeting)
     proposing = meeting.is_async and meeting.published_at
     sections = []
-    for row in rows:
-        item = row.entry.item
+    for entry in entries:
+        item = entry.item
         if not sections or sections[-1][0] != item.section:
             sections.append((item.section, item.get_section_display(), []))
         cases = sections[-1][2]
-        cases.append(_agenda_case_html(row, number=len(cases) + 1, proposing=proposing, csrf_input=csrf_input, move_options=move_options))
+        cases.append(_agenda_case_html(entry, links, number=len(cases) + 1, proposing=proposing, csrf_input=csrf_input, move_options=move_options))
     return [(escape(heading), mark_safe("".join(cases))) for _section, heading, cases in sections]
 
 
-def _agenda_case_html(row, *, number, proposing, csrf_input, move_options):
-    entry = row.entry
+def _agenda_case_html(entry, links, *, number, proposing, csrf_input, move_options):
+    # Only the links the case shows are written: a restricted case has one, another two
+    # to four.
     if entry.restricted:
         return (
             f'\n\n<section class="govuk-!-margin-bottom-7" aria-label="Restricted case {number}">\n  \n{entry.html}\n'
-            f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.break_glass_url}">Ask for break-glass access'
+            f'\n  <p class="govuk-body"><a class="govuk-link" href="{links.break_glass.format(entry.referral.case.public_id)}">Ask for break-glass access'
             '<span class="govuk-visually-hidden"> to this restricted case</span></a></p>\n</section>\n\n'
         )
-    reference = escaped(entry.referral.case.reference)
+    referral, item_id = entry.referral, entry.item.pk
+    reference = escaped(referral.case.reference)
     propose = (
-        f' · <a class="govuk-link" href="{row.hearing_url}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
+        f' · <a class="govuk-link" href="{links.hearing.format(item_id)}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
     )
     move = ""
     if csrf_input:
         move = (
-            f'\n  <form method="post" action="{row.move_url}" class="govuk-!-margin-bottom-4" novalidate>{csrf_input}\n'
+            f'\n  <form method="post" action="{links.move.format(item_id)}" class="govuk-!-margin-bottom-4" novalidate>{csrf_input}\n'
             '    <div class="govuk-form-group">\n'
-            f'      <label class="govuk-label" for="move-{entry.item.pk}">Move case {reference} to</label>\n'
-            f'      <select class="govuk-select" id="move-{entry.item.pk}" name="meeting">\n        {move_options}\n      </select>\n'
+            f'      <label class="govuk-label" for="move-{item_id}">Move case {reference} to</label>\n'
+            f'      <select class="govuk-select" id="move-{item_id}" name="meeting">\n        {move_options}\n      </select>\n'
             '      <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">'
             f'Move<span class="govuk-visually-hidden"> case {reference}</span></button>\n'
             "    </div>\n  </form>\n  "
         )
     return (
         f'\n\n<section class="govuk-!-margin-bottom-7" aria-label="Case {reference}">\n  \n{entry.html}\n'
-        f'\n  <p class="govuk-body"><a class="govuk-link" href="{row.research_url}">Research on case {reference}</a>{propose}'
-        f' · <a class="govuk-link" href="{row.case_url}">Open case {reference}</a></p>\n  {move}\n</section>\n\n'
+        f'\n  <p class="govuk-body"><a class="govuk-link" href="{links.research.format(referral.public_id)}">Research on case {reference}</a>{propose}'
+        f' · <a class="govuk-link" href="{links.case.format(referral.case.public_id)}">Open case {reference}</a></p>\n  {move}\n</section>\n\n'
     )
 
 

@@ -339,7 +339,8 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
         with_people(shown_referrals)
     else:
         with_people_rows(shown_referrals, people, CASE_LIST_DETAILS)
-    show_sealed = policy.can_see_sealed_values(user, meeting.marac)
+    marac, on = meeting.marac, local_start.date()
+    show_sealed = policy.can_see_sealed_values(user, marac)
     result = []
     for slot in slots:
         item = items[slot.entry.key]
@@ -348,21 +349,18 @@ def _entries(*, user, meeting, items, slots, hidden=None, repeats=None, people=N
             # Its place and slot only: no people, flags or history that could identify it.
             result.append(CaseListEntry(slot=slot, item=item, referral=referral, victim=[], perpetrators=[], children=[], restricted=True))
             continue
-        people = referral.people_list
-
-        def shown(role):
-            return [
-                (rp, present_person(rp.person, user=user, marac=meeting.marac, on=local_start.date(), show_sealed=show_sealed, phones=False))
-                for rp in people
-                if rp.role == role
-            ]
-
+        # The people the case list shows, by role, each in the referral's order.
+        shown = {ReferralPerson.Role.VICTIM: [], ReferralPerson.Role.PERPETRATOR: [], ReferralPerson.Role.CHILD: []}
+        for rp in referral.people_list:
+            if rp.role in shown:
+                shown[rp.role].append((rp, present_person(rp.person, user=user, marac=marac, on=on, show_sealed=show_sealed, phones=False)))
         flags = _flags(meeting, item, referral, slot, repeats.get(referral.case_id, 0), local_start)
-        repeat_alert = repeats.get(referral.case_id, 0) >= meeting.marac.repeat_alert_count
+        repeat_alert = repeats.get(referral.case_id, 0) >= marac.repeat_alert_count
         repeat_of = referral.repeat_of
         result.append(
             CaseListEntry(
-                slot=slot, item=item, referral=referral, victim=shown("victim"), perpetrators=shown("perpetrator"), children=shown("child"),
+                slot=slot, item=item, referral=referral, victim=shown[ReferralPerson.Role.VICTIM],
+                perpetrators=shown[ReferralPerson.Role.PERPETRATOR], children=shown[ReferralPerson.Role.CHILD],
                 previous_hearing=(repeat_of.heard_on or repeat_of.referred_on) if repeat_of else None, flags=flags, repeat_alert=repeat_alert,
             )
         )
@@ -490,6 +488,8 @@ def _agenda_entry(pk, section, listed_at, children_count):
 
 
 def _slots(meeting, entries):
+    # From the meeting's local start, so each slot's times are local ones (which
+    # `display.case_entry_html` writes as they are).
     local_start = timezone.localtime(meeting.starts_at)
     return listing.slots(entries, starts_at=local_start, minutes_per_case=meeting.minutes_per_case, capacity=meeting.capacity, timed=not meeting.is_async)
 

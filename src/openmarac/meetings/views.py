@@ -235,7 +235,7 @@ def meeting(request, public_id):
         # Each case written once in Python (meetings/display.py), not through the
         # template's tags and filters forty times over.
         "sections": display.agenda_sections(
-            display.agenda_rows(entries, meeting=meeting), meeting=meeting,
+            entries, meeting=meeting,
             # The "Move case to" form of each case, for those who prepare meetings: the
             # meetings to come, as `item_move` offers them.
             csrf_input=token_field(request) if can_prepare else "",

@@ -4,6 +4,7 @@ allow to see them."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 from django.db.models import Prefetch
@@ -146,8 +147,6 @@ def present_person(person, *, user, marac, on=None, show_sealed=None, phones=Tru
 
 
 def _person(person, on, *, addresses, phones):
-    from datetime import date
-
     return ShownPerson(
         pk=person.pk,
         name=str(person),
