@@ -209,7 +209,9 @@ class Action(models.Model):
         """Whom the action is for, naming the children when it is for children:
         "Children: Lily Hartley (born 3 Apr 2019), Unborn Hartley (unborn, expected
         03/2027)". Prefetch `children` when showing many actions."""
-        children = list(self.children.all()) if self.for_whom == ForWhom.CHILD else []
+        # In the order they were recorded (the database gives a many-to-many's rows in
+        # no set order), sorted here so that prefetched children need no query.
+        children = sorted(self.children.all(), key=lambda child: child.pk) if self.for_whom == ForWhom.CHILD else []
         if not children:
             return self.get_for_whom_display()
         label = "Child" if len(children) == 1 else "Children"
