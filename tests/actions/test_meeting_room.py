@@ -1,6 +1,7 @@
 """The meeting room: the register in the chair's hands, the run-the-meeting screen, the
 case screen's closing and next case, and minutes (page and PDF) that stand on their own."""
 
+import html
 import re
 import subprocess
 from datetime import time, timedelta
@@ -73,6 +74,10 @@ def test_the_chair_takes_the_register_and_is_warned_of_unsigned_attendees(client
     response = client.post(url, {**data, f"agency-{probation}-arrived_at_hour": "9", f"agency-{probation}-arrived_at_minute": "75"})
     page = response.content.decode()
     assert response.status_code == 200 and "Enter the minute, from 0 to 59" in page and 'value="75"' in page
+    # Summed up at the top, naming the agency, linked to the field folded in its row.
+    summary = page[page.index("There is a problem"):page.index("Attendance register")]
+    agency = html.escape(staff["probation_rep"].agency.name)
+    assert f'href="#id_agency-{probation}-arrived_at_minute">{agency}: Enter the minute, from 0 to 59' in summary
     assert not meeting.attendance.exists()
     response = client.post(url, {**data, f"agency-{probation}-arrived_at_hour": "9", f"agency-{probation}-arrived_at_minute": "50"})
     assert response.status_code == 302

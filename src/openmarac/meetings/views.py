@@ -665,6 +665,9 @@ def register(request, public_id):
     context = {
         "meeting": meeting, "register": data, "can_edit": can_edit, "observer_form": observer_form,
         "statement": services.schedule_for(meeting.marac).confidentiality_statement,
+        # The rows' errors summed up at the top, each naming its agency: the fields
+        # themselves may be folded away among a dozen agencies.
+        "row_errors": [(row["link"].agency.name, row["form"]) for row in data["rows"] if row["form"].errors],
     }
     return render(request, "meetings/register.html", context)
 
