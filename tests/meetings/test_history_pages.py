@@ -2,6 +2,7 @@
 one 12-month review per hearing, and a page whose size and query count do not grow with
 the rows."""
 
+import re
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from openmarac.actions import services as action_services
 from openmarac.meetings import listing, selectors, services
-from openmarac.meetings.models import AgendaItem
+from openmarac.meetings.models import AgendaItem, Meeting
 from openmarac.referrals.models import Referral
 from openmarac.synthetic.history import bulk_referrals
 
@@ -204,6 +205,12 @@ def test_a_held_meeting_of_imported_history_says_where_its_cases_are(marac, staf
     assert "No cases were listed on this agenda in OpenMarac." in agenda and note in agenda
     minutes = client.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
     assert note in minutes
+    # The list of past meetings counts them too, rather than "0" cases.
+    past = client.get(reverse("meetings:meetings", args=[marac.slug])).content.decode()
+    assert re.search(r'numeric">2 <span class="govuk-body-s">imported</span>', past)
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_published_at=None)
+    past = client.get(reverse("meetings:meetings", args=[marac.slug])).content.decode()
+    assert f"Kept before {marac.name} used OpenMarac" in past
 
     # A meeting still to come says only that nothing is listed yet.
     later = services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=30))

@@ -412,9 +412,29 @@ def imported_hearings(meeting):
     empty. None for a meeting still to come, or one whose agenda holds cases."""
     if meeting.starts_at > timezone.now() or meeting.items.exists():
         return None
-    return Referral.objects.filter(
-        marac_id=meeting.marac_id, status=Referral.Status.HEARD, heard_on=timezone.localtime(meeting.starts_at).date(), agenda_items__isnull=True,
-    ).count()
+    day = timezone.localtime(meeting.starts_at).date()
+    return _imported_by_day(meeting.marac_id, [day]).get(day, 0)
+
+
+def with_imported_hearings(page):
+    """A page of past meetings (`past_meetings_for`'s, each with `listed`), each held
+    meeting with nothing on its agenda given `imported`: its hearings imported as
+    history (`imported_hearings`), so the list does not say it heard no case. One query
+    for the page."""
+    empty = [m for m in page if not m.listed and m.status == Meeting.Status.SCHEDULED]
+    days = {m.pk: timezone.localtime(m.starts_at).date() for m in empty}
+    counts = _imported_by_day(empty[0].marac_id, set(days.values())) if empty else {}
+    for meeting in page:
+        meeting.imported = counts.get(days.get(meeting.pk), 0)
+    return page
+
+
+def _imported_by_day(marac_id, days):
+    """{day: referrals imported as history heard that day} for the Marac's `days`."""
+    rows = Referral.objects.filter(
+        marac_id=marac_id, status=Referral.Status.HEARD, heard_on__in=days, agenda_items__isnull=True,
+    ).values("heard_on").annotate(n=Count("pk")).order_by()
+    return {row["heard_on"]: row["n"] for row in rows}
 
 
 def agenda_lines(*, user, meeting):

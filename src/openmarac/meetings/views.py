@@ -84,7 +84,7 @@ def meetings(request, slug):
     context = {
         "marac": marac,
         "meetings": selectors.meetings_for(user=request.user, marac=marac),
-        "past": paginate(request, selectors.past_meetings_for(user=request.user, marac=marac), param="past"),
+        "past": selectors.with_imported_hearings(paginate(request, selectors.past_meetings_for(user=request.user, marac=marac), param="past")),
         # Minutes open to the others once published (actions.views.minutes).
         "sees_unpublished_minutes": policy.can_see_unpublished_minutes(request.user, marac),
         "can_prepare": can_prepare,
