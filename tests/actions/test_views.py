@@ -189,3 +189,15 @@ def test_run_early_an_action_due_by_the_meeting_but_not_yet_is_not_called_overdu
     page = _signed(staff["chair"], meeting).get(reverse("actions:run-meeting", args=[meeting.public_id])).content.decode()
     rows = {row.split("</a>")[0].rsplit(">", 1)[1]: row for row in page.split('<tr class="govuk-table__row">') if "</a>" in row}
     assert "Open, overdue" in rows["Past its date"] and "Open, not yet due" in rows["Due in five days"]
+
+
+def test_an_action_links_on_to_its_case_and_the_agencys_actions(staff, heard):
+    action = _action(staff, heard())
+    case_url = reverse("referrals:case", args=[action.case.public_id])
+    mine = reverse("actions:mine", args=[action.case.marac.slug])
+    for who in ("housing_rep", "coordinator"):
+        page = sign_in(Client(), staff[who]).get(reverse("actions:action", args=[action.pk])).content.decode()
+        assert f'href="{mine}"' in page
+        # The case, only to those who may open it (the case page's own rule).
+        opens_case = sign_in(Client(), staff[who]).get(case_url).status_code == 200
+        assert (f'href="{case_url}"' in page) == opens_case

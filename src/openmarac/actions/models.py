@@ -210,8 +210,9 @@ class Action(models.Model):
         "Children: Lily Hartley (born 3 Apr 2019), Unborn Hartley (unborn, expected
         03/2027)". Prefetch `children` when showing many actions."""
         # In the order they were recorded (the database gives a many-to-many's rows in
-        # no set order), sorted here so that prefetched children need no query.
-        children = sorted(self.children.all(), key=lambda child: child.pk) if self.for_whom == ForWhom.CHILD else []
+        # no set order), sorted here so that prefetched children need no query (children
+        # not yet saved, which some displays are written from, keep their order).
+        children = sorted(self.children.all(), key=lambda child: child.pk or 0) if self.for_whom == ForWhom.CHILD else []
         if not children:
             return self.get_for_whom_display()
         label = "Child" if len(children) == 1 else "Children"

@@ -32,6 +32,7 @@ from openmarac.meetings.models import Hearing
 from openmarac.meetings.prompts import children_action_questions, needs_shown
 from openmarac.meetings.views import declaration_gate, early_context
 from openmarac.people.selectors import present_person
+from openmarac.referrals.selectors import case_for
 from openmarac.risk import definitions
 
 from . import display, selectors, services
@@ -646,6 +647,9 @@ def action_detail(request, pk):
         "updates": action.updates.select_related("reported_by"),
         "can_tick": can_report and action.kind == ActionKind.UPDATE_RECORDS and action.status == Action.Status.OPEN,
         "can_confirm_flag": can_report and action.kind == "flag" and action.flag_removed_at is None and action.status != Action.Status.TRANSFERRED,
+        # Ways on: the case, to those who may open it, and the agency's actions list.
+        "can_open_case": case_for(user=request.user, public_id=action.case.public_id) is not None,
+        "can_list_actions": policy.has_role(request.user, action.case.marac, *policy.MEETING_ROLES),
     }
     return render(request, "actions/action.html", context)
 
