@@ -23,8 +23,10 @@ from ..conftest import sign_in
 
 
 def _sign(meeting, *users):
+    """Signed at the meeting: a signature made after its day does not count as attending."""
     for user in users:
         DeclarationSignature.objects.get_or_create(meeting=meeting, user=user, defaults={"statement": "x"})
+    DeclarationSignature.objects.filter(meeting=meeting, user__in=users).update(signed_at=meeting.starts_at)
 
 
 @pytest.fixture
@@ -87,6 +89,32 @@ def test_the_chair_takes_the_register_and_is_warned_of_unsigned_attendees(client
     assert run.index("Register and confidentiality statement") < run.index("Outstanding actions")
     assert meeting_services.schedule_for(meeting.marac).confidentiality_statement[:40] in run
     assert "Marked present but not signed the confidentiality declaration" in run and staff["probation_rep"].agency.name in run
+
+
+@pytest.mark.parametrize("minutes_published", [True, False])
+def test_signing_after_the_meeting_does_not_rewrite_who_attended(client, staff, two_cases, minutes_published):
+    """The walk-through: the police representative signed the declaration months later to
+    read the published minutes, and the minutes then listed the police as present."""
+    meeting, _, _ = two_cases
+    police, housing = staff["police_rep"], staff["housing_rep"]
+    _sign(meeting, housing)
+    if minutes_published:
+        services.minutes_publish(by=staff["coordinator"], meeting=meeting)
+    meeting_services.declaration_sign(by=police, meeting=meeting)
+    meeting.refresh_from_db()
+    rows = {row["link"].agency_id: row for row in meeting_selectors.register(user=staff["coordinator"], meeting=meeting)["rows"]}
+    assert rows[housing.agency_id]["represented"]
+    # Shown as signed, with the date, but not as attending.
+    assert rows[police.agency_id]["signatures"] and not rows[police.agency_id]["represented"]
+    # Unpublished minutes are the coordinator's (who signed at the meeting) to read.
+    reader = police if minutes_published else staff["coordinator"]
+    if not minutes_published:
+        _sign(meeting, reader)
+    sign_in(client, reader)
+    page = client.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
+    present = re.search(r'Present</th><td class="govuk-table__cell">(.*?)</td>', page, re.S).group(1)
+    assert housing.agency.name in present
+    assert police.agency.name not in present and police.full_name not in present
 
 
 @pytest.mark.parametrize("role", ["housing_rep", "idva", "referrer"])

@@ -118,6 +118,32 @@ def test_records_updates_are_due_on_a_working_day_within_a_week(heard_on, escala
         assert sum(1 for n in range(1, (due - heard_on).days + 1) if (heard_on + timedelta(days=n)).weekday() < 5) == 3
 
 
+def test_the_home_page_calls_overdue_only_the_records_updates_the_action_list_does(staff, heard, client):
+    """The walk-through: "Overdue: 2 cases on which to update your agency's records" when
+    the action list showed one of the two overdue and the other due in a fortnight."""
+    from openmarac.actions.selectors import MARAC_ACTION_VIEWS
+
+    rep = staff["housing_rep"]
+    hearings = [heard(), heard(days_ago=3)]
+    for hearing in hearings:
+        _returned(hearing, rep)
+        _close(staff, hearing)
+    today = timezone.localdate()
+    _updates(hearings[0]).update(due_on=today - timedelta(days=1))
+    _updates(hearings[1]).update(due_on=today + timedelta(days=14))
+    overdue = Action.objects.filter(MARAC_ACTION_VIEWS["overdue"][1](today=today), kind=ActionKind.UPDATE_RECORDS, owner_agency=rep.agency)
+    assert overdue.count() == 1
+    lines = {a.text: a.urgent for panel in home_panels(user=rep) for a in panel.attention if "update your agency’s records" in a.text}
+    assert lines == {
+        "1 case on which to update your agency’s records after the meeting": True,
+        "1 more case on which to update your agency’s records after the meeting": False,
+    }
+    # None overdue: one line, not urgent, counting both.
+    _updates(hearings[0]).update(due_on=today)
+    lines = {a.text: a.urgent for panel in home_panels(user=rep) for a in panel.attention if "update your agency’s records" in a.text}
+    assert lines == {"2 cases on which to update your agency’s records after the meeting": False}
+
+
 def test_ticked_by_the_agency_with_who_and_when_and_off_the_home_page(staff, heard, client):
     hearing = heard()
     _returned(hearing, staff["housing_rep"])

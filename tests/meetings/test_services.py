@@ -203,6 +203,18 @@ def test_register_and_declaration(marac, people, refer, meeting):
         services.declaration_sign(by=people["governance"], meeting=meeting)
 
 
+def test_a_signature_counts_as_attending_only_by_the_meeting_day_and_before_the_minutes(meeting):
+    day = meeting.starts_at
+    assert services.signed_at_the_meeting(meeting, day - timedelta(days=3))
+    assert services.signed_at_the_meeting(meeting, timezone.localtime(day).replace(hour=23, minute=59))
+    assert not services.signed_at_the_meeting(meeting, day + timedelta(days=1))
+    # Minutes published early (the coordinator recorded why): a signature after them, even
+    # on the day, came too late to be at the meeting.
+    meeting.minutes_published_at = day + timedelta(hours=2)
+    assert services.signed_at_the_meeting(meeting, day + timedelta(hours=1))
+    assert not services.signed_at_the_meeting(meeting, day + timedelta(hours=3))
+
+
 def test_asynchronous_coordination_has_a_closing_date_and_no_slots(marac, people, refer):
     closing = timezone.now() + timedelta(days=20)
     meeting = services.meeting_add(by=people["coordinator"], marac=marac, starts_at=closing, mode="async")

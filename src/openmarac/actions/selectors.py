@@ -110,14 +110,18 @@ def open_agency_counts_read(*, user, marac, now, today):
 
 def _open_agency_counts(marac_id, agency_id, user_id, now, today, week):
     records_update = Q(kind=ActionKind.UPDATE_RECORDS)
+    # Overdue and due soon by the action list's own filters: the home page calls overdue
+    # only what the list's Overdue tab shows.
+    overdue = MARAC_ACTION_VIEWS["overdue"][1](today=today)
+    soon = _DUE["due_soon"](today=today, soon_until=week)
     open_actions = Action.objects.filter(policy.open_agency_actions_values_q(marac_id=marac_id, agency_id=agency_id, user_id=user_id, now=now))
     # Grouped by the Marac, which the filter holds to one: one row of counts.
     return open_actions.values("marac_id").annotate(
         records_n=Count("id", filter=records_update),
-        records_late=Count("id", filter=records_update & Q(due_on__lt=today)),
+        records_late=Count("id", filter=records_update & overdue),
         n=Count("id", filter=~records_update),
-        late=Count("id", filter=~records_update & Q(due_on__lt=today)),
-        soon=Count("id", filter=~records_update & Q(due_on__gte=today, due_on__lte=week)),
+        late=Count("id", filter=~records_update & overdue),
+        soon=Count("id", filter=~records_update & soon),
     ).values("records_n", "records_late", "n", "late", "soon")
 
 

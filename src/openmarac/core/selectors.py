@@ -271,15 +271,18 @@ def _agency_work(user, marac, panel, *more):
     # Records updates stay on the page until ticked, whatever their due date.
     # One query counts both: the records updates and the agency's other open actions.
     counts = counted[0] if counted else dict.fromkeys(("records_n", "records_late", "n", "late", "soon"), 0)
-    records = {"n": counts["records_n"], "late": counts["records_late"]}
-    if records["n"]:
-        panel.attention.append(
-            Attention(
-                f"{records['n']} case{'s' if records['n'] > 1 else ''} on which to update your agency’s records after the meeting",
-                reverse("actions:mine", args=[marac.slug]),
-                urgent=bool(records["late"]),
+    # The overdue ones on a line of their own: the line tagged "Overdue" counts only them
+    # (it counted every records update once one was late).
+    late, rest = counts["records_late"], counts["records_n"] - counts["records_late"]
+    for n, urgent, other in ((late, True, ""), (rest, False, "more " if late else "")):
+        if n:
+            panel.attention.append(
+                Attention(
+                    f"{n} {other}case{'s' if n > 1 else ''} on which to update your agency’s records after the meeting",
+                    reverse("actions:mine", args=[marac.slug]),
+                    urgent=urgent,
+                )
             )
-        )
     actions = counts
     if actions["late"]:
         panel.attention.append(

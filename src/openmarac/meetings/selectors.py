@@ -19,7 +19,9 @@ from openmarac.referrals.selectors import people_reads, referral_people_reads, w
 
 from . import display, listing
 from .models import AgendaItem, Attendance, DateOverride, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
-from .services import agencies_missing_research, meeting_loads, pending_listings, researching_agency_ids, schedule_for, upcoming_meetings
+from .services import (
+    agencies_missing_research, meeting_loads, pending_listings, researching_agency_ids, schedule_for, signed_at_the_meeting, upcoming_meetings,
+)
 
 
 def meetings_for(*, user, marac, upcoming=True):
@@ -934,7 +936,8 @@ def register(*, user, meeting, with_representatives=True):
 
     Each row says who may speak for the agency (its representatives and anyone of it who
     holds another role at the meeting, such as the police chair), whether it is
-    represented (marked present, or someone of it signed the declaration) and whether
+    represented (marked present, or someone of it signed the declaration by the end of
+    the meeting's day and before its minutes were published) and whether
     someone marked present has not signed. A constant number of queries. Without
     `with_representatives` (the run page's summary, which names none) each row's
     representatives are left unread (None)."""
@@ -977,11 +980,14 @@ def _register(meeting, *, with_representatives):
     )
     marked = [_loaded(Attendance, row) for row in marked]
     recorded = {a.agency_id: a for a in marked if not a.is_observer}
-    signed = {}
+    signed, attended = {}, {}
     for row in signatures:
         signature = _loaded(DeclarationSignature, {name: row[name] for name in _SIGNATURE_FIELDS})
         signature.user = _loaded(User, {"id": row["user_id"], "full_name": row["user__full_name"], "agency_id": row["user__agency_id"]})
         signed.setdefault(signature.user.agency_id, []).append(signature)
+        # Signed later (to read the minutes, say): shown as signed, never as attending.
+        if signed_at_the_meeting(meeting, signature.signed_at):
+            attended.setdefault(signature.user.agency_id, []).append(signature)
     people = {}
     if with_representatives:
         memberships = (
@@ -996,6 +1002,7 @@ def _register(meeting, *, with_representatives):
         link.agency = _loaded(Agency, {"id": row["agency_id"], "name": row["agency__name"], "kind": row["agency__kind"]})
         attendance = recorded.get(link.agency_id)
         signatures = signed.get(link.agency_id, [])
+        at_meeting = attended.get(link.agency_id, [])
         present = attendance is not None and attendance.status == Attendance.Status.PRESENT
         rows.append(
             {
@@ -1005,7 +1012,8 @@ def _register(meeting, *, with_representatives):
                     [{"user": person, "roles": roles} for person, roles in people.get(link.agency_id, {}).items()] if with_representatives else None
                 ),
                 "signatures": signatures,
-                "represented": present or (attendance is None and bool(signatures)),
+                "signed_at_meeting": at_meeting,
+                "represented": present or (attendance is None and bool(at_meeting)),
                 "present_unsigned": present and not signatures,
             }
         )

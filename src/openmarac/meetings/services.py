@@ -856,6 +856,16 @@ def declaration_sign(*, by, meeting, request=None):
     return signature
 
 
+def signed_at_the_meeting(meeting, signed_at) -> bool:
+    """Whether a declaration signed at `signed_at` says someone was at the meeting: signed
+    by the end of the meeting's day and before its minutes were published. Anyone may sign
+    later to read old minutes or research; that must not rewrite who attended a meeting
+    already held, nor minutes already sent to agencies."""
+    if meeting.minutes_published_at and signed_at >= meeting.minutes_published_at:
+        return False
+    return timezone.localtime(signed_at).date() <= meeting_day(meeting)
+
+
 @transaction.atomic
 def attendance_save(*, by, meeting, rows, request=None):
     """Record the register: rows of dicts keyed by agency id (or observer name). The

@@ -111,6 +111,8 @@ def demo_meetings(*, marac, seed=2027):
     DeclarationSignature.objects.bulk_create(
         DeclarationSignature(meeting=meeting, user=user, statement="Demo") for user in {coordinator, chair, idva, housing, childrens} if user
     )
+    # Signed on the day, as they were: a signature dated today would not count as attending.
+    DeclarationSignature.objects.filter(meeting=meeting).update(signed_at=held_on - timedelta(minutes=30))
     meeting_services.research_save(
         by=housing, meeting=meeting, referral=referral, submit=True,
         data={"details_correct": "yes", "last_contact": "Tenancy officer visit a week before the meeting", "facts": "Two noise reports"},
