@@ -180,3 +180,23 @@ def test_only_the_coordinator_can_post_a_match_decision(intake, marac, generator
     assert response.status_code == 404
     candidate.refresh_from_db()
     assert candidate.decision == "pending"
+
+
+def test_the_idva_reaches_the_idva_referral_from_the_case_page_after_first_contact(intake, marac, generator):
+    # The walk-through: once the Idva recorded the first contact the Idva referral left
+    # the home page, and nothing else led back to it.
+    from django.utils import timezone
+
+    from openmarac.referrals import services
+
+    referrer = intake["referrer"]
+    referral = services.referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    item = referral.idva_referral
+    services.idva_contact_record(by=intake["idva"], idva_referral=item, attempted_at=timezone.now(), method="phone", outcome="spoke")
+    case_url, link = reverse("referrals:case", args=[referral.case.public_id]), f'href="{reverse("referrals:idva-referral", args=[item.pk])}"'
+    for actor in ("idva", "coordinator"):
+        assert link in sign_in(Client(), intake[actor]).get(case_url).content.decode(), actor
+    # The chair reads the case but may not open the Idva referral: no link to a 404.
+    chair = sign_in(Client(), intake["chair"])
+    assert "In contact" in (body := chair.get(case_url).content.decode()) and link not in body
+    assert chair.get(reverse("referrals:idva-referral", args=[item.pk])).status_code == 404

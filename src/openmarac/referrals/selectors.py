@@ -325,6 +325,14 @@ def idva_referral_for(*, user, pk):
     return IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), pk=pk).select_related("referral", "referral__marac", "referral__case").first()
 
 
+def openable_idva_referral_ids(*, user, case):
+    """The ids of the case's Idva referrals this user may open (`visible_idva_referrals_q`),
+    for the case page to link: the Idva's way back to one once first contact is made
+    and it leaves the home page. One query for the whole case; none for a user whose
+    roles open no Idva referral (the filter is then empty)."""
+    return set(IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), referral__case=case).values_list("pk", flat=True))
+
+
 def children_prompts_for(*, user, marac):
     if not policy.has_role(user, marac, Role.REPRESENTATIVE) or not user.agency_id:
         return ChildrenReferralPrompt.objects.none()

@@ -317,9 +317,14 @@ def case(request, public_id):
             }
         )
     sees_unpublished_minutes, now = policy.can_see_unpublished_minutes(user, marac), timezone.now()
+    # Which Idva referrals to link, read only when the case has one (each referral's is
+    # read with it: `hasattr` asks nothing of the database).
+    has_idva_referral = any(hasattr(referral, "idva_referral") for referral in referrals)
+    openable_idva = selectors.openable_idva_referral_ids(user=user, case=case) if has_idva_referral else set()
     for episode in episodes:
         episode["head"], episode["tail"] = display.episode_parts(
-            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now
+            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now,
+            openable_idva_referrals=openable_idva,
         )
     # Read once: the restriction for the banner and for who may change it.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
