@@ -302,6 +302,13 @@ def idva_referrals_for(*, user, marac):
     )
 
 
+def open_idva_referrals(*, user, marac):
+    """`idva_referrals_for` less the closed ones: the Idva service's list, the way back
+    to an Idva referral once first contact is made and it leaves the home page. The
+    primary key last, so that the pages of the list keep one order."""
+    return idva_referrals_for(user=user, marac=marac).exclude(status=IdvaReferral.Status.CLOSED).order_by("first_contact_due", "pk")
+
+
 def idva_referrals_awaiting_contact_read(*, user, marac):
     """`idva_referrals_for` less those with a first contact made, as a read for
     `compiled.read_together` (build, values); None when the user is no Idva of the

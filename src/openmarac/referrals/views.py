@@ -411,6 +411,19 @@ def quality_concern(request, public_id):
 
 
 @login_required
+@require_safe
+def idva_referrals(request, slug):
+    """The Idva service's open Idva referrals, a page at a time with their total: once
+    first contact is made an Idva referral leaves the home page, and is found here."""
+    marac = selectors.marac_by_slug(slug)
+    if marac is None or not policy.can_list_idva_referrals(request.user, marac):
+        not_found(request, "referrals.idvareferral", f"list {slug}")
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.idvareferral", marac=marac, summary="Open Idva referrals")
+    page = paginate(request, selectors.open_idva_referrals(user=request.user, marac=marac))
+    return render(request, "referrals/idva_referrals.html", {"marac": marac, "page": page, "now": timezone.now()})
+
+
+@login_required
 def idva_referral(request, pk):
     item = selectors.idva_referral_for(user=request.user, pk=pk)
     if item is None:
