@@ -265,6 +265,7 @@ def _build_world():
         "actions:agency-chase": [{"slug": marac.slug, "agency_id": users["representative"].agency_id}],
         "meetings:research-remind": [{"public_id": meeting.public_id, "agency_id": users["representative"].agency_id}],
         "referrals:matches": [{"slug": marac.slug}],
+        "referrals:idva-referrals": [{"slug": marac.slug}],
         "meetings:delegated-research": [{"pk": delegation.pk}],
         "meetings:research-delegate": [{"public_id": meeting.public_id, "referral_id": listed.public_id}],
         "meetings:research-delegation-withdraw": [{"pk": delegation.pk}],

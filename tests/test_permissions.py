@@ -83,6 +83,8 @@ PROTECTED = {
     # system administrator.
     "referrals:search": ATTENDEES | {"other_coordinator", "other_representative"},
     "referrals:idva-referral": {"coordinator", "idva"},
+    # The Idva service's list of its open Idva referrals: the Idva's own.
+    "referrals:idva-referrals": {"idva"},
     "referrals:children-prompt": {"csc_representative"},
     "referrals:sharing": {"coordinator", "referrer"},
     # A new checklist after an incident: the coordinator, the Idva service the case
@@ -314,6 +316,7 @@ def _build_world():
         "referrals:match-decision": {"public_id": referral.case.public_id, "pk": 1},
         "referrals:matches": {"slug": marac.slug},
         "referrals:idva-referral": {"pk": referral.idva_referral.pk},
+        "referrals:idva-referrals": {"slug": marac.slug},
         "referrals:children-prompt": {"pk": referral.children_prompt.pk},
         "referrals:sharing": {"pk": referral.sharing_decision.pk},
         "risk:reassess": {"public_id": referral.case.public_id},

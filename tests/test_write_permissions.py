@@ -708,6 +708,7 @@ def _kwargs_for(world, url_name):
         "actions:flags": {"slug": world["marac"].slug},
         "actions:all": {"slug": world["marac"].slug},
         "referrals:matches": {"slug": world["marac"].slug},
+        "referrals:idva-referrals": {"slug": world["marac"].slug},
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
         "api:credentials": {"slug": world["marac"].slug},

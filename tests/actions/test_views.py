@@ -81,6 +81,28 @@ def test_minutes_go_out_as_a_link_without_personal_data(django_capture_on_commit
     assert "Victim to be moved to a refuge" in reader.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
 
 
+def test_the_minutes_link_only_the_actions_the_reader_may_open(staff, heard):
+    # The walk-through: housing, reading the minutes, followed a police action's link to
+    # a "Page not found". An action the reader may not open is named without a link.
+    hearing = heard()
+    meeting = hearing.item.meeting
+    own = _action(staff, hearing)
+    others = services.action_add(
+        by=staff["coordinator"], hearing=hearing, owner_agency=staff["police_rep"].agency, description="Flag the address on police systems",
+        for_whom="victim", due_on=timezone.localdate() + timedelta(days=10),
+    )
+    services.minutes_publish(by=staff["coordinator"], meeting=meeting)
+    url = reverse("actions:minutes", args=[meeting.public_id])
+    housing = _signed(staff["housing_rep"], meeting)
+    body = housing.get(url).content.decode()
+    assert "Flag the address on police systems" in body and reverse("actions:action", args=[others.pk]) not in body
+    assert f'href="{reverse("actions:action", args=[own.pk])}"' in body
+    assert housing.get(reverse("actions:action", args=[others.pk])).status_code == 404
+    # The coordinator may open every action of the Marac, so every one is linked.
+    body = _signed(staff["coordinator"], meeting).get(url).content.decode()
+    assert all(f'href="{reverse("actions:action", args=[a.pk])}"' in body for a in (own, others))
+
+
 def test_each_agency_sees_its_own_summary(staff, heard):
     hearing = heard()
     _action(staff, hearing)

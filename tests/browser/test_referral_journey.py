@@ -137,6 +137,22 @@ def test_housing_referral_with_children_without_consent(new_page, demo, mailoutb
     choose(idva, "id_outcome_1")
     idva.click_and_check("button:has-text('Record attempt')")
     assert "Contact attempt recorded" in idva.inner_text("main")
+    # First contact made: the referral leaves the home page's list of work, and the Idva
+    # finds it again through the service's open Idva referrals and through the case.
+    choose(idva, "id_method_0")
+    choose(idva, "id_outcome_0")
+    idva.select_option("#id_status", "in_contact")
+    idva.click_and_check("button:has-text('Record attempt')")
+    assert "In contact" in idva.inner_text("main")
+    idva.visit("/")
+    assert f"Idva referral {referral.case.reference}" not in idva.inner_text("main")
+    idva.click_and_check("text=Your Idva service’s open Idva referrals", screenshot="idva-referrals")
+    assert "Open Idva referrals" in idva.inner_text("h1")
+    idva.click_and_check(f"text=Idva referral {referral.case.reference}")
+    assert f"Idva referral {referral.case.reference}" in idva.inner_text("h1")
+    idva.visit(f"/cases/{referral.case.public_id}/")
+    idva.click_and_check("text=Contact attempts and first contact")
+    assert f"Idva referral {referral.case.reference}" in idva.inner_text("h1")
 
     # Children's social care confirms its referral; it does not see sealed details.
     childrens = new_page()

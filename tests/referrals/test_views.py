@@ -180,3 +180,55 @@ def test_only_the_coordinator_can_post_a_match_decision(intake, marac, generator
     assert response.status_code == 404
     candidate.refresh_from_db()
     assert candidate.decision == "pending"
+
+
+def test_the_idva_reaches_the_idva_referral_from_the_case_page_after_first_contact(intake, marac, generator):
+    # The walk-through: once the Idva recorded the first contact the Idva referral left
+    # the home page, and nothing else led back to it.
+    from django.utils import timezone
+
+    from openmarac.referrals import services
+
+    referrer = intake["referrer"]
+    referral = services.referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency), by=referrer)
+    item = referral.idva_referral
+    services.idva_contact_record(by=intake["idva"], idva_referral=item, attempted_at=timezone.now(), method="phone", outcome="spoke")
+    case_url, link = reverse("referrals:case", args=[referral.case.public_id]), f'href="{reverse("referrals:idva-referral", args=[item.pk])}"'
+    for actor in ("idva", "coordinator"):
+        assert link in sign_in(Client(), intake[actor]).get(case_url).content.decode(), actor
+    # The chair reads the case but may not open the Idva referral: no link to a 404.
+    chair = sign_in(Client(), intake["chair"])
+    assert "In contact" in (body := chair.get(case_url).content.decode()) and link not in body
+    assert chair.get(reverse("referrals:idva-referral", args=[item.pk])).status_code == 404
+
+
+def test_the_idva_services_open_idva_referrals_are_listed_a_page_at_a_time_with_their_total(intake, marac, generator):
+    # The walk-through: /idva-referrals/ was "Page not found", and an Idva referral in
+    # contact was on no list. Closed ones are left out; another Idva service sees none.
+    from django.utils import timezone
+
+    from openmarac.accounts.models import Role
+    from openmarac.referrals import services
+    from openmarac.referrals.models import IdvaReferral
+
+    from ..factories import member
+
+    referrer = intake["referrer"]
+    items = [
+        services.referral_record(marac=marac, data=generator.referral(marac=marac, referring_agency=referrer.agency), by=referrer).idva_referral
+        for _ in range(27)
+    ]
+    services.idva_contact_record(by=intake["idva"], idva_referral=items[0], attempted_at=timezone.now(), method="phone", outcome="spoke")
+    IdvaReferral.objects.filter(pk=items[1].pk).update(status=IdvaReferral.Status.CLOSED)
+    url = reverse("referrals:idva-referrals", args=[marac.slug])
+    idva = sign_in(Client(), intake["idva"])
+    home = idva.get(reverse("core:home")).content.decode()
+    assert f'href="{url}"' in home
+    first, second = idva.get(url).content.decode(), idva.get(url, {"page": 2}).content.decode()
+    assert "Showing 1 to 25 of 26 open Idva referrals" in first and "Showing 26 to 26 of 26 open Idva referrals" in second
+    listed = first + second
+    assert f'href="{reverse("referrals:idva-referral", args=[items[0].pk])}"' in listed and "In contact" in listed
+    assert f'href="{reverse("referrals:idva-referral", args=[items[1].pk])}"' not in listed
+    # An Idva working for another agency of the Marac: the list, empty.
+    other = member(marac, Role.IDVA)
+    assert "No open Idva referrals" in sign_in(Client(), other).get(url).content.decode()

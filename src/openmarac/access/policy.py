@@ -673,6 +673,12 @@ def can_work_idva_referral(user, idva_referral):
     return _visible(IdvaReferral, visible_idva_referrals_q(user), idva_referral)
 
 
+def can_list_idva_referrals(user, marac):
+    """The Idva service's list of its open Idva referrals: an Idva of the Marac with a
+    service (each referral in it still filtered by `visible_idva_referrals_q`)."""
+    return has_role(user, marac, Role.IDVA) and user.agency_id is not None
+
+
 def can_confirm_children_prompt(user, prompt):
     from openmarac.referrals.models import ChildrenReferralPrompt
 

@@ -113,16 +113,20 @@ def plan_table(actions, *, caption):
     )
 
 
-def plan_rows_html(actions, *, pdf=False):
+def plan_rows_html(actions, *, pdf=False, linked=None):
     """The rows of a case's agreed action plan (actions/_plan_table.html), as the HTML
     the template's loop wrote: on the minutes, a meeting's every action, each through
     the template's filters, tags and an include cost more than the page's queries.
     `actions` with their owner agency and risk, and their joint agencies and children
-    prefetched; `pdf` writes each action's description without its link."""
+    prefetched; `pdf` writes each action's description without its link. `linked`, when
+    given, the ids of the actions the reader may open: the others are written without
+    their link (the minutes show every agency's actions to every agency)."""
     if not actions:
         return mark_safe(_NO_ACTIONS)
     url = url_pattern("actions:action")
-    return mark_safe("".join(_plan_row_html(action, None if pdf else url) for action in actions))
+    return mark_safe(
+        "".join(_plan_row_html(action, None if pdf or (linked is not None and action.pk not in linked) else url) for action in actions)
+    )
 
 
 def _plan_row_html(action, url):

@@ -129,6 +129,14 @@ def action_for(*, user, pk):
     return Action.objects.filter(policy.visible_actions_q(user), pk=pk).select_related(*_ACTION_DETAIL, "case__marac").prefetch_related("children").first()
 
 
+def openable_action_ids(*, user, meeting):
+    """The ids of the meeting's actions this user may open (`visible_actions_q`), read in
+    one query, so that the minutes link those and name the others as plain text: the
+    minutes show every agency's actions, and a link to one the reader may not open
+    ends in "Page not found"."""
+    return set(Action.objects.filter(policy.visible_actions_q(user), hearing__item__meeting=meeting).values_list("pk", flat=True))
+
+
 DUE_SOON_DAYS = 14
 RECENTLY_DONE_DAYS = 28
 

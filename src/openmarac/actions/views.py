@@ -395,16 +395,18 @@ def hearing_live(request, public_id, item_id):
 
 def _minutes_entries(user, meeting, *, pdf=False):
     """Each case in agenda order with its hearing, and the hearing's action plan as rows
-    of HTML (`plan_rows`; for the PDF without links). The minutes name no one but by the
-    plan's actions, so the agenda is read without the people (`agenda_lines`)."""
+    of HTML (`plan_rows`; for the PDF without links, on the page linking only the actions
+    the user may open). The minutes name no one but by the plan's actions, so the agenda
+    is read without the people (`agenda_lines`)."""
     entries = meeting_selectors.agenda_lines(user=user, meeting=meeting)
+    openable = None if pdf else selectors.openable_action_ids(user=user, meeting=meeting)
     actions = Action.objects.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
     hearings = {
         h.item_id: h
         for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions))
     }
     for hearing in hearings.values():
-        hearing.plan_rows = display.plan_rows_html(hearing.actions.all(), pdf=pdf)
+        hearing.plan_rows = display.plan_rows_html(hearing.actions.all(), pdf=pdf, linked=openable)
     return [(entry, hearings.get(entry.item.pk)) for entry in entries]
 
 

@@ -325,6 +325,9 @@ def _idva(user, marac, panel):
                 urgent=overdue,
             )
         )
+    # Once first contact is made an Idva referral leaves the list above: this finds it.
+    if policy.can_list_idva_referrals(user, marac):
+        panel.links.append(("Your Idva service’s open Idva referrals", reverse("referrals:idva-referrals", args=[marac.slug])))
 
 
 def _representative(user, marac, panel):

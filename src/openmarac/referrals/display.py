@@ -42,11 +42,12 @@ def _row(key, value):
     return f'<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{key}</dt><dd class="govuk-summary-list__value">{value}</dd></div>'
 
 
-def episode_parts(episode, *, case, parts, can_decide, sees_unpublished_minutes, now):
+def episode_parts(episode, *, case, parts, can_decide, sees_unpublished_minutes, now, openable_idva_referrals=frozenset()):
     """The episode as the case page writes it: (what comes before its possible matches,
-    what comes after)."""
+    what comes after). `openable_idva_referrals`: the ids of the Idva referrals the user
+    may open, each linked from its row."""
     return mark_safe(_head(episode, case=case, parts=parts, sees_unpublished_minutes=sees_unpublished_minutes, now=now)), mark_safe(
-        _tail(episode, parts=parts, can_decide=can_decide)
+        _tail(episode, parts=parts, can_decide=can_decide, openable_idva_referrals=openable_idva_referrals)
     )
 
 
@@ -177,13 +178,22 @@ def _meeting_line(item, *, sees_unpublished_minutes, now):
     return f"Listed for the meeting of {on}"
 
 
-def _tail(episode, *, parts, can_decide):
+def _tail(episode, *, parts, can_decide, openable_idva_referrals=frozenset()):
     referral = episode["referral"]
     out = ['\n\n  <h3 class="govuk-heading-m">Set in motion</h3>\n  <dl class="govuk-summary-list">\n    ']
     idva = _related(referral, "idva_referral")
     if idva:
         missing = ". <strong>This Marac has no Idva service agency: add one.</strong>" if not idva.idva_agency else ""
-        out.append(_row("Idva referral", f'{_v(idva.get_status_display())}; first contact due {_day(idva.first_contact_due, "j M Y H:i")}{missing}'))
+        # Linked only for those who may open it: the Idva, once first contact is made, has
+        # no other way back to it; anyone else would be shown "Page not found".
+        link = ""
+        if openable_idva_referrals and idva.pk in openable_idva_referrals:
+            url = conditional_escape(reverse("referrals:idva-referral", args=[idva.pk]))
+            link = (
+                f'<br><a class="govuk-link" href="{url}">Contact attempts and first contact<span class="govuk-visually-hidden"> '
+                f'for the referral of {_day(referral.referred_on, "j F Y")}</span></a>'
+            )
+        out.append(_row("Idva referral", f'{_v(idva.get_status_display())}; first contact due {_day(idva.first_contact_due, "j M Y H:i")}{missing}{link}'))
     out.append("\n    ")
     prompt = _related(referral, "children_prompt")
     if prompt:

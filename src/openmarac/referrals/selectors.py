@@ -302,6 +302,13 @@ def idva_referrals_for(*, user, marac):
     )
 
 
+def open_idva_referrals(*, user, marac):
+    """`idva_referrals_for` less the closed ones: the Idva service's list, the way back
+    to an Idva referral once first contact is made and it leaves the home page. The
+    primary key last, so that the pages of the list keep one order."""
+    return idva_referrals_for(user=user, marac=marac).exclude(status=IdvaReferral.Status.CLOSED).order_by("first_contact_due", "pk")
+
+
 def idva_referrals_awaiting_contact_read(*, user, marac):
     """`idva_referrals_for` less those with a first contact made, as a read for
     `compiled.read_together` (build, values); None when the user is no Idva of the
@@ -323,6 +330,14 @@ def _idva_referrals_awaiting_contact(*, agency_id, **values):
 
 def idva_referral_for(*, user, pk):
     return IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), pk=pk).select_related("referral", "referral__marac", "referral__case").first()
+
+
+def openable_idva_referral_ids(*, user, case):
+    """The ids of the case's Idva referrals this user may open (`visible_idva_referrals_q`),
+    for the case page to link: the Idva's way back to one once first contact is made
+    and it leaves the home page. One query for the whole case; none for a user whose
+    roles open no Idva referral (the filter is then empty)."""
+    return set(IdvaReferral.objects.filter(policy.visible_idva_referrals_q(user), referral__case=case).values_list("pk", flat=True))
 
 
 def children_prompts_for(*, user, marac):

@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/<uuid:public_id>/transfer/", views.transfer_request, name="transfer-request"),
     path("cases/<uuid:public_id>/transfer-bundle.json", views.transfer_bundle, name="transfer-bundle"),
     path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
+    path("maracs/<slug:slug>/idva-referrals/", views.idva_referrals, name="idva-referrals"),
     path("idva-referrals/<int:pk>/", views.idva_referral, name="idva-referral"),
     path("children-referrals/<int:pk>/", views.children_prompt, name="children-prompt"),
     path("information-sharing/<int:pk>/", views.sharing_decision, name="sharing"),

@@ -317,9 +317,14 @@ def case(request, public_id):
             }
         )
     sees_unpublished_minutes, now = policy.can_see_unpublished_minutes(user, marac), timezone.now()
+    # Which Idva referrals to link, read only when the case has one (each referral's is
+    # read with it: `hasattr` asks nothing of the database).
+    has_idva_referral = any(hasattr(referral, "idva_referral") for referral in referrals)
+    openable_idva = selectors.openable_idva_referral_ids(user=user, case=case) if has_idva_referral else set()
     for episode in episodes:
         episode["head"], episode["tail"] = display.episode_parts(
-            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now
+            episode, case=case, parts=parts, can_decide=can_decide, sees_unpublished_minutes=sees_unpublished_minutes, now=now,
+            openable_idva_referrals=openable_idva,
         )
     # Read once: the restriction for the banner and for who may change it.
     restricted = restriction.restriction_for(user=user, case=case) if parts["restricted"] else None
@@ -403,6 +408,19 @@ def quality_concern(request, public_id):
 
 
 # --- What a referral sets in motion ----------------------------------------------------
+
+
+@login_required
+@require_safe
+def idva_referrals(request, slug):
+    """The Idva service's open Idva referrals, a page at a time with their total: once
+    first contact is made an Idva referral leaves the home page, and is found here."""
+    marac = selectors.marac_by_slug(slug)
+    if marac is None or not policy.can_list_idva_referrals(request.user, marac):
+        not_found(request, "referrals.idvareferral", f"list {slug}")
+    audit.record(action=audit.Action.VIEWED, request=request, record_type="referrals.idvareferral", marac=marac, summary="Open Idva referrals")
+    page = paginate(request, selectors.open_idva_referrals(user=request.user, marac=marac))
+    return render(request, "referrals/idva_referrals.html", {"marac": marac, "page": page, "now": timezone.now()})
 
 
 @login_required
