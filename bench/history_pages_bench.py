@@ -71,7 +71,7 @@ def pages(marac, meeting):
                         f"/meetings/{meeting.public_id}/research/", *searches, *meeting_day],
         "chair": ["/", f"/maracs/{slug}/listing/", f"/maracs/{slug}/all-actions/?view=all", f"/maracs/{slug}/meetings/", *meeting_day],
         "housing": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/meetings/", f"/maracs/{slug}/my-slots/", searches[0]],
-        "idva": ["/", f"/maracs/{slug}/actions/"],
+        "idva": ["/", f"/maracs/{slug}/actions/", f"/maracs/{slug}/idva-referrals/"],
         "referrer": ["/", "/referrals/"],
         "governance": ["/", f"/maracs/{slug}/figures/"],
     }
