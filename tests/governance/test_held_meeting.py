@@ -2,7 +2,7 @@
 gives: the same return as imported history, and the dashboard's engagement, action and
 Idva figures, each counted by hand from the steps below."""
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,6 +101,7 @@ def test_engagement_actions_and_idva_figures(held, marac, staff):
     assert (now.research_returned, now.research_on_time) == (2, 1)
     assert (now.idva_contacts_due, now.idva_contacts_within_48h) == (2, 1)
     assert now.hearing_days_median == 21  # 22 April to 13 May
+    assert now.referrals_per_idva_a_year == round(2 * 365.25 / 91 / 1, 1)  # two referrals in 91 days, one Idva
     assert (now.hearing_within_target_share, now.idva_within_48h_share, now.research_on_time_share) == (100.0, 50.0, 50.0)
     assert now.diversity_shares["victims_male"] == 0.0
     attendance = {label: values for label, values, _ in now.breakdowns["attendance"].rows}
@@ -109,6 +110,24 @@ def test_engagement_actions_and_idva_figures(held, marac, staff):
     assert attendance[staff["chair"].agency.name][3] == 100.0
     outcomes = figures.outcomes(marac=marac, period=period, today=date(2025, 7, 1))
     assert outcomes.actions_per_case == 1.0  # one completed action, agreed for one case
+
+
+def test_referrals_a_year_per_idva_are_not_available_for_a_period_with_a_referral_recorded_as_heard(held, marac, staff):
+    """A referral recorded as already heard (imported history) was never referred to
+    the Idva service here: with one in the period, the Idva count falls short, so the
+    figure is not given rather than given too low."""
+    from openmarac.governance import display, figures
+
+    period, _ = held
+    data = replace(ReferralGenerator(seed=12).referral(marac=marac, referring_agency=staff["chair"].agency, referred_on=date(2025, 4, 23)), heard_on=date(2025, 5, 13))
+    with freeze_time(datetime(2025, 6, 2, 9, 0, tzinfo=LONDON)):
+        referral_record(marac=marac, data=data, by=staff["coordinator"], notify_agencies=False)
+    now = figures.period_figures(marac=marac, period=period, today=date(2025, 7, 1))
+    assert (now.idva_referrals, now.referrals_per_idva_a_year) == (2, None)
+    assert display.number_text(now.referrals_per_idva_a_year, basis=now.idva_referrals) == "Not available"
+    # The quarter before has no referral at all: nothing is short, the rate is 0.
+    before = figures.period_figures(marac=marac, period=period.previous(), today=date(2025, 7, 1))
+    assert before.referrals_per_idva_a_year == 0
 
 
 def test_figures_queries_do_not_grow_with_meetings(held, marac):

@@ -50,6 +50,13 @@ def test_dashboard_shows_the_same_figures_as_the_data_return(quarter, staff):
     assert _figure(html, "Share of cases not referred by the police") == f"{round(100 * (cases - police) / cases, 1):g}%"
 
 
+def test_referrals_a_year_per_idva_are_not_available_for_imported_history(quarter, staff):
+    # The imported quarter's referrals were heard before OpenMarac: none was referred to
+    # the Idva service here, so a rate of 0 would be wrong.
+    html = _get(staff["governance"], "governance:dashboard").content.decode()
+    assert _figure(html, "Referrals a year per Idva") == "Not available"
+
+
 def figures_json(quarter):
     from io import StringIO
 

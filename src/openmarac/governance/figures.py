@@ -560,7 +560,11 @@ def _figures(*, marac, period, totals, meetings_held, days, staff, idva, actions
         idva_contacts_within_48h=idva["within"],
         idva_referrals=idva["referrals"],
         idva_headcount=idva_headcount,
-        referrals_per_idva_a_year=round(_a_year(idva["referrals"], period) / idva_headcount, 1) if idva_headcount else None,
+        # Not available for a period with referrals recorded as already heard: they had
+        # no Idva referral here, so the count would be short of the service's caseload.
+        referrals_per_idva_a_year=(
+            round(_a_year(idva["referrals"], period) / idva_headcount, 1) if idva_headcount and not idva["recorded_as_heard"] else None
+        ),
         coordinators=coordinators,
         cases_per_coordinator_a_year=round(_a_year(cases, period) / coordinators, 1) if coordinators else None,
         actions_agreed=sum(r[1][0] for r in actions.rows),
@@ -641,13 +645,17 @@ def _staff_query(*, marac_id):
 
 
 def _idva_query(*, marac_id, start, end, split=None):
-    made = IdvaReferral.objects.filter(referral__marac=marac_id, referral__referred_on__gte=start, referral__referred_on__lte=end)
+    """The referrals made in the periods, with their Idva referrals. A referral recorded
+    as already heard (imported history) was never referred to the Idva service here, so
+    it has none (`recorded_as_heard`)."""
+    made = Referral.objects.filter(marac=marac_id, referred_on__gte=start, referred_on__lte=end)
     return (
-        made.values(index=_period_case("referral__referred_on", split))
+        made.values(index=_period_case("referred_on", split))
         .annotate(
-            referrals=Count("pk"),
-            due=Count("pk", filter=Q(referral__source_key="")),
-            within=Count("pk", filter=Q(referral__source_key="", first_contact_at__lte=F("first_contact_due"))),
+            referrals=Count("idva_referral"),
+            recorded_as_heard=Count("pk", filter=Q(idva_referral__isnull=True)),
+            due=Count("idva_referral", filter=Q(source_key="")),
+            within=Count("idva_referral", filter=Q(source_key="", idva_referral__first_contact_at__lte=F("idva_referral__first_contact_due"))),
         )
         .order_by()
     )
@@ -657,7 +665,7 @@ def _idva(*, periods, rows):
     """Idva referrals of referrals made in the period. First contact is measured only
     for referrals made in OpenMarac: imported history carries no contact record."""
     counts = {row["index"]: row for row in rows}
-    return [counts.get(i, {"referrals": 0, "due": 0, "within": 0}) for i in range(len(periods))]
+    return [counts.get(i, {"referrals": 0, "recorded_as_heard": 0, "due": 0, "within": 0}) for i in range(len(periods))]
 
 
 def _meetings_in(marac_id, start, end):
@@ -1106,7 +1114,7 @@ DEFINITIONS = {
     "cases_per_10000": ("Cases a year per 10,000 adult women", "Cases heard, scaled to a year, per 10,000 women aged 16 and over in the Marac's area. Recommended: 40; national: 47."),
     "hearing_time": ("Time from disclosure to hearing", "Days from the date of disclosure (or of the incident; the referral date when not known) to the meeting date, for cases heard in the period: the median, and the share heard within 6 weeks (42 days)."),
     "idva_contact": ("Idva first contact within 48 hours", "Idva referrals made in OpenMarac in the period where first contact was recorded within 48 hours of the referral. Imported history has no contact record and is left out."),
-    "idva_caseload": ("Referrals a year per Idva", "Idva referrals in the period, scaled to a year, divided by the number of users with the Idva role in the Marac. Guidance: no more than 100 a year each."),
+    "idva_caseload": ("Referrals a year per Idva", "Idva referrals in the period, scaled to a year, divided by the number of users with the Idva role in the Marac. Guidance: no more than 100 a year each. Not available for a period with referrals recorded as already heard (imported history), which were never referred to the Idva service in OpenMarac."),
     "attendance": ("Attendance by agency", "For each agency of the Marac, the meetings held in the period where its attendance was recorded as present, apologies or absent. Core agencies are marked."),
     "research": ("Research returned on time", "Research returns for meetings in the period, and how many were returned by the meeting's research deadline."),
     "actions": ("Actions by agency", "Actions agreed at meetings in the period, by owning agency: completed, completed by the due date, open past the due date (overdue) and not possible by reason."),
