@@ -16,7 +16,7 @@ from openmarac.actions import services
 from openmarac.actions.models import ActionKind
 from openmarac.meetings import selectors as meeting_selectors
 from openmarac.meetings import services as meeting_services
-from openmarac.meetings.models import DeclarationSignature, Hearing
+from openmarac.meetings.models import Attendance, DeclarationSignature, Hearing
 from openmarac.referrals import services as referral_services
 
 from ..conftest import sign_in
@@ -115,6 +115,21 @@ def test_signing_after_the_meeting_does_not_rewrite_who_attended(client, staff, 
     present = re.search(r'Present</th><td class="govuk-table__cell">(.*?)</td>', page, re.S).group(1)
     assert housing.agency.name in present
     assert police.agency.name not in present and police.full_name not in present
+
+
+def test_marked_present_but_signed_only_after_the_meeting_is_still_present_not_signed(staff, two_cases):
+    """A declaration signed after the meeting (to read its minutes) does not make it
+    signed at the meeting: the register still warns that the agency was present
+    without signing."""
+    meeting, _, _ = two_cases
+    police = staff["police_rep"]
+    Attendance.objects.create(meeting=meeting, agency_id=police.agency_id, status=Attendance.Status.PRESENT, recorded_by=staff["coordinator"])
+    meeting_services.declaration_sign(by=police, meeting=meeting)
+    assert DeclarationSignature.objects.get(meeting=meeting, user=police).signed_at.date() > meeting.starts_at.date()
+    register = meeting_selectors.register(user=staff["coordinator"], meeting=meeting)
+    rows = {row["link"].agency_id: row for row in register["rows"]}
+    assert rows[police.agency_id]["signatures"] and rows[police.agency_id]["present_unsigned"]
+    assert police.agency in register["unsigned"]
 
 
 @pytest.mark.parametrize("role", ["housing_rep", "idva", "referrer"])

@@ -1014,7 +1014,8 @@ def _register(meeting, *, with_representatives):
                 "signatures": signatures,
                 "signed_at_meeting": at_meeting,
                 "represented": present or (attendance is None and bool(at_meeting)),
-                "present_unsigned": present and not signatures,
+                # A signature made later (to read the minutes) was not made at the meeting.
+                "present_unsigned": present and not at_meeting,
             }
         )
     observers = [a for a in marked if a.is_observer]
