@@ -43,3 +43,60 @@ def test_required_conditional_hinted_and_other_fields_are_written_as_the_include
     report = ActionReportForm(data)
     for bound in [*form, *report]:
         assert field_html(bound) == _as_template(bound), bound.name
+
+
+def _forms_of_the_project():
+    """Every GOV.UK form of the project that can be made with no arguments, unbound and
+    bound to data that leaves its required fields empty (so errors show)."""
+    import importlib
+    import pkgutil
+
+    import openmarac
+    from openmarac.core.forms import GovukFormMixin
+
+    for module in pkgutil.walk_packages(openmarac.__path__, "openmarac."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for form_class in sorted(set(subclasses(GovukFormMixin)), key=lambda c: c.__qualname__):
+        for data in (None, {"unknown": "x"}):
+            try:
+                form = form_class(data)
+            except (TypeError, KeyError, AttributeError, ValueError):
+                continue  # needs arguments of its own; the forms above are drawn with them
+            form.is_valid() if data else None
+            yield form
+
+
+@pytest.mark.django_db
+def test_every_kind_of_field_of_every_form_is_written_as_the_include_writes_it():
+    kinds, reveals, forms_drawn = set(), 0, 0
+    for form in _forms_of_the_project():
+        forms_drawn += 1
+        for bound in form:
+            assert field_html(bound) == _as_template(bound), f"{type(form).__qualname__}.{bound.name}"
+            kinds.add(bound.widget_type)
+            reveals += bool(getattr(bound.field, "reveal_options", None))
+    assert forms_drawn > 40
+    assert {"text", "textarea", "select", "govukdate", "radioselect", "checkboxselectmultiple", "checkbox", "hidden"} <= kinds
+    assert reveals  # radios that reveal fields beneath a choice
+
+
+@pytest.mark.django_db
+def test_a_label_class_is_written_as_the_include_writes_it():
+    form = ActionReportForm()
+    bound = form["note"] if "note" in form.fields else next(iter(form))
+    assert field_html(bound, label_class="govuk-label--s") == render_to_string("includes/field.html", {"field": bound, "label_class": "govuk-label--s"})
+
+
+@pytest.mark.django_db
+def test_forms_draw_their_fields_with_it():
+    form = ActionReportForm()
+    bound = next(iter(form))
+    assert bound.as_field_group() == field_html(bound)
+    assert render_to_string("includes/form_fields.html", {"form": form}) == "".join(field_html(b) for b in form if not getattr(b.field, "revealed_by", None)) + "\n"

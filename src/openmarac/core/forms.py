@@ -5,6 +5,8 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -95,6 +97,49 @@ def _escaped(value):
 def _attributes(attrs):
     """As django/forms/widgets/attrs.html writes them, in the same order."""
     return format_html_join("", "{}", ((format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),) for name, value in attrs.items() if value is not False))
+
+
+def _attrs_html(attrs):
+    """As django/forms/widgets/attrs.html writes them."""
+    return "".join(f" {_escaped(name)}" if value is True else f' {_escaped(name)}="{_escaped(value)}"' for name, value in attrs.items() if value is not False)
+
+
+def _input_html(widget):
+    """django/forms/widgets/input.html (which text.html, hidden.html and the rest include)."""
+    value = "" if widget["value"] is None else f' value="{_escaped(widget["value"])}"'
+    return f'<input type="{_escaped(widget["type"])}" name="{_escaped(widget["name"])}"{value}{_attrs_html(widget["attrs"])}>'
+
+
+def _textarea_html(widget):
+    """django/forms/widgets/textarea.html."""
+    value = _escaped(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_escaped(widget["name"])}"{_attrs_html(widget["attrs"])}>\n{value}</textarea>'
+
+
+def _select_html(widget):
+    """django/forms/widgets/select.html, with select_option.html for each option."""
+    parts = [f'<select name="{_escaped(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+    for group_name, options, _ in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_escaped(group_name)}">')
+        parts.extend(
+            f'\n  <option value="{_escaped(option["value"])}"{_attrs_html(option["attrs"])}>{_escaped(option["label"])}</option>\n' for option in options
+        )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+INPUT_WIDGETS = (
+    forms.TextInput, forms.NumberInput, forms.EmailInput, forms.URLInput, forms.PasswordInput, forms.HiddenInput,
+    forms.CheckboxInput, forms.DateInput, forms.DateTimeInput, forms.TimeInput, forms.SearchInput, forms.TelInput,
+)
+_WIDGET_WRITERS = {
+    **{widget.template_name: _input_html for widget in INPUT_WIDGETS},
+    forms.Textarea.template_name: _textarea_html,
+    forms.Select.template_name: _select_html,
+}
 
 
 class GovukDateInput(forms.MultiWidget):
@@ -449,31 +494,110 @@ def apply_validation_error(form, error):
 _DATE_WIDGETS = ("govukdate", "govukdatetime", "govuktime")
 
 
-def field_html(field):
-    """A select, text or date field (a bound field) as templates/includes/field.html
-    writes it, in Python: a list page's filter form drew five fields through the
-    include, whose chain of conditions cost more than any of the page's queries. The
-    template stays the reference (tests/core/test_field_html.py compares the two); other
-    kinds of field (radios, checkboxes, hidden) go through it."""
+def field_html(field, label_class=""):
+    """A form field (a bound field) as templates/includes/field.html writes it, in
+    Python: labelled, optional or not, with a hint, errors and, for radios, the fields
+    each choice reveals. Through the include, whose chain of conditions runs for every
+    field, a form of a dozen fields cost more than any of its page's queries; the chair's
+    case screen draws some thirty while a case is heard. Forms draw their fields with it
+    (`GovukBoundField.as_field_group`, includes/form_fields.html); the template stays the
+    reference (tests/core/test_field_html.py compares the two)."""
     kind = field.widget_type
-    if kind in ("hidden", "radioselect", "checkboxselectmultiple", "checkbox"):
-        from django.template.loader import render_to_string
-
-        return render_to_string("includes/field.html", {"field": field})
+    if kind == "hidden":
+        return mark_safe(f"\n\n{field}\n\n")
     auto_id, errors, help_text = field.auto_id, field.errors, field.help_text
     optional = "" if field.field.required or getattr(field.field, "conditionally_required", False) else " (optional)"
-    label = f"{conditional_escape(field.label)}{optional}"
-    hint = f'<div id="{auto_id}-hint" class="govuk-hint">{conditional_escape(help_text)}</div>' if help_text else ""
+    label = conditional_escape(field.label)
     shown = "".join(
         f'<p id="{auto_id}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {conditional_escape(error)}</p>' for error in errors
     )
-    if kind in _DATE_WIDGETS:
-        described = f' aria-describedby="{f"{auto_id}-hint " if help_text else ""}{f"{auto_id}-error" if errors else ""}"' if help_text or errors else ""
+    described = f' aria-describedby="{f"{auto_id}-hint " if help_text else ""}{f"{auto_id}-error" if errors else ""}"' if help_text or errors else ""
+    hint = f'<div id="{auto_id}-hint" class="govuk-hint">{conditional_escape(help_text)}</div>' if help_text else ""
+    if kind in ("radioselect", "checkboxselectmultiple"):
+        choices = _radios_html(field) if kind == "radioselect" else _checkboxes_html(field)
+        body = (
+            f'  <fieldset class="govuk-fieldset"{described}>\n'
+            f'    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{label}</legend>\n'
+            f"    {hint}\n    {shown}\n    {choices}\n  </fieldset>\n"
+        )
+    elif kind in _DATE_WIDGETS:
         body = (
             f'  <fieldset class="govuk-fieldset" role="group"{described}>\n'
-            f'    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{label}</legend>\n'
+            f'    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{label}{optional}</legend>\n'
             f"    {hint}\n    {shown}\n    {field}\n  </fieldset>\n"
         )
+    elif kind == "checkbox":
+        hint = f'<div id="{auto_id}-hint" class="govuk-hint govuk-checkboxes__hint">{conditional_escape(help_text)}</div>' if help_text else ""
+        body = (
+            f'  {shown}\n  <div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">\n'
+            f'    <div class="govuk-checkboxes__item">\n      {field}\n'
+            f'      <label class="govuk-label govuk-checkboxes__label" for="{auto_id}">{label}</label>\n      {hint}\n    </div>\n  </div>\n'
+        )
     else:
-        body = f'  <label class="govuk-label" for="{auto_id}">{label}</label>\n  {hint}\n  {shown}\n  {field}\n'
+        label_classes = f"govuk-label {conditional_escape(label_class)}" if label_class else "govuk-label"
+        body = f'  <label class="{label_classes}" for="{auto_id}">{label}{optional}</label>\n  {hint}\n  {shown}\n  {field}\n'
     return mark_safe(f'\n\n\n<div class="govuk-form-group{" govuk-form-group--error" if errors else ""}">\n\n{body}\n</div>\n\n\n')
+
+
+def _radios_html(field):
+    """The radios of includes/field.html, each followed by the fields its choice reveals."""
+    name, reveals = conditional_escape(field.html_name), getattr(field.field, "reveal_options", ())
+    items = []
+    for option in field:
+        option_id, value = conditional_escape(option.id_for_label), option.data["value"]
+        revealed = [shown for choice, shown in reveals if choice == value]
+        reveals_attr = f' data-reveals="{option_id}-reveal"' * len(revealed)
+        items.append(
+            f'\n      <div class="govuk-radios__item">\n'
+            f'        <input class="govuk-radios__input" id="{option_id}" name="{name}" type="radio" value="{conditional_escape(value)}"'
+            f'{" checked" if option.data["selected"] else ""}{reveals_attr}>\n'
+            f'        <label class="govuk-label govuk-radios__label" for="{option_id}">{conditional_escape(option.choice_label)}</label>\n'
+            f"      </div>\n      "
+            + "".join(
+                f'\n      <div class="govuk-radios__conditional govuk-radios__conditional--hidden" id="{option_id}-reveal">\n'
+                f'        {"".join(field_html(each) for each in shown)}\n      </div>\n      '
+                for shown in revealed
+            )
+            + "\n      "
+        )
+    return f'\n    <div class="govuk-radios govuk-radios--small" data-module="govuk-radios">\n      {"".join(items)}\n    </div>\n    '
+
+
+def _checkboxes_html(field):
+    """The checkboxes of includes/field.html, for a choice of several."""
+    name = conditional_escape(field.html_name)
+    items = "".join(
+        f'\n      <div class="govuk-checkboxes__item">\n'
+        f'        <input class="govuk-checkboxes__input" id="{conditional_escape(option.id_for_label)}" name="{name}" type="checkbox" '
+        f'value="{conditional_escape(option.data["value"])}"{" checked" if option.data["selected"] else ""}>\n'
+        f'        <label class="govuk-label govuk-checkboxes__label" for="{conditional_escape(option.id_for_label)}">{conditional_escape(option.choice_label)}</label>\n'
+        f"      </div>\n      "
+        for option in field
+    )
+    return f'\n    <div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">\n      {items}\n    </div>\n    '
+
+
+class GovukBoundField(BoundField):
+    """A form's field, drawn in GOV.UK markup by `{{ field.as_field_group }}`."""
+
+    def as_field_group(self):
+        return field_html(self)
+
+
+class FormRenderer(DjangoTemplates):
+    """Django's form renderer, with the templates of the plainest widgets (inputs, text
+    areas, selects) written in Python from the context the widget gives them. Each
+    widget drawn through its templates (two or three of them, one more per option) cost
+    about a millisecond: the chair's case screen, whose forms are open while a case is
+    heard, draws some thirty, a third of the page's time. The same markup: Django's
+    templates are the reference (tests/core/test_form_renderer.py draws every widget
+    both ways). Anything else goes through the templates as before."""
+
+    # Every form's fields draw themselves in GOV.UK markup (`field_html`).
+    bound_field_class = GovukBoundField
+
+    def render(self, template_name, context, request=None):
+        write = _WIDGET_WRITERS.get(template_name)
+        if write is None:
+            return super().render(template_name, context, request)
+        return write(context["widget"])

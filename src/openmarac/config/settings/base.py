@@ -79,6 +79,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "openmarac.config.urls"
 WSGI_APPLICATION = "openmarac.config.wsgi.application"
 
+# Draws the plainest widgets in Python (core/forms.py says why).
+FORM_RENDERER = "openmarac.core.forms.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
