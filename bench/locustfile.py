@@ -58,7 +58,7 @@ class Staff(HttpUser):
 
     @task(3)
     def hearing(self):
-        self.view(PAGES["Chair's case screen"][1], "Page: chair's case screen", "chair")
+        self.view(PAGES["Chair's case screen, case being heard"][1], "Page: chair's case screen", "chair")
 
     @task(1)
     def dashboard(self):

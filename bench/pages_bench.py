@@ -35,7 +35,8 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 
 from openmarac.accounts.models import Marac, User  # noqa: E402
 from openmarac.governance import figures  # noqa: E402
-from openmarac.meetings.models import AgendaItem, DeclarationSignature, Meeting  # noqa: E402
+from openmarac.actions.services import hearing_for  # noqa: E402
+from openmarac.meetings.models import AgendaItem, DeclarationSignature, Hearing, Meeting  # noqa: E402
 from openmarac.referrals.models import Case  # noqa: E402
 from bench.recorder import Recorder  # noqa: E402
 
@@ -62,7 +63,12 @@ def pages(marac):
         .order_by("-n", "-starts_at").first()
     )
     items = meeting.n
-    item = AgendaItem.objects.filter(meeting=meeting).order_by("id").first()
+    # The chair's screen as it is while a case is heard (its forms open) and once the
+    # case is closed: the first two cases of the meeting, their hearings opened and
+    # closed for the bench, so the figures do not depend on the time of day it runs.
+    heard, closed = AgendaItem.objects.filter(meeting=meeting).order_by("id")[:2]
+    for item, closed_at in ((heard, None), (closed, now)):
+        Hearing.objects.filter(pk=hearing_for(item).pk).update(closed_at=closed_at)
     for role in ("coordinator", "chair"):
         DeclarationSignature.objects.get_or_create(meeting=meeting, user=users[role], defaults={"statement": "Bench"})
     # The case page: the case of the Marac with the most referrals (and so actions).
@@ -73,7 +79,8 @@ def pages(marac):
     rows = [
         ("Case page", "coordinator", reverse("referrals:case", args=[case.public_id])),
         (f"Agenda ({items} cases)", "coordinator", reverse("meetings:meeting", args=[meeting.public_id])),
-        ("Chair's case screen", "chair", reverse("actions:hearing", args=[meeting.public_id, item.pk])),
+        ("Chair's case screen, case being heard", "chair", reverse("actions:hearing", args=[meeting.public_id, heard.pk])),
+        ("Chair's case screen, case closed", "chair", reverse("actions:hearing", args=[meeting.public_id, closed.pk])),
         # The chase list: the overdue view of all actions, the page's default.
         ("Action chase list", "coordinator", reverse("actions:all", args=[slug])),
         # Its figures are kept for a while (OPENMARAC_FIGURES_KEEP_SECONDS), those of the
