@@ -84,7 +84,7 @@ class GovukSelect(forms.Select):
                 options.append(f'\n  <option value="{_escaped(subvalue)}"{" selected" if selected else ""}>{_escaped(sublabel)}</option>')
             items = "".join(options)
             groups.append(f'\n  <optgroup label="{_escaped(option_value)}">{items}\n  </optgroup>' if grouped and option_value else items)
-        return format_html('<select name="{}"{}>{}\n</select>', name, _attributes(select_attrs), mark_safe("".join(groups)))
+        return format_html('<select name="{}"{}>{}\n</select>', name, mark_safe(_attrs_html(select_attrs)), mark_safe("".join(groups)))
 
 
 def _escaped(value):
@@ -92,11 +92,6 @@ def _escaped(value):
     string (a couple of hundred options, two values each): safe text as it is, anything
     else (a lazy label too) escaped as Django escapes it."""
     return value.__html__() if hasattr(value, "__html__") else escaped(value)
-
-
-def _attributes(attrs):
-    """As django/forms/widgets/attrs.html writes them, in the same order."""
-    return format_html_join("", "{}", ((format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),) for name, value in attrs.items() if value is not False))
 
 
 def _attrs_html(attrs):
