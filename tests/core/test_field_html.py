@@ -88,13 +88,6 @@ def test_every_kind_of_field_of_every_form_is_written_as_the_include_writes_it()
 
 
 @pytest.mark.django_db
-def test_a_label_class_is_written_as_the_include_writes_it():
-    form = ActionReportForm()
-    bound = form["note"] if "note" in form.fields else next(iter(form))
-    assert field_html(bound, label_class="govuk-label--s") == render_to_string("includes/field.html", {"field": bound, "label_class": "govuk-label--s"})
-
-
-@pytest.mark.django_db
 def test_forms_draw_their_fields_with_it():
     form = ActionReportForm()
     bound = next(iter(form))

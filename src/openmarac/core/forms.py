@@ -489,7 +489,7 @@ def apply_validation_error(form, error):
 _DATE_WIDGETS = ("govukdate", "govukdatetime", "govuktime")
 
 
-def field_html(field, label_class=""):
+def field_html(field):
     """A form field (a bound field) as templates/includes/field.html writes it, in
     Python: labelled, optional or not, with a hint, errors and, for radios, the fields
     each choice reveals. Through the include, whose chain of conditions runs for every
@@ -529,8 +529,7 @@ def field_html(field, label_class=""):
             f'      <label class="govuk-label govuk-checkboxes__label" for="{auto_id}">{label}</label>\n      {hint}\n    </div>\n  </div>\n'
         )
     else:
-        label_classes = f"govuk-label {conditional_escape(label_class)}" if label_class else "govuk-label"
-        body = f'  <label class="{label_classes}" for="{auto_id}">{label}{optional}</label>\n  {hint}\n  {shown}\n  {field}\n'
+        body = f'  <label class="govuk-label" for="{auto_id}">{label}{optional}</label>\n  {hint}\n  {shown}\n  {field}\n'
     return mark_safe(f'\n\n\n<div class="govuk-form-group{" govuk-form-group--error" if errors else ""}">\n\n{body}\n</div>\n\n\n')
 
 
