@@ -72,7 +72,6 @@ NOT_CASE_DATA = {
     "actions:records-updated": "POST only: ticks an agency's records update and redirects",
     "meetings:research-delegate": "POST only: hands research to a colleague and redirects",
     "meetings:research-delegation-withdraw": "POST only: withdraws a hand-over and redirects",
-    "api:credential-revoke": "POST only: revokes an API credential and redirects",
     "api-v1:schema": "the API's description: no data",
     "api-v1:no-such-endpoint": "a JSON 404 for any unknown API path",
     "api-v1:referrals": "POST only: answers with the new referral's identifiers, criteria and score, no person's details",
@@ -232,6 +231,7 @@ def _build_world():
     kwargs = {
         "api:credentials": [{"slug": marac.slug}],
         "api:credential-create": [{"slug": marac.slug}],
+        "api:credential-created": [{"pk": credential.pk}],
         "api:credential-revoke": [{"pk": credential.pk}],
         "api-v1:case": [{"public_id": r.case.public_id} for r in (referral, listed, heard, moved, restricted)],
         "api-v1:meeting": [{"public_id": m.public_id} for m in (meeting, earlier)],

@@ -152,6 +152,8 @@ PROTECTED = {
     # that works with cases, and the system administrator who connects the systems.
     "api:credentials": {"coordinator"},
     "api:credential-create": {"coordinator"},
+    "api:credential-created": {"coordinator"},  # the key once, then only that it was shown
+    "api:credential-revoke": {"coordinator"},  # the confirmation page; POST revokes
     "api:docs": SIGNED_IN - {"governance"},
 }
 # Pages for signing in: reachable without a session; expected status for anonymous GET.
@@ -179,7 +181,6 @@ POST_ONLY = {
     "meetings:research-delegate",
     "meetings:research-delegation-withdraw",
     "actions:flag-removed",  # tests/test_write_permissions.py
-    "api:credential-revoke",
     "actions:chase",
     "actions:agency-chase",
     "meetings:research-remind",
@@ -271,6 +272,7 @@ def _build_world():
     kwargs = {
         "api:credentials": {"slug": marac.slug},
         "api:credential-create": {"slug": marac.slug},
+        "api:credential-created": {"pk": credential.pk},
         "api:credential-revoke": {"pk": credential.pk},
         "meetings:meetings": {"slug": marac.slug},
         "meetings:pattern": {"slug": marac.slug},

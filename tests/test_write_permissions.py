@@ -408,13 +408,12 @@ WRITES = {
     ),
     # The owning agency (housing) confirms its flag is off its files; the coordinator may record it.
     "actions:flag-removed": Write(lambda w: {"pk": w["flag"].pk}, lambda w: {}, {"coordinator", "representative"}),
-    # API credentials: the coordinator only. Creating answers with the page that shows
-    # the key once; revoking returns to the list.
+    # API credentials: the coordinator only. Creating redirects to the page that shows
+    # the key once; revoking (confirmed on its GET page) returns to the list.
     "api:credential-create": Write(
         lambda w: {"slug": w["marac"].slug},
         lambda w: {"name": "Police records", "agency": w["users"]["chair"].agency_id, "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat()},
         {"coordinator"},
-        status=200,
         check=lambda w, actor: _assert(ApiCredential.objects.filter(name="Police records", marac=w["marac"]).count() == 1),
     ),
     "api:credential-revoke": Write(
@@ -712,6 +711,7 @@ def _kwargs_for(world, url_name):
         "accounts:members": {"slug": world["marac"].slug},
         "accounts:agencies": {"slug": world["marac"].slug},
         "api:credentials": {"slug": world["marac"].slug},
+        "api:credential-created": {"pk": world["api_credential"].pk},
     }
     return probes.get(url_name, {})
 

@@ -130,15 +130,56 @@ def test_the_list_reads_a_fixed_number_of_queries(world, db, django_assert_max_n
         client.get(url)
 
 
-def test_the_create_page_shows_the_key_once(world, db):
+def test_the_create_page_shows_the_key_once_after_a_redirect(world, db):
+    """POST/redirect/GET: the key waits in the session for one showing, so reloading
+    the page neither creates a second credential nor shows the key again."""
     client = sign_in(Client(), world["coordinator"])
     url = reverse("api:credential-create", kwargs={"slug": world["marac"].slug})
     agency = world["credentials"]["probation"].agency
     response = client.post(url, {"name": "Probation case system", "agency": agency.pk, "expires_on": (timezone.localdate() + timedelta(days=60)).strftime("%d/%m/%Y")})
     credential = ApiCredential.objects.get(name="Probation case system")
-    assert response.status_code == 200
-    assert f"om_{credential.prefix}_" in response.content.decode()
-    assert "no-store" in response["Cache-Control"]
+    created = reverse("api:credential-created", kwargs={"pk": credential.pk})
+    assert response.status_code == 302 and response.url == created
+    shown = client.get(created)
+    content = shown.content.decode()
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    token = content.split('data-testid="api-token"')[0].rsplit('value="', 1)[1].split('"')[0]
+    assert token.startswith(f"om_{credential.prefix}_") and services.credential_authenticate(token).pk == credential.pk
+    again = client.get(created)
+    assert again.status_code == 200 and token not in again.content.decode() and "api-token-gone" in again.content.decode()
+    assert ApiCredential.objects.filter(name="Probation case system").count() == 1
+
+
+def test_a_key_waiting_in_the_session_shows_only_for_its_own_credential(world, db):
+    client = sign_in(Client(), world["coordinator"])
+    url = reverse("api:credential-create", kwargs={"slug": world["marac"].slug})
+    agency = world["credentials"]["probation"].agency
+    client.post(url, {"name": "New system", "agency": agency.pk, "expires_on": (timezone.localdate() + timedelta(days=60)).strftime("%d/%m/%Y")})
+    other = reverse("api:credential-created", kwargs={"pk": world["credentials"]["housing"].pk})
+    assert "api-token-gone" in client.get(other).content.decode()
+    created = reverse("api:credential-created", kwargs={"pk": ApiCredential.objects.get(name="New system").pk})
+    assert 'data-testid="api-token"' in client.get(created).content.decode()
+
+
+def test_revoking_asks_first_and_says_what_it_ends(world, db):
+    issued = _create(world)
+    client = sign_in(Client(), world["coordinator"])
+    url = reverse("api:credential-revoke", kwargs={"pk": issued.credential.pk})
+    listing = client.get(reverse("api:credentials", kwargs={"slug": world["marac"].slug})).content.decode()
+    assert f'href="{url}"' in listing
+    page = client.get(url)
+    content = page.content.decode()
+    assert page.status_code == 200 and "Another system" in content and f"om_{issued.credential.prefix}_" in content
+    assert "cannot be undone" in content and "Revoke credential" in content
+    assert ApiCredential.objects.get(pk=issued.credential.pk).revoked_at is None  # the GET changes nothing
+    response = client.post(url)
+    assert response.status_code == 302 and response.url == reverse("api:credentials", kwargs={"slug": world["marac"].slug})
+    assert ApiCredential.objects.get(pk=issued.credential.pk).revoked_at is not None
+    assert services.credential_authenticate(issued.token) is None
+    # Revoked already: the page goes back to the list, and a second POST changes nothing.
+    revoked_at = ApiCredential.objects.get(pk=issued.credential.pk).revoked_at
+    assert client.get(url).status_code == 302 and client.post(url).status_code == 302
+    assert ApiCredential.objects.get(pk=issued.credential.pk).revoked_at == revoked_at
 
 
 def test_the_create_form_keeps_what_was_typed_on_error(world, db):

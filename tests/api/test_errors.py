@@ -1,11 +1,15 @@
 """Every error is JSON {"errors": [{"field", "message"}]}, never a page or a trace;
 too many requests get 429 with Retry-After."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
+
+from openmarac.referrals.models import Referral
 
 from .conftest import api_client, referral_body
 
@@ -18,20 +22,51 @@ def _shape(response):
     return body["errors"]
 
 
-def test_a_referral_with_gaps_names_every_field(world, db):
-    body = referral_body(professional_judgement=False, checklist_answers={"threatened_to_kill": {"answer": "perhaps"}})
+def _fields(response):
+    assert response.status_code == 400, response.content
+    return sorted(e["field"] for e in _shape(response))
+
+
+def test_a_referral_with_gaps_names_every_field_at_once(world, db):
+    """The fields' own problems and the referral service's rules in one answer, each
+    named by its request field, nested fields dotted."""
+    body = referral_body(
+        professional_judgement=False,
+        checklist_answers={"threatened_to_kill": {"answer": "perhaps"}, "very_frightened": {"answer": "yes", "sub_choices": "x"}},
+        referrer_email="not an email",
+    )
     del body["victim"]["family_name"]
+    body["children"][0]["date_of_birth"] = "2001-01-01"  # over 17: the service's rule
+    body["perpetrators"][0]["date_of_birth"] = "not a date"
     response = api_client(world, "housing").post(reverse("api-v1:referrals"), body)
-    assert response.status_code == 400
-    assert {e["field"] for e in _shape(response)} == {"victim.family_name"}
+    assert _fields(response) == [
+        "checklist_answers.threatened_to_kill", "checklist_answers.very_frightened", "children.0.date_of_birth", "criteria",
+        "perpetrators.0.date_of_birth", "referrer_email", "victim.family_name",
+    ]
+    messages = {e["field"]: e["message"] for e in _shape(response)}
+    assert "perhaps" in messages["checklist_answers.threatened_to_kill"] and "over 17" in messages["children.0.date_of_birth"]
 
 
 def test_the_service_rules_answer_as_for_the_web_form(world, db):
-    """Criteria and checklist answers are checked by the one referral service."""
-    body = referral_body(professional_judgement=False, checklist_answers={"threatened_to_kill": {"answer": "perhaps"}})
+    """Criteria and checklist answers are checked by the one referral service; each
+    checklist question at fault is named."""
+    body = referral_body(professional_judgement=False, checklist_answers={"threatened_to_kill": {"answer": "perhaps"}, "no_such_question": {"answer": "yes"}})
+    body["perpetrators"].append({"given_name": "Sam", "family_name": "Lee", "date_of_birth": "2999-01-01"})
     response = api_client(world, "housing").post(reverse("api-v1:referrals"), body)
-    assert response.status_code == 400
-    assert {e["field"] for e in _shape(response)} == {"checklist", "criteria"}
+    assert _fields(response) == [
+        "checklist_answers.no_such_question", "checklist_answers.threatened_to_kill", "criteria", "perpetrators.1.date_of_birth",
+    ]
+
+
+def test_a_rule_reading_a_field_at_fault_is_left_to_that_field(world, db):
+    """A check that reads a field that could not be read is not made: the field's own
+    error says what to put right (no second, misleading message)."""
+    body = referral_body(professional_judgement="perhaps", consent_given=False, sharing="none")
+    response = api_client(world, "housing").post(reverse("api-v1:referrals"), body)
+    assert _fields(response) == ["professional_judgement", "sharing"]
+    body = referral_body(referred_on="yesterday")
+    body["victim"]["date_of_birth"] = "2999-01-01"
+    assert _fields(api_client(world, "housing").post(reverse("api-v1:referrals"), body)) == ["referred_on"]
 
 
 def test_research_saying_the_details_are_wrong_needs_the_corrections_as_on_the_web(world, db):
@@ -48,6 +83,22 @@ def test_a_referral_is_recorded_with_its_checklist_and_matching(world, db):
     body = response.json()
     assert body["checklist_score"] == 3 and body["meets_professional_judgement"] and body["status"] == "awaiting_listing"
     assert body["case_reference"].startswith("NORT-")
+
+
+def test_a_referral_without_consent_is_recorded_with_its_sharing_record(world, db):
+    """The sharing record has the fields of the SafeLives form the service keeps."""
+    sharing = {
+        "who_at_risk": "The client and her son", "protocol_applies": False, "legal_grounds": ["prevention_detection_of_crime"],
+        "balancing": ["pressing_need", "risk_of_not_disclosing"], "internal_consultations": "Team manager, 3 March",
+        "review_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        "caseworker_name": "PC Sam Patel", "caseworker_signed_on": timezone.localdate().isoformat(),
+        "manager_name": "Insp. Jo Reid", "manager_signed_on": timezone.localdate().isoformat(),
+    }
+    response = api_client(world, "housing").post(reverse("api-v1:referrals"), referral_body(consent_given=False, sharing=sharing))
+    assert response.status_code == 201, response.content
+    decision = Referral.objects.get(public_id=response.json()["id"]).sharing_decision
+    assert decision.legal_grounds == ["prevention_detection_of_crime"] and decision.balancing == ["pressing_need", "risk_of_not_disclosing"]
+    assert decision.review_owner == world["coordinator"]
 
 
 def test_404_for_an_unknown_endpoint(world, db):

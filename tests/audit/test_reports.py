@@ -1,6 +1,7 @@
 """The confidentiality audit: views by user and agency, and the exceptions."""
 
 from datetime import date, datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,3 +176,37 @@ def test_another_maracs_coordinator_is_refused(marac, other_marac, staff):
     for name in ("audit:views-by-user", "audit:views-by-agency", "audit:exceptions"):
         assert client.get(reverse(name, args=[marac.slug])).status_code == 404
     assert client.get(reverse("audit:user-records", args=[marac.slug, staff["chair"].pk])).status_code == 404
+
+
+def test_an_api_credential_is_reported_like_a_person_with_no_false_exceptions(marac, other_marac, staff, old_case):  # noqa: F811
+    """An agency system's views: its records open from the report (its account has no
+    membership row), and its case list, a view of no one case, is no "not involved"."""
+    from openmarac.api import services as api_services
+
+    case = old_case.case
+    housing = staff["housing_rep"].agency
+    assert CaseInvolvement.objects.filter(case=case, agency=housing).exists()
+    issued = api_services.credential_create(
+        by=staff["coordinator"], marac=marac, agency=housing, name="Housing system", expires_on=date.today() + timedelta(days=30)
+    )
+    api = Client(headers={"Authorization": f"Bearer {issued.token}"})
+    with mock.patch("openmarac.audit.services.timezone.now", return_value=at(MONDAY, 11)):  # in working hours
+        assert api.get(reverse("api-v1:cases")).status_code == 200
+    view(issued.credential.user, marac, "referrals.case", case.pk, at(MONDAY, 10))
+    today = reports.Period(MONDAY, date.today())
+    assert reports.exceptions(marac=marac, period=today) == []
+    [row] = reports.views_by_user(marac=marac, period=today)
+    assert (row["actor_id"], row["views"], row["records"], row["cases"]) == (issued.credential.user_id, 2, 1, 1)
+
+    client = sign_in(Client(), staff["coordinator"])
+    query = {"start": today.start.isoformat(), "end": today.end.isoformat()}
+    listing = client.get(reverse("audit:views-by-user", args=[marac.slug]), query).content.decode()
+    url = reverse("audit:user-records", args=[marac.slug, issued.credential.user_id])
+    assert f'href="{url}?' in listing
+    page = client.get(url, query)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert f"om_{issued.credential.prefix}_" in content and case.reference in content and "@api-credentials" not in content
+    # Another Marac's coordinator still gets a 404 for it.
+    stranger = sign_in(Client(), member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.POLICE))
+    assert stranger.get(url, query).status_code == 404

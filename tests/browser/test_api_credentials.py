@@ -1,5 +1,6 @@
 """Issue 10: the coordinator creates an API credential for an agency's system, sees
-its key once, and revokes it; the key then no longer opens the API."""
+its key once (a reload shows it no more and creates nothing), and revokes it after a
+confirmation page; the key then no longer opens the API."""
 
 import pytest
 from django.test import Client
@@ -28,10 +29,20 @@ def test_the_coordinator_creates_and_revokes_a_credential(page, demo):
     assert token.startswith("om_")
     assert Client().get("/api/v1/flags/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
+    # A reload (the answer came after a redirect) neither resubmits the form nor shows the key.
+    page.reload()
+    page.axe()
+    assert page.locator("[data-testid=api-token-gone]").is_visible()
+    assert token not in page.content()
+    assert ApiCredential.objects.filter(name="Police records system").count() == 1
+
     page.click_and_check("a:has-text('Back to API credentials')", screenshot="api-credentials")
     assert page.get_by_role("cell", name="Police records system", exact=True).is_visible()
     assert token not in page.content()  # shown once, never again
-    page.click_and_check("button:has-text('Revoke')")
+    page.click_and_check("a:has-text('Revoke Police records system')", screenshot="api-credential-revoke")
+    assert page.locator("text=cannot be undone").is_visible()
+    assert ApiCredential.objects.get(name="Police records system").revoked_at is None  # nothing yet
+    page.click_and_check("button:has-text('Revoke credential')")
     assert page.locator("text=is revoked").first.is_visible()
     assert ApiCredential.objects.get(name="Police records system").revoked_at is not None
     assert Client().get("/api/v1/flags/", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -31,19 +31,19 @@ def errors(items):
     return {"errors": [{"field": field, "message": str(message)} for field, message in items]}
 
 
-def _flatten(detail, field=None):
+def flatten(detail, field=None):
     """DRF's nested error detail as (field, message) pairs; nested fields are dotted
     ("victim.given_name", "children.0.date_of_birth")."""
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = None if key in NON_FIELD_KEYS else (f"{field}.{key}" if field else str(key))
-            yield from _flatten(value, name if name is not None else field)
+            yield from flatten(value, name if name is not None else field)
     elif isinstance(detail, list):
         for index, value in enumerate(detail):
             if isinstance(value, (dict, list)) and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                yield from _flatten(value, f"{field}.{index}" if field else str(index))
+                yield from flatten(value, f"{field}.{index}" if field else str(index))
             else:
-                yield from _flatten(value, field)
+                yield from flatten(value, field)
     else:
         yield field, str(detail)
 
@@ -66,5 +66,5 @@ def handler(exc, context):
     if response is None:
         logger.exception("API request failed", exc_info=exc)
         return Response(errors([(None, "Something went wrong on our side; nothing was saved")]), status=500)
-    response.data = errors(_flatten(response.data))
+    response.data = errors(flatten(response.data))
     return response

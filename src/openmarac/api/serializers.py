@@ -6,6 +6,7 @@ import json
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
 
 from openmarac.actions import flags
 
@@ -13,8 +14,9 @@ from openmarac.actions.models import Action
 from openmarac.meetings.models import ResearchReturn
 from openmarac.people.models import YesNoUnknown
 from openmarac.people.services import PersonData
-from openmarac.referrals.models import LegalGround
-from openmarac.referrals.services import LinkedPerson, ReferralData, SharingDecisionData
+from openmarac.referrals.models import BalancingConsideration, LegalGround
+from openmarac.referrals.services import LinkedPerson, ReferralData, SharingDecisionData, checklist_definition
+from openmarac.risk import definitions
 
 
 
@@ -82,23 +84,30 @@ class ChildIn(PersonIn):
 
 
 class SharingIn(serializers.Serializer):
-    """The information sharing without consent record, needed when consent_given is false."""
+    """The information sharing without consent record (the SafeLives form), needed when
+    consent_given is false: a protocol that applies, or at least one legal ground."""
 
-    legal_grounds = serializers.ListField(child=serializers.ChoiceField(choices=LegalGround.values), allow_empty=False)
+    who_at_risk = _text()
+    at_risk_from = _text()
+    risk_concerns = _text()
+    immediate_risks = _text()
+    assessed_risk = _text()
+    incident_details = _text()
+    incident_source = _text(200)
+    protocol_applies = serializers.BooleanField(required=False, allow_null=True, default=None)
+    protocol_detail = _text()
+    legal_grounds = serializers.ListField(child=serializers.ChoiceField(choices=LegalGround.values), required=False, default=list)
     legal_grounds_detail = _text()
+    balancing = serializers.ListField(child=serializers.ChoiceField(choices=BalancingConsideration.values), required=False, default=list)
+    balancing_other = _text(200)
+    balancing_comments = _text()
+    internal_consultations = _text()
+    external_consultations = _text()
     review_on = serializers.DateField()
     caseworker_name = _text(150, required=True, allow_blank=False)
     caseworker_signed_on = serializers.DateField()
     manager_name = _text(150, required=True, allow_blank=False)
     manager_signed_on = serializers.DateField()
-    pressing_need = _text()
-    risk_of_not_disclosing = _text()
-    respective_risks = _text()
-    interest_of_recipient = _text()
-    public_interest = _text()
-    human_rights = _text()
-    duty_of_confidentiality = _text()
-    consultations = _text()
     client_notified = serializers.BooleanField(required=False, allow_null=True, default=None)
     client_notified_on = serializers.DateField(required=False, allow_null=True, default=None)
     client_not_notified_reason = _text()
@@ -140,8 +149,10 @@ class ReferralIn(serializers.Serializer):
     unsafe_to_talk_to = _text()
     sharing = SharingIn(required=False, allow_null=True, default=None)
 
-    def to_data(self, *, agency, review_owner) -> ReferralData:
-        values = dict(self.validated_data)
+    def to_data(self, *, agency, review_owner, values=None) -> ReferralData:
+        """The referral for the service: from `validated_data`, or from `values` (what
+        `readable` could read of a body that is not valid)."""
+        values = dict(self.validated_data if values is None else values)
         victim = PersonIn().to_data(values.pop("victim"))
         perpetrators = []
         for entry in values.pop("perpetrators"):
@@ -160,6 +171,75 @@ class ReferralIn(serializers.Serializer):
             referring_agency=agency,
             sharing=SharingDecisionData(**sharing, review_owner=review_owner) if sharing else None,
         )
+
+
+def readable(serializer, data):
+    """What `serializer`'s fields can read of `data`, a body that is not valid as a
+    whole: each field's checked value, or its default (None if it has none) where it is
+    missing or at fault; nested serializers field by field, list items by position. So
+    the service's own checks can run on the rest, and every problem is told at once."""
+    data = data if isinstance(data, dict) else {}
+    values = {}
+    for name, field in serializer.fields.items():
+        primitive = data.get(name, empty)
+        if isinstance(field, serializers.ListSerializer) and isinstance(primitive, list):
+            values[name] = [readable(field.child, item) for item in primitive]
+        elif isinstance(field, serializers.Serializer) and isinstance(primitive, dict):
+            values[name] = readable(field, primitive)
+        else:
+            try:
+                values[name] = field.run_validation(primitive)
+            except (serializers.ValidationError, SkipField):
+                default = field.get_default() if field.default is not empty else None
+                # A nested record that could not be read at all is read as empty.
+                values[name] = readable(field, {}) if isinstance(field, serializers.Serializer) and default is None else default
+    return values
+
+
+# The request fields each of `referral_problems`' checks reads, by the check's key
+# ("perpetrator_2" reads the second perpetrator's date of birth). A check is left out
+# when a field it reads is at fault: that field's own error says what is wrong.
+_CHECK_READS = {
+    "referred_on": ["referred_on"],
+    "victim_date_of_birth": ["victim.date_of_birth"],
+    "victim_under_16_reason": ["victim.date_of_birth", "victim_under_16_reason"],
+    "professional_judgement_rationale": ["professional_judgement", "professional_judgement_rationale"],
+    "checklist": ["checklist_answers"],
+    "criteria": ["checklist_answers", "professional_judgement", "police_incidents_last_12_months", "repeat_declared"],
+    "sharing": ["consent_given", "sharing"],
+}
+
+
+def _check_field(key):
+    """The request field a check of `referral_problems` (keyed for the web form) is about."""
+    kind, _, number = key.rpartition("_")
+    if kind in ("perpetrator", "child") and number.isdigit():
+        return f"{'perpetrators' if kind == 'perpetrator' else 'children'}.{int(number) - 1}.date_of_birth"
+    return {"victim_date_of_birth": "victim.date_of_birth"}.get(key, key)
+
+
+def _overlaps(path, other):
+    return path == other or path.startswith(other + ".") or other.startswith(path + ".")
+
+
+def referral_problem_fields(problems, *, marac, data, at_fault=()):
+    """`referral_problems`' {key: message(s)} as (request field, message) pairs, nested
+    fields dotted as DRF's own errors are: "children.0.date_of_birth", and one pair per
+    checklist question at fault, "checklist_answers.<question_key>". Checks reading a
+    field in `at_fault` are left out."""
+    pairs = []
+    for key, messages in problems.items():
+        field = _check_field(key)
+        if any(_overlaps(read, fault) for read in _CHECK_READS.get(key, [field]) for fault in at_fault):
+            continue
+        messages = [messages] if isinstance(messages, str) else messages
+        if key == "checklist":
+            definition = checklist_definition(marac, data)
+            per_question = definitions.validate_answers(definition, data.checklist_answers).items()
+            pairs += [(f"checklist_answers.{question}", message) for question, message in per_question] or [("checklist_answers", m) for m in messages]
+        else:
+            pairs += [(field, message) for message in messages]
+    return pairs
 
 
 # A referral and the criteria it meets: what a new referral's answer and each of a

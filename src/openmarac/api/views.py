@@ -3,6 +3,7 @@ credential's user, writes to the same services as the web, audit as the web."""
 
 from operator import attrgetter
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,7 +23,7 @@ from openmarac.referrals import selectors as referral_selectors
 from openmarac.referrals import services as referral_services
 
 from . import selectors, serializers
-from .exceptions import Conflict, errors
+from .exceptions import Conflict, flatten, errors
 from .idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, idempotent
 from .pagination import Cursor
 
@@ -122,12 +123,28 @@ def write_schema(*, operation_id, summary, request, response, conflict, status=2
     response=serializers.ReferralOut, status=201, conflict="Idempotency-Key reused with another body",
 )
 class ReferralCreate(IdempotentWrite):
+    # Every problem at once, as for the web form: the fields' own (types, lengths) and
+    # the referral service's rules, named by request field. With fields at fault, the
+    # rules run on what could be read, leaving out those that read a field at fault.
     def write(self, request):
-        incoming = serializers.ReferralIn(data=request.data)
-        incoming.is_valid(raise_exception=True)
         credential = request.auth
-        data = incoming.to_data(agency=credential.agency, review_owner=credential.created_by)
-        referral = referral_services.referral_record(marac=credential.marac, data=data, by=request.user, request=request)
+        marac, owner = credential.marac, credential.created_by
+        incoming = serializers.ReferralIn(data=request.data)
+        if not incoming.is_valid():
+            pairs = list(flatten(incoming.errors))
+            at_fault = [field for field, _ in pairs]
+            if None not in at_fault and not any(f == "referred_on" for f in at_fault):
+                values = serializers.readable(incoming, request.data)
+                data = incoming.to_data(agency=credential.agency, review_owner=owner, values=values)
+                problems = referral_services.referral_problems(marac=marac, data=data)
+                pairs += serializers.referral_problem_fields(problems, marac=marac, data=data, at_fault=at_fault)
+            return Response(errors(pairs), status=status.HTTP_400_BAD_REQUEST)
+        data = incoming.to_data(agency=credential.agency, review_owner=owner)
+        try:
+            referral = referral_services.referral_record(marac=marac, data=data, by=request.user, request=request)
+        except DjangoValidationError as error:
+            problems = serializers.referral_problem_fields(error.message_dict, marac=marac, data=data)
+            return Response(errors(problems), status=status.HTTP_400_BAD_REQUEST)
         referral.possible_matches = referral.match_candidates.count()
         return Response(serializers.ReferralOut(referral).data, status=status.HTTP_201_CREATED)
 

@@ -62,7 +62,10 @@ def _views(marac, period, user_id=None):
 
 
 _RECORD_KEY = Concat("record_type", Value(":"), "record_id", output_field=CharField())
+# A list or a search (the web's case search, the API's case list) is audited under the
+# type of what it lists with no record id: it is a view, but of no one record.
 _WITH_RECORD = Q(record_id__gt="")
+_CASE = Q(record_type="referrals.case") & _WITH_RECORD
 
 
 def views_by_user(*, marac, period):
@@ -73,7 +76,7 @@ def views_by_user(*, marac, period):
         .annotate(
             views=Count("id"),
             records=Count(_RECORD_KEY, filter=_WITH_RECORD, distinct=True),
-            cases=Count("record_id", filter=Q(record_type="referrals.case"), distinct=True),
+            cases=Count("record_id", filter=_CASE, distinct=True),
             first=Min("occurred_at"),
             last=Max("occurred_at"),
         )
@@ -89,7 +92,7 @@ def views_by_agency(*, marac, period):
             views=Count("id"),
             users=Count("actor_id", distinct=True),
             records=Count(_RECORD_KEY, filter=_WITH_RECORD, distinct=True),
-            cases=Count("record_id", filter=Q(record_type="referrals.case"), distinct=True),
+            cases=Count("record_id", filter=_CASE, distinct=True),
         )
         .order_by("-views", "agency_label")
     )
@@ -148,7 +151,7 @@ def _not_involved(marac, period, user_id=None):
     involved = CaseInvolvement.objects.annotate(case_key=Cast("case_id", CharField())).filter(
         case_key=OuterRef("record_id"), agency_id=OuterRef("actor__agency_id")
     )
-    events = _views(marac, period, user_id).filter(record_type="referrals.case", action=AuditEvent.Action.VIEWED).exclude(actor_id__in=coordinators)
+    events = _views(marac, period, user_id).filter(_CASE, action=AuditEvent.Action.VIEWED).exclude(actor_id__in=coordinators)
     rows = (
         events.annotate(involved=Exists(involved))
         .filter(involved=False)

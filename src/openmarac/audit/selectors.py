@@ -28,8 +28,19 @@ def marac_for_audit(*, user, slug):
 
 
 def audited_user(*, marac, user_id):
-    """A user who holds or held a role in the Marac: the subject of a per-user report."""
+    """A user who holds or held a role in the Marac, or the service account of one of
+    its API credentials: the subject of a per-user report. A credential's account has no
+    membership row (it is given its role for each request only, api/services.py), so it
+    is found through its credential; `audited_credential` is that credential, or None."""
     from openmarac.accounts.models import Membership
+    from openmarac.api.models import ApiCredential
 
     membership = Membership.objects.filter(marac=marac, user_id=user_id).select_related("user", "user__agency").first()
-    return membership.user if membership else None
+    if membership is not None:
+        membership.user.audited_credential = None
+        return membership.user
+    credential = ApiCredential.objects.filter(marac=marac, user_id=user_id).select_related("user", "user__agency", "agency", "created_by").first()
+    if credential is None:
+        return None
+    credential.user.audited_credential = credential
+    return credential.user
