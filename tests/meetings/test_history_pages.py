@@ -158,6 +158,24 @@ def test_listing_shows_the_six_week_target_without_a_meeting(marac, staff, refer
     assert "No meeting" in page and "Breached" in page and "3 days ago" in page
 
 
+def test_the_longest_waiting_victim_is_listed_first_by_clock_start(marac, staff, refer):
+    """Submitted in the order a, b, c, but the clock of b (from its disclosure) started
+    first and that of a last: the page, and *List all as proposed*, go b, c, a."""
+    today = timezone.localdate()
+    a, b, c = refer(), refer(), refer()
+    Referral.objects.filter(pk=a.pk).update(referred_on=today - timedelta(days=2), disclosed_on=None)
+    Referral.objects.filter(pk=b.pk).update(referred_on=today - timedelta(days=3), disclosed_on=today - timedelta(days=20))
+    Referral.objects.filter(pk=c.pk).update(referred_on=today - timedelta(days=10), disclosed_on=None)
+    shown = list(selectors.awaiting_listing(user=staff["coordinator"], marac=marac))
+    assert [r.pk for r in shown] == [b.pk, c.pk, a.pk]
+    page = sign_in(Client(), staff["coordinator"]).get(reverse("meetings:listing", args=[marac.slug])).content.decode()
+    positions = [page.index(str(r.case.public_id)) for r in (b, c, a)]
+    assert positions == sorted(positions)
+    services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=21))
+    listed = services.list_all_as_proposed(by=staff["coordinator"], marac=marac)
+    assert [item.referral_id for item in listed] == [b.pk, c.pk, a.pk]
+
+
 def test_later_pages_propose_what_listing_in_order_would(marac, staff):
     for days in (21, 28):
         services.meeting_add(by=staff["coordinator"], marac=marac, starts_at=timezone.now() + timedelta(days=days), capacity=20)

@@ -100,6 +100,13 @@ def can_manage_api_credentials(user, marac):
     return has_role(user, marac, Role.COORDINATOR)
 
 
+def can_import_referrals(user, marac):
+    """Import referrals from a file (`openmarac import-referrals`): an active
+    coordinator of that Marac. Not the system administrator: the import reads and writes
+    case content, and its rejects file repeats victims' details."""
+    return has_role(user, marac, Role.COORDINATOR)
+
+
 def can_manage_marac(user, marac):
     """Invite, deactivate and change the roles of users; edit agencies and settings."""
     return is_system_admin(user) or has_role(user, marac, Role.COORDINATOR)

@@ -20,7 +20,7 @@ from openmarac.referrals.selectors import people_reads, referral_people_reads, w
 from . import display, listing
 from .models import AgendaItem, Attendance, DateOverride, DeclarationSignature, Meeting, ResearchDelegation, ResearchReturn
 from .services import (
-    agencies_missing_research, meeting_loads, pending_listings, researching_agency_ids, schedule_for, signed_at_the_meeting, upcoming_meetings,
+    agencies_missing_research, awaiting_order, meeting_loads, pending_listings, researching_agency_ids, schedule_for, signed_at_the_meeting, upcoming_meetings,
 )
 
 
@@ -568,7 +568,8 @@ def with_pending_listing(page):
 
 
 def awaiting_listing(*, user, marac):
-    """Referrals awaiting listing, oldest first: page them, then `listing_rows`."""
+    """Referrals awaiting listing, the longest wait first (`awaiting_order`): page them,
+    then `listing_rows`."""
     if not policy.has_role(user, marac, *policy.ALL_CASES_ROLES):
         return Referral.objects.none()
     # A restricted case is still listed by any coordinator, but shown without details.
@@ -577,7 +578,7 @@ def awaiting_listing(*, user, marac):
         Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING)
         .select_related("case", "case__victim", "referring_agency")
         .annotate(restricted=ExpressionWrapper(hidden, output_field=BooleanField()))
-        .order_by("submitted_at", "id")
+        .order_by(*awaiting_order())
     )
 
 

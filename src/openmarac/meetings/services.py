@@ -17,7 +17,7 @@ from openmarac.actions.models import Action
 from openmarac.audit import services as audit
 from openmarac.core import compiled
 from openmarac.notifications.services import notify
-from openmarac.referrals.criteria import referral_clock_start
+from openmarac.referrals.criteria import CLOCK_START, referral_clock_start
 from openmarac.referrals.models import CaseInvolvement, Referral
 from openmarac.referrals.services import tell_referrer
 
@@ -395,6 +395,14 @@ def proposal_for(referral, loads=None):
     )
 
 
+def awaiting_order():
+    """The order referrals awaiting listing are shown and listed in: the longest-waiting
+    victim first, by the clock start (the day the six-week target counts from), then
+    the order they came in. The listing page and *List all as proposed* share it, so a
+    later page proposes what listing them all would."""
+    return (CLOCK_START.asc(nulls_last=True), "submitted_at", "id")
+
+
 def pending_listings(case_ids) -> dict:
     """For each case, the earliest meeting still to be held (scheduled, its day not
     gone) whose agenda carries the case and has not closed it: a referral of that case
@@ -529,7 +537,7 @@ def list_all_as_proposed(*, by, marac, request=None):
     """List every awaiting referral as proposed, except those whose case is already on
     an agenda not yet heard: those wait for the coordinator to confirm one by one."""
     _require(policy.can_prepare_meetings(by, marac))
-    awaiting = list(Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by("submitted_at"))
+    awaiting = list(Referral.objects.filter(marac=marac, status=Referral.Status.AWAITING_LISTING).order_by(*awaiting_order()))
     pending = set(pending_listings({referral.case_id for referral in awaiting}))
     listed = []
     for referral in awaiting:

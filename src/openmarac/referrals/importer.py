@@ -15,11 +15,12 @@ from datetime import date
 from os import PathLike
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from openmarac.access import policy
 from openmarac.accounts.models import AgencyKind
 from openmarac.audit import services as audit
 from openmarac.people.models import UNBORN_GIVEN_NAME, YesNoUnknown
@@ -469,6 +470,9 @@ def import_file(path, *, marac, by, partial=False, progress=None):
     is told how many rows each batch recorded (a progress bar). Notifications are not
     sent: imported history is not news to anyone. Rows are written in batches
     (`bulk.record_referrals`), as `services.referral_record` writes them one by one."""
+    # The command checks first, to say so clearly; this stops any other caller.
+    if not policy.can_import_referrals(by, marac):
+        raise PermissionDenied
     parsed = parse(path, marac=marac, by=by)
     report = ImportReport(created=0, already_imported=parsed.already_imported, rejects=list(parsed.rejects), columns=parsed.columns)
     if report.rejects and not partial:

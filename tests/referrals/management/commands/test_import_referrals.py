@@ -6,11 +6,15 @@ import csv
 from io import StringIO
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
+from openmarac.accounts.models import Role
 from openmarac.audit.models import AuditEvent
+from openmarac.referrals import importer
 from openmarac.referrals.models import Referral
 
+from ....factories import member
 from ...test_import import _nothing_written, _write, rows  # noqa: F401  (rows is a fixture)
 
 
@@ -79,9 +83,35 @@ def test_the_command_refuses_an_unknown_marac_or_user(tmp_path, intake, rows, op
         call_command("import_referrals", str(path), stdout=StringIO(), **arguments)
 
 
-def test_only_a_coordinator_or_system_administrator_may_import(tmp_path, intake, rows):  # noqa: F811
-    with pytest.raises(CommandError, match="is not a coordinator of Northshire Marac or a system administrator"):
-        call_command("import_referrals", str(_write(tmp_path, rows)), marac="northshire", by=intake["referrer"].email)
+def _ended_coordinator(intake, other_marac, system_admin):
+    membership = intake["coordinator"].memberships.get(role=Role.COORDINATOR)
+    membership.is_active = False
+    membership.save()
+    return intake["coordinator"]
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        lambda intake, other_marac, system_admin: intake["referrer"],
+        lambda intake, other_marac, system_admin: intake["chair"],
+        lambda intake, other_marac, system_admin: system_admin,
+        lambda intake, other_marac, system_admin: member(other_marac, Role.COORDINATOR),
+        _ended_coordinator,
+    ],
+    ids=["referrer", "chair", "system administrator", "another Marac's coordinator", "coordinator no longer"],
+)
+def test_only_an_active_coordinator_of_the_marac_may_import(tmp_path, intake, rows, other_marac, system_admin, importer):  # noqa: F811
+    by = importer(intake, other_marac, system_admin)
+    with pytest.raises(CommandError, match=f"^Nothing was imported: {by.email} is not an active coordinator of Northshire Marac"):
+        call_command("import_referrals", str(_write(tmp_path, rows)), marac="northshire", by=by.email)
+    assert _nothing_written()
+    assert not AuditEvent.objects.filter(record_type="referrals.import").exists()
+
+
+def test_the_importer_refuses_anyone_but_a_coordinator_whoever_calls_it(tmp_path, marac, intake, rows, system_admin):  # noqa: F811
+    with pytest.raises(PermissionDenied):
+        importer.import_file(_write(tmp_path, rows), marac=marac, by=system_admin)
     assert _nothing_written()
 
 

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV file (UTF-8, with a header row).")
         parser.add_argument("--marac", required=True, help="The slug of the Marac the referrals belong to.")
-        parser.add_argument("--by", required=True, help="Email of the coordinator or system administrator importing.")
+        parser.add_argument("--by", required=True, help="Email of the coordinator of that Marac who is importing.")
         parser.add_argument("--partial", action="store_true", help="Write the valid rows and put the rest in a rejects file.")
         parser.add_argument("--rejects", help="Where --partial writes the rejected rows (default: FILE's name with .rejects.csv).")
 
@@ -30,8 +30,11 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=by, is_active=True).first()
         if user is None:
             raise CommandError(f"There is no active user with the email {by}.")
-        if not policy.can_manage_marac(user, marac):
-            raise CommandError(f"{user.email} is not a coordinator of {marac} or a system administrator, so cannot import referrals.")
+        if not policy.can_import_referrals(user, marac):
+            raise CommandError(
+                f"Nothing was imported: {user.email} is not an active coordinator of {marac}. "
+                "Give --by the email of one of its coordinators."
+            )
 
         # A bar is noise in a log file or a cron email, so only on a terminal.
         bar = tqdm(desc="Importing", unit="referral", disable=not self.stdout.isatty())
