@@ -122,11 +122,18 @@ def agenda_sections(entries, *, meeting, links=None, csrf_input="", move_options
         if not sections or sections[-1][0] != item.section:
             sections.append((item.section, item.get_section_display(), []))
         cases = sections[-1][2]
-        cases.append(_agenda_case_html(entry, links, number=len(cases) + 1, proposing=proposing, csrf_input=csrf_input, move_options=move_options))
+        cases.append(
+            _agenda_case_html(
+                entry, links, number=len(cases) + 1, proposing=proposing, csrf_input=csrf_input, move_options=move_options, marac_id=getattr(meeting, "marac_id", None)
+            )
+        )
     return [(escape(heading), mark_safe("".join(cases))) for _section, heading, cases in sections]
 
 
-def _agenda_case_html(entry, links, *, number, proposing, csrf_input, move_options):
+MOVED_AWAY_TEXT = "This case has moved to another Marac, which hears it now. It stays on this agenda as it was listed."
+
+
+def _agenda_case_html(entry, links, *, number, proposing, csrf_input, move_options, marac_id=None):
     # Only the links the case shows are written: a restricted case has one, another two
     # to four.
     if entry.restricted:
@@ -137,6 +144,14 @@ def _agenda_case_html(entry, links, *, number, proposing, csrf_input, move_optio
         )
     referral, item_id = entry.referral, entry.item.pk
     reference = escaped(referral.case.reference)
+    if marac_id is not None and getattr(referral, "marac_id", marac_id) != marac_id:
+        # Transferred since it was listed (its referral moved with the case): this Marac
+        # can no longer open the case, research it or move it, so no link or form leads
+        # to "Page not found".
+        return (
+            f'\n\n<section class="govuk-!-margin-bottom-7" aria-label="Case {reference}">\n  \n{entry.html}\n'
+            f'\n  <p class="govuk-body">{MOVED_AWAY_TEXT}</p>\n</section>\n\n'
+        )
     propose = (
         f' · <a class="govuk-link" href="{links.hearing.format(item_id)}">Propose actions and see the plan for case {reference}</a>' if proposing else ""
     )

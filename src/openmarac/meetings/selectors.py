@@ -241,7 +241,7 @@ _CASE_LIST_COLUMNS = (
     *(
         f"referral__{name}"
         for name in (
-            "case", "referring_agency", "repeat_of", "public_id", "referred_on", "disclosed_on", "children_count", "referring_agency_kind",
+            "case", "marac", "referring_agency", "repeat_of", "public_id", "referred_on", "disclosed_on", "children_count", "referring_agency_kind",
             "checklist_score", "meets_visible_high_risk", "meets_professional_judgement", "meets_escalation", "meets_repeat",
         )
     ),

@@ -552,6 +552,8 @@ def list_all_as_proposed(*, by, marac, request=None):
 @transaction.atomic
 def agenda_item_move(*, by, item, meeting, request=None):
     _require(policy.can_prepare_meetings(by, item.meeting.marac))
+    if item.referral.marac_id != item.meeting.marac_id:
+        raise ValidationError("This case has moved to another Marac: it cannot be moved to another meeting here.")
     _check_listable(item.referral, meeting)
     item.meeting = meeting
     item.save(update_fields=["meeting"])

@@ -342,8 +342,12 @@ def item_move(request, public_id, pk):
         not_found(request, "meetings.agendaitem", pk)
     form = MoveItemForm(request.POST, meetings=selectors.move_target_meetings(meeting=meeting, now=timezone.now()))
     if form.is_valid():
-        services.agenda_item_move(by=request.user, item=item, meeting=form.cleaned_data["meeting"], request=request)
-        messages.success(request, f"Case {item.referral.case.reference} moved.")
+        try:
+            services.agenda_item_move(by=request.user, item=item, meeting=form.cleaned_data["meeting"], request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Case {item.referral.case.reference} moved.")
     else:
         messages.error(request, "Choose the meeting to move the case to")
     return redirect("meetings:meeting", meeting.public_id)

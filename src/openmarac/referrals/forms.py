@@ -505,7 +505,9 @@ class TransferDecisionForm(GovukForm):
         choices = [("", "Choose the agency")] + [(agency.pk, agency.name) for agency in (agencies if agencies is not None else [])]
         for action in actions:
             field = forms.TypedChoiceField(
-                label=f"Who takes on: {action.description}",
+                # Named by its owner too: two agencies often hold actions worded alike
+                # (each flags its own files), and each choice needs a name of its own.
+                label=f"Who takes on {action.owner_agency.name}’s action: {action.description}",
                 choices=choices,
                 coerce=int,
                 required=False,

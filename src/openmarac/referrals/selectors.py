@@ -17,6 +17,7 @@ from openmarac.people.selectors import _DETAILS, with_details
 from .models import (
     Case,
     CaseRestriction,
+    CaseTransfer,
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
@@ -85,9 +86,17 @@ def _case_parts_query(case_id):
         elsewhere=Exists(OtherMaracMatch.objects.filter(**on_case)),
         candidates=Exists(MatchCandidate.objects.filter(**on_case)),
         restricted=Exists(CaseRestriction.objects.filter(case_id=OuterRef("pk"), lifted_at__isnull=True)),
+        transfer_pending=Exists(CaseTransfer.objects.filter(case_id=OuterRef("pk"), status=CaseTransfer.Status.PENDING)),
         # Anyone named on the case, as records.selectors.people_in_case.
         corrected=Exists(Correction.objects.filter(Q(person_id__in=named) | Q(person_id=OuterRef("victim_id")))),
     )
+
+
+def pending_transfer(*, case):
+    """The transfer of the case waiting for the receiving coordinator, if any (the case
+    page says so to everyone who may open the case). Only a case the caller has already
+    opened for the user is passed here."""
+    return CaseTransfer.objects.filter(case=case, status=CaseTransfer.Status.PENDING).select_related("to_marac").first()
 
 
 def case_parts_read(*, case):

@@ -18,7 +18,7 @@ from openmarac.core.provenance import produced_for
 from openmarac.notifications.services import notify
 from openmarac.people.models import Person, PersonMatchKey
 
-from .models import CaseInvolvement, CaseTransfer, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, Referral, SharingDecision
+from .models import CaseInvolvement, CaseRestriction, CaseTransfer, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, Referral, SharingDecision
 
 BUNDLE_FORMAT = "openmarac-case-transfer/1"
 
@@ -110,6 +110,7 @@ def transfer_decide(*, by, transfer, accept, note="", owners=None, request=None)
     if accept:
         _move_case(transfer.case, transfer.to_marac)
         _hand_over(by=by, transfer=transfer, handover=handover, chosen=chosen, request=request)
+        _carry_restriction(by=by, transfer=transfer, request=request)
     audit.record(
         action=audit.Action.CHANGED, actor=by, request=request, obj=transfer, marac=transfer.to_marac,
         summary="Accepted" if accept else "Declined",
@@ -121,6 +122,27 @@ def transfer_decide(*, by, transfer, accept, note="", owners=None, request=None)
         path=reverse("referrals:transfer", args=[transfer.pk]),
     )
     return transfer
+
+
+def restriction_in_force(transfer):
+    """The case's restriction in force, for the acceptance page to warn of it; None if
+    the case is not restricted."""
+    return CaseRestriction.objects.filter(case_id=transfer.case_id, lifted_at__isnull=True).first()
+
+
+def _carry_restriction(*, by, transfer, request):
+    """A restricted case stays restricted when it moves. The coordinator who accepted it
+    is named, or nobody in the receiving Marac could open it (nor change who may); nobody
+    else there is, until they name them. The people already named stay named: the move
+    changes no one's rule, and their roles in the sending Marac no longer reach the case."""
+    restriction = CaseRestriction.objects.select_for_update().filter(case_id=transfer.case_id, lifted_at__isnull=True).first()
+    if restriction is None or restriction.named_users.filter(pk=by.pk).exists():
+        return
+    restriction.named_users.add(by)
+    audit.record(
+        action=audit.Action.CHANGED, actor=by, request=request, obj=transfer.case, marac=transfer.to_marac,
+        summary=f"Restriction kept with the transfer from {transfer.from_marac.name}: {by.email} named, as the coordinator who accepted the case",
+    )
 
 
 def _owners_chosen(transfer, handover, owners):

@@ -345,6 +345,9 @@ def case(request, public_id):
         # Break-glass access is shown only on the restricted-case banner.
         "break_glass": restriction.live_grant(user=user, case=case) if restricted else None,
         "open_decisions": open_repeat_decisions(case=case, ids=repeat_rows),
+        "pending_transfer": selectors.pending_transfer(case=case) if parts["transfer_pending"] else None,
+        # The transfer page is the coordinators' (transfer.transfer_for).
+        "can_open_transfer": policy.has_role(user, marac, Role.COORDINATOR),
     }
     return render(request, "referrals/case.html", context)
 
@@ -576,6 +579,12 @@ def transfer_detail(request, pk):
         "form": form if can_decide else None,
         "handover": handover,
         "ended_actions": transfer.actions_ended(item) if item.status == item.Status.ACCEPTED else [],
+        # Warned before accepting: the restriction moves with the case.
+        "restricted": item.status == item.Status.PENDING and transfer.restriction_in_force(item) is not None,
+        # Linked only for those who may open it (a link to a 404 helps nobody); the
+        # reference of a restricted case is not shown to those it is hidden from.
+        "case": (case := selectors.case_for(user=request.user, public_id=item.case.public_id)),
+        "reference_hidden": case is None and policy.is_restricted_for(request.user, item.case),
     }
     return render(request, "referrals/transfer.html", context)
 
