@@ -10,6 +10,7 @@ from openmarac.accounts.models import AgencyKind, Role
 from openmarac.audit.models import AuditEvent
 from openmarac.people.models import Person, PersonMatchKey
 from openmarac.referrals import services, transfer
+from openmarac.referrals.models import CaseRestriction
 
 from ..conftest import sign_in
 from ..factories import marac_with_core_agencies, member
@@ -71,3 +72,52 @@ def test_transfer_bundle_for_a_marac_elsewhere_keeps_sealed_values_marked(marac,
     victim = next(p for p in bundle["referrals"][0]["people"] if p["role"] == "victim")
     assert victim["addresses"][0]["sealed"] is True
     assert sign_in(Client(), intake["chair"]).get(reverse("referrals:transfer-bundle", args=[case.public_id])).status_code == 404
+
+
+def test_a_restricted_case_moves_restricted_and_names_only_the_coordinator_who_accepts_it(marac, other_marac, intake, moving):
+    from openmarac.referrals import restriction
+
+    case, receiving = moving
+    restriction.case_restrict(by=intake["coordinator"], case=case, reason="Victim's sister works at the council", named_users=[intake["idva"]])
+    other_receiving_coordinator = member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.POLICE)
+    receiving_rep = member(other_marac, Role.REPRESENTATIVE, agency_kind=AgencyKind.HOUSING)
+    request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Victim moved to Southvale")
+    page = sign_in(Client(), receiving).get(reverse("referrals:transfer", args=[request.pk])).content.decode()
+    assert "This case is restricted to named people" in page
+    transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    case_page = reverse("referrals:case", args=[case.public_id])
+    assert sign_in(Client(), receiving).get(case_page).status_code == 200
+    for outsider in (other_receiving_coordinator, receiving_rep):
+        assert sign_in(Client(), outsider).get(case_page).status_code == 404
+    assert set(CaseRestriction.objects.get(case=case).named_users.all()) >= {receiving, intake["idva"]}
+    assert AuditEvent.objects.filter(actor=receiving, marac=other_marac, summary__startswith="Restriction kept with the transfer").exists()
+
+
+def test_the_case_page_shows_a_pending_transfer(marac, other_marac, intake, moving):
+    case, _ = moving
+    transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Victim moved to Southvale")
+    page = sign_in(Client(), intake["coordinator"]).get(reverse("referrals:case", args=[case.public_id])).content.decode()
+    assert other_marac.name in page
+
+
+def test_moving_a_case_that_moved_to_another_marac_is_a_message_not_an_error(marac, other_marac, intake, moving):
+    from django.utils import timezone
+
+    from openmarac.meetings import services as meeting_services
+    from openmarac.meetings.models import AgendaItem
+
+    case, receiving = moving
+    starts_at = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+    first = meeting_services.meeting_add(by=intake["coordinator"], marac=marac, starts_at=starts_at + timezone.timedelta(days=14))
+    second = meeting_services.meeting_add(by=intake["coordinator"], marac=marac, starts_at=starts_at + timezone.timedelta(days=28))
+    item = AgendaItem.objects.create(meeting=first, referral=case.referrals.get())
+    request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Moved")
+    transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    client = sign_in(Client(), intake["coordinator"])
+    agenda = client.get(reverse("meetings:meeting", args=[first.public_id])).content.decode()
+    assert reverse("meetings:item-move", args=[first.public_id, item.pk]) not in agenda
+    assert reverse("referrals:case", args=[case.public_id]) not in agenda
+    response = client.post(reverse("meetings:item-move", args=[first.public_id, item.pk]), {"meeting": second.pk}, follow=True)
+    assert response.status_code == 200 and "moved to another Marac" in response.content.decode()
+    item.refresh_from_db()
+    assert item.meeting == first
