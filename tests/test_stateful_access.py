@@ -14,8 +14,9 @@ written from ARCHITECTURE.md ("Access"), never by asking the access policy:
   published case list of the Marac), until 12 months after the last hearing;
 - referrer and governance: no case page; a deactivated user: nothing;
 - a sealed value shows only to the coordinator and the Idva of the case's Marac;
-- a restricted case: only the coordinator who restricted it (named nobody else), while
-  it stays in their Marac; nobody else, whatever their role.
+- a restricted case: only the coordinator who restricted it (named nobody else) and each
+  coordinator who accepted it by transfer since, while it is in their Marac; nobody else,
+  whatever their role.
 
 To add a rule (a restricted case, say), give `ModelCase` the new fact, add a `@rule`
 that changes the real system and the model together, and state its effect in
@@ -90,7 +91,9 @@ class ModelCase:
     lapsed: bool = False
     transfers: int = 0
     sealed: list = field(default_factory=list)  # the sealed words on its victim
-    restricted_by: object = None  # the ModelUser who restricted it, naming nobody else
+    # The ModelUsers a restriction names: the coordinator who restricted it (naming nobody
+    # else), and each coordinator who accepted it by transfer since. Empty: not restricted.
+    restricted_to: list = field(default_factory=list)
 
 
 class Model:
@@ -100,8 +103,8 @@ class Model:
     def may_read(user: ModelUser, case: ModelCase) -> bool:
         if not user.active or user.marac != case.marac:
             return False
-        if case.restricted_by is not None:
-            return user is case.restricted_by
+        if case.restricted_to:
+            return any(user is named for named in case.restricted_to)
         if user.role in (Role.COORDINATOR, Role.CHAIR):
             return True
         if user.role in (Role.REPRESENTATIVE, Role.IDVA):
@@ -116,7 +119,7 @@ class Model:
     def may_research(user: ModelUser, case: ModelCase, published: bool) -> bool:
         return (
             user.active and published and user.marac == case.marac and user.role in (Role.REPRESENTATIVE, Role.IDVA)
-            and case.restricted_by is None
+            and not case.restricted_to
         )
 
 
@@ -252,17 +255,20 @@ class AccessMachine(RuleBasedStateMachine):
         # The safety work does: the receiving Idva service takes on the Idva referral,
         # and its children's social care the children's referral.
         case.marac, case.transfers = to, case.transfers + 1
+        if case.restricted_to:
+            # The restriction moves with the case, naming the coordinator who accepted it.
+            case.restricted_to.append(self.users[RUNNERS[to]])
         case.involved = {(to, AgencyKind.IDVA)} | ({(to, AgencyKind.CHILDRENS_SOCIAL_CARE)} if case.children else set())
 
     @rule(case=cases)
     def restrict(self, case):
         """The Marac's coordinator restricts the case to themselves (a party works for a
         member agency). The restriction travels with the case if it moves."""
-        if case.restricted_by is not None:
+        if case.restricted_to:
             return
         runner = RUNNERS[case.marac]
         restriction.case_restrict(by=self._user(runner), case=self._case(case), reason="A party works for a member agency", named_users=[])
-        case.restricted_by = self.users[runner]
+        case.restricted_to = [self.users[runner]]
 
     @rule(case=cases)
     def seal(self, case):
