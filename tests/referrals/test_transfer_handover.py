@@ -192,8 +192,7 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
 
 
 def test_the_moved_case_s_open_actions_are_chased_by_the_receiving_marac_and_no_longer_by_the_sending_one(intake, other_marac, heard_case):
-    from openmarac.actions import selectors as action_selectors
-
+    
     case, receiving, sending = heard_case["referral"].case, heard_case["receiving"], intake["coordinator"]
     new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
     pending = _request(intake, case, other_marac)
@@ -262,3 +261,35 @@ def test_the_sharing_review_passes_to_the_accepting_coordinator_when_its_owner_s
     assert referral.sharing_decision.review_owner == receiving
     assert sign_in(Client(), receiving).get(reverse("referrals:sharing", args=[referral.sharing_decision.pk])).status_code == 200
     assert sign_in(Client(), intake["referrer"]).get(reverse("referrals:sharing", args=[referral.sharing_decision.pk])).status_code == 404
+
+
+def test_the_sending_minutes_show_what_the_meeting_agreed_not_the_receiving_agency_s_copy(marac, intake, other_marac, heard_case):
+    meeting, coordinator = heard_case["meeting"], intake["coordinator"]
+    new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
+    assert new_housing != intake["housing_rep"].agency
+    meeting_services.declaration_sign(by=coordinator, meeting=meeting)
+    pending = _request(intake, heard_case["referral"].case, other_marac)
+    transfer.transfer_decide(by=heard_case["receiving"], transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
+    copy = Action.objects.get(taken_on_from=heard_case["flag"])
+    assert copy.owner_agency == new_housing and copy.hearing_id == heard_case["flag"].hearing_id
+
+    client = sign_in(Client(), coordinator)
+    page = client.get(reverse("actions:minutes", args=[meeting.public_id])).content.decode()
+    pdf = client.get(reverse("actions:minutes", args=[meeting.public_id]) + "?format=pdf").content
+    pdf_text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    for minutes in (page, pdf_text):
+        assert minutes.count("Flag the tenancy file") == 1 and "Ended with the transfer" in minutes
+        assert new_housing.name not in minutes
+
+
+def test_the_migration_links_copies_that_transfers_made_before_the_column(intake, other_marac, heard_case):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
+    pending = _request(intake, heard_case["referral"].case, other_marac)
+    transfer.transfer_decide(by=heard_case["receiving"], transfer=pending, accept=True, owners={heard_case["flag"].pk: new_housing})
+    Action.objects.update(taken_on_from=None)
+    import_module("openmarac.actions.migrations.0014_taken_on_from").link_taken_on(apps, None)
+    assert list(Action.objects.filter(taken_on_from__isnull=False).values_list("taken_on_from", "owner_agency")) == [(heard_case["flag"].pk, new_housing.pk)]

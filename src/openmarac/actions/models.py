@@ -143,6 +143,11 @@ class Action(models.Model):
     not_possible_reason = models.CharField(max_length=24, choices=NotPossibleReason.choices, blank=True)
     # Optimistic locking: an edit names the version it started from.
     version = models.PositiveIntegerField(default=1)
+    # The action this one carries on: when a transferred case's action passes to another
+    # agency of the receiving Marac, the original ends (TRANSFERRED) and this copy opens
+    # on the same hearing. The sending Marac's minutes show what its meeting agreed, the
+    # original, and not the receiving agency's copy.
+    taken_on_from = models.OneToOneField("self", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="taken_on_as")
     created_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

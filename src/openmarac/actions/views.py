@@ -397,13 +397,14 @@ def _minutes_entries(user, meeting, *, pdf=False):
     """Each case in agenda order with its hearing, and the hearing's action plan as rows
     of HTML (`plan_rows`; for the PDF without links, on the page linking only the actions
     the user may open). The minutes name no one but by the plan's actions, so the agenda
-    is read without the people (`agenda_lines`)."""
+    is read without the people (`agenda_lines`). The plan is what the meeting agreed: an
+    action another Marac's agency took on after a transfer shows as ended, not its copy."""
     entries = meeting_selectors.agenda_lines(user=user, meeting=meeting)
     openable = None if pdf else selectors.openable_action_ids(user=user, meeting=meeting)
     actions = Action.objects.select_related("owner_agency", "risk").prefetch_related("joint_agencies", "children")
     hearings = {
         h.item_id: h
-        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions))
+        for h in Hearing.objects.filter(item__meeting=meeting).prefetch_related("risks", Prefetch("actions", queryset=actions.filter(taken_on_from=None)))
     }
     for hearing in hearings.values():
         hearing.plan_rows = display.plan_rows_html(hearing.actions.all(), pdf=pdf, linked=openable)

@@ -219,7 +219,7 @@ def _reown(action, *, owner, by, transfer):
         case=action.case, marac=transfer.to_marac, hearing=action.hearing, agreed_marac_id=action.agreed_marac_id,
         agreed_meeting_at=action.agreed_meeting_at, kind=action.kind, owner_agency=owner, description=action.description,
         for_whom=action.for_whom, risk=action.risk, due_on=action.due_on, flag_expires_on=action.flag_expires_on,
-        flag_short_reason=action.flag_short_reason, created_by=by,
+        flag_short_reason=action.flag_short_reason, taken_on_from=action, created_by=by,
     )
     carried.children.set(action.children.all())
     carried.joint_agencies.set(action.joint_agencies.filter(marac_links__marac=transfer.to_marac, marac_links__is_active=True))
