@@ -2,10 +2,12 @@
 
 import calendar
 import json
+import subprocess
 from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -190,3 +192,40 @@ def test_a_bundle_leaves_out_a_record_that_moved_to_another_marac(marac, other_m
     bundle = bundles.subject_access_bundle(by=staff["coordinator"], sar=sar)
     assert bundle["records"] == [] and bundle["referrals"] == [] and bundle["research"] == []
     assert "Larkspur" not in json.dumps(bundle)
+    # It says where the records went, so the requester can be told who answers for them,
+    # on the page, in the JSON and in the PDF.
+    moved_on = timezone.localdate()
+    assert bundle["moved_away"] == [{"to_marac": other_marac.name, "moved_on": moved_on.isoformat()}]
+    client = sign_in(Client(), staff["coordinator"])
+    page = client.get(reverse("records:sar", args=[sar.pk])).content.decode()
+    assert f"Moved to {other_marac.name} on {moved_on:%-d %B %Y}" in page and referral.case.reference not in page
+    pdf = client.get(reverse("records:sar-bundle-pdf", args=[sar.pk])).content
+    text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode().split())
+    assert f"Moved to {other_marac.name} on {moved_on.isoformat()}" in text and "Larkspur" not in text
+
+
+def test_a_bundle_of_a_record_that_never_moved_says_nothing_of_moves(marac, staff, old_case):
+    sar = services.sar_record(by=staff["coordinator"], marac=marac, person=old_case.case.victim, received_on=timezone.localdate())
+    assert bundles.subject_access_bundle(by=staff["coordinator"], sar=sar)["moved_away"] == []
+
+
+def test_a_restricted_case_that_moved_is_not_named_to_a_coordinator_it_is_hidden_from(marac, other_marac, staff):
+    from openmarac.accounts.models import AgencyKind
+    from openmarac.referrals import restriction, transfer
+    from openmarac.referrals import services as referral_services
+    from openmarac.synthetic.referrals import ReferralGenerator
+    from tests.factories import marac_with_core_agencies
+
+    data = ReferralGenerator(seed=34).referral(marac=marac, referring_agency=staff["referrer"].agency, children=0)
+    referral = referral_services.referral_record(marac=marac, data=data, by=staff["referrer"], notify_agencies=False)
+    restriction.case_restrict(by=staff["coordinator"], case=referral.case, reason="The victim works for the council", named_users=[])
+    marac_with_core_agencies(other_marac)
+    receiving = member(other_marac, Role.COORDINATOR, agency_kind=AgencyKind.IDVA)
+    transfer.transfer_decide(
+        by=receiving, accept=True,
+        transfer=transfer.transfer_request(by=staff["coordinator"], case=referral.case, to_marac=other_marac, reason="Moved"),
+    )
+    other_coordinator = member(marac, Role.COORDINATOR)
+    sar = services.sar_record(by=other_coordinator, marac=marac, person=referral.case.victim, received_on=timezone.localdate())
+    assert bundles.records_moved_away(by=other_coordinator, sar=sar) == []
+    assert [move["to_marac"] for move in bundles.records_moved_away(by=staff["coordinator"], sar=sar)] == [other_marac.name]

@@ -58,6 +58,27 @@ def held_person_ids(*, by, sar) -> set[int]:
     )
 
 
+def records_moved_away(*, by, sar) -> list[dict]:
+    """Where the person's records that this Marac held went with a transfer, so the
+    coordinator can tell the requester which Marac discloses them: the receiving Marac
+    and the day, each once. No case reference: that Marac's record now. A restricted case
+    the coordinator may not open is left out, as it is of the bundle."""
+    from openmarac.referrals.models import CaseTransfer
+
+    if sar.person_id is None:
+        return []
+    moved = Person.objects.filter(pk__in=same_person_ids(sar.person)).exclude(marac=sar.marac)
+    transfers = (
+        CaseTransfer.objects.filter(status=CaseTransfer.Status.ACCEPTED, from_marac=sar.marac, case__referrals__people__person__in=moved)
+        .exclude(case_id__in=policy.restricted_case_ids_hidden_from(by))
+        .values_list("to_marac__name", "decided_at")
+        .distinct()
+        .order_by("decided_at")
+    )
+    days = {(name, timezone.localdate(decided_at)) for name, decided_at in transfers}
+    return [{"to_marac": name, "moved_on": day} for name, day in sorted(days, key=lambda pair: (pair[1], pair[0]))]
+
+
 def subject_access_bundle(*, by, sar, request=None) -> dict:
     """The bundle for a request linked to a person record. Audited as an export."""
     if not policy.can_handle_subject_access(by, sar.marac) or sar.person_id is None:
@@ -90,6 +111,7 @@ def subject_access_bundle(*, by, sar, request=None) -> dict:
         "hearings": _hearings(referral_ids),
         "actions": _actions(case_ids, ids, _roles_by_case(roles)),
         "viewed_by": _viewers(ids, case_ids, referral_ids),
+        "moved_away": [{**move, "moved_on": _iso(move["moved_on"])} for move in records_moved_away(by=by, sar=sar)],
     }
     audit.record(action=audit.Action.EXPORTED, actor=by, request=request, obj=sar, marac=sar.marac, summary="Subject access bundle")
     return bundle

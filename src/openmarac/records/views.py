@@ -79,6 +79,7 @@ def _detail(request, sar, *, complete_form=None, status=200):
         "found": selectors.marac_people_choices(user=request.user, marac=sar.marac, query=query) if query else None,
         "complete_form": complete_form or CompleteForm(initial={"completed_on": timezone.localdate()}),
         "today": timezone.localdate(),
+        "moved_away": bundles.records_moved_away(by=request.user, sar=sar),
     }
     return render(request, "records/sar.html", context, status=status)
 
