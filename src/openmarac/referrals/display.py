@@ -141,11 +141,18 @@ def _head(episode, *, case, parts, sees_unpublished_minutes, now):
     out.append(f'\n  <h3 class="govuk-heading-m">Children ({_v(len(children))})</h3>\n  ')
     for n, (rp, shown) in enumerate(children, start=1):
         unreliable = '<strong class="govuk-tag govuk-tag--yellow">Details may be unreliable</strong>' if rp.details_unreliable else ""
-        school = f" School: {_v(rp.school)}." if rp.school else ""
-        gp = f" GP: {_v(rp.gp)}." if rp.gp else ""
+        # Only what the referral recorded: an empty "To the perpetrator: ." reads as a gap.
+        facts = "".join(
+            f"{label}: {_v(value)}. "
+            for label, value in (
+                ("To the victim", rp.relationship_to_victim), ("To the perpetrator", rp.relationship_to_perpetrator),
+                ("School", rp.school), ("GP", rp.gp),
+            )
+            if value
+        )
         out.append(
             f'\n  <h4 class="govuk-heading-s">Child {n}</h4>\n  {unreliable}\n  \n{shown.html}\n\n'
-            f'  <p class="govuk-body">To the victim: {_v(rp.relationship_to_victim)}. To the perpetrator: {_v(rp.relationship_to_perpetrator)}.{school}{gp}</p>\n  '
+            + (f'  <p class="govuk-body">{facts}</p>\n  ' if facts else "")
         )
     if not children:
         out.append('<p class="govuk-body">No children listed.</p>\n  ')
