@@ -4,6 +4,7 @@ to named users; nobody else can read it through any selector, and sees only
 authenticator code, lasts a set time, is audited and is reported to the coordinators
 until reviewed."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -397,3 +398,11 @@ def test_the_flags_page_hides_a_restricted_case_from_a_coordinator_not_named(sta
 
     assert flag.pk in flags_seen_by(staff["coordinator"])
     assert flag.pk not in flags_seen_by(world["second_coordinator"])
+
+
+def test_the_restriction_page_does_not_offer_the_coordinator_themself_who_is_always_named(staff, world):
+    coordinator, case = staff["coordinator"], world["case"]
+    page = sign_in(Client(), coordinator).get(reverse("referrals:restriction", args=[case.public_id])).content.decode()
+    offered = re.findall(r'name="named_users" type="checkbox" value="(\d+)"', page)
+    assert offered and str(coordinator.pk) not in offered and str(world["second_coordinator"].pk) in offered
+    assert "You are always named" in page

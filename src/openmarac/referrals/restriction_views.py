@@ -23,7 +23,8 @@ def case_restriction(request, public_id):
     if case is None or str(case.public_id) != str(public_id) or not policy.can_manage_restriction(request.user, case):
         not_found(request, "referrals.case", public_id)
     current = restriction.restriction_for(user=request.user, case=case)
-    users = restriction.nameable_users(marac=case.marac)
+    # The coordinator restricting is always named (restriction._named): not offered.
+    users = restriction.nameable_users(marac=case.marac).exclude(pk=request.user.pk)
     initial = {"reason": current.reason, "named_users": list(current.named_users.all())} if current else {}
     action = request.POST.get("action", "restrict")
     form = f.RestrictionForm(request.POST if request.method == "POST" and action == "restrict" else None, users=users, initial=initial)
