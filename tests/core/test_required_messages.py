@@ -39,3 +39,23 @@ def test_the_referral_pages_questions_are_asked_back_in_english():
     assert consent["victim_aware"] == ["Choose an answer to “Does the victim know about this referral?”"]
     for message in [m for errors in (judgement, reasons, consent) for messages in errors.values() for m in messages]:
         assert not message.startswith(("Choose the ", "Enter the ")), message
+
+
+def test_a_number_out_of_range_or_not_a_number_names_the_field():
+    from openmarac.accounts.forms import MaracSettingsForm
+    from openmarac.accounts.models import Marac
+
+    class Numbers(GovukForm):
+        minutes = forms.IntegerField(label="Minutes per case", min_value=1, max_value=60)
+        kept = forms.IntegerField(label="Years", min_value=1, error_messages={"min_value": "Keep records for at least a year"})
+
+    assert Numbers(data={"minutes": "0", "kept": "0"}).errors == {
+        "minutes": ["Minutes per case must be 1 or more"], "kept": ["Keep records for at least a year"],
+    }
+    assert Numbers(data={"minutes": "61", "kept": "x"}).errors == {
+        "minutes": ["Minutes per case must be 60 or less"], "kept": ["Years must be a whole number"],
+    }
+    # The Marac settings page, where a walk-through met Django's "Ensure this value…".
+    errors = MaracSettingsForm(data={"minutes_per_case": "-1", "agency_check_hours": "99999"}, instance=Marac(name="x", slug="x")).errors
+    assert errors["minutes_per_case"] == ["Minutes per case must be 0 or more"]
+    assert not [m for messages in errors.values() for m in messages if m.startswith("Ensure")]

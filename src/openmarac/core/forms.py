@@ -47,6 +47,18 @@ def _required_message(field):
     return f"Enter {label}" if label.startswith(("a ", "an ", "the ", "your ")) else f"Enter the {label}"
 
 
+def _number_messages(field):
+    """GOV.UK style for a number out of range or not a number, naming the field: "Minutes
+    per case must be 1 or more", not Django's "Ensure this value is greater than or
+    equal to 1". Messages a form set itself are kept."""
+    label = str(field.label or "The number").replace("%", "%%")
+    label = label[:1].upper() + label[1:]
+    if field.error_messages.get("invalid") == forms.IntegerField.default_error_messages["invalid"]:
+        field.error_messages["invalid"] = f"{label} must be a whole number"
+    field.error_messages.setdefault("min_value", f"{label} must be %(limit_value)s or more")
+    field.error_messages.setdefault("max_value", f"{label} must be %(limit_value)s or less")
+
+
 _DATE_PARTS = ("day", "month", "year")
 _MONTH_NAMES = {
     name: number
@@ -441,6 +453,8 @@ class GovukFormMixin:
             self._styled.add(name)
             if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
                 field.error_messages["required"] = _required_message(field)
+            if isinstance(field, forms.IntegerField):
+                _number_messages(field)
             if isinstance(field.widget, GovukDateInput):
                 continue
             base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
