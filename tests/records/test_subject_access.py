@@ -110,7 +110,7 @@ def test_bundle_lists_who_viewed_the_case(client, marac, staff, old_case):
     assert client.get(reverse("referrals:case", args=[old_case.case.public_id])).status_code == 200
     sar = services.sar_record(by=staff["coordinator"], marac=marac, person=old_case.case.victim, received_on=timezone.localdate())
     viewed = bundles.subject_access_bundle(by=staff["coordinator"], sar=sar)["viewed_by"]
-    assert any(v["agency"] == str(staff["chair"].agency) and v["record"] == "referrals.case" for v in viewed)
+    assert any(v["agency"] == str(staff["chair"].agency) and v["record"] == "referrals.case" and v["what"] == "Viewed the case" for v in viewed)
     # Which organisation looked, not the individual member of staff.
     assert staff["chair"].email not in json.dumps(viewed)
 

@@ -315,6 +315,15 @@ def _viewers(ids, case_ids, referral_ids):
     # Which organisation looked, in which role, and when: what the person is entitled to.
     # The names of individual staff are professionals' data, left out.
     return [
-        {"at": e["occurred_at"].isoformat(), "agency": e["agency_label"], "role": e["role_label"], "action": e["action"], "record": e["record_type"]}
+        {
+            "at": timezone.localtime(e["occurred_at"]).isoformat(), "agency": e["agency_label"], "role": e["role_label"],
+            "action": e["action"], "record": e["record_type"],
+            "what": f"{_VIEW_WORDS.get(e['action'], e['action'])} {_RECORD_WORDS.get(e['record_type'], e['record_type'])}",
+        }
         for e in events
     ]
+
+
+# For the reader of the bundle: "Viewed the case", not "viewed referrals.case".
+_VIEW_WORDS = {AuditEvent.Action.VIEWED: "Viewed", AuditEvent.Action.EXPORTED: "Exported"}
+_RECORD_WORDS = {"people.person": "their details", "referrals.case": "the case", "referrals.referral": "a referral"}
