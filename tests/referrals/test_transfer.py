@@ -121,3 +121,48 @@ def test_moving_a_case_that_moved_to_another_marac_is_a_message_not_an_error(mar
     assert response.status_code == 200 and "moved to another Marac" in response.content.decode()
     item.refresh_from_db()
     assert item.meeting == first
+
+
+def test_a_case_listed_but_not_yet_heard_awaits_listing_in_the_receiving_marac(marac, other_marac, intake, moving):
+    from django.utils import timezone
+
+    from openmarac.meetings import selectors as meeting_selectors
+    from openmarac.meetings import services as meeting_services
+    from openmarac.referrals.models import Referral
+
+    case, receiving = moving
+    referral = case.referrals.get()
+    starts_at = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0) + timezone.timedelta(days=14)
+    sending_meeting = meeting_services.meeting_add(by=intake["coordinator"], marac=marac, starts_at=starts_at)
+    meeting_services.referral_list(by=intake["coordinator"], referral=referral, meeting=sending_meeting)
+    request = transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Moved")
+    page = sign_in(Client(), receiving).get(reverse("referrals:transfer", args=[request.pk])).content.decode()
+    assert "Listed, not yet heard" in page and f"{marac.name}’s meeting of {timezone.localtime(starts_at):%-d %B %Y}" in page
+
+    transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.AWAITING_LISTING
+    assert list(meeting_selectors.awaiting_listing(user=receiving, marac=other_marac)) == [referral]
+    assert AuditEvent.objects.filter(actor=receiving, summary__startswith=f"Awaiting listing in {other_marac.name}").exists()
+    # The sending meeting's agenda item is no reason to ask for a second listing.
+    receiving_meeting = meeting_services.meeting_add(by=receiving, marac=other_marac, starts_at=starts_at + timezone.timedelta(days=7))
+    item = meeting_services.referral_list(by=receiving, referral=referral, meeting=receiving_meeting)
+    assert item.meeting == receiving_meeting and sending_meeting.items.filter(referral=referral).exists()
+
+
+def test_a_case_already_heard_is_not_listed_again_by_a_transfer(marac, other_marac, intake, moving):
+    from django.utils import timezone
+
+    from openmarac.actions import services as action_services
+    from openmarac.meetings import services as meeting_services
+    from openmarac.referrals.models import Referral
+
+    case, receiving = moving
+    referral = case.referrals.get()
+    meeting = meeting_services.meeting_add(by=intake["coordinator"], marac=marac, starts_at=timezone.now() + timezone.timedelta(days=14))
+    item = meeting_services.referral_list(by=intake["coordinator"], referral=referral, meeting=meeting)
+    type(meeting).objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - timezone.timedelta(days=2))
+    action_services.hearing_for(item)
+    transfer.transfer_decide(by=receiving, accept=True, transfer=transfer.transfer_request(by=intake["coordinator"], case=case, to_marac=other_marac, reason="Moved"))
+    referral.refresh_from_db()
+    assert referral.status != Referral.Status.AWAITING_LISTING

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, MaracAgency, Role
+from openmarac.actions import selectors as action_selectors
 from openmarac.actions import services as action_services
 from openmarac.actions.models import Action, ActionKind
 from openmarac.meetings import services as meeting_services
@@ -192,7 +193,6 @@ def test_an_action_taken_on_by_another_agency_is_counted_once_in_the_figures(int
 
 
 def test_the_moved_case_s_open_actions_are_chased_by_the_receiving_marac_and_no_longer_by_the_sending_one(intake, other_marac, heard_case):
-    
     case, receiving, sending = heard_case["referral"].case, heard_case["receiving"], intake["coordinator"]
     new_housing = MaracAgency.objects.get(marac=other_marac, agency__kind=AgencyKind.HOUSING).agency
     pending = _request(intake, case, other_marac)

@@ -56,6 +56,9 @@ class Handover:
     see it."""
 
     actions: list
+    # The sending Marac's agenda items for the case not yet heard: the referral waits to
+    # be listed by the receiving Marac instead (`_unlist_unheard`).
+    unheard_listings: list
     idva_referrals: list
     childrens_prompts: list
     sharing_decisions: list
@@ -76,11 +79,28 @@ def handover_for(transfer):
         action.stays_with_owner = action.owner_agency_id in linked
     return Handover(
         actions=actions,
+        unheard_listings=unheard_listings(case),
         idva_referrals=list(IdvaReferral.objects.filter(referral__case=case).select_related("idva_agency").annotate(attempt_count=Count("attempts"))),
         childrens_prompts=list(ChildrenReferralPrompt.objects.filter(referral__case=case).select_related("agency")),
         sharing_decisions=list(SharingDecision.objects.filter(referral__case=case).select_related("review_owner")),
         receiving_idva=_agency_of_kind(to_marac, AgencyKind.IDVA),
         receiving_childrens=_agency_of_kind(to_marac, AgencyKind.CHILDRENS_SOCIAL_CARE),
+    )
+
+
+def unheard_listings(case):
+    """The case's agenda items at its Marac's meetings still to be held and not heard:
+    a case that moves is heard by the receiving Marac, so these referrals go back to
+    awaiting listing there (`_unlist_unheard`)."""
+    from openmarac.meetings.models import AgendaItem, Meeting
+
+    return list(
+        AgendaItem.objects.filter(
+            referral__case=case, referral__status=Referral.Status.LISTED, meeting__marac_id=case.marac_id,
+            meeting__status=Meeting.Status.SCHEDULED, meeting__starts_at__gt=timezone.now(), hearing__isnull=True,
+        )
+        .select_related("meeting", "referral")
+        .order_by("meeting__starts_at")
     )
 
 
@@ -108,6 +128,7 @@ def transfer_decide(*, by, transfer, accept, note="", owners=None, request=None)
     transfer.decided_by, transfer.decided_at, transfer.decision_note = by, timezone.now(), note
     transfer.save()
     if accept:
+        _unlist_unheard(by=by, transfer=transfer, items=handover.unheard_listings, request=request)
         _move_case(transfer.case, transfer.to_marac)
         _hand_over(by=by, transfer=transfer, handover=handover, chosen=chosen, request=request)
         _carry_restriction(by=by, transfer=transfer, request=request)
@@ -143,6 +164,18 @@ def _carry_restriction(*, by, transfer, request):
         action=audit.Action.CHANGED, actor=by, request=request, obj=transfer.case, marac=transfer.to_marac,
         summary=f"Restriction kept with the transfer from {transfer.from_marac.name}: {by.email} named, as the coordinator who accepted the case",
     )
+
+
+def _unlist_unheard(*, by, transfer, items, request):
+    """A referral listed for a sending meeting still to come waits to be listed by the
+    receiving Marac, or nobody would hear the case: the sending Marac cannot open it any
+    more. Its agenda item stays, shown there as moved, with the research given for it."""
+    for item in items:
+        Referral.objects.filter(pk=item.referral_id, status=Referral.Status.LISTED).update(status=Referral.Status.AWAITING_LISTING)
+        audit.record(
+            action=audit.Action.CHANGED, actor=by, request=request, obj=item.referral, marac=transfer.to_marac,
+            summary=f"Awaiting listing in {transfer.to_marac.name}: moved before the {transfer.from_marac.name} meeting of {timezone.localtime(item.meeting.starts_at):%-d %B %Y} heard it",
+        )
 
 
 def _owners_chosen(transfer, handover, owners):
