@@ -59,3 +59,18 @@ def test_a_number_out_of_range_or_not_a_number_names_the_field():
     errors = MaracSettingsForm(data={"minutes_per_case": "-1", "agency_check_hours": "99999"}, instance=Marac(name="x", slug="x")).errors
     assert errors["minutes_per_case"] == ["Minutes per case must be 0 or more"]
     assert not [m for messages in errors.values() for m in messages if m.startswith("Ensure")]
+
+
+def test_an_error_a_service_adds_marks_its_field_as_one_the_form_found_does():
+    from django.core.exceptions import ValidationError
+
+    from openmarac.core.forms import apply_validation_error
+
+    class Named(GovukForm):
+        name = forms.CharField(label="Name", help_text="As on the tenancy")
+
+    form = Named(data={"name": "Jo"})
+    assert form.is_valid()
+    apply_validation_error(form, ValidationError({"name": "Another Marac already has this name"}))
+    html = str(form["name"])
+    assert 'aria-describedby="id_name-hint id_name-error"' in html and "govuk-input--error" in html

@@ -468,7 +468,12 @@ class GovukFormMixin:
         if self.is_bound and not self._errors:
             # Advice, never a block: see core/language.py.
             language.note_form(self)
-        # Mark fields in error so the input is outlined in red, as GOV.UK users expect.
+        self.mark_errors()
+
+    def mark_errors(self):
+        """Mark fields in error so the input is outlined in red, as GOV.UK users expect,
+        and points at its message. Again after a service's errors are added
+        (`apply_validation_error`)."""
         for name in self.errors:
             if name in self.fields and isinstance(self.fields[name], GovukDateField):
                 self.fields[name].widget.error_parts = self.fields[name].error_parts or self.fields[name].widget.parts
@@ -498,6 +503,8 @@ def apply_validation_error(form, error):
             form.add_error(field if field in form.fields else None, problems)
     else:
         form.add_error(None, error.messages)
+    if isinstance(form, GovukFormMixin):
+        form.mark_errors()
 
 
 _DATE_WIDGETS = ("govukdate", "govukdatetime", "govuktime")
