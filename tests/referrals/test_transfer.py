@@ -144,10 +144,12 @@ def test_a_case_listed_but_not_yet_heard_awaits_listing_in_the_receiving_marac(m
     assert referral.status == Referral.Status.AWAITING_LISTING
     assert list(meeting_selectors.awaiting_listing(user=receiving, marac=other_marac)) == [referral]
     assert AuditEvent.objects.filter(actor=receiving, summary__startswith=f"Awaiting listing in {other_marac.name}").exists()
-    # The sending meeting's agenda item is no reason to ask for a second listing.
+    # Off the sending agenda, so its agencies are not chased for research on it.
+    assert not sending_meeting.items.exists() and meeting_services.agencies_missing_research(sending_meeting) == []
+    assert AuditEvent.objects.filter(marac=marac, record_id=str(sending_meeting.pk), summary=f"A case taken off the agenda: moved to {other_marac.name}").exists()
     receiving_meeting = meeting_services.meeting_add(by=receiving, marac=other_marac, starts_at=starts_at + timezone.timedelta(days=7))
     item = meeting_services.referral_list(by=receiving, referral=referral, meeting=receiving_meeting)
-    assert item.meeting == receiving_meeting and sending_meeting.items.filter(referral=referral).exists()
+    assert item.meeting == receiving_meeting
 
 
 def test_a_case_already_heard_is_not_listed_again_by_a_transfer(marac, other_marac, intake, moving):

@@ -410,8 +410,6 @@ def pending_listings(case_ids) -> dict:
     items = (
         AgendaItem.objects.filter(
             referral__case_id__in=list(case_ids),
-            # The case's own Marac's meetings: one that moved away is not heard where it was listed.
-            meeting__marac_id=F("referral__case__marac_id"),
             meeting__status=Meeting.Status.SCHEDULED,
             meeting__starts_at__gte=_local(timezone.localdate(), time.min),
         )

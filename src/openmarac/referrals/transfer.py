@@ -56,8 +56,8 @@ class Handover:
     see it."""
 
     actions: list
-    # The sending Marac's agenda items for the case not yet heard: the referral waits to
-    # be listed by the receiving Marac instead (`_unlist_unheard`).
+    # The sending Marac's agenda items for the case not yet heard: they come off, and the
+    # referral waits to be listed by the receiving Marac instead (`_unlist_unheard`).
     unheard_listings: list
     idva_referrals: list
     childrens_prompts: list
@@ -90,8 +90,8 @@ def handover_for(transfer):
 
 def unheard_listings(case):
     """The case's agenda items at its Marac's meetings still to be held and not heard:
-    a case that moves is heard by the receiving Marac, so these referrals go back to
-    awaiting listing there (`_unlist_unheard`)."""
+    a case that moves is heard by the receiving Marac, so these come off and their
+    referrals go back to awaiting listing there (`_unlist_unheard`)."""
     from openmarac.meetings.models import AgendaItem, Meeting
 
     return list(
@@ -167,14 +167,21 @@ def _carry_restriction(*, by, transfer, request):
 
 
 def _unlist_unheard(*, by, transfer, items, request):
-    """A referral listed for a sending meeting still to come waits to be listed by the
-    receiving Marac, or nobody would hear the case: the sending Marac cannot open it any
-    more. Its agenda item stays, shown there as moved, with the research given for it."""
+    """A referral listed for a sending meeting still to come comes off that agenda and
+    waits to be listed by the receiving Marac, or nobody would hear the case: the sending
+    Marac cannot open it any more, and its agencies would be chased for research they
+    cannot give. Research already returned for it is kept."""
     for item in items:
+        on = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
+        item.delete()
         Referral.objects.filter(pk=item.referral_id, status=Referral.Status.LISTED).update(status=Referral.Status.AWAITING_LISTING)
         audit.record(
+            action=audit.Action.CHANGED, actor=by, request=request, obj=item.meeting, marac=transfer.from_marac,
+            summary=f"A case taken off the agenda: moved to {transfer.to_marac.name}",
+        )
+        audit.record(
             action=audit.Action.CHANGED, actor=by, request=request, obj=item.referral, marac=transfer.to_marac,
-            summary=f"Awaiting listing in {transfer.to_marac.name}: moved before the {transfer.from_marac.name} meeting of {timezone.localtime(item.meeting.starts_at):%-d %B %Y} heard it",
+            summary=f"Awaiting listing in {transfer.to_marac.name}: moved before the {transfer.from_marac.name} meeting of {on} heard it",
         )
 
 
