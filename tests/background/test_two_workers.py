@@ -75,9 +75,12 @@ def assert_sent_once(staff, action, emails):
     assert len(overdue) == 1
     assert f"To: {staff['housing_rep'].email}" in overdue[0]
     assert ActionReminder.objects.filter(action=action, kind=ActionReminder.Kind.OVERDUE).count() == 1
-    # Each periodic job was claimed once for the slot, by one worker or the other.
+    # Every periodic job was claimed, each slot by one worker or the other (the table's
+    # unique job and slot). A loaded machine may run the workers past the end of a short
+    # job's slot (the dashboard's figures, every 4 minutes): it is then claimed for the
+    # next slot too.
     claims = list(ScheduledRun.objects.values_list("job", "claimed_by"))
-    assert sorted(job for job, _ in claims) == sorted(job.name for job in SCHEDULE)
+    assert {job for job, _ in claims} == {job.name for job in SCHEDULE}
     assert {worker for _, worker in claims} <= {"worker-1", "worker-2"}
 
 

@@ -2,7 +2,7 @@
 criteria, matching and every page, and never a real person."""
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 
 from django.utils import timezone
 from faker import Faker
@@ -189,7 +189,9 @@ def dated_as_referred(referral):
     from openmarac.referrals.models import ContactAttempt, IdvaReferral, Referral
     from openmarac.referrals.services import idva_contact_record
 
-    sent = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30)))
+    # In UTC, so the 48 hours are 48 hours of elapsed time when the clocks change between
+    # (aware London times add by the wall clock).
+    sent = timezone.make_aware(datetime.combine(referral.referred_on, time(9, 30))).astimezone(dt_timezone.utc)
     Referral.objects.filter(pk=referral.pk).update(created_at=sent, submitted_at=sent)
     referral.refresh_from_db()
     due = sent + timedelta(hours=IdvaReferral.FIRST_CONTACT_TARGET_HOURS)
