@@ -279,12 +279,19 @@ def test_the_last_coordinator_page_refuses_with_a_clear_message(client, marac, c
 def test_the_maracs_list_flags_one_without_a_coordinator_or_chair(client, marac, other_marac, coordinator, make_member, system_admin):
     make_member(Role.CHAIR)
     sign_in(client, system_admin)
+
+    def row(body, name):
+        rest = body[body.index(f"<td class=\"govuk-table__cell\">{name}"):]
+        return rest[: rest.index("</tr>")]
+
+    # Invited, never signed in: nobody can run the Marac yet.
     body = client.get(reverse("accounts:maracs")).content.decode()
-    northshire = body[body.index("<td class=\"govuk-table__cell\">Northshire Marac"):]
-    southvale = body[body.index("<td class=\"govuk-table__cell\">Southvale Marac"):]
-    assert "Coordinator and chair in place" in northshire[: northshire.index("</tr>")]
-    assert "No active coordinator" in southvale[: southvale.index("</tr>")]
-    assert "No active chair" in southvale[: southvale.index("</tr>")]
+    assert "Coordinator invited, not yet signed in" in row(body, "Northshire Marac") and "in place" not in row(body, "Northshire Marac")
+    sign_in(Client(), coordinator)
+    body = client.get(reverse("accounts:maracs")).content.decode()
+    northshire, southvale = row(body, "Northshire Marac"), row(body, "Southvale Marac")
+    assert "Coordinator and chair in place" in northshire and "not yet signed in" not in northshire
+    assert "No active coordinator" in southvale and "No active chair" in southvale
 
 
 # --- Unlock and recovery -------------------------------------------------------------

@@ -131,19 +131,22 @@ def settings_in_force(marac):
     return rows
 
 
-def _active_role(role):
+def _active_role(role, **more):
     return Exists(
-        Membership.objects.filter(marac=OuterRef("pk"), role=role, is_active=True, user__is_active=True)
+        Membership.objects.filter(marac=OuterRef("pk"), role=role, is_active=True, user__is_active=True, **more)
     )
 
 
 def maracs_with_leadership(*, user):
     """Every Marac for the system administrator, each flagged when it has no active
-    coordinator or chair (one query, whatever the number of Maracs)."""
+    coordinator or chair, or when no coordinator has signed in yet: a new Marac whose
+    first coordinator has not taken up the invitation has nobody to run it (one query,
+    whatever the number of Maracs)."""
     if not policy.can_administer_system(user):
         return Marac.objects.none()
     return Marac.objects.annotate(
-        has_coordinator=_active_role(Role.COORDINATOR), has_chair=_active_role(Role.CHAIR)
+        has_coordinator=_active_role(Role.COORDINATOR), has_chair=_active_role(Role.CHAIR),
+        coordinator_signed_in=_active_role(Role.COORDINATOR, user__last_login__isnull=False),
     ).order_by("name")
 
 
