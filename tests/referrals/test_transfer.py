@@ -123,7 +123,7 @@ def test_moving_a_case_that_moved_to_another_marac_is_a_message_not_an_error(mar
     assert item.meeting == first
 
 
-def test_a_case_listed_but_not_yet_heard_awaits_listing_in_the_receiving_marac(marac, other_marac, intake, moving):
+def test_a_case_listed_but_not_yet_heard_awaits_listing_in_the_receiving_marac(django_capture_on_commit_callbacks, marac, other_marac, intake, moving):
     from django.utils import timezone
 
     from openmarac.meetings import selectors as meeting_selectors
@@ -139,7 +139,11 @@ def test_a_case_listed_but_not_yet_heard_awaits_listing_in_the_receiving_marac(m
     page = sign_in(Client(), receiving).get(reverse("referrals:transfer", args=[request.pk])).content.decode()
     assert "Listed, not yet heard" in page and f"{marac.name}’s meeting of {timezone.localtime(starts_at):%-d %B %Y}" in page
 
-    transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        transfer.transfer_decide(by=receiving, transfer=request, accept=True)
+    told = [m for m in mail.outbox if intake["coordinator"].email in m.to]
+    assert len(told) == 1 and f"come off the agenda of your meeting of {timezone.localtime(starts_at):%-d %B %Y}" in told[0].body
     referral.refresh_from_db()
     assert referral.status == Referral.Status.AWAITING_LISTING
     assert list(meeting_selectors.awaiting_listing(user=receiving, marac=other_marac)) == [referral]

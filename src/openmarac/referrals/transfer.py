@@ -139,7 +139,7 @@ def transfer_decide(*, by, transfer, accept, note="", owners=None, request=None)
     notify(
         users=users_with_role(transfer.from_marac, Role.COORDINATOR),
         subject=f"Case transfer {'accepted' if accept else 'declined'} by {transfer.to_marac.name}",
-        message=f"{transfer.to_marac.name} has {'accepted' if accept else 'declined'} the case transfer you requested.",
+        message=f"{transfer.to_marac.name} has {'accepted' if accept else 'declined'} the case transfer you requested.{_off_agenda_text(handover)}",
         path=reverse("referrals:transfer", args=[transfer.pk]),
     )
     return transfer
@@ -164,6 +164,14 @@ def _carry_restriction(*, by, transfer, request):
         action=audit.Action.CHANGED, actor=by, request=request, obj=transfer.case, marac=transfer.to_marac,
         summary=f"Restriction kept with the transfer from {transfer.from_marac.name}: {by.email} named, as the coordinator who accepted the case",
     )
+
+
+def _off_agenda_text(handover):
+    """For the sending coordinators: which of their meetings' agendas the case left."""
+    if handover is None or not handover.unheard_listings:
+        return ""
+    days = ", ".join(f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}" for item in handover.unheard_listings)
+    return f" The case has come off the agenda of your meeting of {days}: the receiving Marac will list it."
 
 
 def _unlist_unheard(*, by, transfer, items, request):
