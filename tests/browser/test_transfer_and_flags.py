@@ -166,3 +166,50 @@ def test_a_late_high_risk_referral_added_to_a_published_meeting(new_page, late):
     assert "Added late, after the case list was sent" in housing.inner_text("main")
     housing.visit(f"/meetings/{meeting.public_id}/research/")
     assert "Added late" in housing.inner_text("main")
+
+
+@pytest.fixture
+def listed_then_moved(transactional_db):
+    """A case listed for Northshire's meeting in three weeks, not yet heard, and a
+    subject access request about its victim; Southvale has a meeting to list it for."""
+    from openmarac.records import services as record_services
+
+    marac, _ = demo_deployment()
+    coordinator = User.objects.get(email="coordinator@demo.openmarac.invalid")
+    referrer = User.objects.get(email="referrer@demo.openmarac.invalid")
+    data = ReferralGenerator(seed=53).referral(marac=marac, referring_agency=referrer.agency, children=0)
+    referral = referral_services.referral_record(marac=marac, data=data, by=referrer, notify_agencies=False)
+    at_ten = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+    meeting = meeting_services.meeting_add(by=coordinator, marac=marac, starts_at=at_ten + timedelta(days=21))
+    meeting_services.referral_list(by=coordinator, referral=referral, meeting=meeting)
+    sar = record_services.sar_record(by=coordinator, marac=marac, person=referral.case.victim, received_on=timezone.localdate())
+    southvale = marac_with_agencies(name="Southvale Marac", slug="southvale")
+    receiving = user_with_role(marac=southvale, role=Role.COORDINATOR, agency_kind=AgencyKind.IDVA, email="coordinator@southvale.openmarac.invalid")
+    meeting_services.meeting_add(by=receiving, marac=southvale, starts_at=at_ten + timedelta(days=14))
+    transfer = CaseTransfer.objects.create(
+        case=referral.case, from_marac=marac, to_marac=southvale, reason="The victim has moved to Southvale", requested_by=coordinator
+    )
+    return marac, southvale, referral, meeting, transfer, sar
+
+
+def test_a_listed_case_that_moves_is_listed_by_the_receiving_marac_and_the_request_says_where_it_went(new_page, listed_then_moved):
+    marac, southvale, referral, meeting, transfer, sar = listed_then_moved
+    receiving = new_page()
+    receiving.sign_in("coordinator@southvale.openmarac.invalid", DEMO_PASSWORD)
+    receiving.visit(f"/transfers/{transfer.pk}/")
+    assert "Listed, not yet heard" in receiving.inner_text("main")
+    receiving.click("label:has-text('Accept the case')")
+    receiving.click_and_check("button:has-text('Record decision')")
+    assert not AgendaItem.objects.filter(meeting=meeting).exists()
+
+    # The receiving coordinator finds it awaiting listing, and lists it.
+    receiving.visit(f"/maracs/{southvale.slug}/listing/")
+    assert referral.case.reference in receiving.inner_text("table")
+    receiving.click_and_check("button:has-text('List for this meeting')")
+    assert AgendaItem.objects.filter(referral=referral, meeting__marac=southvale).exists()
+
+    # The sending coordinator's subject access request says where the records went.
+    sending = new_page()
+    sending.sign_in("coordinator@demo.openmarac.invalid", DEMO_PASSWORD)
+    sending.visit(f"/subject-access/{sar.pk}/", screenshot="subject-access-moved")
+    assert f"Moved to Southvale Marac on {timezone.localdate():%-d %B %Y}" in sending.inner_text("main")
