@@ -51,10 +51,12 @@ def _number_messages(field):
     """GOV.UK style for a number out of range or not a number, naming the field: "Minutes
     per case must be 1 or more", not Django's "Ensure this value is greater than or
     equal to 1". Messages a form set itself are kept."""
-    label = str(field.label or "The number").replace("%", "%%")
+    label = str(field.label or "The number")
     label = label[:1].upper() + label[1:]
     if field.error_messages.get("invalid") == forms.IntegerField.default_error_messages["invalid"]:
         field.error_messages["invalid"] = f"{label} must be a whole number"
+    # These two are %-formatted with the limit: a % in the label is doubled.
+    label = label.replace("%", "%%")
     field.error_messages.setdefault("min_value", f"{label} must be %(limit_value)s or more")
     field.error_messages.setdefault("max_value", f"{label} must be %(limit_value)s or less")
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 def link_taken_on(apps, schema_editor):
     """Link the copies that transfers made before the column existed: each ended
     action's copy is on the same hearing with the same description and due date, made
-    after it, and its first update says it was taken on. Few rows: only transfers."""
+    after it, and its tracking record says it was taken on. Few rows: only transfers."""
     Action = apps.get_model("actions", "Action")
     for original in Action.objects.filter(status="transferred").order_by("pk"):
         copy = (
