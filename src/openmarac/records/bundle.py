@@ -73,7 +73,6 @@ def records_moved_away(*, by, sar) -> list[dict]:
         .exclude(case_id__in=policy.restricted_case_ids_hidden_from(by))
         .values_list("to_marac__name", "decided_at")
         .distinct()
-        .order_by("decided_at")
     )
     days = {(name, timezone.localdate(decided_at)) for name, decided_at in transfers}
     return [{"to_marac": name, "moved_on": day} for name, day in sorted(days, key=lambda pair: (pair[1], pair[0]))]

@@ -170,8 +170,12 @@ def _off_agenda_text(handover):
     """For the sending coordinators: which of their meetings' agendas the case left."""
     if handover is None or not handover.unheard_listings:
         return ""
-    days = ", ".join(f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}" for item in handover.unheard_listings)
+    days = ", ".join(_meeting_day(item) for item in handover.unheard_listings)
     return f" The case has come off the agenda of your meeting of {days}: the receiving Marac will list it."
+
+
+def _meeting_day(item):
+    return f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
 
 
 def _unlist_unheard(*, by, transfer, items, request):
@@ -180,7 +184,6 @@ def _unlist_unheard(*, by, transfer, items, request):
     Marac cannot open it any more, and its agencies would be chased for research they
     cannot give. Research already returned for it is kept."""
     for item in items:
-        on = f"{timezone.localtime(item.meeting.starts_at):%-d %B %Y}"
         item.delete()
         Referral.objects.filter(pk=item.referral_id, status=Referral.Status.LISTED).update(status=Referral.Status.AWAITING_LISTING)
         audit.record(
@@ -189,7 +192,7 @@ def _unlist_unheard(*, by, transfer, items, request):
         )
         audit.record(
             action=audit.Action.CHANGED, actor=by, request=request, obj=item.referral, marac=transfer.to_marac,
-            summary=f"Awaiting listing in {transfer.to_marac.name}: moved before the {transfer.from_marac.name} meeting of {on} heard it",
+            summary=f"Awaiting listing in {transfer.to_marac.name}: moved before the {transfer.from_marac.name} meeting of {_meeting_day(item)} heard it",
         )
 
 
