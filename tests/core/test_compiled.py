@@ -349,3 +349,95 @@ def test_joined_as_written_is_set_for_its_statement_alone(history, marac):
     with connection.cursor() as cursor:
         cursor.execute("SHOW join_collapse_limit")
         assert cursor.fetchone() == (usual,)
+
+
+def _prepared_on_connection():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'openmarac%%'")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_a_query_is_prepared_on_its_first_run_and_then_only_executed(history, marac):
+    """The server plans a compiled query once per connection: its first run prepares it
+    in the same round trip as it executes it, later runs only execute it, with their
+    own values, and the rows are the ORM's each time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    compiled.forget_prepared()
+    runs = [{"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}, {"marac_id": marac.pk, "start": date(2025, 2, 1), "end": date(2025, 6, 30)}]
+    with CaptureQueriesContext(connection) as captured:
+        got = [compiled.rows(_referrals_query, **values) for values in runs]
+    assert got == [list(_referrals_query(**values)) for values in runs] and got[0] != got[1]
+    first, second = (query["sql"] for query in captured)
+    assert first.startswith("PREPARE ") and "EXECUTE " in first
+    assert second.startswith("EXECUTE ") and "PREPARE" not in second and '"referrals_referral"' not in second
+    (statement,) = [text for name, text in _prepared_on_connection().items() if name in second]
+    assert '"referrals_referral"' in statement and "$1" in statement and "%s" not in statement
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_a_literal_percent_in_a_prepared_query_stays_a_percent(history, marac):
+    """`%%` in the ORM's SQL is a literal % (here in a LIKE pattern), not a value."""
+    assert compiled.rows(_source_key_like, marac_id=marac.pk) == list(_source_key_like(marac_id=marac.pk))
+    assert len(compiled.rows(_source_key_like, marac_id=marac.pk)) == 4
+
+
+def _source_key_like(*, marac_id):
+    from django.db.models.expressions import RawSQL
+
+    return Referral.objects.filter(marac=marac_id).annotate(
+        coded=RawSQL("source_key LIKE 'c-%%'", []),
+    ).filter(coded=True).values("source_key").order_by("source_key")
+
+
+def _divides_by_zero(*, marac_id):
+    from django.db.models import F, Value
+
+    return Referral.objects.filter(marac=marac_id).annotate(x=F("pk") / Value(0)).values("x")
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_after_a_round_trip_fails_its_queries_are_prepared_again(history, marac):
+    """A round trip that fails may have prepared some of its statements before the one
+    that failed: the next run must neither take them for unprepared (PREPARE of a name
+    that exists fails) nor for prepared (the failure may have come first)."""
+    from django.db import DataError, transaction
+
+    compiled.forget_prepared()
+    values = {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}
+    before = {"marac_id": marac.pk, "before": datetime(2025, 3, 31, tzinfo=LONDON)}
+    # The failure before a statement was prepared, then after one was.
+    for batch in [((_divides_by_zero, {"marac_id": marac.pk}), (_referrals_query, values)), ((_meetings_query, before), (_divides_by_zero, {"marac_id": marac.pk}))]:
+        with pytest.raises(DataError, match="division by zero"), transaction.atomic():
+            compiled.rows_together(*batch)
+    assert compiled.rows(_referrals_query, **values) == list(_referrals_query(**values))
+    assert compiled.rows(_meetings_query, **before) == list(_meetings_query(**before))
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_new_connection_prepares_its_queries_again(history, marac):
+    from django.db import connection
+
+    values = {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}
+    expected = list(_referrals_query(**values))
+    assert compiled.rows(_referrals_query, **values) == expected
+    connection.close()
+    assert compiled.rows(_referrals_query, **values) == expected
+    assert len(_prepared_on_connection()) == 1
+
+
+@pytest.mark.postgresql
+def test_on_postgresql_nothing_is_prepared_when_the_setting_is_off(history, marac, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.OPENMARAC_PREPARED_STATEMENTS = False
+    values = {"marac_id": marac.pk, "start": date(2025, 1, 1), "end": date(2025, 12, 31)}
+    with CaptureQueriesContext(connection) as captured:
+        assert compiled.rows(_referrals_query, **values) == list(_referrals_query(**values))
+    assert [query["sql"] for query in captured][0].startswith("SELECT ")

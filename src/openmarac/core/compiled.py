@@ -17,18 +17,29 @@ given) is refused when it is first run, instead of being run with a stale value.
 the server in one round trip, so a page that reads a dozen figures waits for the
 database once rather than a dozen times (on a busy machine each wait is also a wait for
 the server's process to get a core).
+
+On PostgreSQL each query is also prepared on the connection the first time it runs there
+(`PREPARE`, then `EXECUTE` with the values): the server parses and plans it once per
+connection instead of on every request. Planning the chair's case screen's queries took
+the server 6 ms a request, three times as long as running them (docs/performance.md).
+`OPENMARAC_PREPARED_STATEMENTS = False` turns this off, for a connection pooler that
+hands a session's statements to different server connections (PgBouncer in transaction
+mode).
 """
 
 from __future__ import annotations
 
 import inspect
 import uuid
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 from operator import itemgetter
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -52,6 +63,10 @@ class _Compiled:
     of_models: bool = False
     # Whether PostgreSQL joins its tables in the order the SQL writes them (`joined_as_written`).
     as_written: bool = False
+    # The SQL with each parameter numbered ($1, $2…), as `PREPARE` takes it, and a name
+    # for the prepared statement that only this SQL has.
+    to_prepare: str = field(default="", compare=False, repr=False)
+    digest: str = field(default="", compare=False, repr=False)
 
 
 def rows(build, **values) -> list[dict]:
@@ -60,9 +75,8 @@ def rows(build, **values) -> list[dict]:
     depends only on which values it is given (ints, dates, aware datetimes or UUIDs), never on
     the values themselves."""
     compiled = _compiled(build, values)
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, _bound(compiled, values))
-        return _converted(compiled, cursor.fetchall())
+    (fetched,) = _fetched_together([(compiled, values)], False)
+    return _converted(compiled, fetched)
 
 
 def rows_together(*queries, serial=False) -> list[list[dict]]:
@@ -96,9 +110,11 @@ def read_together(*queries) -> list[list]:
 
 def _fetched_together(compiled, serial) -> list[list]:
     """The rows each of `compiled` (pairs of a compiled query and its values) fetched,
-    as the driver gives them, sent as one where the database allows (`rows_together`)."""
+    as the driver gives them, sent as one where the database allows (`rows_together`),
+    each prepared on the connection the first time (`_Prepared`)."""
     with connection.cursor() as cursor:
-        if len(compiled) < 2 or not _sends_statements_together(cursor):
+        prepared = _Prepared.on(cursor)
+        if prepared is None and (len(compiled) < 2 or not _sends_statements_together(cursor)):
             results = []
             for query, values in compiled:
                 cursor.execute(query.sql, _bound(query, values))
@@ -109,14 +125,24 @@ def _fetched_together(compiled, serial) -> list[list]:
         for query, values in compiled:
             if query.as_written:
                 statements.append((_AS_WRITTEN, [], False))
-            statements.append((query.sql, _bound(query, values), True))
+            if prepared is None:
+                statements.append((query.sql, _bound(query, values), True))
+            else:
+                statements += prepared.statements(query, _bound(query, values))
             if query.as_written:
                 statements.append((_AS_WRITTEN_BACK, [], False))
         if serial:
             # Set for this transaction only, and put back as it was after the last
             # statement, so that a caller's own transaction goes on as before.
             statements = [(_NO_WORKERS, [], False), *statements, (_WORKERS_BACK, [], False)]
-        cursor.execute(";\n".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params])
+        try:
+            cursor.execute(";\n".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params])
+        except Exception:
+            if prepared is not None:
+                prepared.lost()
+            raise
+        if prepared is not None:
+            prepared.done()
         results = []
         for i, (_, _, rows) in enumerate(statements):
             if i:
@@ -124,6 +150,69 @@ def _fetched_together(compiled, serial) -> list[list]:
             if rows:
                 results.append(cursor.fetchall())
         return results
+
+
+class _Prepared:
+    """The statements prepared on one database connection (a PostgreSQL session keeps
+    them until it ends; `PREPARE` is not undone by a rollback). A query is prepared in
+    the same round trip as its first `EXECUTE`, and counted as prepared once that round
+    trip has succeeded. When one fails, which of its statements were prepared is not
+    known: the names start again with a new generation, and any left over are never used
+    again (they go with the connection)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.names = set()
+        self.new = set()
+        self.generation = 0
+
+    @classmethod
+    def on(cls, cursor):
+        """The prepared statements of the cursor's connection, or None where none are
+        used: another database, a server-side binding cursor (psycopg prepares its own
+        statements there), or `OPENMARAC_PREPARED_STATEMENTS` off."""
+        if not getattr(settings, "OPENMARAC_PREPARED_STATEMENTS", True) or not _sends_statements_together(cursor):
+            return None
+        state = getattr(connection, "_openmarac_prepared", None)
+        # A connection closed and opened again is a new session, with nothing prepared.
+        if state is None or state.raw is not connection.connection:
+            state = connection._openmarac_prepared = cls(connection.connection)
+        return state
+
+    def statements(self, query, params) -> list:
+        name = f"openmarac_{self.generation}_{query.digest}"
+        statements = []
+        if name not in self.names and name not in self.new:
+            self.new.add(name)
+            statements.append((f"PREPARE {name} AS {query.to_prepare}", [], False))
+        placeholders = ", ".join(["%s"] * len(params))
+        statements.append((f"EXECUTE {name}({placeholders})" if params else f"EXECUTE {name}", params, True))
+        return statements
+
+    def done(self):
+        self.names |= self.new
+        self.new = set()
+
+    def lost(self):
+        self.names, self.new = set(), set()
+        self.generation += 1
+
+
+def _numbered(sql) -> str:
+    """The SQL as `PREPARE` takes it: each `%s` the driver would fill in becomes $1, $2…
+    A `%%` (a literal %) is left as it is: the driver turns it into % when it sends the
+    statement."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    return re.sub(r"%%|%s", lambda match: match.group() if match.group() == "%%" else f"${next(numbers)}", sql)
+
+
+def forget_prepared():
+    """Prepare every query again on this connection before it runs: after the tables
+    changed under it (a test that migrates back and forth), when a statement prepared
+    before might give rows of another shape."""
+    state = getattr(connection, "_openmarac_prepared", None)
+    if state is not None:
+        state.lost()
 
 
 _NO_WORKERS = (
@@ -187,9 +276,8 @@ def objects(build, **values) -> list:
     compiled = _compiled(build, values)
     if not compiled.of_models:
         raise TypeError(f"{build.__qualname__} gives no model instances: read it with `rows`")
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, _bound(compiled, values))
-        return _instances(compiled, cursor.fetchall())
+    (fetched,) = _fetched_together([(compiled, values)], False)
+    return _instances(compiled, fetched)
 
 
 def _instances(compiled, fetched) -> list:
@@ -318,6 +406,7 @@ def _compile(build, vendor, zone, signature) -> _Compiled:
     return _Compiled(
         sql=sql, params=tuple(params), slots=slots, names=names, converters=converters, compiler=compiler, of_models=of_models,
         as_written=getattr(build, "joined_as_written", False),
+        to_prepare=_numbered(sql), digest=hashlib.sha256(sql.encode()).hexdigest()[:16],
     )
 
 

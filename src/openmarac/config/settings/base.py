@@ -105,6 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts: concurrent writers then queue
     # instead of failing, and the audit chain is appended one row at a time.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+# The queries the busiest pages run on every request are prepared on each PostgreSQL
+# connection, planned once instead of on every request (core/compiled.py). Turn off
+# behind a pooler that shares server connections between sessions (PgBouncer in
+# transaction or statement mode), where a statement prepared on one is not on the next.
+OPENMARAC_PREPARED_STATEMENTS = env.bool("OPENMARAC_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
