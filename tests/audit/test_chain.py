@@ -77,3 +77,36 @@ def test_postgresql_refuses_update_and_delete(events, sql):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert AuditEvent.objects.count() == 5
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_requests_appending_at_once_keep_one_unbroken_chain(make_member):
+    """Appends take turns by a lock, taken in the round trip that reads the last row:
+    each sees the row the one before it committed, so no two link to the same row."""
+    import threading
+
+    user = make_member(Role.COORDINATOR)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def append(worker):
+        try:
+            barrier.wait(timeout=30)
+            for i in range(25):
+                audit.record(action=audit.Action.VIEWED, actor=user, obj=user, summary=f"worker {worker}, view {i}")
+        except Exception as error:  # reported below; a thread cannot fail the test itself
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=append, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    events = list(AuditEvent.objects.order_by("id"))
+    assert len(events) == 100
+    assert len({event.previous_hash for event in events}) == 100
+    assert audit.verify_chain().whole

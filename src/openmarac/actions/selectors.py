@@ -39,10 +39,10 @@ def _open_repeat_decision_ids(case_id):
     return RepeatDecision.objects.filter(case_id=case_id, done_on__isnull=True).values("pk")
 
 
-def open_repeat_decisions_read(*, case):
+def open_repeat_decisions_read(*, case_id):
     """Whether the case has open repeat-alert decisions, as (build, values) for
     `compiled.rows_together`; its rows go to `open_repeat_decisions`."""
-    return _open_repeat_decision_ids, {"case_id": case.pk}
+    return _open_repeat_decision_ids, {"case_id": case_id}
 
 
 def open_repeat_decisions(*, case, ids=None):
@@ -658,27 +658,47 @@ class ScreenReads:
     assessment: object
     actions: list
     history: list
+    entry: object  # the case as the case list shows it (`case_screen`)
+    next_item: object  # the agenda item heard next, None after the last
+    research: object  # the research returned, None when the user may not see it yet
+    agencies: list  # the Marac's agencies, which the chair's forms offer
+    open_decision_ids: list  # `open_repeat_decisions_read`'s rows
 
 
-def screen_reads(hearing):
+def screen_reads(hearing, *, user, meeting):
     """The hearing's children (`hearing_children`), risks (`hearing_risks`), plan
-    (`hearing_plan`), its referral's risk assessment and the case's
-    earlier actions (`_earlier_actions`), by queries compiled once (core/compiled.py) and
-    sent to the database together: one round trip on PostgreSQL instead of six, on every
-    open of the chair's case screen."""
+    (`hearing_plan`), its referral's risk assessment, the case's earlier actions
+    (`_earlier_actions`), the case as the case list shows it (`case_screen`), the research
+    returned, the Marac's agencies and whether repeat-alert decisions are open: by
+    queries compiled once (core/compiled.py) and sent to the database together, one
+    round trip on PostgreSQL instead of fifteen, on every open of the chair's case screen."""
+    from openmarac.meetings import selectors as meeting_selectors
+
     item = hearing.item
-    children, risks, assessments, actions, links, history = compiled.read_together(
+    research_read = meeting_selectors.research_on_case_read(user=user, meeting=meeting, referral=item.referral)
+    entry, next_item, read = meeting_selectors.case_screen(user=user, meeting=meeting, item=item, also=[
         (_children_named, {"referral_id": item.referral_id}),
         (_hearing_risks, {"hearing_id": hearing.pk}),
         (_referral_assessment, {"referral_id": item.referral_id}),
         (_plan_of_hearing, {"hearing_id": hearing.pk}),
         (_plan_joint_agencies, {"hearing_id": hearing.pk}),
         (_earlier_actions, {"case_id": item.referral.case_id, "hearing_id": hearing.pk}),
-    )
+        (_marac_agencies, {"marac_id": meeting.marac_id}),
+        open_repeat_decisions_read(case_id=item.referral.case_id),
+        research_read,
+    ])
+    children, risks, assessments, actions, links, history, agencies, decision_ids, research = read
     return ScreenReads(
         children=children, risks=_of_hearing(risks, hearing), assessment=assessments[0] if assessments else None,
         actions=_with_joint_agencies(_of_hearing(actions, hearing), links), history=history,
+        entry=entry, next_item=next_item, research=research if research_read else None, agencies=agencies, open_decision_ids=decision_ids,
     )
+
+
+def _marac_agencies(*, marac_id):
+    from openmarac.accounts.models import Agency
+
+    return Agency.objects.filter(marac_links__marac_id=marac_id, marac_links__is_active=True)
 
 
 def _of_hearing(objects, hearing):

@@ -99,16 +99,15 @@ def _hearing_context(request, meeting, item, hearing, forms, reads):
     referral = item.referral
     children, assessment = reads.children, reads.assessment
     answers = assessment.answers if assessment else {}
-    entry, next_item = meeting_selectors.case_screen(user=request.user, meeting=meeting, item=item)
+    entry, next_item = reads.entry, reads.next_item
     actions = _with_children(reads.actions)
     slot_end = entry.slot.ends_at
     history = reads.history
-    research = meeting_selectors.research_on_case(user=request.user, meeting=meeting, referral=referral)
+    research = reads.research
     risks = reads.risks
     can_record = policy.can_record_hearing(request.user, meeting)
     if can_record and not hearing.closed_at and forms["action_form"] is not None:
-        _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=forms.pop("agencies"), children=children, risks=risks)
-    forms.pop("agencies", None)
+        _choices_read_once(forms["action_form"], forms["repeat_form"], agencies=reads.agencies, children=children, risks=risks)
     return {
         "poll_seconds": settings.OPENMARAC_LIVE_POLL_SECONDS,
         "meeting": meeting,
@@ -145,7 +144,6 @@ def _choices_read_once(action_form, repeat_form, *, agencies, children, risks):
     decision's owner), the children and the risks (which the screen shows as well).
     Without this each field reads its queryset as it is drawn. The fields keep their
     querysets, so a choice posted is still checked against the database."""
-    agencies = list(agencies)
     fields = [(action_form.fields["owner_agency"], agencies), (action_form.fields["joint_agencies"], agencies)]
     fields += [(action_form.fields["children"], children), (action_form.fields["risk"], risks)]
     if repeat_form is not None:
@@ -185,7 +183,7 @@ def hearing(request, public_id, item_id):
     hearing = services.hearing_for(item)
     referral = item.referral
     # Read once for the page; the action form keeps the query, to check a choice.
-    reads = selectors.screen_reads(hearing)
+    reads = selectors.screen_reads(hearing, user=request.user, meeting=meeting)
     children = reads.children
     agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
     action = request.POST.get("action", "")
@@ -207,7 +205,7 @@ def hearing(request, public_id, item_id):
     decisions = _proposal_forms(request, action, hearing, children) if meeting.is_async else []
     repeat_form = RepeatDecisionForm(request.POST if action == "repeat-decision" else None, prefix="repeat", agencies=agencies) if hearing_form else None
     done_form = RepeatDecisionDoneForm(request.POST if action == "repeat-decision-done" else None, prefix="done")
-    open_decisions = selectors.open_repeat_decisions(case=referral.case)
+    open_decisions = selectors.open_repeat_decisions(case=referral.case, ids=reads.open_decision_ids)
     if request.method == "GET":
         _restore_drafts(request, hearing_form=hearing_form, risk_form=risk_form, action_form=action_form, close_form=close_form)
     if request.method == "POST":
@@ -232,7 +230,7 @@ def hearing(request, public_id, item_id):
     forms = {
         "hearing_form": hearing_form, "risk_form": risk_form, "action_form": action_form, "close_form": close_form,
         "proposal_form": proposal_form, "decisions": decisions, "children_form": children_form,
-        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions, "agencies": agencies,
+        "repeat_form": repeat_form, "done_form": done_form, "open_decisions": open_decisions,
     }
     audit.record(action=audit.Action.VIEWED, request=request, obj=referral.case, marac=meeting.marac, summary="Hearing")
     return render(request, "actions/hearing.html", _hearing_context(request, meeting, item, hearing, forms, reads))

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from openmarac.core import compiled
@@ -67,10 +67,9 @@ def record_many(events):
             ip_address=event.get("ip_address"), user_agent=event.get("user_agent", ""),
         ))
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = compiled.rows(_last_row_hash)
+        # On PostgreSQL appends to the chain take turns by a lock, taken in the same round
+        # trip as the last row is read, once the lock is held.
+        last = compiled.rows_under_lock(_CHAIN_LOCK_ID, _last_row_hash)
         previous = last[0]["row_hash"] if last else GENESIS_HASH
         for row in rows:
             row["previous_hash"] = previous

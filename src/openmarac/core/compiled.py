@@ -79,6 +79,18 @@ def rows(build, **values) -> list[dict]:
     return _converted(compiled, fetched)
 
 
+def rows_under_lock(lock_id, build, **values) -> list[dict]:
+    """`rows(build, **values)` once this transaction holds PostgreSQL's advisory lock
+    `lock_id` (`pg_advisory_xact_lock`), in one round trip: the lock is taken by the
+    first statement, and the query, the second, gets its snapshot only once the first
+    has finished (under READ COMMITTED each statement of a query string takes its own),
+    so it sees all that the lock's last holder committed. Elsewhere no lock is taken:
+    SQLite lets one transaction write at a time."""
+    compiled = _compiled(build, values)
+    (fetched,) = _fetched_together([(compiled, values)], False, lock_id=lock_id)
+    return _converted(compiled, fetched)
+
+
 def rows_together(*queries, serial=False) -> list[list[dict]]:
     """The rows of each of `queries`, pairs (build, values) as `rows` takes them, in
     order. On PostgreSQL, with the driver binding the values (Django's default), the
@@ -108,13 +120,17 @@ def read_together(*queries) -> list[list]:
     return [next(found) if query else [] for query in queries]
 
 
-def _fetched_together(compiled, serial) -> list[list]:
+def _fetched_together(compiled, serial, lock_id=None) -> list[list]:
     """The rows each of `compiled` (pairs of a compiled query and its values) fetched,
     as the driver gives them, sent as one where the database allows (`rows_together`),
-    each prepared on the connection the first time (`_Prepared`)."""
+    each prepared on the connection the first time (`_Prepared`); after taking the
+    advisory lock `lock_id` on PostgreSQL, if given (`rows_under_lock`)."""
     with connection.cursor() as cursor:
         prepared = _Prepared.on(cursor)
-        if prepared is None and (len(compiled) < 2 or not _sends_statements_together(cursor)):
+        together = _sends_statements_together(cursor)
+        if lock_id is not None and connection.vendor == "postgresql" and not together:
+            cursor.execute(_LOCK, [lock_id])
+        if prepared is None and (len(compiled) < 2 and lock_id is None or not together):
             results = []
             for query, values in compiled:
                 cursor.execute(query.sql, _bound(query, values))
@@ -135,6 +151,8 @@ def _fetched_together(compiled, serial) -> list[list]:
             # Set for this transaction only, and put back as it was after the last
             # statement, so that a caller's own transaction goes on as before.
             statements = [(_NO_WORKERS, [], False), *statements, (_WORKERS_BACK, [], False)]
+        if lock_id is not None:
+            statements.insert(0, (_LOCK, [lock_id], False))
         try:
             cursor.execute(";\n".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params])
         except Exception:
@@ -215,6 +233,7 @@ def forget_prepared():
         state.lost()
 
 
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
 _NO_WORKERS = (
     "SELECT set_config('openmarac.parallel_workers', current_setting('max_parallel_workers_per_gather'), true), "
     "set_config('max_parallel_workers_per_gather', '0', true)"

@@ -281,13 +281,17 @@ def _shown_referrals(meeting_id, user_id, now):
     return AgendaItem.objects.filter(meeting_id=meeting_id).exclude(hidden).values("referral_id")
 
 
-def case_screen(*, user, meeting, item):
+def case_screen(*, user, meeting, item, also=()):
     """One case as the case list shows it (the chair's case screen, a research form), and
     the agenda item heard after it (None after the last). `item` is the agenda item the
     user opened, read through `visible_items` (so never a restricted case hidden from
     them: nothing is read to check again) with `CASE_LIST_RELATED`. The agenda's order is
     read once, as rows of four values, rather than every case with its referral (for
-    this case's slot and for the next case)."""
+    this case's slot and for the next case).
+
+    `also`: the page's other reads, (build, values) pairs as `compiled.read_together`
+    takes them (None for one not to send), sent with these: what each gave comes third,
+    in a list in their order."""
     # The case's repeats and people (`with_people`'s four queries), and for the
     # coordinator and the chair (every case of the agenda) the order, are read by
     # queries compiled once (core/compiled.py), sent together: the ORM took longer to
@@ -296,11 +300,13 @@ def case_screen(*, user, meeting, item):
     repeats_read = (_case_repeats, {"case_id": item.referral.case_id, "since": _repeat_window_start(meeting, on), "on": on})
     # Its people as the case list shows them: no phones.
     people_read = referral_people_reads(referral=item.referral, relations=CASE_LIST_DETAILS)
-    if policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES):
-        counted, every, *people = compiled.rows_together(repeats_read, (_agenda_order, {"meeting_id": meeting.pk}), *people_read)
+    every_case = policy.has_role(user, meeting.marac, *policy.ALL_CASES_ROLES)
+    order_read = (_agenda_order, {"meeting_id": meeting.pk}) if every_case else None
+    counted, every, *read = compiled.read_together(repeats_read, order_read, *people_read, *also)
+    people, others = read[: len(people_read)], read[len(people_read) :]
+    if every_case:
         rows = [(row["pk"], row["section"], row["listed_at"], row["referral__children_count"]) for row in every]
     else:
-        counted, *people = compiled.rows_together(repeats_read, *people_read)
         rows = agenda_items(user=user, meeting=meeting).values_list(*_AGENDA_ORDER)
     slots = _slots(meeting, [_agenda_entry(*row) for row in rows])
     order = [slot.entry.key for slot in slots]
@@ -309,7 +315,7 @@ def case_screen(*, user, meeting, item):
     (entry,) = _entries(
         user=user, meeting=meeting, items={item.pk: item}, slots=[slots[position]], hidden=set(), repeats=repeats, people=people
     )
-    return entry, (order[position + 1] if position + 1 < len(order) else None)
+    return entry, (order[position + 1] if position + 1 < len(order) else None), others
 
 
 # What `case_screen` reads of each item for the agenda's order.
@@ -884,8 +890,10 @@ def live_delegations(*, user):
     )
 
 
-def research_on_case(*, user, meeting, referral):
-    """Every agency's returned research on a case, when the user may see it."""
+def research_on_case_read(*, user, meeting, referral):
+    """Every agency's returned research on a case, as a (build, values) pair for
+    `compiled.read_together` to send with a page's other reads; None when the user may
+    not see the research (yet)."""
     now = timezone.now()
     # The Marac's choice of when research shows can only widen who sees it: read only
     # when the answer without it is no (the chair and coordinator never need it).
@@ -894,7 +902,7 @@ def research_on_case(*, user, meeting, referral):
     ):
         return None
     # Compiled once (core/compiled.py): the chair's case screen reads it on every open.
-    return compiled.objects(_returned_research, meeting_id=meeting.pk, referral_id=referral.pk)
+    return _returned_research, {"meeting_id": meeting.pk, "referral_id": referral.pk}
 
 
 def _returned_research(*, meeting_id, referral_id):

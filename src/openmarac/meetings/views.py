@@ -605,14 +605,15 @@ def research_case(request, public_id, referral_id):
         checklist_answers=assessment.answers if assessment else None,
         children_count=referral.children_count,
     ) if can_research else []
-    entry, _ = selectors.case_screen(user=request.user, meeting=meeting, item=item)
+    research_read = selectors.research_on_case_read(user=request.user, meeting=meeting, referral=referral)
+    entry, _, (returns,) = selectors.case_screen(user=request.user, meeting=meeting, item=item, also=[research_read])
     context = {
         "meeting": meeting,
         "referral": referral,
         "entry": entry,
         "form": form,
         "prompts": prompts,
-        "returns": selectors.research_on_case(user=request.user, meeting=meeting, referral=referral),
+        "returns": returns if research_read else None,
         "conflict_with": conflict_with,
         "conflict_rows": _saved_rows(form, conflict_with) if conflict_with else [],
         "form_version": form["version"].value() if form else None,

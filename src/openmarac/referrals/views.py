@@ -270,7 +270,7 @@ def case(request, public_id):
         *selectors.case_episodes_reads(case=case),
         *selectors.case_people_reads(case=case),
         risk_selectors.score_history_read(case=case),
-        action_selectors.open_repeat_decisions_read(case=case),
+        action_selectors.open_repeat_decisions_read(case_id=case.pk),
         *([record_selectors.correctable_people_read(case=case)] if can_correct else []),
         *([reassess] if reassess else []),
     )
