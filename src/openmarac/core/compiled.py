@@ -29,10 +29,11 @@ mode).
 
 from __future__ import annotations
 
-import inspect
-import uuid
 import hashlib
+import inspect
+import itertools
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -128,6 +129,7 @@ def _fetched_together(compiled, serial, lock_id=None) -> list[list]:
     with connection.cursor() as cursor:
         prepared = _Prepared.on(cursor)
         together = _sends_statements_together(cursor)
+        preparing = set()  # the names of the statements this round trip prepares
         if lock_id is not None and connection.vendor == "postgresql" and not together:
             cursor.execute(_LOCK, [lock_id])
         if prepared is None and (len(compiled) < 2 and lock_id is None or not together):
@@ -144,7 +146,7 @@ def _fetched_together(compiled, serial, lock_id=None) -> list[list]:
             if prepared is None:
                 statements.append((query.sql, _bound(query, values), True))
             else:
-                statements += prepared.statements(query, _bound(query, values))
+                statements += prepared.statements(query, _bound(query, values), preparing)
             if query.as_written:
                 statements.append((_AS_WRITTEN_BACK, [], False))
         if serial:
@@ -160,7 +162,7 @@ def _fetched_together(compiled, serial, lock_id=None) -> list[list]:
                 prepared.lost()
             raise
         if prepared is not None:
-            prepared.done()
+            prepared.names |= preparing
         results = []
         for i, (_, _, rows) in enumerate(statements):
             if i:
@@ -181,7 +183,6 @@ class _Prepared:
     def __init__(self, raw):
         self.raw = raw
         self.names = set()
-        self.new = set()
         self.generation = 0
 
     @classmethod
@@ -189,7 +190,7 @@ class _Prepared:
         """The prepared statements of the cursor's connection, or None where none are
         used: another database, a server-side binding cursor (psycopg prepares its own
         statements there), or `OPENMARAC_PREPARED_STATEMENTS` off."""
-        if not getattr(settings, "OPENMARAC_PREPARED_STATEMENTS", True) or not _sends_statements_together(cursor):
+        if not settings.OPENMARAC_PREPARED_STATEMENTS or not _sends_statements_together(cursor):
             return None
         state = getattr(connection, "_openmarac_prepared", None)
         # A connection closed and opened again is a new session, with nothing prepared.
@@ -197,22 +198,21 @@ class _Prepared:
             state = connection._openmarac_prepared = cls(connection.connection)
         return state
 
-    def statements(self, query, params) -> list:
+    def statements(self, query, params, preparing) -> list:
+        """The statements that run `query` with `params`: its `EXECUTE`, after its
+        `PREPARE` unless it is prepared already or by an earlier statement of the round
+        trip (whose names are `preparing`, which this adds to)."""
         name = f"openmarac_{self.generation}_{query.digest}"
         statements = []
-        if name not in self.names and name not in self.new:
-            self.new.add(name)
+        if name not in self.names and name not in preparing:
+            preparing.add(name)
             statements.append((f"PREPARE {name} AS {query.to_prepare}", [], False))
         placeholders = ", ".join(["%s"] * len(params))
         statements.append((f"EXECUTE {name}({placeholders})" if params else f"EXECUTE {name}", params, True))
         return statements
 
-    def done(self):
-        self.names |= self.new
-        self.new = set()
-
     def lost(self):
-        self.names, self.new = set(), set()
+        self.names = set()
         self.generation += 1
 
 
@@ -220,14 +220,14 @@ def _numbered(sql) -> str:
     """The SQL as `PREPARE` takes it: each `%s` the driver would fill in becomes $1, $2…
     A `%%` (a literal %) is left as it is: the driver turns it into % when it sends the
     statement."""
-    numbers = iter(range(1, sql.count("%s") + 1))
+    numbers = itertools.count(1)
     return re.sub(r"%%|%s", lambda match: match.group() if match.group() == "%%" else f"${next(numbers)}", sql)
 
 
 def forget_prepared():
-    """Prepare every query again on this connection before it runs: after the tables
-    changed under it (a test that migrates back and forth), when a statement prepared
-    before might give rows of another shape."""
+    """Prepare every query again on this connection, under new names, before it next
+    runs: after its tables changed under it, when a statement prepared before might give
+    rows of another shape (and in tests, to see a query prepared)."""
     state = getattr(connection, "_openmarac_prepared", None)
     if state is not None:
         state.lost()
