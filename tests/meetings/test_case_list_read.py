@@ -82,7 +82,9 @@ def test_the_agenda_reads_its_date_overrides_with_the_case_list(people, agenda, 
     assert not queries.captured_queries
 
 
-def test_the_compiled_case_list_sends_its_reads_once(people, agenda, refer):
+def test_the_compiled_case_list_sends_its_reads_once(people, agenda, refer, settings):
+    # The SQL itself, not the name it is prepared under on PostgreSQL.
+    settings.OPENMARAC_PREPARED_STATEMENTS = False
     user = people["coordinator"]
     selectors.case_list(user=user, meeting=agenda)
     with CaptureQueriesContext(connection) as before:
@@ -178,9 +180,11 @@ def test_the_move_menu_is_written_as_from_each_meeting(people, marac, meeting):
 
 
 @pytest.mark.parametrize("role", ["coordinator", "police_rep"])
-def test_the_case_list_reads_and_makes_no_phone(people, repeat_agenda, role):
+def test_the_case_list_reads_and_makes_no_phone(people, repeat_agenda, role, settings):
     """The case list shows no phone number: the coordinator's compiled reads do not read
     the phones, and no entry carries one (sealed or not), for any reader."""
+    # The SQL itself, not the name it is prepared under on PostgreSQL.
+    settings.OPENMARAC_PREPARED_STATEMENTS = False
     user = people[role]
     with CaptureQueriesContext(connection) as queries:
         entries = selectors.case_list(user=user, meeting=repeat_agenda)
