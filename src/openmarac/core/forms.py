@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import threading
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -437,6 +438,7 @@ class GovukFormMixin:
     reveals = {}
 
     def __init__(self, *args, **kwargs):
+        _style_declared_fields(type(self))
         super().__init__(*args, **kwargs)
         self._styled = set()
         self.style_fields()
@@ -453,16 +455,9 @@ class GovukFormMixin:
             if name in self._styled:
                 continue
             self._styled.add(name)
-            if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
-                field.error_messages["required"] = _required_message(field)
-            if isinstance(field, forms.IntegerField):
-                _number_messages(field)
-            if isinstance(field.widget, GovukDateInput):
-                continue
-            base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
-            existing = field.widget.attrs.get("class", "")
-            field.widget.attrs["class"] = f"{base} {existing}".strip()
-            if field.help_text:
+            _style_field(field)
+            # The hint's id is the form's own (its prefix): set on each form's copy.
+            if field.help_text and not isinstance(field.widget, GovukDateInput):
                 field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}-hint"
 
     def full_clean(self):
@@ -487,6 +482,38 @@ class GovukFormMixin:
                 hint = widget.attrs.get("aria-describedby", "")
                 if "-error" not in hint:
                     widget.attrs["aria-describedby"] = f"{hint} {self[name].auto_id}-error".strip()
+
+
+def _style_field(field):
+    """What `style_fields` gives a field whatever form it is in: its classes and its
+    messages. Once per field: a form's copy of a declared field comes styled."""
+    if getattr(field, "govuk_styled", False):
+        return
+    field.govuk_styled = True
+    if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
+        field.error_messages["required"] = _required_message(field)
+    if isinstance(field, forms.IntegerField):
+        _number_messages(field)
+    if not isinstance(field.widget, GovukDateInput):
+        base = next(css for widget_class, css in _WIDGET_CLASSES if isinstance(field.widget, widget_class))
+        existing = field.widget.attrs.get("class", "")
+        field.widget.attrs["class"] = f"{base} {existing}".strip()
+
+
+_styling_classes = threading.Lock()
+
+
+def _style_declared_fields(form_class):
+    """Style a form class's declared fields once, before its first form is made, so
+    each form's own copies of them come styled: done for every form made, it cost the
+    chair's case screen (eight forms) more than a millisecond a request, most of it in
+    comparing each field's required message with Django's, a translated string."""
+    if form_class.__dict__.get("_govuk_fields_styled"):
+        return
+    with _styling_classes:
+        for field in form_class.base_fields.values():
+            _style_field(field)
+        form_class._govuk_fields_styled = True
 
 
 class GovukForm(GovukFormMixin, forms.Form):
