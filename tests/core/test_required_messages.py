@@ -74,3 +74,28 @@ def test_an_error_a_service_adds_marks_its_field_as_one_the_form_found_does():
     apply_validation_error(form, ValidationError({"name": "Another Marac already has this name"}))
     html = str(form["name"])
     assert 'aria-describedby="id_name-hint id_name-error"' in html and "govuk-input--error" in html
+
+
+class Hinted(GovukForm):
+    reference = forms.CharField(label="Case reference", help_text="As on the case list", max_length=20)
+    minutes = forms.IntegerField(label="Minutes per case", min_value=1)
+
+
+class MoreHinted(Hinted):
+    note = forms.CharField(label="Note", required=False)
+
+
+def test_every_form_of_a_class_is_styled_alike_and_links_its_own_hint():
+    """A form class's declared fields are styled once, before its first form: each
+    form made after is styled as the first was, with the hint link of its own prefix,
+    and a subclass sharing the fields is not styled twice."""
+    first, second, sub = Hinted(prefix="a"), Hinted(prefix="b", data={"b-minutes": "0"}), MoreHinted(prefix="c")
+    for form, prefix in ((first, "a"), (second, "b"), (sub, "c")):
+        widget = form.fields["reference"].widget
+        assert widget.attrs["class"] == "govuk-input"
+        assert widget.attrs["aria-describedby"] == f"id_{prefix}-reference-hint"
+        assert form.fields["reference"].error_messages["required"] == "Enter the case reference"
+    assert second.errors["minutes"] == ["Minutes per case must be 1 or more"]
+    assert second.errors["reference"] == ["Enter the case reference"]
+    # The class's own fields carry no form's hint link: each form sets its own.
+    assert "aria-describedby" not in Hinted.base_fields["reference"].widget.attrs
