@@ -669,9 +669,10 @@ def screen_reads(hearing, *, user, meeting):
     """The hearing's children (`hearing_children`), risks (`hearing_risks`), plan
     (`hearing_plan`), its referral's risk assessment, the case's earlier actions
     (`_earlier_actions`), the case as the case list shows it (`case_screen`), the research
-    returned, the Marac's agencies and whether repeat-alert decisions are open: by
+    returned, the Marac's agencies and whether repeat-alert decisions are open: fourteen
     queries compiled once (core/compiled.py) and sent to the database together, one
-    round trip on PostgreSQL instead of fifteen, on every open of the chair's case screen."""
+    round trip on PostgreSQL where there were five, on every open of the chair's case
+    screen."""
     from openmarac.meetings import selectors as meeting_selectors
 
     item = hearing.item
