@@ -684,7 +684,7 @@ def screen_reads(hearing, *, user, meeting):
         (_plan_of_hearing, {"hearing_id": hearing.pk}),
         (_plan_joint_agencies, {"hearing_id": hearing.pk}),
         (_earlier_actions, {"case_id": item.referral.case_id, "hearing_id": hearing.pk}),
-        (_marac_agencies, {"marac_id": meeting.marac_id}),
+        (marac_agencies, {"marac_id": meeting.marac_id}),
         open_repeat_decisions_read(case_id=item.referral.case_id),
         research_read,
     ])
@@ -696,7 +696,8 @@ def screen_reads(hearing, *, user, meeting):
     )
 
 
-def _marac_agencies(*, marac_id):
+def marac_agencies(*, marac_id):
+    """The Marac's active agencies: those an action of its meetings may be given to."""
     from openmarac.accounts.models import Agency
 
     return Agency.objects.filter(marac_links__marac_id=marac_id, marac_links__is_active=True)

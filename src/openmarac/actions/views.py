@@ -185,7 +185,7 @@ def hearing(request, public_id, item_id):
     # Read once for the page; the action form keeps the query, to check a choice.
     reads = selectors.screen_reads(hearing, user=request.user, meeting=meeting)
     children = reads.children
-    agencies = Agency.objects.filter(marac_links__marac=meeting.marac, marac_links__is_active=True)
+    agencies = selectors.marac_agencies(marac_id=meeting.marac_id)
     action = request.POST.get("action", "")
     if request.method == "GET" and hearing.closed_at and not drafts.pending(request):
         # Closing ends what can be recorded: the screen shows none of these forms (and

@@ -127,17 +127,16 @@ def _fetched_together(compiled, serial, lock_id=None) -> list[list]:
     each prepared on the connection the first time (`_Prepared`); after taking the
     advisory lock `lock_id` on PostgreSQL, if given (`rows_under_lock`)."""
     with connection.cursor() as cursor:
-        prepared = _Prepared.on(cursor)
-        together = _sends_statements_together(cursor)
-        preparing = set()  # the names of the statements this round trip prepares
-        if lock_id is not None and connection.vendor == "postgresql" and not together:
-            cursor.execute(_LOCK, [lock_id])
-        if prepared is None and (len(compiled) < 2 and lock_id is None or not together):
+        if not _sends_statements_together(cursor):
+            if lock_id is not None and connection.vendor == "postgresql":
+                cursor.execute(_LOCK, [lock_id])
             results = []
             for query, values in compiled:
                 cursor.execute(query.sql, _bound(query, values))
                 results.append(cursor.fetchall())
             return results
+        prepared = _Prepared.on_connection() if settings.OPENMARAC_PREPARED_STATEMENTS else None
+        preparing = set()  # the names of the statements this round trip prepares
         # (SQL, its parameters, whether its rows are one of the results)
         statements = []
         for query, values in compiled:
@@ -186,12 +185,10 @@ class _Prepared:
         self.generation = 0
 
     @classmethod
-    def on(cls, cursor):
-        """The prepared statements of the cursor's connection, or None where none are
-        used: another database, a server-side binding cursor (psycopg prepares its own
-        statements there), or `OPENMARAC_PREPARED_STATEMENTS` off."""
-        if not settings.OPENMARAC_PREPARED_STATEMENTS or not _sends_statements_together(cursor):
-            return None
+    def on_connection(cls):
+        """The statements prepared on the current connection (PostgreSQL, with the
+        driver binding the values: with a server-side binding cursor psycopg prepares
+        its own)."""
         state = getattr(connection, "_openmarac_prepared", None)
         # A connection closed and opened again is a new session, with nothing prepared.
         if state is None or state.raw is not connection.connection:
@@ -247,9 +244,8 @@ _AS_WRITTEN_BACK = "SELECT set_config('join_collapse_limit', current_setting('op
 
 
 def joined_as_written(build):
-    """Mark `build` (a query for `read_together` or `rows_together`) as one whose
-    tables PostgreSQL joins in the order its SQL writes them, when it is sent with
-    others, instead of weighing every order. For a read of a few rows by an index
+    """Mark `build` (a query for any reader here) as one whose tables PostgreSQL joins
+    in the order its SQL writes them, instead of weighing every order. For a read of a few rows by an index
     followed by many `select_related` objects, each found by its key: the order
     written is the best one, and weighing the others took longer than running the
     query (the case page's referrals, ten tables: 2.5 ms planned, 0.3 ms run, and
