@@ -19,6 +19,7 @@ from openmarac.people.matching import (
     BlockingIndex,
     PersonFacts,
     blocking_keys,
+    dob_may_reach,
     dob_points,
     dob_relation,
     given_name_equivalents,
@@ -631,6 +632,33 @@ def test_people_labelled_likely_are_found_by_blocking(pair):
 def test_a_pair_that_may_not_reach_a_threshold_scores_below_it(a, b, threshold):
     if not may_reach(prepare(a), prepare(b), threshold):
         assert score_candidate(a, b).score < threshold
+
+
+@given(FACTS, FACTS, st.integers(0, 100))
+def test_a_pair_whose_dates_of_birth_may_not_reach_a_threshold_scores_below_it(a, b, threshold):
+    if not dob_may_reach(a.date_of_birth, b.date_of_birth, threshold):
+        assert score_candidate(a, b).score < threshold
+
+
+@given(related_pairs())
+def test_a_related_pair_left_out_by_its_dates_of_birth_is_not_likely(pair):
+    a, b = pair
+    if not dob_may_reach(a.date_of_birth, b.date_of_birth, LIKELY_THRESHOLD):
+        assert score_candidate(a, b).label != "likely"
+
+
+def test_the_date_bound_keeps_every_slip_and_an_unknown_date_and_leaves_out_the_rest():
+    sarah = person(phones=["07700 900123"], postcodes=["SW1A 1AA"])
+    for dob in (date(1985, 3, 14), date(1985, 3, 13), date(1986, 3, 14), date(1995, 3, 14), date(1985, 3, 17), None):
+        assert dob_may_reach(sarah.date_of_birth, dob, LIKELY_THRESHOLD)
+    # The same names, phone and postcode, born years apart: 50 + 12 + 8 - 20 = 50.
+    namesake = person(dob=date(1972, 7, 2), phones=["07700 900123"], postcodes=["SW1A 1AA"])
+    assert not dob_may_reach(sarah.date_of_birth, namesake.date_of_birth, LIKELY_THRESHOLD)
+    assert score_candidate(sarah, namesake).score == 50
+    # Both dates unknown: the same names, phone and postcode reach it exactly.
+    assert dob_may_reach(None, None, LIKELY_THRESHOLD)
+    assert score_candidate(person(dob=None, phones=["07700 900123"], postcodes=["SW1A 1AA"]),
+                           person(dob=None, phones=["07700 900123"], postcodes=["SW1A 1AA"])).label == "likely"
 
 
 # Names a slip, an equivalent or a part away from each other, and names unrelated to them.

@@ -5,8 +5,13 @@ from datetime import date
 
 import pytest
 
-from openmarac.people.models import PersonMatchKey
-from openmarac.people.services import PersonData, candidates_for, likely_matches_elsewhere, person_create
+from openmarac.people import matching
+from openmarac.people.models import Person, PersonMatchKey
+from openmarac.people.services import (
+    PersonData, candidates_for, facts_for, likely_matches_elsewhere, likely_matches_elsewhere_of, person_create,
+)
+
+from ..factories import MaracFactory
 
 
 def _person(marac, given, family, dob, **extra):
@@ -71,6 +76,49 @@ def test_matching_stays_inside_the_marac_but_names_a_likely_match_elsewhere(mara
     query = _person(marac, "Grace", "Okafor", date(1991, 5, 5), phone="07700 900777")
     assert candidates_for(query) == []
     assert likely_matches_elsewhere(query) == {other_marac.pk}
+
+
+def test_many_people_are_searched_for_elsewhere_as_one_by_one_and_as_every_pair_scored(marac, other_marac):
+    third = MaracFactory(name="Westshire Marac", slug="westshire")
+    phone, postcode = "07700 900555", "NS1 2AB"
+    # Elsewhere: William Thompson in two Maracs, a namesake born years later, and
+    # someone whose date of birth is not known.
+    _person(other_marac, "William", "Thompson", date(1984, 3, 14), phone=phone, postcode=postcode)
+    _person(third, "William", "Thompson", date(1984, 3, 14))
+    _person(third, "William", "Thompson", date(1999, 8, 30), phone=phone, postcode=postcode)
+    _person(other_marac, "Grace", "Okafor", None, phone="07700 900777", postcode="NS4 4CD")
+    # Here: each of them again with a slip, or someone else sharing a key with them.
+    searched = [
+        _person(marac, given, family, dob, **extra)
+        for given, family, dob, extra in [
+            ("Bill", "Thompson", date(1984, 3, 14), {}),
+            ("William", "Thomson", date(1984, 3, 14), {}),
+            ("William", "Thompson", date(1984, 3, 17), {"phone": phone}),
+            ("William", "Thompson", date(1984, 3, 17), {}),
+            ("Thompson", "William", date(1984, 3, 14), {}),
+            ("William", "Thompson", date(1999, 8, 30), {}),
+            ("William", "Thompson", date(1970, 1, 1), {"phone": phone, "postcode": postcode}),
+            ("Wendy", "Okafor", date(1984, 3, 14), {}),
+            ("Grace", "Okafor", None, {"phone": "07700 900777", "postcode": "NS4 4CD"}),
+            ("Grace", "Okafor", date(1991, 5, 5), {}),
+        ]
+    ]
+
+    def every_pair_scored(person):
+        facts = facts_for(person)
+        keys = PersonMatchKey.objects.filter(person=person).values("key")
+        return {
+            other.marac_id for other in Person.objects.exclude(marac=marac).filter(match_keys__key__in=keys).distinct()
+            if matching.score_candidate(facts, facts_for(other)).label == matching.LIKELY
+        }
+
+    expected = {person.pk: every_pair_scored(person) for person in searched}
+    expected = {pk: maracs for pk, maracs in expected.items() if maracs}
+    assert likely_matches_elsewhere_of(marac_id=marac.pk, person_ids=[p.pk for p in searched]) == expected
+    assert {p.pk: likely_matches_elsewhere(p) for p in searched if likely_matches_elsewhere(p)} == expected
+    # Found in both Maracs, in one only, and not at all.
+    assert {other_marac.pk, third.pk} in expected.values() and {other_marac.pk} in expected.values()
+    assert len(expected) < len(searched)
 
 
 def test_blocking_keys_are_stored_for_each_person(marac):

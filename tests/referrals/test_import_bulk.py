@@ -5,11 +5,13 @@ not grow with the rows."""
 import dataclasses
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from openmarac.accounts.models import Marac
 from openmarac.audit import services as audit
 from openmarac.audit.models import AuditEvent
 from openmarac.core.rows import insert_rows, reserve_ids
@@ -18,6 +20,7 @@ from openmarac.people.services import PersonData
 from openmarac.referrals import bulk, services
 from openmarac.people.services import person_create
 from openmarac.referrals.services import LinkedPerson, SharingDecisionData
+from openmarac.referrals.tasks import search_other_maracs
 from openmarac.referrals.models import (
     Case, CaseInvolvement, LegalGround, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, ReferenceCounter, Referral,
     SharingDecision,
@@ -125,7 +128,7 @@ def file_rows(marac, intake, generator):
     return [(line, dataclasses.replace(data, source_key=f"SRC-{line}")) for line, data in enumerate(datas, start=2)]
 
 
-def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, intake, file_rows):
+def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, intake, file_rows, django_capture_on_commit_callbacks):
     with transaction.atomic():
         for _, data in file_rows:
             services.referral_record(marac=marac, data=data, by=None, recorded_by=intake["coordinator"], notify_agencies=False)
@@ -133,7 +136,8 @@ def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, int
         transaction.set_rollback(True)
     assert not Referral.objects.exclude(source_key="").exists()
 
-    with transaction.atomic():
+    # The search of other Maracs, left to the worker, runs once the import is committed.
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         created, refused = bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"], batch_size=3)
     assert (created, refused) == (len(file_rows), [])
     assert _snapshot() == one_at_a_time
@@ -142,6 +146,50 @@ def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, int
     assert MatchCandidate.objects.filter(referral__source_key="SRC-8").exists()
     assert not MatchCandidate.objects.filter(referral__source_key="SRC-3").exists()  # it matches only later rows
     assert one_at_a_time["SRC-7"]["sharing"] and one_at_a_time["SRC-8"]["elsewhere"]
+
+
+def test_other_maracs_are_searched_by_the_worker_once_the_import_is_committed(
+    marac, intake, file_rows, django_capture_on_commit_callbacks, monkeypatch
+):
+    enqueued = []
+
+    def enqueue(*, referral_ids):
+        enqueued.append(referral_ids)
+        return search_other_maracs.enqueue(referral_ids=referral_ids)
+
+    monkeypatch.setattr(bulk, "tasks", SimpleNamespace(search_other_maracs=SimpleNamespace(enqueue=enqueue)))
+    monkeypatch.setattr(bulk, "ELSEWHERE_TASK_SIZE", 3)
+    with django_capture_on_commit_callbacks() as committed, transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    assert not OtherMaracMatch.objects.exists() and not enqueued  # nothing while the import is open
+
+    for callback in committed:
+        callback()
+    ids = list(Referral.objects.filter(source_key__startswith="SRC-").order_by("id").values_list("id", flat=True))
+    assert enqueued == [ids[0:3], ids[3:6], ids[6:7]]  # in tasks of ELSEWHERE_TASK_SIZE referrals
+    southshire = Marac.objects.get(slug="southshire")
+    # The victim of SRC-3, and of SRC-8, referred again, is known in Southshire.
+    matches = sorted(OtherMaracMatch.objects.values_list("referral__source_key", "other_marac", "role"))
+    assert matches == [("SRC-3", southshire.pk, "victim"), ("SRC-8", southshire.pk, "victim")]
+    # A task run again (a retry) adds nothing.
+    assert services.other_marac_matches_record(referral_ids=ids) == 2
+    assert OtherMaracMatch.objects.count() == 2
+
+
+def test_an_import_rolled_back_leaves_nothing_for_the_worker(marac, intake, file_rows, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as committed, transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+        transaction.set_rollback(True)
+    assert committed == []
+
+
+def test_with_no_other_marac_nothing_is_left_for_the_worker(marac, intake, file_rows, django_capture_on_commit_callbacks):
+    Person.objects.filter(marac__slug="southshire").delete()
+    PersonMatchKey.objects.exclude(marac=marac).delete()
+    Marac.objects.filter(slug="southshire").delete()
+    with django_capture_on_commit_callbacks() as committed, transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    assert committed == []
 
 
 def test_every_referral_is_audited_and_the_chain_holds(marac, intake, file_rows):

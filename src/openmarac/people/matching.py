@@ -43,6 +43,7 @@ __all__ = [
     "PersonFacts",
     "PreparedFacts",
     "blocking_keys",
+    "dob_may_reach",
     "dob_points",
     "dob_relation",
     "given_name_equivalents",
@@ -736,6 +737,14 @@ def may_reach(query: PreparedFacts, candidate: PreparedFacts, threshold: float =
         # score will do (it is never below 0).
         return True
     return _names_may_agree(query, candidate)
+
+
+def dob_may_reach(a: date | None, b: date | None, threshold: float) -> bool:
+    """Whether two people with these dates of birth could score ``threshold``, whatever
+    else is known of them: the date's points plus the most names, phone and postcode
+    can add. `may_reach` without the facts, for a caller that knows only the date:
+    two people born years apart cannot be a likely match, however alike their names."""
+    return dob_points(a, b)[0] + MAX_NAME_POINTS + PHONE_SAME + POSTCODE_SAME >= threshold
 
 
 def _names_may_agree(query: PreparedFacts, candidate: PreparedFacts) -> bool:

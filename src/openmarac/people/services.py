@@ -192,18 +192,60 @@ def candidates_for_facts(query, *, marac_id, exclude=None, limit=5):
 def likely_matches_elsewhere(person):
     """Maracs of the same deployment holding a likely match. Only the Marac is ever
     reported: the other Marac's records are not shown."""
-    query = facts_for(person)
-    by_marac = defaultdict(set)
-    for person_id, marac_id in (
-        PersonMatchKey.objects.filter(key__in=matching.blocking_keys(query))
-        .exclude(marac_id=person.marac_id)
-        .values_list("person_id", "marac_id")
-    ):
-        by_marac[marac_id].add(person_id)
-    found = set()
-    for marac_id, ids in by_marac.items():
-        for facts, _ in _facts_by_id(ids).values():
-            if matching.score_candidate(query, facts).label == matching.LIKELY:
-                found.add(marac_id)
-                break
-    return found
+    found = defaultdict(set)
+    _search_elsewhere(person.marac_id, {person.pk: facts_for(person)}, found)
+    return found[person.pk]
+
+
+# People searched for at once by `likely_matches_elsewhere_of`, and people elsewhere read
+# at once: their keys and ids go to the database as lists, kept under SQLite's limit on
+# parameters. Fewer, larger searches cost the database less: each reads the people
+# sharing a key through the whole person table.
+ELSEWHERE_SLICE = 500
+FACTS_SLICE = 5000
+
+
+def likely_matches_elsewhere_of(*, marac_id, person_ids) -> dict:
+    """`likely_matches_elsewhere` for many people of one Marac (the importer's, searched
+    by the worker after the import): {person id: {Marac id}} for those with a likely
+    match elsewhere."""
+    found = defaultdict(set)
+    person_ids = list(person_ids)
+    for start in range(0, len(person_ids), ELSEWHERE_SLICE):
+        people = _facts_by_id(person_ids[start:start + ELSEWHERE_SLICE])
+        _search_elsewhere(marac_id, {pk: facts for pk, (facts, _) in people.items()}, found)
+    return {pk: maracs for pk, maracs in found.items() if maracs}
+
+
+def _search_elsewhere(marac_id, queries, found):
+    """Add to `found` ({person id: {Marac id}}) the other Maracs where the people of
+    `queries` ({person id: PersonFacts}, of Marac `marac_id`) have a likely match.
+    Everyone sharing a blocking key with them elsewhere is read with their date of birth
+    alone, and only those whose date of birth leaves a likely match possible
+    (`matching.dob_may_reach`) are read in full and scored: of a national deployment's
+    namesakes, most were born years apart. A Marac found for someone is not looked at
+    again for them."""
+    holders = defaultdict(list)  # key -> the people of `queries` filed under it
+    for pk, facts in queries.items():
+        for key in matching.blocking_keys(facts):
+            holders[key].append(pk)
+    pairs = defaultdict(set)  # person searched for -> {(person elsewhere, their Marac)}
+    shared = PersonMatchKey.objects.filter(key__in=list(holders)).exclude(marac_id=marac_id)
+    # Through the person: a key whose person is gone (the key table has no foreign
+    # keys) finds no one.
+    for key, other_id, other_marac, other_dob in shared.values_list("key", "person_id", "marac_id", "person__date_of_birth"):
+        for pk in holders[key]:
+            if matching.dob_may_reach(queries[pk].date_of_birth, other_dob, matching.LIKELY_THRESHOLD):
+                pairs[pk].add((other_id, other_marac))
+    if not pairs:
+        return
+    wanted = sorted({other_id for held in pairs.values() for other_id, _ in held})
+    others = {}
+    for start in range(0, len(wanted), FACTS_SLICE):
+        others.update(_facts_by_id(wanted[start:start + FACTS_SLICE]))
+    for pk, held in pairs.items():
+        for other_id, other_marac in sorted(held):
+            if other_marac in found[pk] or other_id not in others:  # found already, or gone since
+                continue
+            if matching.score_candidate(queries[pk], others[other_id][0]).label == matching.LIKELY:
+                found[pk].add(other_marac)

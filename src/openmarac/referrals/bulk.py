@@ -13,6 +13,11 @@ reserved before the first batch. Each table is written from plain dicts of colum
 values (`core.rows.insert_rows`: COPY on PostgreSQL), built by the functions the
 one-at-a-time path uses, by a `core.rows.RowWriter` on the same connection while the
 next batch is made. The caller holds the transaction (the importer's all-or-nothing).
+
+The search for likely matches in other Maracs is left to the worker
+(`tasks.search_other_maracs`, enqueued once the import is committed): in a deployment
+of many Maracs each person shares a date of birth or a name key with hundreds of people
+elsewhere, and reading them took most of an import's time.
 """
 
 from collections import defaultdict
@@ -20,7 +25,7 @@ from datetime import timedelta
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from openmarac.accounts.models import AgencyKind, Marac
@@ -31,7 +36,7 @@ from openmarac.people import services as people_services
 from openmarac.core.rows import RowWriter, insert_rows, reserve_ids
 from openmarac.risk.models import RiskAssessment
 
-from . import services
+from . import services, tasks
 from .criteria import age_on
 from .services import referral_problems
 from .models import (
@@ -40,7 +45,6 @@ from .models import (
     ChildrenReferralPrompt,
     IdvaReferral,
     MatchCandidate,
-    OtherMaracMatch,
     ReferenceCounter,
     Referral,
     ReferralPerson,
@@ -48,6 +52,8 @@ from .models import (
 
 BATCH_SIZE = 500
 CANDIDATE_LIMIT = 5  # as people.services.candidates_for
+# Referrals searched for in other Maracs by one task of the worker.
+ELSEWHERE_TASK_SIZE = 1000
 
 
 class PeopleIndex:
@@ -188,13 +194,12 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
     written by a RowWriter on this connection from a thread of its own, while the next
     batch is made: PostgreSQL takes in one batch on one core as Python makes the next on
     the other. Nothing else touches the database meanwhile, so the ids and references
-    are reserved first."""
+    are reserved first. Once the transaction commits, the search for likely matches in
+    other Maracs is enqueued for the worker, when there are other Maracs."""
     batch_size = batch_size or BATCH_SIZE
     marac = Marac.objects.select_for_update(no_key=True).get(pk=marac.pk)  # NO KEY: see services.referral_record
     index = index or PeopleIndex(marac)
     agencies = {kind: services.agency_of_kind(marac, kind) for kind in (AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE)}
-    # Where likely matches elsewhere are looked for; with no other Marac there is nothing to look up.
-    others = list(Marac.objects.exclude(pk=marac.pk).values_list("pk", flat=True))
     good, rejected = [], []
     today = timezone.localdate()  # once: see referral_problems
     for line, data in rows:
@@ -205,14 +210,23 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
             good.append((line, data))
     numbers = _Numbers(marac, good)
     _check_foreign_keys_per_statement(True)
+    referral_ids = []
     with RowWriter() as writer:
         for start in range(0, len(good), batch_size):
             batch = [_Row(line, data, marac, numbers) for line, data in good[start:start + batch_size]]
-            writer.submit(_record_batch(marac, batch, recorded_by, index, agencies, others, numbers))
+            writer.submit(_record_batch(marac, batch, recorded_by, index, agencies, numbers))
+            referral_ids += [row.referral["id"] for row in batch]
             if progress:
                 progress(len(batch))
     _check_foreign_keys_per_statement(False)
+    if referral_ids and Marac.objects.exclude(pk=marac.pk).exists():
+        transaction.on_commit(lambda: _search_other_maracs_later(referral_ids))
     return len(good), rejected
+
+
+def _search_other_maracs_later(referral_ids):
+    for start in range(0, len(referral_ids), ELSEWHERE_TASK_SIZE):
+        tasks.search_other_maracs.enqueue(referral_ids=referral_ids[start:start + ELSEWHERE_TASK_SIZE])
 
 
 def _check_foreign_keys_per_statement(per_statement):
@@ -226,7 +240,7 @@ def _check_foreign_keys_per_statement(per_statement):
             cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if per_statement else 'DEFERRED'}")
 
 
-def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
+def _record_batch(marac, rows, recorded_by, index, agencies, numbers):
     """Make a batch's rows (no query) and return the function that writes them."""
     now = timezone.now()
     # People, their details and match keys.
@@ -259,7 +273,7 @@ def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
                     "victim_id": row.victim["id"], "last_heard_on": row.data.heard_on}
         row.referral = {"id": next(numbers.referral_ids), **_referral(marac, row.data, row.case["id"], now)}
 
-    referral_people, assessments, involvements, candidates, elsewhere = [], [], set(), [], []
+    referral_people, assessments, involvements, candidates = [], [], set(), []
     idva_referrals, prompts, sharing = [], [], []
     for row in rows:
         data, referral, case_id = row.data, row.referral, row.case["id"]
@@ -294,7 +308,6 @@ def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
             for candidate_id, match in index.candidates(pk, keys_of[pk][1]):
                 candidates.append(dict(referral_id=referral_id, new_person_id=pk, candidate_id=candidate_id, score=match.score,
                                        label=match.label, reasons=match.reasons))
-            elsewhere.append((referral_id, pk, "victim" if person is row.victim else "perpetrator"))
         if data.sharing is not None and data.consent_given is False:
             sharing.append((referral_id, data.sharing))
         if data.heard_on:
@@ -332,8 +345,6 @@ def _record_batch(marac, rows, recorded_by, index, agencies, others, numbers):
             dict(case_id=case_id, agency_id=agency_id, reason=reason) for case_id, agency_id, reason in sorted(involvements)
         ])
         insert_rows(MatchCandidate, candidates)
-        # After the batch's keys are in: the search reads them back.
-        insert_rows(OtherMaracMatch, _elsewhere(others, elsewhere, keys_of, index))
         insert_rows(IdvaReferral, idva_referrals)
         insert_rows(ChildrenReferralPrompt, prompts)
         if sharing:
@@ -374,42 +385,3 @@ def _referral(marac, data, case_id, now):
         youngest_perpetrator_age=min((a for a in perpetrator_ages if a is not None), default=None),
         children_count=len(data.children), heard_on=data.heard_on,
     )
-
-
-def _elsewhere(others, pending, keys_of, index):
-    """OtherMaracMatch rows, as people.services.likely_matches_elsewhere finds them: one
-    query for the keys other Maracs (`others`, their ids) share with the batch's people
-    (read back from the table they were just written to, so no long list of keys is
-    sent), then the hits scored."""
-    if not pending or not others:
-        return []
-    ids = [person_id for _, person_id, _ in pending]
-    # By the range of the batch's person ids alone, through the unique (person, key)
-    # index: adding "this Marac" made PostgreSQL read all of the Marac's keys for
-    # each batch. A key of someone else in the range only widens the search: the
-    # scoring below looks at the batch's own keys.
-    batch_keys = PersonMatchKey.objects.filter(person_id__gte=min(ids), person_id__lte=max(ids)).values("key")
-    # The other Maracs named, rather than "not this one", so the lookup index (key,
-    # Marac) serves the search instead of a scan of every key.
-    shared = PersonMatchKey.objects.filter(key__in=batch_keys, marac_id__in=others)
-    hits = defaultdict(set)  # key -> {(person id, marac id)}
-    for key, person_id, marac_id in shared.values_list("key", "person_id", "marac_id"):
-        hits[key].add((person_id, marac_id))
-    if not hits:
-        return []
-    other_facts = facts_of(Person.objects.filter(pk__in=shared.values("person_id")))
-    rows = set()
-    for referral_id, person_id, role in pending:
-        by_marac = defaultdict(set)
-        for key in keys_of[person_id][1]:
-            for other_id, marac_id in hits.get(key, ()):
-                by_marac[marac_id].add(other_id)
-        query = index.facts[person_id].facts
-        for marac_id, other_ids in by_marac.items():
-            # A key's person who is gone has no facts (the key table has no foreign keys).
-            if any(
-                matching.score_candidate(query, other_facts[other_id]).label == matching.LIKELY
-                for other_id in other_ids if other_id in other_facts
-            ):
-                rows.add((referral_id, marac_id, role))
-    return [dict(referral_id=referral_id, other_marac_id=marac_id, role=role) for referral_id, marac_id, role in sorted(rows)]

@@ -1,6 +1,7 @@
 """Writes for referral intake. The web form and the import command both describe a
 referral as `ReferralData` and record it with `referral_record`."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -462,6 +463,29 @@ def _record_matches(referral, person):
     role = "victim" if referral.case.victim_id == person.pk else "perpetrator"
     for marac_id in people_services.likely_matches_elsewhere(person):
         OtherMaracMatch.objects.get_or_create(referral=referral, other_marac_id=marac_id, role=role)
+
+
+def other_marac_matches_record(*, referral_ids) -> int:
+    """Record the likely matches in other Maracs of these referrals' victims and
+    perpetrators, as `_record_matches` does for one referral; the importer leaves this
+    to the worker (`tasks.search_other_maracs`). A match already recorded is kept as it
+is, so running it again changes nothing. Returns the number of matches found."""
+    people = defaultdict(list)  # (Marac, person) -> [(referral, role)]
+    named = ReferralPerson.objects.filter(
+        referral_id__in=referral_ids, role__in=[ReferralPerson.Role.VICTIM, ReferralPerson.Role.PERPETRATOR]
+    ).values_list("referral__marac_id", "person_id", "referral_id", "role")
+    for marac_id, person_id, referral_id, role in named:
+        people[marac_id, person_id].append((referral_id, role))
+    matches = []
+    for marac_id in {marac_id for marac_id, _ in people}:
+        found = people_services.likely_matches_elsewhere_of(marac_id=marac_id, person_ids=[pk for m, pk in people if m == marac_id])
+        matches += [
+            OtherMaracMatch(referral_id=referral_id, other_marac_id=other_marac_id, role=role)
+            for person_id, maracs in found.items()
+            for referral_id, role in people[marac_id, person_id]
+            for other_marac_id in sorted(maracs)
+        ]
+    return len(OtherMaracMatch.objects.bulk_create(matches, ignore_conflicts=True))
 
 
 def _record_sharing_decision(referral, sharing, *, by):
