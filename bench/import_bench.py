@@ -13,6 +13,14 @@ kernel's maximum resident set of the child) are reported, with the CPU seconds o
 child and, on PostgreSQL, of the database server process serving it. The floor is PostgreSQL's
 own COPY of the same file into a table of text columns, plus the time to read and check
 the file in Python (importer.parse), both measured in this run.
+
+Several sizes (`--rows 100000 100000`) import one history after another, each into a
+Marac of its own with people of its own (the seed moves on for each file), as a region
+loads its Maracs' histories into one deployment. An import beside other Maracs leaves
+the search for likely matches in them to the worker: the queued tasks are then run by
+`openmarac db_worker --batch` in a child process and timed too. After each import the
+database's statistics are brought up to date (`ANALYZE`), as autovacuum does on a
+server that runs for a while.
 """
 
 import argparse
@@ -38,9 +46,9 @@ from django.db import connection  # noqa: E402
 from faker.providers.person.en_GB import Provider as NameProvider  # noqa: E402
 
 from bench.national_gen import name_pool  # noqa: E402
-from openmarac.accounts.models import AgencyKind, Role  # noqa: E402
+from openmarac.accounts.models import AgencyKind, Marac, Role  # noqa: E402
 from openmarac.referrals import importer  # noqa: E402
-from openmarac.referrals.models import Referral  # noqa: E402
+from openmarac.referrals.models import OtherMaracMatch, Referral  # noqa: E402
 from openmarac.synthetic.accounts import marac_with_agencies, user_with_role  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,9 +167,10 @@ def main():
     workdir = ROOT / "var" / "bench"
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
-    for rows in args.rows:
-        path = workdir / f"import-{rows}.csv"
-        write_file(path, rows, args.seed)
+    for number, rows in enumerate(args.rows):
+        seed = args.seed + number
+        path = workdir / f"import-{rows}-{seed}.csv"
+        write_file(path, rows, seed)
         slug = f"imp{rows}-{int(time.time())}"
         marac = marac_with_agencies(name=f"Import bench {slug}", slug=slug)
         coordinator = user_with_role(marac=marac, role=Role.COORDINATOR, agency_kind=AgencyKind.IDVA, email=f"coordinator@{slug}.invalid")
@@ -184,6 +193,21 @@ def main():
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode:
             raise SystemExit(done.stderr[-3000:])
+        # The search of the other Maracs the import leaves to the worker (only when the
+        # database holds other Maracs): the queued tasks run by a worker that stops
+        # when the queue is empty.
+        search = None
+        if Marac.objects.exclude(pk=marac.pk).exists():
+            t0 = time.perf_counter()
+            worker = subprocess.run([sys.executable, "-m", "openmarac", "db_worker", "--batch", "--no-startup-delay"],
+                                    capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            search = time.perf_counter() - t0
+            if worker.returncode:
+                raise SystemExit(worker.stderr[-3000:])
+        elsewhere = OtherMaracMatch.objects.filter(referral__marac=marac).count()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         created = Referral.objects.filter(marac=marac).count()
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM referrals_matchcandidate m JOIN referrals_referral r ON r.id = m.referral_id WHERE r.marac_id = %s", [marac.pk])
@@ -193,18 +217,21 @@ def main():
             "peak": after.ru_maxrss / 1024, "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
             "floor": floor, "parse": parse_time, "out": done.stdout.strip().splitlines()[-1],
             "database_cpu": database_cpu.total(), "load": (load_before, os.getloadavg()[0]),
+            "others": Marac.objects.exclude(pk=marac.pk).count(), "search": search, "elsewhere": elsewhere,
         })
 
-    print(f"Import benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), seed {args.seed}")
+    print(f"Import benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), seeds from {args.seed}")
     print()
     print("| Rows | Imported | Match candidates | Command wall s | Referrals/s | Command CPU s | Database CPU s | Peak memory MiB "
-          "| Floor: COPY of the file s | Floor: read and check s | Command / (COPY + check) | Load average before, after |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| Floor: COPY of the file s | Floor: read and check s | Command / (COPY + check) | Load average before, after "
+          "| Other Maracs | Worker: other Maracs searched s | Likely matches elsewhere |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for r in results:
         database = "—" if r["database_cpu"] is None else f"{r['database_cpu']:.1f}"
+        search = "—" if r["search"] is None else f"{r['search']:.1f}"
         print(f"| {r['rows']:,} | {r['created']:,} | {r['candidates']:,} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['cpu']:.1f} "
               f"| {database} | {r['peak']:,.0f} | {r['floor']:.2f} | {r['parse']:.1f} | {r['seconds'] / (r['floor'] + r['parse']):.1f}× "
-              f"| {r['load'][0]:.1f}, {r['load'][1]:.1f} |")
+              f"| {r['load'][0]:.1f}, {r['load'][1]:.1f} | {r['others']} | {search} | {r['elsewhere']:,} |")
     for r in results:
         print(f"Command said: {r['out']}")
 
