@@ -469,7 +469,7 @@ def other_marac_matches_record(*, referral_ids) -> int:
     """Record the likely matches in other Maracs of these referrals' victims and
     perpetrators, as `_record_matches` does for one referral; the importer leaves this
     to the worker (`tasks.search_other_maracs`). A match already recorded is kept as it
-is, so running it again changes nothing. Returns the number of matches found."""
+    is, so running it again changes nothing. Returns the number of matches found."""
     people = defaultdict(list)  # (Marac, person) -> [(referral, role)]
     named = ReferralPerson.objects.filter(
         referral_id__in=referral_ids, role__in=[ReferralPerson.Role.VICTIM, ReferralPerson.Role.PERPETRATOR]
