@@ -5,10 +5,10 @@ not grow with the rows."""
 import dataclasses
 import re
 from datetime import date, timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
+from django_tasks_db.models import DBTaskResult
 from django.test.utils import CaptureQueriesContext
 
 from openmarac.accounts.models import Marac
@@ -20,6 +20,7 @@ from openmarac.people.services import PersonData
 from openmarac.referrals import bulk, services
 from openmarac.people.services import person_create
 from openmarac.referrals.services import LinkedPerson, SharingDecisionData
+from openmarac.notifications.tasks import send_email
 from openmarac.referrals.tasks import search_other_maracs
 from openmarac.referrals.models import (
     Case, CaseInvolvement, LegalGround, ChildrenReferralPrompt, IdvaReferral, MatchCandidate, OtherMaracMatch, ReferenceCounter, Referral,
@@ -149,24 +150,28 @@ def test_batched_recording_writes_what_one_at_a_time_recording_writes(marac, int
 
 
 def test_other_maracs_are_searched_by_the_worker_once_the_import_is_committed(
-    marac, intake, file_rows, django_capture_on_commit_callbacks, monkeypatch
+    marac, intake, file_rows, django_capture_on_commit_callbacks, monkeypatch, settings
 ):
-    enqueued = []
-
-    def enqueue(*, referral_ids):
-        enqueued.append(referral_ids)
-        return search_other_maracs.enqueue(referral_ids=referral_ids)
-
-    monkeypatch.setattr(bulk, "tasks", SimpleNamespace(search_other_maracs=SimpleNamespace(enqueue=enqueue)))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the default queue, as deployed
     monkeypatch.setattr(bulk, "ELSEWHERE_TASK_SIZE", 3)
     with django_capture_on_commit_callbacks() as committed, transaction.atomic():
         bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
-    assert not OtherMaracMatch.objects.exists() and not enqueued  # nothing while the import is open
+    assert not DBTaskResult.objects.exists()  # nothing queued while the import is open
 
     for callback in committed:
         callback()
+    # An email queued after the import is taken first: the search waits behind it.
+    send_email.enqueue(subject="A reminder", body="An action is due.", to=["rep@example.invalid"])
+    queued = list(DBTaskResult.objects.ready())  # in the order the worker takes them
+    assert [result.task_path for result in queued] == [send_email.module_path] + [search_other_maracs.module_path] * 3
     ids = list(Referral.objects.filter(source_key__startswith="SRC-").order_by("id").values_list("id", flat=True))
-    assert enqueued == [ids[0:3], ids[3:6], ids[6:7]]  # in tasks of ELSEWHERE_TASK_SIZE referrals
+    assert [result.args_kwargs["kwargs"] for result in queued[1:]] == [
+        {"referral_ids": ids[0:3]}, {"referral_ids": ids[3:6]}, {"referral_ids": ids[6:7]}
+    ]
+    assert not OtherMaracMatch.objects.exists()
+
+    for result in queued[1:]:
+        result.task.call(**result.args_kwargs["kwargs"])
     southshire = Marac.objects.get(slug="southshire")
     # The victim of SRC-3, and of SRC-8, referred again, is known in Southshire.
     matches = sorted(OtherMaracMatch.objects.values_list("referral__source_key", "other_marac", "role"))

@@ -52,8 +52,11 @@ from .models import (
 
 BATCH_SIZE = 500
 CANDIDATE_LIMIT = 5  # as people.services.candidates_for
-# Referrals searched for in other Maracs by one task of the worker.
+# Referrals searched for in other Maracs by one task of the worker, and the task's place
+# in a queue that orders by priority (the database queue; RQ takes tasks in turn): behind
+# emails and reminders, which a national history's search must not hold up.
 ELSEWHERE_TASK_SIZE = 1000
+ELSEWHERE_TASK_PRIORITY = -10
 
 
 class PeopleIndex:
@@ -225,8 +228,11 @@ def record_referrals(*, marac, rows, recorded_by, index=None, batch_size=None, p
 
 
 def _search_other_maracs_later(referral_ids):
+    task = tasks.search_other_maracs
+    if task.get_backend().supports_priority:
+        task = task.using(priority=ELSEWHERE_TASK_PRIORITY)
     for start in range(0, len(referral_ids), ELSEWHERE_TASK_SIZE):
-        tasks.search_other_maracs.enqueue(referral_ids=referral_ids[start:start + ELSEWHERE_TASK_SIZE])
+        task.enqueue(referral_ids=referral_ids[start:start + ELSEWHERE_TASK_SIZE])
 
 
 def _check_foreign_keys_per_statement(per_statement):
