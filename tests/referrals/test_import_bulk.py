@@ -3,10 +3,13 @@ one at a time with services.referral_record writes, in a number of queries that 
 not grow with the rows."""
 
 import dataclasses
+import os
 import re
 from datetime import date, timedelta
 
+import django_rq
 import pytest
+import redis
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 from django.test.utils import CaptureQueriesContext
@@ -179,6 +182,19 @@ def test_other_maracs_are_searched_by_the_worker_once_the_import_is_committed(
     # A task run again (a retry) adds nothing.
     assert services.other_marac_matches_record(referral_ids=ids) == 2
     assert OtherMaracMatch.objects.count() == 2
+
+
+def test_on_redis_the_search_is_queued_in_turn(marac, intake, file_rows, django_capture_on_commit_callbacks, monkeypatch, settings):
+    """RQ has no priorities (django-tasks refuses a task that asks for one): there the
+    tasks are queued as they are."""
+    redis_url = os.environ.get("OPENMARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    redis.Redis.from_url(redis_url).flushdb()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    settings.RQ_QUEUES = {"default": {"URL": redis_url}}
+    monkeypatch.setattr(bulk, "ELSEWHERE_TASK_SIZE", 3)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        bulk.record_referrals(marac=marac, rows=file_rows, recorded_by=intake["coordinator"])
+    assert django_rq.get_queue("default").count == 3
 
 
 def test_an_import_rolled_back_leaves_nothing_for_the_worker(marac, intake, file_rows, django_capture_on_commit_callbacks):
