@@ -197,7 +197,8 @@ def main():
         # database holds other Maracs): the queued tasks run by a worker that stops
         # when the queue is empty.
         search = None
-        if Marac.objects.exclude(pk=marac.pk).exists():
+        others = Marac.objects.exclude(pk=marac.pk).count()
+        if others:
             t0 = time.perf_counter()
             worker = subprocess.run([sys.executable, "-m", "openmarac", "db_worker", "--batch", "--no-startup-delay"],
                                     capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
@@ -217,7 +218,7 @@ def main():
             "peak": after.ru_maxrss / 1024, "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
             "floor": floor, "parse": parse_time, "out": done.stdout.strip().splitlines()[-1],
             "database_cpu": database_cpu.total(), "load": (load_before, os.getloadavg()[0]),
-            "others": Marac.objects.exclude(pk=marac.pk).count(), "search": search, "elsewhere": elsewhere,
+            "others": others, "search": search, "elsewhere": elsewhere,
         })
 
     print(f"Import benchmark on {connection.vendor} ({connection.settings_dict['NAME']}), seeds from {args.seed}")

@@ -470,19 +470,19 @@ def other_marac_matches_record(*, referral_ids) -> int:
     perpetrators, as `_record_matches` does for one referral; the importer leaves this
     to the worker (`tasks.search_other_maracs`). A match already recorded is kept as it
     is, so running it again changes nothing. Returns the number of matches found."""
-    people = defaultdict(list)  # (Marac, person) -> [(referral, role)]
+    named_in = defaultdict(lambda: defaultdict(list))  # Marac -> person -> [(referral, role)]
     named = ReferralPerson.objects.filter(
         referral_id__in=referral_ids, role__in=[ReferralPerson.Role.VICTIM, ReferralPerson.Role.PERPETRATOR]
     ).values_list("referral__marac_id", "person_id", "referral_id", "role")
     for marac_id, person_id, referral_id, role in named:
-        people[marac_id, person_id].append((referral_id, role))
+        named_in[marac_id][person_id].append((referral_id, role))
     matches = []
-    for marac_id in {marac_id for marac_id, _ in people}:
-        found = people_services.likely_matches_elsewhere_of(marac_id=marac_id, person_ids=[pk for m, pk in people if m == marac_id])
+    for marac_id, people in named_in.items():
+        found = people_services.likely_matches_elsewhere_of(marac_id=marac_id, person_ids=list(people))
         matches += [
             OtherMaracMatch(referral_id=referral_id, other_marac_id=other_marac_id, role=role)
             for person_id, maracs in found.items()
-            for referral_id, role in people[marac_id, person_id]
+            for referral_id, role in people[person_id]
             for other_marac_id in sorted(maracs)
         ]
     return len(OtherMaracMatch.objects.bulk_create(matches, ignore_conflicts=True))
